@@ -1,0 +1,56 @@
+package dev.strata.common;
+
+import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.AccessType;
+import dev.strata.csi.v1.VolumeCapability;
+import java.util.List;
+
+/** Reads CSI volume capabilities into Strata's types, refusing the ones that are malformed. */
+public final class Capabilities {
+    private Capabilities() {}
+
+    public static AccessType accessType(String field, VolumeCapability capability) {
+        return switch (capability.getAccessTypeCase()) {
+            case MOUNT -> AccessType.MOUNT;
+            case BLOCK -> AccessType.BLOCK;
+            case ACCESSTYPE_NOT_SET -> throw CsiException.invalidArgument(field + ".access_type",
+                    "required (mount or block)");
+        };
+    }
+
+    public static AccessMode accessMode(String field, VolumeCapability capability) {
+        if (!capability.hasAccessMode()) {
+            throw CsiException.invalidArgument(field + ".access_mode", "required");
+        }
+        return switch (capability.getAccessMode().getMode()) {
+            case SINGLE_NODE_WRITER -> AccessMode.SINGLE_NODE_WRITER;
+            case SINGLE_NODE_READER_ONLY -> AccessMode.SINGLE_NODE_READER_ONLY;
+            case MULTI_NODE_READER_ONLY -> AccessMode.MULTI_NODE_READER_ONLY;
+            case MULTI_NODE_SINGLE_WRITER -> AccessMode.MULTI_NODE_SINGLE_WRITER;
+            case MULTI_NODE_MULTI_WRITER -> AccessMode.MULTI_NODE_MULTI_WRITER;
+            case SINGLE_NODE_SINGLE_WRITER -> AccessMode.SINGLE_NODE_SINGLE_WRITER;
+            case SINGLE_NODE_MULTI_WRITER -> AccessMode.SINGLE_NODE_MULTI_WRITER;
+            case UNKNOWN, UNRECOGNIZED -> throw CsiException.invalidArgument(field + ".access_mode.mode",
+                    "unknown access mode " + capability.getAccessMode().getModeValue());
+        };
+    }
+
+    /** The capability's mount flags (empty for block). */
+    public static List<String> mountFlags(VolumeCapability capability) {
+        return capability.hasMount() ? capability.getMount().getMountFlagsList() : List.of();
+    }
+
+    public static String fsType(VolumeCapability capability) {
+        return capability.hasMount() ? capability.getMount().getFsType() : "";
+    }
+
+    /** A capability with both parts present, or INVALID_ARGUMENT naming the field. */
+    public static VolumeCapability required(String field, boolean present, VolumeCapability capability) {
+        if (!present) {
+            throw CsiException.invalidArgument(field, "required");
+        }
+        accessType(field, capability);
+        accessMode(field, capability);
+        return capability;
+    }
+}

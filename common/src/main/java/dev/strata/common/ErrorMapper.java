@@ -1,0 +1,42 @@
+package dev.strata.common;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place where Java failures become gRPC statuses. */
+public final class ErrorMapper {
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+
+    private ErrorMapper() {}
+
+    public static Status toStatus(Throwable t) {
+        if (t instanceof CsiException e) {
+            return Status.fromCode(e.code()).withDescription(e.getMessage());
+        }
+        if (t instanceof StatusRuntimeException e) {
+            return e.getStatus();
+        }
+        if (t instanceof StatusException e) {
+            return e.getStatus();
+        }
+        if (t instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(t.getMessage());
+        }
+        if (t instanceof NoSuchFileException e) {
+            return Status.NOT_FOUND.withDescription("no such file: " + e.getFile());
+        }
+        if (t instanceof AccessDeniedException e) {
+            return Status.PERMISSION_DENIED.withDescription("permission denied: " + e.getFile());
+        }
+        // Anything else is a bug or an environment failure: say what it was, keep the stack in the log.
+        LOG.error("internal error", t);
+        String what = t instanceof IOException ? "I/O error: " : "internal error: ";
+        return Status.INTERNAL.withDescription(what + t).withCause(t);
+    }
+}

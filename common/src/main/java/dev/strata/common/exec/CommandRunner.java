@@ -1,0 +1,111 @@
+package dev.strata.common.exec;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs external tools (mount, umount, cp, mkfs, dmsetup, ...). Every run is logged with its command
+ * line, exit code, duration and, on failure, its stderr, so that what Strata did to the host can be
+ * read back from the log.
+ */
+public class CommandRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(CommandRunner.class);
+    private static final long DEFAULT_TIMEOUT_SECONDS = 600;
+    private static final File DEV_NULL = new File("/dev/null");
+    /** stderr is drained on its own thread so that a chatty tool can never block on a full pipe. */
+    private static final ExecutorService STDERR_READERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "exec-stderr");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** The outcome of one run. */
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+        public boolean ok() {
+            return exitCode == 0;
+        }
+
+        /** Throws {@link CommandFailedException} unless the command exited 0. */
+        public Result check() {
+            if (!ok()) {
+                throw new CommandFailedException(this);
+            }
+            return this;
+        }
+    }
+
+    /** A command that exited non-zero; its message carries the command, exit code and stderr. */
+    public static final class CommandFailedException extends RuntimeException {
+        private final transient Result result;
+
+        public CommandFailedException(Result result) {
+            super(String.join(" ", result.command()) + " exited " + result.exitCode() + ": "
+                    + result.stderr().strip());
+            this.result = result;
+        }
+
+        public Result result() {
+            return result;
+        }
+    }
+
+    public Result run(String... command) {
+        return run(List.of(command));
+    }
+
+    public Result run(List<String> command) {
+        long start = System.nanoTime();
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
+        } catch (IOException e) {
+            LOG.warn("exec {} failed to start: {}", command, e.getMessage());
+            return new Result(command, 127, "", e.getMessage());
+        }
+        CompletableFuture<String> stderr = readAsync(process.getErrorStream());
+        String stdout = read(process.getInputStream());
+        int exit;
+        try {
+            if (!process.waitFor(DEFAULT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                exit = 124;
+            } else {
+                exit = process.exitValue();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            exit = 130;
+        }
+        Result result = new Result(command, exit, stdout, stderr.join());
+        long micros = (System.nanoTime() - start) / 1000;
+        if (result.ok()) {
+            LOG.debug("exec {} exit=0 in {}us", String.join(" ", command), micros);
+        } else {
+            LOG.info("exec {} exit={} in {}us stderr={}", String.join(" ", command), exit, micros,
+                    result.stderr().strip());
+        }
+        return result;
+    }
+
+    private static CompletableFuture<String> readAsync(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> read(in), STDERR_READERS);
+    }
+
+    private static String read(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.strata.common.grpc;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A gRPC server on a Unix domain socket (Netty epoll). A stale socket left by a killed process is
+ * removed at start; a live one (another server answering) is not. {@link #stop()} drains in-flight
+ * calls before it closes the socket.
+ */
+public final class CsiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CsiServer.class);
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    private final Endpoint endpoint;
+    private final Server server;
+    private final EventLoopGroup group;
+    private final Duration drainTimeout;
+
+    private CsiServer(Endpoint endpoint, Server server, EventLoopGroup group, Duration drainTimeout) {
+        this.endpoint = endpoint;
+        this.server = server;
+        this.group = group;
+        this.drainTimeout = drainTimeout;
+    }
+
+    public static CsiServer start(Endpoint endpoint, List<BindableService> services, Duration drainTimeout)
+            throws IOException {
+        if (!Epoll.isAvailable()) {
+            throw new IOException("Netty epoll transport unavailable: " + Epoll.unavailabilityCause());
+        }
+        Path socket = endpoint.socketPath();
+        Files.createDirectories(socket.getParent());
+        removeStaleSocket(socket);
+        EventLoopGroup group = new EpollEventLoopGroup(1);
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .channelType(EpollServerDomainSocketChannel.class)
+                .bossEventLoopGroup(group)
+                .workerEventLoopGroup(group)
+                // Interceptors run in reverse order of registration: logging sees the mapped status.
+                .intercept(new ErrorMappingInterceptor())
+                .intercept(new CallLoggingInterceptor());
+        services.forEach(builder::addService);
+        Server server = builder.build().start();
+        LOG.info("serving {} on {}", services.stream().map(s -> s.bindService().getServiceDescriptor().getName())
+                .toList(), endpoint);
+        return new CsiServer(endpoint, server, group, drainTimeout);
+    }
+
+    /** Deletes a socket file nobody answers on; refuses to touch anything else. */
+    static void removeStaleSocket(Path socket) throws IOException {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new IOException("endpoint " + socket + " exists and is not a socket; refusing to remove it");
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(socket));
+            throw new IOException("endpoint " + socket + " is in use by a running server");
+        } catch (java.net.ConnectException stale) {
+            LOG.info("removing stale socket {}", socket);
+            Files.delete(socket);
+        }
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /** Stops accepting calls, lets in-flight ones finish (up to the drain timeout), then closes. */
+    public void stop() {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("calls still running after {}; cancelling them", drainTimeout);
+                server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        try {
+            Files.deleteIfExists(endpoint.socketPath());
+        } catch (IOException e) {
+            LOG.warn("could not remove socket {}: {}", endpoint.socketPath(), e.getMessage());
+        }
+        LOG.info("server on {} stopped", endpoint);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.strata.common.grpc;
+
+import java.nio.file.Path;
+
+/**
+ * A CSI endpoint. Only Unix domain sockets are served: {@code unix:///abs/path}, {@code unix:/abs/path}
+ * or a bare absolute path.
+ */
+public record Endpoint(Path socketPath) {
+    public static final String ENV = "CSI_ENDPOINT";
+
+    public static Endpoint parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("endpoint: empty (give --endpoint unix:///path/csi.sock or set "
+                    + ENV + ")");
+        }
+        String path;
+        if (text.startsWith("unix://")) {
+            path = text.substring("unix://".length());
+        } else if (text.startsWith("unix:")) {
+            path = text.substring("unix:".length());
+        } else if (text.contains("://")) {
+            throw new IllegalArgumentException("endpoint: only unix:// sockets are supported, got " + text);
+        } else {
+            path = text;
+        }
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("endpoint: socket path must be absolute, got " + text);
+        }
+        return new Endpoint(Path.of(path).normalize());
+    }
+
+    /** The endpoint given on the command line, else the one in {@code CSI_ENDPOINT}. */
+    public static Endpoint fromOptionOrEnv(String option) {
+        return parse(option != null ? option : System.getenv(ENV));
+    }
+
+    @Override
+    public String toString() {
+        return "unix://" + socketPath;
+    }
+}

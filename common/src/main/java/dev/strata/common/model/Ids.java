@@ -1,0 +1,35 @@
+package dev.strata.common.model;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Volume and snapshot IDs are derived from the CO's name. A retried CreateVolume, even one that
+ * arrives after a crash and restart, therefore lands on the same ID and the same on-disk record, and
+ * two calls with the same name contend for the same lock. IDs are plain [a-z0-9-] text, never paths.
+ */
+public final class Ids {
+    public static final String VOLUME_PREFIX = "vol-";
+    public static final String SNAPSHOT_PREFIX = "snap-";
+
+    private Ids() {}
+
+    public static String volumeId(String name) {
+        return VOLUME_PREFIX + digest("volume\0" + name);
+    }
+
+    public static String snapshotId(String name) {
+        return SNAPSHOT_PREFIX + digest("snapshot\0" + name);
+    }
+
+    private static String digest(String text) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is always present", e);
+        }
+    }
+}

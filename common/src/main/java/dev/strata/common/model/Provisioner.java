@@ -1,0 +1,60 @@
+package dev.strata.common.model;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The controller side of storage: what the CSI Controller service delegates to. Standalone mode
+ * implements it with direct engine calls on this host; cluster mode implements it through custom
+ * resources. Implementations are idempotent: a repeated call with the same arguments has the outcome
+ * of the first. Failures are {@code CsiException}s carrying the code the CSI spec names.
+ */
+public interface Provisioner {
+    /** Creates the volume, or returns the one already created under this name with compatible arguments. */
+    VolumeRecord createVolume(VolumeSpec spec);
+
+    /** Deletes the volume; deleting an unknown volume succeeds. */
+    void deleteVolume(String volumeId);
+
+    Optional<VolumeRecord> findVolume(String volumeId);
+
+    /** Every volume that is ready, sorted by ID. */
+    List<VolumeRecord> listVolumes();
+
+    /** Grows the volume to at least {@code requiredBytes}; never shrinks it. */
+    VolumeRecord expandVolume(String volumeId, long requiredBytes, long limitBytes);
+
+    /** Applies mutable parameters (a VolumeAttributesClass) to an existing volume. */
+    VolumeRecord modifyVolume(String volumeId, Map<String, String> mutableParameters);
+
+    /** ControllerPublish: makes the volume available to a node; returns the publish context. */
+    Map<String, String> publishVolume(String volumeId, String nodeId, boolean readOnly, AccessMode mode);
+
+    /** ControllerUnpublish; an unknown volume or a volume not published there succeeds. */
+    void unpublishVolume(String volumeId, String nodeId);
+
+    SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters);
+
+    /** Deletes the snapshot; deleting an unknown snapshot succeeds. */
+    void deleteSnapshot(String snapshotId);
+
+    Optional<SnapshotRecord> findSnapshot(String snapshotId);
+
+    /** Every snapshot that is ready, sorted by ID. */
+    List<SnapshotRecord> listSnapshots();
+
+    /** Space left for new volumes with these parameters on this node (null = any node). */
+    Capacity capacity(Map<String, String> parameters, String node);
+
+    /** The nodes where a volume is in use: attached or mounted. */
+    List<String> publishedNodes(String volumeId);
+
+    VolumeHealth health(String volumeId);
+
+    /** The engine that {@code parameters} select, or INVALID_ARGUMENT naming the parameter. */
+    EngineTraits engineFor(Map<String, String> parameters);
+
+    /** The nodes this provisioner can place volumes on. */
+    List<String> nodes();
+}

@@ -1,0 +1,39 @@
+package dev.strata.common.model;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A volume as Strata keeps it. {@code state} says whether it is usable or half-way through a change;
+ * {@code attachments} are its ControllerPublish calls.
+ */
+public record VolumeRecord(String id, String name, String engine, long capacityBytes, AccessType accessType,
+        Map<String, String> parameters, Map<String, String> mutableParameters, ContentSource source,
+        String nodeId, List<Attachment> attachments, RecordState state, Instant createdAt) {
+    public VolumeRecord {
+        parameters = Map.copyOf(parameters);
+        mutableParameters = Map.copyOf(mutableParameters);
+        attachments = List.copyOf(attachments);
+    }
+
+    public VolumeRecord withState(RecordState newState) {
+        return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, mutableParameters, source,
+                nodeId, attachments, newState, createdAt);
+    }
+
+    public VolumeRecord withCapacity(long bytes) {
+        return new VolumeRecord(id, name, engine, bytes, accessType, parameters, mutableParameters, source, nodeId,
+                attachments, state, createdAt);
+    }
+
+    public VolumeRecord withMutableParameters(Map<String, String> values) {
+        return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, values, source, nodeId,
+                attachments, state, createdAt);
+    }
+
+    public VolumeRecord withAttachments(List<Attachment> values) {
+        return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, mutableParameters, source,
+                nodeId, values, state, createdAt);
+    }
+}

@@ -1,0 +1,439 @@
+package dev.strata.controller;
+
+import com.google.protobuf.Int64Value;
+import com.google.protobuf.Timestamp;
+import dev.strata.common.BuildInfo;
+import dev.strata.common.Capabilities;
+import dev.strata.common.CsiException;
+import dev.strata.common.Gate;
+import dev.strata.common.Page;
+import dev.strata.common.Validate;
+import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.AccessType;
+import dev.strata.common.model.Capacity;
+import dev.strata.common.model.ContentSource;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.Ids;
+import dev.strata.common.model.Provisioner;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeSpec;
+import dev.strata.csi.v1.CapacityRange;
+import dev.strata.csi.v1.ControllerExpandVolumeRequest;
+import dev.strata.csi.v1.ControllerExpandVolumeResponse;
+import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
+import dev.strata.csi.v1.ControllerGetCapabilitiesResponse;
+import dev.strata.csi.v1.ControllerGetVolumeRequest;
+import dev.strata.csi.v1.ControllerGetVolumeResponse;
+import dev.strata.csi.v1.ControllerGrpc;
+import dev.strata.csi.v1.ControllerModifyVolumeRequest;
+import dev.strata.csi.v1.ControllerModifyVolumeResponse;
+import dev.strata.csi.v1.ControllerPublishVolumeRequest;
+import dev.strata.csi.v1.ControllerPublishVolumeResponse;
+import dev.strata.csi.v1.ControllerServiceCapability;
+import dev.strata.csi.v1.ControllerUnpublishVolumeRequest;
+import dev.strata.csi.v1.ControllerUnpublishVolumeResponse;
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.CreateSnapshotResponse;
+import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.CreateVolumeResponse;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
+import dev.strata.csi.v1.DeleteSnapshotResponse;
+import dev.strata.csi.v1.DeleteVolumeRequest;
+import dev.strata.csi.v1.DeleteVolumeResponse;
+import dev.strata.csi.v1.GetCapacityRequest;
+import dev.strata.csi.v1.GetCapacityResponse;
+import dev.strata.csi.v1.ListSnapshotsRequest;
+import dev.strata.csi.v1.ListSnapshotsResponse;
+import dev.strata.csi.v1.ListVolumesRequest;
+import dev.strata.csi.v1.ListVolumesResponse;
+import dev.strata.csi.v1.Snapshot;
+import dev.strata.csi.v1.Topology;
+import dev.strata.csi.v1.TopologyRequirement;
+import dev.strata.csi.v1.ValidateVolumeCapabilitiesRequest;
+import dev.strata.csi.v1.ValidateVolumeCapabilitiesResponse;
+import dev.strata.csi.v1.Volume;
+import dev.strata.csi.v1.VolumeCapability;
+import dev.strata.csi.v1.VolumeCondition;
+import dev.strata.csi.v1.VolumeContentSource;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * CSI Controller: validates and translates requests; a {@link Provisioner} makes the volumes.
+ * Requests that are malformed are refused here, before anything is created.
+ */
+public final class ControllerService extends ControllerGrpc.ControllerImplBase {
+    /** volume_context keys Strata sets, read back by stratactl and kept by Kubernetes in the PV. */
+    public static final String CONTEXT_NAME = "strata.csi.dev/name";
+    public static final String CONTEXT_ENGINE = "strata.csi.dev/engine";
+    private static final Pattern VOLUME_TOKEN = Pattern.compile(Ids.VOLUME_PREFIX + "[0-9a-f]{32}");
+    private static final Pattern SNAPSHOT_TOKEN = Pattern.compile(Ids.SNAPSHOT_PREFIX + "[0-9a-f]{32}");
+    private static final List<ControllerServiceCapability.RPC.Type> CAPABILITIES = List.of(
+            ControllerServiceCapability.RPC.Type.CREATE_DELETE_VOLUME,
+            ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME,
+            ControllerServiceCapability.RPC.Type.PUBLISH_READONLY,
+            ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
+            ControllerServiceCapability.RPC.Type.LIST_VOLUMES_PUBLISHED_NODES,
+            ControllerServiceCapability.RPC.Type.GET_CAPACITY,
+            ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+            ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+            ControllerServiceCapability.RPC.Type.CLONE_VOLUME,
+            ControllerServiceCapability.RPC.Type.EXPAND_VOLUME,
+            ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
+            ControllerServiceCapability.RPC.Type.GET_VOLUME,
+            ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+            ControllerServiceCapability.RPC.Type.MODIFY_VOLUME);
+
+    private final Gate<? extends Provisioner> provisioner;
+
+    public ControllerService(Gate<? extends Provisioner> provisioner) {
+        this.provisioner = provisioner;
+    }
+
+    @Override
+    public void createVolume(CreateVolumeRequest req, StreamObserver<CreateVolumeResponse> out) {
+        String name = Validate.name("name", req.getName());
+        if (req.getVolumeCapabilitiesCount() == 0) {
+            throw CsiException.invalidArgument("volume_capabilities", "required");
+        }
+        Map<String, String> parameters = Validate.map("parameters", req.getParametersMap());
+        Map<String, String> mutable = Validate.map("mutable_parameters", req.getMutableParamsMap());
+        long[] range = capacityRange(req.hasCapacityRange(), req.getCapacityRange());
+        Provisioner p = provisioner.get();
+        EngineTraits traits = p.engineFor(parameters);
+        AccessType accessType = null;
+        Set<AccessMode> modes = EnumSet.noneOf(AccessMode.class);
+        for (int i = 0; i < req.getVolumeCapabilitiesCount(); i++) {
+            String field = "volume_capabilities[" + i + "]";
+            VolumeCapability cap = req.getVolumeCapabilities(i);
+            AccessType type = Capabilities.accessType(field, cap);
+            if (accessType != null && type != accessType) {
+                throw CsiException.invalidArgument("volume_capabilities", "mixes mount and block access types");
+            }
+            accessType = type;
+            modes.add(Capabilities.accessMode(field, cap));
+            checkFsType(field, traits, cap);
+        }
+        ContentSource source = contentSource(req.hasVolumeContentSource(), req.getVolumeContentSource());
+        String node = chooseNode(p, req.hasAccessibilityRequirements(), req.getAccessibilityRequirements());
+        VolumeRecord v = p.createVolume(new VolumeSpec(name, range[0], range[1], accessType, modes, parameters,
+                mutable, source, node));
+        reply(out, CreateVolumeResponse.newBuilder().setVolume(toCsi(v)).build());
+    }
+
+    @Override
+    public void deleteVolume(DeleteVolumeRequest req, StreamObserver<DeleteVolumeResponse> out) {
+        provisioner.get().deleteVolume(Validate.id("volume_id", req.getVolumeId()));
+        reply(out, DeleteVolumeResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void controllerPublishVolume(ControllerPublishVolumeRequest req,
+            StreamObserver<ControllerPublishVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String nodeId = Validate.required("node_id", req.getNodeId());
+        VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
+                req.getVolumeCapability());
+        Provisioner p = provisioner.get();
+        VolumeRecord v = requireVolume(p, volumeId);
+        AccessType type = Capabilities.accessType("volume_capability", cap);
+        if (type != v.accessType()) {
+            throw CsiException.invalidArgument("volume_capability.access_type", "volume " + volumeId + " is a "
+                    + v.accessType().name().toLowerCase() + " volume");
+        }
+        Map<String, String> context = p.publishVolume(volumeId, nodeId, req.getReadonly(),
+                Capabilities.accessMode("volume_capability", cap));
+        reply(out, ControllerPublishVolumeResponse.newBuilder().putAllPublishContext(context).build());
+    }
+
+    @Override
+    public void controllerUnpublishVolume(ControllerUnpublishVolumeRequest req,
+            StreamObserver<ControllerUnpublishVolumeResponse> out) {
+        provisioner.get().unpublishVolume(Validate.id("volume_id", req.getVolumeId()), req.getNodeId());
+        reply(out, ControllerUnpublishVolumeResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void validateVolumeCapabilities(ValidateVolumeCapabilitiesRequest req,
+            StreamObserver<ValidateVolumeCapabilitiesResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        if (req.getVolumeCapabilitiesCount() == 0) {
+            throw CsiException.invalidArgument("volume_capabilities", "required");
+        }
+        Provisioner p = provisioner.get();
+        VolumeRecord v = requireVolume(p, volumeId);
+        EngineTraits traits = p.engineFor(v.parameters());
+        String problem = null;
+        for (int i = 0; i < req.getVolumeCapabilitiesCount() && problem == null; i++) {
+            problem = unsupported("volume_capabilities[" + i + "]", traits, v, req.getVolumeCapabilities(i));
+        }
+        ValidateVolumeCapabilitiesResponse.Builder reply = ValidateVolumeCapabilitiesResponse.newBuilder();
+        if (problem == null) {
+            reply.setConfirmed(ValidateVolumeCapabilitiesResponse.Confirmed.newBuilder()
+                    .putAllVolumeContext(req.getVolumeContextMap())
+                    .addAllVolumeCapabilities(req.getVolumeCapabilitiesList())
+                    .putAllParameters(req.getParametersMap())
+                    .putAllMutableParams(req.getMutableParamsMap()));
+        } else {
+            reply.setMessage(problem);
+        }
+        reply(out, reply.build());
+    }
+
+    /** Why the capability cannot be honoured for this volume, or null when it can. */
+    private static String unsupported(String field, EngineTraits traits, VolumeRecord v, VolumeCapability cap) {
+        try {
+            AccessType type = Capabilities.accessType(field, cap);
+            AccessMode mode = Capabilities.accessMode(field, cap);
+            if (type != v.accessType()) {
+                return field + ": volume is a " + v.accessType().name().toLowerCase() + " volume";
+            }
+            if (!traits.accessModes().contains(mode)) {
+                return field + ": access mode " + mode + " is not supported by the " + traits.name() + " engine";
+            }
+            checkFsType(field, traits, cap);
+            return null;
+        } catch (CsiException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Override
+    public void listVolumes(ListVolumesRequest req, StreamObserver<ListVolumesResponse> out) {
+        Provisioner p = provisioner.get();
+        Page<VolumeRecord> page = Page.of(p.listVolumes(), VolumeRecord::id, req.getStartingToken(),
+                req.getMaxEntries(), t -> VOLUME_TOKEN.matcher(t).matches());
+        ListVolumesResponse.Builder reply = ListVolumesResponse.newBuilder().setNextToken(page.nextToken());
+        for (VolumeRecord v : page.entries()) {
+            reply.addEntries(ListVolumesResponse.Entry.newBuilder().setVolume(toCsi(v))
+                    .setStatus(ListVolumesResponse.VolumeStatus.newBuilder()
+                            .addAllPublishedNodeIds(p.publishedNodes(v.id()))
+                            .setVolumeCondition(condition(p.health(v.id())))));
+        }
+        reply(out, reply.build());
+    }
+
+    @Override
+    public void controllerGetVolume(ControllerGetVolumeRequest req, StreamObserver<ControllerGetVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        Provisioner p = provisioner.get();
+        VolumeRecord v = requireVolume(p, volumeId);
+        reply(out, ControllerGetVolumeResponse.newBuilder().setVolume(toCsi(v))
+                .setStatus(ControllerGetVolumeResponse.VolumeStatus.newBuilder()
+                        .addAllPublishedNodeIds(p.publishedNodes(volumeId))
+                        .setVolumeCondition(condition(p.health(volumeId))))
+                .build());
+    }
+
+    @Override
+    public void getCapacity(GetCapacityRequest req, StreamObserver<GetCapacityResponse> out) {
+        for (int i = 0; i < req.getVolumeCapabilitiesCount(); i++) {
+            Capabilities.required("volume_capabilities[" + i + "]", true, req.getVolumeCapabilities(i));
+        }
+        Map<String, String> parameters = Validate.map("parameters", req.getParametersMap());
+        String node = req.hasAccessibleTopology()
+                ? req.getAccessibleTopology().getSegmentsOrDefault(BuildInfo.TOPOLOGY_KEY, null) : null;
+        Provisioner p = provisioner.get();
+        EngineTraits traits = p.engineFor(parameters);
+        for (VolumeCapability cap : req.getVolumeCapabilitiesList()) {
+            if (!traits.accessTypes().contains(Capabilities.accessType("volume_capabilities", cap))) {
+                reply(out, GetCapacityResponse.newBuilder().setAvailableCapacity(0).build());
+                return;
+            }
+        }
+        Capacity c = req.hasAccessibleTopology() && node == null ? new Capacity(0, 0, 0) : p.capacity(parameters, node);
+        reply(out, GetCapacityResponse.newBuilder()
+                .setAvailableCapacity(c.availableBytes())
+                .setMaximumVolumeSize(Int64Value.of(c.maximumVolumeBytes()))
+                .setMinimumVolumeSize(Int64Value.of(c.minimumVolumeBytes()))
+                .build());
+    }
+
+    @Override
+    public void controllerGetCapabilities(ControllerGetCapabilitiesRequest req,
+            StreamObserver<ControllerGetCapabilitiesResponse> out) {
+        ControllerGetCapabilitiesResponse.Builder reply = ControllerGetCapabilitiesResponse.newBuilder();
+        for (ControllerServiceCapability.RPC.Type type : CAPABILITIES) {
+            reply.addCapabilities(ControllerServiceCapability.newBuilder()
+                    .setRpc(ControllerServiceCapability.RPC.newBuilder().setType(type)));
+        }
+        reply(out, reply.build());
+    }
+
+    @Override
+    public void createSnapshot(CreateSnapshotRequest req, StreamObserver<CreateSnapshotResponse> out) {
+        String name = Validate.name("name", req.getName());
+        String source = Validate.id("source_volume_id", req.getSourceVolumeId());
+        Map<String, String> parameters = Validate.map("parameters", req.getParametersMap());
+        SnapshotRecord s = provisioner.get().createSnapshot(name, source, parameters);
+        reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(s)).build());
+    }
+
+    @Override
+    public void deleteSnapshot(DeleteSnapshotRequest req, StreamObserver<DeleteSnapshotResponse> out) {
+        provisioner.get().deleteSnapshot(Validate.id("snapshot_id", req.getSnapshotId()));
+        reply(out, DeleteSnapshotResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void listSnapshots(ListSnapshotsRequest req, StreamObserver<ListSnapshotsResponse> out) {
+        Provisioner p = provisioner.get();
+        List<SnapshotRecord> all = p.listSnapshots().stream()
+                .filter(s -> req.getSnapshotId().isEmpty() || s.id().equals(req.getSnapshotId()))
+                .filter(s -> req.getSourceVolumeId().isEmpty() || s.sourceVolumeId().equals(req.getSourceVolumeId()))
+                .toList();
+        Page<SnapshotRecord> page = Page.of(all, SnapshotRecord::id, req.getStartingToken(), req.getMaxEntries(),
+                t -> SNAPSHOT_TOKEN.matcher(t).matches());
+        ListSnapshotsResponse.Builder reply = ListSnapshotsResponse.newBuilder().setNextToken(page.nextToken());
+        page.entries().forEach(s -> reply.addEntries(ListSnapshotsResponse.Entry.newBuilder().setSnapshot(toCsi(s))));
+        reply(out, reply.build());
+    }
+
+    @Override
+    public void controllerExpandVolume(ControllerExpandVolumeRequest req,
+            StreamObserver<ControllerExpandVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        if (!req.hasCapacityRange()) {
+            throw CsiException.invalidArgument("capacity_range", "required");
+        }
+        long[] range = capacityRange(true, req.getCapacityRange());
+        if (req.hasVolumeCapability()) {
+            Capabilities.required("volume_capability", true, req.getVolumeCapability());
+        }
+        Provisioner p = provisioner.get();
+        VolumeRecord v = p.expandVolume(volumeId, range[0], range[1]);
+        reply(out, ControllerExpandVolumeResponse.newBuilder()
+                .setCapacityBytes(v.capacityBytes())
+                .setNodeExpansionRequired(p.engineFor(v.parameters()).nodeExpansionRequired())
+                .build());
+    }
+
+    @Override
+    public void controllerModifyVolume(ControllerModifyVolumeRequest req,
+            StreamObserver<ControllerModifyVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        if (req.getMutableParametersCount() == 0) {
+            throw CsiException.invalidArgument("mutable_parameters", "required");
+        }
+        Map<String, String> mutable = Validate.map("mutable_parameters", req.getMutableParametersMap());
+        Provisioner p = provisioner.get();
+        requireVolume(p, volumeId);
+        p.modifyVolume(volumeId, mutable);
+        reply(out, ControllerModifyVolumeResponse.getDefaultInstance());
+    }
+
+    // ---- translation ----------------------------------------------------------------------------
+
+    /** {required, limit}, 0 meaning "not given". */
+    private static long[] capacityRange(boolean present, CapacityRange range) {
+        if (!present) {
+            return new long[] {0, 0};
+        }
+        long required = range.getRequiredBytes();
+        long limit = range.getLimitBytes();
+        if (required < 0 || limit < 0) {
+            throw CsiException.invalidArgument("capacity_range", "bytes must not be negative");
+        }
+        if (limit > 0 && required > limit) {
+            throw CsiException.invalidArgument("capacity_range", "required_bytes (" + required
+                    + ") is above limit_bytes (" + limit + ")");
+        }
+        return new long[] {required, limit};
+    }
+
+    private static void checkFsType(String field, EngineTraits traits, VolumeCapability cap) {
+        String fsType = Capabilities.fsType(cap);
+        if (cap.hasMount() && !traits.fsTypes().contains(fsType)) {
+            throw CsiException.invalidArgument(field + ".mount.fs_type", "\"" + fsType + "\" is not supported by the "
+                    + traits.name() + " engine (supported: " + traits.fsTypes() + ")");
+        }
+    }
+
+    private static ContentSource contentSource(boolean present, VolumeContentSource source) {
+        if (!present) {
+            return null;
+        }
+        return switch (source.getTypeCase()) {
+            case SNAPSHOT -> ContentSource.snapshot(Validate.id("volume_content_source.snapshot.snapshot_id",
+                    source.getSnapshot().getSnapshotId()));
+            case VOLUME -> ContentSource.volume(Validate.id("volume_content_source.volume.volume_id",
+                    source.getVolume().getVolumeId()));
+            case TYPE_NOT_SET -> throw CsiException.invalidArgument("volume_content_source", "names no snapshot or volume");
+        };
+    }
+
+    /**
+     * The node a new volume must live on: the first preferred topology this provisioner serves, else
+     * the first requisite one; null when the request does not constrain it.
+     */
+    private static String chooseNode(Provisioner p, boolean present, TopologyRequirement requirement) {
+        if (!present || requirement.getRequisiteCount() + requirement.getPreferredCount() == 0) {
+            return null;
+        }
+        List<String> nodes = p.nodes();
+        for (List<Topology> candidates : List.of(requirement.getPreferredList(), requirement.getRequisiteList())) {
+            for (Topology t : candidates) {
+                String node = t.getSegmentsOrDefault(BuildInfo.TOPOLOGY_KEY, null);
+                if (node != null && nodes.contains(node)) {
+                    return node;
+                }
+            }
+        }
+        throw CsiException.resourceExhausted("accessibility_requirements: no requested topology is served by this "
+                + "plugin (it serves " + BuildInfo.TOPOLOGY_KEY + " in " + nodes + ")");
+    }
+
+    private static VolumeRecord requireVolume(Provisioner p, String volumeId) {
+        return p.findVolume(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
+                + " does not exist"));
+    }
+
+    static Volume toCsi(VolumeRecord v) {
+        Volume.Builder b = Volume.newBuilder()
+                .setVolumeId(v.id())
+                .setCapacityBytes(v.capacityBytes())
+                .putVolumeContext(CONTEXT_NAME, v.name())
+                .putVolumeContext(CONTEXT_ENGINE, v.engine())
+                .addAccessibleTopology(Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, v.nodeId()));
+        if (v.source() != null) {
+            VolumeContentSource.Builder source = VolumeContentSource.newBuilder();
+            if (v.source().kind() == ContentSource.Kind.SNAPSHOT) {
+                source.setSnapshot(VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(v.source().id()));
+            } else {
+                source.setVolume(VolumeContentSource.VolumeSource.newBuilder().setVolumeId(v.source().id()));
+            }
+            b.setContentSource(source);
+        }
+        return b.build();
+    }
+
+    static Snapshot toCsi(SnapshotRecord s) {
+        return Snapshot.newBuilder()
+                .setSnapshotId(s.id())
+                .setSourceVolumeId(s.sourceVolumeId())
+                .setSizeBytes(s.sizeBytes())
+                .setCreationTime(timestamp(s.createdAt()))
+                .setReadyToUse(true)
+                .build();
+    }
+
+    private static Timestamp timestamp(Instant t) {
+        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+    }
+
+    private static VolumeCondition condition(VolumeHealth health) {
+        return VolumeCondition.newBuilder().setAbnormal(health.abnormal()).setMessage(health.message()).build();
+    }
+
+    private static <T> void reply(StreamObserver<T> out, T message) {
+        out.onNext(message);
+        out.onCompleted();
+    }
+}

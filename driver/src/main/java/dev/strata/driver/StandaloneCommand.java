@@ -1,0 +1,105 @@
+package dev.strata.driver;
+
+import dev.strata.common.BuildInfo;
+import dev.strata.common.Gate;
+import dev.strata.common.LockTable;
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.grpc.CsiServer;
+import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.identity.IdentityService;
+import dev.strata.controller.ControllerService;
+import dev.strata.csi.v1.PluginCapability;
+import dev.strata.node.NodeService;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.dir.DirEngine;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.state.NodeState;
+import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.StorageConfig;
+import dev.strata.node.sys.Posix;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * One process serving Identity, Controller and Node for this host, like the reference hostpath
+ * driver: what {@code stratactl} talks to, and what runs without Kubernetes.
+ */
+@Command(name = "standalone", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Serve Identity, Controller and Node for this host on one socket.")
+public final class StandaloneCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(StandaloneCommand.class);
+
+    @Option(names = "--endpoint", description = "CSI endpoint, unix:///path/csi.sock (default: $CSI_ENDPOINT, "
+            + "else unix:///run/strata/csi.sock)")
+    String endpoint;
+
+    @Option(names = "--data-dir", defaultValue = "/var/lib/strata", description = "State and volume data (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--node-id", description = "Node ID reported to the CO (default: host name)")
+    String nodeId;
+
+    @Option(names = "--default-engine", defaultValue = DirEngine.NAME,
+            description = "Engine for volumes whose parameters name none (default: ${DEFAULT-VALUE})")
+    String defaultEngine;
+
+    @Option(names = "--default-volume-size", defaultValue = "1073741824",
+            description = "Size in bytes of a volume whose request gives none (default: ${DEFAULT-VALUE})")
+    long defaultVolumeBytes;
+
+    @Option(names = "--max-volumes-per-node", defaultValue = "1024",
+            description = "Volumes that may be published on this node at once (default: ${DEFAULT-VALUE})")
+    int maxVolumesPerNode;
+
+    @Option(names = "--drain-timeout", defaultValue = "30",
+            description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
+    int drainSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
+                : System.getenv().getOrDefault(Endpoint.ENV, "unix:///run/strata/csi.sock"));
+        String node = nodeId != null ? nodeId : InetAddress.getLocalHost().getHostName();
+        if (!Posix.isRoot()) {
+            LOG.warn("not running as root: mounts will fail");
+        }
+        StorageConfig config = new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine,
+                defaultVolumeBytes, maxVolumesPerNode);
+        Gate<LocalStorage> storage = new Gate<>("storage");
+        Mounter mounter = new Mounter();
+        List<io.grpc.BindableService> services = List.of(
+                new IdentityService(List.of(
+                        IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
+                        IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
+                        IdentityService.onlineExpansion()), storage::isOpen),
+                new ControllerService(storage),
+                new NodeService(config, storage, mounter));
+        CsiServer server = CsiServer.start(ep, services, Duration.ofSeconds(drainSeconds));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "shutdown"));
+        LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, node,
+                config.dataDir());
+        storage.open(openStorage(config, mounter));
+        server.awaitTermination();
+        return 0;
+    }
+
+    static LocalStorage openStorage(StorageConfig config, Mounter mounter) throws Exception {
+        CommandRunner runner = new CommandRunner();
+        Map<String, VolumeEngine> engines = Map.of(
+                DirEngine.NAME, new DirEngine(config.dataDir().resolve("engines").resolve(DirEngine.NAME), mounter, runner));
+        NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
+        nodeState.reconcile(MountTable.read());
+        LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());
+        storage.recover();
+        return storage;
+    }
+}

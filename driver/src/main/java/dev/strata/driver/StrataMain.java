@@ -1,0 +1,14 @@
+package dev.strata.driver;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code strata} executable. Each mode of running the driver is a subcommand. */
+@Command(name = "strata", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Strata CSI driver (strata.csi.dev).",
+        subcommands = {StandaloneCommand.class})
+public final class StrataMain {
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new StrataMain()).execute(args));
+    }
+}

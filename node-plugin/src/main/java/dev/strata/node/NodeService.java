@@ -1,0 +1,344 @@
+package dev.strata.node;
+
+import dev.strata.common.BuildInfo;
+import dev.strata.common.Capabilities;
+import dev.strata.common.CsiException;
+import dev.strata.common.Gate;
+import dev.strata.common.LockTable;
+import dev.strata.common.Validate;
+import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.AccessType;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeUsage;
+import dev.strata.csi.v1.NodeExpandVolumeRequest;
+import dev.strata.csi.v1.NodeExpandVolumeResponse;
+import dev.strata.csi.v1.NodeGetCapabilitiesRequest;
+import dev.strata.csi.v1.NodeGetCapabilitiesResponse;
+import dev.strata.csi.v1.NodeGetInfoRequest;
+import dev.strata.csi.v1.NodeGetInfoResponse;
+import dev.strata.csi.v1.NodeGetVolumeStatsRequest;
+import dev.strata.csi.v1.NodeGetVolumeStatsResponse;
+import dev.strata.csi.v1.NodeGrpc;
+import dev.strata.csi.v1.NodePublishVolumeRequest;
+import dev.strata.csi.v1.NodePublishVolumeResponse;
+import dev.strata.csi.v1.NodeServiceCapability;
+import dev.strata.csi.v1.NodeStageVolumeRequest;
+import dev.strata.csi.v1.NodeStageVolumeResponse;
+import dev.strata.csi.v1.NodeUnpublishVolumeRequest;
+import dev.strata.csi.v1.NodeUnpublishVolumeResponse;
+import dev.strata.csi.v1.NodeUnstageVolumeRequest;
+import dev.strata.csi.v1.NodeUnstageVolumeResponse;
+import dev.strata.csi.v1.Topology;
+import dev.strata.csi.v1.VolumeCapability;
+import dev.strata.csi.v1.VolumeCondition;
+import dev.strata.csi.v1.VolumeUsage.Unit;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.state.NodeState;
+import dev.strata.node.state.NodeVolume;
+import dev.strata.node.state.Publication;
+import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.StorageConfig;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * CSI Node: stages a volume once per node and bind-mounts it into each pod, as kubelet asks. It
+ * checks and translates requests; the engine behind the volume does the storage work. Every mount is
+ * recorded before it is made, so a restarted plugin knows what it has mounted.
+ */
+public final class NodeService extends NodeGrpc.NodeImplBase {
+    private static final List<NodeServiceCapability.RPC.Type> CAPABILITIES = List.of(
+            NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME,
+            NodeServiceCapability.RPC.Type.GET_VOLUME_STATS,
+            NodeServiceCapability.RPC.Type.EXPAND_VOLUME,
+            NodeServiceCapability.RPC.Type.VOLUME_CONDITION,
+            NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER);
+
+    private final StorageConfig config;
+    private final Gate<LocalStorage> storage;
+    private final Mounter mounter;
+
+    public NodeService(StorageConfig config, Gate<LocalStorage> storage, Mounter mounter) {
+        this.config = config;
+        this.storage = storage;
+        this.mounter = mounter;
+    }
+
+    @Override
+    public void nodeStageVolume(NodeStageVolumeRequest req, StreamObserver<NodeStageVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
+        VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
+                req.getVolumeCapability());
+        LocalStorage s = storage.get();
+        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
+            VolumeRecord volume = s.requireVolume(volumeId);
+            VolumeEngine engine = s.engine(volume.engine());
+            AccessMode mode = checkCapability(engine.traits(), volume, cap);
+            List<String> flags = Capabilities.mountFlags(cap);
+            BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags)
+                    .withReadOnly(mode.readOnly());
+            NodeState state = s.nodeState();
+            NodeVolume current = state.get(volumeId);
+            if (current.stagingPath() != null) {
+                if (!current.stagingPath().equals(staging.toString())) {
+                    throw CsiException.failedPrecondition("volume " + volumeId + " is already staged at "
+                            + current.stagingPath());
+                }
+                if (current.stageMode() != mode || !current.stageFlags().equals(flags)) {
+                    throw CsiException.alreadyExists("volume " + volumeId + " is already staged at " + staging
+                            + " with another capability (" + current.stageMode() + ", flags " + current.stageFlags()
+                            + ")");
+                }
+            } else {
+                prepareDirectory("staging_target_path", staging);
+                state.put(current.staged(staging.toString(), mode, flags));
+                try {
+                    engine.stage(volume, staging, options);
+                } catch (IOException | RuntimeException e) {
+                    state.put(current);
+                    throw e;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        reply(out, NodeStageVolumeResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void nodeUnstageVolume(NodeUnstageVolumeRequest req, StreamObserver<NodeUnstageVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
+        LocalStorage s = storage.get();
+        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
+            VolumeRecord volume = s.requireVolume(volumeId);
+            NodeVolume current = s.nodeState().get(volumeId);
+            if (staging.toString().equals(current.stagingPath())) {
+                if (!current.publications().isEmpty()) {
+                    throw CsiException.failedPrecondition("volume " + volumeId + " is still published at "
+                            + current.publications().get(0).targetPath() + "; unpublish it first");
+                }
+                s.engine(volume.engine()).unstage(volume, staging);
+                s.nodeState().put(current.unstaged());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        reply(out, NodeUnstageVolumeResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void nodePublishVolume(NodePublishVolumeRequest req, StreamObserver<NodePublishVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        Path target = Validate.absolutePath("target_path", req.getTargetPath());
+        Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
+        VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
+                req.getVolumeCapability());
+        LocalStorage s = storage.get();
+        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
+            VolumeRecord volume = s.requireVolume(volumeId);
+            AccessMode mode = checkCapability(s.engine(volume.engine()).traits(), volume, cap);
+            List<String> flags = Capabilities.mountFlags(cap);
+            boolean readOnly = req.getReadonly() || mode.readOnly();
+            BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags).withReadOnly(readOnly);
+            NodeState state = s.nodeState();
+            NodeVolume current = state.get(volumeId);
+            if (!staging.toString().equals(current.stagingPath())) {
+                throw CsiException.failedPrecondition("volume " + volumeId + " is not staged at " + staging
+                        + (current.stagingPath() == null ? "" : " (it is staged at " + current.stagingPath() + ")"));
+            }
+            Publication wanted = new Publication(target.toString(), readOnly, mode, flags);
+            var existing = current.publication(target.toString());
+            if (existing.isPresent()) {
+                if (!existing.get().equals(wanted)) {
+                    throw CsiException.alreadyExists("volume " + volumeId + " is already published at " + target
+                            + " with another capability or read-only setting");
+                }
+            } else {
+                checkExclusive(volumeId, mode, current);
+                prepareDirectory("target_path", target);
+                state.put(current.with(wanted));
+                try {
+                    mounter.bind(staging, target, options);
+                } catch (IOException | RuntimeException e) {
+                    state.put(current);
+                    removeDirectory(target);
+                    throw e;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        reply(out, NodePublishVolumeResponse.getDefaultInstance());
+    }
+
+    /** ReadWriteOncePod: one publication, and none beside one that asked for it. */
+    private static void checkExclusive(String volumeId, AccessMode mode, NodeVolume current) {
+        boolean exclusiveHeld = current.publications().stream().anyMatch(p -> p.mode().singlePublication());
+        if (!current.publications().isEmpty() && (mode.singlePublication() || exclusiveHeld)) {
+            throw CsiException.failedPrecondition("volume " + volumeId + " is published at "
+                    + current.publications().get(0).targetPath() + " for a single writer (ReadWriteOncePod)");
+        }
+    }
+
+    @Override
+    public void nodeUnpublishVolume(NodeUnpublishVolumeRequest req, StreamObserver<NodeUnpublishVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        Path target = Validate.absolutePath("target_path", req.getTargetPath());
+        LocalStorage s = storage.get();
+        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
+            s.requireVolume(volumeId);
+            NodeVolume current = s.nodeState().get(volumeId);
+            if (current.publication(target.toString()).isPresent()) {
+                mounter.unmount(target);
+                s.nodeState().put(current.without(target.toString()));
+                removeDirectory(target);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        reply(out, NodeUnpublishVolumeResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void nodeGetVolumeStats(NodeGetVolumeStatsRequest req, StreamObserver<NodeGetVolumeStatsResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumePath = Validate.required("volume_path", req.getVolumePath());
+        LocalStorage s = storage.get();
+        VolumeRecord volume = s.requireVolume(volumeId);
+        Path path = requireUsedAt(s, volumeId, volumePath);
+        VolumeEngine engine = s.engine(volume.engine());
+        VolumeHealth health = engine.health(volume);
+        if (!health.abnormal() && !MountTable.read().isMountPoint(path)) {
+            health = VolumeHealth.abnormal("volume is no longer mounted at " + path);
+        }
+        NodeGetVolumeStatsResponse.Builder reply = NodeGetVolumeStatsResponse.newBuilder()
+                .setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(health.abnormal())
+                        .setMessage(health.message()));
+        if (volume.accessType() == AccessType.MOUNT) {
+            try {
+                VolumeUsage usage = engine.usage(volume, path);
+                reply.addUsage(dev.strata.csi.v1.VolumeUsage.newBuilder().setUnit(Unit.BYTES)
+                        .setTotal(usage.totalBytes()).setUsed(usage.usedBytes()).setAvailable(usage.availableBytes()));
+                reply.addUsage(dev.strata.csi.v1.VolumeUsage.newBuilder().setUnit(Unit.INODES)
+                        .setTotal(usage.totalInodes()).setUsed(usage.usedInodes()).setAvailable(usage.freeInodes()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        reply(out, reply.build());
+    }
+
+    @Override
+    public void nodeExpandVolume(NodeExpandVolumeRequest req, StreamObserver<NodeExpandVolumeResponse> out) {
+        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumePath = Validate.required("volume_path", req.getVolumePath());
+        if (req.hasCapacityRange() && req.getCapacityRange().getLimitBytes() > 0
+                && req.getCapacityRange().getRequiredBytes() > req.getCapacityRange().getLimitBytes()) {
+            throw CsiException.invalidArgument("capacity_range", "required_bytes is above limit_bytes");
+        }
+        LocalStorage s = storage.get();
+        VolumeRecord volume = s.requireVolume(volumeId);
+        requireUsedAt(s, volumeId, volumePath);
+        // The controller grew the volume; the engines so far have nothing to do on the node.
+        reply(out, NodeExpandVolumeResponse.newBuilder().setCapacityBytes(volume.capacityBytes()).build());
+    }
+
+    @Override
+    public void nodeGetCapabilities(NodeGetCapabilitiesRequest req, StreamObserver<NodeGetCapabilitiesResponse> out) {
+        NodeGetCapabilitiesResponse.Builder reply = NodeGetCapabilitiesResponse.newBuilder();
+        for (NodeServiceCapability.RPC.Type type : CAPABILITIES) {
+            reply.addCapabilities(NodeServiceCapability.newBuilder()
+                    .setRpc(NodeServiceCapability.RPC.newBuilder().setType(type)));
+        }
+        reply(out, reply.build());
+    }
+
+    @Override
+    public void nodeGetInfo(NodeGetInfoRequest req, StreamObserver<NodeGetInfoResponse> out) {
+        reply(out, NodeGetInfoResponse.newBuilder()
+                .setNodeId(config.nodeId())
+                .setMaxVolumesPerNode(config.maxVolumesPerNode())
+                .setAccessibleTopology(Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, config.nodeId()))
+                .build());
+    }
+
+    private static AccessMode checkCapability(EngineTraits traits, VolumeRecord volume, VolumeCapability cap) {
+        AccessType type = Capabilities.accessType("volume_capability", cap);
+        if (type != volume.accessType()) {
+            throw CsiException.invalidArgument("volume_capability.access_type", "volume " + volume.id() + " is a "
+                    + volume.accessType().name().toLowerCase() + " volume, not " + type.name().toLowerCase());
+        }
+        AccessMode mode = Capabilities.accessMode("volume_capability", cap);
+        if (!traits.accessModes().contains(mode)) {
+            throw CsiException.invalidArgument("volume_capability.access_mode", "the " + traits.name()
+                    + " engine does not support " + mode);
+        }
+        String fsType = Capabilities.fsType(cap);
+        if (!traits.fsTypes().contains(fsType)) {
+            throw CsiException.invalidArgument("volume_capability.mount.fs_type", "\"" + fsType
+                    + "\" is not supported by the " + traits.name() + " engine (supported: " + traits.fsTypes() + ")");
+        }
+        return mode;
+    }
+
+    /**
+     * The path must be where this volume is staged or published, and still exist. It is matched
+     * against the records before the filesystem is touched, so no other path is ever looked at.
+     */
+    private static Path requireUsedAt(LocalStorage s, String volumeId, String volumePath) {
+        NodeVolume current = s.nodeState().get(volumeId);
+        if (!volumePath.equals(current.stagingPath()) && current.publication(volumePath).isEmpty()) {
+            throw CsiException.notFound("volume_path: volume " + volumeId + " is not staged or published at "
+                    + Validate.printable(volumePath));
+        }
+        Path path = Path.of(volumePath);
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw CsiException.notFound("volume_path: " + path + " does not exist");
+        }
+        return path;
+    }
+
+    /** Creates the directory a mount goes on; a symbolic link there is refused, never followed. */
+    private static void prepareDirectory(String field, Path dir) throws IOException {
+        if (Files.isSymbolicLink(dir)) {
+            throw CsiException.invalidArgument(field, dir + " is a symbolic link");
+        }
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw CsiException.invalidArgument(field, dir + " exists and is not a directory");
+            }
+            if (MountTable.read().isMountPoint(dir)) {
+                throw CsiException.failedPrecondition(field + ": something else is already mounted at " + dir);
+            }
+            return;
+        }
+        Files.createDirectories(dir);
+    }
+
+    private static void removeDirectory(Path dir) {
+        try {
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.delete(dir);
+            }
+        } catch (IOException e) {
+            // not empty or already gone: leave it, it is not ours to empty
+        }
+    }
+
+    private static <T> void reply(StreamObserver<T> out, T message) {
+        out.onNext(message);
+        out.onCompleted();
+    }
+}

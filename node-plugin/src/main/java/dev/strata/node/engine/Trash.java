@@ -1,0 +1,101 @@
+package dev.strata.node.engine;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deleting a directory tree takes time proportional to its files; renaming it does not. A discarded
+ * tree is renamed into the trash at once (so its name is free and its record can go), then removed by
+ * one background thread. Whatever a crash leaves in the trash is removed after the next start.
+ */
+public final class Trash implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Trash.class);
+    private static final AtomicLong SEQUENCE = new AtomicLong(System.nanoTime());
+
+    private final Path dir;
+    private final ExecutorService reclaimer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "trash-reclaim");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** {@code dir} must be on the same filesystem as everything discarded into it. */
+    public Trash(Path dir) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir)) {
+            for (Path p : leftovers) {
+                reclaimer.execute(() -> reclaim(p));
+            }
+        }
+    }
+
+    /** Moves {@code path} out of the way now and deletes it later; a missing path is a no-op. */
+    public void discard(Path path) throws IOException {
+        Path target = dir.resolve(path.getFileName() + "." + SEQUENCE.incrementAndGet());
+        try {
+            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        reclaimer.execute(() -> reclaim(target));
+    }
+
+    /** Waits until everything discarded so far is gone (for tests and orderly shutdown). */
+    public void drain() throws InterruptedException {
+        try {
+            reclaimer.submit(() -> { }).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void reclaim(Path tree) {
+        try {
+            deleteTree(tree);
+        } catch (IOException e) {
+            LOG.warn("could not reclaim {}: {}", tree, e.toString());
+        }
+    }
+
+    /** Deletes a tree without following symbolic links out of it. */
+    public static void deleteTree(Path tree) throws IOException {
+        if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        reclaimer.shutdown();
+        reclaimer.awaitTermination(1, TimeUnit.MINUTES);
+    }
+}

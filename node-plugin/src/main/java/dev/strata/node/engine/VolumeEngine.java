@@ -1,0 +1,67 @@
+package dev.strata.node.engine;
+
+import dev.strata.common.model.Capacity;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeUsage;
+import dev.strata.node.mount.BindOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One way of making volumes on this node (a directory, an overlay, a thin device, ...). Records and
+ * locking are the caller's: an engine only does storage, and each operation converges when repeated,
+ * so that a call cut short by a crash can be finished or undone by calling it again.
+ */
+public interface VolumeEngine {
+    EngineTraits traits();
+
+    /**
+     * Checks parameter values (keys are already checked against the traits); INVALID_ARGUMENT naming
+     * {@code field} and the key when one is wrong.
+     */
+    void validateParameters(String field, Map<String, String> parameters);
+
+    /**
+     * Makes the volume's storage, filled from {@code volume.source()} when it has one (a snapshot or
+     * volume of this engine, checked by the caller to exist).
+     */
+    void create(VolumeRecord volume) throws IOException;
+
+    /** Removes whatever storage exists for this ID; succeeds when there is none. */
+    void delete(String volumeId) throws IOException;
+
+    /** Grows the volume's storage to {@code newBytes} (the record still has the old size). */
+    void expand(VolumeRecord volume, long newBytes) throws IOException;
+
+    /** Applies mutable parameters, already checked against {@link EngineTraits#mutableParameterKeys()}. */
+    void modify(VolumeRecord volume, Map<String, String> parameters) throws IOException;
+
+    /** Freezes the volume's current content as the snapshot. */
+    void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException;
+
+    /** Removes whatever storage exists for this snapshot ID; succeeds when there is none. */
+    void deleteSnapshot(String snapshotId) throws IOException;
+
+    /** IDs of the volumes and snapshots that have storage, so that records and disk can be reconciled. */
+    Set<String> storedVolumeIds() throws IOException;
+
+    Set<String> storedSnapshotIds() throws IOException;
+
+    /** Makes the volume available at the staging path (already created, not yet a mount point). */
+    void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException;
+
+    /** Undoes {@link #stage}; succeeds when the path is not staged. */
+    void unstage(VolumeRecord volume, Path stagingPath) throws IOException;
+
+    /** Space and inodes as seen at {@code path} (a staging or publish path of this volume). */
+    VolumeUsage usage(VolumeRecord volume, Path path) throws IOException;
+
+    VolumeHealth health(VolumeRecord volume);
+
+    Capacity capacity() throws IOException;
+}

@@ -1,0 +1,229 @@
+package dev.strata.node.engine.dir;
+
+import dev.strata.common.CsiException;
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.AccessType;
+import dev.strata.common.model.Capacity;
+import dev.strata.common.model.ContentSource;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeUsage;
+import dev.strata.node.engine.Trash;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.LibC;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The simplest engine: a volume is a directory on the node's data filesystem, staged by a bind mount.
+ * Snapshots and clones are copies (reflinked where the filesystem can). Sizes are recorded, not
+ * enforced: the volumes share the filesystem's free space, as Docker's local volumes do.
+ */
+public final class DirEngine implements VolumeEngine {
+    public static final String NAME = "dir";
+    /** Parameters that set the volume root's permissions; valid at creation and as mutable parameters. */
+    static final Set<String> ROOT_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID);
+    private static final String PARTIAL = ".partial-";
+
+    private final Path volumes;
+    private final Path snapshots;
+    private final Trash trash;
+    private final Mounter mounter;
+    private final CommandRunner runner;
+
+    public DirEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
+        this.volumes = Files.createDirectories(root.resolve("volumes"));
+        this.snapshots = Files.createDirectories(root.resolve("snapshots"));
+        this.trash = new Trash(root.resolve("trash"));
+        this.mounter = mounter;
+        this.runner = runner;
+    }
+
+    @Override
+    public EngineTraits traits() {
+        return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT),
+                EnumSet.of(AccessMode.SINGLE_NODE_WRITER, AccessMode.SINGLE_NODE_READER_ONLY,
+                        AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER),
+                Set.of(""), ROOT_KEYS, ROOT_KEYS, false);
+    }
+
+    @Override
+    public void validateParameters(String field, Map<String, String> parameters) {
+        DirRoot.validate(field, parameters);
+    }
+
+    /** Where a volume's data lives (its root directory). */
+    public Path volumePath(String volumeId) {
+        return volumes.resolve(volumeId);
+    }
+
+    Path snapshotPath(String snapshotId) {
+        return snapshots.resolve(snapshotId);
+    }
+
+    @Override
+    public void create(VolumeRecord volume) throws IOException {
+        Path target = volumePath(volume.id());
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return; // made by an earlier attempt that got as far as the rename
+        }
+        // Build under a temporary name and rename: a crash never leaves a half-copied volume in place.
+        Path partial = volumes.resolve(PARTIAL + volume.id());
+        Trash.deleteTree(partial);
+        ContentSource source = volume.source();
+        if (source == null) {
+            Files.createDirectory(partial);
+        } else {
+            copyTree(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id()) : volumePath(source.id()),
+                    partial);
+        }
+        DirRoot.apply(partial, volume.parameters());
+        DirRoot.apply(partial, volume.mutableParameters());
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public void delete(String volumeId) throws IOException {
+        Path path = volumePath(volumeId);
+        requireNothingMountedUnder(path);
+        trash.discard(volumes.resolve(PARTIAL + volumeId));
+        trash.discard(path);
+    }
+
+    @Override
+    public void expand(VolumeRecord volume, long newBytes) {
+        // Nothing to grow: a directory is bounded only by its filesystem.
+    }
+
+    @Override
+    public void modify(VolumeRecord volume, Map<String, String> parameters) throws IOException {
+        DirRoot.apply(volumePath(volume.id()), parameters);
+    }
+
+    @Override
+    public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
+        Path target = snapshotPath(snapshot.id());
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path partial = snapshots.resolve(PARTIAL + snapshot.id());
+        Trash.deleteTree(partial);
+        copyTree(volumePath(source.id()), partial);
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public void deleteSnapshot(String snapshotId) throws IOException {
+        trash.discard(snapshots.resolve(PARTIAL + snapshotId));
+        trash.discard(snapshotPath(snapshotId));
+    }
+
+    @Override
+    public Set<String> storedVolumeIds() throws IOException {
+        return storedIds(volumes);
+    }
+
+    @Override
+    public Set<String> storedSnapshotIds() throws IOException {
+        return storedIds(snapshots);
+    }
+
+    private static Set<String> storedIds(Path dir) throws IOException {
+        Set<String> ids = new HashSet<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                ids.add(name.startsWith(PARTIAL) ? name.substring(PARTIAL.length()) : name);
+            }
+        }
+        return ids;
+    }
+
+    @Override
+    public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
+        mounter.bind(volumePath(volume.id()), stagingPath, options);
+    }
+
+    @Override
+    public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
+        mounter.unmount(stagingPath);
+    }
+
+    @Override
+    public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
+        LibC.StatVfs st = statvfs(path);
+        return new VolumeUsage(st.totalBytes(), st.usedBytes(), st.availableBytes(), st.files(),
+                st.files() - st.filesFree(), st.filesFree());
+    }
+
+    @Override
+    public VolumeHealth health(VolumeRecord volume) {
+        Path path = volumePath(volume.id());
+        if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            return VolumeHealth.abnormal("volume directory " + path + " is missing");
+        }
+        LibC.StatVfs st = LibC.statvfs(path.toString());
+        if (st == null) {
+            return VolumeHealth.abnormal("cannot stat the volume's filesystem: " + LibC.describe(LibC.errno()));
+        }
+        if (st.readOnly()) {
+            return VolumeHealth.abnormal("the volume's filesystem is read-only");
+        }
+        if (st.blocksAvailable() == 0) {
+            return VolumeHealth.abnormal("the volume's filesystem is full");
+        }
+        return VolumeHealth.OK;
+    }
+
+    @Override
+    public Capacity capacity() throws IOException {
+        LibC.StatVfs st = statvfs(volumes);
+        return new Capacity(st.availableBytes(), st.totalBytes(), 0);
+    }
+
+    private static LibC.StatVfs statvfs(Path path) throws IOException {
+        LibC.StatVfs st = LibC.statvfs(path.toString());
+        if (st == null) {
+            throw new IOException("statvfs " + path + ": " + LibC.describe(LibC.errno()));
+        }
+        return st;
+    }
+
+    /** cp keeps owners, modes, times, xattrs, hard links and sparse files; it reflinks where it can. */
+    private void copyTree(Path from, Path to) throws IOException {
+        if (!Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("copy source " + from + " is missing");
+        }
+        try {
+            runner.run("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString()).check();
+        } catch (CommandRunner.CommandFailedException e) {
+            Trash.deleteTree(to);
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private static void requireNothingMountedUnder(Path path) {
+        var mounted = MountTable.read().under(path);
+        if (!mounted.isEmpty()) {
+            throw CsiException.failedPrecondition("volume is still mounted at " + mounted.get(0));
+        }
+    }
+
+    public void drainTrash() throws InterruptedException {
+        trash.drain();
+    }
+}

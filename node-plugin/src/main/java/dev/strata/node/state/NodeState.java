@@ -1,0 +1,79 @@
+package dev.strata.node.state;
+
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.store.RecordStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The node's staging and publish records, reconciled with the kernel's mount table at start. */
+public final class NodeState {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeState.class);
+    private final RecordStore<NodeVolume> store;
+
+    public NodeState(Path dir) throws IOException {
+        this.store = new RecordStore<>(dir, NodeVolume.class, NodeVolume::volumeId);
+    }
+
+    public NodeVolume get(String volumeId) {
+        return store.get(volumeId).orElse(NodeVolume.empty(volumeId));
+    }
+
+    public Optional<NodeVolume> find(String volumeId) {
+        return store.get(volumeId);
+    }
+
+    public boolean inUse(String volumeId) {
+        return store.get(volumeId).map(v -> !v.unused()).orElse(false);
+    }
+
+    public int volumesInUse() {
+        return (int) store.all().stream().filter(v -> !v.unused()).count();
+    }
+
+    public void put(NodeVolume volume) throws IOException {
+        if (volume.unused()) {
+            store.remove(volume.volumeId());
+        } else {
+            store.put(volume);
+        }
+    }
+
+    /**
+     * Drops records of mounts that are not there (a crash came between the record and the mount, or
+     * between the unmount and the record), removing a target directory left empty by such a publish.
+     */
+    public void reconcile(MountTable mounts) throws IOException {
+        for (NodeVolume v : store.all()) {
+            NodeVolume kept = v;
+            if (v.stagingPath() != null && !mounts.isMountPoint(Path.of(v.stagingPath()))) {
+                LOG.info("volume {}: staging mount at {} is gone; forgetting it", v.volumeId(), v.stagingPath());
+                kept = kept.unstaged();
+            }
+            for (Publication p : v.publications()) {
+                Path target = Path.of(p.targetPath());
+                if (!mounts.isMountPoint(target)) {
+                    LOG.info("volume {}: publish mount at {} is gone; forgetting it", v.volumeId(), target);
+                    kept = kept.without(p.targetPath());
+                    removeEmptyDirectory(target);
+                }
+            }
+            if (!kept.equals(v)) {
+                put(kept);
+            }
+        }
+    }
+
+    private static void removeEmptyDirectory(Path dir) {
+        try {
+            if (Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.delete(dir);
+            }
+        } catch (IOException e) {
+            LOG.debug("left {} in place: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.strata.node.store;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.strata.common.Validate;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records of one kind, one JSON file each ({@code <id>.json}) in one directory, cached in memory.
+ * A write goes to a temporary file that is flushed to disk and renamed over the old one, so a record
+ * is always either its old or its new self, whenever the process dies.
+ */
+public final class RecordStore<T> {
+    private static final Logger LOG = LoggerFactory.getLogger(RecordStore.class);
+    static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final String SUFFIX = ".json";
+
+    private final Path dir;
+    private final Class<T> type;
+    private final Function<T, String> idOf;
+    private final Map<String, T> cache = new ConcurrentHashMap<>();
+
+    public RecordStore(Path dir, Class<T> type, Function<T, String> idOf) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        this.type = type;
+        this.idOf = idOf;
+        load();
+    }
+
+    private void load() throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(".") && name.endsWith(".tmp")) {
+                    Files.deleteIfExists(file); // a write that never reached its rename
+                } else if (name.endsWith(SUFFIX)) {
+                    T record = JSON.readValue(file.toFile(), type);
+                    cache.put(idOf.apply(record), record);
+                }
+            }
+        }
+        LOG.debug("loaded {} {} records from {}", cache.size(), type.getSimpleName(), dir);
+    }
+
+    public Optional<T> get(String id) {
+        return Optional.ofNullable(cache.get(id));
+    }
+
+    /** All records, sorted by ID. */
+    public List<T> all() {
+        List<T> all = new ArrayList<>(cache.values());
+        all.sort(Comparator.comparing(idOf));
+        return all;
+    }
+
+    public void put(T record) throws IOException {
+        String id = Validate.id("id", idOf.apply(record));
+        Path tmp = dir.resolve("." + id + ".tmp");
+        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(ByteBuffer.wrap(bytes));
+            ch.force(false);
+        }
+        Files.move(tmp, dir.resolve(id + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        cache.put(id, record);
+    }
+
+    public void remove(String id) throws IOException {
+        Files.deleteIfExists(dir.resolve(Validate.id("id", id) + SUFFIX));
+        cache.remove(id);
+    }
+}
