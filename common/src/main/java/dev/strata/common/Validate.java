@@ -25,16 +25,23 @@ public final class Validate {
         return value;
     }
 
-    /** A CO-chosen name: any text but NUL and control characters, at most 128 bytes. */
+    /**
+     * A CO-chosen name: any text of at most 128 bytes without the control characters CSI bans
+     * (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+007F-U+009F).
+     */
     public static String name(String field, String value) {
         required(field, value);
         if (value.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
             throw CsiException.invalidArgument(field, "longer than " + MAX_STRING_BYTES + " bytes");
         }
-        if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw CsiException.invalidArgument(field, "contains a control character");
+        if (value.chars().anyMatch(Validate::bannedInName)) {
+            throw CsiException.invalidArgument(field, "contains a control character: " + printable(value));
         }
         return value;
+    }
+
+    private static boolean bannedInName(int c) {
+        return c <= 0x08 || c == 0x0b || c == 0x0c || (c >= 0x0e && c <= 0x1f) || (c >= 0x7f && c <= 0x9f);
     }
 
     /**
@@ -85,7 +92,7 @@ public final class Validate {
     public static String printable(String value) {
         StringBuilder out = new StringBuilder("\"");
         value.codePoints().limit(200).forEach(c -> {
-            if (c < 0x20 || c == 0x7f) {
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
                 out.append(String.format("\\x%02x", c));
             } else {
                 out.appendCodePoint(c);

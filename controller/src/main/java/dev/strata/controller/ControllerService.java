@@ -421,10 +421,11 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                 .setSizeBytes(s.sizeBytes())
                 .setCreationTime(timestamp(s.createdAt()))
                 .setReadyToUse(true)
+                .setGroupSnapshotId(s.groupSnapshotId() == null ? "" : s.groupSnapshotId())
                 .build();
     }
 
-    private static Timestamp timestamp(Instant t) {
+    static Timestamp timestamp(Instant t) {
         return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
     }
 

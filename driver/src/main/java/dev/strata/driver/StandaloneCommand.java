@@ -8,6 +8,7 @@ import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.common.identity.IdentityService;
 import dev.strata.controller.ControllerService;
+import dev.strata.controller.GroupControllerService;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
 import dev.strata.node.engine.VolumeEngine;
@@ -79,9 +80,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         List<io.grpc.BindableService> services = List.of(
                 new IdentityService(List.of(
                         IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
+                        IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
                         IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
                         IdentityService.onlineExpansion()), storage::isOpen),
                 new ControllerService(storage),
+                new GroupControllerService(storage),
                 new NodeService(config, storage, mounter));
         CsiServer server = CsiServer.start(ep, services, Duration.ofSeconds(drainSeconds));
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "shutdown"));

@@ -13,6 +13,7 @@ import java.util.HexFormat;
 public final class Ids {
     public static final String VOLUME_PREFIX = "vol-";
     public static final String SNAPSHOT_PREFIX = "snap-";
+    public static final String GROUP_SNAPSHOT_PREFIX = "group-";
 
     private Ids() {}
 
@@ -22,6 +23,15 @@ public final class Ids {
 
     public static String snapshotId(String name) {
         return SNAPSHOT_PREFIX + digest("snapshot\0" + name);
+    }
+
+    public static String groupSnapshotId(String name) {
+        return GROUP_SNAPSHOT_PREFIX + digest("group\0" + name);
+    }
+
+    /** The member of group snapshot {@code groupId} that holds volume {@code volumeId}. */
+    public static String groupMemberSnapshotId(String groupId, String volumeId) {
+        return SNAPSHOT_PREFIX + digest("member\0" + groupId + "\0" + volumeId);
     }
 
     private static String digest(String text) {

@@ -44,6 +44,14 @@ public interface Provisioner {
     /** Every snapshot that is ready, sorted by ID. */
     List<SnapshotRecord> listSnapshots();
 
+    /** Snapshots the volumes together, or returns the group already made under this name for them. */
+    GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds, Map<String, String> parameters);
+
+    /** Deletes the group and its snapshots; an unknown group succeeds. */
+    void deleteGroupSnapshot(String groupSnapshotId, List<String> snapshotIds);
+
+    Optional<GroupSnapshotRecord> findGroupSnapshot(String groupSnapshotId);
+
     /** Space left for new volumes with these parameters on this node (null = any node). */
     Capacity capacity(Map<String, String> parameters, String node);
 

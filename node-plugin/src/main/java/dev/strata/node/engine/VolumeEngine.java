@@ -9,6 +9,7 @@ import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.mount.BindOptions;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,6 +44,17 @@ public interface VolumeEngine {
 
     /** Freezes the volume's current content as the snapshot. */
     void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException;
+
+    /**
+     * Snapshots several volumes together; the caller holds every volume's lock. This default cuts them
+     * one after another, which is all a copy-based engine can do; engines that can freeze their volumes
+     * (thin devices) override it to cut them at one instant.
+     */
+    default void snapshotGroup(List<SnapshotRecord> snapshots, List<VolumeRecord> sources) throws IOException {
+        for (int i = 0; i < snapshots.size(); i++) {
+            snapshot(snapshots.get(i), sources.get(i));
+        }
+    }
 
     /** Removes whatever storage exists for this snapshot ID; succeeds when there is none. */
     void deleteSnapshot(String snapshotId) throws IOException;

@@ -8,6 +8,7 @@ import dev.strata.common.model.Attachment;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.GroupSnapshotRecord;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.Provisioner;
 import dev.strata.common.model.RecordState;
@@ -50,6 +51,7 @@ public final class LocalStorage implements Provisioner {
     private final Map<String, VolumeEngine> engines;
     private final RecordStore<VolumeRecord> volumes;
     private final RecordStore<SnapshotRecord> snapshots;
+    private final RecordStore<GroupSnapshotRecord> groups;
     private final NodeState nodeState;
     private final LockTable locks;
 
@@ -63,6 +65,7 @@ public final class LocalStorage implements Provisioner {
         Path records = config.dataDir().resolve("records");
         this.volumes = new RecordStore<>(records.resolve("volumes"), VolumeRecord.class, VolumeRecord::id);
         this.snapshots = new RecordStore<>(records.resolve("snapshots"), SnapshotRecord.class, SnapshotRecord::id);
+        this.groups = new RecordStore<>(records.resolve("groups"), GroupSnapshotRecord.class, GroupSnapshotRecord::id);
         this.nodeState = nodeState;
         this.locks = locks;
     }
@@ -71,6 +74,12 @@ public final class LocalStorage implements Provisioner {
 
     /** Finishes or undoes interrupted work and removes storage that no record owns. */
     public void recover() throws IOException {
+        for (GroupSnapshotRecord g : groups.all()) {
+            if (g.state() != RecordState.READY) {
+                LOG.info("group snapshot {} ({}) was left {}; removing it", g.id(), g.name(), g.state());
+                removeGroup(g);
+            }
+        }
         for (VolumeRecord v : volumes.all()) {
             if (v.state() != RecordState.READY) {
                 LOG.info("volume {} ({}) was left {}; removing it", v.id(), v.name(), v.state());
@@ -137,6 +146,10 @@ public final class LocalStorage implements Provisioner {
 
     public static String snapshotKey(String id) {
         return "snapshot:" + id;
+    }
+
+    static String groupKey(String id) {
+        return "group:" + id;
     }
 
     // ---- Provisioner ----------------------------------------------------------------------------
@@ -449,7 +462,7 @@ public final class LocalStorage implements Provisioner {
                     "source_volume_id: volume " + sourceVolumeId + " does not exist"));
             VolumeEngine engine = engine(source.engine());
             SnapshotRecord record = new SnapshotRecord(id, name, sourceVolumeId, source.engine(),
-                    source.capacityBytes(), RecordState.CREATING, Instant.now());
+                    source.capacityBytes(), null, RecordState.CREATING, Instant.now());
             snapshots.put(record);
             try {
                 engine.snapshot(record, source);
@@ -478,6 +491,10 @@ public final class LocalStorage implements Provisioner {
                 return;
             }
             SnapshotRecord s = found.get();
+            if (s.groupSnapshotId() != null) {
+                throw CsiException.failedPrecondition("snapshot " + snapshotId + " belongs to group snapshot "
+                        + s.groupSnapshotId() + "; delete the group instead");
+            }
             snapshots.put(s.withState(RecordState.DELETING));
             engine(s.engine()).deleteSnapshot(snapshotId);
             snapshots.remove(snapshotId);
@@ -494,6 +511,112 @@ public final class LocalStorage implements Provisioner {
     @Override
     public List<SnapshotRecord> listSnapshots() {
         return snapshots.all().stream().filter(s -> s.state() == RecordState.READY).toList();
+    }
+
+    @Override
+    public GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds,
+            Map<String, String> parameters) {
+        if (!parameters.isEmpty()) {
+            throw CsiException.invalidArgument("parameters." + parameters.keySet().iterator().next(),
+                    "unknown group snapshot parameter (none are supported)");
+        }
+        String id = Ids.groupSnapshotId(name);
+        List<String> sources = sourceVolumeIds.stream().distinct().sorted().toList();
+        List<String> keys = new ArrayList<>(List.of(groupKey(id)));
+        sources.forEach(v -> keys.add(volumeKey(v)));
+        try (LockTable.Held held = locks.acquire(keys.toArray(String[]::new))) {
+            Optional<GroupSnapshotRecord> existing = groups.get(id);
+            if (existing.isPresent()) {
+                if (!existing.get().sourceVolumeIds().equals(sources)) {
+                    throw CsiException.alreadyExists("name: a group snapshot named \"" + name
+                            + "\" already exists for other volumes " + existing.get().sourceVolumeIds());
+                }
+                return existing.get();
+            }
+            List<VolumeRecord> volumesToCut = new ArrayList<>();
+            for (String v : sources) {
+                volumesToCut.add(findVolume(v).orElseThrow(() -> CsiException.notFound(
+                        "source_volume_ids: volume " + v + " does not exist")));
+            }
+            String engineName = volumesToCut.get(0).engine();
+            if (volumesToCut.stream().anyMatch(v -> !v.engine().equals(engineName))) {
+                throw CsiException.failedPrecondition("source_volume_ids: the volumes use different engines and "
+                        + "cannot be snapshotted together");
+            }
+            return cutGroup(id, name, volumesToCut, engine(engineName));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private GroupSnapshotRecord cutGroup(String id, String name, List<VolumeRecord> sources, VolumeEngine engine)
+            throws IOException {
+        Instant now = Instant.now();
+        List<SnapshotRecord> members = new ArrayList<>();
+        for (VolumeRecord v : sources) {
+            String memberId = Ids.groupMemberSnapshotId(id, v.id());
+            members.add(new SnapshotRecord(memberId, name + "/" + v.id(), v.id(), v.engine(), v.capacityBytes(), id,
+                    RecordState.CREATING, now));
+        }
+        GroupSnapshotRecord group = new GroupSnapshotRecord(id, name, sources.stream().map(VolumeRecord::id).toList(),
+                members.stream().map(SnapshotRecord::id).toList(), RecordState.CREATING, now);
+        groups.put(group);
+        for (SnapshotRecord m : members) {
+            snapshots.put(m);
+        }
+        try {
+            engine.snapshotGroup(members, sources);
+        } catch (IOException | RuntimeException e) {
+            try {
+                removeGroup(group);
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        for (SnapshotRecord m : members) {
+            snapshots.put(m.withState(RecordState.READY));
+        }
+        GroupSnapshotRecord ready = group.withState(RecordState.READY);
+        groups.put(ready);
+        return ready;
+    }
+
+    /** Removes a group's snapshots and then the group, each record only after its storage. */
+    private void removeGroup(GroupSnapshotRecord group) throws IOException {
+        groups.put(group.withState(RecordState.DELETING));
+        for (String memberId : group.snapshotIds()) {
+            Optional<SnapshotRecord> member = snapshots.get(memberId);
+            if (member.isPresent()) {
+                snapshots.put(member.get().withState(RecordState.DELETING));
+                engine(member.get().engine()).deleteSnapshot(memberId);
+                snapshots.remove(memberId);
+            }
+        }
+        groups.remove(group.id());
+    }
+
+    @Override
+    public void deleteGroupSnapshot(String groupSnapshotId, List<String> snapshotIds) {
+        try (LockTable.Held held = locks.acquire(groupKey(groupSnapshotId))) {
+            Optional<GroupSnapshotRecord> found = groups.get(groupSnapshotId);
+            if (found.isEmpty()) {
+                return;
+            }
+            GroupSnapshotRecord group = found.get();
+            if (!snapshotIds.isEmpty() && !Set.copyOf(snapshotIds).equals(Set.copyOf(group.snapshotIds()))) {
+                throw CsiException.invalidArgument("snapshot_ids", "do not match the snapshots of group "
+                        + groupSnapshotId + " " + group.snapshotIds());
+            }
+            removeGroup(group);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public Optional<GroupSnapshotRecord> findGroupSnapshot(String groupSnapshotId) {
+        return groups.get(groupSnapshotId).filter(g -> g.state() == RecordState.READY);
     }
 
     @Override

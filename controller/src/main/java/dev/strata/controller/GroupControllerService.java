@@ -1,0 +1,90 @@
+package dev.strata.controller;
+
+import dev.strata.common.CsiException;
+import dev.strata.common.Gate;
+import dev.strata.common.Validate;
+import dev.strata.common.model.GroupSnapshotRecord;
+import dev.strata.common.model.Provisioner;
+import dev.strata.csi.v1.CreateVolumeGroupSnapshotRequest;
+import dev.strata.csi.v1.CreateVolumeGroupSnapshotResponse;
+import dev.strata.csi.v1.DeleteVolumeGroupSnapshotRequest;
+import dev.strata.csi.v1.DeleteVolumeGroupSnapshotResponse;
+import dev.strata.csi.v1.GetVolumeGroupSnapshotRequest;
+import dev.strata.csi.v1.GetVolumeGroupSnapshotResponse;
+import dev.strata.csi.v1.GroupControllerGetCapabilitiesRequest;
+import dev.strata.csi.v1.GroupControllerGetCapabilitiesResponse;
+import dev.strata.csi.v1.GroupControllerGrpc;
+import dev.strata.csi.v1.GroupControllerServiceCapability;
+import dev.strata.csi.v1.VolumeGroupSnapshot;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+
+/** CSI GroupController: snapshots of several volumes taken together, through the {@link Provisioner}. */
+public final class GroupControllerService extends GroupControllerGrpc.GroupControllerImplBase {
+    private final Gate<? extends Provisioner> provisioner;
+
+    public GroupControllerService(Gate<? extends Provisioner> provisioner) {
+        this.provisioner = provisioner;
+    }
+
+    @Override
+    public void groupControllerGetCapabilities(GroupControllerGetCapabilitiesRequest req,
+            StreamObserver<GroupControllerGetCapabilitiesResponse> out) {
+        out.onNext(GroupControllerGetCapabilitiesResponse.newBuilder()
+                .addCapabilities(GroupControllerServiceCapability.newBuilder()
+                        .setRpc(GroupControllerServiceCapability.RPC.newBuilder()
+                                .setType(GroupControllerServiceCapability.RPC.Type.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT)))
+                .build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void createVolumeGroupSnapshot(CreateVolumeGroupSnapshotRequest req,
+            StreamObserver<CreateVolumeGroupSnapshotResponse> out) {
+        String name = Validate.name("name", req.getName());
+        if (req.getSourceVolumeIdsCount() == 0) {
+            throw CsiException.invalidArgument("source_volume_ids", "required");
+        }
+        List<String> volumes = new ArrayList<>();
+        for (int i = 0; i < req.getSourceVolumeIdsCount(); i++) {
+            volumes.add(Validate.id("source_volume_ids[" + i + "]", req.getSourceVolumeIds(i)));
+        }
+        Provisioner p = provisioner.get();
+        GroupSnapshotRecord group = p.createGroupSnapshot(name, volumes, Validate.map("parameters",
+                req.getParametersMap()));
+        out.onNext(CreateVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(p, group)).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void deleteVolumeGroupSnapshot(DeleteVolumeGroupSnapshotRequest req,
+            StreamObserver<DeleteVolumeGroupSnapshotResponse> out) {
+        String id = Validate.id("group_snapshot_id", req.getGroupSnapshotId());
+        provisioner.get().deleteGroupSnapshot(id, req.getSnapshotIdsList());
+        out.onNext(DeleteVolumeGroupSnapshotResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public void getVolumeGroupSnapshot(GetVolumeGroupSnapshotRequest req,
+            StreamObserver<GetVolumeGroupSnapshotResponse> out) {
+        String id = Validate.id("group_snapshot_id", req.getGroupSnapshotId());
+        Provisioner p = provisioner.get();
+        GroupSnapshotRecord group = p.findGroupSnapshot(id).orElseThrow(() -> CsiException.notFound(
+                "group snapshot " + id + " does not exist"));
+        out.onNext(GetVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(p, group)).build());
+        out.onCompleted();
+    }
+
+    private static VolumeGroupSnapshot toCsi(Provisioner p, GroupSnapshotRecord group) {
+        VolumeGroupSnapshot.Builder b = VolumeGroupSnapshot.newBuilder()
+                .setGroupSnapshotId(group.id())
+                .setCreationTime(ControllerService.timestamp(group.createdAt()))
+                .setReadyToUse(true);
+        for (String memberId : group.snapshotIds()) {
+            p.findSnapshot(memberId).ifPresent(s -> b.addSnapshots(ControllerService.toCsi(s)));
+        }
+        return b.build();
+    }
+}
