@@ -1,29 +1,13 @@
 package dev.strata.driver;
 
 import dev.strata.common.BuildInfo;
-import dev.strata.common.Gate;
-import dev.strata.common.LockTable;
-import dev.strata.common.exec.CommandRunner;
-import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
-import dev.strata.common.identity.IdentityService;
-import dev.strata.controller.ControllerService;
-import dev.strata.controller.GroupControllerService;
-import dev.strata.csi.v1.PluginCapability;
-import dev.strata.node.NodeService;
-import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
-import dev.strata.node.mount.MountTable;
-import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
-import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.Posix;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,34 +59,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         }
         StorageConfig config = new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine,
                 defaultVolumeBytes, maxVolumesPerNode);
-        Gate<LocalStorage> storage = new Gate<>("storage");
-        Mounter mounter = new Mounter();
-        List<io.grpc.BindableService> services = List.of(
-                new IdentityService(List.of(
-                        IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
-                        IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
-                        IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
-                        IdentityService.onlineExpansion()), storage::isOpen),
-                new ControllerService(storage),
-                new GroupControllerService(storage),
-                new NodeService(config, storage, mounter));
-        CsiServer server = CsiServer.start(ep, services, Duration.ofSeconds(drainSeconds));
-        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "shutdown"));
         LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, node,
                 config.dataDir());
-        storage.open(openStorage(config, mounter));
-        server.awaitTermination();
+        Standalone standalone = Standalone.start(ep, config, Duration.ofSeconds(drainSeconds));
+        Runtime.getRuntime().addShutdownHook(new Thread(standalone::close, "shutdown"));
+        standalone.awaitTermination();
         return 0;
-    }
-
-    static LocalStorage openStorage(StorageConfig config, Mounter mounter) throws Exception {
-        CommandRunner runner = new CommandRunner();
-        Map<String, VolumeEngine> engines = Map.of(
-                DirEngine.NAME, new DirEngine(config.dataDir().resolve("engines").resolve(DirEngine.NAME), mounter, runner));
-        NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
-        nodeState.reconcile(MountTable.read());
-        LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());
-        storage.recover();
-        return storage;
     }
 }

@@ -2,6 +2,7 @@ package dev.strata.node;
 
 import dev.strata.common.BuildInfo;
 import dev.strata.common.Capabilities;
+import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.Gate;
 import dev.strata.common.LockTable;
@@ -103,6 +104,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             } else {
                 prepareDirectory("staging_target_path", staging);
                 state.put(current.staged(staging.toString(), mode, flags));
+                CrashPoint.reach("node.stage.recorded");
                 try {
                     engine.stage(volume, staging, options);
                 } catch (IOException | RuntimeException e) {
@@ -130,6 +132,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                             + current.publications().get(0).targetPath() + "; unpublish it first");
                 }
                 s.engine(volume.engine()).unstage(volume, staging);
+                CrashPoint.reach("node.unstage.unmounted");
                 s.nodeState().put(current.unstaged());
             }
         } catch (IOException e) {
@@ -169,8 +172,10 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 checkExclusive(volumeId, mode, current);
                 prepareDirectory("target_path", target);
                 state.put(current.with(wanted));
+                CrashPoint.reach("node.publish.recorded");
                 try {
                     mounter.bind(staging, target, options);
+                    CrashPoint.reach("node.publish.mounted");
                 } catch (IOException | RuntimeException e) {
                     state.put(current);
                     removeDirectory(target);
@@ -202,6 +207,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             NodeVolume current = s.nodeState().get(volumeId);
             if (current.publication(target.toString()).isPresent()) {
                 mounter.unmount(target);
+                CrashPoint.reach("node.unpublish.unmounted");
                 s.nodeState().put(current.without(target.toString()));
                 removeDirectory(target);
             }

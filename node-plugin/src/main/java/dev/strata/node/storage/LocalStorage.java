@@ -1,5 +1,6 @@
 package dev.strata.node.storage;
 
+import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
 import dev.strata.common.Validate;
@@ -186,12 +187,14 @@ public final class LocalStorage implements Provisioner {
                     parameters, spec.mutableParameters(), spec.source(), config.nodeId(), List.of(),
                     RecordState.CREATING, Instant.now());
             volumes.put(record);
+            CrashPoint.reach("volume.create.recorded");
             try {
                 engine.create(record);
             } catch (IOException | RuntimeException e) {
                 undoCreate(engine, record, e);
                 throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
             }
+            CrashPoint.reach("volume.create.stored");
             VolumeRecord ready = record.withState(RecordState.READY);
             volumes.put(ready);
             return ready;
@@ -329,6 +332,7 @@ public final class LocalStorage implements Provisioner {
                         + v.attachments().get(0).nodeId() + "; ControllerUnpublish it first");
             }
             volumes.put(v.withState(RecordState.DELETING));
+            CrashPoint.reach("volume.delete.recorded");
             engine(v.engine()).delete(volumeId);
             volumes.remove(volumeId);
         } catch (IOException e) {
@@ -464,6 +468,7 @@ public final class LocalStorage implements Provisioner {
             SnapshotRecord record = new SnapshotRecord(id, name, sourceVolumeId, source.engine(),
                     source.capacityBytes(), null, RecordState.CREATING, Instant.now());
             snapshots.put(record);
+            CrashPoint.reach("snapshot.create.recorded");
             try {
                 engine.snapshot(record, source);
             } catch (IOException | RuntimeException e) {
@@ -475,6 +480,7 @@ public final class LocalStorage implements Provisioner {
                 }
                 throw e;
             }
+            CrashPoint.reach("snapshot.create.stored");
             SnapshotRecord ready = record.withState(RecordState.READY);
             snapshots.put(ready);
             return ready;
@@ -496,6 +502,7 @@ public final class LocalStorage implements Provisioner {
                         + s.groupSnapshotId() + "; delete the group instead");
             }
             snapshots.put(s.withState(RecordState.DELETING));
+            CrashPoint.reach("snapshot.delete.recorded");
             engine(s.engine()).deleteSnapshot(snapshotId);
             snapshots.remove(snapshotId);
         } catch (IOException e) {
@@ -564,6 +571,7 @@ public final class LocalStorage implements Provisioner {
         for (SnapshotRecord m : members) {
             snapshots.put(m);
         }
+        CrashPoint.reach("group.create.recorded");
         try {
             engine.snapshotGroup(members, sources);
         } catch (IOException | RuntimeException e) {

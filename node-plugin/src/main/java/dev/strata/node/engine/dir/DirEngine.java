@@ -1,5 +1,6 @@
 package dev.strata.node.engine.dir;
 
+import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessMode;
@@ -91,6 +92,7 @@ public final class DirEngine implements VolumeEngine {
             copyTree(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id()) : volumePath(source.id()),
                     partial);
         }
+        CrashPoint.reach("dir.create.partial");
         DirRoot.apply(partial, volume.parameters());
         DirRoot.apply(partial, volume.mutableParameters());
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);

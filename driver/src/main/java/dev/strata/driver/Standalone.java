@@ -1,0 +1,87 @@
+package dev.strata.driver;
+
+import dev.strata.common.Gate;
+import dev.strata.common.LockTable;
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.grpc.CsiServer;
+import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.identity.IdentityService;
+import dev.strata.controller.ControllerService;
+import dev.strata.controller.GroupControllerService;
+import dev.strata.csi.v1.PluginCapability;
+import dev.strata.node.NodeService;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.dir.DirEngine;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.state.NodeState;
+import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.StorageConfig;
+import io.grpc.BindableService;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The standalone driver, wired: Identity, Controller, GroupController and Node on one socket, over
+ * this host's storage. The socket answers (Probe: not ready) while storage is still being recovered.
+ */
+public final class Standalone implements AutoCloseable {
+    private final CsiServer server;
+    private final Gate<LocalStorage> storage;
+
+    private Standalone(CsiServer server, Gate<LocalStorage> storage) {
+        this.server = server;
+        this.storage = storage;
+    }
+
+    public static Standalone start(Endpoint endpoint, StorageConfig config, Duration drainTimeout) throws IOException {
+        Gate<LocalStorage> storage = new Gate<>("storage");
+        Mounter mounter = new Mounter();
+        List<BindableService> services = List.of(
+                new IdentityService(List.of(
+                        IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
+                        IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
+                        IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
+                        IdentityService.onlineExpansion()), storage::isOpen),
+                new ControllerService(storage),
+                new GroupControllerService(storage),
+                new NodeService(config, storage, mounter));
+        CsiServer server = CsiServer.start(endpoint, services, drainTimeout);
+        try {
+            storage.open(openStorage(config, mounter));
+        } catch (IOException | RuntimeException e) {
+            server.stop();
+            throw e;
+        }
+        return new Standalone(server, storage);
+    }
+
+    /** Opens the records and engines, then finishes or undoes whatever a crash interrupted. */
+    static LocalStorage openStorage(StorageConfig config, Mounter mounter) throws IOException {
+        CommandRunner runner = new CommandRunner();
+        Map<String, VolumeEngine> engines = Map.of(DirEngine.NAME,
+                new DirEngine(config.dataDir().resolve("engines").resolve(DirEngine.NAME), mounter, runner));
+        NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
+        nodeState.reconcile(MountTable.read());
+        LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());
+        storage.recover();
+        return storage;
+    }
+
+    /** The storage behind the services (for tests and tools in the same process). */
+    public LocalStorage storage() {
+        return storage.get();
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /** Drains in-flight calls, then closes the socket. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+}
