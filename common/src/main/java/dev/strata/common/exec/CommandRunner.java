@@ -21,9 +21,9 @@ public class CommandRunner {
     private static final Logger LOG = LoggerFactory.getLogger(CommandRunner.class);
     private static final long DEFAULT_TIMEOUT_SECONDS = 600;
     private static final File DEV_NULL = new File("/dev/null");
-    /** stderr is drained on its own thread so that a chatty tool can never block on a full pipe. */
-    private static final ExecutorService STDERR_READERS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "exec-stderr");
+    /** Output is drained on its own threads so that a chatty tool can never block on a full pipe. */
+    private static final ExecutorService STREAM_READERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "exec-output");
         t.setDaemon(true);
         return t;
     });
@@ -71,8 +71,10 @@ public class CommandRunner {
             LOG.warn("exec {} failed to start: {}", command, e.getMessage());
             return new Result(command, 127, "", e.getMessage());
         }
+        // Both streams drain on their own threads, so a tool that hangs with its output open still
+        // meets the timeout below.
         CompletableFuture<String> stderr = readAsync(process.getErrorStream());
-        String stdout = read(process.getInputStream());
+        CompletableFuture<String> stdout = readAsync(process.getInputStream());
         int exit;
         try {
             if (!process.waitFor(DEFAULT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -86,7 +88,7 @@ public class CommandRunner {
             Thread.currentThread().interrupt();
             exit = 130;
         }
-        Result result = new Result(command, exit, stdout, stderr.join());
+        Result result = new Result(command, exit, stdout.join(), stderr.join());
         long micros = (System.nanoTime() - start) / 1000;
         if (result.ok()) {
             LOG.debug("exec {} exit=0 in {}us", String.join(" ", command), micros);
@@ -98,7 +100,7 @@ public class CommandRunner {
     }
 
     private static CompletableFuture<String> readAsync(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> read(in), STDERR_READERS);
+        return CompletableFuture.supplyAsync(() -> read(in), STREAM_READERS);
     }
 
     private static String read(InputStream in) {

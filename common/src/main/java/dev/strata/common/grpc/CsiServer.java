@@ -60,7 +60,13 @@ public final class CsiServer implements AutoCloseable {
                 .intercept(new ErrorMappingInterceptor())
                 .intercept(new CallLoggingInterceptor());
         services.forEach(builder::addService);
-        Server server = builder.build().start();
+        Server server;
+        try {
+            server = builder.build().start();
+        } catch (IOException | RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
         LOG.info("serving {} on {}", services.stream().map(s -> s.bindService().getServiceDescriptor().getName())
                 .toList(), endpoint);
         return new CsiServer(endpoint, server, group, drainTimeout);

@@ -37,7 +37,8 @@ public final class Redactor {
         }
         if (field.getOptions().getExtension(CsiProto.csiSecret)) {
             return field.isRepeated() ? List.of() : field.getJavaType() == FieldDescriptor.JavaType.STRING
-                    ? PLACEHOLDER : field.getDefaultValue();
+                    ? PLACEHOLDER : field.getJavaType() == FieldDescriptor.JavaType.MESSAGE
+                    ? ((Message) message.getField(field)).getDefaultInstanceForType() : field.getDefaultValue();
         }
         if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE || field.isMapField()) {
             return null;

@@ -73,15 +73,32 @@ public final class MountTable {
         return entries;
     }
 
-    /** The topmost mount at exactly this path, if any. */
+    /**
+     * The topmost mount at exactly this path, if any. The kernel lists mount points with symbolic
+     * links resolved, so the path's parent is resolved the same way before comparing (the last
+     * component is not followed: a mount point is never looked up through a link).
+     */
     public Optional<Entry> at(Path mountPoint) {
+        Path wanted = resolveParent(mountPoint.toAbsolutePath().normalize());
         Entry found = null;
         for (Entry e : entries) {
-            if (e.mountPoint().equals(mountPoint)) {
+            if (e.mountPoint().equals(wanted)) {
                 found = e; // later lines are mounted on top of earlier ones
             }
         }
         return Optional.ofNullable(found);
+    }
+
+    private static Path resolveParent(Path path) {
+        Path parent = path.getParent();
+        if (parent == null) {
+            return path;
+        }
+        try {
+            return parent.toRealPath().resolve(path.getFileName());
+        } catch (IOException e) {
+            return path; // a parent that does not exist has nothing mounted below it
+        }
     }
 
     public boolean isMountPoint(Path path) {

@@ -15,7 +15,7 @@ public final class NodeState {
     private final RecordStore<NodeVolume> store;
 
     public NodeState(Path dir) throws IOException {
-        this.store = new RecordStore<>(dir, NodeVolume.class, NodeVolume::volumeId);
+        this.store = new RecordStore<>(dir, NodeVolume.class, NodeVolume::volumeId, v -> false);
     }
 
     public NodeVolume get(String volumeId) {

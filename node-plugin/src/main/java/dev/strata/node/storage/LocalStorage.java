@@ -55,6 +55,7 @@ public final class LocalStorage implements Provisioner {
     private final RecordStore<GroupSnapshotRecord> groups;
     private final NodeState nodeState;
     private final LockTable locks;
+    private final Object attachLimit = new Object();
 
     public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, NodeState nodeState, LockTable locks)
             throws IOException {
@@ -64,9 +65,14 @@ public final class LocalStorage implements Provisioner {
             throw new IllegalArgumentException("default engine " + config.defaultEngine() + " is not configured");
         }
         Path records = config.dataDir().resolve("records");
-        this.volumes = new RecordStore<>(records.resolve("volumes"), VolumeRecord.class, VolumeRecord::id);
-        this.snapshots = new RecordStore<>(records.resolve("snapshots"), SnapshotRecord.class, SnapshotRecord::id);
-        this.groups = new RecordStore<>(records.resolve("groups"), GroupSnapshotRecord.class, GroupSnapshotRecord::id);
+        // A record is synced when it says something is READY: losing that write would lose data the
+        // CO was told exists. CREATING/DELETING records only guide clean-up, which is safe to redo.
+        this.volumes = new RecordStore<>(records.resolve("volumes"), VolumeRecord.class, VolumeRecord::id,
+                v -> v.state() == RecordState.READY);
+        this.snapshots = new RecordStore<>(records.resolve("snapshots"), SnapshotRecord.class, SnapshotRecord::id,
+                s -> s.state() == RecordState.READY);
+        this.groups = new RecordStore<>(records.resolve("groups"), GroupSnapshotRecord.class, GroupSnapshotRecord::id,
+                g -> g.state() == RecordState.READY);
         this.nodeState = nodeState;
         this.locks = locks;
     }
@@ -410,15 +416,19 @@ public final class LocalStorage implements Provisioner {
                 }
                 return publishContext(v);
             }
-            long attached = volumes.all().stream()
-                    .filter(o -> o.attachments().stream().anyMatch(a -> a.nodeId().equals(nodeId))).count();
-            if (attached >= config.maxVolumesPerNode()) {
-                throw CsiException.resourceExhausted("node " + nodeId + " already has " + attached
-                        + " volumes published, its limit");
+            // Counting and adding must not interleave with another volume's publish, or two could
+            // both see one slot left; the volume locks alone do not cover that.
+            synchronized (attachLimit) {
+                long attached = volumes.all().stream()
+                        .filter(o -> o.attachments().stream().anyMatch(a -> a.nodeId().equals(nodeId))).count();
+                if (attached >= config.maxVolumesPerNode()) {
+                    throw CsiException.resourceExhausted("node " + nodeId + " already has " + attached
+                            + " volumes published, its limit");
+                }
+                List<Attachment> attachments = new ArrayList<>(v.attachments());
+                attachments.add(wanted);
+                volumes.put(v.withAttachments(attachments));
             }
-            List<Attachment> attachments = new ArrayList<>(v.attachments());
-            attachments.add(wanted);
-            volumes.put(v.withAttachments(attachments));
             return publishContext(v);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -606,8 +616,15 @@ public final class LocalStorage implements Provisioner {
 
     @Override
     public void deleteGroupSnapshot(String groupSnapshotId, List<String> snapshotIds) {
-        try (LockTable.Held held = locks.acquire(groupKey(groupSnapshotId))) {
-            Optional<GroupSnapshotRecord> found = groups.get(groupSnapshotId);
+        Optional<GroupSnapshotRecord> found = groups.get(groupSnapshotId);
+        if (found.isEmpty()) {
+            return;
+        }
+        // The members are locked too, so that no restore from one of them runs while it goes.
+        List<String> keys = new ArrayList<>(List.of(groupKey(groupSnapshotId)));
+        found.get().snapshotIds().forEach(id -> keys.add(snapshotKey(id)));
+        try (LockTable.Held held = locks.acquire(keys.toArray(String[]::new))) {
+            found = groups.get(groupSnapshotId);
             if (found.isEmpty()) {
                 return;
             }

@@ -20,13 +20,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Records of one kind, one JSON file each ({@code <id>.json}) in one directory, cached in memory.
- * A write goes to a temporary file that is flushed to disk and renamed over the old one, so a record
- * is always either its old or its new self, whenever the process dies.
+ * A write goes to a temporary file renamed over the old one, so a record is always either its old or
+ * its new self, whenever the process dies. Surviving a power loss as well costs two fsyncs (file and
+ * directory), which under concurrent load take milliseconds each; only records whose loss would lose
+ * data are synced ({@code durable}), e.g. a volume that became ready. Records that describe mounts
+ * are not: a power loss takes the mounts with it.
  */
 public final class RecordStore<T> {
     private static final Logger LOG = LoggerFactory.getLogger(RecordStore.class);
@@ -39,12 +43,14 @@ public final class RecordStore<T> {
     private final Path dir;
     private final Class<T> type;
     private final Function<T, String> idOf;
+    private final Predicate<T> durable;
     private final Map<String, T> cache = new ConcurrentHashMap<>();
 
-    public RecordStore(Path dir, Class<T> type, Function<T, String> idOf) throws IOException {
+    public RecordStore(Path dir, Class<T> type, Function<T, String> idOf, Predicate<T> durable) throws IOException {
         this.dir = Files.createDirectories(dir);
         this.type = type;
         this.idOf = idOf;
+        this.durable = durable;
         load();
     }
 
@@ -77,13 +83,21 @@ public final class RecordStore<T> {
     public void put(T record) throws IOException {
         String id = Validate.id("id", idOf.apply(record));
         Path tmp = dir.resolve("." + id + ".tmp");
-        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(record);
+        byte[] bytes = JSON.writeValueAsBytes(record);
+        boolean sync = durable.test(record);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.write(ByteBuffer.wrap(bytes));
-            ch.force(false);
+            if (sync) {
+                ch.force(false);
+            }
         }
         Files.move(tmp, dir.resolve(id + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (sync) {
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true); // makes the rename itself durable
+            }
+        }
         cache.put(id, record);
     }
 

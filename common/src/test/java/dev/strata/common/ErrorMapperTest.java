@@ -1,0 +1,79 @@
+package dev.strata.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import org.junit.jupiter.api.Test;
+
+class ErrorMapperTest {
+
+    @Test
+    void csiExceptionKeepsItsCodeAndMessage() {
+        Status s = ErrorMapper.toStatus(CsiException.notFound("volume vol-1 does not exist"));
+        assertEquals(Status.Code.NOT_FOUND, s.getCode());
+        assertEquals("volume vol-1 does not exist", s.getDescription());
+
+        Status bad = ErrorMapper.toStatus(CsiException.invalidArgument("name", "required"));
+        assertEquals(Status.Code.INVALID_ARGUMENT, bad.getCode());
+        assertEquals("name: required", bad.getDescription());
+
+        for (Status.Code code : Status.Code.values()) {
+            if (code != Status.Code.OK) {
+                assertEquals(code, ErrorMapper.toStatus(new CsiException(code, "m")).getCode());
+            }
+        }
+    }
+
+    @Test
+    void statusExceptionsPassThrough() {
+        Status original = Status.UNAVAILABLE.withDescription("try later");
+        assertSame(original, ErrorMapper.toStatus(new StatusRuntimeException(original)));
+        assertSame(original, ErrorMapper.toStatus(new StatusException(original)));
+    }
+
+    @Test
+    void illegalArgumentIsInvalidArgument() {
+        Status s = ErrorMapper.toStatus(new IllegalArgumentException("bad input"));
+        assertEquals(Status.Code.INVALID_ARGUMENT, s.getCode());
+        assertEquals("bad input", s.getDescription());
+        // NumberFormatException is an IllegalArgumentException too
+        assertEquals(Status.Code.INVALID_ARGUMENT,
+                ErrorMapper.toStatus(new NumberFormatException("For input string")).getCode());
+    }
+
+    @Test
+    void fileErrors() {
+        Status missing = ErrorMapper.toStatus(new NoSuchFileException("/x/y"));
+        assertEquals(Status.Code.NOT_FOUND, missing.getCode());
+        assertTrue(missing.getDescription().contains("/x/y"));
+        Status denied = ErrorMapper.toStatus(new AccessDeniedException("/root/z"));
+        assertEquals(Status.Code.PERMISSION_DENIED, denied.getCode());
+        assertTrue(denied.getDescription().contains("/root/z"));
+    }
+
+    @Test
+    void unknownFailuresAreInternal() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        Status s = ErrorMapper.toStatus(boom);
+        assertEquals(Status.Code.INTERNAL, s.getCode());
+        assertTrue(s.getDescription().startsWith("internal error: "), s.getDescription());
+        assertTrue(s.getDescription().contains("boom"));
+        assertSame(boom, s.getCause());
+
+        Status io = ErrorMapper.toStatus(new IOException("disk on fire"));
+        assertEquals(Status.Code.INTERNAL, io.getCode());
+        assertTrue(io.getDescription().startsWith("I/O error: "), io.getDescription());
+
+        assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new UncheckedIOException(new IOException("x"))).getCode());
+        assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new NullPointerException()).getCode());
+        assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new AssertionError("oops")).getCode());
+    }
+}
