@@ -253,8 +253,10 @@ public final class LocalStorage implements Provisioner {
 
     /** The size a new volume gets: what was asked for, never less than its source, within the limits. */
     private long sizeFor(VolumeSpec spec, VolumeEngine engine, long sourceBytes) throws IOException {
-        long size = spec.requiredBytes() > 0 ? spec.requiredBytes() : config.defaultVolumeBytes();
-        if (spec.requiredBytes() == 0 && spec.limitBytes() > 0) {
+        // No size asked for: a restore or clone takes its source's size, an empty volume the default.
+        long size = spec.requiredBytes() > 0 ? spec.requiredBytes()
+                : spec.source() != null ? sourceBytes : config.defaultVolumeBytes();
+        if (spec.requiredBytes() == 0 && spec.limitBytes() > 0 && spec.source() == null) {
             size = Math.min(size, spec.limitBytes());
         }
         size = Math.max(size, sourceBytes);

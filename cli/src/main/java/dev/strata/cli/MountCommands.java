@@ -1,0 +1,157 @@
+package dev.strata.cli;
+
+import dev.strata.csi.v1.ControllerPublishVolumeRequest;
+import dev.strata.csi.v1.ControllerServiceCapability;
+import dev.strata.csi.v1.ControllerUnpublishVolumeRequest;
+import dev.strata.csi.v1.NodePublishVolumeRequest;
+import dev.strata.csi.v1.NodeServiceCapability;
+import dev.strata.csi.v1.NodeStageVolumeRequest;
+import dev.strata.csi.v1.NodeUnpublishVolumeRequest;
+import dev.strata.csi.v1.NodeUnstageVolumeRequest;
+import dev.strata.csi.v1.Volume;
+import dev.strata.csi.v1.VolumeCapability;
+import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code stratactl mount|umount}: the calls kubelet makes to bring a volume to a pod and back, driven by
+ * the plugin's capabilities. The staging directory and the publication record live under the state
+ * directory (/run/stratactl, or $STRATACTL_STATE_DIR).
+ */
+final class MountCommands {
+    private static final ControllerServiceCapability.RPC.Type CONTROLLER_PUBLISH =
+            ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME;
+    private static final NodeServiceCapability.RPC.Type NODE_STAGE = NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME;
+
+    private MountCommands() {}
+
+    /** kubelet hands drivers absolute, clean paths. */
+    static Path absolute(Path target) {
+        return target.toAbsolutePath().normalize();
+    }
+
+    @Command(name = "mount", description = {"Mount a volume at TARGET as kubelet would",
+            "ControllerPublishVolume and NodeStageVolume when the plugin has them, then NodePublishVolume.",
+            "TARGET's parent must exist; the driver creates TARGET."})
+    static final class Mount extends CsiCommand {
+        @Parameters(index = "0", paramLabel = "VOLUME", description = "Volume name or ID")
+        String volume;
+
+        @Parameters(index = "1", paramLabel = "TARGET", description = "Where to mount it")
+        Path target;
+
+        @Option(names = "--ro", description = "Publish read-only")
+        boolean readOnly;
+
+        @Option(names = "--access-mode", paramLabel = "MODE", defaultValue = AccessModes.DEFAULT,
+                converter = AccessModes.Converter.class, completionCandidates = AccessModes.Candidates.class,
+                description = "One of: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+        Mode accessMode;
+
+        @Override
+        protected int run(CsiClient client) throws IOException {
+            Path path = absolute(target);
+            if (path.getParent() == null || !Files.isDirectory(path.getParent())) {
+                throw new CliException("parent directory of " + path + " does not exist");
+            }
+            Volume v = new NameResolver(client).volume(volume).getVolume();
+            VolumeCapability cap = AccessModes.capability(accessMode, false);
+            boolean stage = client.hasNode(NODE_STAGE);
+            try (PublicationRecord record = PublicationRecord.open(root().stateDir())) {
+                // Repeated for a second target on purpose: both calls are idempotent in CSI, and the
+                // publish_context NodePublishVolume needs is only known from ControllerPublishVolume.
+                Map<String, String> publishContext = client.hasController(CONTROLLER_PUBLISH)
+                        ? controllerPublish(client, v, cap) : Map.of();
+                String staging = "";
+                if (stage) {
+                    Path dir = Files.createDirectories(record.stagingDir(v.getVolumeId()));
+                    staging = dir.toString();
+                    client.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
+                            .putAllPublishContext(publishContext).setStagingTargetPath(staging)
+                            .setVolumeCapability(cap).putAllVolumeContext(v.getVolumeContextMap()).build());
+                }
+                client.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
+                        .putAllPublishContext(publishContext).setStagingTargetPath(staging)
+                        .setTargetPath(path.toString()).setVolumeCapability(cap).setReadonly(readOnly)
+                        .putAllVolumeContext(v.getVolumeContextMap()).build());
+                record.add(v.getVolumeId(), path.toString());
+            }
+            return OK;
+        }
+
+        /**
+         * readonly=false: like the external-attacher, the attachment is read-only only when the PV is;
+         * --ro is the pod-level flag and goes to NodePublishVolume.
+         */
+        private static Map<String, String> controllerPublish(CsiClient client, Volume v, VolumeCapability cap) {
+            return client.controller().controllerPublishVolume(ControllerPublishVolumeRequest.newBuilder()
+                    .setVolumeId(v.getVolumeId()).setNodeId(client.nodeId()).setVolumeCapability(cap)
+                    .setReadonly(false).putAllVolumeContext(v.getVolumeContextMap()).build())
+                    .getPublishContextMap();
+        }
+    }
+
+    @Command(name = "umount", aliases = "unmount", description = {"Unmount a volume from TARGET as kubelet would",
+            "NodeUnpublishVolume; when no other target remains, NodeUnstageVolume and",
+            "ControllerUnpublishVolume when the plugin has them."})
+    static final class Umount extends CsiCommand {
+        @Parameters(index = "0", paramLabel = "VOLUME", description = "Volume name or ID")
+        String volume;
+
+        @Parameters(index = "1", paramLabel = "TARGET", description = "Where it is mounted")
+        Path target;
+
+        @Override
+        protected int run(CsiClient client) throws IOException {
+            Path path = absolute(target);
+            try (PublicationRecord record = PublicationRecord.open(root().stateDir())) {
+                String id = volumeId(client, record);
+                client.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(id)
+                        .setTargetPath(path.toString()).build());
+                List<String> remaining = record.remove(id, path.toString());
+                if (remaining.isEmpty()) {
+                    release(client, record, id);
+                }
+            }
+            return OK;
+        }
+
+        /** The volume's ID; one that is no longer listed may still be named by the ID we recorded. */
+        private String volumeId(CsiClient client, PublicationRecord record) throws IOException {
+            try {
+                return new NameResolver(client).volumeId(volume);
+            } catch (CliException e) {
+                if (!record.targets(volume).isEmpty()) {
+                    return volume;
+                }
+                throw e;
+            }
+        }
+
+        /** The last target is gone: undo the node-wide staging and the attachment. */
+        private static void release(CsiClient client, PublicationRecord record, String id) throws IOException {
+            if (client.hasNode(NODE_STAGE)) {
+                Path staging = record.stagingDir(id);
+                client.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(id)
+                        .setStagingTargetPath(staging.toString()).build());
+                try {
+                    Files.deleteIfExists(staging);
+                } catch (DirectoryNotEmptyException e) {
+                    throw new CliException("staging directory " + staging + " is not empty after NodeUnstageVolume");
+                }
+            }
+            if (client.hasController(CONTROLLER_PUBLISH)) {
+                client.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder()
+                        .setVolumeId(id).setNodeId(client.nodeId()).build());
+            }
+        }
+    }
+}

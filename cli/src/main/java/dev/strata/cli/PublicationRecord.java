@@ -1,0 +1,116 @@
+package dev.strata.cli;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * What kubelet keeps in memory, kept on disk because each stratactl run is a new process: the targets a
+ * volume is published at ({@code publications/<volume-id>}, one per line) and its staging directory
+ * ({@code staging/<volume-id>}). Opening it takes an exclusive lock on the state directory, held until
+ * close, so concurrent mount/umount runs cannot both decide they are the last user of a volume.
+ */
+final class PublicationRecord implements AutoCloseable {
+    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
+
+    private final Path stateDir;
+    private final FileChannel lockFile;
+    private final FileLock lock;
+
+    private PublicationRecord(Path stateDir, FileChannel lockFile, FileLock lock) {
+        this.stateDir = stateDir;
+        this.lockFile = lockFile;
+        this.lock = lock;
+    }
+
+    static PublicationRecord open(Path stateDir) throws IOException {
+        Files.createDirectories(stateDir.resolve("publications"));
+        Files.createDirectories(stateDir.resolve("staging"));
+        FileChannel channel = FileChannel.open(stateDir.resolve("lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        try {
+            return new PublicationRecord(stateDir, channel, channel.lock());
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    Path stagingDir(String volumeId) {
+        return stateDir.resolve("staging").resolve(fileName(volumeId));
+    }
+
+    private Path recordFile(String volumeId) {
+        return stateDir.resolve("publications").resolve(fileName(volumeId));
+    }
+
+    /** CSI IDs are opaque strings; one that is not a plain file name is stored under its hash. */
+    static String fileName(String volumeId) {
+        if (SAFE_ID.matcher(volumeId).matches()) {
+            return volumeId;
+        }
+        return "sha1-" + HexFormat.of().formatHex(sha1(volumeId));
+    }
+
+    private static byte[] sha1(String text) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is always present", e);
+        }
+    }
+
+    List<String> targets(String volumeId) throws IOException {
+        Path file = recordFile(volumeId);
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+    }
+
+    void add(String volumeId, String target) throws IOException {
+        List<String> targets = new ArrayList<>(targets(volumeId));
+        if (!targets.contains(target)) {
+            targets.add(target);
+            write(volumeId, targets);
+        }
+    }
+
+    /** Removes one target; returns the ones that remain (the record file goes when none do). */
+    List<String> remove(String volumeId, String target) throws IOException {
+        List<String> targets = new ArrayList<>(targets(volumeId));
+        targets.remove(target);
+        write(volumeId, targets);
+        return targets;
+    }
+
+    private void write(String volumeId, List<String> targets) throws IOException {
+        Path file = recordFile(volumeId);
+        if (targets.isEmpty()) {
+            Files.deleteIfExists(file);
+            return;
+        }
+        // Written aside and renamed, so a crash never leaves half a record.
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, targets, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+        } finally {
+            lockFile.close();
+        }
+    }
+}

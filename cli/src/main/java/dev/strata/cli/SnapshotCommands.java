@@ -1,0 +1,92 @@
+package dev.strata.cli;
+
+import com.google.protobuf.Timestamp;
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
+import dev.strata.csi.v1.ListSnapshotsResponse;
+import dev.strata.csi.v1.Snapshot;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code stratactl snapshot create|ls|rm}. */
+@Command(name = "snapshot", description = "Manage snapshots",
+        subcommands = {SnapshotCommands.Create.class, SnapshotCommands.Ls.class, SnapshotCommands.Rm.class})
+final class SnapshotCommands extends GroupCommand {
+
+    @Command(name = "create", description = "Snapshot a volume (CreateSnapshot); prints the snapshot's ID")
+    static final class Create extends CsiCommand {
+        @Parameters(paramLabel = "VOLUME", description = "The source volume's name or ID")
+        String volume;
+
+        @Option(names = "--name", required = true, paramLabel = "NAME", description = "The snapshot's name")
+        String name;
+
+        @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A VolumeSnapshotClass-style parameter")
+        Map<String, String> params = new LinkedHashMap<>();
+
+        @Override
+        protected int run(CsiClient client) {
+            String source = new NameResolver(client).volumeId(volume);
+            Snapshot snapshot = client.controller().createSnapshot(CreateSnapshotRequest.newBuilder()
+                    .setSourceVolumeId(source).setName(name).putAllParameters(params).build()).getSnapshot();
+            out().println(snapshot.getSnapshotId());
+            return OK;
+        }
+    }
+
+    @Command(name = "ls", aliases = "list", description = "List snapshots (ListSnapshots)")
+    static final class Ls extends CsiCommand {
+        @Option(names = {"-q", "--quiet"}, description = "Only print snapshot IDs")
+        boolean quiet;
+
+        @Override
+        protected int run(CsiClient client) {
+            List<ListSnapshotsResponse.Entry> entries = client.listSnapshots("", "");
+            if (quiet) {
+                entries.forEach(e -> out().println(e.getSnapshot().getSnapshotId()));
+                return OK;
+            }
+            Table table = new Table("SNAPSHOT ID", "SOURCE VOLUME", "SIZE", "CREATED", "READY");
+            for (ListSnapshotsResponse.Entry e : entries) {
+                Snapshot s = e.getSnapshot();
+                table.row(s.getSnapshotId(), s.getSourceVolumeId(),
+                        s.getSizeBytes() > 0 ? Sizes.human(s.getSizeBytes()) : "-",
+                        s.hasCreationTime() ? created(s.getCreationTime()) : "-",
+                        String.valueOf(s.getReadyToUse()));
+            }
+            table.print(out());
+            return OK;
+        }
+
+        private static String created(Timestamp t) {
+            return Instant.ofEpochSecond(t.getSeconds()).toString();
+        }
+    }
+
+    @Command(name = "rm", aliases = "remove", description = "Remove snapshots (DeleteSnapshot)")
+    static final class Rm extends CsiCommand {
+        @Parameters(paramLabel = "NAME|ID", arity = "1..*", description = "Snapshot names or IDs")
+        List<String> names;
+
+        @Override
+        protected int run(CsiClient client) {
+            NameResolver resolver = new NameResolver(client);
+            int exit = OK;
+            for (String name : names) {
+                try {
+                    client.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
+                            .setSnapshotId(resolver.snapshotId(name)).build());
+                    out().println(name);
+                } catch (RuntimeException e) {
+                    exit = fail(e);
+                }
+            }
+            return exit;
+        }
+    }
+}

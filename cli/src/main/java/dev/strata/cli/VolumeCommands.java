@@ -1,0 +1,227 @@
+package dev.strata.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.strata.csi.v1.CapacityRange;
+import dev.strata.csi.v1.ControllerGetVolumeRequest;
+import dev.strata.csi.v1.ControllerServiceCapability.RPC.Type;
+import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.DeleteVolumeRequest;
+import dev.strata.csi.v1.ListVolumesResponse;
+import dev.strata.csi.v1.Topology;
+import dev.strata.csi.v1.Volume;
+import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
+import dev.strata.csi.v1.VolumeCondition;
+import dev.strata.csi.v1.VolumeContentSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code stratactl volume create|ls|inspect|rm}. */
+@Command(name = "volume", description = "Manage volumes",
+        subcommands = {VolumeCommands.Create.class, VolumeCommands.Ls.class, VolumeCommands.Inspect.class,
+                VolumeCommands.Rm.class})
+final class VolumeCommands extends GroupCommand {
+
+    @Command(name = "create", description = "Create a volume (CreateVolume); prints its ID")
+    static final class Create extends CsiCommand {
+        static final String DEFAULT_SIZE = "1Gi";
+
+        @Parameters(paramLabel = "NAME", description = "The volume's name (CreateVolume's name)")
+        String name;
+
+        /** Unset by default: a clone or restore then gets the size the plugin chooses (normally the source's). */
+        @Option(names = "--size", paramLabel = "SIZE", converter = Sizes.Converter.class,
+                description = "Required capacity: 1Gi, 512Mi, 10G, 4096 ... (default: " + DEFAULT_SIZE
+                        + ", or the plugin's choice with --from-snapshot/--from-volume)")
+        Long size;
+
+        @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A StorageClass-style parameter")
+        Map<String, String> params = new LinkedHashMap<>();
+
+        @ArgGroup(exclusive = true)
+        Source source;
+
+        @Option(names = "--block", description = "Raw block volume instead of a filesystem mount")
+        boolean block;
+
+        @Option(names = "--access-mode", paramLabel = "MODE", defaultValue = AccessModes.DEFAULT,
+                converter = AccessModes.Converter.class, completionCandidates = AccessModes.Candidates.class,
+                description = "One of: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+        Mode accessMode;
+
+        static final class Source {
+            @Option(names = "--from-snapshot", paramLabel = "SNAPSHOT", description = "Restore from a snapshot")
+            String snapshot;
+
+            @Option(names = "--from-volume", paramLabel = "VOLUME", description = "Clone another volume")
+            String volume;
+        }
+
+        @Override
+        protected int run(CsiClient client) {
+            CreateVolumeRequest.Builder req = CreateVolumeRequest.newBuilder()
+                    .setName(name)
+                    .addVolumeCapabilities(AccessModes.capability(accessMode, block))
+                    .putAllParameters(params);
+            long bytes = size != null ? size : source == null ? Sizes.parse(DEFAULT_SIZE) : 0;
+            if (bytes > 0) {
+                req.setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(bytes));
+            }
+            if (source != null) {
+                req.setVolumeContentSource(contentSource(new NameResolver(client)));
+            }
+            out().println(client.controller().createVolume(req.build()).getVolume().getVolumeId());
+            return OK;
+        }
+
+        private VolumeContentSource contentSource(NameResolver names) {
+            VolumeContentSource.Builder src = VolumeContentSource.newBuilder();
+            if (source.snapshot != null) {
+                src.setSnapshot(VolumeContentSource.SnapshotSource.newBuilder()
+                        .setSnapshotId(names.snapshotId(source.snapshot)));
+            } else {
+                src.setVolume(VolumeContentSource.VolumeSource.newBuilder()
+                        .setVolumeId(names.volumeId(source.volume)));
+            }
+            return src.build();
+        }
+    }
+
+    @Command(name = "ls", aliases = "list", description = "List volumes (ListVolumes)")
+    static final class Ls extends CsiCommand {
+        @Option(names = {"-q", "--quiet"}, description = "Only print volume IDs")
+        boolean quiet;
+
+        @Override
+        protected int run(CsiClient client) {
+            List<ListVolumesResponse.Entry> entries = client.listVolumes();
+            if (quiet) {
+                entries.forEach(e -> out().println(e.getVolume().getVolumeId()));
+                return OK;
+            }
+            Table table = new Table("NAME", "VOLUME ID", "SIZE", "ENGINE");
+            for (ListVolumesResponse.Entry e : entries) {
+                Volume v = e.getVolume();
+                Map<String, String> ctx = v.getVolumeContextMap();
+                table.row(ctx.getOrDefault(NameResolver.NAME_KEY, "-"), v.getVolumeId(),
+                        v.getCapacityBytes() > 0 ? Sizes.human(v.getCapacityBytes()) : "-",
+                        ctx.getOrDefault(NameResolver.ENGINE_KEY, "-"));
+            }
+            table.print(out());
+            return OK;
+        }
+    }
+
+    @Command(name = "inspect", description = "Show volumes as JSON, like docker volume inspect")
+    static final class Inspect extends CsiCommand {
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Volume names or IDs")
+        List<String> names;
+
+        @Override
+        protected int run(CsiClient client) throws Exception {
+            NameResolver resolver = new NameResolver(client);
+            String driver = client.driverName();
+            List<Map<String, Object>> found = new ArrayList<>();
+            List<String> errors = new ArrayList<>();
+            for (String name : names) {
+                try {
+                    found.add(describe(client, driver, name, resolver.volume(name)));
+                } catch (CliException e) {
+                    errors.add(e.getMessage());
+                }
+            }
+            // Like docker: the volumes that exist are printed, then one error line per missing one.
+            out().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(found));
+            out().flush();
+            errors.forEach(e -> err().println("stratactl: " + e));
+            return errors.isEmpty() ? OK : FAILED;
+        }
+
+        private static Map<String, Object> describe(CsiClient client, String driver, String arg,
+                ListVolumesResponse.Entry entry) {
+            Volume v = entry.getVolume();
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("Name", v.getVolumeContextMap().getOrDefault(NameResolver.NAME_KEY, arg));
+            out.put("Id", v.getVolumeId());
+            out.put("Driver", driver);
+            out.put("CapacityBytes", v.getCapacityBytes());
+            out.put("Scope", "local");
+            out.put("Options", new LinkedHashMap<>(v.getVolumeContextMap()));
+            out.put("ContentSource", contentSource(v));
+            out.put("AccessibleTopology", v.getAccessibleTopologyList().stream()
+                    .map(Topology::getSegmentsMap).toList());
+            Map<String, Object> status = status(client, entry);
+            if (status != null) {
+                out.put("Status", status);
+            }
+            return out;
+        }
+
+        private static Map<String, String> contentSource(Volume v) {
+            if (!v.hasContentSource()) {
+                return null;
+            }
+            VolumeContentSource src = v.getContentSource();
+            return switch (src.getTypeCase()) {
+                case SNAPSHOT -> Map.of("Snapshot", src.getSnapshot().getSnapshotId());
+                case VOLUME -> Map.of("Volume", src.getVolume().getVolumeId());
+                case TYPE_NOT_SET -> null;
+            };
+        }
+
+        /** From ControllerGetVolume when the plugin has it, else whatever ListVolumes said; null if neither. */
+        private static Map<String, Object> status(CsiClient client, ListVolumesResponse.Entry entry) {
+            if (client.hasController(Type.GET_VOLUME)) {
+                var s = client.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
+                        .setVolumeId(entry.getVolume().getVolumeId()).build()).getStatus();
+                return status(s.getPublishedNodeIdsList(), s.hasVolumeCondition() ? s.getVolumeCondition() : null);
+            }
+            if (entry.hasStatus()) {
+                var s = entry.getStatus();
+                return status(s.getPublishedNodeIdsList(), s.hasVolumeCondition() ? s.getVolumeCondition() : null);
+            }
+            return null;
+        }
+
+        private static Map<String, Object> status(List<String> nodes, VolumeCondition condition) {
+            Map<String, Object> status = new LinkedHashMap<>();
+            status.put("PublishedNodeIds", List.copyOf(nodes));
+            if (condition != null) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("Abnormal", condition.getAbnormal());
+                c.put("Message", condition.getMessage());
+                status.put("VolumeCondition", c);
+            }
+            return status;
+        }
+    }
+
+    @Command(name = "rm", aliases = "remove", description = "Remove volumes (DeleteVolume)")
+    static final class Rm extends CsiCommand {
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "Volume names or IDs")
+        List<String> names;
+
+        @Override
+        protected int run(CsiClient client) {
+            NameResolver resolver = new NameResolver(client);
+            int exit = OK;
+            // Like docker: every name is tried; a failure is reported and the rest still go.
+            for (String name : names) {
+                try {
+                    client.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
+                            .setVolumeId(resolver.volumeId(name)).build());
+                    out().println(name);
+                } catch (RuntimeException e) {
+                    exit = fail(e);
+                }
+            }
+            return exit;
+        }
+    }
+}
