@@ -111,6 +111,10 @@ final class FakeCsiPlugin implements AutoCloseable {
         return page;
     }
 
+    private boolean attached(String volumeId) {
+        return !attachments.getOrDefault(volumeId, Set.of()).isEmpty();
+    }
+
     private final class Identity extends IdentityGrpc.IdentityImplBase {
         @Override
         public void getPluginInfo(GetPluginInfoRequest req, StreamObserver<GetPluginInfoResponse> out) {
@@ -217,10 +221,6 @@ final class FakeCsiPlugin implements AutoCloseable {
                             .addAllPublishedNodeIds(attachments.getOrDefault(req.getVolumeId(), Set.of()))
                             .setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(false).setMessage("ok")))
                     .build());
-        }
-
-        private boolean attached(String volumeId) {
-            return !attachments.getOrDefault(volumeId, Set.of()).isEmpty();
         }
 
         @Override

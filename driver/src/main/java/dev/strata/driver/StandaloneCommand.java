@@ -8,11 +8,14 @@ import dev.strata.node.sys.Posix;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /**
  * One process serving Identity, Controller and Node for this host, like the reference hostpath
@@ -62,8 +65,15 @@ public final class StandaloneCommand implements Callable<Integer> {
         LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, node,
                 config.dataDir());
         Standalone standalone = Standalone.start(ep, config, Duration.ofSeconds(drainSeconds));
-        Runtime.getRuntime().addShutdownHook(new Thread(standalone::close, "shutdown"));
-        standalone.awaitTermination();
+        // SIGTERM and SIGINT drain and close here, and the process exits 0. (A shutdown hook would
+        // close as well, but the JVM then exits with 128 + the signal's number whatever the hook does.)
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        for (String signal : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(signal), s -> stopRequested.countDown());
+        }
+        stopRequested.await();
+        LOG.info("stopping: draining calls for up to {} s", drainSeconds);
+        standalone.close();
         return 0;
     }
 }

@@ -2,8 +2,13 @@ package dev.strata.node.store;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.strata.common.Validate;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,8 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class RecordStore<T> {
     private static final Logger LOG = LoggerFactory.getLogger(RecordStore.class);
     static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .registerModule(instantsAsText())
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final String SUFFIX = ".json";
 
@@ -67,6 +72,27 @@ public final class RecordStore<T> {
             }
         }
         LOG.debug("loaded {} {} records from {}", cache.size(), type.getSimpleName(), dir);
+    }
+
+    /**
+     * Instants as ISO-8601 text. (jackson-datatype-jsr310 does the same with some 75 classes that
+     * would stay loaded for the life of the driver; records need only this one type.)
+     */
+    private static SimpleModule instantsAsText() {
+        return new SimpleModule("instants")
+                .addSerializer(Instant.class, new StdSerializer<>(Instant.class) {
+                    @Override
+                    public void serialize(Instant value, JsonGenerator gen, SerializerProvider provider)
+                            throws IOException {
+                        gen.writeString(value.toString());
+                    }
+                })
+                .addDeserializer(Instant.class, new StdDeserializer<>(Instant.class) {
+                    @Override
+                    public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+                        return Instant.parse(parser.getValueAsString());
+                    }
+                });
     }
 
     public Optional<T> get(String id) {

@@ -46,8 +46,21 @@ class LibCTest {
     }
 
     @Test
-    void posixIsLoaded() {
-        assertEquals(Posix.get().geteuid() == 0, Posix.isRoot());
-        assertFalse(Posix.get().getpid() <= 0);
+    void isRootAgreesWithTheUserName() {
+        assertEquals("root".equals(System.getProperty("user.name")), Posix.isRoot());
+    }
+
+    @Test
+    void chmodSetsSpecialBitsAndLchownLeavesLinkTargets(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createDirectory(tmp.resolve("d"));
+        Posix.chmod(dir, 01770);
+        assertEquals(01770, (int) java.nio.file.Files.getAttribute(dir, "unix:mode") & 07777);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Posix.isRoot(), "needs root: chown");
+        java.nio.file.Path target = java.nio.file.Files.createFile(tmp.resolve("target"));
+        java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(tmp.resolve("link"), target);
+        Posix.lchown(link, 4321, -1);
+        assertEquals(4321, java.nio.file.Files.getAttribute(link, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertEquals(0, java.nio.file.Files.getAttribute(target, "unix:uid"));
     }
 }

@@ -29,16 +29,10 @@ final class DirRoot {
         Integer uid = parse("parameters", parameters, UID, 10, Integer.MAX_VALUE);
         Integer gid = parse("parameters", parameters, GID, 10, Integer.MAX_VALUE);
         if (uid != null || gid != null) {
-            check(root, "lchown", Posix.get().lchown(root.toString(), uid == null ? -1 : uid, gid == null ? -1 : gid));
+            Posix.lchown(root, uid == null ? -1 : uid, gid == null ? -1 : gid);
         }
         if (mode != null) {
-            check(root, "chmod", Posix.get().chmod(root.toString(), mode));
-        }
-    }
-
-    private static void check(Path root, String call, int rc) throws IOException {
-        if (rc != 0) {
-            throw new IOException(call + " " + root + ": errno " + Posix.get().errno());
+            Posix.chmod(root, mode);
         }
     }
 

@@ -96,15 +96,11 @@ class DirEngineTest {
     }
 
     private static void chmod(Path p, int mode) throws IOException {
-        if (Posix.get().chmod(p.toString(), mode) != 0) {
-            throw new IOException("chmod " + p);
-        }
+        Posix.chmod(p, mode);
     }
 
     private static void lchown(Path p, int uid, int gid) throws IOException {
-        if (Posix.get().lchown(p.toString(), uid, gid) != 0) {
-            throw new IOException("lchown " + p);
-        }
+        Posix.lchown(p, uid, gid);
     }
 
     // ---- create -----------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+package dev.strata.driver;
+
+import dev.strata.common.grpc.Endpoint;
+import dev.strata.node.storage.StorageConfig;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.time.Duration;
+
+/**
+ * The standalone driver in this JVM, on a fresh directory for each test, with a client connected
+ * over its Unix socket. Register it as an instance field:
+ * <pre>{@code @RegisterExtension final CsiHarness csi = new CsiHarness();}</pre>
+ */
+final class CsiHarness extends CsiCalls {
+    static final long DEFAULT_VOLUME_BYTES = 1L << 30;
+
+    private final int maxVolumesPerNode;
+    private Standalone standalone;
+    private Connection connection;
+
+    CsiHarness() {
+        this(1024);
+    }
+
+    CsiHarness(int maxVolumesPerNode) {
+        this.maxVolumesPerNode = maxVolumesPerNode;
+    }
+
+    @Override
+    ManagedChannel channel() {
+        return connection.channel;
+    }
+
+    Standalone standalone() {
+        return standalone;
+    }
+
+    StorageConfig config() {
+        return new StorageConfig(dataDir(), Csi.NODE_ID, "dir", DEFAULT_VOLUME_BYTES, maxVolumesPerNode);
+    }
+
+    /** Stops the driver as an orderly shutdown would, and starts a new one on the same data. */
+    void restart() throws IOException {
+        stop();
+        start();
+    }
+
+    @Override
+    void start() throws IOException {
+        standalone = Standalone.start(Endpoint.parse("unix://" + socket()), config(), Duration.ofSeconds(5));
+        connection = new Connection(socket());
+    }
+
+    @Override
+    void stop() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+        if (standalone != null) {
+            standalone.close();
+            standalone = null;
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.strata.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.strata.csi.v1.ProbeRequest;
+import dev.strata.csi.v1.ProbeResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * The driver as a separate JVM ({@code strata standalone}), the way it runs in production, so that a
+ * test can kill it for real: at a crash point ({@code -Dstrata.crash-at}), which halts the process with
+ * status 137 as {@code kill -9} would, or with SIGTERM. Each process logs to its own file under the
+ * test directory; failures quote the end of it.
+ */
+final class ProcessHarness extends CsiCalls {
+    private static final long START_TIMEOUT_MS = 60_000;
+
+    private Process process;
+    private Path log;
+    private Connection connection;
+    private int started;
+
+    @Override
+    ManagedChannel channel() {
+        return connection.channel;
+    }
+
+    /** Starts a driver process and waits until its Probe answers ready. */
+    @Override
+    void start() throws IOException {
+        launch(null);
+    }
+
+    /** Starts a driver process that halts when it reaches {@code crashPoint}; waits until it is ready. */
+    void startCrashingAt(String crashPoint) throws IOException {
+        launch(crashPoint);
+    }
+
+    /** Stops the driver with SIGTERM and waits for it to exit; returns its exit status. */
+    int terminate() {
+        disconnect();
+        if (process == null) {
+            return -1;
+        }
+        process.destroy();
+        int status = waitForExit();
+        process = null;
+        return status;
+    }
+
+    /** After a test: SIGTERM, and SIGKILL when that is not enough. */
+    @Override
+    void stop() {
+        disconnect();
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        process = null;
+    }
+
+    /**
+     * Makes a call that reaches the crash point: the call must fail as the connection drops, and the
+     * process must die with status 137. The next driver is started with {@link #start()}.
+     */
+    void assertCrashes(Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call,
+                () -> "the call did not fail; the driver should have crashed\n" + logTail());
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), () -> "call failed with " + e.getStatus()
+                + ", not as a dropped connection\n" + logTail());
+        disconnect();
+        assertEquals(137, waitForExit(), this::logTail);
+        assertTrue(logTail().contains("crash point"), this::logTail);
+        process = null;
+    }
+
+    private void launch(String crashPoint) throws IOException {
+        if (process != null) {
+            throw new IllegalStateException("a driver process is already running");
+        }
+        log = root().resolve("driver-" + (++started) + ".log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // A short-lived JVM: start fast rather than run fast.
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));
+        if (crashPoint != null) {
+            command.add("-Dstrata.crash-at=" + crashPoint);
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.strata.driver.StrataMain",
+                "standalone", "--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
+                "--node-id", Csi.NODE_ID, "--drain-timeout", "5"));
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        awaitReady();
+    }
+
+    /**
+     * Waits for the socket, then for Probe to say ready. A socket file left by a killed driver may be
+     * there before the new one replaces it, so a refused connection is retried on a fresh channel.
+     */
+    private void awaitReady() {
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            if (!process.isAlive()) {
+                fail("the driver exited with status " + process.exitValue() + " while starting\n" + logTail());
+            }
+            if (Files.exists(socket())) {
+                if (connection == null) {
+                    connection = new Connection(socket());
+                }
+                try {
+                    ProbeResponse probe = identity().withDeadlineAfter(2, TimeUnit.SECONDS)
+                            .probe(ProbeRequest.getDefaultInstance());
+                    if (probe.getReady().getValue()) {
+                        return;
+                    }
+                } catch (StatusRuntimeException e) {
+                    disconnect(); // refused: a stale socket, or not yet listening
+                }
+            }
+            sleep(50);
+        }
+        fail("the driver was not ready after " + START_TIMEOUT_MS + " ms\n" + logTail());
+    }
+
+    private int waitForExit() {
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+                fail("the driver did not exit within 30 s\n" + logTail());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private void disconnect() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    /** The last lines the current driver process wrote. */
+    String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return "---- " + log + " (last lines) ----\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
