@@ -319,13 +319,14 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     public void controllerModifyVolume(ControllerModifyVolumeRequest req,
             StreamObserver<ControllerModifyVolumeResponse> out) {
         String volumeId = Validate.id("volume_id", req.getVolumeId());
-        if (req.getMutableParametersCount() == 0) {
-            throw CsiException.invalidArgument("mutable_parameters", "required");
-        }
         Map<String, String> mutable = Validate.map("mutable_parameters", req.getMutableParametersMap());
         Provisioner p = provisioner.get();
         requireVolume(p, volumeId);
-        p.modifyVolume(volumeId, mutable);
+        // The spec calls the map required, but proto3 cannot tell an absent map from an empty one, and
+        // says only the keys given may cause changes: an empty map modifies nothing, successfully.
+        if (!mutable.isEmpty()) {
+            p.modifyVolume(volumeId, mutable);
+        }
         reply(out, ControllerModifyVolumeResponse.getDefaultInstance());
     }
 

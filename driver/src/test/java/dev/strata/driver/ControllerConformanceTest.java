@@ -233,6 +233,16 @@ class ControllerConformanceTest {
     }
 
     @Test
+    void modifyWithNoParametersChangesNothing() throws IOException {
+        String id = csi.createVolume("pvc-1").getVolumeId();
+        String before = permissions(id);
+        csi.controller().controllerModifyVolume(ControllerModifyVolumeRequest.newBuilder().setVolumeId(id).build());
+        assertEquals(before, permissions(id));
+        assertStatus(Code.NOT_FOUND, () -> csi.controller().controllerModifyVolume(ControllerModifyVolumeRequest
+                .newBuilder().setVolumeId(Csi.UNKNOWN_VOLUME).build()));
+    }
+
+    @Test
     void modifyOfAnUnknownVolumeIsNotFound() {
         assertStatus(Code.NOT_FOUND, () -> csi.controller().controllerModifyVolume(ControllerModifyVolumeRequest
                 .newBuilder().setVolumeId(Csi.UNKNOWN_VOLUME).putMutableParameters("mode", "0770").build()));
