@@ -2,6 +2,8 @@ package dev.strata.common;
 
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.VolumeRecord;
 import dev.strata.csi.v1.VolumeCapability;
 import java.util.List;
 
@@ -42,6 +44,34 @@ public final class Capabilities {
 
     public static String fsType(VolumeCapability capability) {
         return capability.hasMount() ? capability.getMount().getFsType() : "";
+    }
+
+    /**
+     * Checks that a volume can be used with this capability: the volume's own access type, a mode
+     * and (for mounts) a filesystem type its engine offers. Returns the access mode; INVALID_ARGUMENT
+     * naming the part of {@code field} that is wrong.
+     */
+    public static AccessMode checkFor(String field, EngineTraits traits, VolumeRecord volume, VolumeCapability cap) {
+        AccessType type = accessType(field, cap);
+        if (type != volume.accessType()) {
+            throw CsiException.invalidArgument(field + ".access_type", "volume " + volume.id() + " is a "
+                    + volume.accessType().name().toLowerCase() + " volume, not " + type.name().toLowerCase());
+        }
+        AccessMode mode = accessMode(field, cap);
+        if (!traits.accessModes().contains(mode)) {
+            throw CsiException.invalidArgument(field + ".access_mode", "the " + traits.name()
+                    + " engine does not support " + mode);
+        }
+        checkFsType(field, traits, cap);
+        return mode;
+    }
+
+    /** A mount capability's fs_type must be one the engine makes; block capabilities have none. */
+    public static void checkFsType(String field, EngineTraits traits, VolumeCapability cap) {
+        if (cap.hasMount() && !traits.fsTypes().contains(cap.getMount().getFsType())) {
+            throw CsiException.invalidArgument(field + ".mount.fs_type", "\"" + cap.getMount().getFsType()
+                    + "\" is not supported by the " + traits.name() + " engine (supported: " + traits.fsTypes() + ")");
+        }
     }
 
     /** A capability with both parts present, or INVALID_ARGUMENT naming the field. */

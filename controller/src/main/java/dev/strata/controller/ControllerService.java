@@ -119,7 +119,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             }
             accessType = type;
             modes.add(Capabilities.accessMode(field, cap));
-            checkFsType(field, traits, cap);
+            Capabilities.checkFsType(field, traits, cap);
         }
         ContentSource source = contentSource(req.hasVolumeContentSource(), req.getVolumeContentSource());
         String node = chooseNode(p, req.hasAccessibilityRequirements(), req.getAccessibilityRequirements());
@@ -143,13 +143,8 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                 req.getVolumeCapability());
         Provisioner p = provisioner.get();
         VolumeRecord v = requireVolume(p, volumeId);
-        AccessType type = Capabilities.accessType("volume_capability", cap);
-        if (type != v.accessType()) {
-            throw CsiException.invalidArgument("volume_capability.access_type", "volume " + volumeId + " is a "
-                    + v.accessType().name().toLowerCase() + " volume");
-        }
-        Map<String, String> context = p.publishVolume(volumeId, nodeId, req.getReadonly(),
-                Capabilities.accessMode("volume_capability", cap));
+        AccessMode mode = Capabilities.checkFor("volume_capability", p.engineFor(v.parameters()), v, cap);
+        Map<String, String> context = p.publishVolume(volumeId, nodeId, req.getReadonly(), mode);
         reply(out, ControllerPublishVolumeResponse.newBuilder().putAllPublishContext(context).build());
     }
 
@@ -190,15 +185,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     /** Why the capability cannot be honoured for this volume, or null when it can. */
     private static String unsupported(String field, EngineTraits traits, VolumeRecord v, VolumeCapability cap) {
         try {
-            AccessType type = Capabilities.accessType(field, cap);
-            AccessMode mode = Capabilities.accessMode(field, cap);
-            if (type != v.accessType()) {
-                return field + ": volume is a " + v.accessType().name().toLowerCase() + " volume";
-            }
-            if (!traits.accessModes().contains(mode)) {
-                return field + ": access mode " + mode + " is not supported by the " + traits.name() + " engine";
-            }
-            checkFsType(field, traits, cap);
+            Capabilities.checkFor(field, traits, v, cap);
             return null;
         } catch (CsiException e) {
             return e.getMessage();
@@ -347,14 +334,6 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                     + ") is above limit_bytes (" + limit + ")");
         }
         return new long[] {required, limit};
-    }
-
-    private static void checkFsType(String field, EngineTraits traits, VolumeCapability cap) {
-        String fsType = Capabilities.fsType(cap);
-        if (cap.hasMount() && !traits.fsTypes().contains(fsType)) {
-            throw CsiException.invalidArgument(field + ".mount.fs_type", "\"" + fsType + "\" is not supported by the "
-                    + traits.name() + " engine (supported: " + traits.fsTypes() + ")");
-        }
     }
 
     private static ContentSource contentSource(boolean present, VolumeContentSource source) {

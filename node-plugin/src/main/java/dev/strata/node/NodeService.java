@@ -9,7 +9,6 @@ import dev.strata.common.LockTable;
 import dev.strata.common.Validate;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
-import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
@@ -85,7 +84,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
             VolumeRecord volume = s.requireVolume(volumeId);
             VolumeEngine engine = s.engine(volume.engine());
-            AccessMode mode = checkCapability(engine.traits(), volume, cap);
+            AccessMode mode = Capabilities.checkFor("volume_capability", engine.traits(), volume, cap);
             List<String> flags = Capabilities.mountFlags(cap);
             BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags)
                     .withReadOnly(mode.readOnly());
@@ -151,7 +150,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         LocalStorage s = storage.get();
         try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
             VolumeRecord volume = s.requireVolume(volumeId);
-            AccessMode mode = checkCapability(s.engine(volume.engine()).traits(), volume, cap);
+            AccessMode mode = Capabilities.checkFor("volume_capability", s.engine(volume.engine()).traits(), volume,
+                    cap);
             List<String> flags = Capabilities.mountFlags(cap);
             boolean readOnly = req.getReadonly() || mode.readOnly();
             BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags).withReadOnly(readOnly);
@@ -278,25 +278,6 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 .setMaxVolumesPerNode(config.maxVolumesPerNode())
                 .setAccessibleTopology(Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, config.nodeId()))
                 .build());
-    }
-
-    private static AccessMode checkCapability(EngineTraits traits, VolumeRecord volume, VolumeCapability cap) {
-        AccessType type = Capabilities.accessType("volume_capability", cap);
-        if (type != volume.accessType()) {
-            throw CsiException.invalidArgument("volume_capability.access_type", "volume " + volume.id() + " is a "
-                    + volume.accessType().name().toLowerCase() + " volume, not " + type.name().toLowerCase());
-        }
-        AccessMode mode = Capabilities.accessMode("volume_capability", cap);
-        if (!traits.accessModes().contains(mode)) {
-            throw CsiException.invalidArgument("volume_capability.access_mode", "the " + traits.name()
-                    + " engine does not support " + mode);
-        }
-        String fsType = Capabilities.fsType(cap);
-        if (!traits.fsTypes().contains(fsType)) {
-            throw CsiException.invalidArgument("volume_capability.mount.fs_type", "\"" + fsType
-                    + "\" is not supported by the " + traits.name() + " engine (supported: " + traits.fsTypes() + ")");
-        }
-        return mode;
     }
 
     /**
