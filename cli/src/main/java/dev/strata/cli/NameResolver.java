@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.common.VolumeContext;
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.ControllerServiceCapability.RPC.Type;
 import dev.strata.csi.v1.ListSnapshotsResponse;
@@ -18,9 +19,6 @@ import java.util.function.Predicate;
  * taken once per command.
  */
 final class NameResolver {
-    /** The volume_context key in which Strata keeps the CO's name of a volume. */
-    static final String NAME_KEY = "strata.csi.dev/name";
-    static final String ENGINE_KEY = "strata.csi.dev/engine";
 
     private final CsiClient client;
     private List<ListVolumesResponse.Entry> volumes;
@@ -41,7 +39,7 @@ final class NameResolver {
             volumes = client.listVolumes();
         }
         String derived = Ids.volumeId(arg);
-        return find(e -> arg.equals(e.getVolume().getVolumeContextMap().get(NAME_KEY)))
+        return find(e -> arg.equals(e.getVolume().getVolumeContextMap().get(VolumeContext.NAME)))
                 .or(() -> find(e -> e.getVolume().getVolumeId().equals(arg)))
                 .or(() -> find(e -> e.getVolume().getVolumeId().equals(derived)))
                 .orElseThrow(() -> new CliException("no such volume: " + arg));

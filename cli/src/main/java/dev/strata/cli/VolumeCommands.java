@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.common.VolumeContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.strata.csi.v1.CapacityRange;
@@ -109,9 +110,9 @@ final class VolumeCommands extends GroupCommand {
             for (ListVolumesResponse.Entry e : entries) {
                 Volume v = e.getVolume();
                 Map<String, String> ctx = v.getVolumeContextMap();
-                table.row(ctx.getOrDefault(NameResolver.NAME_KEY, "-"), v.getVolumeId(),
+                table.row(ctx.getOrDefault(VolumeContext.NAME, "-"), v.getVolumeId(),
                         v.getCapacityBytes() > 0 ? Sizes.human(v.getCapacityBytes()) : "-",
-                        ctx.getOrDefault(NameResolver.ENGINE_KEY, "-"));
+                        ctx.getOrDefault(VolumeContext.ENGINE, "-"));
             }
             table.print(out());
             return OK;
@@ -147,7 +148,7 @@ final class VolumeCommands extends GroupCommand {
                 ListVolumesResponse.Entry entry) {
             Volume v = entry.getVolume();
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("Name", v.getVolumeContextMap().getOrDefault(NameResolver.NAME_KEY, arg));
+            out.put("Name", v.getVolumeContextMap().getOrDefault(VolumeContext.NAME, arg));
             out.put("Id", v.getVolumeId());
             out.put("Driver", driver);
             out.put("CapacityBytes", v.getCapacityBytes());

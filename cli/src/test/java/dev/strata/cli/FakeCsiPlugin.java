@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.common.VolumeContext;
 import com.google.protobuf.Timestamp;
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.*;
@@ -172,9 +173,9 @@ final class FakeCsiPlugin implements AutoCloseable {
                 createRequests.put(id, req);
                 Volume.Builder v = Volume.newBuilder().setVolumeId(id)
                         .setCapacityBytes(req.getCapacityRange().getRequiredBytes())
-                        .putVolumeContext(NameResolver.ENGINE_KEY, "fake");
+                        .putVolumeContext(VolumeContext.ENGINE, "fake");
                 if (!req.getParametersMap().containsKey("anonymous")) {
-                    v.putVolumeContext(NameResolver.NAME_KEY, req.getName());
+                    v.putVolumeContext(VolumeContext.NAME, req.getName());
                 }
                 if (req.hasVolumeContentSource()) {
                     VolumeContentSource src = req.getVolumeContentSource();

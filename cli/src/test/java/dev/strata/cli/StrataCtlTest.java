@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.common.VolumeContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,7 +119,7 @@ class StrataCtlTest {
         assertEquals(FakeCsiPlugin.DRIVER, v.get("Driver").asText());
         assertEquals(2L << 30, v.get("CapacityBytes").asLong());
         assertEquals("local", v.get("Scope").asText());
-        assertEquals("fake", v.get("Options").get(NameResolver.ENGINE_KEY).asText());
+        assertEquals("fake", v.get("Options").get(VolumeContext.ENGINE).asText());
         assertTrue(v.get("ContentSource").isNull());
         assertEquals(0, v.get("Status").get("PublishedNodeIds").size());
         assertEquals("ok", v.get("Status").get("VolumeCondition").get("Message").asText());

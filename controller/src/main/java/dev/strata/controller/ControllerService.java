@@ -1,5 +1,6 @@
 package dev.strata.controller;
 
+import dev.strata.common.VolumeContext;
 import com.google.protobuf.Int64Value;
 import com.google.protobuf.Timestamp;
 import dev.strata.common.BuildInfo;
@@ -70,9 +71,6 @@ import java.util.regex.Pattern;
  * Requests that are malformed are refused here, before anything is created.
  */
 public final class ControllerService extends ControllerGrpc.ControllerImplBase {
-    /** volume_context keys Strata sets, read back by stratactl and kept by Kubernetes in the PV. */
-    public static final String CONTEXT_NAME = "strata.csi.dev/name";
-    public static final String CONTEXT_ENGINE = "strata.csi.dev/engine";
     private static final Pattern VOLUME_TOKEN = Pattern.compile(Ids.VOLUME_PREFIX + "[0-9a-f]{32}");
     private static final Pattern SNAPSHOT_TOKEN = Pattern.compile(Ids.SNAPSHOT_PREFIX + "[0-9a-f]{32}");
     private static final List<ControllerServiceCapability.RPC.Type> CAPABILITIES = List.of(
@@ -379,8 +377,8 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         Volume.Builder b = Volume.newBuilder()
                 .setVolumeId(v.id())
                 .setCapacityBytes(v.capacityBytes())
-                .putVolumeContext(CONTEXT_NAME, v.name())
-                .putVolumeContext(CONTEXT_ENGINE, v.engine())
+                .putVolumeContext(VolumeContext.NAME, v.name())
+                .putVolumeContext(VolumeContext.ENGINE, v.engine())
                 .addAccessibleTopology(Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, v.nodeId()));
         if (v.source() != null) {
             VolumeContentSource.Builder source = VolumeContentSource.newBuilder();
