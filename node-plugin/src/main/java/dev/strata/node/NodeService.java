@@ -2,7 +2,6 @@ package dev.strata.node;
 
 import dev.strata.common.BuildInfo;
 import dev.strata.common.Capabilities;
-import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.Gate;
 import dev.strata.common.LockTable;
@@ -35,13 +34,12 @@ import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.csi.v1.VolumeCondition;
 import dev.strata.csi.v1.VolumeUsage.Unit;
 import dev.strata.node.engine.VolumeEngine;
-import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
 import dev.strata.node.state.NodeVolume;
-import dev.strata.node.state.Publication;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.EphemeralVolumes;
+import dev.strata.node.storage.NodeVolumes;
 import dev.strata.node.storage.StorageConfig;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -50,6 +48,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * CSI Node: stages a volume once per node and bind-mounts it into each pod, as kubelet asks. It
@@ -83,34 +82,9 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         LocalStorage s = storage.get();
         try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
             VolumeRecord volume = s.requireVolume(volumeId);
-            VolumeEngine engine = s.engine(volume.engine());
-            AccessMode mode = Capabilities.checkFor("volume_capability", engine.traits(), volume, cap);
-            List<String> flags = Capabilities.mountFlags(cap);
-            BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags)
-                    .withReadOnly(mode.readOnly());
-            NodeState state = s.nodeState();
-            NodeVolume current = state.get(volumeId);
-            if (current.stagingPath() != null) {
-                if (!current.stagingPath().equals(staging.toString())) {
-                    throw CsiException.failedPrecondition("volume " + volumeId + " is already staged at "
-                            + current.stagingPath());
-                }
-                if (current.stageMode() != mode || !current.stageFlags().equals(flags)) {
-                    throw CsiException.alreadyExists("volume " + volumeId + " is already staged at " + staging
-                            + " with another capability (" + current.stageMode() + ", flags " + current.stageFlags()
-                            + ")");
-                }
-            } else {
-                prepareDirectory("staging_target_path", staging);
-                state.put(current.staged(staging.toString(), mode, flags));
-                CrashPoint.reach("node.stage.recorded");
-                try {
-                    engine.stage(volume, staging, options);
-                } catch (IOException | RuntimeException e) {
-                    state.put(current);
-                    throw e;
-                }
-            }
+            AccessMode mode = Capabilities.checkFor("volume_capability", s.engine(volume.engine()).traits(), volume,
+                    cap);
+            volumes(s).stage(volume, staging, mode, Capabilities.mountFlags(cap));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -123,17 +97,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         LocalStorage s = storage.get();
         try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
-            VolumeRecord volume = s.requireVolume(volumeId);
-            NodeVolume current = s.nodeState().get(volumeId);
-            if (staging.toString().equals(current.stagingPath())) {
-                if (!current.publications().isEmpty()) {
-                    throw CsiException.failedPrecondition("volume " + volumeId + " is still published at "
-                            + current.publications().get(0).targetPath() + "; unpublish it first");
-                }
-                s.engine(volume.engine()).unstage(volume, staging);
-                CrashPoint.reach("node.unstage.unmounted");
-                s.nodeState().put(current.unstaged());
-            }
+            volumes(s).unstage(s.requireVolume(volumeId), staging);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -144,6 +108,11 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     public void nodePublishVolume(NodePublishVolumeRequest req, StreamObserver<NodePublishVolumeResponse> out) {
         String volumeId = Validate.id("volume_id", req.getVolumeId());
         Path target = Validate.absolutePath("target_path", req.getTargetPath());
+        if (EphemeralVolumes.requested(req.getVolumeContextMap())) {
+            publishEphemeral(req, volumeId, target);
+            reply(out, NodePublishVolumeResponse.getDefaultInstance());
+            return;
+        }
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
                 req.getVolumeCapability());
@@ -152,48 +121,27 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             VolumeRecord volume = s.requireVolume(volumeId);
             AccessMode mode = Capabilities.checkFor("volume_capability", s.engine(volume.engine()).traits(), volume,
                     cap);
-            List<String> flags = Capabilities.mountFlags(cap);
-            boolean readOnly = req.getReadonly() || mode.readOnly();
-            BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags).withReadOnly(readOnly);
-            NodeState state = s.nodeState();
-            NodeVolume current = state.get(volumeId);
-            if (!staging.toString().equals(current.stagingPath())) {
-                throw CsiException.failedPrecondition("volume " + volumeId + " is not staged at " + staging
-                        + (current.stagingPath() == null ? "" : " (it is staged at " + current.stagingPath() + ")"));
-            }
-            Publication wanted = new Publication(target.toString(), readOnly, mode, flags);
-            var existing = current.publication(target.toString());
-            if (existing.isPresent()) {
-                if (!existing.get().equals(wanted)) {
-                    throw CsiException.alreadyExists("volume " + volumeId + " is already published at " + target
-                            + " with another capability or read-only setting");
-                }
-            } else {
-                checkExclusive(volumeId, mode, current);
-                prepareDirectory("target_path", target);
-                state.put(current.with(wanted));
-                CrashPoint.reach("node.publish.recorded");
-                try {
-                    mounter.bind(staging, target, options);
-                    CrashPoint.reach("node.publish.mounted");
-                } catch (IOException | RuntimeException e) {
-                    state.put(current);
-                    removeDirectory(target);
-                    throw e;
-                }
-            }
+            volumes(s).publish(volume, staging, target, req.getReadonly() || mode.readOnly(), mode,
+                    Capabilities.mountFlags(cap));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         reply(out, NodePublishVolumeResponse.getDefaultInstance());
     }
 
-    /** ReadWriteOncePod: one publication, and none beside one that asked for it. */
-    private static void checkExclusive(String volumeId, AccessMode mode, NodeVolume current) {
-        boolean exclusiveHeld = current.publications().stream().anyMatch(p -> p.mode().singlePublication());
-        if (!current.publications().isEmpty() && (mode.singlePublication() || exclusiveHeld)) {
-            throw CsiException.failedPrecondition("volume " + volumeId + " is published at "
-                    + current.publications().get(0).targetPath() + " for a single writer (ReadWriteOncePod)");
+    private void publishEphemeral(NodePublishVolumeRequest req, String volumeId, Path target) {
+        VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
+                req.getVolumeCapability());
+        if (Capabilities.accessType("volume_capability", cap) != AccessType.MOUNT) {
+            throw CsiException.invalidArgument("volume_capability.access_type", "inline volumes are mounts");
+        }
+        AccessMode mode = Capabilities.accessMode("volume_capability", cap);
+        LocalStorage s = storage.get();
+        try {
+            ephemeral(s).publish(volumeId, target, req.getReadonly() || mode.readOnly(), mode,
+                    Capabilities.mountFlags(cap), Validate.map("volume_context", req.getVolumeContextMap()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -202,15 +150,20 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         String volumeId = Validate.id("volume_id", req.getVolumeId());
         Path target = Validate.absolutePath("target_path", req.getTargetPath());
         LocalStorage s = storage.get();
-        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
-            s.requireVolume(volumeId);
-            NodeVolume current = s.nodeState().get(volumeId);
-            if (current.publication(target.toString()).isPresent()) {
-                mounter.unmount(target);
-                CrashPoint.reach("node.unpublish.unmounted");
-                s.nodeState().put(current.without(target.toString()));
-                removeDirectory(target);
+        try {
+            if (s.findVolume(volumeId).isEmpty()) {
+                Optional<VolumeRecord> inline = ephemeral(s).find(volumeId);
+                if (inline.isPresent()) {
+                    ephemeral(s).unpublish(inline.get(), target);
+                    reply(out, NodeUnpublishVolumeResponse.getDefaultInstance());
+                    return;
+                }
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
+            volumes(s).unpublish(s.requireVolume(volumeId), target);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -222,8 +175,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         String volumeId = Validate.id("volume_id", req.getVolumeId());
         String volumePath = Validate.required("volume_path", req.getVolumePath());
         LocalStorage s = storage.get();
-        VolumeRecord volume = s.requireVolume(volumeId);
-        Path path = requireUsedAt(s, volumeId, volumePath);
+        VolumeRecord volume = resolve(s, volumeId);
+        Path path = requireUsedAt(s, volume.id(), volumePath);
         VolumeEngine engine = s.engine(volume.engine());
         VolumeHealth health = engine.health(volume);
         if (!health.abnormal() && !MountTable.read().isMountPoint(path)) {
@@ -255,8 +208,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             throw CsiException.invalidArgument("capacity_range", "required_bytes is above limit_bytes");
         }
         LocalStorage s = storage.get();
-        VolumeRecord volume = s.requireVolume(volumeId);
-        requireUsedAt(s, volumeId, volumePath);
+        VolumeRecord volume = resolve(s, volumeId);
+        requireUsedAt(s, volume.id(), volumePath);
         // The controller grew the volume; the engines so far have nothing to do on the node.
         reply(out, NodeExpandVolumeResponse.newBuilder().setCapacityBytes(volume.capacityBytes()).build());
     }
@@ -297,31 +250,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         return path;
     }
 
-    /** Creates the directory a mount goes on; a symbolic link there is refused, never followed. */
-    private static void prepareDirectory(String field, Path dir) throws IOException {
-        if (Files.isSymbolicLink(dir)) {
-            throw CsiException.invalidArgument(field, dir + " is a symbolic link");
-        }
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                throw CsiException.invalidArgument(field, dir + " exists and is not a directory");
-            }
-            if (MountTable.read().isMountPoint(dir)) {
-                throw CsiException.failedPrecondition(field + ": something else is already mounted at " + dir);
-            }
-            return;
-        }
-        Files.createDirectories(dir);
+    private NodeVolumes volumes(LocalStorage s) {
+        return new NodeVolumes(s, mounter);
     }
 
-    private static void removeDirectory(Path dir) {
-        try {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                Files.delete(dir);
-            }
-        } catch (IOException e) {
-            // not empty or already gone: leave it, it is not ours to empty
-        }
+    private EphemeralVolumes ephemeral(LocalStorage s) {
+        return new EphemeralVolumes(s, volumes(s));
+    }
+
+    /** The volume a node call names: one of Strata's IDs, or kubelet's ID of an inline volume. */
+    private VolumeRecord resolve(LocalStorage s, String volumeId) {
+        return s.findVolume(volumeId).or(() -> ephemeral(s).find(volumeId))
+                .orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
     }
 
     private static <T> void reply(StreamObserver<T> out, T message) {
