@@ -19,6 +19,7 @@ import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import io.grpc.BindableService;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +62,10 @@ public final class Standalone implements AutoCloseable {
     /** Opens the records and engines, then finishes or undoes whatever a crash interrupted. */
     static LocalStorage openStorage(StorageConfig config, Mounter mounter) throws IOException {
         CommandRunner runner = new CommandRunner();
-        Map<String, VolumeEngine> engines = Map.of(DirEngine.NAME,
-                new DirEngine(config.dataDir().resolve("engines").resolve(DirEngine.NAME), mounter, runner));
+        Path engineRoot = config.dataDir().resolve("engines");
+        Map<String, VolumeEngine> engines = Map.of(
+                DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
+                DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner));
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());
         LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());

@@ -131,6 +131,11 @@ abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
         return volumesDir().resolve(volumeId);
     }
 
+    /** A volume's directory in another engine's tree (dir and shared keep volumes alike). */
+    Path volumeDir(String volumeId, String engine) {
+        return dataDir().resolve("engines").resolve(engine).resolve("volumes").resolve(volumeId);
+    }
+
     Path snapshotDir(String snapshotId) {
         return snapshotsDir().resolve(snapshotId);
     }

@@ -33,20 +33,43 @@ import java.util.Set;
  * The simplest engine: a volume is a directory on the node's data filesystem, staged by a bind mount.
  * Snapshots and clones are copies (reflinked where the filesystem can). Sizes are recorded, not
  * enforced: the volumes share the filesystem's free space, as Docker's local volumes do.
+ *
+ * <p>The same engine, named {@code shared}, serves Docker's data-only containers and
+ * {@code --volumes-from}: one volume published read-write into many pods at once. Every pod's bind
+ * mount shows the one directory, so a write is seen by the others at once. It accepts the multi-node
+ * access modes too (ReadWriteMany, ReadOnlyMany): the volume's topology keeps all its pods on its node.
  */
 public final class DirEngine implements VolumeEngine {
     public static final String NAME = "dir";
+    public static final String SHARED = "shared";
+    private static final Set<AccessMode> SINGLE_NODE = EnumSet.of(AccessMode.SINGLE_NODE_WRITER,
+            AccessMode.SINGLE_NODE_READER_ONLY, AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER);
     /** Parameters that set the volume root's permissions; valid at creation and as mutable parameters. */
     static final Set<String> ROOT_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID);
     private static final String PARTIAL = ".partial-";
 
+    private final String name;
+    private final Set<AccessMode> accessModes;
     private final Path volumes;
     private final Path snapshots;
     private final Trash trash;
     private final Mounter mounter;
     private final CommandRunner runner;
 
+    /** The {@code dir} engine. */
     public DirEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
+        this(NAME, SINGLE_NODE, root, mounter, runner);
+    }
+
+    /** The {@code shared} engine: every access mode, one node. */
+    public static DirEngine shared(Path root, Mounter mounter, CommandRunner runner) throws IOException {
+        return new DirEngine(SHARED, EnumSet.allOf(AccessMode.class), root, mounter, runner);
+    }
+
+    private DirEngine(String name, Set<AccessMode> accessModes, Path root, Mounter mounter, CommandRunner runner)
+            throws IOException {
+        this.name = name;
+        this.accessModes = Set.copyOf(accessModes);
         this.volumes = Files.createDirectories(root.resolve("volumes"));
         this.snapshots = Files.createDirectories(root.resolve("snapshots"));
         this.trash = new Trash(root.resolve("trash"));
@@ -56,10 +79,8 @@ public final class DirEngine implements VolumeEngine {
 
     @Override
     public EngineTraits traits() {
-        return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT),
-                EnumSet.of(AccessMode.SINGLE_NODE_WRITER, AccessMode.SINGLE_NODE_READER_ONLY,
-                        AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER),
-                Set.of(""), ROOT_KEYS, ROOT_KEYS, false);
+        return new EngineTraits(name, EnumSet.of(AccessType.MOUNT), accessModes, Set.of(""), ROOT_KEYS, ROOT_KEYS,
+                false);
     }
 
     @Override
