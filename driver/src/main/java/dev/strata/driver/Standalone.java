@@ -12,6 +12,8 @@ import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
+import dev.strata.node.engine.hostpath.HostPathEngine;
+import dev.strata.node.engine.hostpath.HostPaths;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeState;
@@ -65,7 +67,9 @@ public final class Standalone implements AutoCloseable {
         Path engineRoot = config.dataDir().resolve("engines");
         Map<String, VolumeEngine> engines = Map.of(
                 DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
-                DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner));
+                DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner),
+                HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
+                        new HostPaths(config.hostPathRoots()), mounter));
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());
         LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());

@@ -8,6 +8,7 @@ import dev.strata.node.sys.Posix;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -52,6 +53,10 @@ public final class StandaloneCommand implements Callable<Integer> {
             description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
     int drainSeconds;
 
+    @Option(names = "--hostpath-root", paramLabel = "DIR",
+            description = "A host directory hostpath volumes may use (repeat for several; default: none)")
+    List<Path> hostPathRoots = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
@@ -61,7 +66,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             LOG.warn("not running as root: mounts will fail");
         }
         StorageConfig config = new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine,
-                defaultVolumeBytes, maxVolumesPerNode);
+                defaultVolumeBytes, maxVolumesPerNode, hostPathRoots);
         LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, node,
                 config.dataDir());
         Standalone standalone = Standalone.start(ep, config, Duration.ofSeconds(drainSeconds));

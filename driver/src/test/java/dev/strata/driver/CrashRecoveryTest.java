@@ -56,7 +56,7 @@ class CrashRecoveryTest {
                 "volume.create.recorded", "volume.create.stored", "dir.create.partial", "volume.delete.recorded",
                 "snapshot.create.recorded", "snapshot.create.stored", "snapshot.delete.recorded",
                 "group.create.recorded", "node.stage.recorded", "node.publish.recorded", "node.publish.mounted",
-                "node.unpublish.unmounted", "node.unstage.unmounted");
+                "node.unpublish.unmounted", "node.unstage.unmounted", "hostpath.create.recorded");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -83,6 +83,18 @@ class CrashRecoveryTest {
                         assertEquals(List.of(), CsiCalls.names(driver.recordsDir("volumes")));
                         volumeId = driver.createVolume("pvc-1").getVolumeId();
                         assertTrue(Files.isDirectory(driver.volumeDir(volumeId)), "retried create made no directory");
+                    });
+            case "hostpath.create.recorded" -> new Scenario(
+                    () -> { },
+                    () -> driver.controller().createVolume(Csi.createVolume("pvc-h").putParameters("engine", "hostpath")
+                            .build()),
+                    () -> {
+                        assertEquals(List.of(), driver.listVolumeIds());
+                        assertEquals(List.of(), CsiCalls.names(driver.hostRoot()), "nothing left on the host");
+                        assertEquals(List.of(), CsiCalls.names(driver.dataDir().resolve("engines/hostpath/volumes")));
+                        volumeId = driver.controller().createVolume(Csi.createVolume("pvc-h")
+                                .putParameters("engine", "hostpath").build()).getVolume().getVolumeId();
+                        assertTrue(Files.isDirectory(driver.hostRoot().resolve("pvc-h")), "retried create made it");
                     });
             case "dir.create.partial" -> new Scenario(
                     () -> {

@@ -23,6 +23,11 @@ final class Csi {
 
     private Csi() {}
 
+    /** A file name for a volume handle (a static hostpath handle is a path). */
+    static String safe(String volumeId) {
+        return volumeId.replace('/', '_');
+    }
+
     static VolumeCapability mount(Mode mode, String... mountFlags) {
         return VolumeCapability.newBuilder()
                 .setMount(VolumeCapability.MountVolume.newBuilder().addAllMountFlags(List.of(mountFlags)))

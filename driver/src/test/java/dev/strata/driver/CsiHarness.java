@@ -4,7 +4,10 @@ import dev.strata.common.grpc.Endpoint;
 import dev.strata.node.storage.StorageConfig;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The standalone driver in this JVM, on a fresh directory for each test, with a client connected
@@ -36,7 +39,13 @@ final class CsiHarness extends CsiCalls {
     }
 
     StorageConfig config() {
-        return new StorageConfig(dataDir(), Csi.NODE_ID, "dir", DEFAULT_VOLUME_BYTES, maxVolumesPerNode);
+        return new StorageConfig(dataDir(), Csi.NODE_ID, "dir", DEFAULT_VOLUME_BYTES, maxVolumesPerNode,
+                List.of(hostRoot()));
+    }
+
+    /** The one host directory this driver allows hostpath volumes under. */
+    Path hostRoot() {
+        return root().resolve("host");
     }
 
     /** Stops the driver as an orderly shutdown would, and starts a new one on the same data. */
@@ -47,6 +56,7 @@ final class CsiHarness extends CsiCalls {
 
     @Override
     void start() throws IOException {
+        Files.createDirectories(hostRoot());
         standalone = Standalone.start(Endpoint.parse("unix://" + socket()), config(), Duration.ofSeconds(5));
         connection = new Connection(socket());
     }

@@ -37,6 +37,11 @@ final class ProcessHarness extends CsiCalls {
         return connection.channel;
     }
 
+    /** The one host directory the driver allows hostpath volumes under. */
+    Path hostRoot() {
+        return root().resolve("host");
+    }
+
     /** Starts a driver process and waits until its Probe answers ready. */
     @Override
     void start() throws IOException {
@@ -106,7 +111,8 @@ final class ProcessHarness extends CsiCalls {
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.strata.driver.StrataMain",
                 "standalone", "--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
-                "--node-id", Csi.NODE_ID, "--drain-timeout", "5"));
+                "--node-id", Csi.NODE_ID, "--drain-timeout", "5",
+                "--hostpath-root", Files.createDirectories(hostRoot()).toString()));
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         awaitReady();

@@ -38,6 +38,7 @@ import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeVolume;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.engine.hostpath.HostPathEngine;
 import dev.strata.node.storage.EphemeralVolumes;
 import dev.strata.node.storage.NodeVolumes;
 import dev.strata.node.storage.StorageConfig;
@@ -48,7 +49,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * CSI Node: stages a volume once per node and bind-mounts it into each pod, as kubelet asks. It
@@ -75,13 +75,13 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeStageVolume(NodeStageVolumeRequest req, StreamObserver<NodeStageVolumeResponse> out) {
-        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumeId = Validate.required("volume_id", req.getVolumeId());
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
                 req.getVolumeCapability());
         LocalStorage s = storage.get();
-        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
-            VolumeRecord volume = s.requireVolume(volumeId);
+        try (LockTable.Held held = lock(s, volumeId)) {
+            VolumeRecord volume = resolve(s, volumeId);
             AccessMode mode = Capabilities.checkFor("volume_capability", s.engine(volume.engine()).traits(), volume,
                     cap);
             volumes(s).stage(volume, staging, mode, Capabilities.mountFlags(cap));
@@ -93,11 +93,11 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeUnstageVolume(NodeUnstageVolumeRequest req, StreamObserver<NodeUnstageVolumeResponse> out) {
-        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumeId = Validate.required("volume_id", req.getVolumeId());
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         LocalStorage s = storage.get();
-        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
-            volumes(s).unstage(s.requireVolume(volumeId), staging);
+        try (LockTable.Held held = lock(s, volumeId)) {
+            volumes(s).unstage(resolve(s, volumeId), staging);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -106,10 +106,10 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodePublishVolume(NodePublishVolumeRequest req, StreamObserver<NodePublishVolumeResponse> out) {
-        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumeId = Validate.required("volume_id", req.getVolumeId());
         Path target = Validate.absolutePath("target_path", req.getTargetPath());
         if (EphemeralVolumes.requested(req.getVolumeContextMap())) {
-            publishEphemeral(req, volumeId, target);
+            publishEphemeral(req, Validate.id("volume_id", volumeId), target);
             reply(out, NodePublishVolumeResponse.getDefaultInstance());
             return;
         }
@@ -117,8 +117,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
                 req.getVolumeCapability());
         LocalStorage s = storage.get();
-        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
-            VolumeRecord volume = s.requireVolume(volumeId);
+        try (LockTable.Held held = lock(s, volumeId)) {
+            VolumeRecord volume = resolve(s, volumeId);
             AccessMode mode = Capabilities.checkFor("volume_capability", s.engine(volume.engine()).traits(), volume,
                     cap);
             volumes(s).publish(volume, staging, target, req.getReadonly() || mode.readOnly(), mode,
@@ -147,23 +147,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeUnpublishVolume(NodeUnpublishVolumeRequest req, StreamObserver<NodeUnpublishVolumeResponse> out) {
-        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumeId = Validate.required("volume_id", req.getVolumeId());
         Path target = Validate.absolutePath("target_path", req.getTargetPath());
         LocalStorage s = storage.get();
         try {
-            if (s.findVolume(volumeId).isEmpty()) {
-                Optional<VolumeRecord> inline = ephemeral(s).find(volumeId);
-                if (inline.isPresent()) {
-                    ephemeral(s).unpublish(inline.get(), target);
-                    reply(out, NodeUnpublishVolumeResponse.getDefaultInstance());
-                    return;
+            VolumeRecord volume = resolve(s, volumeId);
+            if (EphemeralVolumes.isEphemeral(volume)) {
+                ephemeral(s).unpublish(volume, target); // takes the lock itself, then deletes the volume
+            } else {
+                try (LockTable.Held held = lock(s, volumeId)) {
+                    volumes(s).unpublish(resolve(s, volumeId), target);
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        try (LockTable.Held held = s.locks().acquire(LocalStorage.volumeKey(volumeId))) {
-            volumes(s).unpublish(s.requireVolume(volumeId), target);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -258,10 +253,24 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         return new EphemeralVolumes(s, volumes(s));
     }
 
-    /** The volume a node call names: one of Strata's IDs, or kubelet's ID of an inline volume. */
+    /**
+     * The volume a node call names: one of Strata's IDs, kubelet's ID of an inline volume, or the
+     * host path of a static hostpath volume. Anything else is refused before it reaches storage.
+     */
     private VolumeRecord resolve(LocalStorage s, String volumeId) {
+        if (HostPathEngine.isStaticHandle(volumeId)) {
+            Validate.absolutePath("volume_id", volumeId);
+            return ((HostPathEngine) s.engine(HostPathEngine.NAME)).staticVolume(volumeId);
+        }
+        Validate.id("volume_id", volumeId);
         return s.findVolume(volumeId).or(() -> ephemeral(s).find(volumeId))
                 .orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
+    }
+
+    /** The lock of the volume a node call names (looked up, so that all its names share one lock). */
+    private static LockTable.Held lock(LocalStorage s, String volumeId) {
+        String key = HostPathEngine.isStaticHandle(volumeId) ? HostPathEngine.staticVolumeId(volumeId) : volumeId;
+        return s.locks().acquire(LocalStorage.volumeKey(key));
     }
 
     private static <T> void reply(StreamObserver<T> out, T message) {

@@ -67,6 +67,16 @@ public interface VolumeEngine {
     /** Makes the volume available at the staging path (already created, not yet a mount point). */
     void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException;
 
+    /** Whether the volume is a single file (published onto a file) rather than a directory. */
+    default boolean isFile(VolumeRecord volume) {
+        return false;
+    }
+
+    /** What NodePublish binds into a pod: the staging path itself, unless the engine staged elsewhere. */
+    default Path publishSource(VolumeRecord volume, Path stagingPath) {
+        return stagingPath;
+    }
+
     /** Undoes {@link #stage}; succeeds when the path is not staged. */
     void unstage(VolumeRecord volume, Path stagingPath) throws IOException;
 

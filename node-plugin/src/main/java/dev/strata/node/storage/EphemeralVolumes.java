@@ -44,6 +44,10 @@ public final class EphemeralVolumes {
         return "true".equals(volumeContext.get(CONTEXT_KEY));
     }
 
+    public static boolean isEphemeral(VolumeRecord volume) {
+        return volume.name().startsWith(NAME_PREFIX);
+    }
+
     /** The scratch volume behind kubelet's ID for an inline volume, if there is one. */
     public Optional<VolumeRecord> find(String kubeletVolumeId) {
         return storage.findVolume(Ids.volumeId(NAME_PREFIX + kubeletVolumeId));

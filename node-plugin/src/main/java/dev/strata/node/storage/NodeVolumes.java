@@ -4,6 +4,7 @@ import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
@@ -91,11 +92,16 @@ public final class NodeVolumes {
             return;
         }
         checkExclusive(volume.id(), mode, current);
-        prepareDirectory("target_path", target);
+        VolumeEngine engine = storage.engine(volume.engine());
+        if (engine.isFile(volume)) {
+            prepareFile("target_path", target);
+        } else {
+            prepareDirectory("target_path", target);
+        }
         state.put(current.with(wanted));
         CrashPoint.reach("node.publish.recorded");
         try {
-            mounter.bind(staging, target, options);
+            mounter.bind(engine.publishSource(volume, staging), target, options);
             CrashPoint.reach("node.publish.mounted");
         } catch (IOException | RuntimeException e) {
             state.put(current);
@@ -142,9 +148,29 @@ public final class NodeVolumes {
         Files.createDirectories(dir);
     }
 
+    /** A single-file volume is mounted on a file: an empty one, made here like a target directory. */
+    private static void prepareFile(String field, Path file) throws IOException {
+        if (Files.isSymbolicLink(file)) {
+            throw CsiException.invalidArgument(field, file + " is a symbolic link");
+        }
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw CsiException.invalidArgument(field, file + " exists and is not a file (the volume is a file)");
+            }
+            if (MountTable.read().isMountPoint(file)) {
+                throw CsiException.failedPrecondition(field + ": something else is already mounted at " + file);
+            }
+            return;
+        }
+        Files.createDirectories(file.getParent());
+        Files.createFile(file);
+    }
+
+    /** Removes an (empty) target directory or the empty file a file volume was mounted on. */
     private static void removeDirectory(Path dir) {
         try {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                    || Files.isRegularFile(dir, LinkOption.NOFOLLOW_LINKS) && Files.size(dir) == 0) {
                 Files.delete(dir);
             }
         } catch (IOException e) {

@@ -1,13 +1,24 @@
 package dev.strata.node.storage;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Settings of the node's storage: where its state lives, the node's name, the engine used when a
- * StorageClass names none, the size of a volume whose request gives no size, and how many volumes
- * may be published on the node at once.
+ * StorageClass names none, the size of a volume whose request gives no size, how many volumes may be
+ * published on the node at once, and the host directories hostpath volumes may use.
  */
 public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
-        int maxVolumesPerNode) {
+        int maxVolumesPerNode, List<Path> hostPathRoots) {
     public static final long GIB = 1L << 30;
+
+    public StorageConfig {
+        hostPathRoots = List.copyOf(hostPathRoots);
+    }
+
+    /** A node that allows no hostpath root. */
+    public StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
+            int maxVolumesPerNode) {
+        this(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, List.of());
+    }
 }

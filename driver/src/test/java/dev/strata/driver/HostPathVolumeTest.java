@@ -1,0 +1,138 @@
+package dev.strata.driver;
+
+import static dev.strata.driver.CsiAssert.assertStatus;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.NodeStageVolumeRequest;
+import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
+import dev.strata.node.sys.Posix;
+import io.grpc.Status.Code;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Docker's -v /host/dir:/ctr/dir[:ro] as hostpath volumes: dynamic, static, a single file, and escapes. */
+class HostPathVolumeTest {
+    @RegisterExtension
+    final CsiHarness csi = new CsiHarness();
+
+    @BeforeEach
+    void needsRoot() {
+        Assumptions.assumeTrue(Posix.isRoot(), "needs root: bind mounts");
+    }
+
+    private CreateVolumeRequest.Builder dynamic(String pvcName) {
+        return CreateVolumeRequest.newBuilder().setName("pv-" + pvcName).addVolumeCapabilities(Csi.mount())
+                .putParameters("engine", "hostpath")
+                .putParameters("pathPattern", "${pvc.namespace}/${pvc.name}")
+                .putParameters("csi.storage.k8s.io/pvc/namespace", "default")
+                .putParameters("csi.storage.k8s.io/pvc/name", pvcName);
+    }
+
+    private void stage(String volumeId) {
+        csi.node().nodeStageVolume(Csi.stage(volumeId, csi.staging(Csi.safe(volumeId))));
+    }
+
+    private Path publish(String volumeId, String pod, boolean readOnly) {
+        Path target = csi.target(pod);
+        csi.node().nodePublishVolume(Csi.publish(volumeId, csi.staging(Csi.safe(volumeId)), target)
+                .setReadonly(readOnly).build());
+        return target;
+    }
+
+    private void unpublishAndUnstage(String volumeId, Path... targets) {
+        for (Path t : targets) {
+            csi.unpublish(volumeId, t);
+        }
+        csi.node().nodeUnstageVolume(Csi.unstage(volumeId, csi.staging(Csi.safe(volumeId))));
+    }
+
+    @Test
+    void aDynamicVolumeIsAHostDirectoryThatStrataRemovesBecauseItMadeIt() throws Exception {
+        String id = csi.controller().createVolume(dynamic("web").build()).getVolume().getVolumeId();
+        Path onHost = csi.hostRoot().resolve("default/web");
+        assertTrue(Files.isDirectory(onHost));
+        stage(id);
+        Path rw = publish(id, "writer", false);
+        Path ro = publish(id, "reader", true);
+        Files.writeString(rw.resolve("log.txt"), "line 1\n");
+        assertEquals("line 1\n", Files.readString(onHost.resolve("log.txt")), "the host reads what the pod wrote");
+        IOException refused = assertThrows(IOException.class, () -> Files.writeString(ro.resolve("x"), "x"));
+        assertTrue(String.valueOf(refused.getMessage()).contains("Read-only file system"), refused.toString());
+        unpublishAndUnstage(id, rw, ro);
+
+        csi.deleteVolume(id);
+        assertFalse(Files.exists(onHost), "Strata made the directory, so delete removes it");
+        assertTrue(Files.isDirectory(csi.hostRoot().resolve("default")), "but not the parents it shares");
+    }
+
+    @Test
+    void aDirectoryThatWasThereBeforeIsKeptOnDelete() throws Exception {
+        Path onHost = Files.createDirectories(csi.hostRoot().resolve("default/keep"));
+        Files.writeString(onHost.resolve("data.txt"), "precious");
+        String id = csi.controller().createVolume(dynamic("keep").build()).getVolume().getVolumeId();
+        csi.deleteVolume(id);
+        assertEquals("precious", Files.readString(onHost.resolve("data.txt")));
+    }
+
+    @Test
+    void escapesAreRefusedAndMakeNothing() throws Exception {
+        Path outside = Files.createDirectories(csi.root().resolve("outside"));
+        Files.createSymbolicLink(csi.hostRoot().resolve("linked"), outside);
+        assertStatus(Code.INVALID_ARGUMENT, "csi.storage.k8s.io/pvc/name",
+                () -> csi.controller().createVolume(dynamic("..").build()));
+        assertStatus(Code.INVALID_ARGUMENT, "root", () -> csi.controller().createVolume(dynamic("x")
+                .putParameters("root", outside.toString()).build()));
+        assertStatus(Code.INVALID_ARGUMENT, "pathPattern", () -> csi.controller().createVolume(dynamic("y")
+                .putParameters("csi.storage.k8s.io/pvc/namespace", "linked").build()));
+        assertEquals(List.of(), CsiCalls.names(outside), "nothing was made outside the allowed root");
+        assertEquals(List.of(), csi.listVolumeIds());
+
+        // Static handles outside the root, through a link, or with '..' are refused and mount nothing.
+        for (String handle : List.of("/etc", outside.toString(), csi.hostRoot().resolve("linked").toString(),
+                csi.hostRoot() + "/../outside")) {
+            assertStatus(Code.INVALID_ARGUMENT, "volume_id", () -> csi.node().nodeStageVolume(
+                    NodeStageVolumeRequest.newBuilder().setVolumeId(handle).setVolumeCapability(Csi.mount())
+                            .setStagingTargetPath(csi.staging("static").toString()).build()));
+        }
+        assertTrue(MountInfo.under(csi.root()).isEmpty(), "mounts: " + MountInfo.under(csi.root()));
+    }
+
+    @Test
+    void aStaticDirectoryAndASingleFileCanBeMounted() throws Exception {
+        Path dir = Files.createDirectories(csi.hostRoot().resolve("shared-config"));
+        Files.writeString(dir.resolve("app.conf"), "port=80\n");
+        stage(dir.toString());
+        Path target = publish(dir.toString(), "app", true);
+        assertEquals("port=80\n", Files.readString(target.resolve("app.conf")));
+        unpublishAndUnstage(dir.toString(), target);
+
+        Path file = Files.writeString(csi.hostRoot().resolve("motd"), "hello\n");
+        stage(file.toString());
+        Path mounted = publish(file.toString(), "file-user", false);
+        assertTrue(Files.isRegularFile(mounted), "a file volume is published as a file");
+        Files.writeString(mounted, "updated from inside\n");
+        assertEquals("updated from inside\n", Files.readString(file), "the host file itself was written");
+        unpublishAndUnstage(file.toString(), mounted);
+        assertFalse(Files.exists(mounted));
+        assertEquals("updated from inside\n", Files.readString(file));
+        assertTrue(MountInfo.under(csi.root()).isEmpty(), "mounts: " + MountInfo.under(csi.root()));
+    }
+
+    @Test
+    void hostPathVolumesHaveNoSnapshots() {
+        String id = csi.controller().createVolume(dynamic("nosnap").build()).getVolume().getVolumeId();
+        assertStatus(Code.INVALID_ARGUMENT, () -> csi.createSnapshot("s1", id));
+        assertEquals(List.of(), csi.listSnapshotIds());
+        csi.deleteVolume(id);
+    }
+}
