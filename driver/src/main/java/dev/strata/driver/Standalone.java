@@ -69,7 +69,7 @@ public final class Standalone implements AutoCloseable {
                 DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
                 DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner),
                 HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
-                        new HostPaths(config.hostPathRoots()), mounter));
+                        new HostPaths(config.hostPathRoots()), mounter, runner));
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());
         LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());

@@ -129,10 +129,24 @@ class HostPathVolumeTest {
     }
 
     @Test
-    void hostPathVolumesHaveNoSnapshots() {
-        String id = csi.controller().createVolume(dynamic("nosnap").build()).getVolume().getVolumeId();
-        assertStatus(Code.INVALID_ARGUMENT, () -> csi.createSnapshot("s1", id));
-        assertEquals(List.of(), csi.listSnapshotIds());
+    void aSnapshotIsABackupThatRestoresIntoANewHostDirectory() throws Exception {
+        String id = csi.controller().createVolume(dynamic("db").build()).getVolume().getVolumeId();
+        Path onHost = csi.hostRoot().resolve("default/db");
+        Files.writeString(onHost.resolve("table"), "v1");
+        String snapshotId = csi.createSnapshot("db-backup", id).getSnapshotId();
+        Files.writeString(onHost.resolve("table"), "v2");
+
+        String restored = csi.controller().createVolume(dynamic("db-restored")
+                .setVolumeContentSource(Csi.fromSnapshot(snapshotId)).build()).getVolume().getVolumeId();
+        assertEquals("v1", Files.readString(csi.hostRoot().resolve("default/db-restored/table")));
+        assertStatus(Code.ALREADY_EXISTS, "volume_content_source", () -> csi.controller().createVolume(dynamic("db")
+                .setName("pv-into-existing").setVolumeContentSource(Csi.fromSnapshot(snapshotId)).build()));
+        assertEquals("v2", Files.readString(onHost.resolve("table")), "a refused restore changed nothing");
+
+        csi.deleteSnapshot(snapshotId);
+        csi.deleteVolume(restored);
         csi.deleteVolume(id);
+        assertEquals(List.of(), csi.listVolumeIds());
+        assertEquals(List.of(), csi.listSnapshotIds());
     }
 }

@@ -13,6 +13,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.Trash;
+import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
@@ -54,7 +55,7 @@ public final class DirEngine implements VolumeEngine {
     private final Path snapshots;
     private final Trash trash;
     private final Mounter mounter;
-    private final CommandRunner runner;
+    private final TreeCopy copy;
 
     /** The {@code dir} engine. */
     public DirEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
@@ -74,7 +75,7 @@ public final class DirEngine implements VolumeEngine {
         this.snapshots = Files.createDirectories(root.resolve("snapshots"));
         this.trash = new Trash(root.resolve("trash"));
         this.mounter = mounter;
-        this.runner = runner;
+        this.copy = new TreeCopy(runner);
     }
 
     @Override
@@ -110,7 +111,7 @@ public final class DirEngine implements VolumeEngine {
         if (source == null) {
             Files.createDirectory(partial);
         } else {
-            copyTree(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id()) : volumePath(source.id()),
+            copy.copy(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id()) : volumePath(source.id()),
                     partial);
         }
         CrashPoint.reach("dir.create.partial");
@@ -145,7 +146,7 @@ public final class DirEngine implements VolumeEngine {
         }
         Path partial = snapshots.resolve(PARTIAL + snapshot.id());
         Trash.deleteTree(partial);
-        copyTree(volumePath(source.id()), partial);
+        copy.copy(volumePath(source.id()), partial);
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -224,19 +225,6 @@ public final class DirEngine implements VolumeEngine {
             throw new IOException("statvfs " + path + ": " + LibC.describe(LibC.errno()));
         }
         return st;
-    }
-
-    /** cp keeps owners, modes, times, xattrs, hard links and sparse files; it reflinks where it can. */
-    private void copyTree(Path from, Path to) throws IOException {
-        if (!Files.isDirectory(from, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException("copy source " + from + " is missing");
-        }
-        try {
-            runner.run("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString()).check();
-        } catch (CommandRunner.CommandFailedException e) {
-            Trash.deleteTree(to);
-            throw new IOException(e.getMessage(), e);
-        }
     }
 
     private static void requireNothingMountedUnder(Path path) {

@@ -3,8 +3,10 @@ package dev.strata.node.engine.hostpath;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.model.AccessMode;
+import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
+import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.RecordState;
@@ -13,6 +15,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.Trash;
+import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.Mounter;
@@ -22,6 +25,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -36,24 +40,34 @@ import java.util.stream.Collectors;
  * ({@code ${pvc.namespace}/${pvc.name}}). A static volume's handle is a host path under an allowed
  * root, a directory or a single file. Delete removes only a directory Strata created; with the
  * Retain policy Kubernetes never asks, and the data stays on the host, as Docker keeps a host
- * directory after {@code docker rm}. The data is the host's: there are no snapshots or clones.
+ * directory after {@code docker rm}. Snapshots are copies kept in the engine's own directory (the
+ * backup of a host directory, as Docker's docs make one with tar); restores and clones copy into a
+ * new host directory.
  */
 public final class HostPathEngine implements VolumeEngine {
     public static final String NAME = "hostpath";
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
     private static final String TRASH = ".strata-trash";
+    private static final String PARTIAL = ".partial-";
 
     private final HostPaths hostPaths;
     private final RecordStore<HostPathVolume> volumes;
     private final Mounter mounter;
+    private final TreeCopy copy;
+    private final Path snapshots;
+    private final Trash snapshotTrash;
     private final Map<Path, Trash> trashes = new HashMap<>();
 
-    public HostPathEngine(Path engineRoot, HostPaths hostPaths, Mounter mounter) throws IOException {
+    public HostPathEngine(Path engineRoot, HostPaths hostPaths, Mounter mounter, CommandRunner runner)
+            throws IOException {
         this.hostPaths = hostPaths;
         this.volumes = new RecordStore<>(engineRoot.resolve("volumes"), HostPathVolume.class, HostPathVolume::volumeId,
                 v -> true);
         this.mounter = mounter;
+        this.copy = new TreeCopy(runner);
+        this.snapshots = Files.createDirectories(engineRoot.resolve("snapshots"));
+        this.snapshotTrash = new Trash(engineRoot.resolve("trash"));
     }
 
     @Override
@@ -106,9 +120,6 @@ public final class HostPathEngine implements VolumeEngine {
 
     @Override
     public void create(VolumeRecord volume) throws IOException {
-        if (volume.source() != null) {
-            throw CsiException.invalidArgument("volume_content_source", "hostpath volumes cannot be restored or cloned");
-        }
         if (volumes.get(volume.id()).isPresent()) {
             return;
         }
@@ -119,7 +130,28 @@ public final class HostPathEngine implements VolumeEngine {
         // Strata is the one making it.
         volumes.put(new HostPathVolume(volume.id(), path.toString(), !existed));
         CrashPoint.reach("hostpath.create.recorded");
-        HostPaths.createDirectories(root, path);
+        boolean created = HostPaths.createDirectories(root, path);
+        ContentSource source = volume.source();
+        if (source != null) {
+            if (!created && !isEmpty(path)) {
+                throw CsiException.alreadyExists("volume_content_source: " + path
+                        + " already holds data; a restore or clone needs a new directory");
+            }
+            copy.copyContents(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshots.resolve(source.id())
+                    : hostPath(volumeOf(source.id())), path);
+        }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (var entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+
+    /** A stand-in record for a dynamic volume of this engine, enough to find its host path. */
+    private VolumeRecord volumeOf(String volumeId) {
+        return new VolumeRecord(volumeId, volumeId, NAME, 0, AccessType.MOUNT, Map.of(), Map.of(), null, null,
+                List.of(), RecordState.READY, Instant.EPOCH);
     }
 
     @Override
@@ -162,13 +194,21 @@ public final class HostPathEngine implements VolumeEngine {
     }
 
     @Override
-    public void snapshot(SnapshotRecord snapshot, VolumeRecord source) {
-        throw CsiException.invalidArgument("source_volume_id", "hostpath volumes have no snapshots: the data is the host's");
+    public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
+        Path target = snapshots.resolve(snapshot.id());
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path partial = snapshots.resolve(PARTIAL + snapshot.id());
+        Trash.deleteTree(partial);
+        copy.copy(hostPath(source), partial);
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Override
-    public void deleteSnapshot(String snapshotId) {
-        // There are none.
+    public void deleteSnapshot(String snapshotId) throws IOException {
+        snapshotTrash.discard(snapshots.resolve(PARTIAL + snapshotId));
+        snapshotTrash.discard(snapshots.resolve(snapshotId));
     }
 
     @Override
@@ -177,8 +217,12 @@ public final class HostPathEngine implements VolumeEngine {
     }
 
     @Override
-    public Set<String> storedSnapshotIds() {
-        return Set.of();
+    public Set<String> storedSnapshotIds() throws IOException {
+        try (var entries = Files.list(snapshots)) {
+            return entries.map(p -> p.getFileName().toString())
+                    .map(n -> n.startsWith(PARTIAL) ? n.substring(PARTIAL.length()) : n)
+                    .collect(Collectors.toSet());
+        }
     }
 
     @Override
