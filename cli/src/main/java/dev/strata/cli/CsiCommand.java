@@ -53,6 +53,23 @@ abstract class CsiCommand implements Callable<Integer> {
     }
 
     /** Prints the one error line (and, with --debug, the stack trace); returns exit code 1. */
+    /**
+     * Like docker's rm: every name is tried, each one done is printed, a failure is reported and the
+     * rest still go; the exit code says whether any failed.
+     */
+    int forEachName(java.util.List<String> names, java.util.function.Consumer<String> action) {
+        int exit = OK;
+        for (String name : names) {
+            try {
+                action.accept(name);
+                out().println(name);
+            } catch (RuntimeException e) {
+                exit = fail(e);
+            }
+        }
+        return exit;
+    }
+
     int fail(Throwable e) {
         err().println("stratactl: " + describe(e));
         if (root().debug) {

@@ -76,17 +76,8 @@ final class SnapshotCommands extends GroupCommand {
         @Override
         protected int run(CsiClient client) {
             NameResolver resolver = new NameResolver(client);
-            int exit = OK;
-            for (String name : names) {
-                try {
-                    client.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
-                            .setSnapshotId(resolver.snapshotId(name)).build());
-                    out().println(name);
-                } catch (RuntimeException e) {
-                    exit = fail(e);
-                }
-            }
-            return exit;
+            return forEachName(names, name -> client.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
+                    .setSnapshotId(resolver.snapshotId(name)).build()));
         }
     }
 }

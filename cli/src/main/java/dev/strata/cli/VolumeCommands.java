@@ -211,18 +211,8 @@ final class VolumeCommands extends GroupCommand {
         @Override
         protected int run(CsiClient client) {
             NameResolver resolver = new NameResolver(client);
-            int exit = OK;
-            // Like docker: every name is tried; a failure is reported and the rest still go.
-            for (String name : names) {
-                try {
-                    client.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
-                            .setVolumeId(resolver.volumeId(name)).build());
-                    out().println(name);
-                } catch (RuntimeException e) {
-                    exit = fail(e);
-                }
-            }
-            return exit;
+            return forEachName(names, name -> client.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
+                    .setVolumeId(resolver.volumeId(name)).build()));
         }
     }
 }

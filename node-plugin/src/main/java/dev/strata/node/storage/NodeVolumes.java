@@ -47,7 +47,7 @@ public final class NodeVolumes {
             }
             return;
         }
-        prepareDirectory("staging_target_path", staging);
+        prepareMountPoint("staging_target_path", staging, false);
         state.put(current.staged(staging.toString(), mode, flags));
         CrashPoint.reach("node.stage.recorded");
         try {
@@ -93,11 +93,7 @@ public final class NodeVolumes {
         }
         checkExclusive(volume.id(), mode, current);
         VolumeEngine engine = storage.engine(volume.engine());
-        if (engine.isFile(volume)) {
-            prepareFile("target_path", target);
-        } else {
-            prepareDirectory("target_path", target);
-        }
+        prepareMountPoint("target_path", target, engine.isFile(volume));
         state.put(current.with(wanted));
         CrashPoint.reach("node.publish.recorded");
         try {
@@ -131,39 +127,30 @@ public final class NodeVolumes {
         }
     }
 
-    /** Creates the directory a mount goes on; a symbolic link there is refused, never followed. */
-    private static void prepareDirectory(String field, Path dir) throws IOException {
-        if (Files.isSymbolicLink(dir)) {
-            throw CsiException.invalidArgument(field, dir + " is a symbolic link");
+    /**
+     * Creates what a mount goes on: a directory, or an empty file for a single-file volume. A
+     * symbolic link there is refused, never followed, and so is anything already mounted there.
+     */
+    private static void prepareMountPoint(String field, Path path, boolean file) throws IOException {
+        if (Files.isSymbolicLink(path)) {
+            throw CsiException.invalidArgument(field, path + " is a symbolic link");
         }
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                throw CsiException.invalidArgument(field, dir + " exists and is not a directory");
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            boolean right = file ? Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
+                    : Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
+            if (!right) {
+                throw CsiException.invalidArgument(field, path + " exists and is not a "
+                        + (file ? "file (the volume is a single file)" : "directory"));
             }
-            if (MountTable.read().isMountPoint(dir)) {
-                throw CsiException.failedPrecondition(field + ": something else is already mounted at " + dir);
+            if (MountTable.read().isMountPoint(path)) {
+                throw CsiException.failedPrecondition(field + ": something else is already mounted at " + path);
             }
-            return;
+        } else if (file) {
+            Files.createDirectories(path.getParent());
+            Files.createFile(path);
+        } else {
+            Files.createDirectories(path);
         }
-        Files.createDirectories(dir);
-    }
-
-    /** A single-file volume is mounted on a file: an empty one, made here like a target directory. */
-    private static void prepareFile(String field, Path file) throws IOException {
-        if (Files.isSymbolicLink(file)) {
-            throw CsiException.invalidArgument(field, file + " is a symbolic link");
-        }
-        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                throw CsiException.invalidArgument(field, file + " exists and is not a file (the volume is a file)");
-            }
-            if (MountTable.read().isMountPoint(file)) {
-                throw CsiException.failedPrecondition(field + ": something else is already mounted at " + file);
-            }
-            return;
-        }
-        Files.createDirectories(file.getParent());
-        Files.createFile(file);
     }
 
     /** Removes an (empty) target directory or the empty file a file volume was mounted on. */
