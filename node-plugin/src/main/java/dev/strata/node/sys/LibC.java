@@ -1,5 +1,6 @@
 package dev.strata.node.sys;
 
+import dev.strata.common.model.VolumeUsage;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
@@ -75,6 +76,15 @@ public final class LibC {
                 buf.getLong(40), buf.getLong(48), buf.getLong(72));
     }
 
+    /** statvfs(3) of a path that must be there; an IOException naming the error otherwise. */
+    public static StatVfs statvfs(java.nio.file.Path path) throws java.io.IOException {
+        StatVfs st = statvfs(path.toString());
+        if (st == null) {
+            throw new java.io.IOException("statvfs " + path + ": " + describe(errno()));
+        }
+        return st;
+    }
+
     /** The fields of struct statvfs that Strata reads. Block counts are in units of {@code fragmentSize}. */
     public record StatVfs(long blockSize, long fragmentSize, long blocks, long blocksFree, long blocksAvailable,
             long files, long filesFree, long flags) {
@@ -88,6 +98,11 @@ public final class LibC {
 
         public long usedBytes() {
             return (blocks - blocksFree) * fragmentSize;
+        }
+
+        /** The figures NodeGetVolumeStats reports: bytes and inodes. */
+        public VolumeUsage usage() {
+            return new VolumeUsage(totalBytes(), usedBytes(), availableBytes(), files, files - filesFree, filesFree);
         }
 
         public boolean readOnly() {

@@ -189,9 +189,7 @@ public final class DirEngine implements VolumeEngine {
 
     @Override
     public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
-        LibC.StatVfs st = statvfs(path);
-        return new VolumeUsage(st.totalBytes(), st.usedBytes(), st.availableBytes(), st.files(),
-                st.files() - st.filesFree(), st.filesFree());
+        return LibC.statvfs(path).usage();
     }
 
     @Override
@@ -215,16 +213,8 @@ public final class DirEngine implements VolumeEngine {
 
     @Override
     public Capacity capacity() throws IOException {
-        LibC.StatVfs st = statvfs(volumes);
+        LibC.StatVfs st = LibC.statvfs(volumes);
         return new Capacity(st.availableBytes(), st.totalBytes(), 0);
-    }
-
-    private static LibC.StatVfs statvfs(Path path) throws IOException {
-        LibC.StatVfs st = LibC.statvfs(path.toString());
-        if (st == null) {
-            throw new IOException("statvfs " + path + ": " + LibC.describe(LibC.errno()));
-        }
-        return st;
     }
 
     private static void requireNothingMountedUnder(Path path) {

@@ -256,12 +256,7 @@ public final class HostPathEngine implements VolumeEngine {
 
     @Override
     public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
-        LibC.StatVfs st = LibC.statvfs(path.toString());
-        if (st == null) {
-            throw new IOException("statvfs " + path + ": " + LibC.describe(LibC.errno()));
-        }
-        return new VolumeUsage(st.totalBytes(), st.usedBytes(), st.availableBytes(), st.files(),
-                st.files() - st.filesFree(), st.filesFree());
+        return LibC.statvfs(path).usage();
     }
 
     @Override
