@@ -14,6 +14,7 @@ import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.engine.hostpath.HostPathEngine;
 import dev.strata.node.engine.hostpath.HostPaths;
+import dev.strata.node.engine.overlay.OverlayEngine;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeState;
@@ -68,6 +69,7 @@ public final class Standalone implements AutoCloseable {
         Map<String, VolumeEngine> engines = Map.of(
                 DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
                 DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner),
+                OverlayEngine.NAME, new OverlayEngine(engineRoot.resolve(OverlayEngine.NAME), mounter, runner),
                 HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
                         new HostPaths(config.hostPathRoots()), mounter, runner));
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));

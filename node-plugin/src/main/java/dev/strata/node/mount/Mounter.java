@@ -32,6 +32,12 @@ public class Mounter {
         }
     }
 
+    /** Mounts a filesystem, e.g. overlay with its lowerdir/upperdir/workdir {@code data}. */
+    public void mount(String source, Path target, String fsType, long flags, String data) throws IOException {
+        call(fsType + " " + source + " on " + target + " (" + data + ")",
+                LibC.get().mount(source, target.toString(), fsType, flags, data));
+    }
+
     /** Unmounts {@code target}; a path that is not a mount point, or does not exist, counts as done. */
     public void unmount(Path target) throws IOException {
         int rc = LibC.get().umount2(target.toString(), LibC.UMOUNT_NOFOLLOW);

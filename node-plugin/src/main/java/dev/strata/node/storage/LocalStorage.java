@@ -173,7 +173,7 @@ public final class LocalStorage implements Provisioner {
 
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
-        VolumeEngine engine = engine(spec.parameters().getOrDefault(ENGINE_PARAMETER, config.defaultEngine()));
+        VolumeEngine engine = engine(spec.parameters().getOrDefault(ENGINE_PARAMETER, defaultEngineFor(spec.source())));
         checkSpec(engine, spec);
         String id = Ids.volumeId(spec.name());
         List<String> keys = new ArrayList<>(List.of(volumeKey(id)));
@@ -207,6 +207,17 @@ public final class LocalStorage implements Provisioner {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A restore or clone that names no engine stays in its source's engine; anything else gets the default. */
+    private String defaultEngineFor(ContentSource source) {
+        if (source == null) {
+            return config.defaultEngine();
+        }
+        Optional<String> sourceEngine = source.kind() == ContentSource.Kind.SNAPSHOT
+                ? findSnapshot(source.id()).map(SnapshotRecord::engine)
+                : findVolume(source.id()).map(VolumeRecord::engine);
+        return sourceEngine.orElse(config.defaultEngine());
     }
 
     private void undoCreate(VolumeEngine engine, VolumeRecord record, Exception cause) {
