@@ -51,7 +51,9 @@ class EphemeralVolumeTest {
         Files.writeString(target.resolve("scratch.txt"), "scratch");
         assertEquals(1, csi.listVolumeIds().size());
         String volumeId = csi.listVolumeIds().get(0);
-        assertEquals("scratch", Files.readString(csi.volumeDir(volumeId).resolve("scratch.txt")));
+        assertEquals("overlay", csi.listVolumes().get(0).getVolume().getVolumeContextOrThrow("strata.csi.dev/engine"));
+        assertEquals("scratch", Files.readString(csi.dataDir().resolve("engines/overlay/volumes").resolve(volumeId)
+                .resolve("upper/scratch.txt")));
         assertEquals(64L << 20, csi.listVolumes().get(0).getVolume().getCapacityBytes());
 
         NodeGetVolumeStatsResponse stats = csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder()
@@ -73,7 +75,7 @@ class EphemeralVolumeTest {
         assertStatus(Code.INVALID_ARGUMENT, "volume_context.size",
                 () -> csi.node().nodePublishVolume(inline(target).putVolumeContext("size", "lots").build()));
         assertEquals(List.of(), csi.listVolumeIds());
-        assertEquals(List.of(), CsiCalls.names(csi.volumesDir()));
+        assertEquals(List.of(), CsiCalls.names(csi.dataDir().resolve("engines/overlay/volumes")));
         assertFalse(Files.exists(target));
     }
 

@@ -8,6 +8,7 @@ import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
+import dev.strata.node.engine.overlay.OverlayEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,8 @@ import java.util.Set;
 /**
  * Ephemeral inline volumes (CSIDriver {@code volumeLifecycleModes: Ephemeral}): Docker's "the data
  * lives and dies with the container". Kubelet sends no CreateVolume: NodePublish with
- * {@code csi.storage.k8s.io/ephemeral=true} makes a scratch volume named after kubelet's volume ID,
+ * {@code csi.storage.k8s.io/ephemeral=true} makes a scratch volume (overlay, unless the attributes
+ * name another engine) named after kubelet's volume ID,
  * stages it under the data directory and publishes it; NodeUnpublish undoes all three. Every step is
  * the ordinary, recorded one, so a crash in between is finished by kubelet's retry or undone at
  * NodeUnpublish.
@@ -66,6 +68,10 @@ public final class EphemeralVolumes {
                 parameters.put(k, v);
             }
         });
+        // Scratch space is what overlay volumes are for: cheap to make, and gone without a trace.
+        if (!parameters.containsKey(LocalStorage.ENGINE_PARAMETER) && storage.hasEngine(OverlayEngine.NAME)) {
+            parameters.put(LocalStorage.ENGINE_PARAMETER, OverlayEngine.NAME);
+        }
         VolumeRecord volume = storage.createVolume(new VolumeSpec(NAME_PREFIX + kubeletVolumeId,
                 size(attributes.get(SIZE)), 0, AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null, null));
         try (LockTable.Held held = storage.locks().acquire(LocalStorage.volumeKey(volume.id()))) {

@@ -138,6 +138,10 @@ public final class LocalStorage implements Provisioner {
         return findVolume(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
     }
 
+    public boolean hasEngine(String name) {
+        return engines.containsKey(name);
+    }
+
     public VolumeEngine engine(String name) {
         VolumeEngine engine = engines.get(name);
         if (engine == null) {
