@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Copies a directory tree the way snapshots and clones of directory volumes need it: cp keeps
@@ -12,6 +16,8 @@ import java.nio.file.Path;
  * (xfs, btrfs), so that a copy costs metadata rather than data there.
  */
 public final class TreeCopy {
+    /** The prefix of something still being built; its real name follows. */
+    public static final String PARTIAL = ".partial-";
     private final CommandRunner runner;
 
     public TreeCopy(CommandRunner runner) {
@@ -26,6 +32,31 @@ public final class TreeCopy {
         } catch (CommandRunner.CommandFailedException e) {
             Trash.deleteTree(to);
             throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Copies {@code from} to {@code dir/name} unless that is already there. The copy is built under
+     * a {@code .partial-} name and renamed, so a crash never leaves a half copy under the real name.
+     */
+    public void copyOnce(Path from, Path dir, String name) throws IOException {
+        Path target = dir.resolve(name);
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path partial = dir.resolve(PARTIAL + name);
+        Trash.deleteTree(partial);
+        copy(from, partial);
+        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The names in {@code dir}, a partial copy counted under the name it was being built for. */
+    public static Set<String> names(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.endsWith(".tmp"))
+                    .map(n -> n.startsWith(PARTIAL) ? n.substring(PARTIAL.length()) : n)
+                    .collect(Collectors.toSet());
         }
     }
 

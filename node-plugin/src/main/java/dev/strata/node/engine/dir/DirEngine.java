@@ -20,13 +20,11 @@ import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -47,7 +45,7 @@ public final class DirEngine implements VolumeEngine {
             AccessMode.SINGLE_NODE_READER_ONLY, AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER);
     /** Parameters that set the volume root's permissions; valid at creation and as mutable parameters. */
     static final Set<String> ROOT_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID);
-    private static final String PARTIAL = ".partial-";
+    private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final String name;
     private final Set<AccessMode> accessModes;
@@ -140,14 +138,7 @@ public final class DirEngine implements VolumeEngine {
 
     @Override
     public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
-        Path target = snapshotPath(snapshot.id());
-        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Path partial = snapshots.resolve(PARTIAL + snapshot.id());
-        Trash.deleteTree(partial);
-        copy.copy(volumePath(source.id()), partial);
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        copy.copyOnce(volumePath(source.id()), snapshots, snapshot.id());
     }
 
     @Override
@@ -158,23 +149,12 @@ public final class DirEngine implements VolumeEngine {
 
     @Override
     public Set<String> storedVolumeIds() throws IOException {
-        return storedIds(volumes);
+        return TreeCopy.names(volumes);
     }
 
     @Override
     public Set<String> storedSnapshotIds() throws IOException {
-        return storedIds(snapshots);
-    }
-
-    private static Set<String> storedIds(Path dir) throws IOException {
-        Set<String> ids = new HashSet<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path p : entries) {
-                String name = p.getFileName().toString();
-                ids.add(name.startsWith(PARTIAL) ? name.substring(PARTIAL.length()) : name);
-            }
-        }
-        return ids;
+        return TreeCopy.names(snapshots);
     }
 
     @Override

@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -49,7 +48,7 @@ public final class HostPathEngine implements VolumeEngine {
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
     private static final String TRASH = ".strata-trash";
-    private static final String PARTIAL = ".partial-";
+    private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final HostPaths hostPaths;
     private final RecordStore<HostPathVolume> volumes;
@@ -195,14 +194,7 @@ public final class HostPathEngine implements VolumeEngine {
 
     @Override
     public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
-        Path target = snapshots.resolve(snapshot.id());
-        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Path partial = snapshots.resolve(PARTIAL + snapshot.id());
-        Trash.deleteTree(partial);
-        copy.copy(hostPath(source), partial);
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        copy.copyOnce(hostPath(source), snapshots, snapshot.id());
     }
 
     @Override
@@ -218,11 +210,7 @@ public final class HostPathEngine implements VolumeEngine {
 
     @Override
     public Set<String> storedSnapshotIds() throws IOException {
-        try (var entries = Files.list(snapshots)) {
-            return entries.map(p -> p.getFileName().toString())
-                    .map(n -> n.startsWith(PARTIAL) ? n.substring(PARTIAL.length()) : n)
-                    .collect(Collectors.toSet());
-        }
+        return TreeCopy.names(snapshots);
     }
 
     @Override

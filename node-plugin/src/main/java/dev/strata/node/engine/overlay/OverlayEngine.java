@@ -47,7 +47,7 @@ import java.util.Set;
  */
 public final class OverlayEngine implements VolumeEngine {
     public static final String NAME = "overlay";
-    private static final String PARTIAL = ".partial-";
+    private static final String PARTIAL = TreeCopy.PARTIAL;
     private static final String CHAIN = "chain";
 
     private final Path layers;
@@ -137,14 +137,7 @@ public final class OverlayEngine implements VolumeEngine {
 
     /** Copies a volume's upper directory into a new read-only layer (whiteouts and xattrs kept). */
     private void freeze(Path volume, String layer) throws IOException {
-        Path target = layers.resolve(layer);
-        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Path partial = layers.resolve(PARTIAL + layer);
-        Trash.deleteTree(partial);
-        copy.copy(volume.resolve("upper"), partial);
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        copy.copyOnce(volume.resolve("upper"), layers, layer);
     }
 
     @Override
@@ -182,12 +175,12 @@ public final class OverlayEngine implements VolumeEngine {
 
     @Override
     public Set<String> storedVolumeIds() throws IOException {
-        return ids(volumes);
+        return TreeCopy.names(volumes);
     }
 
     @Override
     public Set<String> storedSnapshotIds() throws IOException {
-        return ids(snapshots);
+        return TreeCopy.names(snapshots);
     }
 
     @Override
@@ -250,17 +243,5 @@ public final class OverlayEngine implements VolumeEngine {
             entries.forEach(all::add);
         }
         return all;
-    }
-
-    private static Set<String> ids(Path dir) throws IOException {
-        Set<String> ids = new HashSet<>();
-        for (Path p : list(dir)) {
-            String name = p.getFileName().toString();
-            if (name.endsWith(".tmp")) {
-                continue;
-            }
-            ids.add(name.startsWith(PARTIAL) ? name.substring(PARTIAL.length()) : name);
-        }
-        return ids;
     }
 }
