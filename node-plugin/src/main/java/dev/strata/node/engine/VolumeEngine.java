@@ -7,6 +7,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.mount.BindOptions;
+import dev.strata.node.sys.LibC;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,8 +81,13 @@ public interface VolumeEngine {
     /** Undoes {@link #stage}; succeeds when the path is not staged. */
     void unstage(VolumeRecord volume, Path stagingPath) throws IOException;
 
-    /** Space and inodes as seen at {@code path} (a staging or publish path of this volume). */
-    VolumeUsage usage(VolumeRecord volume, Path path) throws IOException;
+    /**
+     * Space and inodes as seen at {@code path} (a staging or publish path of this volume): the
+     * filesystem's figures, which an engine whose volumes have their own filesystem makes exact.
+     */
+    default VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
+        return LibC.statvfs(path).usage();
+    }
 
     VolumeHealth health(VolumeRecord volume);
 

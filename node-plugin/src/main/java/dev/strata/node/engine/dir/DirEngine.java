@@ -11,7 +11,6 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
-import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
@@ -165,11 +164,6 @@ public final class DirEngine implements VolumeEngine {
     @Override
     public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
         mounter.unmount(stagingPath);
-    }
-
-    @Override
-    public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
-        return LibC.statvfs(path).usage();
     }
 
     @Override

@@ -13,7 +13,6 @@ import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
-import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
@@ -240,11 +239,6 @@ public final class HostPathEngine implements VolumeEngine {
         if (!source.equals(stagingPath)) {
             Files.deleteIfExists(source);
         }
-    }
-
-    @Override
-    public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
-        return LibC.statvfs(path).usage();
     }
 
     @Override

@@ -10,7 +10,6 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
-import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
@@ -168,11 +167,6 @@ public final class OverlayEngine implements VolumeEngine {
         }
     }
 
-    /** True while a layer is kept (for tests and `volume inspect`). */
-    public boolean hasLayer(String layer) {
-        return Files.isDirectory(layers.resolve(layer), LinkOption.NOFOLLOW_LINKS);
-    }
-
     @Override
     public Set<String> storedVolumeIds() throws IOException {
         return TreeCopy.names(volumes);
@@ -198,11 +192,6 @@ public final class OverlayEngine implements VolumeEngine {
     @Override
     public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
         mounter.unmount(stagingPath);
-    }
-
-    @Override
-    public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
-        return LibC.statvfs(path).usage();
     }
 
     @Override
