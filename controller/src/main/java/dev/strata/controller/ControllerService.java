@@ -379,6 +379,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                 .setCapacityBytes(v.capacityBytes())
                 .putVolumeContext(VolumeContext.NAME, v.name())
                 .putVolumeContext(VolumeContext.ENGINE, v.engine())
+                .putAllVolumeContext(VolumeContext.attributes(v.attributes()))
                 .addAccessibleTopology(Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, v.nodeId()));
         if (v.source() != null) {
             VolumeContentSource.Builder source = VolumeContentSource.newBuilder();

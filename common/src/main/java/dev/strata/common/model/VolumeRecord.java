@@ -6,34 +6,42 @@ import java.util.Map;
 
 /**
  * A volume as Strata keeps it. {@code state} says whether it is usable or half-way through a change;
- * {@code attachments} are its ControllerPublish calls.
+ * {@code attachments} are its ControllerPublish calls; {@code attributes} are what its engine reports
+ * about the storage it made (how the size is enforced, a device path, ...), shown in the volume context.
  */
 public record VolumeRecord(String id, String name, String engine, long capacityBytes, AccessType accessType,
         Map<String, String> parameters, Map<String, String> mutableParameters, ContentSource source,
-        String nodeId, List<Attachment> attachments, RecordState state, Instant createdAt) {
+        String nodeId, List<Attachment> attachments, RecordState state, Instant createdAt,
+        Map<String, String> attributes) {
     public VolumeRecord {
         parameters = Map.copyOf(parameters);
         mutableParameters = Map.copyOf(mutableParameters);
         attachments = List.copyOf(attachments);
+        attributes = attributes == null ? Map.of() : Map.copyOf(attributes); // records written before it existed
     }
 
     public VolumeRecord withState(RecordState newState) {
         return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, mutableParameters, source,
-                nodeId, attachments, newState, createdAt);
+                nodeId, attachments, newState, createdAt, attributes);
     }
 
     public VolumeRecord withCapacity(long bytes) {
         return new VolumeRecord(id, name, engine, bytes, accessType, parameters, mutableParameters, source, nodeId,
-                attachments, state, createdAt);
+                attachments, state, createdAt, attributes);
     }
 
     public VolumeRecord withMutableParameters(Map<String, String> values) {
         return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, values, source, nodeId,
-                attachments, state, createdAt);
+                attachments, state, createdAt, attributes);
     }
 
     public VolumeRecord withAttachments(List<Attachment> values) {
         return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, mutableParameters, source,
-                nodeId, values, state, createdAt);
+                nodeId, values, state, createdAt, attributes);
+    }
+
+    public VolumeRecord withAttributes(Map<String, String> values) {
+        return new VolumeRecord(id, name, engine, capacityBytes, accessType, parameters, mutableParameters, source,
+                nodeId, attachments, state, createdAt, values);
     }
 }

@@ -23,6 +23,21 @@ public interface VolumeEngine {
     EngineTraits traits();
 
     /**
+     * Brings the engine's storage back after a start (remounts what a reboot unmounted, activates a
+     * pool); called once, before the node's records are reconciled with {@link #storedVolumeIds()}.
+     */
+    default void start() throws IOException {}
+
+    /**
+     * What the engine reports about a created volume's storage (how its size is enforced, its device,
+     * ...): kept in the volume's record and shown in its volume context with the {@code strata.csi.dev/}
+     * prefix, so that {@code stratactl volume inspect} and the PV show it.
+     */
+    default Map<String, String> attributes(VolumeRecord volume) throws IOException {
+        return Map.of();
+    }
+
+    /**
      * Checks parameter values (keys are already checked against the traits); INVALID_ARGUMENT naming
      * {@code field} and the key when one is wrong.
      */

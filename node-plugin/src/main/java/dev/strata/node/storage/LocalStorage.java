@@ -81,6 +81,9 @@ public final class LocalStorage implements Provisioner {
 
     /** Finishes or undoes interrupted work and removes storage that no record owns. */
     public void recover() throws IOException {
+        for (VolumeEngine engine : engines.values()) {
+            engine.start();
+        }
         for (GroupSnapshotRecord g : groups.all()) {
             if (g.state() != RecordState.READY) {
                 LOG.info("group snapshot {} ({}) was left {}; removing it", g.id(), g.name(), g.state());
@@ -195,7 +198,7 @@ public final class LocalStorage implements Provisioner {
             parameters.put(ENGINE_PARAMETER, engine.traits().name());
             VolumeRecord record = new VolumeRecord(id, spec.name(), engine.traits().name(), size, spec.accessType(),
                     parameters, spec.mutableParameters(), spec.source(), config.nodeId(), List.of(),
-                    RecordState.CREATING, Instant.now());
+                    RecordState.CREATING, Instant.now(), Map.of());
             volumes.put(record);
             CrashPoint.reach("volume.create.recorded");
             try {
@@ -205,7 +208,7 @@ public final class LocalStorage implements Provisioner {
                 throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
             }
             CrashPoint.reach("volume.create.stored");
-            VolumeRecord ready = record.withState(RecordState.READY);
+            VolumeRecord ready = record.withAttributes(engine.attributes(record)).withState(RecordState.READY);
             volumes.put(ready);
             return ready;
         } catch (IOException e) {
@@ -388,6 +391,7 @@ public final class LocalStorage implements Provisioner {
             }
             engine.expand(v, requiredBytes);
             VolumeRecord grown = v.withCapacity(requiredBytes);
+            grown = grown.withAttributes(engine.attributes(grown));
             volumes.put(grown);
             return grown;
         } catch (IOException e) {

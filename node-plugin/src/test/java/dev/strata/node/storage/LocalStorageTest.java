@@ -287,7 +287,7 @@ class LocalStorageTest {
 
     private VolumeRecord volumeRecord(String id, RecordState state) {
         return new VolumeRecord(id, "name-" + id, DirEngine.NAME, GIB, AccessType.MOUNT, Map.of("engine", "dir"),
-                Map.of(), null, NODE, List.of(), state, Instant.now());
+                Map.of(), null, NODE, List.of(), state, Instant.now(), Map.of());
     }
 
     private SnapshotRecord snapshotRecord(String id, String volumeId, String group, RecordState state) {

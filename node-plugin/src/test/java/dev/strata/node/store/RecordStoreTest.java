@@ -35,7 +35,8 @@ class RecordStoreTest {
 
     private static VolumeRecord volume(String id) {
         return new VolumeRecord(id, "pvc-" + id, "dir", 1L << 30, AccessType.MOUNT, Map.of("engine", "dir"), Map.of(),
-                null, "node-1", List.of(), RecordState.READY, Instant.parse("2024-05-01T10:00:00Z"));
+                null, "node-1", List.of(), RecordState.READY, Instant.parse("2024-05-01T10:00:00Z"),
+                Map.of());
     }
 
     private List<String> files() throws IOException {
@@ -118,10 +119,11 @@ class RecordStoreTest {
                 Map.of("uid", "1000"), ContentSource.snapshot("snap-1"), "node-1",
                 List.of(new Attachment("node-1", true, AccessMode.SINGLE_NODE_READER_ONLY),
                         new Attachment("node-2", false, AccessMode.SINGLE_NODE_WRITER)),
-                RecordState.CREATING, created);
+                RecordState.CREATING, created, Map.of("sizeLimit", "loop-ext4"));
         VolumeRecord clone = full.withAttachments(List.of()).withState(RecordState.READY);
         VolumeRecord cloneOfVolume = new VolumeRecord("vol-clone", "c", "dir", 1, AccessType.BLOCK, Map.of(), Map.of(),
-                ContentSource.volume("vol-full"), "node-1", List.of(), RecordState.READY, Instant.now());
+                ContentSource.volume("vol-full"), "node-1", List.of(), RecordState.READY, Instant.now(),
+                Map.of());
         RecordStore<VolumeRecord> store = open();
         store.put(full);
         store.put(cloneOfVolume);

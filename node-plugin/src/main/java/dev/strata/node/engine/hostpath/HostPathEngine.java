@@ -93,7 +93,8 @@ public final class HostPathEngine implements VolumeEngine {
     public VolumeRecord staticVolume(String handle) {
         Path path = hostPaths.staticPath(handle);
         return new VolumeRecord(staticVolumeId(handle), path.toString(), NAME, 0, AccessType.MOUNT,
-                Map.of(STATIC_PATH, path.toString()), Map.of(), null, null, List.of(), RecordState.READY, Instant.EPOCH);
+                Map.of(STATIC_PATH, path.toString()), Map.of(), null, null, List.of(), RecordState.READY, Instant.EPOCH,
+                Map.of());
     }
 
     /** The ID that stands for a static volume's handle (a host path). */
@@ -149,7 +150,8 @@ public final class HostPathEngine implements VolumeEngine {
     /** A stand-in record for a dynamic volume of this engine, enough to find its host path. */
     private VolumeRecord volumeOf(String volumeId) {
         return new VolumeRecord(volumeId, volumeId, NAME, 0, AccessType.MOUNT, Map.of(), Map.of(), null, null,
-                List.of(), RecordState.READY, Instant.EPOCH);
+                List.of(), RecordState.READY, Instant.EPOCH,
+                Map.of());
     }
 
     @Override

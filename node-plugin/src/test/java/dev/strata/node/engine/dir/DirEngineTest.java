@@ -61,7 +61,7 @@ class DirEngineTest {
     static VolumeRecord volume(String id, Map<String, String> parameters, Map<String, String> mutable,
             ContentSource source) {
         return new VolumeRecord(id, "pvc-" + id, DirEngine.NAME, 1L << 30, AccessType.MOUNT, parameters, mutable, source,
-                "node-1", List.of(), RecordState.CREATING, Instant.now());
+                "node-1", List.of(), RecordState.CREATING, Instant.now(), Map.of());
     }
 
     static VolumeRecord volume(String id) {
