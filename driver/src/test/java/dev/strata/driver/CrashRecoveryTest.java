@@ -56,7 +56,8 @@ class CrashRecoveryTest {
                 "volume.create.recorded", "volume.create.stored", "dir.create.partial", "volume.delete.recorded",
                 "snapshot.create.recorded", "snapshot.create.stored", "snapshot.delete.recorded",
                 "group.create.recorded", "node.stage.recorded", "node.publish.recorded", "node.publish.mounted",
-                "node.unpublish.unmounted", "node.unstage.unmounted", "hostpath.create.recorded");
+                "node.unpublish.unmounted", "node.unstage.unmounted", "hostpath.create.recorded",
+                "overlay.create.chained", "overlay.snapshot.frozen");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -225,8 +226,48 @@ class CrashRecoveryTest {
                                 "the volume is still recorded as staged");
                         driver.unstage(volumeId);
                     });
+            case "overlay.create.chained" -> new Scenario(
+                    () -> { },
+                    () -> createOverlay("pvc-o"),
+                    () -> {
+                        assertEquals(List.of(), driver.listVolumeIds());
+                        assertEquals(List.of(), CsiCalls.names(overlayDir("volumes")), "half-made volume left");
+                        assertEquals(List.of(), MountInfo.under(driver.root()), "loop filesystem left mounted");
+                        volumeId = createOverlay("pvc-o");
+                        Path view = driver.stage(volumeId);
+                        writeFiles(view);
+                        assertFiles(view);
+                        driver.unstage(volumeId);
+                    });
+            case "overlay.snapshot.frozen" -> new Scenario(
+                    () -> {
+                        volumeId = createOverlay("pvc-o");
+                        writeFiles(driver.stage(volumeId));
+                    },
+                    () -> driver.createSnapshot("snap-o", volumeId),
+                    () -> {
+                        assertEquals(List.of(), driver.listSnapshotIds());
+                        assertEquals(List.of(), CsiCalls.names(overlayDir("snapshots")));
+                        assertEquals(List.of(), CsiCalls.names(overlayDir("layers")), "an orphan layer was kept");
+                        assertFiles(driver.staging(volumeId)); // still staged and usable through the crash
+                        String snap = driver.createSnapshot("snap-o", volumeId).getSnapshotId();
+                        sourceId = driver.controller().createVolume(Csi.createVolume("pvc-restored")
+                                .setVolumeContentSource(Csi.fromSnapshot(snap)).build()).getVolume().getVolumeId();
+                        assertFiles(driver.stage(sourceId));
+                        driver.unstage(sourceId);
+                        driver.unstage(volumeId);
+                    });
             default -> throw new IllegalArgumentException("no scenario for crash point " + crashPoint);
         };
+    }
+
+    private String createOverlay(String name) {
+        return driver.controller().createVolume(Csi.createVolume(name).putParameters("engine", "overlay").build())
+                .getVolume().getVolumeId();
+    }
+
+    private Path overlayDir(String kind) {
+        return driver.dataDir().resolve("engines/overlay").resolve(kind);
     }
 
     private void stagedVolume() {

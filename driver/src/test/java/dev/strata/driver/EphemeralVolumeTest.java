@@ -53,7 +53,7 @@ class EphemeralVolumeTest {
         String volumeId = csi.listVolumeIds().get(0);
         assertEquals("overlay", csi.listVolumes().get(0).getVolume().getVolumeContextOrThrow("strata.csi.dev/engine"));
         assertEquals("scratch", Files.readString(csi.dataDir().resolve("engines/overlay/volumes").resolve(volumeId)
-                .resolve("upper/scratch.txt")));
+                .resolve("fs/upper/scratch.txt")));
         assertEquals(64L << 20, csi.listVolumes().get(0).getVolume().getCapacityBytes());
 
         NodeGetVolumeStatsResponse stats = csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder()

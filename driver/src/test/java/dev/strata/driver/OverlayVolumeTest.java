@@ -2,10 +2,16 @@ package dev.strata.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.csi.v1.CapacityRange;
 import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.NodeGetVolumeStatsRequest;
+import dev.strata.csi.v1.VolumeUsage;
 import dev.strata.node.sys.Posix;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +52,7 @@ class OverlayVolumeTest {
     }
 
     private Path upper(String volumeId) {
-        return csi.dataDir().resolve("engines/overlay/volumes").resolve(volumeId).resolve("upper");
+        return csi.dataDir().resolve("engines/overlay/volumes").resolve(volumeId).resolve("fs/upper");
     }
 
     @Test
@@ -115,7 +121,7 @@ class OverlayVolumeTest {
         csi.deleteSnapshot(second);
         csi.deleteVolume(id);
         assertTrue(Files.isDirectory(layers().resolve(second)), "the restore still needs the second snapshot's layer");
-        assertFalse(Files.isDirectory(layers().resolve(first)), "nothing needs the first snapshot's layer");
+        assertTrue(Files.isDirectory(layers().resolve(first)), "the second snapshot stacks on the first one's layer");
         csi.deleteVolume(restored);
         assertEquals(List.of(), CsiCalls.names(layers()), "the last user gone, every layer is collected");
     }
@@ -141,5 +147,30 @@ class OverlayVolumeTest {
         csi.deleteVolume(id);
         csi.deleteVolume(clone);
         assertEquals(List.of(), CsiCalls.names(layers()));
+    }
+
+    @Test
+    void writesPastTheSizeFailWithEnospcAndTheVolumeContextSaysHowTheSizeIsHeld() throws Exception {
+        String id = create("small", Csi.createVolume("small")
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(32L << 20)));
+        assertEquals("loop-ext4", csi.listVolumes().stream().filter(e -> e.getVolume().getVolumeId().equals(id))
+                .findFirst().orElseThrow().getVolume().getVolumeContextOrThrow("strata.csi.dev/sizeLimit"));
+        Path live = mount(id, "small");
+        byte[] mib = new byte[1 << 20];
+        IOException full = assertThrows(IOException.class, () -> {
+            try (OutputStream out = Files.newOutputStream(live.resolve("big"))) {
+                for (int i = 0; i < 48; i++) {
+                    out.write(mib);
+                }
+            }
+        });
+        assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
+        long total = csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder().setVolumeId(id)
+                .setVolumePath(live.toString()).build()).getUsageList().stream()
+                .filter(u -> u.getUnit() == VolumeUsage.Unit.BYTES).findFirst().orElseThrow().getTotal();
+        assertTrue(total <= 32L << 20 && total > 24L << 20, "the volume's own filesystem: " + total + " bytes");
+        unmount(id, live);
+        csi.deleteVolume(id);
+        assertEquals(List.of(), CsiCalls.names(csi.dataDir().resolve("engines/overlay/volumes")));
     }
 }

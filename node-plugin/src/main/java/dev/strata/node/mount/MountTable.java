@@ -101,6 +101,19 @@ public final class MountTable {
         }
     }
 
+    /** The mount that holds {@code path} (an existing path): the one with the longest matching mount point. */
+    public Optional<Entry> containing(Path path) throws IOException {
+        Path real = path.toRealPath();
+        Entry found = null;
+        for (Entry e : entries) {
+            if (real.startsWith(e.mountPoint())
+                    && (found == null || e.mountPoint().getNameCount() >= found.mountPoint().getNameCount())) {
+                found = e;
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
     public boolean isMountPoint(Path path) {
         return at(path).isPresent();
     }

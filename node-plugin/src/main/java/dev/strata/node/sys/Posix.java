@@ -19,6 +19,23 @@ public final class Posix {
         return ROOT;
     }
 
+    /** capabilities(7) number of CAP_SYS_RESOURCE, which growing a mounted ext4 filesystem needs. */
+    public static final int CAP_SYS_RESOURCE = 24;
+
+    /** Whether this process has the capability in its effective set (/proc/self/status, CapEff). */
+    public static boolean hasCapability(int capability) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << capability)) != 0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
+    }
+
     /** chmod(2) with all twelve mode bits. */
     public static void chmod(Path path, int mode) throws IOException {
         Files.setAttribute(path, "unix:mode", mode, LinkOption.NOFOLLOW_LINKS);

@@ -1,5 +1,6 @@
 package dev.strata.node.engine.overlay;
 
+import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessMode;
@@ -14,6 +15,7 @@ import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
 import java.io.IOException;
@@ -27,27 +29,44 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Image-style layered volumes, as Docker's overlay storage driver makes containers: a volume is an
  * overlayfs whose lower layers are read-only layers shared with every other volume cut from the
  * same snapshot, and whose upper and work directories are its own.
  * <ul>
- * <li>A snapshot freezes the volume's upper directory as a new read-only layer on top of the
- * volume's chain; the volume stays mounted and in use. The copy keeps overlayfs's whiteouts and
- * opaque-directory xattrs, so deleted files stay deleted; it is reflinked where the filesystem can.
+ * <li>A volume's upper and work directories sit in a directory limited to the volume's size
+ * ({@link SizeLimit}: xfs project quotas where the filesystem has them, a loop-backed ext4
+ * filesystem otherwise), so writes past the size fail with ENOSPC; expansion raises the limit online.
+ * <li>A snapshot freezes the volume's upper directory as a new read-only layer while the volume
+ * stays mounted and in use ({@link LayerFreezer}): the first one copies it, later ones copy only
+ * what changed and stack on the previous snapshot. Whiteouts and opaque directories are kept, so
+ * deleted files stay deleted.
  * <li>A restore is a new, empty upper directory over the snapshot's chain: nothing is copied,
- * whatever the data size. A clone is a snapshot of the source plus a restore.
+ * whatever the data size. A clone is a freeze of the source plus a restore.
  * <li>Layers are counted, not stored with a count: a layer lives while any volume's or snapshot's
  * chain names it, and goes to the trash when the last one goes. Counts cannot drift after a crash.
+ * <li>A snapshot whose chain grows deeper than {@code flattenDepth} is flattened in the background
+ * into one layer (the merged view, copied), so mounts stay within overlayfs's limits.
  * </ul>
- * Sizes are recorded but not yet enforced (a loop-backed upper filesystem is the next step).
  */
 public final class OverlayEngine implements VolumeEngine {
     public static final String NAME = "overlay";
     private static final String PARTIAL = TreeCopy.PARTIAL;
     private static final String CHAIN = "chain";
+    /** The attribute that says how the volume's size is held (see {@link SizeLimit}). */
+    public static final String SIZE_LIMIT_ATTRIBUTE = "sizeLimit";
+    /** Chains longer than this are flattened; 32 layer paths stay well inside a mount's 4 KiB of options. */
+    public static final int FLATTEN_DEPTH = 32;
+    private static final Logger LOG = LoggerFactory.getLogger(OverlayEngine.class);
 
     private final Path layers;
     private final Path volumes;
@@ -56,8 +75,26 @@ public final class OverlayEngine implements VolumeEngine {
     private final Trash trash;
     private final Mounter mounter;
     private final TreeCopy copy;
+    private final LayerFreezer freezer;
+    private final SizeLimit sizeLimit;
+    private final Path flattening;
+    private final int flattenDepth;
+    /** Chain files are read and written, and layers collected, under this lock (the flattener runs alone). */
+    private final Object chains = new Object();
+    /** Layers being written whose chain is not yet written: the collector leaves them alone. */
+    private final Set<String> building = ConcurrentHashMap.newKeySet();
+    private final ExecutorService flattener = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "overlay-flatten");
+        t.setDaemon(true);
+        return t;
+    });
 
     public OverlayEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
+        this(root, mounter, runner, SizeLimit.detect(root, mounter, runner), FLATTEN_DEPTH);
+    }
+
+    OverlayEngine(Path root, Mounter mounter, CommandRunner runner, SizeLimit sizeLimit, int flattenDepth)
+            throws IOException {
         this.layers = Files.createDirectories(root.resolve("layers"));
         this.volumes = Files.createDirectories(root.resolve("volumes"));
         this.snapshots = Files.createDirectories(root.resolve("snapshots"));
@@ -65,6 +102,38 @@ public final class OverlayEngine implements VolumeEngine {
         this.trash = new Trash(root.resolve("trash"));
         this.mounter = mounter;
         this.copy = new TreeCopy(runner);
+        this.freezer = new LayerFreezer(runner);
+        this.sizeLimit = sizeLimit;
+        this.flattening = Files.createDirectories(root.resolve("flatten"));
+        this.flattenDepth = flattenDepth;
+    }
+
+    /**
+     * Reopens every volume's size-limited directory (remounts what a reboot unmounted), drops what a
+     * crash left half-built, and flattens what a crash left too deep.
+     */
+    @Override
+    public void start() throws IOException {
+        for (Path mount : MountTable.read().under(flattening)) {
+            mounter.unmount(mount);
+        }
+        for (Path v : list(volumes)) {
+            if (!v.getFileName().toString().startsWith(PARTIAL)) {
+                sizeLimit.open(v);
+            }
+        }
+        for (Path layer : list(layers)) {
+            if (layer.getFileName().toString().startsWith(PARTIAL)) {
+                Trash.deleteTree(layer);
+            }
+        }
+        collectLayers();
+        for (Path s : list(snapshots)) {
+            String name = s.getFileName().toString();
+            if (!name.startsWith(PARTIAL) && !name.endsWith(".tmp") && readChain(s).size() > flattenDepth) {
+                flattenLater(name);
+            }
+        }
     }
 
     @Override
@@ -83,37 +152,60 @@ public final class OverlayEngine implements VolumeEngine {
     @Override
     public void create(VolumeRecord volume) throws IOException {
         Path target = volumes.resolve(volume.id());
-        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            return;
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            Path partial = volumes.resolve(PARTIAL + volume.id());
+            Trash.deleteTree(partial);
+            Files.createDirectories(partial);
+            ContentSource source = volume.source();
+            String cloneLayer = "clone-" + volume.id();
+            try {
+                if (source != null && source.kind() == ContentSource.Kind.VOLUME) {
+                    // A clone: the source's upper frozen as a layer of the clone's own, then a restore over it.
+                    building.add(cloneLayer);
+                    freezer.freeze(upper(volumes.resolve(source.id())), layers, cloneLayer, Optional.empty(), null);
+                }
+                synchronized (chains) {
+                    writeChain(partial.resolve(CHAIN), lowerChain(source, cloneLayer));
+                    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                }
+            } finally {
+                building.remove(cloneLayer);
+            }
         }
-        List<String> chain = List.of();
-        ContentSource source = volume.source();
-        if (source != null && source.kind() == ContentSource.Kind.SNAPSHOT) {
-            chain = readChain(snapshots.resolve(source.id()));
-        } else if (source != null) {
-            // A clone: the source's upper frozen as a layer of the clone's own, then a restore over it.
-            String layer = "clone-" + volume.id();
-            freeze(volumes.resolve(source.id()), layer);
-            chain = prepend(layer, readChain(volumes.resolve(source.id()).resolve(CHAIN)));
+        CrashPoint.reach("overlay.create.chained");
+        sizeLimit.create(target, volume.id(), volume.capacityBytes());
+    }
+
+    /** The layers under a new volume: none, its snapshot's, or for a clone its frozen source's. */
+    private List<String> lowerChain(ContentSource source, String cloneLayer) throws IOException {
+        if (source == null) {
+            return List.of();
         }
-        Path partial = volumes.resolve(PARTIAL + volume.id());
-        Trash.deleteTree(partial);
-        Files.createDirectories(partial.resolve("upper"));
-        Files.createDirectories(partial.resolve("work"));
-        writeChain(partial.resolve(CHAIN), chain);
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        if (source.kind() == ContentSource.Kind.SNAPSHOT) {
+            return readChain(snapshots.resolve(source.id()));
+        }
+        return prepend(cloneLayer, readChain(volumes.resolve(source.id()).resolve(CHAIN)));
+    }
+
+    @Override
+    public Map<String, String> attributes(VolumeRecord volume) {
+        return Map.of(SIZE_LIMIT_ATTRIBUTE, sizeLimit.name());
     }
 
     @Override
     public void delete(String volumeId) throws IOException {
-        trash.discard(volumes.resolve(PARTIAL + volumeId));
-        trash.discard(volumes.resolve(volumeId));
+        for (Path dir : List.of(volumes.resolve(PARTIAL + volumeId), volumes.resolve(volumeId))) {
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                sizeLimit.release(dir);
+                trash.discard(dir);
+            }
+        }
         collectLayers();
     }
 
     @Override
-    public void expand(VolumeRecord volume, long newBytes) {
-        // Sizes are not enforced yet, so there is nothing to grow.
+    public void expand(VolumeRecord volume, long newBytes) throws IOException {
+        sizeLimit.expand(volumes.resolve(volume.id()), newBytes);
     }
 
     @Override
@@ -128,15 +220,85 @@ public final class OverlayEngine implements VolumeEngine {
             return;
         }
         Path volume = volumes.resolve(source.id());
-        freeze(volume, snapshot.id());
-        Path partial = snapshots.resolve(PARTIAL + snapshot.id());
-        writeChain(partial, prepend(snapshot.id(), readChain(volume.resolve(CHAIN))));
-        Files.move(partial, chainFile, StandardCopyOption.ATOMIC_MOVE);
+        // Stack on the volume's previous snapshot when it still exists: only the change is copied.
+        Optional<LayerFreezer.Frozen> previous = LayerFreezer.recall(volume)
+                .filter(f -> Files.isRegularFile(snapshots.resolve(f.snapshotId())));
+        List<String> chain;
+        LayerFreezer.Frozen frozen;
+        building.add(snapshot.id());
+        try {
+            frozen = freezer.freeze(upper(volume), layers, snapshot.id(), previous, snapshot.id());
+            CrashPoint.reach("overlay.snapshot.frozen");
+            synchronized (chains) {
+                List<String> below = previous.isPresent()
+                        ? readChain(snapshots.resolve(previous.get().snapshotId()))
+                        : readChain(volume.resolve(CHAIN));
+                chain = prepend(snapshot.id(), below);
+                Path partial = snapshots.resolve(PARTIAL + snapshot.id());
+                writeChain(partial, chain);
+                Files.move(partial, chainFile, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            building.remove(snapshot.id());
+        }
+        LayerFreezer.remember(volume, frozen);
+        if (chain.size() > flattenDepth) {
+            flattenLater(snapshot.id());
+        }
     }
 
-    /** Copies a volume's upper directory into a new read-only layer (whiteouts and xattrs kept). */
-    private void freeze(Path volume, String layer) throws IOException {
-        copy.copyOnce(volume.resolve("upper"), layers, layer);
+    private static Path upper(Path volumeDir) {
+        return volumeDir.resolve("fs").resolve("upper");
+    }
+
+    private void flattenLater(String snapshotId) {
+        flattener.execute(() -> {
+            try {
+                flatten(snapshotId);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("flattening snapshot {} failed (tried again at the next start): {}", snapshotId, e.toString());
+            }
+        });
+    }
+
+    /**
+     * Replaces a snapshot's chain by one layer holding its merged view: the chain mounted read-only,
+     * copied, unmounted. Volumes already cut from the snapshot keep the old layers until they go.
+     */
+    void flatten(String snapshotId) throws IOException {
+        Path chainFile = snapshots.resolve(snapshotId);
+        List<String> chain;
+        synchronized (chains) {
+            if (!Files.isRegularFile(chainFile) || (chain = readChain(chainFile)).size() <= 1) {
+                return;
+            }
+        }
+        String layer = "flat-" + snapshotId + "-" + chain.size();
+        Path view = Files.createDirectories(flattening.resolve(snapshotId));
+        building.add(layer);
+        try {
+            mounter.mount("overlay", view, "overlay", LibC.MS_RDONLY, "lowerdir=" + lowerDirs(chain));
+            try {
+                copy.copyOnce(view, layers, layer);
+            } finally {
+                mounter.unmount(view);
+                Files.deleteIfExists(view);
+            }
+            synchronized (chains) {
+                if (Files.isRegularFile(chainFile) && readChain(chainFile).equals(chain)) {
+                    writeChain(chainFile, List.of(layer));
+                }
+            }
+        } finally {
+            building.remove(layer);
+        }
+        collectLayers();
+        LOG.info("snapshot {}: {} layers flattened into {}", snapshotId, chain.size(), layer);
+    }
+
+    /** Waits for background flattening to finish (tests, orderly shutdown). */
+    void awaitFlattening() throws Exception {
+        flattener.submit(() -> { }).get(1, TimeUnit.HOURS);
     }
 
     @Override
@@ -147,7 +309,13 @@ public final class OverlayEngine implements VolumeEngine {
     }
 
     /** Sends every layer that no volume or snapshot names any more to the trash. */
-    private synchronized void collectLayers() throws IOException {
+    private void collectLayers() throws IOException {
+        synchronized (chains) {
+            collectUnusedLayers();
+        }
+    }
+
+    private void collectUnusedLayers() throws IOException {
         Set<String> used = new HashSet<>();
         for (Path v : list(volumes)) {
             if (Files.exists(v.resolve(CHAIN))) {
@@ -155,13 +323,13 @@ public final class OverlayEngine implements VolumeEngine {
             }
         }
         for (Path s : list(snapshots)) {
-            if (Files.isRegularFile(s)) {
+            if (Files.isRegularFile(s) && !s.getFileName().toString().endsWith(".tmp")) {
                 used.addAll(readChain(s));
             }
         }
         for (Path layer : list(layers)) {
             String name = layer.getFileName().toString();
-            if (!used.contains(name) && !name.startsWith(PARTIAL)) {
+            if (!used.contains(name) && !name.startsWith(PARTIAL) && !building.contains(name)) {
                 trash.discard(layer);
             }
         }
@@ -180,13 +348,19 @@ public final class OverlayEngine implements VolumeEngine {
     @Override
     public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
         Path dir = volumes.resolve(volume.id());
+        Path fs = dir.resolve("fs");
+        String data = "lowerdir=" + lowerDirs(readChain(dir.resolve(CHAIN))) + ",upperdir=" + fs.resolve("upper")
+                + ",workdir=" + fs.resolve("work");
+        mounter.mount("overlay", stagingPath, "overlay", options.flags(), data);
+    }
+
+    /** The lowerdir option: the chain's layers, topmost first, over the empty base. */
+    private String lowerDirs(List<String> chain) {
         StringBuilder lower = new StringBuilder();
-        for (String layer : readChain(dir.resolve(CHAIN))) {
+        for (String layer : chain) {
             lower.append(layers.resolve(layer)).append(':');
         }
-        lower.append(base);
-        String data = "lowerdir=" + lower + ",upperdir=" + dir.resolve("upper") + ",workdir=" + dir.resolve("work");
-        mounter.mount("overlay", stagingPath, "overlay", options.flags(), data);
+        return lower.append(base).toString();
     }
 
     @Override
@@ -196,7 +370,7 @@ public final class OverlayEngine implements VolumeEngine {
 
     @Override
     public VolumeHealth health(VolumeRecord volume) {
-        Path upper = volumes.resolve(volume.id()).resolve("upper");
+        Path upper = upper(volumes.resolve(volume.id()));
         return Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS) ? VolumeHealth.OK
                 : VolumeHealth.abnormal("upper directory " + upper + " is missing");
     }

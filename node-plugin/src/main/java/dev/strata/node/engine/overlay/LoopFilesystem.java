@@ -1,0 +1,160 @@
+package dev.strata.node.engine.overlay;
+
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.Posix;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A volume's writable part on its own ext4 filesystem in a sparse file, mounted through a loop
+ * device: the filesystem is the volume's size, so a write past it fails with ENOSPC, and deleting a
+ * file gives the space back to the host (the mount has {@code discard}, which punches holes in the
+ * file). mount(8) attaches the loop device with autoclear, so unmounting frees it and a crash can
+ * leak no loop device that is not also a mount.
+ */
+final class LoopFilesystem implements SizeLimit {
+    static final String NAME = "loop-ext4";
+    /** ext4 with a journal needs a few MiB; smaller volumes get this much. */
+    static final long MINIMUM_BYTES = 16L << 20;
+    private static final String IMAGE = "disk.img";
+    private static final String FS = "fs";
+
+    private final Mounter mounter;
+    private final CommandRunner runner;
+
+    LoopFilesystem(Mounter mounter, CommandRunner runner) {
+        this.mounter = mounter;
+        this.runner = runner;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public void create(Path volumeDir, String volumeId, long bytes) throws IOException {
+        Path image = volumeDir.resolve(IMAGE);
+        if (!Files.exists(image)) {
+            Path partial = volumeDir.resolve(IMAGE + ".tmp");
+            setLength(partial, Math.max(bytes, MINIMUM_BYTES)); // sparse: no block is written
+            // Lazy init: the inode tables and journal are zeroed in the background after mount, so
+            // mkfs costs the same for 1 GiB and 1 TiB. No reserved blocks: the volume is all the user's.
+            check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
+                    "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", partial.toString()));
+            Files.move(partial, image, StandardCopyOption.ATOMIC_MOVE);
+        }
+        open(volumeDir);
+    }
+
+    @Override
+    public void open(Path volumeDir) throws IOException {
+        if (!Files.exists(volumeDir.resolve(IMAGE))) {
+            return; // a create cut short: its CREATING record has it deleted
+        }
+        Path fs = Files.createDirectories(volumeDir.resolve(FS));
+        if (!isMounted(fs)) {
+            check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", volumeDir.resolve(IMAGE).toString(),
+                    fs.toString()));
+        }
+        Files.createDirectories(fs.resolve("upper"));
+        Files.createDirectories(fs.resolve("work"));
+    }
+
+    @Override
+    public void expand(Path volumeDir, long bytes) throws IOException {
+        Path image = volumeDir.resolve(IMAGE);
+        if (Files.size(image) >= bytes) {
+            return;
+        }
+        if (Posix.hasCapability(Posix.CAP_SYS_RESOURCE)) {
+            growOnline(volumeDir, image, bytes);
+        } else {
+            growOffline(volumeDir, image, bytes);
+        }
+    }
+
+    private void growOnline(Path volumeDir, Path image, long bytes) throws IOException {
+        open(volumeDir);
+        String device = check(runner.run("losetup", "-j", image.toString(), "-n", "-O", "NAME")).stdout().strip();
+        if (device.isEmpty() || device.contains("\n")) {
+            throw new IOException("no single loop device backs " + image + ": '" + device + "'");
+        }
+        setLength(image, bytes);
+        check(runner.run("losetup", "-c", device)); // the loop device learns the new size
+        check(runner.run("resize2fs", device)); // online: ext4 grows while mounted
+    }
+
+    /**
+     * The kernel grows a mounted ext4 only for a process with CAP_SYS_RESOURCE, which some hosts
+     * (and container runtimes) drop even for root. Without it, a volume that is not in use is grown
+     * unmounted, where resize2fs works on the file itself.
+     */
+    private void growOffline(Path volumeDir, Path image, long bytes) throws IOException {
+        Path fs = volumeDir.resolve(FS);
+        // An overlay holds its upper filesystem through a private mount: unmounting ours would
+        // succeed and leave the filesystem live, so "in use" is read from the mount table and from
+        // the loop device, which outlives the unmount while anything still uses the filesystem.
+        String upperdir = "upperdir=" + fs.resolve("upper") + ",";
+        boolean staged = MountTable.read().entries().stream()
+                .anyMatch(e -> e.fsType().equals("overlay") && (e.superOptions() + ",").contains(upperdir));
+        if (!staged) {
+            release(volumeDir);
+        }
+        if (staged || !check(runner.run("losetup", "-j", image.toString())).stdout().isBlank()) {
+            open(volumeDir);
+            throw new IOException("cannot grow the volume while it is in use: growing a mounted ext4 needs "
+                    + "CAP_SYS_RESOURCE, which the node plugin lacks (run it privileged, as the DaemonSet does)");
+        }
+        try {
+            setLength(image, bytes);
+            CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", image.toString());
+            if (fsck.exitCode() > 1) { // 1: errors corrected; resize2fs wants a freshly checked filesystem
+                check(fsck);
+            }
+            check(runner.run("resize2fs", image.toString()));
+        } finally {
+            open(volumeDir);
+        }
+        LoggerFactory.getLogger(LoopFilesystem.class).info("grew {} to {} bytes unmounted", fs, bytes);
+    }
+
+    private static void setLength(Path image, long bytes) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(bytes);
+        }
+    }
+
+    @Override
+    public void release(Path volumeDir) throws IOException {
+        Path fs = volumeDir.resolve(FS);
+        if (Files.isDirectory(fs, LinkOption.NOFOLLOW_LINKS) && isMounted(fs)) {
+            mounter.unmount(fs);
+        }
+    }
+
+    /** A mount point has another device than its parent directory. */
+    private static boolean isMounted(Path dir) throws IOException {
+        return !Files.getAttribute(dir, "unix:dev", LinkOption.NOFOLLOW_LINKS)
+                .equals(Files.getAttribute(dir.getParent(), "unix:dev"));
+    }
+
+    /** ext4 labels hold 16 bytes; the end of the ID is its most random part. */
+    private static String label(String volumeId) {
+        return volumeId.length() <= 16 ? volumeId : volumeId.substring(volumeId.length() - 16);
+    }
+
+    private static CommandRunner.Result check(CommandRunner.Result result) throws IOException {
+        if (!result.ok()) {
+            throw new IOException(new CommandRunner.CommandFailedException(result).getMessage());
+        }
+        return result;
+    }
+}
