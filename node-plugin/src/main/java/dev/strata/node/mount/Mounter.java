@@ -53,6 +53,18 @@ public class Mounter {
         throw failure("umount " + target, errno);
     }
 
+    /**
+     * Detaches {@code target} at once (umount2 with MNT_DETACH): the filesystem is closed when its last
+     * user goes. A path that is not a mount point counts as done.
+     */
+    public void detach(Path target) throws IOException {
+        int rc = LibC.get().umount2(target.toString(), LibC.MNT_DETACH | LibC.UMOUNT_NOFOLLOW);
+        if (rc != 0 && LibC.errno() != LibC.EINVAL && LibC.errno() != LibC.ENOENT) {
+            throw failure("umount -l " + target, LibC.errno());
+        }
+        LOG.debug("umount2(2) detach {} ok", target);
+    }
+
     private static void call(String what, int rc) throws IOException {
         if (rc != 0) {
             throw failure(what, LibC.errno());

@@ -71,8 +71,8 @@ final class LoopFilesystem implements SizeLimit {
     @Override
     public void expand(Path volumeDir, long bytes) throws IOException {
         Path image = volumeDir.resolve(IMAGE);
-        if (Files.size(image) >= bytes) {
-            return;
+        if (!Files.exists(image) || Files.size(image) >= bytes) {
+            return; // not made yet (it is made at the recorded size), or big enough
         }
         if (Posix.hasCapability(Posix.CAP_SYS_RESOURCE)) {
             growOnline(volumeDir, image, bytes);
@@ -106,7 +106,7 @@ final class LoopFilesystem implements SizeLimit {
         boolean staged = MountTable.read().entries().stream()
                 .anyMatch(e -> e.fsType().equals("overlay") && (e.superOptions() + ",").contains(upperdir));
         if (!staged) {
-            release(volumeDir);
+            mounter.unmount(fs); // a real unmount: resize2fs must find the filesystem closed
         }
         if (staged || !check(runner.run("losetup", "-j", image.toString())).stdout().isBlank()) {
             open(volumeDir);
@@ -136,7 +136,9 @@ final class LoopFilesystem implements SizeLimit {
     public void release(Path volumeDir) throws IOException {
         Path fs = volumeDir.resolve(FS);
         if (Files.isDirectory(fs, LinkOption.NOFOLLOW_LINKS) && isMounted(fs)) {
-            mounter.unmount(fs);
+            // Detached: the kernel writes back and closes the filesystem (and autoclear frees the loop
+            // device) in the background, so a delete does not wait for a volume's dirty pages.
+            mounter.detach(fs);
         }
     }
 

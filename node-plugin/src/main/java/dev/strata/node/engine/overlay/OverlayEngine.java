@@ -162,7 +162,12 @@ public final class OverlayEngine implements VolumeEngine {
                 if (source != null && source.kind() == ContentSource.Kind.VOLUME) {
                     // A clone: the source's upper frozen as a layer of the clone's own, then a restore over it.
                     building.add(cloneLayer);
-                    freezer.freeze(upper(volumes.resolve(source.id())), layers, cloneLayer, Optional.empty(), null);
+                    Path sourceUpper = upper(volumes.resolve(source.id()));
+                    if (Files.isDirectory(sourceUpper, LinkOption.NOFOLLOW_LINKS)) {
+                        freezer.freeze(sourceUpper, layers, cloneLayer, Optional.empty(), null);
+                    } else {
+                        Files.createDirectories(layers.resolve(cloneLayer)); // never written to: empty
+                    }
                 }
                 synchronized (chains) {
                     writeChain(partial.resolve(CHAIN), lowerChain(source, cloneLayer));
@@ -173,7 +178,19 @@ public final class OverlayEngine implements VolumeEngine {
             }
         }
         CrashPoint.reach("overlay.create.chained");
-        sizeLimit.create(target, volume.id(), volume.capacityBytes());
+        // The size-limited directory (a filesystem to make, with the loop mechanism) is made when the
+        // volume is first staged or snapshotted, so that a create or restore costs the same whatever
+        // its size: a directory and a chain file.
+    }
+
+    /** Makes the volume's size-limited upper directory unless it is there; every user of it calls this. */
+    private Path storage(VolumeRecord volume) throws IOException {
+        Path dir = volumes.resolve(volume.id());
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw CsiException.notFound("the storage of volume " + volume.id() + " is missing");
+        }
+        sizeLimit.create(dir, volume.id(), volume.capacityBytes());
+        return dir;
     }
 
     /** The layers under a new volume: none, its snapshot's, or for a clone its frozen source's. */
@@ -219,7 +236,7 @@ public final class OverlayEngine implements VolumeEngine {
         if (Files.exists(chainFile)) {
             return;
         }
-        Path volume = volumes.resolve(source.id());
+        Path volume = storage(source);
         // Stack on the volume's previous snapshot when it still exists: only the change is copied.
         Optional<LayerFreezer.Frozen> previous = LayerFreezer.recall(volume)
                 .filter(f -> Files.isRegularFile(snapshots.resolve(f.snapshotId())));
@@ -347,7 +364,7 @@ public final class OverlayEngine implements VolumeEngine {
 
     @Override
     public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
-        Path dir = volumes.resolve(volume.id());
+        Path dir = storage(volume);
         Path fs = dir.resolve("fs");
         String data = "lowerdir=" + lowerDirs(readChain(dir.resolve(CHAIN))) + ",upperdir=" + fs.resolve("upper")
                 + ",workdir=" + fs.resolve("work");
@@ -370,9 +387,13 @@ public final class OverlayEngine implements VolumeEngine {
 
     @Override
     public VolumeHealth health(VolumeRecord volume) {
-        Path upper = upper(volumes.resolve(volume.id()));
-        return Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS) ? VolumeHealth.OK
-                : VolumeHealth.abnormal("upper directory " + upper + " is missing");
+        Path dir = volumes.resolve(volume.id());
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return VolumeHealth.abnormal("volume directory " + dir + " is missing");
+        }
+        Path upper = upper(dir);
+        return !Files.exists(dir.resolve("fs")) || Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)
+                ? VolumeHealth.OK : VolumeHealth.abnormal("upper directory " + upper + " is missing");
     }
 
     @Override

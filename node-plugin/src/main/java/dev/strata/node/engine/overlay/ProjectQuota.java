@@ -33,6 +33,9 @@ final class ProjectQuota implements SizeLimit {
 
     @Override
     public void create(Path volumeDir, String volumeId, long bytes) throws IOException {
+        if (Files.isDirectory(volumeDir.resolve(FS).resolve("work"))) {
+            return; // made already: work is made last
+        }
         Path fs = Files.createDirectories(volumeDir.resolve(FS));
         long project = projectId(volumeId);
         Files.writeString(volumeDir.resolve("project"), Long.toString(project));
@@ -49,6 +52,9 @@ final class ProjectQuota implements SizeLimit {
 
     @Override
     public void expand(Path volumeDir, long bytes) throws IOException {
+        if (!Files.exists(volumeDir.resolve("project"))) {
+            return; // not made yet: it is made at the recorded size
+        }
         limit(project(volumeDir), bytes);
     }
 
