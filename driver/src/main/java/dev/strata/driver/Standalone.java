@@ -88,9 +88,16 @@ public final class Standalone implements AutoCloseable {
         server.awaitTermination();
     }
 
-    /** Drains in-flight calls, then closes the socket. */
+    /** Drains in-flight calls, closes the socket, then lets the engines finish their background work. */
     @Override
     public void close() {
         server.stop();
+        if (storage.isOpen()) {
+            try {
+                storage.get().close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

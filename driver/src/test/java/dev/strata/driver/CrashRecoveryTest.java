@@ -299,10 +299,14 @@ class CrashRecoveryTest {
 
     /** The trash is emptied in the background after a start; give it up to 10 s. */
     private void awaitEmptyTrash() throws InterruptedException {
-        for (int i = 0; i < 200 && !CsiCalls.names(driver.trashDir()).isEmpty(); i++) {
+        awaitEmptyTrash(driver.trashDir());
+    }
+
+    private static void awaitEmptyTrash(Path trash) throws InterruptedException {
+        for (int i = 0; i < 200 && !CsiCalls.names(trash).isEmpty(); i++) {
             Thread.sleep(50);
         }
-        assertEquals(List.of(), CsiCalls.names(driver.trashDir()), "the trash was not emptied");
+        assertEquals(List.of(), CsiCalls.names(trash), "the trash was not emptied");
     }
 
     /** Unpublishes, unstages and deletes whatever the scenario left, then checks nothing remains. */
@@ -321,7 +325,8 @@ class CrashRecoveryTest {
         assertEquals(List.of(), driver.listSnapshotIds());
         assertEquals(List.of(), CsiCalls.names(driver.volumesDir()));
         assertEquals(List.of(), CsiCalls.names(driver.snapshotsDir()));
+        awaitEmptyTrash(driver.trashDir());
+        awaitEmptyTrash(overlayDir("trash")); // an overlay volume's filesystem is unmounted there
         assertEquals(List.of(), MountInfo.under(driver.root()), "mounts left under the test directory");
-        awaitEmptyTrash();
     }
 }

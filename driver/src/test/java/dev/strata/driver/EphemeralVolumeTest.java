@@ -65,6 +65,10 @@ class EphemeralVolumeTest {
         csi.node().nodeUnpublishVolume(unpublish);
         assertFalse(Files.exists(target), "the target directory is removed");
         assertEquals(List.of(), csi.listVolumeIds());
+        // The volume's own filesystem is unmounted by the trash's thread, right after.
+        for (int i = 0; i < 100 && !MountInfo.under(csi.root()).isEmpty(); i++) {
+            Thread.sleep(50);
+        }
         assertTrue(MountInfo.under(csi.root()).isEmpty(), "mounts left: " + MountInfo.under(csi.root()));
         assertStatus(Code.NOT_FOUND, () -> csi.node().nodeUnpublishVolume(unpublish));
     }

@@ -44,13 +44,34 @@ public final class Trash implements AutoCloseable {
 
     /** Moves {@code path} out of the way now and deletes it later; a missing path is a no-op. */
     public void discard(Path path) throws IOException {
+        discard(path, tree -> { });
+    }
+
+    /** Work on a discarded tree before it is deleted, on the reclaiming thread (e.g. an unmount). */
+    public interface Release {
+        void release(Path tree) throws IOException;
+    }
+
+    /**
+     * As {@link #discard(Path)}, with {@code release} run on the tree in the trash before it is
+     * deleted: a tree may hold a mount (moved along with the rename) whose unmount is slow.
+     */
+    public void discard(Path path, Release release) throws IOException {
         Path target = dir.resolve(path.getFileName() + "." + SEQUENCE.incrementAndGet());
         try {
             Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {
             return;
         }
-        reclaimer.execute(() -> reclaim(target));
+        reclaimer.execute(() -> {
+            try {
+                release.release(target);
+            } catch (IOException e) {
+                LOG.warn("could not release {}: {}", target, e.toString());
+                return;
+            }
+            reclaim(target);
+        });
     }
 
     /** Waits until everything discarded so far is gone (for tests and orderly shutdown). */

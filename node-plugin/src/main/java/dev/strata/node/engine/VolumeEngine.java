@@ -28,6 +28,9 @@ public interface VolumeEngine {
      */
     default void start() throws IOException {}
 
+    /** Finishes the engine's background work (trash, flattening) at an orderly stop. */
+    default void close() throws InterruptedException {}
+
     /**
      * What the engine reports about a created volume's storage (how its size is enforced, its device,
      * ...): kept in the volume's record and shown in its volume context with the {@code strata.csi.dev/}

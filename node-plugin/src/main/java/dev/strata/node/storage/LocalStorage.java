@@ -77,7 +77,14 @@ public final class LocalStorage implements Provisioner {
         this.locks = locks;
     }
 
-    // ---- start-up -------------------------------------------------------------------------------
+    // ---- start-up and stop ----------------------------------------------------------------------
+
+    /** Lets every engine finish its background work; called after the socket stopped taking calls. */
+    public void close() throws InterruptedException {
+        for (VolumeEngine engine : engines.values()) {
+            engine.close();
+        }
+    }
 
     /** Finishes or undoes interrupted work and removes storage that no record owns. */
     public void recover() throws IOException {

@@ -198,6 +198,11 @@ public final class DirEngine implements VolumeEngine {
         }
     }
 
+    @Override
+    public void close() throws InterruptedException {
+        trash.close();
+    }
+
     public void drainTrash() throws InterruptedException {
         trash.drain();
     }

@@ -173,6 +173,14 @@ public final class HostPathEngine implements VolumeEngine {
                 .orElseThrow(() -> new IllegalStateException(path + " is under no allowed root"));
     }
 
+    @Override
+    public synchronized void close() throws InterruptedException {
+        snapshotTrash.close();
+        for (Trash t : trashes.values()) {
+            t.close();
+        }
+    }
+
     /** Each root has its own trash, on its own filesystem, so that discarding is a rename. */
     private synchronized Trash trash(Path root) throws IOException {
         Trash trash = trashes.get(root);

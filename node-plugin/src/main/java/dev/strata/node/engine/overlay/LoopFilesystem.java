@@ -136,8 +136,8 @@ final class LoopFilesystem implements SizeLimit {
     public void release(Path volumeDir) throws IOException {
         Path fs = volumeDir.resolve(FS);
         if (Files.isDirectory(fs, LinkOption.NOFOLLOW_LINKS) && isMounted(fs)) {
-            // Detached: the kernel writes back and closes the filesystem (and autoclear frees the loop
-            // device) in the background, so a delete does not wait for a volume's dirty pages.
+            // Detached: a mount that something still holds goes when its last user does, and
+            // autoclear frees the loop device then.
             mounter.detach(fs);
         }
     }

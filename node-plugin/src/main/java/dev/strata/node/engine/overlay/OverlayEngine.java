@@ -99,6 +99,14 @@ public final class OverlayEngine implements VolumeEngine {
         this.volumes = Files.createDirectories(root.resolve("volumes"));
         this.snapshots = Files.createDirectories(root.resolve("snapshots"));
         this.base = Files.createDirectories(root.resolve("base")); // overlayfs needs one lower layer
+        // A crash may leave a discarded volume's filesystem mounted in the trash: unmount it before
+        // the trash reclaims what is there.
+        Path trashDir = root.resolve("trash");
+        if (Files.isDirectory(trashDir)) {
+            for (Path mount : MountTable.read().under(trashDir.toRealPath())) {
+                mounter.detach(mount);
+            }
+        }
         this.trash = new Trash(root.resolve("trash"));
         this.mounter = mounter;
         this.copy = new TreeCopy(runner);
@@ -212,10 +220,9 @@ public final class OverlayEngine implements VolumeEngine {
     @Override
     public void delete(String volumeId) throws IOException {
         for (Path dir : List.of(volumes.resolve(PARTIAL + volumeId), volumes.resolve(volumeId))) {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                sizeLimit.release(dir);
-                trash.discard(dir);
-            }
+            // Renamed into the trash with its filesystem still mounted (the mount moves along); the
+            // unmount, which writes back what the volume left dirty, happens on the trash's thread.
+            trash.discard(dir, sizeLimit::release);
         }
         collectLayers();
     }
@@ -311,6 +318,13 @@ public final class OverlayEngine implements VolumeEngine {
         }
         collectLayers();
         LOG.info("snapshot {}: {} layers flattened into {}", snapshotId, chain.size(), layer);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        flattener.shutdown();
+        flattener.awaitTermination(1, TimeUnit.MINUTES);
+        trash.close();
     }
 
     /** Waits for background flattening to finish (tests, orderly shutdown). */
