@@ -45,10 +45,11 @@ final class LoopFilesystem implements SizeLimit {
         if (!Files.exists(image)) {
             Path partial = volumeDir.resolve(IMAGE + ".tmp");
             setLength(partial, Math.max(bytes, MINIMUM_BYTES)); // sparse: no block is written
-            // Lazy init: the inode tables and journal are zeroed in the background after mount, so
-            // mkfs costs the same for 1 GiB and 1 TiB. No reserved blocks: the volume is all the user's.
+            // A new sparse file reads as zeros, so neither mkfs nor the kernel (after mount, in the
+            // background) need zero the inode tables and journal: mkfs writes a few MiB at any size.
+            // No reserved blocks: the volume is all the user's.
             check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
-                    "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", partial.toString()));
+                    "-E", "assume_storage_prezeroed=1,nodiscard", partial.toString()));
             Files.move(partial, image, StandardCopyOption.ATOMIC_MOVE);
         }
         open(volumeDir);
@@ -63,6 +64,7 @@ final class LoopFilesystem implements SizeLimit {
         if (!isMounted(fs)) {
             check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", volumeDir.resolve(IMAGE).toString(),
                     fs.toString()));
+            directIo(fs);
         }
         Files.createDirectories(fs.resolve("upper"));
         Files.createDirectories(fs.resolve("work"));
@@ -140,6 +142,22 @@ final class LoopFilesystem implements SizeLimit {
             // autoclear frees the loop device then.
             mounter.detach(fs);
         }
+    }
+
+    /**
+     * Switches the loop device to direct I/O: without it every block is cached twice, once in the
+     * volume's filesystem and once in the image file's, which halves throughput and doubles memory.
+     * A backing filesystem without O_DIRECT (tmpfs) keeps buffered I/O.
+     */
+    private void directIo(Path fs) {
+        MountTable.read().at(fs).map(MountTable.Entry::source).filter(d -> d.startsWith("/dev/loop"))
+                .ifPresent(device -> {
+                    CommandRunner.Result r = runner.run("losetup", "--direct-io=on", device);
+                    if (!r.ok()) {
+                        LoggerFactory.getLogger(LoopFilesystem.class).info("{} stays buffered: {}", device,
+                                r.stderr().strip());
+                    }
+                });
     }
 
     /** A mount point has another device than its parent directory. */
