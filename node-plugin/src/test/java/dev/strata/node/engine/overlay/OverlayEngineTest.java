@@ -152,8 +152,11 @@ class OverlayEngineTest {
         Path image = root.resolve("volumes").resolve(v.id()).resolve("disk.img");
         engine.delete(v.id());
         assertFalse(Files.exists(root.resolve("volumes").resolve(v.id())));
+        // The trash's thread unmounts the volume's filesystem, and autoclear frees the loop device, right after.
+        for (int i = 0; i < 100 && !MountTable.read().under(root).isEmpty(); i++) {
+            Thread.sleep(50);
+        }
         assertEquals(List.of(), MountTable.read().under(root), "the loop filesystem is unmounted");
-        // Detached: the kernel closes the filesystem, and autoclear frees the loop device, right after.
         String loops = "";
         for (int i = 0; i < 100 && !(loops = runner.run("losetup", "-j", image.toString()).stdout().strip()).isEmpty(); i++) {
             Thread.sleep(50);
