@@ -1,0 +1,133 @@
+package dev.strata.node.engine.overlay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.model.AccessType;
+import dev.strata.common.model.RecordState;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.LibC;
+import dev.strata.node.sys.Posix;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The overlay engine's size limits where the host kernel cannot test them: xfs project quotas
+ * (this machine's kernel has no quotas) and growing a mounted ext4 (its root lacks
+ * CAP_SYS_RESOURCE). Runs in the VM on Debian's kernel (see vm/README.md).
+ */
+@Tag("vm")
+@Timeout(600)
+class OverlayVmTest {
+    private static final long MIB = 1L << 20;
+
+    @TempDir
+    Path tmp;
+
+    private final Mounter mounter = new Mounter();
+    private final CommandRunner runner = new CommandRunner();
+
+    @BeforeEach
+    void needsRoot() {
+        Assumptions.assumeTrue(Posix.isRoot(), "needs root: overlay, loop and xfs mounts");
+    }
+
+    @AfterEach
+    void unmountAll() throws IOException {
+        for (Path p : MountTable.read().under(tmp.toRealPath())) {
+            mounter.detach(p);
+        }
+    }
+
+    private static VolumeRecord volume(String id, long bytes) {
+        return new VolumeRecord(id, id, OverlayEngine.NAME, bytes, AccessType.MOUNT, Map.of(), Map.of(), null,
+                "node", List.of(), RecordState.CREATING, Instant.now(), Map.of());
+    }
+
+    private static void write(Path file, long bytes) throws IOException {
+        byte[] chunk = new byte[(int) MIB];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long n = 0; n < bytes; n += chunk.length) {
+                out.write(chunk);
+            }
+        }
+    }
+
+    /** An xfs filesystem mounted with project quotas, or a skip saying why the kernel cannot. */
+    private Path xfsWithProjectQuotas() throws IOException {
+        Path image = tmp.toRealPath().resolve("xfs.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(512 * MIB); // mkfs.xfs wants at least 300 MB
+        }
+        assertTrue(runner.run("mkfs.xfs", "-q", image.toString()).ok(), "mkfs.xfs");
+        Path mountPoint = Files.createDirectories(tmp.toRealPath().resolve("xfs"));
+        CommandRunner.Result mount = runner.run("mount", "-o", "loop,prjquota", image.toString(), mountPoint.toString());
+        Assumptions.assumeTrue(mount.ok(), "this kernel has no xfs project quotas: " + mount.stderr().strip());
+        return mountPoint;
+    }
+
+    @Test
+    void onXfsWithProjectQuotasEachVolumeIsAProjectWithAHardLimit() throws Exception {
+        Path xfs = xfsWithProjectQuotas();
+        OverlayEngine engine = new OverlayEngine(xfs.resolve("overlay"), mounter, runner);
+        engine.start();
+        VolumeRecord v = volume("vol-quota", 32 * MIB);
+        engine.create(v);
+        assertEquals(Map.of(OverlayEngine.SIZE_LIMIT_ATTRIBUTE, ProjectQuota.NAME), engine.attributes(v));
+        Path live = Files.createDirectories(tmp.resolve("staging"));
+        engine.stage(v, live, BindOptions.NONE);
+
+        IOException full = assertThrows(IOException.class, () -> write(live.resolve("big"), 48 * MIB));
+        assertTrue(String.valueOf(full.getMessage()).contains("No space left on device")
+                || String.valueOf(full.getMessage()).contains("quota"), full.toString());
+        Files.delete(live.resolve("big"));
+
+        engine.expand(v.withCapacity(96 * MIB), 96 * MIB); // online: the limit is raised under the writer
+        write(live.resolve("big"), 48 * MIB);
+        assertEquals(48 * MIB, Files.size(live.resolve("big")));
+        engine.unstage(v, live);
+        engine.delete(v.id());
+        engine.close();
+    }
+
+    @Test
+    void aLoopBackedExt4GrowsWhileTheVolumeIsInUse() throws Exception {
+        Assumptions.assumeTrue(Posix.hasCapability(Posix.CAP_SYS_RESOURCE), "needs CAP_SYS_RESOURCE");
+        Path root = tmp.toRealPath().resolve("overlay");
+        OverlayEngine engine = new OverlayEngine(root, mounter, runner, new LoopFilesystem(mounter, runner),
+                OverlayEngine.FLATTEN_DEPTH);
+        engine.start();
+        VolumeRecord v = volume("vol-grow", 32 * MIB);
+        engine.create(v);
+        Path live = Files.createDirectories(tmp.resolve("staging"));
+        engine.stage(v, live, BindOptions.NONE);
+        write(live.resolve("first"), 16 * MIB);
+        long before = LibC.statvfs(live).totalBytes();
+        engine.expand(v.withCapacity(96 * MIB), 96 * MIB);
+        long after = LibC.statvfs(live).totalBytes();
+        assertTrue(after > before + 48 * MIB, "grown while mounted: " + before + " -> " + after);
+        write(live.resolve("second"), 48 * MIB);
+        assertEquals(16 * MIB, Files.size(live.resolve("first")));
+        engine.unstage(v, live);
+        engine.delete(v.id());
+        engine.close();
+    }
+}
