@@ -328,4 +328,34 @@ class OverlayEngineTest {
         unstage(restored, view);
         unstage(v, live);
     }
+
+    @Test
+    void restoresOfAGibibyteAndOfAHundredThousandFilesCopyNothing() throws Exception {
+        VolumeRecord v = create("vol-large", 2048 * MIB, null);
+        Path live = stage(v);
+        fill(live.resolve("one-gib.bin"), 1024 * MIB);
+        for (int d = 0; d < 100; d++) {
+            Path dir = Files.createDirectories(live.resolve("d" + d));
+            for (int f = 0; f < 1000; f++) {
+                Files.write(dir.resolve("f" + f), new byte[] {(byte) f});
+            }
+        }
+        engine.snapshot(snapshot("snap-large", v.id()), v);
+        unstage(v, live);
+
+        VolumeRecord restored = create("vol-large-r", 2048 * MIB, ContentSource.snapshot("snap-large"));
+        Path upper = root.resolve("volumes").resolve(restored.id()).resolve("fs/upper");
+        Path view = stage(restored);
+        try (Stream<Path> inUpper = Files.list(upper)) {
+            assertEquals(0, inUpper.count(), "a restore copies nothing into its own upper directory");
+        }
+        assertEquals(1024 * MIB, Files.size(view.resolve("one-gib.bin")));
+        long files;
+        try (Stream<Path> all = Files.walk(view)) {
+            files = all.filter(Files::isRegularFile).count();
+        }
+        assertEquals(100_001, files);
+        assertEquals(123, Files.readAllBytes(view.resolve("d99/f123"))[0]);
+        unstage(restored, view);
+    }
 }
