@@ -1,0 +1,113 @@
+package dev.strata.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** charts/strata: lints, renders the manifests' objects for its defaults, and its values work. */
+class ChartTest {
+    private static final String NAMESPACE = "strata-system";
+
+    private static List<HasMetadata> render(Map<String, Object> values) {
+        var template = new Helm(Manifests.CHART).template().withName("strata").withNamespace(NAMESPACE)
+                .withKubeVersion("1.32.0");
+        values.forEach(template::set);
+        return Manifests.parse(template.call()).stream()
+                .filter(o -> !(o instanceof CustomResourceDefinition)).toList();
+    }
+
+    @Test
+    void theChartLintsStrictly() {
+        LintResult lint = new Helm(Manifests.CHART).lint().strict().call();
+        assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
+    }
+
+    @Test
+    void itsDefaultRenderIsTheManifests() {
+        Map<String, JsonNode> chart = Manifests.byKey(render(Map.of()));
+        Map<String, JsonNode> manifests = new TreeMap<>(Manifests.byKey(Manifests.kustomized()));
+        // Helm installs into a namespace it is given; the manifests make theirs. CRDs are compared below.
+        manifests.keySet().removeIf(k -> k.startsWith("Namespace/") || k.startsWith("CustomResourceDefinition/"));
+        assertEquals(manifests.keySet(), chart.keySet());
+        manifests.forEach((key, object) -> assertEquals(object, chart.get(key), key));
+    }
+
+    @Test
+    void itsCrdsAreTheManifestsCrds() throws IOException {
+        assertEquals(yamlFiles(Manifests.MANIFESTS.resolve("crds")), yamlFiles(Manifests.CHART.resolve("crds")));
+    }
+
+    private static Map<String, String> yamlFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return Map.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.toString().endsWith(".yaml") && !f.endsWith("kustomization.yaml"))
+                    .collect(Collectors.toMap(f -> f.getFileName().toString(), Manifests::readString, (a, b) -> a,
+                            TreeMap::new));
+        }
+    }
+
+    @Test
+    void valuesChooseStorageClassesHostRootsImagesAndPlacement() {
+        List<HasMetadata> objects = render(Map.of("storageClasses.thin", "false",
+                "storageClasses.shared", "false", "hostPathRoots[0]", "/srv/a", "hostPathRoots[1]", "/srv/b",
+                "image.tag", "9.9.9", "node.nodeSelector.disk", "ssd", "logLevel", "DEBUG"));
+        Set<String> classes = objects.stream().filter(StorageClass.class::isInstance)
+                .map(o -> o.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(Set.of("strata-thin-xfs", "strata-thin-block", "strata-overlay", "strata-hostpath"), classes);
+        StorageClass hostpath = objects.stream().filter(StorageClass.class::isInstance).map(StorageClass.class::cast)
+                .filter(c -> c.getMetadata().getName().equals("strata-hostpath")).findFirst().orElseThrow();
+        assertEquals("/srv/a", hostpath.getParameters().get("root"));
+        DaemonSet node = objects.stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast)
+                .findFirst().orElseThrow();
+        var strata = node.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertTrue(strata.getArgs().containsAll(List.of("--hostpath-root=/srv/a", "--hostpath-root=/srv/b")));
+        assertEquals("ghcr.io/strata-csi/strata:9.9.9", strata.getImage());
+        assertEquals("DEBUG", strata.getEnv().stream().filter(e -> e.getName().equals("STRATA_LOG_LEVEL"))
+                .findFirst().orElseThrow().getValue());
+        assertEquals(Map.of("disk", "ssd"), node.getSpec().getTemplate().getSpec().getNodeSelector());
+        assertEquals(2, node.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().startsWith("hostpath-root-")).count());
+    }
+
+    @Test
+    void theImageTagIsTheProjectVersionEverywhere() throws IOException {
+        Matcher version = Pattern.compile("<version>([0-9.]+)(-SNAPSHOT)?</version>")
+                .matcher(Files.readString(Manifests.REPO.resolve("pom.xml")));
+        assertTrue(version.find());
+        String expected = version.group(1);
+        Set<String> strataImages = Manifests.kustomized().stream()
+                .flatMap(o -> o instanceof DaemonSet d ? d.getSpec().getTemplate().getSpec().getContainers().stream()
+                        : o instanceof io.fabric8.kubernetes.api.model.apps.Deployment dep
+                        ? dep.getSpec().getTemplate().getSpec().getContainers().stream() : Stream.empty())
+                .map(c -> c.getImage()).filter(i -> i.contains("/strata:")).collect(Collectors.toSet());
+        assertEquals(Set.of("ghcr.io/strata-csi/strata:" + expected), strataImages);
+        JsonNode chart = Manifests.read(Manifests.CHART.resolve("Chart.yaml")).get(0);
+        assertEquals(expected, chart.path("appVersion").asText());
+        assertEquals(expected, chart.path("version").asText());
+        assertTrue(Files.readString(Manifests.REPO.resolve("Dockerfile")).contains("strata:" + expected),
+                "the Dockerfile's build comment names the same tag");
+    }
+}
