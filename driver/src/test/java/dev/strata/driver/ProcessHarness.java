@@ -31,6 +31,13 @@ final class ProcessHarness extends CsiCalls {
     private Path log;
     private Connection connection;
     private int started;
+    private final List<String> extraArgs = new ArrayList<>();
+
+    /** More options for every driver process this harness starts (e.g. a thin pool). */
+    ProcessHarness withArgs(String... args) {
+        extraArgs.addAll(List.of(args));
+        return this;
+    }
 
     @Override
     ManagedChannel channel() {
@@ -113,6 +120,7 @@ final class ProcessHarness extends CsiCalls {
                 "standalone", "--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
                 "--node-id", Csi.NODE_ID, "--drain-timeout", "5",
                 "--hostpath-root", Files.createDirectories(hostRoot()).toString()));
+        command.addAll(extraArgs.stream().map(a -> a.replace("${root}", root().toString())).toList());
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         awaitReady();
