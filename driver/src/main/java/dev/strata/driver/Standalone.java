@@ -10,6 +10,7 @@ import dev.strata.controller.ControllerService;
 import dev.strata.controller.GroupControllerService;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
+import dev.strata.node.SnapshotMetadataService;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.engine.hostpath.HostPathEngine;
@@ -25,6 +26,7 @@ import io.grpc.BindableService;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.time.Duration;
 import java.util.List;
@@ -46,15 +48,21 @@ public final class Standalone implements AutoCloseable {
     public static Standalone start(Endpoint endpoint, StorageConfig config, Duration drainTimeout) throws IOException {
         Gate<LocalStorage> storage = new Gate<>("storage");
         Mounter mounter = new Mounter();
+        List<PluginCapability> capabilities = new ArrayList<>(List.of(
+                IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
+                IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
+                IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
+                IdentityService.onlineExpansion()));
+        if (config.thinPool() != null) {
+            // Changed-block tracking comes from the thin pool's metadata.
+            capabilities.add(IdentityService.service(PluginCapability.Service.Type.SNAPSHOT_METADATA_SERVICE));
+        }
         List<BindableService> services = List.of(
-                new IdentityService(List.of(
-                        IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
-                        IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
-                        IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
-                        IdentityService.onlineExpansion()), storage::isOpen),
+                new IdentityService(capabilities, storage::isOpen),
                 new ControllerService(storage),
                 new GroupControllerService(storage),
-                new NodeService(config, storage, mounter));
+                new NodeService(config, storage, mounter),
+                new SnapshotMetadataService(storage));
         CsiServer server = CsiServer.start(endpoint, services, drainTimeout);
         try {
             storage.open(openStorage(config, mounter));

@@ -10,6 +10,7 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.ChangedBlockTracking;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * that belong to nothing.
  * </ul>
  */
-public final class ThinEngine implements VolumeEngine {
+public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     public static final String NAME = "thin";
     /** The filesystem, as external-provisioner passes a StorageClass's csi.storage.k8s.io/fstype. */
     public static final String FS_TYPE_PARAMETER = dev.strata.common.Capabilities.FS_TYPE_PARAMETER;
@@ -392,6 +393,43 @@ public final class ThinEngine implements VolumeEngine {
         long byFree = (long) ((status.totalDataBlocks() - status.usedDataBlocks()) * chunk * ratio);
         long available = status.writable() ? Math.max(0, Math.min(byRatio, byFree)) : 0;
         return new Capacity(available, available, 1L << 20);
+    }
+
+    /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */
+    @Override
+    public BlockMap allocated(String snapshotId) throws IOException {
+        ThinDevice snap = requireSnapshot(snapshotId);
+        String xml = pool.withMetadataSnapshot(meta -> check(runner.run("thin_dump", "-m", "--dev-id",
+                Long.toString(snap.thinId()), meta)).stdout());
+        return blockMap(snap, BlockRanges.mapped(xml));
+    }
+
+    /** From thin_delta of the pool's metadata snapshot: the blocks that differ between the two devices. */
+    @Override
+    public BlockMap changed(String baseSnapshotId, String targetSnapshotId) throws IOException {
+        ThinDevice base = requireSnapshot(baseSnapshotId);
+        ThinDevice target = requireSnapshot(targetSnapshotId);
+        String xml = pool.withMetadataSnapshot(meta -> check(runner.run("thin_delta", "-m", "--snap1",
+                Long.toString(base.thinId()), "--snap2", Long.toString(target.thinId()), meta)).stdout());
+        return blockMap(target, BlockRanges.changed(xml));
+    }
+
+    private BlockMap blockMap(ThinDevice device, List<BlockRanges.Range> ranges) {
+        long chunk = pool.config().chunkBytes();
+        long size = device.sectors() * 512;
+        List<Extent> extents = new ArrayList<>();
+        for (BlockRanges.Range r : ranges) {
+            long offset = r.begin() * chunk;
+            if (offset < size) {
+                extents.add(new Extent(offset, Math.min(r.length() * chunk, size - offset)));
+            }
+        }
+        return new BlockMap(size, extents);
+    }
+
+    private ThinDevice requireSnapshot(String snapshotId) throws IOException {
+        return snapshots.get(snapshotId).filter(ThinDevice::ready).orElseThrow(() -> CsiException.notFound(
+                "snapshot " + snapshotId + " has no thin device"));
     }
 
     private void activate(String id, ThinDevice device) throws IOException {

@@ -56,6 +56,29 @@ final class ThinPool {
                 + config.lowWaterChunks() + " " + features);
     }
 
+    /** The metadata device (its loop device when it is a file). */
+    String metadataDevice() throws IOException {
+        return attach(config.metadata(), config.metadataBytes());
+    }
+
+    /** What a reader of the metadata does while the pool keeps running. */
+    interface MetadataReader<T> {
+        T read(String metadataDevice) throws IOException;
+    }
+
+    /**
+     * Runs {@code reader} on a snapshot of the pool's metadata (reserve_metadata_snap): a live pool's
+     * metadata changes under a reader, its snapshot does not. One at a time: dm-thin holds one.
+     */
+    synchronized <T> T withMetadataSnapshot(MetadataReader<T> reader) throws IOException {
+        message("reserve_metadata_snap");
+        try {
+            return reader.read(metadataDevice());
+        } finally {
+            message("release_metadata_snap");
+        }
+    }
+
     PoolStatus status() throws IOException {
         return PoolStatus.parse(dm.status(NAME));
     }

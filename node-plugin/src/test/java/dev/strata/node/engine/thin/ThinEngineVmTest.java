@@ -320,4 +320,37 @@ class ThinEngineVmTest {
         Path again = stage(v);
         assertEquals("kept", Files.readString(again.resolve("data")));
     }
+
+    private static void writeAt(Path device, long offset, int length) throws IOException {
+        byte[] data = new byte[length];
+        java.util.Arrays.fill(data, (byte) 1);
+        try (FileChannel dev = FileChannel.open(device, StandardOpenOption.WRITE)) {
+            dev.write(ByteBuffer.wrap(data), offset);
+            dev.force(true);
+        }
+    }
+
+    @Test
+    void changedBlocksBetweenTwoSnapshotsAreWhatWasWritten() throws Exception {
+        engine = open(1024 * MIB, 1);
+        VolumeRecord v = volume("vol-cbt", 64 * MIB, AccessType.BLOCK, null, Map.of());
+        engine.create(v);
+        Path device = Path.of(ThinEngine.devicePath(v.id()));
+        long kib = 1024;
+        writeAt(device, 1 * MIB, 4096);
+        writeAt(device, 5 * MIB, 100 * 1024); // two 64 KiB chunks
+        engine.snapshot(snapshot("snap-1", v.id()), v);
+        writeAt(device, 10 * MIB, 4096);
+        writeAt(device, 20 * MIB + 60 * kib, 8192); // across a chunk boundary: two chunks
+        engine.snapshot(snapshot("snap-2", v.id()), v);
+
+        var first = engine.allocated("snap-1");
+        assertEquals(64 * MIB, first.volumeBytes());
+        assertEquals(List.of(new ThinEngine.Extent(1 * MIB, 64 * kib), new ThinEngine.Extent(5 * MIB, 128 * kib)),
+                first.extents());
+        var delta = engine.changed("snap-1", "snap-2");
+        assertEquals(List.of(new ThinEngine.Extent(10 * MIB, 64 * kib), new ThinEngine.Extent(20 * MIB, 128 * kib)),
+                delta.extents(), "exactly the chunks written between the snapshots");
+        assertEquals(List.of(), engine.changed("snap-2", "snap-2").extents());
+    }
 }
