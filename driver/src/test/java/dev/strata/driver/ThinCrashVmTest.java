@@ -129,6 +129,10 @@ class ThinCrashVmTest {
             dev.readFully(back);
         }
         assertEquals(new String(data), new String(back));
+        var stats = driver.node().nodeGetVolumeStats(dev.strata.csi.v1.NodeGetVolumeStatsRequest.newBuilder()
+                .setVolumeId(id).setVolumePath(target.toString()).build());
+        assertEquals(1, stats.getUsageCount(), "a block volume reports its size");
+        assertTrue(stats.getUsage(0).getTotal() > 0);
         driver.unpublish(id, target);
         driver.unstage(id);
         driver.deleteVolume(id);
