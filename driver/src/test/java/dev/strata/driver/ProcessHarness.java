@@ -116,7 +116,7 @@ final class ProcessHarness extends CsiCalls {
         if (crashPoint != null) {
             command.add("-Dstrata.crash-at=" + crashPoint);
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.strata.driver.StrataMain",
+        command.addAll(List.of("-cp", classPath(), "dev.strata.driver.StrataMain",
                 "standalone", "--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
                 "--node-id", Csi.NODE_ID, "--drain-timeout", "5",
                 "--hostpath-root", Files.createDirectories(hostRoot()).toString()));
@@ -124,6 +124,26 @@ final class ProcessHarness extends CsiCalls {
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         awaitReady();
+    }
+
+    /**
+     * The test's class path: java.class.path under surefire; under JUnit's console launcher (the VM
+     * stage) the classes come from the launcher's own class loader, so its URLs.
+     */
+    private static String classPath() {
+        ClassLoader loader = ProcessHarness.class.getClassLoader();
+        if (loader instanceof java.net.URLClassLoader urls && urls.getURLs().length > 0) {
+            List<String> paths = new ArrayList<>();
+            for (java.net.URL url : urls.getURLs()) {
+                try {
+                    paths.add(Path.of(url.toURI()).toString());
+                } catch (java.net.URISyntaxException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return String.join(java.io.File.pathSeparator, paths);
+        }
+        return System.getProperty("java.class.path");
     }
 
     /**
