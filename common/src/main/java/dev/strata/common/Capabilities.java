@@ -9,6 +9,9 @@ import java.util.List;
 
 /** Reads CSI volume capabilities into Strata's types, refusing the ones that are malformed. */
 public final class Capabilities {
+    /** The parameter that carries a volume's filesystem (external-provisioner's name for it). */
+    public static final String FS_TYPE_PARAMETER = "csi.storage.k8s.io/fstype";
+
     private Capabilities() {}
 
     public static AccessType accessType(String field, VolumeCapability capability) {

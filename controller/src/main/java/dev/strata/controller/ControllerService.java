@@ -101,7 +101,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (req.getVolumeCapabilitiesCount() == 0) {
             throw CsiException.invalidArgument("volume_capabilities", "required");
         }
-        Map<String, String> parameters = Validate.map("parameters", req.getParametersMap());
+        Map<String, String> parameters = new java.util.HashMap<>(Validate.map("parameters", req.getParametersMap()));
         Map<String, String> mutable = Validate.map("mutable_parameters", req.getMutableParamsMap());
         long[] range = capacityRange(req.hasCapacityRange(), req.getCapacityRange());
         Provisioner p = provisioner.get();
@@ -118,6 +118,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             accessType = type;
             modes.add(Capabilities.accessMode(field, cap));
             Capabilities.checkFsType(field, traits, cap);
+            if (cap.hasMount() && !cap.getMount().getFsType().isEmpty()) {
+                // Kept with the parameters, where the engine that makes the filesystem reads it.
+                parameters.putIfAbsent(Capabilities.FS_TYPE_PARAMETER, cap.getMount().getFsType());
+            }
         }
         ContentSource source = contentSource(req.hasVolumeContentSource(), req.getVolumeContentSource());
         String node = chooseNode(p, req.hasAccessibilityRequirements(), req.getAccessibilityRequirements());
@@ -222,7 +226,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         for (int i = 0; i < req.getVolumeCapabilitiesCount(); i++) {
             Capabilities.required("volume_capabilities[" + i + "]", true, req.getVolumeCapabilities(i));
         }
-        Map<String, String> parameters = Validate.map("parameters", req.getParametersMap());
+        Map<String, String> parameters = new java.util.HashMap<>(Validate.map("parameters", req.getParametersMap()));
         String node = req.hasAccessibleTopology()
                 ? req.getAccessibleTopology().getSegmentsOrDefault(BuildInfo.TOPOLOGY_KEY, null) : null;
         Provisioner p = provisioner.get();
@@ -256,7 +260,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     public void createSnapshot(CreateSnapshotRequest req, StreamObserver<CreateSnapshotResponse> out) {
         String name = Validate.name("name", req.getName());
         String source = Validate.id("source_volume_id", req.getSourceVolumeId());
-        Map<String, String> parameters = Validate.map("parameters", req.getParametersMap());
+        Map<String, String> parameters = new java.util.HashMap<>(Validate.map("parameters", req.getParametersMap()));
         SnapshotRecord s = provisioner.get().createSnapshot(name, source, parameters);
         reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(s)).build());
     }

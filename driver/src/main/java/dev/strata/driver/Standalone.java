@@ -10,11 +10,13 @@ import dev.strata.controller.ControllerService;
 import dev.strata.controller.GroupControllerService;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
+import dev.strata.node.SnapshotMetadataService;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.engine.hostpath.HostPathEngine;
 import dev.strata.node.engine.hostpath.HostPaths;
 import dev.strata.node.engine.overlay.OverlayEngine;
+import dev.strata.node.engine.thin.ThinEngine;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeState;
@@ -22,7 +24,10 @@ import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import io.grpc.BindableService;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,15 +48,21 @@ public final class Standalone implements AutoCloseable {
     public static Standalone start(Endpoint endpoint, StorageConfig config, Duration drainTimeout) throws IOException {
         Gate<LocalStorage> storage = new Gate<>("storage");
         Mounter mounter = new Mounter();
+        List<PluginCapability> capabilities = new ArrayList<>(List.of(
+                IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
+                IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
+                IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
+                IdentityService.onlineExpansion()));
+        if (config.thinPool() != null) {
+            // Changed-block tracking comes from the thin pool's metadata.
+            capabilities.add(IdentityService.service(PluginCapability.Service.Type.SNAPSHOT_METADATA_SERVICE));
+        }
         List<BindableService> services = List.of(
-                new IdentityService(List.of(
-                        IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
-                        IdentityService.service(PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE),
-                        IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
-                        IdentityService.onlineExpansion()), storage::isOpen),
+                new IdentityService(capabilities, storage::isOpen),
                 new ControllerService(storage),
                 new GroupControllerService(storage),
-                new NodeService(config, storage, mounter));
+                new NodeService(config, storage, mounter),
+                new SnapshotMetadataService(storage));
         CsiServer server = CsiServer.start(endpoint, services, drainTimeout);
         try {
             storage.open(openStorage(config, mounter));
@@ -66,12 +77,20 @@ public final class Standalone implements AutoCloseable {
     static LocalStorage openStorage(StorageConfig config, Mounter mounter) throws IOException {
         CommandRunner runner = new CommandRunner();
         Path engineRoot = config.dataDir().resolve("engines");
-        Map<String, VolumeEngine> engines = Map.of(
+        Map<String, VolumeEngine> engines = new HashMap<>(Map.of(
                 DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
                 DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner),
                 OverlayEngine.NAME, new OverlayEngine(engineRoot.resolve(OverlayEngine.NAME), mounter, runner),
                 HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
-                        new HostPaths(config.hostPathRoots()), mounter, runner));
+                        new HostPaths(config.hostPathRoots()), mounter, runner)));
+        if (config.thinPool() != null) {
+            if (!Files.exists(Path.of("/dev/mapper/control"))) {
+                throw new IOException("a thin pool is configured but this kernel has no device-mapper "
+                        + "(/dev/mapper/control is missing; load dm-thin-pool)");
+            }
+            engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
+                    mounter, runner));
+        }
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());
         LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());

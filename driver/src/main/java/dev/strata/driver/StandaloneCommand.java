@@ -15,6 +15,9 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import dev.strata.common.Quantities;
+import dev.strata.node.engine.thin.ThinPoolConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -57,6 +60,48 @@ public final class StandaloneCommand implements Callable<Integer> {
             description = "A host directory hostpath volumes may use (repeat for several; default: none)")
     List<Path> hostPathRoots = new ArrayList<>();
 
+    @Option(names = "--thin-pool-dir", paramLabel = "DIR",
+            description = "Make (or adopt) the thin pool on two sparse files in DIR, data and metadata; enables "
+                    + "the thin engine")
+    Path thinPoolDir;
+
+    @Option(names = "--thin-pool-size", defaultValue = "10Gi",
+            description = "Size of the thin pool's data file (default: ${DEFAULT-VALUE})")
+    String thinPoolSize;
+
+    @Option(names = "--thin-data", paramLabel = "DEVICE",
+            description = "Block device for the thin pool's data (with --thin-metadata; enables the thin engine)")
+    Path thinData;
+
+    @Option(names = "--thin-metadata", paramLabel = "DEVICE", description = "Block device for the thin pool's metadata")
+    Path thinMetadata;
+
+    @Option(names = "--thin-chunk-size", defaultValue = "64Ki",
+            description = "Thin pool chunk size, a multiple of 64Ki (default: ${DEFAULT-VALUE})")
+    String thinChunkSize;
+
+    @Option(names = "--thin-overcommit", defaultValue = "1.0",
+            description = "How many times the pool's size the volumes may add up to (default: ${DEFAULT-VALUE})")
+    double thinOvercommit;
+
+    private ThinPoolConfig thinPool() {
+        int chunkSectors = (int) (Quantities.parse(thinChunkSize) / 512);
+        if (thinData != null || thinMetadata != null) {
+            if (thinData == null || thinMetadata == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this),
+                        "--thin-data and --thin-metadata go together");
+            }
+            return new ThinPoolConfig(thinData, thinMetadata, 0, 0, chunkSectors, 1024, true, thinOvercommit);
+        }
+        if (thinPoolDir == null) {
+            return null;
+        }
+        ThinPoolConfig files = ThinPoolConfig.files(thinPoolDir.toAbsolutePath().normalize(),
+                Quantities.parse(thinPoolSize), thinOvercommit);
+        return new ThinPoolConfig(files.data(), files.metadata(), files.dataBytes(), files.metadataBytes(),
+                chunkSectors, files.lowWaterChunks(), true, thinOvercommit);
+    }
+
     @Override
     public Integer call() throws Exception {
         Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
@@ -66,7 +111,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             LOG.warn("not running as root: mounts will fail");
         }
         StorageConfig config = new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine,
-                defaultVolumeBytes, maxVolumesPerNode, hostPathRoots);
+                defaultVolumeBytes, maxVolumesPerNode, hostPathRoots, thinPool());
         LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, node,
                 config.dataDir());
         Standalone standalone = Standalone.start(ep, config, Duration.ofSeconds(drainSeconds));

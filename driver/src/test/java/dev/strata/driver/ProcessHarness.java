@@ -31,6 +31,13 @@ final class ProcessHarness extends CsiCalls {
     private Path log;
     private Connection connection;
     private int started;
+    private final List<String> extraArgs = new ArrayList<>();
+
+    /** More options for every driver process this harness starts (e.g. a thin pool). */
+    ProcessHarness withArgs(String... args) {
+        extraArgs.addAll(List.of(args));
+        return this;
+    }
 
     @Override
     ManagedChannel channel() {
@@ -109,13 +116,34 @@ final class ProcessHarness extends CsiCalls {
         if (crashPoint != null) {
             command.add("-Dstrata.crash-at=" + crashPoint);
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.strata.driver.StrataMain",
+        command.addAll(List.of("-cp", classPath(), "dev.strata.driver.StrataMain",
                 "standalone", "--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
                 "--node-id", Csi.NODE_ID, "--drain-timeout", "5",
                 "--hostpath-root", Files.createDirectories(hostRoot()).toString()));
+        command.addAll(extraArgs.stream().map(a -> a.replace("${root}", root().toString())).toList());
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         awaitReady();
+    }
+
+    /**
+     * The test's class path: java.class.path under surefire; under JUnit's console launcher (the VM
+     * stage) the classes come from the launcher's own class loader, so its URLs.
+     */
+    private static String classPath() {
+        ClassLoader loader = ProcessHarness.class.getClassLoader();
+        if (loader instanceof java.net.URLClassLoader urls && urls.getURLs().length > 0) {
+            List<String> paths = new ArrayList<>();
+            for (java.net.URL url : urls.getURLs()) {
+                try {
+                    paths.add(Path.of(url.toURI()).toString());
+                } catch (java.net.URISyntaxException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return String.join(java.io.File.pathSeparator, paths);
+        }
+        return System.getProperty("java.class.path");
     }
 
     /**

@@ -190,6 +190,10 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        } else {
+            // A raw block device: its size is all there is to say (no filesystem counts use).
+            reply.addUsage(dev.strata.csi.v1.VolumeUsage.newBuilder().setUnit(Unit.BYTES)
+                    .setTotal(volume.capacityBytes()));
         }
         reply(out, reply.build());
     }

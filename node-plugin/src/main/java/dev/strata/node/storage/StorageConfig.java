@@ -1,19 +1,27 @@
 package dev.strata.node.storage;
 
+import dev.strata.node.engine.thin.ThinPoolConfig;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * Settings of the node's storage: where its state lives, the node's name, the engine used when a
  * StorageClass names none, the size of a volume whose request gives no size, how many volumes may be
- * published on the node at once, and the host directories hostpath volumes may use.
+ * published on the node at once, the host directories hostpath volumes may use, and the thin pool
+ * (null: no thin engine).
  */
 public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
-        int maxVolumesPerNode, List<Path> hostPathRoots) {
+        int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool) {
     public static final long GIB = 1L << 30;
 
     public StorageConfig {
         hostPathRoots = List.copyOf(hostPathRoots);
+    }
+
+    /** A node without a thin pool. */
+    public StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
+            int maxVolumesPerNode, List<Path> hostPathRoots) {
+        this(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots, null);
     }
 
     /** A node that allows no hostpath root. */

@@ -1,0 +1,127 @@
+package dev.strata.node.engine.thin;
+
+import dev.strata.common.exec.CommandRunner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * The node's dm-thin pool: built on first start (a zeroed metadata device makes a new pool),
+ * adopted afterwards (thin_check first, while it is not active), and asked for its status and to
+ * create and delete thin devices by messages.
+ */
+final class ThinPool {
+    static final String NAME = "strata-pool";
+
+    private final ThinPoolConfig config;
+    private final Dmsetup dm;
+    private final CommandRunner runner;
+
+    ThinPool(ThinPoolConfig config, Dmsetup dm, CommandRunner runner) {
+        this.config = config;
+        this.dm = dm;
+        this.runner = runner;
+    }
+
+    String device() {
+        return "/dev/mapper/" + NAME;
+    }
+
+    ThinPoolConfig config() {
+        return config;
+    }
+
+    /** Activates the pool unless it is active; checks existing metadata before it does. */
+    void activate() throws IOException {
+        if (dm.exists(NAME)) {
+            return;
+        }
+        String metadata = attach(config.metadata(), config.metadataBytes());
+        String data = attach(config.data(), config.dataBytes());
+        if (!zeroed(metadata)) {
+            CommandRunner.Result check = runner.run("thin_check", "-q", metadata);
+            if (!check.ok()) {
+                throw new IOException("thin_check found the pool's metadata " + metadata + " damaged; repair it "
+                        + "with thin_repair before Strata uses it: " + check.stderr().strip());
+            }
+        }
+        long sectors = sizeOf(data) / 512;
+        // Features: fail writes at once when the pool is full, rather than queue them (and hang).
+        String features = config.discardPassdown() ? "1 error_if_no_space" : "2 error_if_no_space no_discard_passdown";
+        dm.create(NAME, "0 " + sectors + " thin-pool " + metadata + " " + data + " " + config.chunkSectors() + " "
+                + config.lowWaterChunks() + " " + features);
+    }
+
+    /** The metadata device (its loop device when it is a file). */
+    String metadataDevice() throws IOException {
+        return attach(config.metadata(), config.metadataBytes());
+    }
+
+    /** What a reader of the metadata does while the pool keeps running. */
+    interface MetadataReader<T> {
+        T read(String metadataDevice) throws IOException;
+    }
+
+    /**
+     * Runs {@code reader} on a snapshot of the pool's metadata (reserve_metadata_snap): a live pool's
+     * metadata changes under a reader, its snapshot does not. One at a time: dm-thin holds one.
+     */
+    synchronized <T> T withMetadataSnapshot(MetadataReader<T> reader) throws IOException {
+        message("reserve_metadata_snap");
+        try {
+            return reader.read(metadataDevice());
+        } finally {
+            message("release_metadata_snap");
+        }
+    }
+
+    PoolStatus status() throws IOException {
+        return PoolStatus.parse(dm.status(NAME));
+    }
+
+    void message(String message) throws IOException {
+        dm.message(NAME, message);
+    }
+
+    /** A block device as it is; a file made (sparse) if missing and attached to a loop device, once. */
+    private String attach(Path path, long bytes) throws IOException {
+        if (path.startsWith("/dev/")) {
+            return path.toString();
+        }
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(path.getParent());
+            try (RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw")) {
+                f.setLength(bytes);
+            }
+        }
+        String attached = check(runner.run("losetup", "-j", path.toString(), "-n", "-O", "NAME")).stdout().strip();
+        if (!attached.isEmpty()) {
+            return attached.lines().findFirst().orElseThrow();
+        }
+        return check(runner.run("losetup", "-f", "--show", path.toString())).stdout().strip();
+    }
+
+    private long sizeOf(String device) throws IOException {
+        return Long.parseLong(check(runner.run("blockdev", "--getsize64", device)).stdout().strip());
+    }
+
+    /** A new pool's metadata device starts with a zeroed superblock. */
+    private static boolean zeroed(String device) throws IOException {
+        byte[] block = new byte[4096];
+        try (InputStream in = Files.newInputStream(Path.of(device))) {
+            int n = in.readNBytes(block, 0, block.length);
+            return n == block.length && Arrays.equals(block, new byte[block.length]);
+        }
+    }
+
+    private static CommandRunner.Result check(CommandRunner.Result r) throws IOException {
+        if (!r.ok()) {
+            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
+        }
+        return r;
+    }
+}

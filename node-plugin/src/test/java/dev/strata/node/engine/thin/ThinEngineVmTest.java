@@ -1,0 +1,356 @@
+package dev.strata.node.engine.thin;
+
+import static dev.strata.common.CsiAssertions.assertCsi;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.model.AccessType;
+import dev.strata.common.model.ContentSource;
+import dev.strata.common.model.RecordState;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.LibC;
+import dev.strata.node.sys.Posix;
+import io.grpc.Status.Code;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The thin engine on a real dm-thin pool (two sparse loop files), in the VM on Debian's kernel. */
+@Tag("vm")
+@Timeout(600)
+class ThinEngineVmTest {
+    private static final long MIB = 1L << 20;
+
+    @TempDir
+    Path tmp;
+
+    private final CommandRunner runner = new CommandRunner();
+    private final Mounter mounter = new Mounter();
+    private Path root;
+    private ThinEngine engine;
+
+    @BeforeEach
+    void needsDeviceMapper() throws IOException {
+        Assumptions.assumeTrue(Posix.isRoot(), "needs root: device-mapper and loop devices");
+        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
+                "needs device-mapper (/dev/mapper/control): run it in the VM, vm/README.md");
+        root = tmp.toRealPath().resolve("thin");
+    }
+
+    private ThinEngine open(long poolBytes, double overcommit) throws IOException {
+        ThinEngine e = new ThinEngine(root, ThinPoolConfig.files(root.resolve("pool"), poolBytes, overcommit),
+                mounter, runner);
+        e.start();
+        return e;
+    }
+
+    @AfterEach
+    void removeEverything() throws IOException {
+        if (root == null) {
+            return;
+        }
+        for (Path p : MountTable.read().under(tmp.toRealPath())) {
+            mounter.detach(p);
+        }
+        for (String name : new Dmsetup(runner).list("thin")) {
+            runner.run("dmsetup", "--verifyudev", "remove", "--retry", name);
+        }
+        runner.run("dmsetup", "--verifyudev", "remove", "--retry", ThinPool.NAME);
+        for (String f : List.of("data", "metadata")) {
+            String loop = runner.run("losetup", "-j", root.resolve("pool").resolve(f).toString(), "-n", "-O", "NAME")
+                    .stdout().strip();
+            if (!loop.isEmpty()) {
+                runner.run("losetup", "-d", loop);
+            }
+        }
+    }
+
+    private static VolumeRecord volume(String id, long bytes, AccessType type, ContentSource source,
+            Map<String, String> parameters) {
+        return new VolumeRecord(id, id, ThinEngine.NAME, bytes, type, parameters, Map.of(), source, "node",
+                List.of(), RecordState.CREATING, Instant.now(), Map.of());
+    }
+
+    private static VolumeRecord volume(String id, long bytes) {
+        return volume(id, bytes, AccessType.MOUNT, null, Map.of());
+    }
+
+    private static SnapshotRecord snapshot(String id, String volumeId) {
+        return new SnapshotRecord(id, id, volumeId, ThinEngine.NAME, 0, null, RecordState.CREATING, Instant.now());
+    }
+
+    private Path stage(VolumeRecord v) throws IOException {
+        Path target = Files.createDirectories(tmp.resolve("staging").resolve(v.id()));
+        engine.stage(v, target, BindOptions.NONE);
+        return target;
+    }
+
+    private static void write(Path file, long bytes) throws IOException {
+        byte[] chunk = new byte[(int) MIB];
+        java.util.Arrays.fill(chunk, (byte) 7);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long n = 0; n < bytes; n += chunk.length) {
+                out.write(chunk);
+            }
+        }
+    }
+
+    private List<String> strataDevices() throws IOException {
+        return new Dmsetup(runner).list("thin").stream().filter(n -> n.startsWith("strata-")).toList();
+    }
+
+    @Test
+    void volumesSnapshotsRestoresClonesExpansionAndDelete() throws Exception {
+        engine = open(2048 * MIB, 2);
+        VolumeRecord v = volume("vol-a", 256 * MIB);
+        engine.create(v);
+        engine.create(v); // a retry finds it made
+        assertEquals("/dev/mapper/strata-vol-a", engine.attributes(v).get("device"));
+        Path live = stage(v);
+        Files.writeString(live.resolve("kept.txt"), "before the snapshot");
+
+        // A snapshot while a writer keeps appending: the origin is suspended for an instant only.
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicInteger lines = new AtomicInteger();
+        Thread writer = new Thread(() -> {
+            try (FileChannel log = FileChannel.open(live.resolve("log.txt"), StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND)) {
+                while (writing.get()) {
+                    log.write(ByteBuffer.wrap(String.format("line %08d%n", lines.get()).getBytes()));
+                    lines.incrementAndGet();
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        while (lines.get() < 200) {
+            Thread.onSpinWait();
+        }
+        engine.snapshot(snapshot("snap-a", v.id()), v);
+        int atSnapshot = lines.get();
+        while (lines.get() < atSnapshot + 200) {
+            Thread.onSpinWait();
+        }
+        writing.set(false);
+        writer.join();
+
+        VolumeRecord restored = volume("vol-r", 512 * MIB, AccessType.MOUNT, ContentSource.snapshot("snap-a"), Map.of());
+        engine.create(restored);
+        Path view = stage(restored);
+        assertEquals("before the snapshot", Files.readString(view.resolve("kept.txt")));
+        List<String> logged = Files.readAllLines(view.resolve("log.txt"));
+        for (int i = 0; i < logged.size(); i++) {
+            assertEquals(String.format("line %08d", i), logged.get(i), "the restored log is a clean prefix");
+        }
+        assertTrue(logged.size() <= atSnapshot + 1 && logged.size() >= 100, "lines: " + logged.size());
+        assertTrue(LibC.statvfs(view).totalBytes() > 400 * MIB, "a bigger restore grew its filesystem");
+
+        VolumeRecord clone = volume("vol-c", 256 * MIB, AccessType.MOUNT, ContentSource.volume(v.id()), Map.of());
+        engine.create(clone);
+        Path cloneView = stage(clone);
+        assertTrue(Files.readAllLines(cloneView.resolve("log.txt")).size() >= atSnapshot + 200);
+        Files.writeString(cloneView.resolve("kept.txt"), "changed in the clone");
+        assertEquals("before the snapshot", Files.readString(live.resolve("kept.txt")));
+
+        long before = LibC.statvfs(live).totalBytes();
+        engine.expand(v.withCapacity(768 * MIB), 768 * MIB); // online: ext4 grows while mounted
+        assertTrue(LibC.statvfs(live).totalBytes() > before + 400 * MIB);
+        write(live.resolve("big"), 400 * MIB);
+
+        for (VolumeRecord r : List.of(restored, clone, v)) {
+            engine.unstage(r, tmp.resolve("staging").resolve(r.id()));
+            engine.delete(r.id());
+        }
+        engine.deleteSnapshot("snap-a");
+        assertEquals(List.of(), strataDevices(), "no thin device left");
+        assertEquals(Map.of(), new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id")).all());
+        PoolStatus status = PoolStatus.parse(runner.run("dmsetup", "status", ThinPool.NAME).stdout());
+        assertTrue(status.usedDataBlocks() < 16, "blocks went back to the pool: " + status);
+    }
+
+    @Test
+    void xfsAndRawBlockVolumes() throws Exception {
+        engine = open(1024 * MIB, 1);
+        VolumeRecord xfs = volume("vol-x", 320 * MIB, AccessType.MOUNT, null, Map.of(ThinEngine.FS_TYPE_PARAMETER, "xfs"));
+        engine.create(xfs);
+        Path view = stage(xfs);
+        assertEquals("xfs", MountTable.read().at(view).orElseThrow().fsType());
+        long before = LibC.statvfs(view).totalBytes();
+        engine.expand(xfs.withCapacity(512 * MIB), 512 * MIB);
+        assertTrue(LibC.statvfs(view).totalBytes() > before + 150 * MIB, "xfs_growfs while mounted");
+        engine.unstage(xfs, view);
+
+        VolumeRecord block = volume("vol-b", 64 * MIB, AccessType.BLOCK, null, Map.of());
+        engine.create(block);
+        assertTrue(engine.isFile(block));
+        Path device = engine.publishSource(block, stage(block));
+        byte[] pattern = new byte[4096];
+        new java.util.Random(7).nextBytes(pattern);
+        try (FileChannel dev = FileChannel.open(device, StandardOpenOption.WRITE)) {
+            dev.write(ByteBuffer.wrap(pattern), 10 * MIB);
+            dev.force(true);
+        }
+        engine.snapshot(snapshot("snap-b", block.id()), block);
+        VolumeRecord copy = volume("vol-bc", 64 * MIB, AccessType.BLOCK, ContentSource.snapshot("snap-b"), Map.of());
+        engine.create(copy);
+        byte[] read = new byte[4096];
+        try (RandomAccessFile dev = new RandomAccessFile(ThinEngine.devicePath(copy.id()), "r")) {
+            dev.seek(10 * MIB);
+            dev.readFully(read);
+        }
+        assertArrayEquals(pattern, read, "the restored block device holds what was written at the device node");
+        engine.unstage(block, tmp.resolve("staging").resolve(block.id()));
+    }
+
+    @Test
+    void aFullPoolFailsWritesAtOnceAndLeavesOtherVolumesIntact() throws Exception {
+        engine = open(160 * MIB, 4);
+        VolumeRecord keep = volume("vol-keep", 256 * MIB);
+        VolumeRecord fill = volume("vol-fill", 256 * MIB);
+        engine.create(keep);
+        engine.create(fill);
+        Path keepView = stage(keep);
+        Files.writeString(keepView.resolve("safe.txt"), "still here");
+        Path fillView = stage(fill);
+        assertThrows(IOException.class, () -> write(fillView.resolve("flood"), 240 * MIB),
+                "error_if_no_space: the write fails instead of hanging");
+        assertTrue(engine.health(keep).abnormal(), "the volume condition says the pool is full");
+        assertEquals(0, engine.capacity().availableBytes());
+        assertCsi(Code.RESOURCE_EXHAUSTED, "the thin pool", () -> engine.create(volume("vol-more", 16 * MIB)));
+        assertEquals("still here", Files.readString(keepView.resolve("safe.txt")));
+    }
+
+    @Test
+    void aGroupSnapshotHoldsEveryVolumeAtOneInstant() throws Exception {
+        engine = open(1024 * MIB, 1);
+        VolumeRecord a = volume("vol-ga", 64 * MIB);
+        VolumeRecord b = volume("vol-gb", 64 * MIB);
+        engine.create(a);
+        engine.create(b);
+        Path va = stage(a);
+        Path vb = stage(b);
+        // A writer that always writes A's counter before B's: at any instant A = B or A = B + 1.
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicInteger count = new AtomicInteger();
+        Thread writer = new Thread(() -> {
+            try (FileChannel fa = FileChannel.open(va.resolve("n"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileChannel fb = FileChannel.open(vb.resolve("n"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                while (writing.get()) {
+                    int n = count.incrementAndGet();
+                    fa.write(ByteBuffer.wrap(String.format("%010d", n).getBytes()), 0);
+                    fa.force(false);
+                    fb.write(ByteBuffer.wrap(String.format("%010d", n).getBytes()), 0);
+                    fb.force(false);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        while (count.get() < 50) {
+            Thread.onSpinWait();
+        }
+        engine.snapshotGroup(List.of(snapshot("snap-ga", a.id()), snapshot("snap-gb", b.id())), List.of(a, b));
+        writing.set(false);
+        writer.join();
+        VolumeRecord ra = volume("vol-ra", 64 * MIB, AccessType.MOUNT, ContentSource.snapshot("snap-ga"), Map.of());
+        VolumeRecord rb = volume("vol-rb", 64 * MIB, AccessType.MOUNT, ContentSource.snapshot("snap-gb"), Map.of());
+        engine.create(ra);
+        engine.create(rb);
+        long na = Long.parseLong(Files.readString(stage(ra).resolve("n")).strip());
+        long nb = Long.parseLong(Files.readString(stage(rb).resolve("n")).strip());
+        assertTrue(na == nb || na == nb + 1, "crash-consistent: A=" + na + " B=" + nb);
+    }
+
+    @Test
+    void aStartUndoesHalfMadeDevicesRemovesStraysAndReactivatesVolumes() throws Exception {
+        engine = open(512 * MIB, 1);
+        VolumeRecord v = volume("vol-s", 64 * MIB);
+        engine.create(v);
+        Path view = stage(v);
+        Files.writeString(view.resolve("data"), "kept");
+        engine.unstage(v, view);
+        // What a crash can leave: a device noted but not finished (made in the pool), and a dm
+        // device of a volume the engine no longer knows.
+        ThinDevices notes = new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id"));
+        ThinDevice half = new ThinDevice(notes.nextThinId(), 8192, "ext4", false);
+        notes.put("vol-half", half);
+        runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + half.thinId()).check();
+        long strayId = notes.nextThinId();
+        runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + strayId).check();
+        runner.run("dmsetup", "--verifyudev", "create", "strata-vol-stray", "--table",
+                "0 8192 thin /dev/mapper/" + ThinPool.NAME + " " + strayId).check();
+        runner.run("dmsetup", "--verifyudev", "remove", "strata-vol-s").check(); // as after a reboot
+
+        engine = open(512 * MIB, 1);
+        assertEquals(List.of("strata-vol-s"), strataDevices());
+        // The stray's pool device went with it: its ID is free again.
+        runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + strayId).check();
+        assertFalse(notes.get("vol-half").isPresent());
+        // The half-made device's ID is free in the pool again: making it anew succeeds.
+        runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + half.thinId()).check();
+        runner.run("dmsetup", "message", ThinPool.NAME, "0", "delete " + half.thinId()).check();
+        Path again = stage(v);
+        assertEquals("kept", Files.readString(again.resolve("data")));
+    }
+
+    private static void writeAt(Path device, long offset, int length) throws IOException {
+        byte[] data = new byte[length];
+        java.util.Arrays.fill(data, (byte) 1);
+        try (FileChannel dev = FileChannel.open(device, StandardOpenOption.WRITE)) {
+            dev.write(ByteBuffer.wrap(data), offset);
+            dev.force(true);
+        }
+    }
+
+    @Test
+    void changedBlocksBetweenTwoSnapshotsAreWhatWasWritten() throws Exception {
+        engine = open(1024 * MIB, 1);
+        VolumeRecord v = volume("vol-cbt", 64 * MIB, AccessType.BLOCK, null, Map.of());
+        engine.create(v);
+        Path device = Path.of(ThinEngine.devicePath(v.id()));
+        long kib = 1024;
+        writeAt(device, 1 * MIB, 4096);
+        writeAt(device, 5 * MIB, 100 * 1024); // two 64 KiB chunks
+        engine.snapshot(snapshot("snap-1", v.id()), v);
+        writeAt(device, 10 * MIB, 4096);
+        writeAt(device, 20 * MIB + 60 * kib, 8192); // across a chunk boundary: two chunks
+        engine.snapshot(snapshot("snap-2", v.id()), v);
+
+        var first = engine.allocated("snap-1");
+        assertEquals(64 * MIB, first.volumeBytes());
+        assertEquals(List.of(new ThinEngine.Extent(1 * MIB, 64 * kib), new ThinEngine.Extent(5 * MIB, 128 * kib)),
+                first.extents());
+        var delta = engine.changed("snap-1", "snap-2");
+        assertEquals(List.of(new ThinEngine.Extent(10 * MIB, 64 * kib), new ThinEngine.Extent(20 * MIB, 128 * kib)),
+                delta.extents(), "exactly the chunks written between the snapshots");
+        assertEquals(List.of(), engine.changed("snap-2", "snap-2").extents());
+    }
+}
