@@ -88,6 +88,11 @@ class ChartTest {
         assertEquals("DEBUG", strata.getEnv().stream().filter(e -> e.getName().equals("STRATA_LOG_LEVEL"))
                 .findFirst().orElseThrow().getValue());
         assertEquals(Map.of("disk", "ssd"), node.getSpec().getTemplate().getSpec().getNodeSelector());
+        var devices = render(Map.of("thinPool.dataDevice", "/dev/sdb", "thinPool.metadataDevice", "/dev/sdc"))
+                .stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast).findFirst().orElseThrow()
+                .getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
+        assertTrue(devices.containsAll(List.of("--thin-data=/dev/sdb", "--thin-metadata=/dev/sdc")), devices.toString());
+        assertFalse(devices.stream().anyMatch(a -> a.startsWith("--thin-pool-dir")), "devices replace the files");
         assertEquals(2, node.getSpec().getTemplate().getSpec().getVolumes().stream()
                 .filter(v -> v.getName().startsWith("hostpath-root-")).count());
     }

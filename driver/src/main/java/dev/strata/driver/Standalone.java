@@ -84,6 +84,7 @@ public final class Standalone implements AutoCloseable {
                 HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
                         new HostPaths(config.hostPathRoots()), mounter, runner)));
         if (config.thinPool() != null) {
+            new CommandRunner().run("modprobe", "dm-thin-pool"); // best effort: the check below says what is missing
             if (!Files.exists(Path.of("/dev/mapper/control"))) {
                 throw new IOException("a thin pool is configured but this kernel has no device-mapper "
                         + "(/dev/mapper/control is missing; load dm-thin-pool)");

@@ -40,6 +40,7 @@ final class ThinPool {
         if (dm.exists(NAME)) {
             return;
         }
+        runner.run("modprobe", "dm-thin-pool"); // built in, or loaded already, on most kernels: best effort
         String metadata = attach(config.metadata(), config.metadataBytes());
         String data = attach(config.data(), config.dataBytes());
         if (!zeroed(metadata)) {
