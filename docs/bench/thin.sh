@@ -8,7 +8,7 @@ repo=$(pwd); out=$repo/vm/target/bench-thin.txt; B=/tmp/bt
 rm -rf $B; mkdir -p $B/m /run/bt; : > $out
 export CSI_ENDPOINT=unix:///run/bt/csi.sock
 bin/strata standalone --endpoint $CSI_ENDPOINT --data-dir $B/data --thin-pool-dir $B/pool --thin-pool-size 8Gi \
-  --thin-overcommit 20 --default-engine thin > $B/log 2>&1 &
+  --thin-overcommit 20 --default-engine thin --node-id bench > $B/log 2>&1 &
 for i in $(seq 1 90); do [ -S /run/bt/csi.sock ] && break; sleep 1; done; sleep 3
 ctl() { bin/stratactl "$@" >/dev/null; }
 dur() { grep "$1" $B/log | tail -1 | grep -o 'duration_ms=[0-9.]*'; }
