@@ -5,7 +5,6 @@ import dev.strata.common.grpc.Endpoint;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.Posix;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,11 +101,16 @@ public final class StandaloneCommand implements Callable<Integer> {
                 chunkSectors, files.lowWaterChunks(), true, thinOvercommit);
     }
 
+    /** The kernel's host name: what InetAddress.getLocalHost would resolve, without needing DNS. */
+    private static String hostName() throws java.io.IOException {
+        return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+    }
+
     @Override
     public Integer call() throws Exception {
         Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
                 : System.getenv().getOrDefault(Endpoint.ENV, "unix:///run/strata/csi.sock"));
-        String node = nodeId != null ? nodeId : InetAddress.getLocalHost().getHostName();
+        String node = nodeId != null ? nodeId : hostName();
         if (!Posix.isRoot()) {
             LOG.warn("not running as root: mounts will fail");
         }

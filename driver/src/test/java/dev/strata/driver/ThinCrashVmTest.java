@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.csi.v1.BlockMetadata;
 import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.GetMetadataDeltaRequest;
+import dev.strata.csi.v1.SnapshotMetadataGrpc;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.node.sys.Posix;
@@ -131,6 +134,22 @@ class ThinCrashVmTest {
             dev.readFully(back);
         }
         assertEquals(new String(data), new String(back));
+        // Changed-block tracking through the SnapshotMetadata service: what changed between two
+        // snapshots is the 64 KiB chunk written in between.
+        String first = driver.createSnapshot("raw-1", id).getSnapshotId();
+        try (RandomAccessFile dev = new RandomAccessFile(target.toFile(), "rw")) {
+            dev.seek(8 << 20);
+            dev.write(data);
+            dev.getFD().sync();
+        }
+        String second = driver.createSnapshot("raw-2", id).getSnapshotId();
+        var delta = SnapshotMetadataGrpc.newBlockingStub(driver.channel()).getMetadataDelta(
+                GetMetadataDeltaRequest.newBuilder().setBaseSnapshotId(first).setTargetSnapshotId(second).build());
+        List<BlockMetadata> changed = new java.util.ArrayList<>();
+        delta.forEachRemaining(r -> changed.addAll(r.getBlockMetadataList()));
+        assertEquals(List.of(BlockMetadata.newBuilder().setByteOffset(8 << 20).setSizeBytes(64 << 10).build()), changed);
+        driver.deleteSnapshot(first);
+        driver.deleteSnapshot(second);
         var stats = driver.node().nodeGetVolumeStats(dev.strata.csi.v1.NodeGetVolumeStatsRequest.newBuilder()
                 .setVolumeId(id).setVolumePath(target.toString()).build());
         assertEquals(1, stats.getUsageCount(), "a block volume reports its size");
