@@ -83,6 +83,14 @@ public final class StandaloneCommand implements Callable<Integer> {
             description = "How many times the pool's size the volumes may add up to (default: ${DEFAULT-VALUE})")
     double thinOvercommit;
 
+    @Option(names = "--thin-low-water", defaultValue = "1024",
+            description = "Free chunks below which the pool raises its low-water event (default: ${DEFAULT-VALUE})")
+    long thinLowWater;
+
+    @Option(names = "--thin-no-discard-passdown",
+            description = "Keep discards in the pool instead of passing them to the data device")
+    boolean thinNoDiscardPassdown;
+
     private ThinPoolConfig thinPool() {
         int chunkSectors = (int) (Quantities.parse(thinChunkSize) / 512);
         if (thinData != null || thinMetadata != null) {
@@ -90,7 +98,8 @@ public final class StandaloneCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this),
                         "--thin-data and --thin-metadata go together");
             }
-            return new ThinPoolConfig(thinData, thinMetadata, 0, 0, chunkSectors, 1024, true, thinOvercommit);
+            return new ThinPoolConfig(thinData, thinMetadata, 0, 0, chunkSectors, thinLowWater,
+                    !thinNoDiscardPassdown, thinOvercommit);
         }
         if (thinPoolDir == null) {
             return null;
@@ -98,7 +107,7 @@ public final class StandaloneCommand implements Callable<Integer> {
         ThinPoolConfig files = ThinPoolConfig.files(thinPoolDir.toAbsolutePath().normalize(),
                 Quantities.parse(thinPoolSize), thinOvercommit);
         return new ThinPoolConfig(files.data(), files.metadata(), files.dataBytes(), files.metadataBytes(),
-                chunkSectors, files.lowWaterChunks(), true, thinOvercommit);
+                chunkSectors, thinLowWater, !thinNoDiscardPassdown, thinOvercommit);
     }
 
     /** The kernel's host name: what InetAddress.getLocalHost would resolve, without needing DNS. */
