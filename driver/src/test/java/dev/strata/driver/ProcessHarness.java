@@ -25,7 +25,8 @@ import org.junit.jupiter.api.function.Executable;
  * test directory; failures quote the end of it.
  */
 final class ProcessHarness extends CsiCalls {
-    private static final long START_TIMEOUT_MS = 60_000;
+    /** Under the VM's software emulation a start (JVM, recovery, thin_check) takes several times longer. */
+    private static final long START_TIMEOUT_MS = System.getenv("STRATA_VM") != null ? 300_000 : 60_000;
 
     private Process process;
     private Path log;

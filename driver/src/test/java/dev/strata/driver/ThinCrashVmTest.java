@@ -71,9 +71,10 @@ class ThinCrashVmTest {
 
     @ParameterizedTest(name = "{0}")
     // The points after the pool changed and before the record says so: where an orphan device could
-    // be born. (Each scenario starts the driver three times, about 90 s under emulation; the points
-    // before any pool change are covered on the host by CrashRecoveryTest.)
-    @ValueSource(strings = {"volume.create.stored", "volume.delete.recorded", "snapshot.create.stored"})
+    // be born. (Each scenario starts the driver three times, 90 to 170 s under emulation, which keeps
+    // the list short; the other points are covered on the host by CrashRecoveryTest, and the engine's
+    // own reconciliation by ThinEngineVmTest.)
+    @ValueSource(strings = {"volume.create.stored", "snapshot.create.stored"})
     void aCrashLeavesNoOrphanDeviceAndNoLostVolume(String crashPoint) throws Exception {
         String kept = driver.createVolume("kept").getVolumeId();
         String victim = crashPoint.startsWith("volume.delete") || crashPoint.startsWith("snapshot")
