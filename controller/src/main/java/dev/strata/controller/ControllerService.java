@@ -89,10 +89,22 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
             ControllerServiceCapability.RPC.Type.MODIFY_VOLUME);
 
-    private final Gate<? extends Provisioner> provisioner;
+    /** ControllerPublish is for standalone hosts; in a cluster the CSIDriver says attachRequired: false. */
+    private static final Set<ControllerServiceCapability.RPC.Type> ATTACH = Set.of(
+            ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME,
+            ControllerServiceCapability.RPC.Type.PUBLISH_READONLY);
 
+    private final Gate<? extends Provisioner> provisioner;
+    private final List<ControllerServiceCapability.RPC.Type> capabilities;
+
+    /** The standalone Controller: every capability, ControllerPublish included. */
     public ControllerService(Gate<? extends Provisioner> provisioner) {
+        this(provisioner, true);
+    }
+
+    public ControllerService(Gate<? extends Provisioner> provisioner, boolean attach) {
         this.provisioner = provisioner;
+        this.capabilities = CAPABILITIES.stream().filter(c -> attach || !ATTACH.contains(c)).toList();
     }
 
     @Override
@@ -124,9 +136,9 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             }
         }
         ContentSource source = contentSource(req.hasVolumeContentSource(), req.getVolumeContentSource());
-        String node = chooseNode(p, req.hasAccessibilityRequirements(), req.getAccessibilityRequirements());
+        List<String> nodes = candidateNodes(p, req.hasAccessibilityRequirements(), req.getAccessibilityRequirements());
         VolumeRecord v = p.createVolume(new VolumeSpec(name, range[0], range[1], accessType, modes, parameters,
-                mutable, source, node));
+                mutable, source, nodes));
         reply(out, CreateVolumeResponse.newBuilder().setVolume(toCsi(v)).build());
     }
 
@@ -249,7 +261,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     public void controllerGetCapabilities(ControllerGetCapabilitiesRequest req,
             StreamObserver<ControllerGetCapabilitiesResponse> out) {
         ControllerGetCapabilitiesResponse.Builder reply = ControllerGetCapabilitiesResponse.newBuilder();
-        for (ControllerServiceCapability.RPC.Type type : CAPABILITIES) {
+        for (ControllerServiceCapability.RPC.Type type : capabilities) {
             reply.addCapabilities(ControllerServiceCapability.newBuilder()
                     .setRpc(ControllerServiceCapability.RPC.newBuilder().setType(type)));
         }
@@ -352,21 +364,26 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     }
 
     /**
-     * The node a new volume must live on: the first preferred topology this provisioner serves, else
-     * the first requisite one; null when the request does not constrain it.
+     * The nodes a new volume may live on, in the order to try them: the preferred topologies this
+     * provisioner serves (WaitForFirstConsumer puts the pod's node first), then the requisite ones;
+     * empty when the request does not constrain it.
      */
-    private static String chooseNode(Provisioner p, boolean present, TopologyRequirement requirement) {
+    private static List<String> candidateNodes(Provisioner p, boolean present, TopologyRequirement requirement) {
         if (!present || requirement.getRequisiteCount() + requirement.getPreferredCount() == 0) {
-            return null;
+            return List.of();
         }
         List<String> nodes = p.nodes();
+        Set<String> result = new java.util.LinkedHashSet<>();
         for (List<Topology> candidates : List.of(requirement.getPreferredList(), requirement.getRequisiteList())) {
             for (Topology t : candidates) {
                 String node = t.getSegmentsOrDefault(BuildInfo.TOPOLOGY_KEY, null);
                 if (node != null && nodes.contains(node)) {
-                    return node;
+                    result.add(node);
                 }
             }
+        }
+        if (!result.isEmpty()) {
+            return List.copyOf(result);
         }
         throw CsiException.resourceExhausted("accessibility_requirements: no requested topology is served by this "
                 + "plugin (it serves " + BuildInfo.TOPOLOGY_KEY + " in " + nodes + ")");

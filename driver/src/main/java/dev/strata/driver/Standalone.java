@@ -22,6 +22,7 @@ import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeState;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
+import dev.strata.node.storage.StorageOpener;
 import io.grpc.BindableService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,38 +66,12 @@ public final class Standalone implements AutoCloseable {
                 new SnapshotMetadataService(storage));
         CsiServer server = CsiServer.start(endpoint, services, drainTimeout);
         try {
-            storage.open(openStorage(config, mounter));
+            storage.open(StorageOpener.open(config, mounter));
         } catch (IOException | RuntimeException e) {
             server.stop();
             throw e;
         }
         return new Standalone(server, storage);
-    }
-
-    /** Opens the records and engines, then finishes or undoes whatever a crash interrupted. */
-    static LocalStorage openStorage(StorageConfig config, Mounter mounter) throws IOException {
-        CommandRunner runner = new CommandRunner();
-        Path engineRoot = config.dataDir().resolve("engines");
-        Map<String, VolumeEngine> engines = new HashMap<>(Map.of(
-                DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
-                DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner),
-                OverlayEngine.NAME, new OverlayEngine(engineRoot.resolve(OverlayEngine.NAME), mounter, runner),
-                HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
-                        new HostPaths(config.hostPathRoots()), mounter, runner)));
-        if (config.thinPool() != null) {
-            new CommandRunner().run("modprobe", "dm-thin-pool"); // best effort: the check below says what is missing
-            if (!Files.exists(Path.of("/dev/mapper/control"))) {
-                throw new IOException("a thin pool is configured but this kernel has no device-mapper "
-                        + "(/dev/mapper/control is missing; load dm-thin-pool)");
-            }
-            engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
-                    mounter, runner));
-        }
-        NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
-        nodeState.reconcile(MountTable.read());
-        LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());
-        storage.recover();
-        return storage;
     }
 
     /** The storage behind the services (for tests and tools in the same process). */

@@ -1,12 +1,15 @@
 package dev.strata.driver;
 
 import picocli.CommandLine;
+import dev.strata.common.process.VersionProvider;
+import dev.strata.controller.ControllerCommand;
+import dev.strata.node.main.NodeCommand;
 import picocli.CommandLine.Command;
 
 /** The {@code strata} executable. Each mode of running the driver is a subcommand. */
 @Command(name = "strata", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Strata CSI driver (strata.csi.dev).",
-        subcommands = {StandaloneCommand.class})
+        subcommands = {StandaloneCommand.class, ControllerCommand.class, NodeCommand.class})
 public final class StrataMain {
     public static void main(String[] args) {
         System.exit(new CommandLine(new StrataMain()).execute(args));

@@ -131,7 +131,7 @@ final class ProcessHarness extends CsiCalls {
      * The test's class path: java.class.path under surefire; under JUnit's console launcher (the VM
      * stage) the classes come from the launcher's own class loader, so its URLs.
      */
-    private static String classPath() {
+    static String classPath() {
         ClassLoader loader = ProcessHarness.class.getClassLoader();
         if (loader instanceof java.net.URLClassLoader urls && urls.getURLs().length > 0) {
             List<String> paths = new ArrayList<>();

@@ -1,20 +1,22 @@
 package dev.strata.common.model;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * What a caller asked for in CreateVolume, already validated: the size bounds (0 = unbounded), the
  * access type and modes, the StorageClass parameters, the mutable parameters (a VolumeAttributesClass)
- * and where the content comes from (null = empty). {@code node} is where the volume must live, when
- * the request's topology says so (null = anywhere this provisioner can place it).
+ * and where the content comes from (null = empty). {@code nodes} are where the volume may live, most
+ * preferred first, when the request's topology says so (empty = anywhere this provisioner can place it).
  */
 public record VolumeSpec(String name, long requiredBytes, long limitBytes, AccessType accessType,
         Set<AccessMode> accessModes, Map<String, String> parameters, Map<String, String> mutableParameters,
-        ContentSource source, String node) {
+        ContentSource source, List<String> nodes) {
     public VolumeSpec {
         accessModes = Set.copyOf(accessModes);
         parameters = Map.copyOf(parameters);
         mutableParameters = Map.copyOf(mutableParameters);
+        nodes = List.copyOf(nodes);
     }
 }

@@ -1,6 +1,7 @@
 package dev.strata.node.engine;
 
 import dev.strata.common.model.Capacity;
+import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
@@ -110,4 +111,9 @@ public interface VolumeEngine {
     VolumeHealth health(VolumeRecord volume);
 
     Capacity capacity() throws IOException;
+
+    /** The pools this engine draws on, for the node's status; none for engines on a plain filesystem. */
+    default List<PoolUsage> pools() throws IOException {
+        return List.of();
+    }
 }

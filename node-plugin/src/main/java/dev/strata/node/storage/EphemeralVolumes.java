@@ -73,7 +73,8 @@ public final class EphemeralVolumes {
             parameters.put(LocalStorage.ENGINE_PARAMETER, OverlayEngine.NAME);
         }
         VolumeRecord volume = storage.createVolume(new VolumeSpec(NAME_PREFIX + kubeletVolumeId,
-                size(attributes.get(SIZE)), 0, AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null, null));
+                size(attributes.get(SIZE)), 0, AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null,
+                List.of()));
         try (LockTable.Held held = storage.locks().acquire(LocalStorage.volumeKey(volume.id()))) {
             Path staging = stagingPath(volume);
             node.stage(volume, staging, mode, flags);

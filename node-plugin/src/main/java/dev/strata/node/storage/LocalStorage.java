@@ -148,6 +148,11 @@ public final class LocalStorage implements Provisioner {
         return findVolume(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
     }
 
+    /** Every engine this node runs. */
+    public java.util.Collection<VolumeEngine> engines() {
+        return engines.values();
+    }
+
     public boolean hasEngine(String name) {
         return engines.containsKey(name);
     }
@@ -259,9 +264,9 @@ public final class LocalStorage implements Provisioner {
         checkKeys("mutable_parameters", spec.mutableParameters(), traits.mutableParameterKeys(), false);
         engine.validateParameters("parameters", spec.parameters());
         engine.validateParameters("mutable_parameters", spec.mutableParameters());
-        if (spec.node() != null && !spec.node().equals(config.nodeId())) {
+        if (!spec.nodes().isEmpty() && !spec.nodes().contains(config.nodeId())) {
             throw CsiException.resourceExhausted("accessibility_requirements: this plugin serves only node "
-                    + config.nodeId() + ", not " + spec.node());
+                    + config.nodeId() + ", not " + spec.nodes());
         }
     }
 

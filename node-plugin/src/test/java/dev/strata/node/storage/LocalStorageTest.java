@@ -74,7 +74,7 @@ class LocalStorageTest {
     private static VolumeSpec spec(String name, long required, long limit, Map<String, String> parameters,
             ContentSource source) {
         return new VolumeSpec(name, required, limit, AccessType.MOUNT, Set.of(AccessMode.SINGLE_NODE_WRITER), parameters,
-                Map.of(), source, null);
+                Map.of(), source, List.of());
     }
 
     private static VolumeSpec spec(String name) {
@@ -160,14 +160,14 @@ class LocalStorageTest {
         assertCsi(Code.INVALID_ARGUMENT, "parameters.mode",
                 () -> storage.createVolume(spec("a", 0, 0, Map.of("mode", "999"), null)));
         assertCsi(Code.INVALID_ARGUMENT, "volume_capabilities", () -> storage.createVolume(new VolumeSpec("a", 0, 0,
-                AccessType.BLOCK, Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of(), null, null)));
+                AccessType.BLOCK, Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of(), null, List.of())));
         assertCsi(Code.INVALID_ARGUMENT, "volume_capabilities", () -> storage.createVolume(new VolumeSpec("a", 0, 0,
-                AccessType.MOUNT, Set.of(AccessMode.MULTI_NODE_MULTI_WRITER), Map.of(), Map.of(), null, null)));
+                AccessType.MOUNT, Set.of(AccessMode.MULTI_NODE_MULTI_WRITER), Map.of(), Map.of(), null, List.of())));
         assertCsi(Code.INVALID_ARGUMENT, "mutable_parameters.engine", () -> storage.createVolume(new VolumeSpec("a", 0,
                 0, AccessType.MOUNT, Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of("engine", "dir"), null,
-                null)));
+                List.of())));
         assertCsi(Code.RESOURCE_EXHAUSTED, "accessibility_requirements", () -> storage.createVolume(new VolumeSpec("a",
-                0, 0, AccessType.MOUNT, Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of(), null, "node-2")));
+                0, 0, AccessType.MOUNT, Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of(), null, List.of("node-2"))));
         assertCsi(Code.NOT_FOUND, "volume_content_source.snapshot",
                 () -> storage.createVolume(spec("a", 0, 0, Map.of(), ContentSource.snapshot("snap-missing"))));
         assertCsi(Code.NOT_FOUND, "volume_content_source.volume",

@@ -5,6 +5,7 @@ import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
+import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
@@ -393,6 +394,15 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         long byFree = (long) ((status.totalDataBlocks() - status.usedDataBlocks()) * chunk * ratio);
         long available = status.writable() ? Math.max(0, Math.min(byRatio, byFree)) : 0;
         return new Capacity(available, available, 1L << 20);
+    }
+
+    @Override
+    public List<PoolUsage> pools() throws IOException {
+        PoolStatus status = pool.status();
+        long chunk = pool.config().chunkBytes();
+        // Thin-pool metadata blocks are 4 KiB whatever the data chunk size.
+        return List.of(new PoolUsage(ThinPool.NAME, status.totalDataBlocks() * chunk, status.usedDataBlocks() * chunk,
+                status.totalMetadataBlocks() * 4096, status.usedMetadataBlocks() * 4096, status.problem()));
     }
 
     /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */

@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.common.process;
 
 import dev.strata.common.BuildInfo;
 import picocli.CommandLine;

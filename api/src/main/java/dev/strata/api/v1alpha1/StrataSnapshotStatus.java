@@ -1,0 +1,91 @@
+package dev.strata.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.List;
+
+/** What the node plugin reports about a snapshot it took. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class StrataSnapshotStatus {
+    @JsonPropertyDescription("Pending until the node acts, then Ready or Failed.")
+    private String phase;
+    @JsonPropertyDescription("True once the snapshot can be restored.")
+    private boolean readyToUse;
+    @JsonPropertyDescription("The smallest volume the snapshot can be restored into.")
+    private long sizeBytes;
+    @JsonPropertyDescription("The engine that holds it.")
+    private String engine;
+    @JsonPropertyDescription("When it was taken (RFC 3339).")
+    private String createdAt;
+    @JsonPropertyDescription("When Failed: the gRPC code the node's engine answered.")
+    private String errorCode;
+    @JsonPropertyDescription("A human-readable reason for the phase.")
+    private String message;
+    @JsonPropertyDescription("Ready.")
+    private List<Condition> conditions;
+
+    public String getPhase() {
+        return phase;
+    }
+
+    public void setPhase(String phase) {
+        this.phase = phase;
+    }
+
+    public boolean isReadyToUse() {
+        return readyToUse;
+    }
+
+    public void setReadyToUse(boolean readyToUse) {
+        this.readyToUse = readyToUse;
+    }
+
+    public long getSizeBytes() {
+        return sizeBytes;
+    }
+
+    public void setSizeBytes(long sizeBytes) {
+        this.sizeBytes = sizeBytes;
+    }
+
+    public String getEngine() {
+        return engine;
+    }
+
+    public void setEngine(String engine) {
+        this.engine = engine;
+    }
+
+    public String getCreatedAt() {
+        return createdAt;
+    }
+
+    public void setCreatedAt(String createdAt) {
+        this.createdAt = createdAt;
+    }
+
+    public String getErrorCode() {
+        return errorCode;
+    }
+
+    public void setErrorCode(String errorCode) {
+        this.errorCode = errorCode;
+    }
+
+    public String getMessage() {
+        return message;
+    }
+
+    public void setMessage(String message) {
+        this.message = message;
+    }
+
+    public List<Condition> getConditions() {
+        return conditions;
+    }
+
+    public void setConditions(List<Condition> conditions) {
+        this.conditions = conditions;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.strata.controller;
+
+import dev.strata.api.v1alpha1.KubeClients;
+import dev.strata.common.BuildInfo;
+import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.process.StopSignal;
+import dev.strata.common.process.VersionProvider;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code strata controller}: the controller plugin of a cluster (the Deployment, behind the sidecars). */
+@Command(name = "controller", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        description = "Serve Identity and Controller for a cluster through the API server's custom resources.")
+public final class ControllerCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerCommand.class);
+
+    @Option(names = "--endpoint", description = "CSI endpoint (default: $CSI_ENDPOINT, else unix:///csi/csi.sock)")
+    String endpoint;
+
+    @Option(names = "--drain-timeout", defaultValue = "30",
+            description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
+    int drainSeconds;
+
+    @Option(names = "--kube-api", paramLabel = "URL",
+            description = "API server URL (default: in-cluster config, else $KUBECONFIG)")
+    String kubeApi;
+
+    @Option(names = "--default-engine", defaultValue = "dir",
+            description = "Engine for volumes whose parameters name none (default: ${DEFAULT-VALUE})")
+    String defaultEngine;
+
+    @Option(names = "--node-wait", defaultValue = "50",
+            description = "Seconds a call waits for its node before answering ABORTED, which the sidecars retry; "
+                    + "the caller's deadline may end it sooner (default: ${DEFAULT-VALUE})")
+    int nodeWaitSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
+                : System.getenv().getOrDefault(Endpoint.ENV, "unix:///csi/csi.sock"));
+        LOG.info("{} {} controller plugin", BuildInfo.DRIVER_NAME, BuildInfo.VERSION);
+        try (KubernetesClient client = KubeClients.create(kubeApi)) {
+            ControllerPlugin plugin = ControllerPlugin.start(ep, client, defaultEngine,
+                    Duration.ofSeconds(nodeWaitSeconds), Duration.ofSeconds(drainSeconds));
+            StopSignal.await();
+            LOG.info("stopping: draining calls for up to {} s", drainSeconds);
+            plugin.close();
+        }
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ControllerCommand()).execute(args));
+    }
+}

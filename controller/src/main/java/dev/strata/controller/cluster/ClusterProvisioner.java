@@ -1,0 +1,531 @@
+package dev.strata.controller.cluster;
+
+import dev.strata.api.v1alpha1.Conversions;
+import dev.strata.api.v1alpha1.EngineCapacity;
+import dev.strata.api.v1alpha1.ResourceWrites;
+import dev.strata.api.v1alpha1.Resources;
+import dev.strata.api.v1alpha1.StrataNode;
+import dev.strata.api.v1alpha1.StrataSnapshot;
+import dev.strata.api.v1alpha1.StrataSnapshotSpec;
+import dev.strata.api.v1alpha1.StrataVolume;
+import dev.strata.api.v1alpha1.StrataVolumeSpec;
+import dev.strata.common.CsiException;
+import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.Capacity;
+import dev.strata.common.model.ContentSource;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.GroupSnapshotRecord;
+import dev.strata.common.model.Ids;
+import dev.strata.common.model.Provisioner;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeSpec;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.grpc.Status;
+import java.net.HttpURLConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Provisioner of a cluster: every volume and snapshot is a custom resource for the node that must
+ * hold it. A call writes the resource, then waits (on the informers' caches) until that node reports
+ * it Ready or Failed. Resource names are the CSI IDs, derived from the request names, so a retried or
+ * restarted call finds what the first one wrote and never makes a second volume.
+ */
+public final class ClusterProvisioner implements Provisioner, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterProvisioner.class);
+
+    private final KubernetesClient client;
+    private final String defaultEngine;
+    private final Duration longestWait;
+    private final SharedIndexInformer<StrataVolume> volumes;
+    private final SharedIndexInformer<StrataSnapshot> snapshots;
+    private final SharedIndexInformer<StrataNode> nodes;
+    private final Waiters<StrataVolume> volumeWaiters;
+    private final Waiters<StrataSnapshot> snapshotWaiters;
+
+    private ClusterProvisioner(KubernetesClient client, String defaultEngine, Duration longestWait) {
+        this.client = client;
+        this.defaultEngine = defaultEngine;
+        this.longestWait = longestWait;
+        this.volumes = client.resources(StrataVolume.class).runnableInformer(0);
+        this.snapshots = client.resources(StrataSnapshot.class).runnableInformer(0);
+        this.nodes = client.resources(StrataNode.class).runnableInformer(0);
+        this.volumeWaiters = new Waiters<>(volumes.getStore());
+        this.snapshotWaiters = new Waiters<>(snapshots.getStore());
+        volumes.addEventHandler(volumeWaiters);
+        snapshots.addEventHandler(snapshotWaiters);
+    }
+
+    /**
+     * Starts the informers and returns once their caches hold what the API server has.
+     * {@code longestWait} bounds how long a call waits for a node (the caller's deadline may end it sooner).
+     */
+    public static ClusterProvisioner start(KubernetesClient client, String defaultEngine, Duration longestWait)
+            throws Exception {
+        ClusterProvisioner p = new ClusterProvisioner(client, defaultEngine, longestWait);
+        for (SharedIndexInformer<?> informer : List.of(p.volumes, p.snapshots, p.nodes)) {
+            informer.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
+        LOG.info("cluster provisioner ready: {} volumes, {} snapshots, nodes {}", p.volumes.getStore().list().size(),
+                p.snapshots.getStore().list().size(), p.nodes());
+        return p;
+    }
+
+    @Override
+    public void close() {
+        volumes.close();
+        snapshots.close();
+        nodes.close();
+    }
+
+    // ---- volumes --------------------------------------------------------------------------------
+
+    @Override
+    public VolumeRecord createVolume(VolumeSpec spec) {
+        String id = Ids.volumeId(spec.name());
+        StrataVolume existing = volumes.getStore().getByKey(id);
+        if (existing == null) {
+            String engine = engineName(spec);
+            String node = placement(spec, engine);
+            StrataVolume wanted = new StrataVolume();
+            wanted.setMetadata(meta(id, node));
+            wanted.setSpec(Conversions.volumeSpec(spec, node, engine));
+            existing = createOrGet(wanted);
+        }
+        StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engineName(spec));
+        if (!Conversions.sameRequest(existing.getSpec(), requested)) {
+            throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
+                    + "capabilities or content source");
+        }
+        StrataVolume settled = settle(id, "CreateVolume " + spec.name());
+        VolumeRecord record = Conversions.volumeRecord(settled);
+        if (record.capacityBytes() < spec.requiredBytes()
+                || (spec.limitBytes() > 0 && record.capacityBytes() > spec.limitBytes())) {
+            throw CsiException.alreadyExists("volume " + spec.name() + " exists with " + record.capacityBytes()
+                    + " bytes, outside capacity_range");
+        }
+        return record;
+    }
+
+    /** Waits for the node's answer; a failed volume is removed, so that a retry starts afresh. */
+    private StrataVolume settle(String id, String what) {
+        // Present: the informer may not have seen a resource just made, so absence proves nothing here.
+        StrataVolume v = volumeWaiters.await(id, o -> o.isPresent() && settled(o.get()), longestWait, what).get();
+        if (v.getMetadata().getDeletionTimestamp() != null) {
+            throw new CsiException(Status.Code.ABORTED, what + ": the volume is being deleted; retry");
+        }
+        if (Resources.FAILED.equals(v.getStatus().getPhase())) {
+            client.resource(v).delete();
+            throw nodeError(v.getStatus().getErrorCode(), v.getStatus().getMessage(), v.getSpec().getNode());
+        }
+        return v;
+    }
+
+    private static boolean settled(StrataVolume v) {
+        return v.getMetadata().getDeletionTimestamp() != null
+                || (v.getStatus() != null && (Resources.READY.equals(v.getStatus().getPhase())
+                        || Resources.FAILED.equals(v.getStatus().getPhase())));
+    }
+
+    /** The engine parameters name, else the source's engine, else the default one. */
+    private String engineName(VolumeSpec spec) {
+        String named = spec.parameters().get(Conversions.ENGINE_PARAMETER);
+        if (named != null) {
+            return named;
+        }
+        if (spec.source() != null) {
+            return source(spec.source()).map(this::engineOf).orElse(defaultEngine);
+        }
+        return defaultEngine;
+    }
+
+    private String engineOf(HasMetadata resource) {
+        return resource instanceof StrataVolume v ? v.getSpec().getEngine()
+                : Objects.requireNonNullElse(((StrataSnapshot) resource).getStatus().getEngine(), defaultEngine);
+    }
+
+    private Optional<HasMetadata> source(ContentSource source) {
+        return Optional.ofNullable(source.kind() == ContentSource.Kind.SNAPSHOT
+                ? snapshots.getStore().getByKey(source.id()) : volumes.getStore().getByKey(source.id()));
+    }
+
+    /**
+     * The node for a new volume: its source's node when it has one, else the first candidate whose
+     * engine has room for it (any node when the request does not constrain it).
+     */
+    private String placement(VolumeSpec spec, String engine) {
+        if (spec.source() != null) {
+            String field = spec.source().kind() == ContentSource.Kind.SNAPSHOT
+                    ? "volume_content_source.snapshot" : "volume_content_source.volume";
+            HasMetadata source = source(spec.source()).orElseThrow(() -> CsiException.notFound(field + ": "
+                    + spec.source().id() + " does not exist"));
+            String node = source.getMetadata().getLabels().get(Resources.NODE_LABEL);
+            if (!spec.nodes().isEmpty() && !spec.nodes().contains(node)) {
+                throw CsiException.resourceExhausted("accessibility_requirements: " + field + " "
+                        + spec.source().id() + " is on node " + node + ", which the requirements exclude");
+            }
+            return node;
+        }
+        List<String> candidates = spec.nodes().isEmpty() ? byFreeSpace(engine) : spec.nodes();
+        long need = Math.max(spec.requiredBytes(), 1);
+        List<String> reasons = new ArrayList<>();
+        for (String name : candidates) {
+            Optional<EngineCapacity> e = engineOn(name, engine);
+            if (e.isEmpty()) {
+                reasons.add(name + " runs no " + engine + " engine");
+            } else if (e.get().getAllocatableBytes() < need) {
+                reasons.add(name + " has " + e.get().getAllocatableBytes() + " bytes free for " + engine);
+            } else {
+                return name;
+            }
+        }
+        throw CsiException.resourceExhausted("no node can hold " + need + " bytes of engine " + engine
+                + (reasons.isEmpty() ? ": no node plugin has registered" : ": " + String.join("; ", reasons)));
+    }
+
+    private List<String> byFreeSpace(String engine) {
+        return nodes.getStore().list().stream()
+                .sorted(Comparator.comparingLong((StrataNode n) -> engineOn(n, engine)
+                        .map(EngineCapacity::getAllocatableBytes).orElse(-1L)).reversed())
+                .map(n -> n.getMetadata().getName())
+                .toList();
+    }
+
+    private <T extends HasMetadata> T createOrGet(T wanted) {
+        try {
+            return client.resource(wanted).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                throw e;
+            }
+            // Made meanwhile by a concurrent call with the same name: answer with that one.
+            @SuppressWarnings("unchecked")
+            T found = (T) client.resources(wanted.getClass()).withName(wanted.getMetadata().getName()).get();
+            if (found == null) {
+                throw new CsiException(Status.Code.ABORTED, wanted.getMetadata().getName() + " is being replaced; retry");
+            }
+            return found;
+        }
+    }
+
+    private static ObjectMeta meta(String name, String node) {
+        return new ObjectMetaBuilder().withName(name).addToLabels(Resources.NODE_LABEL, node)
+                .addToFinalizers(Resources.FINALIZER).build();
+    }
+
+    @Override
+    public void deleteVolume(String volumeId) {
+        StrataVolume v = volumes.getStore().getByKey(volumeId);
+        if (v == null) {
+            return;
+        }
+        if (v.getMetadata().getDeletionTimestamp() == null) {
+            client.resource(v).delete();
+        }
+        awaitGone(volumeWaiters, volumeId, "DeleteVolume " + volumeId);
+    }
+
+    /** Waits until the node has removed the storage and dropped its finalizer. */
+    private <T extends HasMetadata> void awaitGone(Waiters<T> waiters, String name, String what) {
+        try {
+            waiters.await(name, Optional::isEmpty, longestWait, what);
+        } catch (CsiException e) {
+            HasMetadata still = waiters == volumeWaiters ? volumes.getStore().getByKey(name)
+                    : snapshots.getStore().getByKey(name);
+            String[] error = lastError(still);
+            if (error != null) {
+                throw nodeError(error[0], error[1], still.getMetadata().getLabels().get(Resources.NODE_LABEL));
+            }
+            throw e;
+        }
+    }
+
+    /** The node's last error on this resource, {code, message}, or null. */
+    private static String[] lastError(HasMetadata resource) {
+        if (resource instanceof StrataVolume v && v.getStatus() != null && v.getStatus().getErrorCode() != null) {
+            return new String[] {v.getStatus().getErrorCode(), v.getStatus().getMessage()};
+        }
+        if (resource instanceof StrataSnapshot s && s.getStatus() != null && s.getStatus().getErrorCode() != null) {
+            return new String[] {s.getStatus().getErrorCode(), s.getStatus().getMessage()};
+        }
+        return null;
+    }
+
+    private static CsiException nodeError(String code, String message, String node) {
+        Status.Code c;
+        try {
+            c = Status.Code.valueOf(Objects.requireNonNullElse(code, "INTERNAL"));
+        } catch (IllegalArgumentException e) {
+            c = Status.Code.INTERNAL;
+        }
+        return new CsiException(c, "node " + node + ": " + message);
+    }
+
+    @Override
+    public Optional<VolumeRecord> findVolume(String volumeId) {
+        return Optional.ofNullable(volumes.getStore().getByKey(volumeId)).filter(ClusterProvisioner::ready)
+                .map(Conversions::volumeRecord);
+    }
+
+    private static boolean ready(StrataVolume v) {
+        return v.getStatus() != null && Resources.READY.equals(v.getStatus().getPhase());
+    }
+
+    @Override
+    public List<VolumeRecord> listVolumes() {
+        return volumes.getStore().list().stream().filter(ClusterProvisioner::ready).map(Conversions::volumeRecord)
+                .sorted(Comparator.comparing(VolumeRecord::id)).toList();
+    }
+
+    @Override
+    public VolumeRecord expandVolume(String volumeId, long requiredBytes, long limitBytes) {
+        StrataVolume v = requireReady(volumeId);
+        if (requiredBytes <= v.getStatus().getCapacityBytes()) {
+            return Conversions.volumeRecord(v);
+        }
+        long max = engineOn(v.getSpec().getNode(), v.getSpec().getEngine()).map(EngineCapacity::getMaximumVolumeBytes)
+                .orElse(0L);
+        if (max > 0 && requiredBytes > max) {
+            throw CsiException.outOfRange("capacity_range.required_bytes", requiredBytes
+                    + " bytes is more than the largest volume node " + v.getSpec().getNode() + " can hold (" + max
+                    + " bytes)");
+        }
+        StrataVolume edited = ResourceWrites.metadata(client, StrataVolume.class, volumeId, r -> {
+            r.getSpec().setRequiredBytes(Math.max(r.getSpec().getRequiredBytes(), requiredBytes));
+            return r;
+        }).orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
+        long generation = edited.getMetadata().getGeneration();
+        StrataVolume done = volumeWaiters.await(volumeId, o -> o.isEmpty() || o.get().getStatus()
+                .getCapacityBytes() >= requiredBytes || failedAt(o.get(), generation), longestWait,
+                "ControllerExpandVolume " + volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
+                        + " was deleted meanwhile"));
+        if (done.getStatus().getCapacityBytes() < requiredBytes) {
+            throw nodeError(done.getStatus().getErrorCode(), done.getStatus().getMessage(), done.getSpec().getNode());
+        }
+        return Conversions.volumeRecord(done);
+    }
+
+    /** Whether the node reported an error for this generation of the spec (or a later one). */
+    private static boolean failedAt(StrataVolume v, long generation) {
+        Long observed = v.getStatus().getObservedGeneration();
+        return observed != null && observed >= generation && v.getStatus().getErrorCode() != null;
+    }
+
+    @Override
+    public VolumeRecord modifyVolume(String volumeId, Map<String, String> mutableParameters) {
+        StrataVolume v = requireReady(volumeId);
+        EngineTraits traits = engineFor(Map.of(Conversions.ENGINE_PARAMETER, v.getSpec().getEngine()));
+        for (String key : mutableParameters.keySet()) {
+            if (!traits.mutableParameterKeys().contains(key)) {
+                throw CsiException.invalidArgument("mutable_parameters." + key, "the " + traits.name()
+                        + " engine has no such mutable parameter");
+            }
+        }
+        StrataVolume edited = ResourceWrites.metadata(client, StrataVolume.class, volumeId, r -> {
+            Map<String, String> merged = new HashMap<>(Objects.requireNonNullElse(r.getSpec().getMutableParameters(),
+                    Map.of()));
+            merged.putAll(mutableParameters);
+            r.getSpec().setMutableParameters(new java.util.TreeMap<>(merged));
+            return r;
+        }).orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
+        long generation = edited.getMetadata().getGeneration();
+        StrataVolume done = volumeWaiters.await(volumeId, o -> o.isEmpty() || observed(o.get(), generation),
+                longestWait, "ControllerModifyVolume " + volumeId).orElseThrow(() -> CsiException.notFound("volume "
+                        + volumeId + " was deleted meanwhile"));
+        if (done.getStatus().getErrorCode() != null) {
+            throw nodeError(done.getStatus().getErrorCode(), done.getStatus().getMessage(), done.getSpec().getNode());
+        }
+        return Conversions.volumeRecord(done);
+    }
+
+    private static boolean observed(StrataVolume v, long generation) {
+        Long observed = v.getStatus().getObservedGeneration();
+        return observed != null && observed >= generation;
+    }
+
+    private StrataVolume requireReady(String volumeId) {
+        StrataVolume v = volumes.getStore().getByKey(volumeId);
+        if (v == null || !ready(v)) {
+            throw CsiException.notFound("volume " + volumeId + " does not exist");
+        }
+        return v;
+    }
+
+    @Override
+    public Map<String, String> publishVolume(String volumeId, String nodeId, boolean readOnly, AccessMode mode) {
+        throw new CsiException(Status.Code.UNIMPLEMENTED, "ControllerPublishVolume: volumes need no attaching");
+    }
+
+    @Override
+    public void unpublishVolume(String volumeId, String nodeId) {
+        throw new CsiException(Status.Code.UNIMPLEMENTED, "ControllerUnpublishVolume: volumes need no attaching");
+    }
+
+    // ---- snapshots ------------------------------------------------------------------------------
+
+    @Override
+    public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
+        String id = Ids.snapshotId(name);
+        StrataSnapshot existing = snapshots.getStore().getByKey(id);
+        if (existing == null) {
+            StrataVolume source = requireReady(sourceVolumeId);
+            StrataSnapshot wanted = new StrataSnapshot();
+            wanted.setMetadata(meta(id, source.getSpec().getNode()));
+            StrataSnapshotSpec spec = new StrataSnapshotSpec();
+            spec.setNode(source.getSpec().getNode());
+            spec.setName(name);
+            spec.setSourceVolume(sourceVolumeId);
+            spec.setParameters(new java.util.TreeMap<>(parameters));
+            wanted.setSpec(spec);
+            existing = createOrGet(wanted);
+        }
+        if (!existing.getSpec().getSourceVolume().equals(sourceVolumeId)) {
+            throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
+                    + existing.getSpec().getSourceVolume() + ")");
+        }
+        String what = "CreateSnapshot " + name;
+        StrataSnapshot s = snapshotWaiters.await(id, o -> o.isPresent() && settled(o.get()), longestWait, what).get();
+        if (s.getMetadata().getDeletionTimestamp() != null) {
+            throw new CsiException(Status.Code.ABORTED, what + ": the snapshot is being deleted; retry");
+        }
+        if (Resources.FAILED.equals(s.getStatus().getPhase())) {
+            client.resource(s).delete();
+            throw nodeError(s.getStatus().getErrorCode(), s.getStatus().getMessage(), s.getSpec().getNode());
+        }
+        return Conversions.snapshotRecord(s);
+    }
+
+    private static boolean settled(StrataSnapshot s) {
+        return s.getMetadata().getDeletionTimestamp() != null
+                || (s.getStatus() != null && (Resources.READY.equals(s.getStatus().getPhase())
+                        || Resources.FAILED.equals(s.getStatus().getPhase())));
+    }
+
+    @Override
+    public void deleteSnapshot(String snapshotId) {
+        StrataSnapshot s = snapshots.getStore().getByKey(snapshotId);
+        if (s == null) {
+            return;
+        }
+        if (s.getMetadata().getDeletionTimestamp() == null) {
+            client.resource(s).delete();
+        }
+        awaitGone(snapshotWaiters, snapshotId, "DeleteSnapshot " + snapshotId);
+    }
+
+    @Override
+    public Optional<SnapshotRecord> findSnapshot(String snapshotId) {
+        return Optional.ofNullable(snapshots.getStore().getByKey(snapshotId)).filter(ClusterProvisioner::ready)
+                .map(Conversions::snapshotRecord);
+    }
+
+    private static boolean ready(StrataSnapshot s) {
+        return s.getStatus() != null && s.getStatus().isReadyToUse();
+    }
+
+    @Override
+    public List<SnapshotRecord> listSnapshots() {
+        return snapshots.getStore().list().stream().filter(ClusterProvisioner::ready)
+                .map(Conversions::snapshotRecord).sorted(Comparator.comparing(SnapshotRecord::id)).toList();
+    }
+
+    @Override
+    public GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds,
+            Map<String, String> parameters) {
+        throw new CsiException(Status.Code.UNIMPLEMENTED, "group snapshots are not offered in a cluster yet");
+    }
+
+    @Override
+    public void deleteGroupSnapshot(String groupSnapshotId, List<String> snapshotIds) {
+        throw new CsiException(Status.Code.UNIMPLEMENTED, "group snapshots are not offered in a cluster yet");
+    }
+
+    @Override
+    public Optional<GroupSnapshotRecord> findGroupSnapshot(String groupSnapshotId) {
+        return Optional.empty();
+    }
+
+    // ---- nodes and capacity ---------------------------------------------------------------------
+
+    @Override
+    public Capacity capacity(Map<String, String> parameters, String node) {
+        String engine = parameters.getOrDefault(Conversions.ENGINE_PARAMETER, defaultEngine);
+        if (node != null) {
+            return engineOn(node, engine).map(Conversions::capacity).orElse(new Capacity(0, 0, 0));
+        }
+        // Not tied to a node: the space of all nodes together; one volume still fits on one node only.
+        long available = 0;
+        long largest = 0;
+        long smallest = 0;
+        for (StrataNode n : nodes.getStore().list()) {
+            Optional<EngineCapacity> e = engineOn(n, engine);
+            if (e.isPresent()) {
+                available += e.get().getAllocatableBytes();
+                largest = Math.max(largest, e.get().getMaximumVolumeBytes());
+                smallest = Math.max(smallest, e.get().getMinimumVolumeBytes());
+            }
+        }
+        return new Capacity(available, largest, smallest);
+    }
+
+    private Optional<EngineCapacity> engineOn(String node, String engine) {
+        return Optional.ofNullable(nodes.getStore().getByKey(node)).flatMap(n -> engineOn(n, engine));
+    }
+
+    private static Optional<EngineCapacity> engineOn(StrataNode node, String engine) {
+        if (node.getStatus() == null || node.getStatus().getEngines() == null) {
+            return Optional.empty();
+        }
+        return node.getStatus().getEngines().stream().filter(e -> e.getName().equals(engine)).findFirst();
+    }
+
+    @Override
+    public List<String> publishedNodes(String volumeId) {
+        StrataVolume v = volumes.getStore().getByKey(volumeId);
+        return v == null || v.getStatus() == null || v.getStatus().getPublishedNodes() == null ? List.of()
+                : List.copyOf(v.getStatus().getPublishedNodes());
+    }
+
+    @Override
+    public VolumeHealth health(String volumeId) {
+        return Conversions.health(requireReady(volumeId).getStatus());
+    }
+
+    @Override
+    public EngineTraits engineFor(Map<String, String> parameters) {
+        String engine = parameters.getOrDefault(Conversions.ENGINE_PARAMETER, defaultEngine);
+        List<StrataNode> all = nodes.getStore().list();
+        for (StrataNode n : all) {
+            Optional<EngineCapacity> e = engineOn(n, engine);
+            if (e.isPresent()) {
+                return Conversions.traits(e.get());
+            }
+        }
+        if (all.isEmpty()) {
+            throw new CsiException(Status.Code.UNAVAILABLE, "no node plugin has registered yet");
+        }
+        throw CsiException.invalidArgument("parameters." + Conversions.ENGINE_PARAMETER, "unknown engine \""
+                + engine + "\": no node runs it");
+    }
+
+    @Override
+    public List<String> nodes() {
+        return nodes.getStore().list().stream().map(n -> n.getMetadata().getName()).sorted().toList();
+    }
+}

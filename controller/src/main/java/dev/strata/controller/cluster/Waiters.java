@@ -1,0 +1,105 @@
+package dev.strata.controller.cluster;
+
+import dev.strata.common.CsiException;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.cache.Store;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+
+/**
+ * Lets a CSI call wait until a resource, as the informer sees it, reaches a state: one informer for
+ * all callers instead of a watch per call. A waiter registers before it reads the cache, so no
+ * update can slip between the read and the wait.
+ */
+final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
+    private record Waiter<T>(Predicate<Optional<T>> done, CompletableFuture<Optional<T>> result) {}
+
+    private final Store<T> store;
+    private final Map<String, Set<Waiter<T>>> waiting = new ConcurrentHashMap<>();
+
+    Waiters(Store<T> store) {
+        this.store = store;
+    }
+
+    /**
+     * Waits until {@code done} holds for the resource named {@code name} (empty = it does not exist)
+     * and returns what satisfied it. Gives up before the caller's gRPC deadline, or after
+     * {@code longest}, with ABORTED: the CO retries, and the retry finds the same resource.
+     */
+    Optional<T> await(String name, Predicate<Optional<T>> done, Duration longest, String what) {
+        Waiter<T> w = new Waiter<>(done, new CompletableFuture<>());
+        waiting.compute(name, (k, set) -> {
+            Set<Waiter<T>> s = set == null ? new CopyOnWriteArraySet<>() : set;
+            s.add(w);
+            return s;
+        });
+        try {
+            check(name, w);
+            return w.result().get(budget(longest), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new CsiException(Status.Code.ABORTED, what + " is still in progress on its node; retry");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CsiException(Status.Code.ABORTED, what + ": interrupted while waiting; retry");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            waiting.computeIfPresent(name, (k, set) -> {
+                set.remove(w);
+                return set.isEmpty() ? null : set;
+            });
+        }
+    }
+
+    /** Half a second short of the caller's deadline, so that the answer reaches it in time. */
+    private static long budget(Duration longest) {
+        long millis = longest.toMillis();
+        Deadline deadline = Context.current().getDeadline();
+        if (deadline != null) {
+            millis = Math.min(millis, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 500);
+        }
+        return Math.max(millis, 0);
+    }
+
+    private void check(String name, Waiter<T> w) {
+        Optional<T> current = Optional.ofNullable(store.getByKey(name));
+        if (w.done().test(current)) {
+            w.result().complete(current);
+        }
+    }
+
+    private void changed(String name) {
+        Set<Waiter<T>> forName = waiting.get(name);
+        if (forName != null) {
+            forName.forEach(w -> check(name, w));
+        }
+    }
+
+    @Override
+    public void onAdd(T obj) {
+        changed(obj.getMetadata().getName());
+    }
+
+    @Override
+    public void onUpdate(T oldObj, T newObj) {
+        changed(newObj.getMetadata().getName());
+    }
+
+    @Override
+    public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+        changed(obj.getMetadata().getName());
+    }
+}

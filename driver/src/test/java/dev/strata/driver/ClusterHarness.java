@@ -1,0 +1,166 @@
+package dev.strata.driver;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.strata.common.grpc.Endpoint;
+import dev.strata.controller.ControllerPlugin;
+import dev.strata.csi.v1.ControllerGrpc;
+import dev.strata.csi.v1.NodeGrpc;
+import dev.strata.node.main.NodePlugin;
+import dev.strata.node.storage.StorageConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A cluster without Kubernetes: the mock API server, the real controller plugin, and real node
+ * plugins, each with its own node name, data directory and socket, all in this JVM (the crash tests
+ * run a node plugin as a process with {@link #nodeProcess}). Each test gets a fresh one.
+ */
+final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
+    /** How long the controller waits for a node before it answers ABORTED. */
+    static final Duration NODE_WAIT = Duration.ofSeconds(20);
+
+    private Path root;
+    private MockCluster api;
+    private KubernetesClient controllerClient;
+    private ControllerPlugin controller;
+    private CsiCalls.Connection controllerConnection;
+    private final Map<String, NodePlugin> nodes = new HashMap<>();
+    private final Map<String, KubernetesClient> nodeClients = new HashMap<>();
+    private final Map<String, CsiCalls.Connection> nodeConnections = new HashMap<>();
+    private final List<Process> processes = new ArrayList<>();
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws Exception {
+        root = Files.createTempDirectory(Path.of("/var/tmp"), "strata-cluster-");
+        api = new MockCluster();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        for (Process p : processes) {
+            p.destroyForcibly().waitFor();
+        }
+        for (String node : List.copyOf(nodes.keySet())) {
+            stopNode(node);
+        }
+        stopController();
+        api.close();
+        List<Path> leaked = MountInfo.unmountAllUnder(root);
+        CsiCalls.deleteTree(root);
+        if (!leaked.isEmpty()) {
+            fail("the test left mounts behind (now lazily unmounted): " + leaked);
+        }
+    }
+
+    Path root() {
+        return root;
+    }
+
+    KubernetesClient api() {
+        return api.client();
+    }
+
+    String apiUrl() {
+        return api.url();
+    }
+
+    void startController() throws Exception {
+        Path socket = root.resolve("controller.sock");
+        controllerClient = api.newClient();
+        controller = ControllerPlugin.start(Endpoint.parse("unix://" + socket), controllerClient, "dir", NODE_WAIT,
+                Duration.ofSeconds(5));
+        controllerConnection = new CsiCalls.Connection(socket);
+    }
+
+    /** As a killed controller would: its calls end, its resources stay. */
+    void stopController() {
+        if (controllerConnection != null) {
+            controllerConnection.close();
+            controllerConnection = null;
+        }
+        if (controller != null) {
+            controller.close();
+            controllerClient.close();
+            controller = null;
+        }
+    }
+
+    ControllerGrpc.ControllerBlockingStub controller() {
+        return ControllerGrpc.newBlockingStub(controllerConnection.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    Path dataDir(String node) {
+        return root.resolve(node).resolve("data");
+    }
+
+    Path socket(String node) {
+        return root.resolve(node).resolve("csi.sock");
+    }
+
+    StorageConfig config(String node) throws IOException {
+        Path host = Files.createDirectories(root.resolve(node).resolve("host"));
+        return new StorageConfig(dataDir(node), node, "dir", 1L << 30, 1024, List.of(host));
+    }
+
+    void startNode(String node) throws Exception {
+        KubernetesClient client = api.newClient();
+        nodes.put(node, NodePlugin.start(Endpoint.parse("unix://" + socket(node)), config(node), client,
+                Duration.ofSeconds(5), Duration.ofSeconds(2)));
+        nodeClients.put(node, client);
+        nodeConnections.put(node, new CsiCalls.Connection(socket(node)));
+    }
+
+    void stopNode(String node) {
+        CsiCalls.Connection c = nodeConnections.remove(node);
+        if (c != null) {
+            c.close();
+        }
+        NodePlugin plugin = nodes.remove(node);
+        if (plugin != null) {
+            plugin.close();
+            nodeClients.remove(node).close();
+        }
+    }
+
+    NodePlugin nodePlugin(String node) {
+        return nodes.get(node);
+    }
+
+    NodeGrpc.NodeBlockingStub node(String node) {
+        return NodeGrpc.newBlockingStub(nodeConnections.get(node).channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A node plugin as its own process ({@code strata node}), halting at {@code crashPoint} (null: never),
+     * logging to {@code <root>/<node>/plugin-N.log}.
+     */
+    Process nodeProcess(String node, String crashPoint) throws IOException {
+        Files.createDirectories(root.resolve(node).resolve("host"));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        if (crashPoint != null) {
+            command.add("-Dstrata.crash-at=" + crashPoint);
+        }
+        command.addAll(List.of("-cp", ProcessHarness.classPath(), "dev.strata.driver.StrataMain", "node",
+                "--kube-api", api.url(), "--endpoint", "unix://" + socket(node), "--data-dir",
+                dataDir(node).toString(), "--node-id", node, "--resync", "2", "--drain-timeout", "2",
+                "--hostpath-root", root.resolve(node).resolve("host").toString()));
+        Path log = root.resolve(node).resolve("plugin-" + processes.size() + ".log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        processes.add(p);
+        return p;
+    }
+}

@@ -1,0 +1,285 @@
+package dev.strata.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.strata.api.v1alpha1.EngineCapacity;
+import dev.strata.api.v1alpha1.Resources;
+import dev.strata.api.v1alpha1.StrataNode;
+import dev.strata.api.v1alpha1.StrataSnapshot;
+import dev.strata.api.v1alpha1.StrataVolume;
+import dev.strata.common.BuildInfo;
+import dev.strata.common.model.Ids;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.csi.v1.CapacityRange;
+import dev.strata.csi.v1.ControllerExpandVolumeRequest;
+import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
+import dev.strata.csi.v1.ControllerGetVolumeRequest;
+import dev.strata.csi.v1.ControllerServiceCapability;
+import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
+import dev.strata.csi.v1.DeleteVolumeRequest;
+import dev.strata.csi.v1.GetCapacityRequest;
+import dev.strata.csi.v1.ListSnapshotsRequest;
+import dev.strata.csi.v1.ListVolumesRequest;
+import dev.strata.csi.v1.NodeGetInfoRequest;
+import dev.strata.csi.v1.Snapshot;
+import dev.strata.csi.v1.Topology;
+import dev.strata.csi.v1.TopologyRequirement;
+import dev.strata.csi.v1.Volume;
+import dev.strata.node.sys.Posix;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The controller plugin and two node plugins working through the API server (fabric8's mock server),
+ * with real engines underneath: placement by topology and capacity, deletion behind finalizers,
+ * snapshots and restores on the source's node, expansion, capacity per node, each node touching only
+ * its own resources, and a controller restarted in the middle of CreateVolume.
+ */
+class ClusterTest {
+    @RegisterExtension
+    final ClusterHarness cluster = new ClusterHarness();
+
+    static Topology on(String node) {
+        return Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, node).build();
+    }
+
+    static CreateVolumeRequest.Builder volumeOn(String name, String node) {
+        return Csi.createVolume(name)
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(64L << 20))
+                .setAccessibilityRequirements(TopologyRequirement.newBuilder().addRequisite(on(node))
+                        .addPreferred(on(node)));
+    }
+
+    private void startAll() throws Exception {
+        cluster.startNode("node-a");
+        cluster.startNode("node-b");
+        cluster.startController();
+    }
+
+    @Test
+    void createVolumeMakesItOnThePreferredNodeOnly() throws Exception {
+        startAll();
+        Volume v = cluster.controller().createVolume(volumeOn("pvc-1", "node-b").build()).getVolume();
+        assertEquals(Ids.volumeId("pvc-1"), v.getVolumeId());
+        assertEquals(List.of(on("node-b")), v.getAccessibleTopologyList());
+        assertEquals(64L << 20, v.getCapacityBytes());
+
+        StrataVolume resource = cluster.api().resources(StrataVolume.class).withName(v.getVolumeId()).get();
+        assertEquals("node-b", resource.getSpec().getNode());
+        assertEquals("node-b", resource.getMetadata().getLabels().get(Resources.NODE_LABEL));
+        assertEquals(Resources.READY, resource.getStatus().getPhase());
+        assertTrue(resource.getMetadata().getFinalizers().contains(Resources.FINALIZER));
+        assertEquals(List.of(v.getVolumeId()), ids(cluster.nodePlugin("node-b").storage().listVolumes()));
+        assertEquals(List.of(), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+
+        // A retry (the sidecar's, or after a restart) finds the same volume: still one resource.
+        assertEquals(v, cluster.controller().createVolume(volumeOn("pvc-1", "node-b").build()).getVolume());
+        assertEquals(1, cluster.api().resources(StrataVolume.class).list().getItems().size());
+        // The same name with other parameters is another volume: refused.
+        assertCode(Status.Code.ALREADY_EXISTS, () -> cluster.controller().createVolume(volumeOn("pvc-1", "node-b")
+                .putParameters("engine", "shared").build()));
+    }
+
+    @Test
+    void theVolumeIsStagedAndPublishedOnItsNode() throws Exception {
+        assumeTrue(Posix.isRoot(), "staging bind-mounts: needs root");
+        startAll();
+        String id = cluster.controller().createVolume(volumeOn("pvc-mount", "node-a").build()).getVolume()
+                .getVolumeId();
+        assertEquals("node-a", cluster.node("node-a").nodeGetInfo(NodeGetInfoRequest.getDefaultInstance())
+                .getNodeId());
+        Path staging = cluster.root().resolve("staging");
+        Path target = cluster.root().resolve("pod").resolve("mount");
+        cluster.node("node-a").nodeStageVolume(Csi.stage(id, staging));
+        cluster.node("node-a").nodePublishVolume(Csi.publish(id, staging, target).build());
+        Files.writeString(target.resolve("hello"), "from a pod");
+        assertEquals("from a pod", Files.readString(staging.resolve("hello")));
+
+        // In use: the node refuses to delete it, and the controller says why; the deletion stays pending.
+        StatusRuntimeException inUse = assertThrows(StatusRuntimeException.class, () -> cluster.controller()
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, inUse.getStatus().getCode(), inUse.getMessage());
+        assertNotNull(cluster.api().resources(StrataVolume.class).withName(id).get());
+
+        cluster.node("node-a").nodeUnpublishVolume(Csi.unpublish(id, target));
+        cluster.node("node-a").nodeUnstageVolume(Csi.unstage(id, staging));
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(id).get());
+        assertEquals(List.of(), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+    }
+
+    @Test
+    void deleteRemovesTheStorageBeforeTheResource() throws Exception {
+        startAll();
+        String id = cluster.controller().createVolume(volumeOn("pvc-del", "node-a").build()).getVolume()
+                .getVolumeId();
+        Path dir = cluster.dataDir("node-a").resolve("engines/dir/volumes").resolve(id);
+        assertTrue(Files.isDirectory(dir), dir + " exists");
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(id).get());
+        assertFalse(Files.exists(dir), dir + " is gone");
+        assertTrue(cluster.nodePlugin("node-a").storage().findVolume(id).isEmpty());
+        // Deleting again, or deleting what never was, succeeds.
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(Csi.UNKNOWN_VOLUME).build());
+    }
+
+    @Test
+    void aNodeThatIsDownKeepsItsVolumeUntilItComesBack() throws Exception {
+        startAll();
+        String id = cluster.controller().createVolume(volumeOn("pvc-held", "node-b").build()).getVolume()
+                .getVolumeId();
+        cluster.stopNode("node-b");
+        assertCode(Status.Code.ABORTED, () -> cluster.controller().withDeadlineAfter(3, TimeUnit.SECONDS)
+                .deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build()));
+        StrataVolume held = cluster.api().resources(StrataVolume.class).withName(id).get();
+        assertNotNull(held.getMetadata().getDeletionTimestamp(), "deletion is pending");
+        assertTrue(Files.isDirectory(cluster.dataDir("node-b").resolve("engines/dir/volumes").resolve(id)));
+
+        cluster.startNode("node-b");
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(id).get());
+        assertFalse(Files.exists(cluster.dataDir("node-b").resolve("engines/dir/volumes").resolve(id)));
+    }
+
+    @Test
+    void snapshotsLiveOnTheSourceNodeAndRestoreThere() throws Exception {
+        startAll();
+        String source = cluster.controller().createVolume(volumeOn("pvc-src", "node-b").build()).getVolume()
+                .getVolumeId();
+        Files.writeString(cluster.dataDir("node-b").resolve("engines/dir/volumes").resolve(source)
+                .resolve("data"), "v1");
+        Snapshot snap = cluster.controller().createSnapshot(Csi.snapshot("snap-1", source)).getSnapshot();
+        assertTrue(snap.getReadyToUse());
+        assertEquals(source, snap.getSourceVolumeId());
+        StrataSnapshot resource = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get();
+        assertEquals("node-b", resource.getSpec().getNode());
+        assertEquals(List.of(snap), cluster.controller().listSnapshots(ListSnapshotsRequest.getDefaultInstance())
+                .getEntriesList().stream().map(e -> e.getSnapshot()).toList());
+        assertEquals(snap, cluster.controller().createSnapshot(Csi.snapshot("snap-1", source)).getSnapshot());
+
+        // No topology given: the restore goes where the snapshot is.
+        Volume restored = cluster.controller().createVolume(Csi.createVolume("pvc-restored")
+                .setVolumeContentSource(Csi.fromSnapshot(snap.getSnapshotId())).build()).getVolume();
+        assertEquals(List.of(on("node-b")), restored.getAccessibleTopologyList());
+        assertEquals("v1", Files.readString(cluster.dataDir("node-b").resolve("engines/dir/volumes")
+                .resolve(restored.getVolumeId()).resolve("data")));
+        // A topology that excludes the snapshot's node cannot be met.
+        assertCode(Status.Code.RESOURCE_EXHAUSTED, () -> cluster.controller().createVolume(volumeOn("pvc-elsewhere",
+                "node-a").setVolumeContentSource(Csi.fromSnapshot(snap.getSnapshotId())).build()));
+        assertCode(Status.Code.NOT_FOUND, () -> cluster.controller().createVolume(Csi.createVolume("pvc-none")
+                .setVolumeContentSource(Csi.fromSnapshot(Csi.UNKNOWN_SNAPSHOT)).build()));
+
+        cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snap.getSnapshotId())
+                .build());
+        assertNull(cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get());
+        assertTrue(cluster.nodePlugin("node-b").storage().findSnapshot(snap.getSnapshotId()).isEmpty());
+    }
+
+    @Test
+    void expansionGrowsTheVolumeOnItsNode() throws Exception {
+        startAll();
+        String id = cluster.controller().createVolume(volumeOn("pvc-grow", "node-a").build()).getVolume()
+                .getVolumeId();
+        long grown = cluster.controller().controllerExpandVolume(ControllerExpandVolumeRequest.newBuilder()
+                .setVolumeId(id).setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(256L << 20)).build())
+                .getCapacityBytes();
+        assertEquals(256L << 20, grown);
+        assertEquals(256L << 20, cluster.nodePlugin("node-a").storage().findVolume(id).orElseThrow().capacityBytes());
+        assertEquals(256L << 20, cluster.api().resources(StrataVolume.class).withName(id).get().getStatus()
+                .getCapacityBytes());
+        assertEquals(256L << 20, cluster.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(id).build()).getVolume().getCapacityBytes());
+        assertCode(Status.Code.NOT_FOUND, () -> cluster.controller().controllerExpandVolume(
+                ControllerExpandVolumeRequest.newBuilder().setVolumeId(Csi.UNKNOWN_VOLUME)
+                        .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(1 << 20)).build()));
+    }
+
+    @Test
+    void capacityIsWhatEachNodeReports() throws Exception {
+        startAll();
+        for (String node : List.of("node-a", "node-b")) {
+            StrataNode reported = cluster.api().resources(StrataNode.class).withName(node).get();
+            EngineCapacity dir = reported.getStatus().getEngines().stream().filter(e -> e.getName().equals("dir"))
+                    .findFirst().orElseThrow();
+            assertTrue(dir.getAllocatableBytes() > 0, node + " reports free space");
+            long answered = cluster.controller().getCapacity(GetCapacityRequest.newBuilder()
+                    .setAccessibleTopology(on(node)).putParameters("engine", "dir").build()).getAvailableCapacity();
+            assertEquals(dir.getAllocatableBytes(), answered, node);
+            assertEquals(BuildInfo.VERSION, reported.getStatus().getPluginVersion());
+            assertTrue(reported.getStatus().isHealthy());
+        }
+        assertEquals(0, cluster.controller().getCapacity(GetCapacityRequest.newBuilder()
+                .setAccessibleTopology(on("node-z")).build()).getAvailableCapacity());
+        // More than a node has: refused before anything is made.
+        assertCode(Status.Code.RESOURCE_EXHAUSTED, () -> cluster.controller().createVolume(volumeOn("pvc-huge",
+                "node-a").setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(1L << 60)).build()));
+        assertTrue(cluster.api().resources(StrataVolume.class).list().getItems().isEmpty());
+        // No attaching in a cluster: the CSIDriver says attachRequired false.
+        assertFalse(cluster.controller().controllerGetCapabilities(ControllerGetCapabilitiesRequest.getDefaultInstance())
+                .getCapabilitiesList().stream().anyMatch(c -> c.getRpc().getType()
+                        == ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME));
+    }
+
+    @Test
+    void eachNodeTouchesOnlyItsOwnResources() throws Exception {
+        startAll();
+        for (int i = 0; i < 4; i++) {
+            cluster.controller().createVolume(volumeOn("pvc-" + i, i % 2 == 0 ? "node-a" : "node-b").build());
+        }
+        assertEquals(List.of(Ids.volumeId("pvc-0"), Ids.volumeId("pvc-2")).stream().sorted().toList(),
+                ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+        assertEquals(List.of(Ids.volumeId("pvc-1"), Ids.volumeId("pvc-3")).stream().sorted().toList(),
+                ids(cluster.nodePlugin("node-b").storage().listVolumes()));
+        assertEquals(4, cluster.controller().listVolumes(ListVolumesRequest.getDefaultInstance()).getEntriesCount());
+        // node-a's plugin is gone: node-b's volumes are still deleted, node-a's wait for it.
+        cluster.stopNode("node-a");
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(Ids.volumeId("pvc-1")).build());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(Ids.volumeId("pvc-1")).get());
+        assertCode(Status.Code.ABORTED, () -> cluster.controller().withDeadlineAfter(3, TimeUnit.SECONDS)
+                .deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(Ids.volumeId("pvc-0")).build()));
+    }
+
+    @Test
+    void aControllerRestartedDuringCreateVolumeMakesOneVolume() throws Exception {
+        startAll();
+        cluster.stopNode("node-b"); // its StrataNode stays: the controller places volumes there
+        assertCode(Status.Code.ABORTED, () -> cluster.controller().withDeadlineAfter(3, TimeUnit.SECONDS)
+                .createVolume(volumeOn("pvc-restart", "node-b").build()));
+        cluster.stopController();
+        assertEquals(1, cluster.api().resources(StrataVolume.class).list().getItems().size());
+
+        cluster.startController();
+        cluster.startNode("node-b");
+        Volume v = cluster.controller().createVolume(volumeOn("pvc-restart", "node-b").build()).getVolume();
+        assertEquals(Ids.volumeId("pvc-restart"), v.getVolumeId());
+        assertEquals(1, cluster.api().resources(StrataVolume.class).list().getItems().size());
+        assertEquals(List.of(v.getVolumeId()), ids(cluster.nodePlugin("node-b").storage().listVolumes()));
+        try (var dirs = Files.list(cluster.dataDir("node-b").resolve("engines/dir/volumes"))) {
+            assertEquals(1, dirs.count(), "one volume directory");
+        }
+    }
+
+    static List<String> ids(List<VolumeRecord> volumes) {
+        return volumes.stream().map(VolumeRecord::id).sorted().toList();
+    }
+
+    static void assertCode(Status.Code code, org.junit.jupiter.api.function.Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(code, e.getStatus().getCode(), e.getMessage());
+    }
+}

@@ -1,0 +1,63 @@
+package dev.strata.driver;
+
+import dev.strata.api.v1alpha1.KubeClients;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+
+/**
+ * fabric8's Kubernetes mock server in CRUD mode, holding Strata's CRDs (from deploy/manifests/crds,
+ * so the status subresource behaves as the CRDs declare): the API server of the cluster tests.
+ */
+final class MockCluster implements AutoCloseable {
+    private static final Path CRDS = Path.of(System.getProperty("strata.repo", ".."), "deploy", "manifests", "crds");
+
+    private final KubernetesMockServer server;
+    private final KubernetesClient client;
+
+    MockCluster() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(), false);
+        server.init();
+        client = KubeClients.create(url());
+        try {
+            for (String crd : List.of("stratavolumes", "stratasnapshots", "stratanodes")) {
+                client.resource(Serialization.unmarshal(Files.readString(CRDS.resolve(crd + ".yaml")),
+                        CustomResourceDefinition.class)).create();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The API server's URL, for plugins in this JVM or in child processes. */
+    String url() {
+        return "http://" + server.getHostName() + ":" + server.getPort();
+    }
+
+    /** A client for the test's own reads and writes. */
+    KubernetesClient client() {
+        return client;
+    }
+
+    /** A new client, as a plugin process has its own. */
+    KubernetesClient newClient() {
+        return KubeClients.create(url());
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.destroy();
+    }
+}

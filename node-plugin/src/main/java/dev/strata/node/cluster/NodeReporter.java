@@ -1,0 +1,114 @@
+package dev.strata.node.cluster;
+
+import dev.strata.api.v1alpha1.Conversions;
+import dev.strata.api.v1alpha1.EngineCapacity;
+import dev.strata.api.v1alpha1.PoolStatus;
+import dev.strata.api.v1alpha1.ResourceWrites;
+import dev.strata.api.v1alpha1.StrataNode;
+import dev.strata.api.v1alpha1.StrataNodeSpec;
+import dev.strata.api.v1alpha1.StrataNodeStatus;
+import dev.strata.common.BuildInfo;
+import dev.strata.common.model.PoolUsage;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.storage.LocalStorage;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this node's StrataNode current: each engine's capabilities and free space, the pools, the
+ * node's health and the plugin's version. The controller plugin places volumes and answers
+ * GetCapacity from it.
+ */
+final class NodeReporter {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeReporter.class);
+
+    private final KubernetesClient client;
+    private final LocalStorage storage;
+
+    NodeReporter(KubernetesClient client, LocalStorage storage) {
+        this.client = client;
+        this.storage = storage;
+    }
+
+    /** Creates the StrataNode when it is missing, then writes its status. */
+    void report() {
+        String node = storage.config().nodeId();
+        if (client.resources(StrataNode.class).withName(node).get() == null) {
+            StrataNode fresh = new StrataNode();
+            fresh.setMetadata(new ObjectMetaBuilder().withName(node).build());
+            StrataNodeSpec spec = new StrataNodeSpec();
+            spec.setTopology(Map.of(BuildInfo.TOPOLOGY_KEY, node));
+            fresh.setSpec(spec);
+            try {
+                client.resource(fresh).create();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                    throw e;
+                }
+            }
+        }
+        StrataNodeStatus status = status();
+        ResourceWrites.status(client, StrataNode.class, node, r -> {
+            r.setStatus(status);
+            return r;
+        });
+    }
+
+    private StrataNodeStatus status() {
+        StrataNodeStatus st = new StrataNodeStatus();
+        st.setPluginVersion(BuildInfo.VERSION);
+        st.setDefaultEngine(storage.config().defaultEngine());
+        st.setMaxVolumes(storage.config().maxVolumesPerNode());
+        List<VolumeRecord> volumes = storage.listVolumes();
+        List<EngineCapacity> engines = new ArrayList<>();
+        List<PoolStatus> pools = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (VolumeEngine engine : storage.engines()) {
+            String name = engine.traits().name();
+            long allocated = volumes.stream().filter(v -> v.engine().equals(name))
+                    .mapToLong(VolumeRecord::capacityBytes).sum();
+            try {
+                engines.add(Conversions.engineCapacity(engine.traits(), engine.capacity(), allocated));
+                for (PoolUsage p : engine.pools()) {
+                    pools.add(pool(name, p));
+                    if (p.problem() != null) {
+                        problems.add(p.name() + ": " + p.problem());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("engine {}: cannot read its capacity", name, e);
+                problems.add(name + ": " + e.getMessage());
+            }
+        }
+        engines.sort(Comparator.comparing(EngineCapacity::getName));
+        st.setEngines(engines);
+        st.setPools(pools.isEmpty() ? null : pools);
+        st.setHealthy(problems.isEmpty());
+        st.setMessage(problems.isEmpty() ? "ok" : String.join("; ", problems));
+        st.setHeartbeatTime(Instant.now().toString());
+        return st;
+    }
+
+    private static PoolStatus pool(String engine, PoolUsage p) {
+        PoolStatus s = new PoolStatus();
+        s.setName(p.name());
+        s.setEngine(engine);
+        s.setDataBytes(p.dataBytes());
+        s.setUsedDataBytes(p.usedDataBytes());
+        s.setMetadataBytes(p.metadataBytes());
+        s.setUsedMetadataBytes(p.usedMetadataBytes());
+        s.setHealth(p.problem() == null ? "ok" : p.problem());
+        return s;
+    }
+}

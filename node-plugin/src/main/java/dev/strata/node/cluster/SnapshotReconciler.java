@@ -1,0 +1,136 @@
+package dev.strata.node.cluster;
+
+import dev.strata.api.v1alpha1.ResourceWrites;
+import dev.strata.api.v1alpha1.Resources;
+import dev.strata.api.v1alpha1.StrataSnapshot;
+import dev.strata.api.v1alpha1.StrataSnapshotStatus;
+import dev.strata.common.CrashPoint;
+import dev.strata.common.CsiException;
+import dev.strata.common.model.Ids;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.node.storage.LocalStorage;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.cache.Store;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes this node's StrataSnapshots and deletes them when asked, then lets the finalizer go. Taking a
+ * snapshot is idempotent by name, so a repeated reconcile finds the snapshot taken.
+ */
+final class SnapshotReconciler {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotReconciler.class);
+
+    private final KubernetesClient client;
+    private final LocalStorage storage;
+    private final Store<StrataSnapshot> store;
+    private final Runnable storageChanged;
+
+    SnapshotReconciler(KubernetesClient client, LocalStorage storage, Store<StrataSnapshot> store,
+            Runnable storageChanged) {
+        this.client = client;
+        this.storage = storage;
+        this.store = store;
+        this.storageChanged = storageChanged;
+    }
+
+    boolean reconcile(String name) {
+        StrataSnapshot s = store.getByKey(name);
+        if (s == null || !storage.config().nodeId().equals(s.getSpec().getNode())) {
+            return true;
+        }
+        if (s.getMetadata().getDeletionTimestamp() != null) {
+            return delete(s);
+        }
+        String phase = s.getStatus() == null ? null : s.getStatus().getPhase();
+        return (phase != null && !phase.equals(Resources.PENDING)) || take(s);
+    }
+
+    private boolean take(StrataSnapshot s) {
+        String name = s.getMetadata().getName();
+        if (!name.equals(Ids.snapshotId(s.getSpec().getName()))) {
+            return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.snapshotId(s.getSpec().getName())
+                    + ", the snapshot ID of spec.name");
+        }
+        if (!s.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
+            ResourceWrites.metadata(client, StrataSnapshot.class, name, r -> {
+                r.getMetadata().getFinalizers().add(Resources.FINALIZER);
+                return r;
+            });
+        }
+        SnapshotRecord taken;
+        try {
+            taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
+                    s.getSpec().getParameters() == null ? Map.of() : s.getSpec().getParameters());
+        } catch (CsiException e) {
+            return fail(name, e.code().name(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("snapshot {}: failed", name, e);
+            return fail(name, "INTERNAL", e.toString());
+        }
+        CrashPoint.reach("node.snapshot.taken");
+        ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
+            StrataSnapshotStatus st = status(r);
+            st.setPhase(Resources.READY);
+            st.setReadyToUse(true);
+            st.setSizeBytes(taken.sizeBytes());
+            st.setEngine(taken.engine());
+            st.setCreatedAt(taken.createdAt().toString());
+            st.setErrorCode(null);
+            st.setMessage("taken on node " + s.getSpec().getNode());
+            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, true, "Taken",
+                    "the snapshot is ready", r.getMetadata().getGeneration()));
+            return r;
+        });
+        LOG.info("snapshot {} ({}) of {} ready", name, taken.name(), taken.sourceVolumeId());
+        storageChanged.run();
+        return true;
+    }
+
+    private boolean fail(String name, String code, String message) {
+        LOG.info("snapshot {} failed: {} {}", name, code, message);
+        ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
+            StrataSnapshotStatus st = status(r);
+            st.setPhase(Resources.FAILED);
+            st.setErrorCode(code);
+            st.setMessage(message);
+            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, false, "Failed",
+                    message, r.getMetadata().getGeneration()));
+            return r;
+        });
+        return true;
+    }
+
+    private boolean delete(StrataSnapshot s) {
+        String name = s.getMetadata().getName();
+        if (!s.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
+            return true;
+        }
+        try {
+            storage.deleteSnapshot(name);
+        } catch (CsiException e) {
+            ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
+                status(r).setErrorCode(e.code().name());
+                status(r).setMessage(e.getMessage());
+                return r;
+            });
+            return false;
+        }
+        CrashPoint.reach("node.snapshot.deleted");
+        ResourceWrites.metadata(client, StrataSnapshot.class, name, r -> {
+            r.getMetadata().getFinalizers().remove(Resources.FINALIZER);
+            return r;
+        });
+        LOG.info("snapshot {} deleted", name);
+        storageChanged.run();
+        return true;
+    }
+
+    private static StrataSnapshotStatus status(StrataSnapshot r) {
+        if (r.getStatus() == null) {
+            r.setStatus(new StrataSnapshotStatus());
+        }
+        return r.getStatus();
+    }
+}

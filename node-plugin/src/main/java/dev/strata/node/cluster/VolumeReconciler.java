@@ -1,0 +1,218 @@
+package dev.strata.node.cluster;
+
+import dev.strata.api.v1alpha1.Conversions;
+import dev.strata.api.v1alpha1.ResourceWrites;
+import dev.strata.api.v1alpha1.Resources;
+import dev.strata.api.v1alpha1.StrataVolume;
+import dev.strata.api.v1alpha1.StrataVolumeStatus;
+import dev.strata.common.CrashPoint;
+import dev.strata.common.CsiException;
+import dev.strata.common.model.Ids;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.storage.LocalStorage;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.cache.Store;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes this node's storage match its StrataVolumes: creates what is Pending, grows and modifies what
+ * is Ready, and deletes what is being deleted before it lets the finalizer go. Local storage is
+ * idempotent by name, so a reconcile repeated after a crash finds the volume made and only reports it.
+ */
+final class VolumeReconciler {
+    private static final Logger LOG = LoggerFactory.getLogger(VolumeReconciler.class);
+
+    private final KubernetesClient client;
+    private final LocalStorage storage;
+    private final Store<StrataVolume> store;
+    private final Runnable storageChanged;
+
+    VolumeReconciler(KubernetesClient client, LocalStorage storage, Store<StrataVolume> store,
+            Runnable storageChanged) {
+        this.client = client;
+        this.storage = storage;
+        this.store = store;
+        this.storageChanged = storageChanged;
+    }
+
+    /** True when done; false to be retried later. */
+    boolean reconcile(String name) {
+        StrataVolume v = store.getByKey(name);
+        if (v == null || !storage.config().nodeId().equals(v.getSpec().getNode())) {
+            return true;
+        }
+        if (v.getMetadata().getDeletionTimestamp() != null) {
+            return delete(v);
+        }
+        String phase = v.getStatus() == null ? null : v.getStatus().getPhase();
+        if (phase == null || phase.equals(Resources.PENDING)) {
+            return create(v);
+        }
+        return !phase.equals(Resources.READY) || refresh(v);
+    }
+
+    private boolean create(StrataVolume v) {
+        String name = v.getMetadata().getName();
+        long generation = v.getMetadata().getGeneration();
+        if (!name.equals(Ids.volumeId(v.getSpec().getName()))) {
+            return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.volumeId(v.getSpec().getName())
+                    + ", the volume ID of spec.name", generation);
+        }
+        if (!v.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
+            // Held before anything is made, so that the resource cannot go while storage exists.
+            ResourceWrites.metadata(client, StrataVolume.class, name, r -> {
+                r.getMetadata().getFinalizers().add(Resources.FINALIZER);
+                return r;
+            });
+        }
+        VolumeRecord made;
+        try {
+            made = storage.createVolume(Conversions.volumeSpec(v.getSpec()));
+        } catch (CsiException e) {
+            return fail(name, e.code().name(), e.getMessage(), generation);
+        } catch (RuntimeException e) {
+            LOG.warn("volume {}: create failed", name, e);
+            return fail(name, "INTERNAL", e.toString(), generation);
+        }
+        CrashPoint.reach("node.volume.made");
+        ResourceWrites.status(client, StrataVolume.class, name, r -> {
+            StrataVolumeStatus st = status(r);
+            st.setPhase(Resources.READY);
+            st.setCreatedAt(made.createdAt().toString());
+            st.setMessage("made on node " + made.nodeId());
+            st.setErrorCode(null);
+            fill(st, made, generation);
+            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, true, "Made",
+                    "the volume is ready", generation));
+            return r;
+        });
+        LOG.info("volume {} ({}) ready: {} bytes, engine {}", name, made.name(), made.capacityBytes(), made.engine());
+        storageChanged.run();
+        return true;
+    }
+
+    private boolean fail(String name, String code, String message, long generation) {
+        LOG.info("volume {} failed: {} {}", name, code, message);
+        ResourceWrites.status(client, StrataVolume.class, name, r -> {
+            StrataVolumeStatus st = status(r);
+            st.setPhase(Resources.FAILED);
+            st.setErrorCode(code);
+            st.setMessage(message);
+            st.setObservedGeneration(generation);
+            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, false, "Failed",
+                    message, generation));
+            return r;
+        });
+        return true;
+    }
+
+    /** A Ready volume: grows it or applies new mutable parameters when the spec asks, and reports it. */
+    private boolean refresh(StrataVolume v) {
+        String name = v.getMetadata().getName();
+        long generation = v.getMetadata().getGeneration();
+        Optional<VolumeRecord> found = storage.findVolume(name);
+        if (found.isEmpty()) {
+            // Never made again: an empty volume in place of lost data would hide the loss.
+            ResourceWrites.status(client, StrataVolume.class, name, r -> {
+                StrataVolumeStatus st = status(r);
+                st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_HEALTHY, false,
+                        "StorageMissing", "the volume's storage is missing on node " + v.getSpec().getNode(),
+                        generation));
+                return r;
+            });
+            return true;
+        }
+        VolumeRecord current = found.get();
+        String[] error = null;
+        try {
+            if (v.getSpec().getRequiredBytes() > current.capacityBytes()) {
+                current = storage.expandVolume(name, v.getSpec().getRequiredBytes(), v.getSpec().getLimitBytes());
+                storageChanged.run();
+            }
+            Map<String, String> changed = changedParameters(v, current);
+            if (!changed.isEmpty()) {
+                current = storage.modifyVolume(name, changed);
+            }
+        } catch (CsiException e) {
+            error = new String[] {e.code().name(), e.getMessage()};
+        } catch (RuntimeException e) {
+            LOG.warn("volume {}: change failed", name, e);
+            error = new String[] {"INTERNAL", e.toString()};
+        }
+        VolumeRecord now = current;
+        String[] problem = error;
+        VolumeHealth health = storage.health(name);
+        ResourceWrites.status(client, StrataVolume.class, name, r -> {
+            StrataVolumeStatus st = status(r);
+            fill(st, now, generation);
+            st.setErrorCode(problem == null ? null : problem[0]);
+            st.setMessage(problem == null ? "ready on node " + now.nodeId() : problem[1]);
+            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_HEALTHY,
+                    !health.abnormal(), health.abnormal() ? "Abnormal" : "Healthy", health.message(), generation));
+            return r;
+        });
+        return true;
+    }
+
+    private static Map<String, String> changedParameters(StrataVolume v, VolumeRecord current) {
+        Map<String, String> changed = new HashMap<>();
+        Map<String, String> wanted = v.getSpec().getMutableParameters() == null ? Map.of()
+                : v.getSpec().getMutableParameters();
+        wanted.forEach((k, value) -> {
+            if (!Objects.equals(current.mutableParameters().get(k), value)) {
+                changed.put(k, value);
+            }
+        });
+        return changed;
+    }
+
+    private void fill(StrataVolumeStatus st, VolumeRecord record, long generation) {
+        st.setCapacityBytes(record.capacityBytes());
+        st.setAttributes(record.attributes().isEmpty() ? null : new java.util.TreeMap<>(record.attributes()));
+        st.setPath(record.attributes().getOrDefault("device", record.attributes().get("path")));
+        List<String> published = storage.publishedNodes(record.id());
+        st.setPublishedNodes(published.isEmpty() ? null : published);
+        st.setObservedGeneration(generation);
+    }
+
+    private boolean delete(StrataVolume v) {
+        String name = v.getMetadata().getName();
+        if (!v.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
+            return true;
+        }
+        try {
+            storage.deleteVolume(name);
+        } catch (CsiException e) {
+            // In use, say: the resource stays (its deletion is pending) and the controller reports why.
+            ResourceWrites.status(client, StrataVolume.class, name, r -> {
+                status(r).setErrorCode(e.code().name());
+                status(r).setMessage(e.getMessage());
+                return r;
+            });
+            return false;
+        }
+        CrashPoint.reach("node.volume.deleted");
+        ResourceWrites.metadata(client, StrataVolume.class, name, r -> {
+            r.getMetadata().getFinalizers().remove(Resources.FINALIZER);
+            return r;
+        });
+        LOG.info("volume {} deleted", name);
+        storageChanged.run();
+        return true;
+    }
+
+    private static StrataVolumeStatus status(StrataVolume r) {
+        if (r.getStatus() == null) {
+            r.setStatus(new StrataVolumeStatus());
+        }
+        return r.getStatus();
+    }
+
+}

@@ -1,0 +1,100 @@
+package dev.strata.node.main;
+
+import dev.strata.common.Quantities;
+import dev.strata.node.engine.dir.DirEngine;
+import dev.strata.node.engine.thin.ThinPoolConfig;
+import dev.strata.node.storage.StorageConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The options of a node's storage, shared by {@code strata standalone} and {@code strata node}. */
+public final class StorageOptions {
+    @Option(names = "--data-dir", defaultValue = "/var/lib/strata", description = "State and volume data (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--node-id", description = "Node ID reported to the CO (default: host name)")
+    String nodeId;
+
+    @Option(names = "--default-engine", defaultValue = DirEngine.NAME,
+            description = "Engine for volumes whose parameters name none (default: ${DEFAULT-VALUE})")
+    String defaultEngine;
+
+    @Option(names = "--default-volume-size", defaultValue = "1073741824",
+            description = "Size in bytes of a volume whose request gives none (default: ${DEFAULT-VALUE})")
+    long defaultVolumeBytes;
+
+    @Option(names = "--max-volumes-per-node", defaultValue = "1024",
+            description = "Volumes that may be published on this node at once (default: ${DEFAULT-VALUE})")
+    int maxVolumesPerNode;
+
+    @Option(names = "--hostpath-root", paramLabel = "DIR",
+            description = "A host directory hostpath volumes may use (repeat for several; default: none)")
+    List<Path> hostPathRoots = new ArrayList<>();
+
+    @Option(names = "--thin-pool-dir", paramLabel = "DIR",
+            description = "Make (or adopt) the thin pool on two sparse files in DIR, data and metadata; enables "
+                    + "the thin engine")
+    Path thinPoolDir;
+
+    @Option(names = "--thin-pool-size", defaultValue = "10Gi",
+            description = "Size of the thin pool's data file (default: ${DEFAULT-VALUE})")
+    String thinPoolSize;
+
+    @Option(names = "--thin-data", paramLabel = "DEVICE",
+            description = "Block device for the thin pool's data (with --thin-metadata; enables the thin engine)")
+    Path thinData;
+
+    @Option(names = "--thin-metadata", paramLabel = "DEVICE", description = "Block device for the thin pool's metadata")
+    Path thinMetadata;
+
+    @Option(names = "--thin-chunk-size", defaultValue = "64Ki",
+            description = "Thin pool chunk size, a multiple of 64Ki (default: ${DEFAULT-VALUE})")
+    String thinChunkSize;
+
+    @Option(names = "--thin-overcommit", defaultValue = "1.0",
+            description = "How many times the pool's size the volumes may add up to (default: ${DEFAULT-VALUE})")
+    double thinOvercommit;
+
+    @Option(names = "--thin-low-water", defaultValue = "1024",
+            description = "Free chunks below which the pool raises its low-water event (default: ${DEFAULT-VALUE})")
+    long thinLowWater;
+
+    @Option(names = "--thin-no-discard-passdown",
+            description = "Keep discards in the pool instead of passing them to the data device")
+    boolean thinNoDiscardPassdown;
+
+    /** The storage settings these options give; the node ID defaults to the kernel's host name. */
+    public StorageConfig config(CommandLine commandLine) throws IOException {
+        String node = nodeId != null ? nodeId : hostName();
+        return new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine, defaultVolumeBytes,
+                maxVolumesPerNode, hostPathRoots, thinPool(commandLine));
+    }
+
+    private ThinPoolConfig thinPool(CommandLine commandLine) {
+        int chunkSectors = (int) (Quantities.parse(thinChunkSize) / 512);
+        if (thinData != null || thinMetadata != null) {
+            if (thinData == null || thinMetadata == null) {
+                throw new CommandLine.ParameterException(commandLine, "--thin-data and --thin-metadata go together");
+            }
+            return new ThinPoolConfig(thinData, thinMetadata, 0, 0, chunkSectors, thinLowWater,
+                    !thinNoDiscardPassdown, thinOvercommit);
+        }
+        if (thinPoolDir == null) {
+            return null;
+        }
+        ThinPoolConfig files = ThinPoolConfig.files(thinPoolDir.toAbsolutePath().normalize(),
+                Quantities.parse(thinPoolSize), thinOvercommit);
+        return new ThinPoolConfig(files.data(), files.metadata(), files.dataBytes(), files.metadataBytes(),
+                chunkSectors, thinLowWater, !thinNoDiscardPassdown, thinOvercommit);
+    }
+
+    /** The kernel's host name: what InetAddress.getLocalHost would resolve, without needing DNS. */
+    private static String hostName() throws IOException {
+        return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+    }
+}

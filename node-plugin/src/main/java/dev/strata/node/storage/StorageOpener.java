@@ -1,0 +1,49 @@
+package dev.strata.node.storage;
+
+import dev.strata.common.LockTable;
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.dir.DirEngine;
+import dev.strata.node.engine.hostpath.HostPathEngine;
+import dev.strata.node.engine.hostpath.HostPaths;
+import dev.strata.node.engine.overlay.OverlayEngine;
+import dev.strata.node.engine.thin.ThinEngine;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.state.NodeState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Makes a node's engines from its settings and opens its storage, as standalone and node plugin both do. */
+public final class StorageOpener {
+    private StorageOpener() {}
+
+    /** Opens the records and engines, then finishes or undoes whatever a crash interrupted. */
+    public static LocalStorage open(StorageConfig config, Mounter mounter) throws IOException {
+        CommandRunner runner = new CommandRunner();
+        Path engineRoot = config.dataDir().resolve("engines");
+        Map<String, VolumeEngine> engines = new HashMap<>(Map.of(
+                DirEngine.NAME, new DirEngine(engineRoot.resolve(DirEngine.NAME), mounter, runner),
+                DirEngine.SHARED, DirEngine.shared(engineRoot.resolve(DirEngine.SHARED), mounter, runner),
+                OverlayEngine.NAME, new OverlayEngine(engineRoot.resolve(OverlayEngine.NAME), mounter, runner),
+                HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
+                        new HostPaths(config.hostPathRoots()), mounter, runner)));
+        if (config.thinPool() != null) {
+            new CommandRunner().run("modprobe", "dm-thin-pool"); // best effort: the check below says what is missing
+            if (!Files.exists(Path.of("/dev/mapper/control"))) {
+                throw new IOException("a thin pool is configured but this kernel has no device-mapper "
+                        + "(/dev/mapper/control is missing; load dm-thin-pool)");
+            }
+            engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
+                    mounter, runner));
+        }
+        NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
+        nodeState.reconcile(MountTable.read());
+        LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());
+        storage.recover();
+        return storage;
+    }
+}
