@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.controller.ControllerPlugin;
 import dev.strata.csi.v1.ControllerGrpc;
+import dev.strata.csi.v1.IdentityGrpc;
 import dev.strata.csi.v1.NodeGrpc;
+import dev.strata.csi.v1.ProbeRequest;
+import io.grpc.StatusRuntimeException;
 import dev.strata.node.main.NodePlugin;
 import dev.strata.node.storage.StorageConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -161,6 +164,34 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         processes.add(p);
+        awaitReady(node, p, log);
         return p;
+    }
+
+    /** Waits until the node plugin's Probe says ready (its storage is open and its agent started). */
+    private void awaitReady(String node, Process p, Path log) throws IOException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (!p.isAlive()) {
+                fail("node plugin " + node + " exited with " + p.exitValue() + "\n" + Files.readString(log));
+            }
+            if (Files.exists(socket(node))) {
+                try (CsiCalls.Connection c = new CsiCalls.Connection(socket(node))) {
+                    if (IdentityGrpc.newBlockingStub(c.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .probe(ProbeRequest.getDefaultInstance()).getReady().getValue()) {
+                        return;
+                    }
+                } catch (StatusRuntimeException e) {
+                    // not listening yet, or a socket a killed plugin left
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+        }
+        fail("node plugin " + node + " did not become ready\n" + Files.readString(log));
     }
 }
