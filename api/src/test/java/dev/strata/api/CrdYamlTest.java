@@ -18,10 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CRD YAML in deploy/manifests/crds is what fabric8's CRD generator makes of the typed classes.
- * After changing a class, regenerate it: {@code mvn -pl api test -Dtest=CrdYamlTest -Dstrata.write-crds=true}.
+ * The chart carries the same files (charts/strata/crds; ChartTest compares them). After changing a class,
+ * regenerate both: {@code mvn -pl api test -Dtest=CrdYamlTest -Dstrata.write-crds=true}.
  */
 class CrdYamlTest {
     static final Path CRDS = Path.of("..", "deploy", "manifests", "crds");
+    static final Path CHART_CRDS = Path.of("..", "charts", "strata", "crds");
     static final List<Class<?>> RESOURCES = List.of(StrataVolume.class, StrataSnapshot.class, StrataNode.class);
 
     @Test
@@ -34,6 +36,7 @@ class CrdYamlTest {
             Path committed = CRDS.resolve(plural + ".yaml");
             if (Boolean.getBoolean("strata.write-crds")) {
                 Files.writeString(committed, generated);
+                Files.writeString(CHART_CRDS.resolve(plural + ".yaml"), generated);
             }
             assertTrue(Files.exists(committed), committed + " is missing; run with -Dstrata.write-crds=true");
             assertEquals(generated, Files.readString(committed), committed + " differs from what the classes "

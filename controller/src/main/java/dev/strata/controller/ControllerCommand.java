@@ -45,7 +45,7 @@ public final class ControllerCommand implements Callable<Integer> {
         Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
                 : System.getenv().getOrDefault(Endpoint.ENV, "unix:///csi/csi.sock"));
         LOG.info("{} {} controller plugin", BuildInfo.DRIVER_NAME, BuildInfo.VERSION);
-        try (KubernetesClient client = KubeClients.create(kubeApi)) {
+        try (KubernetesClient client = KubeClients.create(kubeApi, KubeClients.CONTROLLER)) {
             ControllerPlugin plugin = ControllerPlugin.start(ep, client, defaultEngine,
                     Duration.ofSeconds(nodeWaitSeconds), Duration.ofSeconds(drainSeconds));
             StopSignal.await();

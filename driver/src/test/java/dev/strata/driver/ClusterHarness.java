@@ -1,5 +1,6 @@
 package dev.strata.driver;
 
+import dev.strata.api.v1alpha1.KubeClients;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.strata.common.grpc.Endpoint;
@@ -75,13 +76,13 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
         return api.client();
     }
 
-    String apiUrl() {
-        return api.url();
+    MockCluster mock() {
+        return api;
     }
 
     void startController() throws Exception {
         Path socket = root.resolve("controller.sock");
-        controllerClient = api.newClient();
+        controllerClient = api.newClient(KubeClients.CONTROLLER);
         controller = ControllerPlugin.start(Endpoint.parse("unix://" + socket), controllerClient, "dir", NODE_WAIT,
                 Duration.ofSeconds(5));
         controllerConnection = new CsiCalls.Connection(socket);
@@ -118,7 +119,7 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
     }
 
     void startNode(String node) throws Exception {
-        KubernetesClient client = api.newClient();
+        KubernetesClient client = api.newClient(KubeClients.NODE);
         nodes.put(node, NodePlugin.start(Endpoint.parse("unix://" + socket(node)), config(node), client,
                 Duration.ofSeconds(5), Duration.ofSeconds(2)));
         nodeClients.put(node, client);

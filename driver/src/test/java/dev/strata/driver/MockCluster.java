@@ -19,8 +19,16 @@ import java.util.List;
  * fabric8's Kubernetes mock server in CRUD mode, holding Strata's CRDs (from deploy/manifests/crds,
  * so the status subresource behaves as the CRDs declare): the API server of the cluster tests.
  */
-final class MockCluster implements AutoCloseable {
+public final class MockCluster implements AutoCloseable {
     private static final Path CRDS = Path.of(System.getProperty("strata.repo", ".."), "deploy", "manifests", "crds");
+
+    /** The mock server logs each request at INFO through java.util.logging: noise, and time in a benchmark. */
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger(
+            "io.fabric8.mockwebserver.MockWebServer");
+
+    static {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
 
     private final KubernetesMockServer server;
     private final KubernetesClient client;
@@ -29,7 +37,7 @@ final class MockCluster implements AutoCloseable {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
         server.init();
-        client = KubeClients.create(url());
+        client = KubeClients.create(url(), "strata-test");
         try {
             for (String crd : List.of("stratavolumes", "stratasnapshots", "stratanodes")) {
                 client.resource(Serialization.unmarshal(Files.readString(CRDS.resolve(crd + ".yaml")),
@@ -50,9 +58,14 @@ final class MockCluster implements AutoCloseable {
         return client;
     }
 
-    /** A new client, as a plugin process has its own. */
-    KubernetesClient newClient() {
-        return KubeClients.create(url());
+    /** A new client for a component (KubeClients.CONTROLLER or NODE), as each plugin process has its own. */
+    KubernetesClient newClient(String component) {
+        return KubeClients.create(url(), component);
+    }
+
+    /** The mock server, for the requests it recorded. */
+    KubernetesMockServer server() {
+        return server;
     }
 
     @Override

@@ -43,7 +43,9 @@ public final class ResourceWrites {
                 return Optional.of(current);
             }
             try {
-                return Optional.of(status ? client.resource(changed).updateStatus() : client.resource(changed).update());
+                // Empty when the write let the resource go (its last finalizer removed).
+                return Optional.ofNullable(status ? client.resource(changed).updateStatus()
+                        : client.resource(changed).update());
             } catch (KubernetesClientException e) {
                 if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
                     return Optional.empty();

@@ -60,7 +60,7 @@ final class WorkQueue implements AutoCloseable {
         try {
             done = handler.test(key);
         } catch (RuntimeException e) {
-            LOG.warn("reconciling {} failed; will retry: {}", key, e.toString());
+            LOG.warn("reconciling {} failed; will retry", key, e);
             done = false;
         }
         synchronized (this) {

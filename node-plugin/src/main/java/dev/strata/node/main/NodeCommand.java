@@ -52,7 +52,7 @@ public final class NodeCommand implements Callable<Integer> {
         StorageConfig config = storage.config(spec.commandLine());
         LOG.info("{} {} node plugin: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, config.nodeId(),
                 config.dataDir());
-        try (KubernetesClient client = KubeClients.create(kubeApi)) {
+        try (KubernetesClient client = KubeClients.create(kubeApi, KubeClients.NODE)) {
             NodePlugin plugin = NodePlugin.start(ep, config, client, Duration.ofSeconds(drainSeconds),
                     Duration.ofSeconds(resyncSeconds));
             StopSignal.await();
