@@ -20,7 +20,7 @@ import java.util.List;
  * so the status subresource behaves as the CRDs declare): the API server of the cluster tests.
  */
 public final class MockCluster implements AutoCloseable {
-    private static final Path CRDS = Path.of(System.getProperty("strata.repo", ".."), "deploy", "manifests", "crds");
+    private static final Path CRDS = repo().resolve("deploy/manifests/crds");
 
     /** The mock server logs each request at INFO through java.util.logging: noise, and time in a benchmark. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger(
@@ -51,6 +51,15 @@ public final class MockCluster implements AutoCloseable {
     /** The API server's URL, for plugins in this JVM or in child processes. */
     String url() {
         return "http://" + server.getHostName() + ":" + server.getPort();
+    }
+
+    /** The repository: -Dstrata.repo, else the directory above or at the working directory that has deploy/. */
+    static Path repo() {
+        String given = System.getProperty("strata.repo");
+        if (given != null) {
+            return Path.of(given);
+        }
+        return Files.isDirectory(Path.of("..", "deploy", "manifests")) ? Path.of("..") : Path.of(".");
     }
 
     /** A client for the test's own reads and writes. */

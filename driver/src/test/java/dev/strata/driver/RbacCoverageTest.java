@@ -42,7 +42,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * those roles grant on Strata's resources was used.
  */
 class RbacCoverageTest {
-    private static final Path RBAC = Path.of(System.getProperty("strata.repo", ".."), "deploy", "manifests", "rbac");
+    private static final Path RBAC = MockCluster.repo().resolve("deploy/manifests/rbac");
     private static final Pattern PATH = Pattern.compile(
             "/apis/(?<group>[^/]+)/[^/]+/(?<resource>[^/?]+)(?:/(?<name>[^/?]+))?(?:/(?<sub>[^/?]+))?(?:\\?(?<query>.*))?");
 

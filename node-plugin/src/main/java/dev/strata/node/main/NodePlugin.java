@@ -41,8 +41,12 @@ public final class NodePlugin implements AutoCloseable {
         Gate<NodeAgent> agent = new Gate<>("node agent");
         Mounter mounter = new Mounter();
         CsiServer server = CsiServer.start(endpoint, List.of(
-                new IdentityService(List.of(IdentityService.service(
-                        PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS)), agent::isOpen),
+                // The capabilities of the plugin as a whole, as the controller reports them: Identity
+                // describes the driver, whose Controller service runs in the controller Deployment.
+                new IdentityService(List.of(
+                        IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
+                        IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
+                        IdentityService.onlineExpansion()), agent::isOpen),
                 new NodeService(config, storage, mounter)), drainTimeout);
         try {
             LocalStorage local = StorageOpener.open(config, mounter);
