@@ -11,6 +11,7 @@ import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.common.model.Ids;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeRequest;
 import io.grpc.Status;
 import java.io.IOException;
@@ -29,6 +30,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class NodePluginCrashTest {
     private static final String NODE = "node-a";
+    /** The node plugin's crash points, each with a test here (CrashPointCoverageTest checks). */
+    static final List<String> CRASH_POINTS = List.of("node.volume.made", "node.volume.deleted", "node.snapshot.taken",
+            "node.snapshot.deleted");
 
     @RegisterExtension
     final ClusterHarness cluster = new ClusterHarness();
@@ -90,6 +94,25 @@ class NodePluginCrashTest {
         assertEquals(Ids.snapshotId("snap-crash"), id);
         assertTrue(cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus().isReadyToUse());
         assertEquals(List.of(id + ".json"), names(cluster.dataDir(NODE).resolve("records/snapshots")));
+    }
+
+    @Test
+    void killedAfterDeletingASnapshotBeforeReleasingTheFinalizer() throws Exception {
+        Process crashing = cluster.nodeProcess(NODE, "node.snapshot.deleted");
+        cluster.startController();
+        String volume = cluster.controller().createVolume(volumeOn("pvc-snapdel", NODE).build()).getVolume()
+                .getVolumeId();
+        String id = cluster.controller().createSnapshot(Csi.snapshot("snap-gone", volume)).getSnapshot()
+                .getSnapshotId();
+        assertCode(Status.Code.ABORTED, () -> cluster.controller().withDeadlineAfter(6, TimeUnit.SECONDS)
+                .deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(id).build()));
+        assertTrue(crashing.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(137, crashing.exitValue());
+        assertEquals(List.of(), names(cluster.dataDir(NODE).resolve("records/snapshots")), "the snapshot is gone");
+
+        cluster.nodeProcess(NODE, null);
+        cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(id).build());
+        assertNull(cluster.api().resources(StrataSnapshot.class).withName(id).get());
     }
 
     private Path volumesDir() {
