@@ -1,0 +1,188 @@
+package dev.strata.e2e;
+
+import static dev.strata.e2e.Runc.Mount.rw;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
+import dev.strata.csi.v1.VolumeContentSource;
+import dev.strata.e2e.Kubelet.Pv;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Docker's volume scenarios (docs.docker.com/engine/storage/volumes) on each engine they apply to,
+ * with real containers mounting what Strata published into a pod's directory. Every scenario asserts
+ * on what the containers saw. Subclasses say which engines and which driver.
+ */
+abstract class VolumeScenarios extends E2eFixture {
+    /** Engines for the scenarios on PVs: data volumes, sharing, snapshots, tar backups. */
+    abstract Stream<String> engines();
+
+    /** Engines for ephemeral inline volumes. */
+    abstract Stream<String> inlineEngines();
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aDataVolumeOutlivesItsContainersUntilItIsDeleted(String engine) throws Exception {
+        Pv pv = kubelet.create("data-" + engine, engine);
+        kubelet.stage(pv);
+        Path first = kubelet.publish(pv, "pod-writer", false);
+        assertSaw("hello\n", runc.run("writer", "echo hello > /data/greeting && mkdir /data/sub"
+                + " && echo nested > /data/sub/file && cat /data/greeting", rw(first, "/data")));
+        // the container is gone (run deletes it); so is its pod
+        kubelet.unpublish(pv.handle(), first);
+        kubelet.unstage(pv);
+        assertTrue(kubelet.volumeIds().contains(pv.handle()), "the volume outlives its pod");
+
+        kubelet.stage(pv);
+        Path second = kubelet.publish(pv, "pod-reader", false);
+        assertSaw("hello\nnested\n", runc.run("reader", "cat /data/greeting /data/sub/file", rw(second, "/data")));
+        kubelet.unpublish(pv.handle(), second);
+        kubelet.unstage(pv);
+        kubelet.delete(pv);
+        assertFalse(kubelet.volumeIds().contains(pv.handle()));
+        assertNothingLeftOf(pv.handle());
+        assertFalse(Files.exists(driver.hostRoot().resolve(pv.name())), "a hostpath volume's directory is gone");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void twoContainersShareOneVolumeAndSeeEachOthersWritesAtOnce(String engine) throws Exception {
+        Pv pv = kubelet.create("shared-" + engine, engine);
+        kubelet.stage(pv);
+        // Docker's data-only container and --volumes-from: two pods, two containers, one volume
+        runc.start("app-a", "exec sleep 3600", rw(kubelet.publish(pv, "pod-a", false), "/data"));
+        runc.start("app-b", "exec sleep 3600", rw(kubelet.publish(pv, "pod-b", false), "/data"));
+        for (int i = 0; i < 3; i++) {
+            assertSaw("", runc.exec("app-a", "echo a-" + i + " >> /data/from-a"));
+            assertSaw(lines("a-", i), runc.exec("app-b", "cat /data/from-a"));
+            assertSaw("", runc.exec("app-b", "echo b-" + i + " >> /data/from-b"));
+            assertSaw(lines("b-", i), runc.exec("app-a", "cat /data/from-b"));
+        }
+        runc.delete("app-a");
+        runc.delete("app-b");
+        kubelet.unpublish(pv.handle(), kubelet.target(pv, "pod-a"));
+        kubelet.unpublish(pv.handle(), kubelet.target(pv, "pod-b"));
+        kubelet.unstage(pv);
+        kubelet.delete(pv);
+        assertNothingLeftOf(pv.handle());
+    }
+
+    private static String lines(String prefix, int last) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i <= last; i++) {
+            out.append(prefix).append(i).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Appends numbered lines and keeps a counter file replaced by rename, as fast as it can. */
+    static final String WRITER = "echo before > /data/marker; i=0; while :; do echo line-$i >> /data/log;"
+            + " echo $i > /data/n.tmp; mv /data/n.tmp /data/n; i=$((i+1)); done";
+    /**
+     * Checks a copy of what {@link #WRITER} wrote: the marker, the log's lines numbered without a gap
+     * or a torn line, a counter that is a whole number; prints the marker and the log's line count.
+     */
+    static final String CHECK = "cat /data/marker && awk '$0 != \"line-\" NR-1 { print \"bad line \" NR \": \" $0;"
+            + " exit 1 } END { print NR }' /data/log && n=$(cat /data/n) && case $n in ''|*[!0-9]*) exit 2;; esac";
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aSnapshotTakenWhileAContainerWritesRestoresAConsistentCopy(String engine) throws Exception {
+        Pv pv = kubelet.create("db-" + engine, engine);
+        kubelet.stage(pv);
+        runc.start("db", WRITER, rw(kubelet.publish(pv, "pod-db", false), "/data"));
+        await(() -> logLines("db") >= 200, () -> "the writer did not write: " + runc.exec("db", "ls -l /data"));
+
+        String snapshot = driver.controller().createSnapshot(CreateSnapshotRequest.newBuilder()
+                .setName("db-backup-" + engine).setSourceVolumeId(pv.handle()).build()).getSnapshot().getSnapshotId();
+        int afterSnapshot = logLines("db");
+        await(() -> logLines("db") > afterSnapshot, () -> "the writer stopped at the snapshot");
+        assertEquals("running", runc.status("db"));
+
+        Pv restored = kubelet.create("db-restored-" + engine, engine, VolumeContentSource.newBuilder()
+                .setSnapshot(VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(snapshot)).build());
+        kubelet.stage(restored);
+        Runc.Result copy = runc.run("db-check", CHECK, rw(kubelet.publish(restored, "pod-check", false), "/data"));
+        assertEquals(0, copy.exit(), copy::toString);
+        String[] out = copy.stdout().split("\n");
+        assertEquals("before", out[0], copy::toString);
+        int copied = Integer.parseInt(out[1]);
+        assertTrue(copied >= 200 && copied <= afterSnapshot, "the copy has " + copied + " lines; the volume had "
+                + "at least 200 before the snapshot and " + afterSnapshot + " right after it");
+
+        runc.delete("db");
+        kubelet.unpublish(restored.handle(), kubelet.target(restored, "pod-check"));
+        kubelet.unpublish(pv.handle(), kubelet.target(pv, "pod-db"));
+        kubelet.unstage(restored);
+        kubelet.unstage(pv);
+        kubelet.delete(restored);
+        driver.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snapshot).build());
+        kubelet.delete(pv);
+        assertNothingLeftOf(restored.handle());
+        assertNothingLeftOf(snapshot);
+        assertNothingLeftOf(pv.handle());
+    }
+
+    private int logLines(String container) {
+        Runc.Result r = runc.exec(container, "wc -l < /data/log");
+        return r.exit() == 0 ? Integer.parseInt(r.stdout().strip()) : 0;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aTarBackupThroughAHelperContainerRestoresIntoANewVolume(String engine) throws Exception {
+        Path backup = Files.createDirectories(driver.root().resolve("backup-" + engine)); // docker's $(pwd)
+        Pv pv = kubelet.create("dbstore-" + engine, engine);
+        kubelet.stage(pv);
+        Path data = kubelet.publish(pv, "pod-dbstore", false);
+        assertSaw("", runc.run("dbstore", "mkdir /data/d && echo one > /data/d/one && echo two > /data/two"
+                + " && ln -s two /data/link", rw(data, "/data")));
+        // docker run --rm --volumes-from dbstore -v $(pwd):/backup busybox tar cvf /backup/backup.tar /dbdata
+        assertSaw("", runc.run("backup", "tar cf /backup/backup.tar /data", rw(data, "/data"), rw(backup, "/backup")));
+        assertTrue(Files.size(backup.resolve("backup.tar")) > 0);
+
+        Pv copy = kubelet.create("dbstore2-" + engine, engine);
+        kubelet.stage(copy);
+        Path restored = kubelet.publish(copy, "pod-dbstore2", false);
+        assertSaw("", runc.run("restore", "cd / && tar xf /backup/backup.tar", rw(restored, "/data"),
+                rw(backup, "/backup")));
+        assertSaw("one\ntwo\ntwo\n", runc.run("check", "cat /data/d/one /data/two && readlink /data/link",
+                rw(restored, "/data")));
+
+        kubelet.unpublish(pv.handle(), data);
+        kubelet.unpublish(copy.handle(), restored);
+        kubelet.unstage(pv);
+        kubelet.unstage(copy);
+        kubelet.delete(pv);
+        kubelet.delete(copy);
+        assertNothingLeftOf(pv.handle());
+        assertNothingLeftOf(copy.handle());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inlineEngines")
+    void anInlineVolumeIsGoneWhenItsContainerEnds(String engine) throws Exception {
+        String handle = "csi-e2e-inline-" + engine; // kubelet's: csi- and a hash
+        List<String> before = kubelet.volumeIds();
+        Path scratch = kubelet.publishInline(handle, "pod-inline", Map.of("engine", engine, "size", "64Mi"));
+        List<String> made = new ArrayList<>(kubelet.volumeIds());
+        made.removeAll(before);
+        assertEquals(1, made.size(), "one volume made for the pod: " + made);
+        assertSaw("scratch\n", runc.run("scratch", "echo scratch > /data/x && cat /data/x", rw(scratch, "/data")));
+        // the container ended; the pod goes
+        kubelet.unpublish(handle, scratch);
+        assertFalse(Files.exists(scratch), "the pod's volume directory is gone");
+        assertEquals(before, kubelet.volumeIds());
+        assertNothingLeftOf(made.get(0));
+    }
+}
