@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.NodeGrpc;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -39,12 +40,21 @@ public final class DriverProcess implements AutoCloseable {
 
     /** {@code kill -9} of the running driver process, as the OOM killer or a node crash would do. */
     public void kill9() {
+        // the driver's command line names its data directory (read from /proc: ProcessHandle.Info may
+        // leave out long command lines)
         Optional<ProcessHandle> driver = ProcessHandle.current().children()
-                .filter(p -> p.info().arguments().map(List::of).orElse(List.of()).contains(harness.dataDir().toString()))
-                .findFirst();
+                .filter(p -> commandLine(p).contains("\0" + harness.dataDir() + "\0")).findFirst();
         driver.orElseThrow(() -> new AssertionError("no driver process\n" + harness.logTail())).destroyForcibly();
         // reaps the dead process: SIGTERM to a dead process does nothing; 137 is SIGKILL's status
         assertEquals(137, harness.terminate(), harness::logTail);
+    }
+
+    private static String commandLine(ProcessHandle p) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+        } catch (IOException e) {
+            return ""; // it ended
+        }
     }
 
     /** Starts a new driver process on the same directory (after {@link #kill9()}). */
