@@ -58,14 +58,6 @@ class DockerVolumeScenariosTest extends VolumeScenarios {
         assertTrue(lines(log) > seen, "the host directory and its logs stay");
     }
 
-    private static int lines(Path file) {
-        try {
-            return Files.exists(file) ? Files.readAllLines(file).size() : 0;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     @Test
     void aSingleHostFileIsUpdatedFromInside() throws Exception {
         Path conf = Files.writeString(driver.hostRoot().resolve("app.conf"), "port=80\n");

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.driver.DriverProcess;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -63,10 +65,18 @@ abstract class E2eFixture {
     void stopDriver() throws IOException {
         if (driver != null) {
             driver.close();
+            afterDriverStopped();
         }
     }
 
-    /** Waits (up to 20 s) until nothing of the volume is left on the host, or fails saying what is. */
+    /** Clean-up of what outlives the driver process (device-mapper devices). */
+    void afterDriverStopped() {
+    }
+
+    /** How long {@link #await} waits: longer under the VM's emulation. */
+    private static final long AWAIT_NANOS = (System.getenv("STRATA_VM") != null ? 120L : 20L) * 1_000_000_000L;
+
+    /** Waits (up to 20 s, 120 s in the VM) until nothing of the volume is left on the host, or fails saying what is. */
     void assertNothingLeftOf(String volumeId) {
         await(() -> leftovers(volumeId).isEmpty(), () -> "left of " + volumeId + ": " + leftovers(volumeId));
     }
@@ -78,7 +88,7 @@ abstract class E2eFixture {
                 .forEach(p -> found.add("mount " + p));
         try (Stream<Path> walk = Files.walk(driver.dataDir())) {
             walk.filter(p -> p.getFileName().toString().contains(volumeId)).forEach(p -> found.add(p.toString()));
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             found.add(e.toString()); // the trash thread deleted something while we walked: look again
         }
         if (Files.exists(Path.of("/dev/mapper/control"))) {
@@ -88,8 +98,8 @@ abstract class E2eFixture {
         return found;
     }
 
-    static void await(BooleanSupplier condition, java.util.function.Supplier<String> message) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
+    static void await(BooleanSupplier condition, Supplier<String> message) {
+        long deadline = System.nanoTime() + AWAIT_NANOS;
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, message);
             sleep(50);

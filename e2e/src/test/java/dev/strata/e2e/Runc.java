@@ -110,7 +110,10 @@ final class Runc {
         }
     }
 
-    /** {@code runc exec ID sh -c SCRIPT}. */
+    /**
+     * {@code runc exec ID sh -c SCRIPT}. Not in the VM stage: the guest's root is a chroot on its
+     * initramfs, and an exec joining the container's mount namespace lands in that initramfs.
+     */
     Result exec(String id, String script) {
         return run(List.of("runc", "--root", state.toString(), "exec", id, "sh", "-c", script));
     }
