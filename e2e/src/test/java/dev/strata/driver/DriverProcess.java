@@ -1,0 +1,94 @@
+package dev.strata.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.strata.csi.v1.ControllerGrpc;
+import dev.strata.csi.v1.NodeGrpc;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The driver module's {@link ProcessHarness} (package-private there, published in its test-jar) for the
+ * e2e tests: {@code strata standalone} as a real process, started once per test class on a fresh
+ * directory under /var/tmp, killed with SIGKILL and restarted on the same data.
+ */
+public final class DriverProcess implements AutoCloseable {
+    private final ProcessHarness harness;
+
+    /** A driver with these extra options; {@code ${root}} stands for its test directory. */
+    public DriverProcess(String... args) {
+        this.harness = new ProcessHarness().withArgs(args);
+    }
+
+    /** Makes a fresh test directory and starts the driver there; returns when Probe says ready. */
+    public DriverProcess start() throws IOException {
+        harness.beforeEach(null);
+        return this;
+    }
+
+    /**
+     * Stops the driver (SIGTERM), unmounts and deletes the test directory, and fails when anything
+     * was still mounted under it.
+     */
+    @Override
+    public void close() throws IOException {
+        harness.afterEach(null);
+    }
+
+    /** {@code kill -9} of the running driver process, as the OOM killer or a node crash would do. */
+    public void kill9() {
+        // the driver's command line names its data directory (read from /proc: ProcessHandle.Info may
+        // leave out long command lines)
+        Optional<ProcessHandle> driver = ProcessHandle.current().children()
+                .filter(p -> commandLine(p).contains("\0" + harness.dataDir() + "\0")).findFirst();
+        driver.orElseThrow(() -> new AssertionError("no driver process\n" + harness.logTail())).destroyForcibly();
+        // reaps the dead process: SIGTERM to a dead process does nothing; 137 is SIGKILL's status
+        assertEquals(137, harness.terminate(), harness::logTail);
+    }
+
+    private static String commandLine(ProcessHandle p) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+        } catch (IOException e) {
+            return ""; // it ended
+        }
+    }
+
+    /** Starts a new driver process on the same directory (after {@link #kill9()}). */
+    public void restart() throws IOException {
+        harness.start();
+    }
+
+    public Path root() {
+        return harness.root();
+    }
+
+    public Path dataDir() {
+        return harness.dataDir();
+    }
+
+    /** The host directory the driver allows hostpath volumes under (--hostpath-root). */
+    public Path hostRoot() {
+        return harness.hostRoot();
+    }
+
+    public ControllerGrpc.ControllerBlockingStub controller() {
+        return harness.controller();
+    }
+
+    public NodeGrpc.NodeBlockingStub node() {
+        return harness.node();
+    }
+
+    /** Mount points at or below {@code dir}. */
+    public static List<Path> mountsUnder(Path dir) {
+        return MountInfo.under(dir);
+    }
+
+    public String logTail() {
+        return harness.logTail();
+    }
+}
