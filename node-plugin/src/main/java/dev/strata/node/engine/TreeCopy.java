@@ -28,12 +28,33 @@ public final class TreeCopy {
     public void copy(Path from, Path to) throws IOException {
         requireDirectory(from);
         try {
-            runner.run("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString()).check();
+            liveCopy(runner.run("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString()));
         } catch (CommandRunner.CommandFailedException e) {
             Trash.deleteTree(to);
             throw new IOException(e.getMessage(), e);
         }
     }
+
+    /**
+     * A snapshot copies a tree that a container may be writing. A file that goes between cp's reading
+     * of its directory and its copy (a temporary file renamed over another, say) was not there at the
+     * instant the copy stands for, so that is not a failure; cp copies everything else all the same.
+     * Any other error is.
+     */
+    static void liveCopy(CommandRunner.Result r) {
+        if (r.ok()) {
+            return;
+        }
+        boolean onlyVanished = !r.stderr().isBlank() && r.stderr().lines().allMatch(VANISHED.asMatchPredicate());
+        if (!onlyVanished) {
+            throw new CommandRunner.CommandFailedException(r);
+        }
+        LOG.info("copied a tree in use; files that went during the copy: {}", r.stderr().lines().count());
+    }
+
+    private static final java.util.regex.Pattern VANISHED = java.util.regex.Pattern.compile(
+            "cp: cannot (stat|open) '.*'(: No such file or directory| for reading: No such file or directory)");
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TreeCopy.class);
 
     /**
      * Copies {@code from} to {@code dir/name} unless that is already there. The copy is built under
@@ -64,7 +85,7 @@ public final class TreeCopy {
     public void copyContents(Path from, Path to) throws IOException {
         requireDirectory(from);
         try {
-            runner.run("cp", "-a", "--reflink=auto", "--", from + "/.", to.toString()).check();
+            liveCopy(runner.run("cp", "-a", "--reflink=auto", "--", from + "/.", to.toString()));
         } catch (CommandRunner.CommandFailedException e) {
             throw new IOException(e.getMessage(), e);
         }

@@ -125,6 +125,8 @@ final class LayerFreezer {
         }
     }
 
+    private static final int RSYNC_VANISHED = 24;
+
     /** rsync copies a list of paths (directories without their content) with owners, xattrs and devices. */
     private void rsync(Path from, Path to, List<String> paths) throws IOException {
         Path list = to.resolveSibling(to.getFileName() + ".list");
@@ -137,7 +139,10 @@ final class LayerFreezer {
         try {
             CommandRunner.Result r = runner.run("rsync", "-aXS", "--numeric-ids", "--from0", "--files-from=" + list,
                     from + "/", to + "/");
-            if (!r.ok()) {
+            // 24: "some files vanished before they could be transferred": deleted while the volume is
+            // in use, they were not there at the instant the layer stands for (their whiteouts come
+            // with the next layer).
+            if (!r.ok() && r.exitCode() != RSYNC_VANISHED) {
                 throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
             }
         } finally {
