@@ -93,6 +93,9 @@ public final class LibC {
         if (errno == ENODATA || errno == 95 /* EOPNOTSUPP */) {
             return false;
         }
+        if (errno == 2 /* ENOENT */) {
+            throw new java.nio.file.NoSuchFileException(path.toString());
+        }
         throw new java.io.IOException("lgetxattr " + path + " " + name + ": " + describe(errno));
     }
 

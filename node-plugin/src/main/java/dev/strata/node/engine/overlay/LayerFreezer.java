@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -114,6 +115,7 @@ final class LayerFreezer {
         for (String path : gone) {
             LibC.whiteout(partial.resolve(path));
         }
+        hideVanished(partial, scan, previous);
         // A directory that was opaque already is opaque in the previous layer, which holds the content
         // that did not change; marking it again here would hide that. rsync copies the attributes of
         // the directories on the way to a changed path too, so every one is checked.
@@ -126,6 +128,21 @@ final class LayerFreezer {
     }
 
     private static final int RSYNC_VANISHED = 24;
+
+    /**
+     * A changed path the scan saw but rsync found gone was deleted while the volume was in use: where
+     * an earlier layer has it, a whiteout hides it, so that the layer does not show the old version.
+     * (Paths come in walk order, so a vanished directory is hidden before its content is looked at.)
+     */
+    private static void hideVanished(Path partial, Scan scan, Frozen previous) throws IOException {
+        for (String path : scan.changed()) {
+            Path copied = partial.resolve(path);
+            if (previous.entries().containsKey(path) && !Files.exists(copied, LinkOption.NOFOLLOW_LINKS)
+                    && Files.isDirectory(copied.getParent(), LinkOption.NOFOLLOW_LINKS)) {
+                LibC.whiteout(copied);
+            }
+        }
+    }
 
     /** rsync copies a list of paths (directories without their content) with owners, xattrs and devices. */
     private void rsync(Path from, Path to, List<String> paths) throws IOException {
@@ -175,19 +192,37 @@ final class LayerFreezer {
         long start = ctimeNanos(marker);
         Map<String, Kind> entries = new LinkedHashMap<>();
         List<String> changed = new ArrayList<>();
+        // The volume may be in use: whatever goes while the walk runs was not there at the instant
+        // the layer stands for, and is left out (the next freeze finds it gone).
         Files.walkFileTree(upper, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                if (!dir.equals(upper)) {
-                    record(dir, LibC.hasXattr(dir, OPAQUE) ? Kind.OPAQUE_DIRECTORY : Kind.DIRECTORY);
+                try {
+                    if (!dir.equals(upper)) {
+                        record(dir, LibC.hasXattr(dir, OPAQUE) ? Kind.OPAQUE_DIRECTORY : Kind.DIRECTORY);
+                    }
+                    return FileVisitResult.CONTINUE;
+                } catch (NoSuchFileException e) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                try {
+                    record(file, attrs.isOther() && isWhiteout(file) ? Kind.WHITEOUT : Kind.FILE);
+                } catch (NoSuchFileException e) {
+                    // went meanwhile
                 }
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                record(file, attrs.isOther() && isWhiteout(file) ? Kind.WHITEOUT : Kind.FILE);
-                return FileVisitResult.CONTINUE;
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
             }
 
             private void record(Path path, Kind kind) throws IOException {
