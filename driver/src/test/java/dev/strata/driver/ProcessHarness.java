@@ -33,6 +33,17 @@ final class ProcessHarness extends CsiCalls {
     private Connection connection;
     private int started;
     private final List<String> extraArgs = new ArrayList<>();
+    private final List<String> mode = new ArrayList<>(List.of("standalone"));
+
+    /**
+     * The subcommand and its own options, instead of {@code standalone}: {@code node --kube-api URL}
+     * runs the node plugin of a cluster on this harness's socket and data directory.
+     */
+    ProcessHarness withMode(String... command) {
+        mode.clear();
+        mode.addAll(List.of(command));
+        return this;
+    }
 
     /** More options for every driver process this harness starts (e.g. a thin pool). */
     ProcessHarness withArgs(String... args) {
@@ -117,8 +128,9 @@ final class ProcessHarness extends CsiCalls {
         if (crashPoint != null) {
             command.add("-Dstrata.crash-at=" + crashPoint);
         }
-        command.addAll(List.of("-cp", classPath(), "dev.strata.driver.StrataMain",
-                "standalone", "--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
+        command.addAll(List.of("-cp", classPath(), "dev.strata.driver.StrataMain"));
+        command.addAll(mode);
+        command.addAll(List.of("--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
                 "--node-id", Csi.NODE_ID, "--drain-timeout", "5",
                 "--hostpath-root", Files.createDirectories(hostRoot()).toString()));
         command.addAll(extraArgs.stream().map(a -> a.replace("${root}", root().toString())).toList());

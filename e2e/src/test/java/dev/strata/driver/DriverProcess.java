@@ -17,16 +17,61 @@ import java.util.Optional;
  */
 public final class DriverProcess implements AutoCloseable {
     private final ProcessHarness harness;
+    /** In cluster mode: the API server, and the controller plugin's process and connection. */
+    private MockCluster api;
+    private Process controllerProcess;
+    private CsiCalls.Connection controllerConnection;
 
     /** A driver with these extra options; {@code ${root}} stands for its test directory. */
     public DriverProcess(String... args) {
         this.harness = new ProcessHarness().withArgs(args);
     }
 
+    /**
+     * A cluster in place of the standalone driver: fabric8's mock API server in this JVM, the
+     * controller plugin ({@code strata controller}) and the node plugin ({@code strata node}) as
+     * processes. Controller calls go to the one, Node calls to the other; kill9 kills the node plugin.
+     */
+    public static DriverProcess cluster(String... args) {
+        DriverProcess d = new DriverProcess(args);
+        d.api = new MockCluster();
+        d.harness.withMode("node", "--kube-api", d.api.url(), "--resync", "5");
+        return d;
+    }
+
     /** Makes a fresh test directory and starts the driver there; returns when Probe says ready. */
     public DriverProcess start() throws IOException {
         harness.beforeEach(null);
+        if (api != null) {
+            startController();
+        }
         return this;
+    }
+
+    private void startController() throws IOException {
+        Path socket = root().resolve("controller.sock");
+        controllerProcess = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", ProcessHarness.classPath(),
+                "dev.strata.driver.StrataMain", "controller", "--kube-api", api.url(), "--endpoint", "unix://" + socket,
+                "--drain-timeout", "2").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(root().resolve("controller.log").toFile())).start();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!Files.exists(socket)) {
+            if (!controllerProcess.isAlive() || System.currentTimeMillis() > deadline) {
+                throw new IOException("the controller plugin did not start:\n"
+                        + Files.readString(root().resolve("controller.log")));
+            }
+            sleep(50);
+        }
+        controllerConnection = new CsiCalls.Connection(socket);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -35,7 +80,24 @@ public final class DriverProcess implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-        harness.afterEach(null);
+        if (controllerConnection != null) {
+            controllerConnection.close();
+        }
+        if (controllerProcess != null) {
+            controllerProcess.destroy();
+            try {
+                controllerProcess.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            harness.afterEach(null);
+        } finally {
+            if (api != null) {
+                api.close();
+            }
+        }
     }
 
     /** {@code kill -9} of the running driver process, as the OOM killer or a node crash would do. */
@@ -76,6 +138,10 @@ public final class DriverProcess implements AutoCloseable {
     }
 
     public ControllerGrpc.ControllerBlockingStub controller() {
+        if (controllerConnection != null) {
+            return ControllerGrpc.newBlockingStub(controllerConnection.channel).withDeadlineAfter(60,
+                    java.util.concurrent.TimeUnit.SECONDS);
+        }
         return harness.controller();
     }
 

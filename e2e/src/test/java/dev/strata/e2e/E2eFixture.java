@@ -36,6 +36,11 @@ abstract class E2eFixture {
         return new String[0];
     }
 
+    /** The standalone driver; the cluster variants return {@code DriverProcess.cluster(driverArgs())}. */
+    DriverProcess newDriver() {
+        return new DriverProcess(driverArgs());
+    }
+
     /** Why the tests cannot run here, or null. */
     String unavailable() {
         return Runc.unavailable();
@@ -45,7 +50,7 @@ abstract class E2eFixture {
     void startDriver() throws IOException {
         String reason = unavailable();
         Assumptions.assumeTrue(reason == null, reason);
-        driver = new DriverProcess(driverArgs()).start();
+        driver = newDriver().start();
         kubelet = new Kubelet(driver);
         runc = new Runc(driver.root().resolve("runc"));
     }

@@ -185,13 +185,18 @@ abstract class VolumeScenarios extends E2eFixture {
         assertNothingLeftOf(copy.handle());
     }
 
+    /** The volumes the node holds, as the driver lists them (ListVolumes). */
+    List<String> volumesOnNode() {
+        return kubelet.volumeIds();
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("inlineEngines")
     void anInlineVolumeIsGoneWhenItsContainerEnds(String engine) throws Exception {
         String handle = "csi-e2e-inline-" + engine; // kubelet's: csi- and a hash
-        List<String> before = kubelet.volumeIds();
+        List<String> before = volumesOnNode();
         Path scratch = kubelet.publishInline(handle, "pod-inline", Map.of("engine", engine, "size", "64Mi"));
-        List<String> made = new ArrayList<>(kubelet.volumeIds());
+        List<String> made = new ArrayList<>(volumesOnNode());
         made.removeAll(before);
         assertEquals(1, made.size(), "one volume made for the pod: " + made);
         assertSaw("scratch\n", runc.run("scratch", "echo scratch > /data/x && cat /data/x", rw(scratch, "/data")));
