@@ -3,6 +3,7 @@ package dev.strata.controller;
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.process.ServerOptions;
 import dev.strata.common.process.StopSignal;
 import dev.strata.common.process.VersionProvider;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code strata controller}: the controller plugin of a cluster (the Deployment, behind the sidecars). */
@@ -20,12 +22,8 @@ import picocli.CommandLine.Option;
 public final class ControllerCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerCommand.class);
 
-    @Option(names = "--endpoint", description = "CSI endpoint (default: $CSI_ENDPOINT, else unix:///csi/csi.sock)")
-    String endpoint;
-
-    @Option(names = "--drain-timeout", defaultValue = "30",
-            description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
-    int drainSeconds;
+    @Mixin
+    ServerOptions server;
 
     @Option(names = "--kube-api", paramLabel = "URL",
             description = "API server URL (default: in-cluster config, else $KUBECONFIG)")
@@ -42,14 +40,13 @@ public final class ControllerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
-                : System.getenv().getOrDefault(Endpoint.ENV, "unix:///csi/csi.sock"));
+        Endpoint ep = server.endpoint("unix:///csi/csi.sock");
         LOG.info("{} {} controller plugin", BuildInfo.DRIVER_NAME, BuildInfo.VERSION);
         try (KubernetesClient client = KubeClients.create(kubeApi, KubeClients.CONTROLLER)) {
             ControllerPlugin plugin = ControllerPlugin.start(ep, client, defaultEngine,
-                    Duration.ofSeconds(nodeWaitSeconds), Duration.ofSeconds(drainSeconds));
+                    Duration.ofSeconds(nodeWaitSeconds), server.drainTimeout());
             StopSignal.await();
-            LOG.info("stopping: draining calls for up to {} s", drainSeconds);
+            LOG.info("stopping: draining calls for up to {}", server.drainTimeout());
             plugin.close();
         }
         return 0;

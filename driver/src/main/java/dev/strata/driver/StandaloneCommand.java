@@ -2,19 +2,18 @@ package dev.strata.driver;
 
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.process.ServerOptions;
 import dev.strata.common.process.StopSignal;
 import dev.strata.common.process.VersionProvider;
 import dev.strata.node.main.StorageOptions;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.Posix;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -29,30 +28,24 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--endpoint", description = "CSI endpoint, unix:///path/csi.sock (default: $CSI_ENDPOINT, "
-            + "else unix:///run/strata/csi.sock)")
-    String endpoint;
-
-    @Option(names = "--drain-timeout", defaultValue = "30",
-            description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
-    int drainSeconds;
+    @Mixin
+    ServerOptions server;
 
     @Mixin
     StorageOptions storage;
 
     @Override
     public Integer call() throws Exception {
-        Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
-                : System.getenv().getOrDefault(Endpoint.ENV, "unix:///run/strata/csi.sock"));
+        Endpoint ep = server.endpoint("unix:///run/strata/csi.sock");
         if (!Posix.isRoot()) {
             LOG.warn("not running as root: mounts will fail");
         }
         StorageConfig config = storage.config(spec.commandLine());
         LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, config.nodeId(),
                 config.dataDir());
-        Standalone standalone = Standalone.start(ep, config, Duration.ofSeconds(drainSeconds));
+        Standalone standalone = Standalone.start(ep, config, server.drainTimeout());
         StopSignal.await();
-        LOG.info("stopping: draining calls for up to {} s", drainSeconds);
+        LOG.info("stopping: draining calls for up to {}", server.drainTimeout());
         standalone.close();
         return 0;
     }

@@ -53,12 +53,7 @@ final class SnapshotReconciler {
             return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.snapshotId(s.getSpec().getName())
                     + ", the snapshot ID of spec.name");
         }
-        if (!s.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
-            ResourceWrites.metadata(client, StrataSnapshot.class, name, r -> {
-                r.getMetadata().getFinalizers().add(Resources.FINALIZER);
-                return r;
-            });
-        }
+        Finalizer.hold(client, StrataSnapshot.class, s);
         SnapshotRecord taken;
         try {
             taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
@@ -104,27 +99,16 @@ final class SnapshotReconciler {
 
     private boolean delete(StrataSnapshot s) {
         String name = s.getMetadata().getName();
-        if (!s.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
-            return true;
+        boolean done = Finalizer.deleteThenRelease(client, StrataSnapshot.class, s, () -> storage.deleteSnapshot(name),
+                (r, e) -> {
+                    status(r).setErrorCode(e.code().name());
+                    status(r).setMessage(e.getMessage());
+                }, () -> CrashPoint.reach("node.snapshot.deleted"));
+        if (done) {
+            LOG.info("snapshot {} deleted", name);
+            storageChanged.run();
         }
-        try {
-            storage.deleteSnapshot(name);
-        } catch (CsiException e) {
-            ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
-                status(r).setErrorCode(e.code().name());
-                status(r).setMessage(e.getMessage());
-                return r;
-            });
-            return false;
-        }
-        CrashPoint.reach("node.snapshot.deleted");
-        ResourceWrites.metadata(client, StrataSnapshot.class, name, r -> {
-            r.getMetadata().getFinalizers().remove(Resources.FINALIZER);
-            return r;
-        });
-        LOG.info("snapshot {} deleted", name);
-        storageChanged.run();
-        return true;
+        return done;
     }
 
     private static StrataSnapshotStatus status(StrataSnapshot r) {

@@ -65,13 +65,7 @@ final class VolumeReconciler {
             return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.volumeId(v.getSpec().getName())
                     + ", the volume ID of spec.name", generation);
         }
-        if (!v.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
-            // Held before anything is made, so that the resource cannot go while storage exists.
-            ResourceWrites.metadata(client, StrataVolume.class, name, r -> {
-                r.getMetadata().getFinalizers().add(Resources.FINALIZER);
-                return r;
-            });
-        }
+        Finalizer.hold(client, StrataVolume.class, v);
         VolumeRecord made;
         try {
             made = storage.createVolume(Conversions.volumeSpec(v.getSpec()));
@@ -182,30 +176,19 @@ final class VolumeReconciler {
         st.setObservedGeneration(generation);
     }
 
+    /** In use, say: the resource stays (its deletion pending) and the controller reports why. */
     private boolean delete(StrataVolume v) {
         String name = v.getMetadata().getName();
-        if (!v.getMetadata().getFinalizers().contains(Resources.FINALIZER)) {
-            return true;
+        boolean done = Finalizer.deleteThenRelease(client, StrataVolume.class, v, () -> storage.deleteVolume(name),
+                (r, e) -> {
+                    status(r).setErrorCode(e.code().name());
+                    status(r).setMessage(e.getMessage());
+                }, () -> CrashPoint.reach("node.volume.deleted"));
+        if (done) {
+            LOG.info("volume {} deleted", name);
+            storageChanged.run();
         }
-        try {
-            storage.deleteVolume(name);
-        } catch (CsiException e) {
-            // In use, say: the resource stays (its deletion is pending) and the controller reports why.
-            ResourceWrites.status(client, StrataVolume.class, name, r -> {
-                status(r).setErrorCode(e.code().name());
-                status(r).setMessage(e.getMessage());
-                return r;
-            });
-            return false;
-        }
-        CrashPoint.reach("node.volume.deleted");
-        ResourceWrites.metadata(client, StrataVolume.class, name, r -> {
-            r.getMetadata().getFinalizers().remove(Resources.FINALIZER);
-            return r;
-        });
-        LOG.info("volume {} deleted", name);
-        storageChanged.run();
-        return true;
+        return done;
     }
 
     private static StrataVolumeStatus status(StrataVolume r) {

@@ -3,6 +3,7 @@ package dev.strata.node.main;
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.process.ServerOptions;
 import dev.strata.common.process.StopSignal;
 import dev.strata.common.process.VersionProvider;
 import dev.strata.node.storage.StorageConfig;
@@ -27,12 +28,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--endpoint", description = "CSI endpoint (default: $CSI_ENDPOINT, else unix:///csi/csi.sock)")
-    String endpoint;
-
-    @Option(names = "--drain-timeout", defaultValue = "30",
-            description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
-    int drainSeconds;
+    @Mixin
+    ServerOptions server;
 
     @Option(names = "--kube-api", paramLabel = "URL",
             description = "API server URL (default: in-cluster config, else $KUBECONFIG)")
@@ -47,16 +44,15 @@ public final class NodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Endpoint ep = Endpoint.parse(endpoint != null ? endpoint
-                : System.getenv().getOrDefault(Endpoint.ENV, "unix:///csi/csi.sock"));
+        Endpoint ep = server.endpoint("unix:///csi/csi.sock");
         StorageConfig config = storage.config(spec.commandLine());
         LOG.info("{} {} node plugin: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, config.nodeId(),
                 config.dataDir());
         try (KubernetesClient client = KubeClients.create(kubeApi, KubeClients.NODE)) {
-            NodePlugin plugin = NodePlugin.start(ep, config, client, Duration.ofSeconds(drainSeconds),
+            NodePlugin plugin = NodePlugin.start(ep, config, client, server.drainTimeout(),
                     Duration.ofSeconds(resyncSeconds));
             StopSignal.await();
-            LOG.info("stopping: draining calls for up to {} s", drainSeconds);
+            LOG.info("stopping: draining calls for up to {}", server.drainTimeout());
             plugin.close();
         }
         return 0;
