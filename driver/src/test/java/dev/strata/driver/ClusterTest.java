@@ -20,6 +20,7 @@ import dev.strata.csi.v1.CapacityRange;
 import dev.strata.csi.v1.ControllerExpandVolumeRequest;
 import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
 import dev.strata.csi.v1.ControllerGetVolumeRequest;
+import dev.strata.csi.v1.ControllerModifyVolumeRequest;
 import dev.strata.csi.v1.ControllerServiceCapability;
 import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
@@ -207,6 +208,25 @@ class ClusterTest {
         assertCode(Status.Code.NOT_FOUND, () -> cluster.controller().controllerExpandVolume(
                 ControllerExpandVolumeRequest.newBuilder().setVolumeId(Csi.UNKNOWN_VOLUME)
                         .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(1 << 20)).build()));
+    }
+
+    @Test
+    void modifyAppliesMutableParametersOnTheNodeAndARefusedValueIsUndone() throws Exception {
+        startAll();
+        String id = cluster.controller().createVolume(volumeOn("pvc-mod", "node-a").build()).getVolume()
+                .getVolumeId();
+        cluster.controller().controllerModifyVolume(ControllerModifyVolumeRequest.newBuilder().setVolumeId(id)
+                .putMutableParameters("mode", "0750").build());
+        assertEquals("0750", cluster.nodePlugin("node-a").storage().findVolume(id).orElseThrow().mutableParameters()
+                .get("mode"));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller().controllerModifyVolume(
+                ControllerModifyVolumeRequest.newBuilder().setVolumeId(id).putMutableParameters("mode", "999").build()));
+        assertEquals("0750", cluster.api().resources(StrataVolume.class).withName(id).get().getSpec()
+                .getMutableParameters().get("mode"), "the refused value is taken back out of the spec");
+        assertEquals("0750", cluster.nodePlugin("node-a").storage().findVolume(id).orElseThrow().mutableParameters()
+                .get("mode"));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller().controllerModifyVolume(
+                ControllerModifyVolumeRequest.newBuilder().setVolumeId(id).putMutableParameters("size", "1").build()));
     }
 
     @Test

@@ -349,6 +349,13 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 longestWait, "ControllerModifyVolume " + volumeId).orElseThrow(() -> CsiException.notFound("volume "
                         + volumeId + " was deleted meanwhile"));
         if (done.getStatus().getErrorCode() != null) {
+            // Refused by the node (a value its engine does not take): the spec goes back to what the
+            // volume has, so that the node does not retry the refused value at every resync.
+            Map<String, String> before = v.getSpec().getMutableParameters();
+            ResourceWrites.metadata(client, StrataVolume.class, volumeId, r -> {
+                r.getSpec().setMutableParameters(before);
+                return r;
+            });
             throw nodeError(done.getStatus().getErrorCode(), done.getStatus().getMessage(), done.getSpec().getNode());
         }
         return Conversions.volumeRecord(done);

@@ -27,8 +27,8 @@ import org.testcontainers.utility.DockerImageName;
  */
 final class K3sCluster implements AutoCloseable {
     static final String K3S_IMAGE = "rancher/k3s:v1.32.4-k3s1";
-    /** The image the manifests and the chart name (ManifestsTest checks that they agree). */
-    static final String STRATA_IMAGE = "ghcr.io/strata-csi/strata:0.1.0";
+    /** The image the manifests name (ManifestsTest checks that the chart and the Dockerfile agree). */
+    static final String STRATA_IMAGE = manifestImage();
     static final String SNAPSHOTTER = "https://raw.githubusercontent.com/kubernetes-csi/external-snapshotter/v8.2.0/";
     static final List<String> SNAPSHOTTER_FILES = List.of(
             "client/config/crd/snapshot.storage.k8s.io_volumesnapshotclasses.yaml",
@@ -45,6 +45,19 @@ final class K3sCluster implements AutoCloseable {
             return DockerClientFactory.instance().isDockerAvailable();
         } catch (RuntimeException e) {
             return false;
+        }
+    }
+
+    private static String manifestImage() {
+        try {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("image: (ghcr\\.io/strata-csi/strata:\\S+)")
+                    .matcher(Files.readString(repo().resolve("deploy/manifests/controller.yaml")));
+            if (!m.find()) {
+                throw new IllegalStateException("deploy/manifests/controller.yaml names no Strata image");
+            }
+            return m.group(1);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
