@@ -19,35 +19,27 @@ import org.slf4j.LoggerFactory;
  * Takes this node's StrataSnapshots and deletes them when asked, then lets the finalizer go. Taking a
  * snapshot is idempotent by name, so a repeated reconcile finds the snapshot taken.
  */
-final class SnapshotReconciler {
+final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotReconciler.class);
-
-    private final KubernetesClient client;
-    private final LocalStorage storage;
-    private final Store<StrataSnapshot> store;
-    private final Runnable storageChanged;
 
     SnapshotReconciler(KubernetesClient client, LocalStorage storage, Store<StrataSnapshot> store,
             Runnable storageChanged) {
-        this.client = client;
-        this.storage = storage;
-        this.store = store;
-        this.storageChanged = storageChanged;
+        super(client, storage, store, storageChanged);
     }
 
-    boolean reconcile(String name) {
-        StrataSnapshot s = store.getByKey(name);
-        if (s == null || !storage.config().nodeId().equals(s.getSpec().getNode())) {
-            return true;
-        }
-        if (s.getMetadata().getDeletionTimestamp() != null) {
-            return delete(s);
-        }
-        String phase = s.getStatus() == null ? null : s.getStatus().getPhase();
-        return (phase != null && !phase.equals(Resources.PENDING)) || take(s);
+    @Override
+    String node(StrataSnapshot s) {
+        return s.getSpec().getNode();
     }
 
-    private boolean take(StrataSnapshot s) {
+    @Override
+    String phase(StrataSnapshot s) {
+        return s.getStatus() == null ? null : s.getStatus().getPhase();
+    }
+
+    /** Takes the snapshot. */
+    @Override
+    boolean create(StrataSnapshot s) {
         String name = s.getMetadata().getName();
         if (!name.equals(Ids.snapshotId(s.getSpec().getName()))) {
             return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.snapshotId(s.getSpec().getName())
@@ -97,7 +89,8 @@ final class SnapshotReconciler {
         return true;
     }
 
-    private boolean delete(StrataSnapshot s) {
+    @Override
+    boolean delete(StrataSnapshot s) {
         String name = s.getMetadata().getName();
         boolean done = Finalizer.deleteThenRelease(client, StrataSnapshot.class, s, () -> storage.deleteSnapshot(name),
                 (r, e) -> {

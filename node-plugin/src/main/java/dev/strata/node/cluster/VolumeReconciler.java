@@ -26,39 +26,26 @@ import org.slf4j.LoggerFactory;
  * is Ready, and deletes what is being deleted before it lets the finalizer go. Local storage is
  * idempotent by name, so a reconcile repeated after a crash finds the volume made and only reports it.
  */
-final class VolumeReconciler {
+final class VolumeReconciler extends Reconciler<StrataVolume> {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeReconciler.class);
-
-    private final KubernetesClient client;
-    private final LocalStorage storage;
-    private final Store<StrataVolume> store;
-    private final Runnable storageChanged;
 
     VolumeReconciler(KubernetesClient client, LocalStorage storage, Store<StrataVolume> store,
             Runnable storageChanged) {
-        this.client = client;
-        this.storage = storage;
-        this.store = store;
-        this.storageChanged = storageChanged;
+        super(client, storage, store, storageChanged);
     }
 
-    /** True when done; false to be retried later. */
-    boolean reconcile(String name) {
-        StrataVolume v = store.getByKey(name);
-        if (v == null || !storage.config().nodeId().equals(v.getSpec().getNode())) {
-            return true;
-        }
-        if (v.getMetadata().getDeletionTimestamp() != null) {
-            return delete(v);
-        }
-        String phase = v.getStatus() == null ? null : v.getStatus().getPhase();
-        if (phase == null || phase.equals(Resources.PENDING)) {
-            return create(v);
-        }
-        return !phase.equals(Resources.READY) || refresh(v);
+    @Override
+    String node(StrataVolume v) {
+        return v.getSpec().getNode();
     }
 
-    private boolean create(StrataVolume v) {
+    @Override
+    String phase(StrataVolume v) {
+        return v.getStatus() == null ? null : v.getStatus().getPhase();
+    }
+
+    @Override
+    boolean create(StrataVolume v) {
         String name = v.getMetadata().getName();
         long generation = v.getMetadata().getGeneration();
         if (!name.equals(Ids.volumeId(v.getSpec().getName()))) {
@@ -108,7 +95,8 @@ final class VolumeReconciler {
     }
 
     /** A Ready volume: grows it or applies new mutable parameters when the spec asks, and reports it. */
-    private boolean refresh(StrataVolume v) {
+    @Override
+    boolean refresh(StrataVolume v) {
         String name = v.getMetadata().getName();
         long generation = v.getMetadata().getGeneration();
         Optional<VolumeRecord> found = storage.findVolume(name);
@@ -177,7 +165,8 @@ final class VolumeReconciler {
     }
 
     /** In use, say: the resource stays (its deletion pending) and the controller reports why. */
-    private boolean delete(StrataVolume v) {
+    @Override
+    boolean delete(StrataVolume v) {
         String name = v.getMetadata().getName();
         boolean done = Finalizer.deleteThenRelease(client, StrataVolume.class, v, () -> storage.deleteVolume(name),
                 (r, e) -> {
