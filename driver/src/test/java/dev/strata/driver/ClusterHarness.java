@@ -121,7 +121,7 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
     void startNode(String node) throws Exception {
         KubernetesClient client = api.newClient(KubeClients.NODE);
         nodes.put(node, NodePlugin.start(Endpoint.parse("unix://" + socket(node)), config(node), client,
-                Duration.ofSeconds(5), Duration.ofSeconds(2)));
+                Duration.ofSeconds(5), Duration.ofSeconds(60)));
         nodeClients.put(node, client);
         nodeConnections.put(node, new CsiCalls.Connection(socket(node)));
     }

@@ -105,6 +105,8 @@ class ClusterTest {
         Path staging = cluster.root().resolve("staging");
         Path target = cluster.root().resolve("pod").resolve("mount");
         cluster.node("node-a").nodeStageVolume(Csi.stage(id, staging));
+        // Reported at once (the harness's resync is a minute): ControllerGetVolume names the node.
+        awaitPublishedNodes(id, List.of("node-a"));
         cluster.node("node-a").nodePublishVolume(Csi.publish(id, staging, target).build());
         Files.writeString(target.resolve("hello"), "from a pod");
         assertEquals("from a pod", Files.readString(staging.resolve("hello")));
@@ -118,6 +120,12 @@ class ClusterTest {
 
         cluster.node("node-a").nodeUnpublishVolume(Csi.unpublish(id, target));
         cluster.node("node-a").nodeUnstageVolume(Csi.unstage(id, staging));
+        // Out of use, the pending deletion finishes on its own; the CO's retry then finds nothing to do.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (cluster.api().resources(StrataVolume.class).withName(id).get() != null) {
+            assertTrue(System.nanoTime() < deadline, "the pending deletion finished");
+            Thread.sleep(100);
+        }
         cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
         assertNull(cluster.api().resources(StrataVolume.class).withName(id).get());
         assertEquals(List.of(), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
@@ -292,6 +300,20 @@ class ClusterTest {
         try (var dirs = Files.list(cluster.dataDir("node-b").resolve("engines/dir/volumes"))) {
             assertEquals(1, dirs.count(), "one volume directory");
         }
+    }
+
+    private void awaitPublishedNodes(String id, List<String> nodes) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<String> seen;
+        do {
+            seen = cluster.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder().setVolumeId(id)
+                    .build()).getStatus().getPublishedNodeIdsList();
+            if (seen.equals(nodes)) {
+                return;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        assertEquals(nodes, seen, "ControllerGetVolume's published nodes");
     }
 
     static List<String> ids(List<VolumeRecord> volumes) {

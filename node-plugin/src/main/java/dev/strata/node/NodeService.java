@@ -49,6 +49,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * CSI Node: stages a volume once per node and bind-mounts it into each pod, as kubelet asks. It
@@ -66,11 +67,22 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final StorageConfig config;
     private final Gate<LocalStorage> storage;
     private final Mounter mounter;
+    private final Consumer<String> usageChanged;
 
     public NodeService(StorageConfig config, Gate<LocalStorage> storage, Mounter mounter) {
+        this(config, storage, mounter, volumeId -> { });
+    }
+
+    /**
+     * {@code usageChanged} hears of each volume staged or unstaged here (in a cluster, the node
+     * plugin then reports where the volume is in use without waiting for its next resync).
+     */
+    public NodeService(StorageConfig config, Gate<LocalStorage> storage, Mounter mounter,
+            Consumer<String> usageChanged) {
         this.config = config;
         this.storage = storage;
         this.mounter = mounter;
+        this.usageChanged = usageChanged;
     }
 
     @Override
@@ -88,6 +100,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        usageChanged.accept(volumeId);
         reply(out, NodeStageVolumeResponse.getDefaultInstance());
     }
 
@@ -101,6 +114,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        usageChanged.accept(volumeId);
         reply(out, NodeUnstageVolumeResponse.getDefaultInstance());
     }
 

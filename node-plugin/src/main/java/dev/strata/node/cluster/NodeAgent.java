@@ -90,6 +90,11 @@ public final class NodeAgent implements AutoCloseable {
         };
     }
 
+    /** A volume was staged or unstaged here: its status says where it is in use, now rather than at the resync. */
+    public void usageChanged(String volumeId) {
+        volumeQueue.add(volumeId);
+    }
+
     /** Rewrites the node's report soon; many requests in a burst make one write. */
     private void requestReport() {
         if (reportPending.compareAndSet(false, true) && !reports.isShutdown()) {

@@ -47,7 +47,11 @@ public final class NodePlugin implements AutoCloseable {
                         IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
                         IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
                         IdentityService.onlineExpansion()), agent::isOpen),
-                new NodeService(config, storage, mounter)), drainTimeout);
+                new NodeService(config, storage, mounter, volumeId -> {
+                    if (agent.isOpen()) {
+                        agent.get().usageChanged(volumeId);
+                    }
+                })), drainTimeout);
         try {
             LocalStorage local = StorageOpener.open(config, mounter);
             storage.open(local);
