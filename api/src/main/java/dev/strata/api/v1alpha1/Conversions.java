@@ -77,7 +77,8 @@ public final class Conversions {
         parameters.putIfAbsent(ENGINE_PARAMETER, s.getEngine());
         return new VolumeRecord(v.getMetadata().getName(), s.getName(), s.getEngine(), st.getCapacityBytes(),
                 accessType(s), parameters, orEmpty(s.getMutableParameters()), source(s.getContentSource()),
-                s.getNode(), List.of(), Resources.READY.equals(st.getPhase()) ? RecordState.READY : RecordState.CREATING,
+                s.getNode(), List.of(),
+                Resources.READY.equals(st.getPhase()) ? RecordState.READY : RecordState.CREATING,
                 instant(st.getCreatedAt()), orEmpty(st.getAttributes()));
     }
 

@@ -218,7 +218,8 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             @SuppressWarnings("unchecked")
             T found = (T) client.resources(wanted.getClass()).withName(wanted.getMetadata().getName()).get();
             if (found == null) {
-                throw new CsiException(Status.Code.ABORTED, wanted.getMetadata().getName() + " is being replaced; retry");
+                throw new CsiException(Status.Code.ABORTED, wanted.getMetadata().getName()
+                        + " is being replaced; retry");
             }
             return found;
         }

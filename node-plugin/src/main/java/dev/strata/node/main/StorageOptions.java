@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /** The options of a node's storage, shared by {@code strata standalone} and {@code strata node}. */
 public final class StorageOptions {
-    @Option(names = "--data-dir", defaultValue = "/var/lib/strata", description = "State and volume data (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data-dir", defaultValue = "/var/lib/strata",
+            description = "State and volume data (default: ${DEFAULT-VALUE})")
     Path dataDir;
 
     @Option(names = "--node-id", description = "Node ID reported to the CO (default: host name)")
