@@ -1,8 +1,6 @@
 package dev.strata.driver;
 
 import dev.strata.common.Gate;
-import dev.strata.common.LockTable;
-import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.common.identity.IdentityService;
@@ -11,27 +9,15 @@ import dev.strata.controller.GroupControllerService;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
 import dev.strata.node.SnapshotMetadataService;
-import dev.strata.node.engine.VolumeEngine;
-import dev.strata.node.engine.dir.DirEngine;
-import dev.strata.node.engine.hostpath.HostPathEngine;
-import dev.strata.node.engine.hostpath.HostPaths;
-import dev.strata.node.engine.overlay.OverlayEngine;
-import dev.strata.node.engine.thin.ThinEngine;
-import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.storage.StorageOpener;
 import io.grpc.BindableService;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The standalone driver, wired: Identity, Controller, GroupController and Node on one socket, over

@@ -3,7 +3,6 @@ package dev.strata.driver;
 import static dev.strata.driver.ClusterTest.assertCode;
 import static dev.strata.driver.ClusterTest.volumeOn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
