@@ -3,7 +3,10 @@ package dev.strata.driver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.strata.csi.v1.ControllerGrpc;
+import dev.strata.csi.v1.IdentityGrpc;
 import dev.strata.csi.v1.NodeGrpc;
+import dev.strata.csi.v1.ProbeRequest;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +67,23 @@ public final class DriverProcess implements AutoCloseable {
             sleep(50);
         }
         controllerConnection = new CsiCalls.Connection(socket);
+        // The socket answers before the informers have synced: wait until Probe says ready.
+        while (!ready(controllerConnection)) {
+            if (!controllerProcess.isAlive() || System.currentTimeMillis() > deadline) {
+                throw new IOException("the controller plugin did not become ready:\n"
+                        + Files.readString(root().resolve("controller.log")));
+            }
+            sleep(50);
+        }
+    }
+
+    private static boolean ready(CsiCalls.Connection c) {
+        try {
+            return IdentityGrpc.newBlockingStub(c.channel).withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+                    .probe(ProbeRequest.getDefaultInstance()).getReady().getValue();
+        } catch (StatusRuntimeException e) {
+            return false;
+        }
     }
 
     private static void sleep(long ms) {
