@@ -7,7 +7,7 @@ import java.util.List;
 
 /** What the node plugin reports about a snapshot it took. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class StrataSnapshotStatus {
+public class StrataSnapshotStatus implements NodeReport {
     @JsonPropertyDescription("Pending until the node acts, then Ready or Failed.")
     private String phase;
     @JsonPropertyDescription("True once the snapshot can be restored.")

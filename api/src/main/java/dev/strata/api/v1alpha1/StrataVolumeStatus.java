@@ -8,7 +8,7 @@ import java.util.Map;
 
 /** What the node plugin reports about a volume it made. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class StrataVolumeStatus {
+public class StrataVolumeStatus implements NodeReport {
     @JsonPropertyDescription("Pending until the node acts, then Ready or Failed.")
     private String phase;
     @JsonPropertyDescription("The size the volume has now.")

@@ -2,6 +2,7 @@ package dev.strata.controller.cluster;
 
 import dev.strata.api.v1alpha1.Conversions;
 import dev.strata.api.v1alpha1.EngineCapacity;
+import dev.strata.api.v1alpha1.NodeReport;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataNode;
@@ -25,6 +26,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.grpc.Status;
@@ -99,22 +101,21 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
         String id = Ids.volumeId(spec.name());
+        String engine = engineName(spec);
         StrataVolume existing = volumes.getStore().getByKey(id);
         if (existing == null) {
-            String engine = engineName(spec);
             String node = placement(spec, engine);
             StrataVolume wanted = new StrataVolume();
             wanted.setMetadata(meta(id, node));
             wanted.setSpec(Conversions.volumeSpec(spec, node, engine));
             existing = createOrGet(wanted);
         }
-        StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engineName(spec));
+        StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engine);
         if (!Conversions.sameRequest(existing.getSpec(), requested)) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
                     + "capabilities or content source");
         }
-        StrataVolume settled = settle(id, "CreateVolume " + spec.name());
-        VolumeRecord record = Conversions.volumeRecord(settled);
+        VolumeRecord record = Conversions.volumeRecord(settle(volumeWaiters, id, "CreateVolume " + spec.name()));
         if (record.capacityBytes() < spec.requiredBytes()
                 || (spec.limitBytes() > 0 && record.capacityBytes() > spec.limitBytes())) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with " + record.capacityBytes()
@@ -123,24 +124,28 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         return record;
     }
 
-    /** Waits for the node's answer; a failed volume is removed, so that a retry starts afresh. */
-    private StrataVolume settle(String id, String what) {
+    /**
+     * Waits for the node's answer on a volume or snapshot just asked for; a failed one is removed, so
+     * that a retry starts afresh.
+     */
+    private <T extends CustomResource<?, ? extends NodeReport>> T settle(Waiters<T> waiters, String name,
+            String what) {
         // Present: the informer may not have seen a resource just made, so absence proves nothing here.
-        StrataVolume v = volumeWaiters.await(id, o -> o.isPresent() && settled(o.get()), longestWait, what).get();
-        if (v.getMetadata().getDeletionTimestamp() != null) {
-            throw new CsiException(Status.Code.ABORTED, what + ": the volume is being deleted; retry");
+        T r = waiters.await(name, o -> o.isPresent() && settled(o.get()), longestWait, what).get();
+        if (r.getMetadata().getDeletionTimestamp() != null) {
+            throw new CsiException(Status.Code.ABORTED, what + ": it is being deleted; retry");
         }
-        if (Resources.FAILED.equals(v.getStatus().getPhase())) {
-            client.resource(v).delete();
-            throw nodeError(v.getStatus().getErrorCode(), v.getStatus().getMessage(), v.getSpec().getNode());
+        if (Resources.FAILED.equals(r.getStatus().getPhase())) {
+            client.resource(r).delete();
+            throw nodeError(r.getStatus(), r);
         }
-        return v;
+        return r;
     }
 
-    private static boolean settled(StrataVolume v) {
-        return v.getMetadata().getDeletionTimestamp() != null
-                || (v.getStatus() != null && (Resources.READY.equals(v.getStatus().getPhase())
-                        || Resources.FAILED.equals(v.getStatus().getPhase())));
+    private static boolean settled(CustomResource<?, ? extends NodeReport> r) {
+        return r.getMetadata().getDeletionTimestamp() != null
+                || (r.getStatus() != null && (Resources.READY.equals(r.getStatus().getPhase())
+                        || Resources.FAILED.equals(r.getStatus().getPhase())));
     }
 
     /** The engine parameters name, else the source's engine, else the default one. */
@@ -242,40 +247,33 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         awaitGone(volumeWaiters, volumeId, "DeleteVolume " + volumeId);
     }
 
-    /** Waits until the node has removed the storage and dropped its finalizer. */
-    private <T extends HasMetadata> void awaitGone(Waiters<T> waiters, String name, String what) {
+    /**
+     * Waits until the node has removed the storage and dropped its finalizer; when it has not in time
+     * and says why (the volume is in use), answers with the node's reason.
+     */
+    private <T extends CustomResource<?, ? extends NodeReport>> void awaitGone(Waiters<T> waiters, String name,
+            String what) {
         try {
             waiters.await(name, Optional::isEmpty, longestWait, what);
         } catch (CsiException e) {
-            HasMetadata still = waiters == volumeWaiters ? volumes.getStore().getByKey(name)
-                    : snapshots.getStore().getByKey(name);
-            String[] error = lastError(still);
-            if (error != null) {
-                throw nodeError(error[0], error[1], still.getMetadata().getLabels().get(Resources.NODE_LABEL));
+            T still = waiters.current(name).orElse(null);
+            if (still != null && still.getStatus() != null && still.getStatus().getErrorCode() != null) {
+                throw nodeError(still.getStatus(), still);
             }
             throw e;
         }
     }
 
-    /** The node's last error on this resource, {code, message}, or null. */
-    private static String[] lastError(HasMetadata resource) {
-        if (resource instanceof StrataVolume v && v.getStatus() != null && v.getStatus().getErrorCode() != null) {
-            return new String[] {v.getStatus().getErrorCode(), v.getStatus().getMessage()};
-        }
-        if (resource instanceof StrataSnapshot s && s.getStatus() != null && s.getStatus().getErrorCode() != null) {
-            return new String[] {s.getStatus().getErrorCode(), s.getStatus().getMessage()};
-        }
-        return null;
-    }
-
-    private static CsiException nodeError(String code, String message, String node) {
+    /** The node's error as the CSI error it names (INTERNAL when it names none). */
+    private static CsiException nodeError(NodeReport report, HasMetadata resource) {
         Status.Code c;
         try {
-            c = Status.Code.valueOf(Objects.requireNonNullElse(code, "INTERNAL"));
+            c = Status.Code.valueOf(Objects.requireNonNullElse(report.getErrorCode(), "INTERNAL"));
         } catch (IllegalArgumentException e) {
             c = Status.Code.INTERNAL;
         }
-        return new CsiException(c, "node " + node + ": " + message);
+        return new CsiException(c, "node " + resource.getMetadata().getLabels().get(Resources.NODE_LABEL) + ": "
+                + report.getMessage());
     }
 
     @Override
@@ -317,7 +315,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 "ControllerExpandVolume " + volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
                         + " was deleted meanwhile"));
         if (done.getStatus().getCapacityBytes() < requiredBytes) {
-            throw nodeError(done.getStatus().getErrorCode(), done.getStatus().getMessage(), done.getSpec().getNode());
+            throw nodeError(done.getStatus(), done);
         }
         return Conversions.volumeRecord(done);
     }
@@ -357,7 +355,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 r.getSpec().setMutableParameters(before);
                 return r;
             });
-            throw nodeError(done.getStatus().getErrorCode(), done.getStatus().getMessage(), done.getSpec().getNode());
+            throw nodeError(done.getStatus(), done);
         }
         return Conversions.volumeRecord(done);
     }
@@ -407,22 +405,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
                     + existing.getSpec().getSourceVolume() + ")");
         }
-        String what = "CreateSnapshot " + name;
-        StrataSnapshot s = snapshotWaiters.await(id, o -> o.isPresent() && settled(o.get()), longestWait, what).get();
-        if (s.getMetadata().getDeletionTimestamp() != null) {
-            throw new CsiException(Status.Code.ABORTED, what + ": the snapshot is being deleted; retry");
-        }
-        if (Resources.FAILED.equals(s.getStatus().getPhase())) {
-            client.resource(s).delete();
-            throw nodeError(s.getStatus().getErrorCode(), s.getStatus().getMessage(), s.getSpec().getNode());
-        }
-        return Conversions.snapshotRecord(s);
-    }
-
-    private static boolean settled(StrataSnapshot s) {
-        return s.getMetadata().getDeletionTimestamp() != null
-                || (s.getStatus() != null && (Resources.READY.equals(s.getStatus().getPhase())
-                        || Resources.FAILED.equals(s.getStatus().getPhase())));
+        return Conversions.snapshotRecord(settle(snapshotWaiters, id, "CreateSnapshot " + name));
     }
 
     @Override

@@ -64,6 +64,11 @@ final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
         }
     }
 
+    /** The resource as the informer sees it now. */
+    Optional<T> current(String name) {
+        return Optional.ofNullable(store.getByKey(name));
+    }
+
     /** Half a second short of the caller's deadline, so that the answer reaches it in time. */
     private static long budget(Duration longest) {
         long millis = longest.toMillis();
@@ -75,9 +80,9 @@ final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
     }
 
     private void check(String name, Waiter<T> w) {
-        Optional<T> current = Optional.ofNullable(store.getByKey(name));
-        if (w.done().test(current)) {
-            w.result().complete(current);
+        Optional<T> now = current(name);
+        if (w.done().test(now)) {
+            w.result().complete(now);
         }
     }
 
