@@ -148,6 +148,31 @@ class ClusterTest {
     }
 
     @Test
+    void aVolumeTheNodeRefusesFailsWithTheNodesCodeAndLeavesNothing() throws Exception {
+        startAll();
+        // Only the node knows its hostpath roots: the node refuses, the controller answers with its
+        // code and message (which names the node's root).
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> cluster.controller()
+                .createVolume(volumeOn("pvc-refused", "node-a").putParameters("engine", "hostpath")
+                        .putParameters("root", "/etc").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getMessage());
+        assertTrue(e.getMessage().contains("parameters.root")
+                && e.getMessage().contains(cluster.root().resolve("node-a/host").toString()), e.getMessage());
+        // The controller removed the Failed resource and the node let its finalizer go: nothing stays.
+        String id = Ids.volumeId("pvc-refused");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (cluster.api().resources(StrataVolume.class).withName(id).get() != null
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertNull(cluster.api().resources(StrataVolume.class).withName(id).get(), "the Failed resource is gone");
+        assertTrue(cluster.nodePlugin("node-a").storage().findVolume(id).isEmpty());
+        // A retry with a value the node accepts makes the volume.
+        assertEquals(id, cluster.controller().createVolume(volumeOn("pvc-refused", "node-a").build()).getVolume()
+                .getVolumeId());
+    }
+
+    @Test
     void aNodeThatIsDownKeepsItsVolumeUntilItComesBack() throws Exception {
         startAll();
         String id = cluster.controller().createVolume(volumeOn("pvc-held", "node-b").build()).getVolume()

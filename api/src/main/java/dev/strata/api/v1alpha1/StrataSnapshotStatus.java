@@ -22,6 +22,8 @@ public class StrataSnapshotStatus implements NodeReport {
     private String errorCode;
     @JsonPropertyDescription("A human-readable reason for the phase.")
     private String message;
+    @JsonPropertyDescription("The spec generation the node last acted on.")
+    private Long observedGeneration;
     @JsonPropertyDescription("Ready.")
     private List<Condition> conditions;
 
@@ -79,6 +81,14 @@ public class StrataSnapshotStatus implements NodeReport {
 
     public void setMessage(String message) {
         this.message = message;
+    }
+
+    public Long getObservedGeneration() {
+        return observedGeneration;
+    }
+
+    public void setObservedGeneration(Long observedGeneration) {
+        this.observedGeneration = observedGeneration;
     }
 
     public List<Condition> getConditions() {

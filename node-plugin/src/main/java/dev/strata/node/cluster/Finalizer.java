@@ -31,10 +31,10 @@ final class Finalizer {
     /**
      * Deletes the storage, then releases the finalizer (which lets the resource go). A refusal (the
      * volume is in use, say) is written to the status by {@code recordRefusal} and keeps the deletion
-     * pending: false, to be retried. {@code deleted} runs in between (a crash point).
+     * pending: false, to be retried.
      */
     static <T extends HasMetadata> boolean deleteThenRelease(KubernetesClient client, Class<T> type, T resource,
-            Runnable deleteStorage, BiConsumer<T, CsiException> recordRefusal, Runnable deleted) {
+            Runnable deleteStorage, BiConsumer<T, CsiException> recordRefusal) {
         String name = resource.getMetadata().getName();
         if (!held(resource)) {
             return true;
@@ -48,7 +48,6 @@ final class Finalizer {
             });
             return false;
         }
-        deleted.run();
         ResourceWrites.metadata(client, type, name, r -> {
             r.getMetadata().getFinalizers().remove(Resources.FINALIZER);
             return r;

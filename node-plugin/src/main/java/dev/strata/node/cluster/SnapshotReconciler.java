@@ -24,7 +24,7 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
 
     SnapshotReconciler(KubernetesClient client, LocalStorage storage, Store<StrataSnapshot> store,
             Runnable storageChanged) {
-        super(client, storage, store, storageChanged);
+        super(client, storage, StrataSnapshot.class, store, storageChanged);
     }
 
     @Override
@@ -32,17 +32,12 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
         return s.getSpec().getNode();
     }
 
-    @Override
-    String phase(StrataSnapshot s) {
-        return s.getStatus() == null ? null : s.getStatus().getPhase();
-    }
-
     /** Takes the snapshot. */
     @Override
     boolean create(StrataSnapshot s) {
         String name = s.getMetadata().getName();
         if (!name.equals(Ids.snapshotId(s.getSpec().getName()))) {
-            return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.snapshotId(s.getSpec().getName())
+            return fail(s, "INVALID_ARGUMENT", "metadata.name must be " + Ids.snapshotId(s.getSpec().getName())
                     + ", the snapshot ID of spec.name");
         }
         Finalizer.hold(client, StrataSnapshot.class, s);
@@ -51,14 +46,14 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
             taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
                     s.getSpec().getParameters() == null ? Map.of() : s.getSpec().getParameters());
         } catch (CsiException e) {
-            return fail(name, e.code().name(), e.getMessage());
+            return fail(s, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("snapshot {}: failed", name, e);
-            return fail(name, "INTERNAL", e.toString());
+            return fail(s, "INTERNAL", e.toString());
         }
         CrashPoint.reach("node.snapshot.taken");
         ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
-            StrataSnapshotStatus st = status(r);
+            StrataSnapshotStatus st = report(r);
             st.setPhase(Resources.READY);
             st.setReadyToUse(true);
             st.setSizeBytes(taken.sizeBytes());
@@ -66,6 +61,7 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
             st.setCreatedAt(taken.createdAt().toString());
             st.setErrorCode(null);
             st.setMessage("taken on node " + s.getSpec().getNode());
+            st.setObservedGeneration(r.getMetadata().getGeneration());
             st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, true, "Taken",
                     "the snapshot is ready", r.getMetadata().getGeneration()));
             return r;
@@ -75,36 +71,14 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
         return true;
     }
 
-    private boolean fail(String name, String code, String message) {
-        LOG.info("snapshot {} failed: {} {}", name, code, message);
-        ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
-            StrataSnapshotStatus st = status(r);
-            st.setPhase(Resources.FAILED);
-            st.setErrorCode(code);
-            st.setMessage(message);
-            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, false, "Failed",
-                    message, r.getMetadata().getGeneration()));
-            return r;
-        });
-        return true;
+    @Override
+    void deleteStorage(String name) {
+        storage.deleteSnapshot(name);
+        CrashPoint.reach("node.snapshot.deleted");
     }
 
     @Override
-    boolean delete(StrataSnapshot s) {
-        String name = s.getMetadata().getName();
-        boolean done = Finalizer.deleteThenRelease(client, StrataSnapshot.class, s, () -> storage.deleteSnapshot(name),
-                (r, e) -> {
-                    status(r).setErrorCode(e.code().name());
-                    status(r).setMessage(e.getMessage());
-                }, () -> CrashPoint.reach("node.snapshot.deleted"));
-        if (done) {
-            LOG.info("snapshot {} deleted", name);
-            storageChanged.run();
-        }
-        return done;
-    }
-
-    private static StrataSnapshotStatus status(StrataSnapshot r) {
+    StrataSnapshotStatus report(StrataSnapshot r) {
         if (r.getStatus() == null) {
             r.setStatus(new StrataSnapshotStatus());
         }

@@ -31,7 +31,7 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
 
     VolumeReconciler(KubernetesClient client, LocalStorage storage, Store<StrataVolume> store,
             Runnable storageChanged) {
-        super(client, storage, store, storageChanged);
+        super(client, storage, StrataVolume.class, store, storageChanged);
     }
 
     @Override
@@ -40,31 +40,26 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
     }
 
     @Override
-    String phase(StrataVolume v) {
-        return v.getStatus() == null ? null : v.getStatus().getPhase();
-    }
-
-    @Override
     boolean create(StrataVolume v) {
         String name = v.getMetadata().getName();
         long generation = v.getMetadata().getGeneration();
         if (!name.equals(Ids.volumeId(v.getSpec().getName()))) {
-            return fail(name, "INVALID_ARGUMENT", "metadata.name must be " + Ids.volumeId(v.getSpec().getName())
-                    + ", the volume ID of spec.name", generation);
+            return fail(v, "INVALID_ARGUMENT", "metadata.name must be " + Ids.volumeId(v.getSpec().getName())
+                    + ", the volume ID of spec.name");
         }
         Finalizer.hold(client, StrataVolume.class, v);
         VolumeRecord made;
         try {
             made = storage.createVolume(Conversions.volumeSpec(v.getSpec()));
         } catch (CsiException e) {
-            return fail(name, e.code().name(), e.getMessage(), generation);
+            return fail(v, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("volume {}: create failed", name, e);
-            return fail(name, "INTERNAL", e.toString(), generation);
+            return fail(v, "INTERNAL", e.toString());
         }
         CrashPoint.reach("node.volume.made");
         ResourceWrites.status(client, StrataVolume.class, name, r -> {
-            StrataVolumeStatus st = status(r);
+            StrataVolumeStatus st = report(r);
             st.setPhase(Resources.READY);
             st.setCreatedAt(made.createdAt().toString());
             st.setMessage("made on node " + made.nodeId());
@@ -79,21 +74,6 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         return true;
     }
 
-    private boolean fail(String name, String code, String message, long generation) {
-        LOG.info("volume {} failed: {} {}", name, code, message);
-        ResourceWrites.status(client, StrataVolume.class, name, r -> {
-            StrataVolumeStatus st = status(r);
-            st.setPhase(Resources.FAILED);
-            st.setErrorCode(code);
-            st.setMessage(message);
-            st.setObservedGeneration(generation);
-            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, false, "Failed",
-                    message, generation));
-            return r;
-        });
-        return true;
-    }
-
     /** A Ready volume: grows it or applies new mutable parameters when the spec asks, and reports it. */
     @Override
     boolean refresh(StrataVolume v) {
@@ -103,7 +83,7 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         if (found.isEmpty()) {
             // Never made again: an empty volume in place of lost data would hide the loss.
             ResourceWrites.status(client, StrataVolume.class, name, r -> {
-                StrataVolumeStatus st = status(r);
+                StrataVolumeStatus st = report(r);
                 st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_HEALTHY, false,
                         "StorageMissing", "the volume's storage is missing on node " + v.getSpec().getNode(),
                         generation));
@@ -132,7 +112,7 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         String[] problem = error;
         VolumeHealth health = storage.health(name);
         ResourceWrites.status(client, StrataVolume.class, name, r -> {
-            StrataVolumeStatus st = status(r);
+            StrataVolumeStatus st = report(r);
             fill(st, now, generation);
             st.setErrorCode(problem == null ? null : problem[0]);
             st.setMessage(problem == null ? "ready on node " + now.nodeId() : problem[1]);
@@ -164,27 +144,18 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         st.setObservedGeneration(generation);
     }
 
-    /** In use, say: the resource stays (its deletion pending) and the controller reports why. */
+    /** In use, say: refused, and the resource stays (its deletion pending) while the controller reports why. */
     @Override
-    boolean delete(StrataVolume v) {
-        String name = v.getMetadata().getName();
-        boolean done = Finalizer.deleteThenRelease(client, StrataVolume.class, v, () -> storage.deleteVolume(name),
-                (r, e) -> {
-                    status(r).setErrorCode(e.code().name());
-                    status(r).setMessage(e.getMessage());
-                }, () -> CrashPoint.reach("node.volume.deleted"));
-        if (done) {
-            LOG.info("volume {} deleted", name);
-            storageChanged.run();
-        }
-        return done;
+    void deleteStorage(String name) {
+        storage.deleteVolume(name);
+        CrashPoint.reach("node.volume.deleted");
     }
 
-    private static StrataVolumeStatus status(StrataVolume r) {
+    @Override
+    StrataVolumeStatus report(StrataVolume r) {
         if (r.getStatus() == null) {
             r.setStatus(new StrataVolumeStatus());
         }
         return r.getStatus();
     }
-
 }
