@@ -4,12 +4,14 @@ import static dev.strata.common.CsiAssertions.assertCsi;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.ContentSource;
+import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
@@ -183,6 +185,14 @@ class ThinEngineVmTest {
         engine.expand(v.withCapacity(768 * MIB), 768 * MIB); // online: ext4 grows while mounted
         assertTrue(LibC.statvfs(live).totalBytes() > before + 400 * MIB);
         write(live.resolve("big"), 400 * MIB);
+        runner.run("sync");
+        // What the node plugin reports in StrataNode: the pool's size and use, in bytes.
+        PoolUsage usage = engine.pools().get(0);
+        assertEquals(ThinPool.NAME, usage.name());
+        assertTrue(usage.dataBytes() > 2000 * MIB && usage.dataBytes() <= 2048 * MIB, "pool size: " + usage);
+        assertTrue(usage.usedDataBytes() >= 400 * MIB && usage.usedDataBytes() < usage.dataBytes(), "used: " + usage);
+        assertTrue(usage.usedMetadataBytes() > 0 && usage.usedMetadataBytes() < usage.metadataBytes(), "metadata: " + usage);
+        assertNull(usage.problem(), "a healthy pool has no problem: " + usage);
 
         for (VolumeRecord r : List.of(restored, clone, v)) {
             engine.unstage(r, tmp.resolve("staging").resolve(r.id()));
@@ -243,6 +253,9 @@ class ThinEngineVmTest {
                 "error_if_no_space: the write fails instead of hanging");
         assertTrue(engine.health(keep).abnormal(), "the volume condition says the pool is full");
         assertEquals(0, engine.capacity().availableBytes());
+        PoolUsage usage = engine.pools().get(0);
+        assertEquals(usage.dataBytes(), usage.usedDataBytes(), "every data block is used: " + usage);
+        assertEquals("the thin pool is out of data space", usage.problem());
         assertCsi(Code.RESOURCE_EXHAUSTED, "the thin pool", () -> engine.create(volume("vol-more", 16 * MIB)));
         assertEquals("still here", Files.readString(keepView.resolve("safe.txt")));
     }
