@@ -77,9 +77,24 @@ public final class MockCluster implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Stops the server. kubernetes-server-mock 7.9.0 can deadlock for 30 s when a client closes a watch
+     * while the server still has an event to send on it: WatchEventsListener.onClosed waits, on the
+     * event loop, for its send executor, whose send waits for the event loop (its 30 s write timeout
+     * ends it). Shutdown then gives up after 10 s. By then the test has run and asserted; that
+     * server's threads end by themselves, and each test has its own server on its own port.
+     */
     @Override
     public void close() {
         client.close();
-        server.destroy();
+        try {
+            server.destroy();
+        } catch (IllegalStateException e) {
+            if (!"Unable to close MockWebServer".equals(e.getMessage())) {
+                throw e;
+            }
+            MOCK_LOG.warning("the mock API server did not close within 10 s (a watch closed while it was"
+                    + " sending on it: kubernetes-server-mock's WatchEventsListener); left to end by itself");
+        }
     }
 }
