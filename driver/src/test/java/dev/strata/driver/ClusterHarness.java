@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.controller.ControllerPlugin;
 import dev.strata.csi.v1.ControllerGrpc;
-import dev.strata.csi.v1.IdentityGrpc;
 import dev.strata.csi.v1.NodeGrpc;
-import dev.strata.csi.v1.ProbeRequest;
-import io.grpc.StatusRuntimeException;
 import dev.strata.node.main.NodePlugin;
 import dev.strata.node.storage.StorageConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -152,47 +149,14 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
      */
     Process nodeProcess(String node, String crashPoint) throws IOException {
         Files.createDirectories(root.resolve(node).resolve("host"));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        if (crashPoint != null) {
-            command.add("-Dstrata.crash-at=" + crashPoint);
-        }
-        command.addAll(List.of("-cp", ProcessHarness.classPath(), "dev.strata.driver.StrataMain", "node",
-                "--kube-api", api.url(), "--endpoint", "unix://" + socket(node), "--data-dir",
-                dataDir(node).toString(), "--node-id", node, "--resync", "2", "--drain-timeout", "2",
-                "--hostpath-root", root.resolve(node).resolve("host").toString()));
         Path log = root.resolve(node).resolve("plugin-" + processes.size() + ".log");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process p = StrataProcess.start(crashPoint, List.of("node", "--kube-api", api.url(), "--endpoint",
+                "unix://" + socket(node), "--data-dir", dataDir(node).toString(), "--node-id", node, "--resync", "2",
+                "--drain-timeout", "2", "--hostpath-root", root.resolve(node).resolve("host").toString()), log);
         processes.add(p);
-        awaitReady(node, p, log);
+        // Ready: its storage is open and its agent started.
+        StrataProcess.awaitReady("node plugin " + node, p, socket(node), Duration.ofSeconds(60),
+                () -> StrataProcess.read(log));
         return p;
-    }
-
-    /** Waits until the node plugin's Probe says ready (its storage is open and its agent started). */
-    private void awaitReady(String node, Process p, Path log) throws IOException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            if (!p.isAlive()) {
-                fail("node plugin " + node + " exited with " + p.exitValue() + "\n" + Files.readString(log));
-            }
-            if (Files.exists(socket(node))) {
-                try (CsiCalls.Connection c = new CsiCalls.Connection(socket(node))) {
-                    if (IdentityGrpc.newBlockingStub(c.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-                            .probe(ProbeRequest.getDefaultInstance()).getReady().getValue()) {
-                        return;
-                    }
-                } catch (StatusRuntimeException e) {
-                    // not listening yet, or a socket a killed plugin left
-                }
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
-        }
-        fail("node plugin " + node + " did not become ready\n" + Files.readString(log));
     }
 }

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.strata.csi.v1.ProbeRequest;
-import dev.strata.csi.v1.ProbeResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.function.Executable;
  */
 final class ProcessHarness extends CsiCalls {
     /** Under the VM's software emulation a start (JVM, recovery, thin_check) takes several times longer. */
-    private static final long START_TIMEOUT_MS = System.getenv("STRATA_VM") != null ? 300_000 : 60_000;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(System.getenv("STRATA_VM") != null ? 300 : 60);
 
     private Process process;
     private Path log;
@@ -121,71 +120,14 @@ final class ProcessHarness extends CsiCalls {
             throw new IllegalStateException("a driver process is already running");
         }
         log = root().resolve("driver-" + (++started) + ".log");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                // A short-lived JVM: start fast rather than run fast.
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));
-        if (crashPoint != null) {
-            command.add("-Dstrata.crash-at=" + crashPoint);
-        }
-        command.addAll(List.of("-cp", classPath(), "dev.strata.driver.StrataMain"));
-        command.addAll(mode);
-        command.addAll(List.of("--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
+        List<String> args = new ArrayList<>(mode);
+        args.addAll(List.of("--endpoint", "unix://" + socket(), "--data-dir", dataDir().toString(),
                 "--node-id", Csi.NODE_ID, "--drain-timeout", "5",
                 "--hostpath-root", Files.createDirectories(hostRoot()).toString()));
-        command.addAll(extraArgs.stream().map(a -> a.replace("${root}", root().toString())).toList());
-        process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        awaitReady();
-    }
-
-    /**
-     * The test's class path: java.class.path under surefire; under JUnit's console launcher (the VM
-     * stage) the classes come from the launcher's own class loader, so its URLs.
-     */
-    static String classPath() {
-        ClassLoader loader = ProcessHarness.class.getClassLoader();
-        if (loader instanceof java.net.URLClassLoader urls && urls.getURLs().length > 0) {
-            List<String> paths = new ArrayList<>();
-            for (java.net.URL url : urls.getURLs()) {
-                try {
-                    paths.add(Path.of(url.toURI()).toString());
-                } catch (java.net.URISyntaxException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            return String.join(java.io.File.pathSeparator, paths);
-        }
-        return System.getProperty("java.class.path");
-    }
-
-    /**
-     * Waits for the socket, then for Probe to say ready. A socket file left by a killed driver may be
-     * there before the new one replaces it, so a refused connection is retried on a fresh channel.
-     */
-    private void awaitReady() {
-        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-        while (System.currentTimeMillis() < deadline) {
-            if (!process.isAlive()) {
-                fail("the driver exited with status " + process.exitValue() + " while starting\n" + logTail());
-            }
-            if (Files.exists(socket())) {
-                if (connection == null) {
-                    connection = new Connection(socket());
-                }
-                try {
-                    ProbeResponse probe = identity().withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .probe(ProbeRequest.getDefaultInstance());
-                    if (probe.getReady().getValue()) {
-                        return;
-                    }
-                } catch (StatusRuntimeException e) {
-                    disconnect(); // refused: a stale socket, or not yet listening
-                }
-            }
-            sleep(50);
-        }
-        fail("the driver was not ready after " + START_TIMEOUT_MS + " ms\n" + logTail());
+        args.addAll(extraArgs.stream().map(a -> a.replace("${root}", root().toString())).toList());
+        process = StrataProcess.start(crashPoint, args, log);
+        StrataProcess.awaitReady("the driver", process, socket(), START_TIMEOUT, this::logTail);
+        connection = new Connection(socket());
     }
 
     private int waitForExit() {
@@ -216,15 +158,6 @@ final class ProcessHarness extends CsiCalls {
                     + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e + ")";
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 }

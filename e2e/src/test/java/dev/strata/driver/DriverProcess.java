@@ -3,13 +3,11 @@ package dev.strata.driver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.strata.csi.v1.ControllerGrpc;
-import dev.strata.csi.v1.IdentityGrpc;
 import dev.strata.csi.v1.NodeGrpc;
-import dev.strata.csi.v1.ProbeRequest;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -53,45 +51,13 @@ public final class DriverProcess implements AutoCloseable {
 
     private void startController() throws IOException {
         Path socket = root().resolve("controller.sock");
-        controllerProcess = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", ProcessHarness.classPath(),
-                "dev.strata.driver.StrataMain", "controller", "--kube-api", api.url(), "--endpoint", "unix://" + socket,
-                "--drain-timeout", "2").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(root().resolve("controller.log").toFile())).start();
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (!Files.exists(socket)) {
-            if (!controllerProcess.isAlive() || System.currentTimeMillis() > deadline) {
-                throw new IOException("the controller plugin did not start:\n"
-                        + Files.readString(root().resolve("controller.log")));
-            }
-            sleep(50);
-        }
+        Path log = root().resolve("controller.log");
+        controllerProcess = StrataProcess.start(null, List.of("controller", "--kube-api", api.url(), "--endpoint",
+                "unix://" + socket, "--drain-timeout", "2"), log);
+        // The socket answers before the informers have synced: Probe says ready once they have.
+        StrataProcess.awaitReady("the controller plugin", controllerProcess, socket, Duration.ofSeconds(120),
+                () -> StrataProcess.read(log));
         controllerConnection = new CsiCalls.Connection(socket);
-        // The socket answers before the informers have synced: wait until Probe says ready.
-        while (!ready(controllerConnection)) {
-            if (!controllerProcess.isAlive() || System.currentTimeMillis() > deadline) {
-                throw new IOException("the controller plugin did not become ready:\n"
-                        + Files.readString(root().resolve("controller.log")));
-            }
-            sleep(50);
-        }
-    }
-
-    private static boolean ready(CsiCalls.Connection c) {
-        try {
-            return IdentityGrpc.newBlockingStub(c.channel).withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
-                    .probe(ProbeRequest.getDefaultInstance()).getReady().getValue();
-        } catch (StatusRuntimeException e) {
-            return false;
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /**
