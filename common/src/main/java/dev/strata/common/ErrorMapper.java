@@ -15,7 +15,17 @@ public final class ErrorMapper {
 
     private ErrorMapper() {}
 
+    /**
+     * The status for {@code t}. Its message names what the caller sent (an ID, a path, a name), so its
+     * control characters are escaped: a message is a log line for the caller's side too.
+     */
     public static Status toStatus(Throwable t) {
+        Status status = map(t);
+        String description = status.getDescription();
+        return description == null ? status : status.withDescription(Validate.escape(description));
+    }
+
+    private static Status map(Throwable t) {
         if (t instanceof CsiException e) {
             return Status.fromCode(e.code()).withDescription(e.getMessage());
         }

@@ -56,7 +56,14 @@ public final class Validate {
         return value;
     }
 
-    /** A host path given by the CO (staging or target path): absolute, with no '.' or '..' in it. */
+    /** The kernel's limits: NAME_MAX bytes in a path component, PATH_MAX in a whole path. */
+    public static final int NAME_MAX = 255;
+    public static final int PATH_MAX = 4096;
+
+    /**
+     * A host path given by the CO (staging or target path): absolute, with no '.' or '..' in it, and
+     * within the kernel's limits (a longer one would fail later with an error that is not the caller's).
+     */
     public static Path absolutePath(String field, String value) {
         required(field, value);
         if (value.indexOf('\0') >= 0) {
@@ -65,15 +72,25 @@ public final class Validate {
         if (!value.startsWith("/")) {
             throw CsiException.invalidArgument(field, "must be an absolute path: " + printable(value));
         }
+        if (value.getBytes(StandardCharsets.UTF_8).length >= PATH_MAX) {
+            throw CsiException.invalidArgument(field, "longer than " + (PATH_MAX - 1) + " bytes, the kernel's limit");
+        }
         for (String part : value.split("/")) {
             if (part.equals("..") || part.equals(".")) {
                 throw CsiException.invalidArgument(field, "must not contain '.' or '..': " + printable(value));
             }
-        }
-        if (value.length() > 4096) {
-            throw CsiException.invalidArgument(field, "longer than 4096 characters");
+            pathComponent(field, part);
         }
         return Path.of(value);
+    }
+
+    /** One component of a path: at most {@link #NAME_MAX} bytes, as the kernel allows. */
+    public static String pathComponent(String field, String value) {
+        if (value.getBytes(StandardCharsets.UTF_8).length > NAME_MAX) {
+            throw CsiException.invalidArgument(field, "has a path component longer than " + NAME_MAX + " bytes: "
+                    + printable(value));
+        }
+        return value;
     }
 
     public static Map<String, String> map(String field, Map<String, String> value) {
@@ -88,16 +105,32 @@ public final class Validate {
         return value;
     }
 
-    /** Quotes a value for an error message, escaping control characters. */
+    /** Quotes a value for an error message, escaping control characters (the first 200 characters). */
     public static String printable(String value) {
-        StringBuilder out = new StringBuilder("\"");
-        value.codePoints().limit(200).forEach(c -> {
-            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+        return "\"" + escape(value.codePoints().limit(200)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString()) + "\"";
+    }
+
+    /**
+     * The text with every control character (C0, DEL, C1) written as {@code \xNN}, so that a value
+     * from a caller cannot start a new log line or forge one, in a log or in an error message.
+     */
+    public static String escape(String value) {
+        if (value.chars().noneMatch(Validate::isControl)) {
+            return value;
+        }
+        StringBuilder out = new StringBuilder(value.length() + 16);
+        value.codePoints().forEach(c -> {
+            if (isControl(c)) {
                 out.append(String.format("\\x%02x", c));
             } else {
                 out.appendCodePoint(c);
             }
         });
-        return out.append('"').toString();
+        return out.toString();
+    }
+
+    private static boolean isControl(int c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f);
     }
 }

@@ -109,8 +109,19 @@ class ValidateTest {
     @Test
     void absolutePathRefusesEmptyAndHuge() {
         assertCsi(Code.INVALID_ARGUMENT, "target_path: required", () -> Validate.absolutePath("target_path", ""));
-        assertCsi(Code.INVALID_ARGUMENT, "target_path: longer than 4096",
-                () -> Validate.absolutePath("target_path", "/" + "a".repeat(4096)));
+        assertCsi(Code.INVALID_ARGUMENT, "target_path: longer than 4095 bytes",
+                () -> Validate.absolutePath("target_path", "/" + "a/".repeat(2048)));
+        // A component the kernel would refuse with ENAMETOOLONG is the caller's error, not an internal one.
+        assertCsi(Code.INVALID_ARGUMENT, "target_path: has a path component longer than 255 bytes",
+                () -> Validate.absolutePath("target_path", "/var/" + "x".repeat(300) + "/mount"));
+        assertEquals(Path.of("/" + "x".repeat(255)), Validate.absolutePath("target_path", "/" + "x".repeat(255)));
+    }
+
+    @Test
+    void escapeWritesControlCharactersAsHexSoNoLineCanBeForged() {
+        assertEquals("a\\x0aINFO forged\\x0d\\x1b[31m", Validate.escape("a\nINFO forged\r\u001b[31m"));
+        assertEquals("plain ünïcode", Validate.escape("plain ünïcode"));
+        assertEquals("\"x\\x00y\"", Validate.printable("x\0y"));
     }
 
     @Test

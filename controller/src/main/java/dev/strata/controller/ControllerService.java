@@ -110,6 +110,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     @Override
     public void createVolume(CreateVolumeRequest req, StreamObserver<CreateVolumeResponse> out) {
         String name = Validate.name("name", req.getName());
+        if (name.startsWith(Ids.INLINE_VOLUME_PREFIX)) {
+            throw CsiException.invalidArgument("name", "names starting \"" + Ids.INLINE_VOLUME_PREFIX
+                    + "\" are reserved for inline volumes");
+        }
         if (req.getVolumeCapabilitiesCount() == 0) {
             throw CsiException.invalidArgument("volume_capabilities", "required");
         }
@@ -252,7 +256,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         Capacity c = req.hasAccessibleTopology() && node == null ? new Capacity(0, 0, 0) : p.capacity(parameters, node);
         reply(out, GetCapacityResponse.newBuilder()
                 .setAvailableCapacity(c.availableBytes())
-                .setMaximumVolumeSize(Int64Value.of(c.maximumVolumeBytes()))
+                .setMaximumVolumeSize(Int64Value.of(c.largestNow()))
                 .setMinimumVolumeSize(Int64Value.of(c.minimumVolumeBytes()))
                 .build());
     }

@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
  * Runs external tools (mount, umount, cp, mkfs, dmsetup, ...). Every run is logged with its command
  * line, exit code, duration and, on failure, its stderr, so that what Strata did to the host can be
  * read back from the log.
+ *
+ * <p>Every tool starts in an empty directory of its own, never the driver's (which is {@code /} in
+ * the image): an argument that slipped through as a relative path then names nothing on the host.
+ * Callers put {@code --} before positional arguments wherever the tool understands it.
  */
 public class CommandRunner {
     private static final Logger LOG = LoggerFactory.getLogger(CommandRunner.class);
@@ -66,7 +70,8 @@ public class CommandRunner {
         long start = System.nanoTime();
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
+            process = new ProcessBuilder(command).directory(Workdir.DIR)
+                    .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
         } catch (IOException e) {
             LOG.warn("exec {} failed to start: {}", command, e.getMessage());
             return new Result(command, 127, "", e.getMessage());
@@ -97,6 +102,23 @@ public class CommandRunner {
                     result.stderr().strip());
         }
         return result;
+    }
+
+    /** The empty, private working directory of every tool: made at the first run, removed at exit. */
+    private static final class Workdir {
+        static final File DIR = emptyDirectory();
+    }
+
+    private static File emptyDirectory() {
+        try {
+            File dir = java.nio.file.Files.createTempDirectory("strata-exec-",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"))).toFile();
+            dir.deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot make the tools' working directory", e);
+        }
     }
 
     private static CompletableFuture<String> readAsync(InputStream in) {

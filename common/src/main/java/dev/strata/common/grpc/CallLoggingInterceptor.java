@@ -3,6 +3,7 @@ package dev.strata.common.grpc;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
+import dev.strata.common.Validate;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -57,7 +58,7 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
             LOG.info("{} {}status=OK duration_ms={}", method, subject, String.format("%.2f", millis));
         } else {
             LOG.info("{} {}status={} duration_ms={} message=\"{}\"", method, subject, status.getCode(),
-                    String.format("%.2f", millis), status.getDescription());
+                    String.format("%.2f", millis), Validate.escape(String.valueOf(status.getDescription())));
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("{} request={{{}}} response={{{}}}", method, printable(request), printable(response));
@@ -71,7 +72,7 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
             if (field != null && field.getJavaType() == FieldDescriptor.JavaType.STRING) {
                 String value = (String) message.getField(field);
                 if (!value.isEmpty()) {
-                    out.append(name).append('=').append(value).append(' ');
+                    out.append(name).append('=').append(Validate.escape(value)).append(' ');
                 }
             }
         }

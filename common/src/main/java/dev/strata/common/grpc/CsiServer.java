@@ -2,6 +2,8 @@ package dev.strata.common.grpc;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -30,6 +32,12 @@ public final class CsiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CsiServer.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    /** The largest request read: 64 times the largest map CSI allows in a request. */
+    static final int MAX_REQUEST_BYTES = 256 << 10;
+    /** Calls one client may have open at once; further ones wait on the client's side (HTTP/2 streams). */
+    static final int CALLS_PER_CONNECTION = 16;
+    /** Calls in flight over all clients; further ones are refused with UNAVAILABLE. */
+    static final int CALLS_IN_FLIGHT = 64;
 
     private final Endpoint endpoint;
     private final Server server;
@@ -56,13 +64,18 @@ public final class CsiServer implements AutoCloseable {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(group)
                 .workerEventLoopGroup(group)
-                // Interceptors run in reverse order of registration: logging sees the mapped status.
-                .intercept(new ErrorMappingInterceptor())
-                .intercept(new CallLoggingInterceptor());
-        services.forEach(builder::addService);
+                // CSI's largest fields are a few 4 KiB maps: a request this big is not a CSI request,
+                // and many of them at once must not fill the heap.
+                .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                .maxConcurrentCallsPerConnection(CALLS_PER_CONNECTION);
+        InFlightLimit limit = new InFlightLimit(CALLS_IN_FLIGHT);
+        for (BindableService service : services) {
+            builder.addService(wire(service.bindService(), limit));
+        }
         Server server;
         try {
             server = builder.build().start();
+            restrict(endpoint);
         } catch (IOException | RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -70,6 +83,34 @@ public final class CsiServer implements AutoCloseable {
         LOG.info("serving {} on {}", services.stream().map(s -> s.bindService().getServiceDescriptor().getName())
                 .toList(), endpoint);
         return new CsiServer(endpoint, server, group, drainTimeout);
+    }
+
+    /**
+     * Whoever may connect may create, delete and mount volumes as root: the socket is its owner's
+     * alone (0600), or its owner's and one group's (0660), whatever the umask was. (The driver sets
+     * a umask of 077 at start, so the socket is never more open than that, even for an instant.)
+     */
+    private static void restrict(Endpoint endpoint) throws IOException {
+        Path socket = endpoint.socketPath();
+        if (endpoint.group() != null) {
+            var groups = socket.getFileSystem().getUserPrincipalLookupService();
+            Files.getFileAttributeView(socket, java.nio.file.attribute.PosixFileAttributeView.class,
+                    LinkOption.NOFOLLOW_LINKS).setGroup(groups.lookupPrincipalByGroupName(endpoint.group()));
+        }
+        Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString(
+                endpoint.group() != null ? "rw-rw----" : "rw-------"));
+    }
+
+    /**
+     * A service with Strata's interceptors, outermost first: the bound on calls in flight, requests
+     * that do not parse refused as INVALID_ARGUMENT, then (on parsed messages) the call log, which
+     * sees the status the error mapping chose. (ServerInterceptors.intercept runs the last one given first.)
+     */
+    private static ServerServiceDefinition wire(ServerServiceDefinition service, InFlightLimit limit) {
+        ServerServiceDefinition typed = ServerInterceptors.intercept(service, new ErrorMappingInterceptor(),
+                new CallLoggingInterceptor());
+        return ServerInterceptors.intercept(ServerInterceptors.useInputStreamMessages(typed), new RequestParsing(),
+                limit);
     }
 
     /** Deletes a socket file nobody answers on; refuses to touch anything else. */

@@ -4,9 +4,19 @@ import java.nio.file.Path;
 
 /**
  * A CSI endpoint. Only Unix domain sockets are served: {@code unix:///abs/path}, {@code unix:/abs/path}
- * or a bare absolute path.
+ * or a bare absolute path. A server's socket is its owner's alone ({@code 0600}), or also a
+ * {@code group}'s ({@code 0660}) when one is named.
  */
-public record Endpoint(Path socketPath) {
+public record Endpoint(Path socketPath, String group) {
+    public Endpoint(Path socketPath) {
+        this(socketPath, null);
+    }
+
+    /** The same socket, open to {@code group} too (null: its owner only). */
+    public Endpoint withGroup(String group) {
+        return new Endpoint(socketPath, group);
+    }
+
     public static final String ENV = "CSI_ENDPOINT";
 
     public static Endpoint parse(String text) {

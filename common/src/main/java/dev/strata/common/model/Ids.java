@@ -14,6 +14,11 @@ public final class Ids {
     public static final String VOLUME_PREFIX = "vol-";
     public static final String SNAPSHOT_PREFIX = "snap-";
     public static final String GROUP_SNAPSHOT_PREFIX = "group-";
+    /**
+     * The names of a node's inline (ephemeral) volumes begin so; CreateVolume refuses such names, so
+     * that no CO-made volume is mistaken for one (and deleted when a pod goes).
+     */
+    public static final String INLINE_VOLUME_PREFIX = "ephemeral:";
 
     private Ids() {}
 

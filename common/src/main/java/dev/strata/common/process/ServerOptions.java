@@ -10,13 +10,18 @@ public final class ServerOptions {
             + "else the command's own)")
     String endpoint;
 
+    @Option(names = "--socket-group", paramLabel = "GROUP",
+            description = "Let this group use the socket too (mode 0660); without it only its owner may (0600)")
+    String socketGroup;
+
     @Option(names = "--drain-timeout", defaultValue = "30",
             description = "Seconds to let in-flight calls finish on SIGTERM (default: ${DEFAULT-VALUE})")
     int drainSeconds;
 
     /** --endpoint, else $CSI_ENDPOINT, else {@code fallback}. */
     public Endpoint endpoint(String fallback) {
-        return Endpoint.parse(endpoint != null ? endpoint : System.getenv().getOrDefault(Endpoint.ENV, fallback));
+        return Endpoint.parse(endpoint != null ? endpoint : System.getenv().getOrDefault(Endpoint.ENV, fallback))
+                .withGroup(socketGroup);
     }
 
     public Duration drainTimeout() {

@@ -69,12 +69,12 @@ final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
         return Optional.ofNullable(store.getByKey(name));
     }
 
-    /** Half a second short of the caller's deadline, so that the answer reaches it in time. */
+    /** A second short of the caller's deadline, so that the answer reaches it in time even on a busy node. */
     private static long budget(Duration longest) {
         long millis = longest.toMillis();
         Deadline deadline = Context.current().getDeadline();
         if (deadline != null) {
-            millis = Math.min(millis, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 500);
+            millis = Math.min(millis, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 1000);
         }
         return Math.max(millis, 0);
     }
