@@ -9,10 +9,11 @@ RUN mvn -B -q package -DskipTests -Dvm.skip=true -pl driver -am
 FROM debian:bookworm-slim
 # The tools the engines run: mount/losetup (util-linux), mkfs.ext4/resize2fs/e2fsck (e2fsprogs),
 # mkfs.xfs/xfs_growfs/xfs_quota (xfsprogs), dmsetup, thin_check/thin_delta (thin-provisioning-tools),
-# rsync (overlay snapshots), kmod (modprobe dm-thin-pool), and a JRE.
+# rsync (overlay snapshots), bubblewrap (copies of tenants' files run confined to them, docs/security.md),
+# kmod (modprobe dm-thin-pool), and a JRE.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      openjdk-17-jre-headless util-linux mount e2fsprogs xfsprogs dmsetup thin-provisioning-tools rsync kmod \
+      openjdk-17-jre-headless util-linux mount e2fsprogs xfsprogs dmsetup thin-provisioning-tools rsync bubblewrap kmod \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/driver/target/strata.jar /opt/strata/driver/target/strata.jar
 COPY bin/strata /opt/strata/bin/strata

@@ -22,9 +22,13 @@ import java.util.function.Supplier;
 final class StrataProcess {
     private StrataProcess() {}
 
-    /** Starts {@code strata ARGS...}, halting at {@code crashPoint} (null: never), its output appended to {@code log}. */
+    /**
+     * Starts {@code strata ARGS...}, halting at {@code crashPoint} (null: never), its output appended
+     * to {@code log}. It starts with umask 000, the loosest a supervisor could give it: nothing the
+     * driver makes may depend on the umask it inherits, and every process test checks that in passing.
+     */
     static Process start(String crashPoint, List<String> args, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "umask 000 && exec \"$0\" \"$@\"",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // A short-lived JVM: start fast rather than run fast.
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"));

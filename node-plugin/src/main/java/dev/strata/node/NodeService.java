@@ -264,11 +264,31 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     }
 
     private NodeVolumes volumes(LocalStorage s) {
-        return new NodeVolumes(s, mounter);
+        return workers(s).volumes();
     }
 
     private EphemeralVolumes ephemeral(LocalStorage s) {
-        return new EphemeralVolumes(s, volumes(s));
+        return workers(s).ephemeral();
+    }
+
+    /** The node's volume work over the storage, made once it is open (it counts inline volumes in flight). */
+    private record Workers(LocalStorage storage, NodeVolumes volumes, EphemeralVolumes ephemeral) {}
+
+    private volatile Workers workers;
+
+    private Workers workers(LocalStorage s) {
+        Workers w = workers;
+        if (w == null || w.storage() != s) {
+            synchronized (this) {
+                w = workers;
+                if (w == null || w.storage() != s) {
+                    NodeVolumes volumes = new NodeVolumes(s, mounter);
+                    w = new Workers(s, volumes, new EphemeralVolumes(s, volumes));
+                    workers = w;
+                }
+            }
+        }
+        return w;
     }
 
     /**

@@ -1,14 +1,13 @@
 package dev.strata.node.engine;
 
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.sys.FileHandle;
+import dev.strata.node.sys.PathWalk;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -20,12 +19,19 @@ import org.slf4j.LoggerFactory;
  * Deleting a directory tree takes time proportional to its files; renaming it does not. A discarded
  * tree is renamed into the trash at once (so its name is free and its record can go), then removed by
  * one background thread. Whatever a crash leaves in the trash is removed after the next start.
+ *
+ * <p>A tree may belong to a tenant who can still reach it (a hostpath directory under a parent
+ * volume): the rename goes through the handle of its directory, never a path a link could redirect,
+ * and the removal is GNU rm's, which walks with directory descriptors and does not follow links, nor
+ * leave the filesystem (a mount left inside is not emptied).
  */
 public final class Trash implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Trash.class);
     private static final AtomicLong SEQUENCE = new AtomicLong(System.nanoTime());
 
+    private static final CommandRunner RUNNER = new CommandRunner();
     private final Path dir;
+    private final FileHandle handle;
     private final ExecutorService reclaimer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "trash-reclaim");
         t.setDaemon(true);
@@ -35,6 +41,7 @@ public final class Trash implements AutoCloseable {
     /** {@code dir} must be on the same filesystem as everything discarded into it. */
     public Trash(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
+        this.handle = FileHandle.open(this.dir);
         try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir)) {
             for (Path p : leftovers) {
                 reclaimer.execute(() -> reclaim(p));
@@ -57,9 +64,23 @@ public final class Trash implements AutoCloseable {
      * deleted: a tree may hold a mount (moved along with the rename) whose unmount is slow.
      */
     public void discard(Path path, Release release) throws IOException {
-        Path target = dir.resolve(path.getFileName() + "." + SEQUENCE.incrementAndGet());
+        FileHandle parent;
         try {
-            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+            parent = PathWalk.parentOf(path, false);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        try (parent) {
+            discard(parent, path.getFileName().toString(), release);
+        }
+    }
+
+    /** As {@link #discard(Path, Release)}, for the entry {@code name} of the directory {@code parent}. */
+    public void discard(FileHandle parent, String name, Release release) throws IOException {
+        String trashed = name + "." + SEQUENCE.incrementAndGet();
+        Path target = dir.resolve(trashed);
+        try {
+            parent.rename(name, handle, trashed);
         } catch (NoSuchFileException e) {
             return;
         }
@@ -91,32 +112,24 @@ public final class Trash implements AutoCloseable {
         }
     }
 
-    /** Deletes a tree without following symbolic links out of it. */
+    /**
+     * Deletes a tree (a driver's path) without following symbolic links out of it and without
+     * entering another filesystem mounted inside it (that fails, and leaves the mount alone).
+     */
     public static void deleteTree(Path tree) throws IOException {
         if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        CommandRunner.Result r = RUNNER.run("rm", "-rf", "--one-file-system", "--", tree.toString());
+        if (!r.ok()) {
+            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
+        }
     }
 
     @Override
     public void close() throws InterruptedException {
         reclaimer.shutdown();
         reclaimer.awaitTermination(1, TimeUnit.MINUTES);
+        handle.close();
     }
 }

@@ -1,11 +1,14 @@
 package dev.strata.node.engine;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.sys.FileHandle;
+import dev.strata.node.sys.Sandbox;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -13,7 +16,9 @@ import java.util.stream.Stream;
 /**
  * Copies a directory tree the way snapshots and clones of directory volumes need it: cp keeps
  * owners, modes, times, xattrs, hard links and sparse files, and reflinks where the filesystem can
- * (xfs, btrfs), so that a copy costs metadata rather than data there.
+ * (xfs, btrfs), so that a copy costs metadata rather than data there. The tree belongs to a tenant
+ * and may change while it is copied, so cp runs in a {@link Sandbox} that holds only the source and
+ * the target: no symbolic link swapped in during the copy can lead it to the host's files.
  */
 public final class TreeCopy {
     /** The prefix of something still being built; its real name follows. */
@@ -27,34 +32,14 @@ public final class TreeCopy {
     /** Copies {@code from} to {@code to}, which must not exist; on failure nothing is left at {@code to}. */
     public void copy(Path from, Path to) throws IOException {
         requireDirectory(from);
+        Files.createDirectory(to);
         try {
-            liveCopy(runner.run("cp", "-a", "--reflink=auto", "--", from.toString(), to.toString()));
-        } catch (CommandRunner.CommandFailedException e) {
+            copyContents(from, to);
+        } catch (IOException | RuntimeException e) {
             Trash.deleteTree(to);
-            throw new IOException(e.getMessage(), e);
+            throw e;
         }
     }
-
-    /**
-     * A snapshot copies a tree that a container may be writing. A file that goes between cp's reading
-     * of its directory and its copy (a temporary file renamed over another, say) was not there at the
-     * instant the copy stands for, so that is not a failure; cp copies everything else all the same.
-     * Any other error is.
-     */
-    static void liveCopy(CommandRunner.Result r) {
-        if (r.ok()) {
-            return;
-        }
-        boolean onlyVanished = !r.stderr().isBlank() && r.stderr().lines().allMatch(VANISHED.asMatchPredicate());
-        if (!onlyVanished) {
-            throw new CommandRunner.CommandFailedException(r);
-        }
-        LOG.info("copied a tree in use; files that went during the copy: {}", r.stderr().lines().count());
-    }
-
-    private static final java.util.regex.Pattern VANISHED = java.util.regex.Pattern.compile(
-            "cp: cannot (stat|open) '.*'(: No such file or directory| for reading: No such file or directory)");
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TreeCopy.class);
 
     /**
      * Copies {@code from} to {@code dir/name} unless that is already there. The copy is built under
@@ -81,18 +66,25 @@ public final class TreeCopy {
         }
     }
 
-    /** Copies what is inside {@code from} into the existing directory {@code to}. */
+    /**
+     * Copies what is inside {@code from} into the existing directory {@code to}, and the attributes of
+     * {@code from} itself onto {@code to}. Either may be a handle's {@link FileHandle#pathForChildren()}.
+     */
     public void copyContents(Path from, Path to) throws IOException {
         requireDirectory(from);
+        List<String> command = Sandbox.command(
+                List.of(Sandbox.Bind.readOnly(from, Sandbox.SOURCE), Sandbox.Bind.writable(to, Sandbox.TARGET)),
+                List.of("cp", "-a", "--reflink=auto", "--", Sandbox.SOURCE + "/.", Sandbox.TARGET + "/"));
         try {
-            liveCopy(runner.run("cp", "-a", "--reflink=auto", "--", from + "/.", to.toString()));
+            LiveCopy.check(runner.run(command));
         } catch (CommandRunner.CommandFailedException e) {
             throw new IOException(e.getMessage(), e);
         }
     }
 
+    /** The source must be a directory (a handle's path is followed to what it pins). */
     private static void requireDirectory(Path dir) throws IOException {
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isDirectory(dir)) {
             throw new IOException("copy source " + dir + " is missing");
         }
     }

@@ -84,21 +84,31 @@ public interface VolumeEngine {
 
     Set<String> storedSnapshotIds() throws IOException;
 
-    /** Makes the volume available at the staging path (already created, not yet a mount point). */
-    void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException;
-
-    /** Whether the volume is a single file (published onto a file) rather than a directory. */
-    default boolean isFile(VolumeRecord volume) {
-        return false;
-    }
-
-    /** What NodePublish binds into a pod: the staging path itself, unless the engine staged elsewhere. */
-    default Path publishSource(VolumeRecord volume, Path stagingPath) {
+    /**
+     * Where staging mounts the volume: the staging path itself, unless the engine stages elsewhere
+     * (a single-file volume on a file inside it). Asked once, before the mount is recorded; the
+     * record keeps the answer, so unstaging undoes exactly that mount whatever has changed since.
+     */
+    default Path stageMountPoint(VolumeRecord volume, Path stagingPath) throws IOException {
         return stagingPath;
     }
 
-    /** Undoes {@link #stage}; succeeds when the path is not staged. */
-    void unstage(VolumeRecord volume, Path stagingPath) throws IOException;
+    /** Makes the volume available at {@code mountPoint} (from {@link #stageMountPoint}; there, not yet mounted). */
+    void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException;
+
+    /** What NodePublish binds into a pod: the stage's mount point, unless the engine has another (a device). */
+    default Path publishSource(VolumeRecord volume, Path stageMountPoint) {
+        return stageMountPoint;
+    }
+
+    /** Undoes {@link #stage}: unmounts what it mounted at {@code mountPoint}; succeeds when nothing is. */
+    void unstage(VolumeRecord volume, Path mountPoint) throws IOException;
+
+    /**
+     * Refuses (FAILED_PRECONDITION) to delete a volume whose storage something still needs; called
+     * before the volume is marked for deletion, so that a refused delete changes nothing.
+     */
+    default void requireDeletable(String volumeId) throws IOException {}
 
     /**
      * Space and inodes as seen at {@code path} (a staging or publish path of this volume): the

@@ -3,12 +3,14 @@ package dev.strata.node.main;
 import dev.strata.common.Quantities;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.engine.thin.ThinPoolConfig;
+import dev.strata.node.storage.EphemeralPolicy;
 import dev.strata.node.storage.StorageConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -69,11 +71,35 @@ public final class StorageOptions {
             description = "Keep discards in the pool instead of passing them to the data device")
     boolean thinNoDiscardPassdown;
 
+    @Option(names = "--ephemeral-engine", defaultValue = "overlay", paramLabel = "ENGINE",
+            description = "Engine of inline (ephemeral) volumes, which pod authors ask for; none turns them off "
+                    + "(default: ${DEFAULT-VALUE}: scratch space with a hard size)")
+    String ephemeralEngine;
+
+    @Option(names = "--ephemeral-attributes", split = ",", paramLabel = "KEY",
+            description = "Volume attributes a pod may give an inline volume (default: size; the engine is never one)")
+    List<String> ephemeralAttributes = new ArrayList<>(List.of(EphemeralPolicy.SIZE));
+
+    @Option(names = "--ephemeral-max-size", defaultValue = "10Gi",
+            description = "Largest inline volume (default: ${DEFAULT-VALUE})")
+    String ephemeralMaxSize;
+
+    @Option(names = "--ephemeral-max-volumes", defaultValue = "32",
+            description = "Inline volumes this node holds at most (default: ${DEFAULT-VALUE})")
+    int ephemeralMaxVolumes;
+
     /** The storage settings these options give; the node ID defaults to the kernel's host name. */
     public StorageConfig config(CommandLine commandLine) throws IOException {
         String node = nodeId != null ? nodeId : hostName();
+        EphemeralPolicy ephemeral;
+        try {
+            ephemeral = new EphemeralPolicy(ephemeralEngine, Set.copyOf(ephemeralAttributes),
+                    Quantities.parse(ephemeralMaxSize), ephemeralMaxVolumes);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(commandLine, "--ephemeral-*: " + e.getMessage());
+        }
         return new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine, defaultVolumeBytes,
-                maxVolumesPerNode, hostPathRoots, thinPool(commandLine));
+                maxVolumesPerNode, hostPathRoots, thinPool(commandLine), ephemeral);
     }
 
     private ThinPoolConfig thinPool(CommandLine commandLine) {

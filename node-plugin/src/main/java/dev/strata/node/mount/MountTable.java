@@ -114,6 +114,24 @@ public final class MountTable {
         return Optional.ofNullable(found);
     }
 
+    /**
+     * Every mount that shows {@code dir} or something inside it (a bind mount of it, or of a file or
+     * directory below it), wherever it is mounted: found by the filesystem and the path within it,
+     * which the kernel keeps for each mount, not by where it is mounted. {@code dir} must exist.
+     */
+    public List<Entry> showing(Path dir) throws IOException {
+        Path real = dir.toRealPath();
+        Entry holder = containing(real).orElseThrow(() -> new IOException("no mount holds " + real));
+        Path within = Path.of(holder.root()).resolve(holder.mountPoint().relativize(real));
+        List<Entry> found = new ArrayList<>();
+        for (Entry e : entries) {
+            if (e.majorMinor().equals(holder.majorMinor()) && Path.of(e.root()).startsWith(within)) {
+                found.add(e);
+            }
+        }
+        return found;
+    }
+
     public boolean isMountPoint(Path path) {
         return at(path).isPresent();
     }

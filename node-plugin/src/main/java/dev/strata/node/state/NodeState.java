@@ -5,6 +5,8 @@ import dev.strata.node.store.RecordStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,18 @@ public final class NodeState {
         return (int) store.all().stream().filter(v -> !v.unused()).count();
     }
 
+    /** Every path where something is staged or published on this node. */
+    public List<Path> mountedPaths() {
+        List<Path> paths = new ArrayList<>();
+        for (NodeVolume v : store.all()) {
+            if (v.stagingPath() != null) {
+                paths.add(Path.of(v.stagingPath()));
+            }
+            v.publications().forEach(p -> paths.add(Path.of(p.targetPath())));
+        }
+        return paths;
+    }
+
     public void put(NodeVolume volume) throws IOException {
         if (volume.unused()) {
             store.remove(volume.volumeId());
@@ -49,8 +63,8 @@ public final class NodeState {
     public void reconcile(MountTable mounts) throws IOException {
         for (NodeVolume v : store.all()) {
             NodeVolume kept = v;
-            if (v.stagingPath() != null && !mounts.isMountPoint(Path.of(v.stagingPath()))) {
-                LOG.info("volume {}: staging mount at {} is gone; forgetting it", v.volumeId(), v.stagingPath());
+            if (v.stagingPath() != null && !mounts.isMountPoint(Path.of(v.stageMountPoint()))) {
+                LOG.info("volume {}: staging mount at {} is gone; forgetting it", v.volumeId(), v.stageMountPoint());
                 kept = kept.unstaged();
             }
             for (Publication p : v.publications()) {

@@ -6,19 +6,25 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What this node has done with one volume: where it is staged (null when it is not) and where it is
- * published. Written before each mount and after each unmount, so that it always covers every mount
- * Strata made, and a restart can tell what is still in place.
+ * What this node has done with one volume: where it is staged (null when it is not), the mount the
+ * staging made there ({@code stageMountPoint}: the staging path itself, or a file inside it for a
+ * single-file volume), and where it is published. Written before each mount and after each unmount
+ * has been checked, so that it always covers every mount Strata made, and says exactly what to undo
+ * whatever has changed on the host since. A record from before {@code stageMountPoint} was kept has
+ * it null: its mount is at the staging path.
  */
-public record NodeVolume(String volumeId, String stagingPath, AccessMode stageMode, List<String> stageFlags,
-        List<Publication> publications) {
+public record NodeVolume(String volumeId, String stagingPath, String stageMountPoint, AccessMode stageMode,
+        List<String> stageFlags, List<Publication> publications) {
     public NodeVolume {
         stageFlags = List.copyOf(stageFlags);
         publications = List.copyOf(publications);
+        if (stagingPath != null && stageMountPoint == null) {
+            stageMountPoint = stagingPath;
+        }
     }
 
     public static NodeVolume empty(String volumeId) {
-        return new NodeVolume(volumeId, null, null, List.of(), List.of());
+        return new NodeVolume(volumeId, null, null, null, List.of(), List.of());
     }
 
     public boolean unused() {
@@ -29,24 +35,24 @@ public record NodeVolume(String volumeId, String stagingPath, AccessMode stageMo
         return publications.stream().filter(p -> p.targetPath().equals(targetPath)).findFirst();
     }
 
-    public NodeVolume staged(String path, AccessMode mode, List<String> flags) {
-        return new NodeVolume(volumeId, path, mode, flags, publications);
+    public NodeVolume staged(String path, String mountPoint, AccessMode mode, List<String> flags) {
+        return new NodeVolume(volumeId, path, mountPoint, mode, flags, publications);
     }
 
     public NodeVolume unstaged() {
-        return new NodeVolume(volumeId, null, null, List.of(), publications);
+        return new NodeVolume(volumeId, null, null, null, List.of(), publications);
     }
 
     public NodeVolume with(Publication publication) {
         List<Publication> list = new ArrayList<>(publications);
         list.removeIf(p -> p.targetPath().equals(publication.targetPath()));
         list.add(publication);
-        return new NodeVolume(volumeId, stagingPath, stageMode, stageFlags, list);
+        return new NodeVolume(volumeId, stagingPath, stageMountPoint, stageMode, stageFlags, list);
     }
 
     public NodeVolume without(String targetPath) {
         List<Publication> list = new ArrayList<>(publications);
         list.removeIf(p -> p.targetPath().equals(targetPath));
-        return new NodeVolume(volumeId, stagingPath, stageMode, stageFlags, list);
+        return new NodeVolume(volumeId, stagingPath, stageMountPoint, stageMode, stageFlags, list);
     }
 }

@@ -2,44 +2,48 @@ package dev.strata.node.storage;
 
 import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
-import dev.strata.common.Quantities;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
-import dev.strata.node.engine.overlay.OverlayEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Ephemeral inline volumes (CSIDriver {@code volumeLifecycleModes: Ephemeral}): Docker's "the data
  * lives and dies with the container". Kubelet sends no CreateVolume: NodePublish with
- * {@code csi.storage.k8s.io/ephemeral=true} makes a scratch volume (overlay, unless the attributes
- * name another engine) named after kubelet's volume ID,
+ * {@code csi.storage.k8s.io/ephemeral=true} makes a scratch volume named after kubelet's volume ID,
  * stages it under the data directory and publishes it; NodeUnpublish undoes all three. Every step is
  * the ordinary, recorded one, so a crash in between is finished by kubelet's retry or undone at
- * NodeUnpublish.
+ * NodeUnpublish; a publish that fails undoes what it made at once, since kubelet never unpublishes
+ * a mount that did not succeed.
+ *
+ * <p>The attributes come from the pod spec, which any pod author writes: they are untrusted. The
+ * node's {@link EphemeralPolicy} fixes the engine and says which keys may be given (by default only
+ * {@code size}), how big a volume and how many of them there may be.
  */
 public final class EphemeralVolumes {
     public static final String CONTEXT_KEY = "csi.storage.k8s.io/ephemeral";
-    /** volume_context keys kubelet adds about the pod; not parameters of the volume. */
-    private static final String KUBERNETES_PREFIX = "csi.storage.k8s.io/";
-    private static final String SIZE = "size";
-    private static final String NAME_PREFIX = "ephemeral:";
+    /** Names CreateVolume refuses, so only this class makes volumes named so. */
+    private static final String NAME_PREFIX = Ids.INLINE_VOLUME_PREFIX;
 
     private final LocalStorage storage;
     private final NodeVolumes node;
+    private final EphemeralPolicy policy;
+    /** Volumes being made now: counted against the limit before their records exist. */
+    private final Set<String> admitting = ConcurrentHashMap.newKeySet();
 
     public EphemeralVolumes(LocalStorage storage, NodeVolumes node) {
         this.storage = storage;
         this.node = node;
+        this.policy = storage.config().ephemeral();
     }
 
     public static boolean requested(Map<String, String> volumeContext) {
@@ -56,29 +60,67 @@ public final class EphemeralVolumes {
     }
 
     /**
-     * Creates (or finds) the scratch volume and publishes it at {@code target}. The volume's
-     * attributes are its parameters: {@code size} (a Kubernetes quantity, default: the node's
-     * default size), {@code engine}, and the engine's own.
+     * Creates (or finds) the scratch volume and publishes it at {@code target}, after checking the
+     * attributes against the node's policy; on failure nothing it made is left.
      */
     public void publish(String kubeletVolumeId, Path target, boolean readOnly, AccessMode mode, List<String> flags,
             Map<String, String> attributes) throws IOException {
-        Map<String, String> parameters = new HashMap<>();
-        attributes.forEach((k, v) -> {
-            if (!k.startsWith(KUBERNETES_PREFIX) && !k.equals(SIZE)) {
-                parameters.put(k, v);
-            }
-        });
-        // Scratch space is what overlay volumes are for: cheap to make, and gone without a trace.
-        if (!parameters.containsKey(LocalStorage.ENGINE_PARAMETER) && storage.hasEngine(OverlayEngine.NAME)) {
-            parameters.put(LocalStorage.ENGINE_PARAMETER, OverlayEngine.NAME);
+        if (!policy.enabled()) {
+            throw CsiException.invalidArgument("volume_context." + CONTEXT_KEY, "this node offers no inline volumes "
+                    + "(--ephemeral-engine none); use a PersistentVolumeClaim or a generic ephemeral volume");
         }
-        VolumeRecord volume = storage.createVolume(new VolumeSpec(NAME_PREFIX + kubeletVolumeId,
-                size(attributes.get(SIZE)), 0, AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null,
-                List.of()));
+        Map<String, String> parameters = policy.parameters(attributes);
+        long size = policy.size(attributes.get(EphemeralPolicy.SIZE), storage.config().defaultVolumeBytes());
+        String name = NAME_PREFIX + kubeletVolumeId;
+        VolumeRecord volume = admit(Ids.volumeId(name), () -> storage.createVolume(new VolumeSpec(name, size, 0,
+                AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null, List.of())));
         try (LockTable.Held held = storage.locks().acquire(LocalStorage.volumeKey(volume.id()))) {
             Path staging = stagingPath(volume);
-            node.stage(volume, staging, mode, flags);
-            node.publish(volume, staging, target, readOnly, mode, flags);
+            try {
+                node.stage(volume, staging, mode, flags, false);
+                node.publish(volume, staging, target, readOnly, mode, flags);
+            } catch (IOException | RuntimeException e) {
+                rollBack(volume, staging, e);
+                throw e;
+            }
+        }
+    }
+
+    private interface Creation {
+        VolumeRecord create() throws IOException;
+    }
+
+    /** Makes the volume unless the node already holds its limit of inline volumes. */
+    private VolumeRecord admit(String id, Creation creation) throws IOException {
+        if (storage.findVolume(id).isPresent()) {
+            return creation.create(); // a retry: the volume is counted already
+        }
+        synchronized (admitting) {
+            long held = storage.listVolumes().stream().filter(EphemeralVolumes::isEphemeral).count() + admitting.size();
+            if (held >= policy.maxVolumes()) {
+                throw CsiException.resourceExhausted("this node already holds " + held + " inline volumes, its limit "
+                        + "(--ephemeral-max-volumes " + policy.maxVolumes() + ")");
+            }
+            admitting.add(id);
+        }
+        try {
+            return creation.create();
+        } finally {
+            admitting.remove(id);
+        }
+    }
+
+    /** Undoes a publish that failed: what this volume has nowhere else goes, the volume with it. */
+    private void rollBack(VolumeRecord volume, Path staging, Exception cause) {
+        try {
+            if (!storage.nodeState().get(volume.id()).publications().isEmpty()) {
+                return; // published elsewhere by an earlier call: not this call's to undo
+            }
+            node.unstage(volume, staging);
+            Files.deleteIfExists(staging);
+            storage.deleteVolumeHeld(volume.id());
+        } catch (IOException | RuntimeException e) {
+            cause.addSuppressed(e);
         }
     }
 
@@ -92,22 +134,11 @@ public final class EphemeralVolumes {
             Path staging = stagingPath(volume);
             node.unstage(volume, staging);
             Files.deleteIfExists(staging);
+            storage.deleteVolumeHeld(volume.id());
         }
-        storage.deleteVolume(volume.id());
     }
 
     private Path stagingPath(VolumeRecord volume) {
         return storage.config().dataDir().resolve("ephemeral").resolve(volume.id());
-    }
-
-    private long size(String text) {
-        if (text == null) {
-            return 0; // the node's default size
-        }
-        try {
-            return Quantities.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw CsiException.invalidArgument("volume_context." + SIZE, e.getMessage());
-        }
     }
 }

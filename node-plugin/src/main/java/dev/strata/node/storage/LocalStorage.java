@@ -56,6 +56,8 @@ public final class LocalStorage implements Provisioner {
     private final NodeState nodeState;
     private final LockTable locks;
     private final Object attachLimit = new Object();
+    /** What recovery could not settle, by ID: reported as the volume's condition until it is. */
+    private final Map<String, String> problems = new java.util.concurrent.ConcurrentHashMap<>();
 
     public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, NodeState nodeState, LockTable locks)
             throws IOException {
@@ -86,48 +88,81 @@ public final class LocalStorage implements Provisioner {
         }
     }
 
-    /** Finishes or undoes interrupted work and removes storage that no record owns. */
+    /**
+     * Finishes or undoes interrupted work and removes storage that no record owns. One record that
+     * cannot be settled does not stop the rest, nor the driver: it is logged, kept for the next
+     * start, and reported as the volume's condition ({@link #health}).
+     */
     public void recover() throws IOException {
         for (VolumeEngine engine : engines.values()) {
             engine.start();
         }
         for (GroupSnapshotRecord g : groups.all()) {
             if (g.state() != RecordState.READY) {
-                LOG.info("group snapshot {} ({}) was left {}; removing it", g.id(), g.name(), g.state());
-                removeGroup(g);
+                settle("group snapshot", g.id(), g.name(), g.state(), () -> removeGroup(g));
             }
         }
         for (VolumeRecord v : volumes.all()) {
             if (v.state() != RecordState.READY) {
-                LOG.info("volume {} ({}) was left {}; removing it", v.id(), v.name(), v.state());
-                engine(v.engine()).delete(v.id());
-                volumes.remove(v.id());
+                settle("volume", v.id(), v.name(), v.state(), () -> {
+                    engine(v.engine()).delete(v.id());
+                    volumes.remove(v.id());
+                });
             }
         }
         for (SnapshotRecord s : snapshots.all()) {
             if (s.state() != RecordState.READY) {
-                LOG.info("snapshot {} ({}) was left {}; removing it", s.id(), s.name(), s.state());
-                engine(s.engine()).deleteSnapshot(s.id());
-                snapshots.remove(s.id());
+                settle("snapshot", s.id(), s.name(), s.state(), () -> {
+                    engine(s.engine()).deleteSnapshot(s.id());
+                    snapshots.remove(s.id());
+                });
             }
         }
         for (VolumeEngine engine : engines.values()) {
             String name = engine.traits().name();
             for (String id : engine.storedVolumeIds()) {
                 if (volumes.get(id).filter(v -> v.engine().equals(name)).isEmpty()) {
-                    LOG.info("{} engine: volume storage {} has no record; removing it", name, id);
-                    engine.delete(id);
+                    sweep(name + " volume storage", id, () -> engine.delete(id));
                 }
             }
             for (String id : engine.storedSnapshotIds()) {
                 if (snapshots.get(id).filter(s -> s.engine().equals(name)).isEmpty()) {
-                    LOG.info("{} engine: snapshot storage {} has no record; removing it", name, id);
-                    engine.deleteSnapshot(id);
+                    sweep(name + " snapshot storage", id, () -> engine.deleteSnapshot(id));
                 }
             }
         }
-        LOG.info("storage ready: {} volumes, {} snapshots, engines {}", volumes.all().size(), snapshots.all().size(),
-                engines.keySet());
+        LOG.info("storage ready: {} volumes, {} snapshots, engines {}{}", volumes.all().size(), snapshots.all().size(),
+                engines.keySet(), problems.isEmpty() ? "" : "; " + problems.size() + " left unsettled (see above)");
+    }
+
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    /**
+     * Removes what a crash left half made. A failure is noted against the record's ID, which then
+     * reports it ({@link #listVolumes}, {@link #health}), and recovery goes on.
+     */
+    private void settle(String kind, String id, String name, RecordState state, Step removal) {
+        LOG.info("{} {} ({}) was left {}; removing it", kind, id, Validate.printable(name), state);
+        try {
+            removal.run();
+        } catch (IOException | RuntimeException e) {
+            String problem = "left " + state + " by an interrupted operation, and removing it failed: "
+                    + e.getMessage() + " (tried again at the next start, or at a delete)";
+            problems.put(id, problem);
+            LOG.error("{} {}: {}", kind, id, problem, e);
+        }
+    }
+
+    /** Removes storage that no record owns; a failure is logged (there is no record to report it), and tried again at the next start. */
+    private static void sweep(String kind, String id, Step removal) {
+        LOG.info("{} {} has no record; removing it", kind, id);
+        try {
+            removal.run();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("{} {}: removing it failed (tried again at the next start): {}", kind, id, e.getMessage(), e);
+        }
     }
 
     // ---- lookups used by the Node service ------------------------------------------------------
@@ -356,6 +391,13 @@ public final class LocalStorage implements Provisioner {
     @Override
     public void deleteVolume(String volumeId) {
         try (LockTable.Held held = locks.acquire(volumeKey(volumeId))) {
+            deleteVolumeHeld(volumeId);
+        }
+    }
+
+    /** {@link #deleteVolume} for a caller that holds the volume's lock already. */
+    void deleteVolumeHeld(String volumeId) {
+        try {
             Optional<VolumeRecord> found = volumes.get(volumeId);
             if (found.isEmpty()) {
                 return;
@@ -369,10 +411,13 @@ public final class LocalStorage implements Provisioner {
                 throw CsiException.failedPrecondition("volume " + volumeId + " is published to node "
                         + v.attachments().get(0).nodeId() + "; ControllerUnpublish it first");
             }
+            VolumeEngine engine = engine(v.engine());
+            engine.requireDeletable(volumeId);
             volumes.put(v.withState(RecordState.DELETING));
             CrashPoint.reach("volume.delete.recorded");
-            engine(v.engine()).delete(volumeId);
+            engine.delete(volumeId);
             volumes.remove(volumeId);
+            problems.remove(volumeId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -383,9 +428,11 @@ public final class LocalStorage implements Provisioner {
         return volumes.get(volumeId).filter(v -> v.state() == RecordState.READY);
     }
 
+    /** The ready volumes, and those recovery could not settle (their condition says why). */
     @Override
     public List<VolumeRecord> listVolumes() {
-        return volumes.all().stream().filter(v -> v.state() == RecordState.READY).toList();
+        return volumes.all().stream().filter(v -> v.state() == RecordState.READY || problems.containsKey(v.id()))
+                .toList();
     }
 
     @Override
@@ -702,6 +749,10 @@ public final class LocalStorage implements Provisioner {
 
     @Override
     public VolumeHealth health(String volumeId) {
+        String problem = problems.get(volumeId);
+        if (problem != null && volumes.get(volumeId).isPresent()) {
+            return VolumeHealth.abnormal(problem);
+        }
         VolumeRecord v = requireVolume(volumeId);
         return engine(v.engine()).health(v);
     }

@@ -6,23 +6,34 @@ import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountPoint;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeState;
 import dev.strata.node.state.NodeVolume;
 import dev.strata.node.state.Publication;
+import dev.strata.node.sys.FileHandle;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What the node does with a volume: stage it once, bind it into each target, and undo both. Every
- * mount is recorded before it is made and forgotten after it is undone, so the records always cover
- * what Strata mounted. Callers hold the volume's lock and have checked the request.
+ * mount is recorded before it is made, with exactly what it mounts where, and forgotten only once
+ * the path is checked to be no longer a mount, so the records always cover what Strata mounted.
+ * Callers hold the volume's lock and have checked the request.
+ *
+ * <p>Staging and target paths come from the CO. They are resolved by {@link MountPoint} (a link a
+ * local user could have planted is refused, and the mount goes onto what was checked), and may not
+ * lie inside the driver's data directory, a hostpath root, or another staged or published volume.
  */
 public final class NodeVolumes {
+    /** Mode of the directories made for a mount: kubelet's own. */
+    private static final int MOUNT_POINT_MODE = 0750;
+
     private final LocalStorage storage;
     private final Mounter mounter;
 
@@ -31,7 +42,14 @@ public final class NodeVolumes {
         this.mounter = mounter;
     }
 
+    /** NodeStageVolume at the CO's {@code staging} path. */
     public void stage(VolumeRecord volume, Path staging, AccessMode mode, List<String> flags) throws IOException {
+        stage(volume, staging, mode, flags, true);
+    }
+
+    /** Stages at {@code staging}; a path of the driver's own (an inline volume's) is not the CO's to check. */
+    void stage(VolumeRecord volume, Path staging, AccessMode mode, List<String> flags, boolean fromCo)
+            throws IOException {
         BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags)
                 .withReadOnly(mode.readOnly());
         NodeState state = storage.nodeState();
@@ -47,13 +65,21 @@ public final class NodeVolumes {
             }
             return;
         }
-        prepareMountPoint("staging_target_path", staging, false);
-        state.put(current.staged(staging.toString(), mode, flags));
+        VolumeEngine engine = storage.engine(volume.engine());
+        Path mountPoint = engine.stageMountPoint(volume, staging);
+        prepareMountPoint("staging_target_path", staging, false, fromCo);
+        if (!mountPoint.equals(staging)) {
+            prepareMountPoint("staging_target_path", mountPoint, true, false);
+        }
+        state.put(current.staged(staging.toString(), mountPoint.toString(), mode, flags));
         CrashPoint.reach("node.stage.recorded");
         try {
-            storage.engine(volume.engine()).stage(volume, staging, options);
+            engine.stage(volume, mountPoint, options);
         } catch (IOException | RuntimeException e) {
             state.put(current);
+            if (!mountPoint.equals(staging)) {
+                removeEmptyEntry(mountPoint);
+            }
             throw e;
         }
     }
@@ -68,8 +94,13 @@ public final class NodeVolumes {
             throw CsiException.failedPrecondition("volume " + volume.id() + " is still published at "
                     + current.publications().get(0).targetPath() + "; unpublish it first");
         }
-        storage.engine(volume.engine()).unstage(volume, staging);
+        Path mountPoint = Path.of(current.stageMountPoint());
+        storage.engine(volume.engine()).unstage(volume, mountPoint);
+        requireUnmounted(volume, mountPoint);
         CrashPoint.reach("node.unstage.unmounted");
+        if (!mountPoint.equals(staging)) {
+            removeEmptyEntry(mountPoint);
+        }
         storage.nodeState().put(current.unstaged());
     }
 
@@ -82,26 +113,27 @@ public final class NodeVolumes {
             throw CsiException.failedPrecondition("volume " + volume.id() + " is not staged at " + staging
                     + (current.stagingPath() == null ? "" : " (it is staged at " + current.stagingPath() + ")"));
         }
-        Publication wanted = new Publication(target.toString(), readOnly, mode, flags);
+        Path source = storage.engine(volume.engine()).publishSource(volume, Path.of(current.stageMountPoint()));
+        Publication wanted = new Publication(target.toString(), source.toString(), readOnly, mode, flags);
         var existing = current.publication(target.toString());
         if (existing.isPresent()) {
-            if (!existing.get().equals(wanted)) {
+            if (!existing.get().sameRequest(wanted)) {
                 throw CsiException.alreadyExists("volume " + volume.id() + " is already published at " + target
                         + " with another capability or read-only setting");
             }
             return;
         }
         checkExclusive(volume.id(), mode, current);
-        VolumeEngine engine = storage.engine(volume.engine());
-        prepareMountPoint("target_path", target, engine.isFile(volume));
+        boolean file = !Files.isDirectory(source); // a file volume or a device node goes onto a file
+        prepareMountPoint("target_path", target, file, true);
         state.put(current.with(wanted));
         CrashPoint.reach("node.publish.recorded");
         try {
-            mounter.bind(engine.publishSource(volume, staging), target, options);
+            mounter.bind(source, target, options);
             CrashPoint.reach("node.publish.mounted");
         } catch (IOException | RuntimeException e) {
             state.put(current);
-            removeDirectory(target);
+            removeEmptyEntry(target);
             throw e;
         }
     }
@@ -113,9 +145,18 @@ public final class NodeVolumes {
             return;
         }
         mounter.unmount(target);
+        requireUnmounted(volume, target);
         CrashPoint.reach("node.unpublish.unmounted");
         storage.nodeState().put(current.without(target.toString()));
-        removeDirectory(target);
+        removeEmptyEntry(target);
+    }
+
+    /** The record goes only when the mount is gone; something mounted over Strata's stays the CO's problem. */
+    private static void requireUnmounted(VolumeRecord volume, Path mountPoint) {
+        if (MountTable.read().isMountPoint(mountPoint)) {
+            throw CsiException.failedPrecondition("volume " + volume.id() + ": " + mountPoint + " is still a mount "
+                    + "point after Strata's mount there was undone; unmount what else is mounted there first");
+        }
     }
 
     /** ReadWriteOncePod: one publication, and none beside one that asked for it. */
@@ -129,36 +170,79 @@ public final class NodeVolumes {
 
     /**
      * Creates what a mount goes on: a directory, or an empty file for a single-file volume. A
-     * symbolic link there is refused, never followed, and so is anything already mounted there.
+     * symbolic link there is refused, never followed, and so is anything already mounted there and
+     * any place Strata must not mount into; nothing is made before the checks pass.
      */
-    private static void prepareMountPoint(String field, Path path, boolean file) throws IOException {
-        if (Files.isSymbolicLink(path)) {
-            throw CsiException.invalidArgument(field, path + " is a symbolic link");
+    private void prepareMountPoint(String field, Path path, boolean file, boolean fromCo) throws IOException {
+        if (fromCo) {
+            refuseForbiddenPlace(field, path, path);
         }
-        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            boolean right = file ? Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
-                    : Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS);
-            if (!right) {
-                throw CsiException.invalidArgument(field, path + " exists and is not a "
-                        + (file ? "file (the volume is a single file)" : "directory"));
+        try (MountPoint point = MountPoint.creatingParents(path)) {
+            if (fromCo) {
+                refuseForbiddenPlace(field, path, point.realPath()); // where a link of root's led it
             }
-            if (MountTable.read().isMountPoint(path)) {
+            FileHandle.Stat stat;
+            try (FileHandle entry = point.entry()) {
+                stat = entry.stat();
+            } catch (NoSuchFileException e) {
+                if (file) {
+                    point.parent().createFile(point.name(), 0640);
+                } else {
+                    point.parent().mkdir(point.name(), MOUNT_POINT_MODE);
+                }
+                return;
+            }
+            if (stat.isSymbolicLink()) {
+                throw CsiException.invalidArgument(field, path + " is a symbolic link");
+            }
+            if (file ? !stat.isRegularFile() : !stat.isDirectory()) {
+                throw CsiException.invalidArgument(field, path + " exists and is not a "
+                        + (file ? "file (the volume is a single file or a device)" : "directory"));
+            }
+            if (stat.mountRoot() || MountTable.read().isMountPoint(path)) {
                 throw CsiException.failedPrecondition(field + ": something else is already mounted at " + path);
             }
-        } else if (file) {
-            Files.createDirectories(path.getParent());
-            Files.createFile(path);
-        } else {
-            Files.createDirectories(path);
+        } catch (FileHandle.SymbolicLinkException e) {
+            throw CsiException.invalidArgument(field, path + ": " + e.getReason() + " (" + e.getFile() + ")");
         }
     }
 
-    /** Removes an (empty) target directory or the empty file a file volume was mounted on. */
-    private static void removeDirectory(Path dir) {
+    /** The driver's data, the host directories it serves, and the volumes it has mounted are not mount places. */
+    private void refuseForbiddenPlace(String field, Path given, Path real) throws IOException {
+        List<Path> forbidden = new ArrayList<>();
+        forbidden.add(storage.config().dataDir());
+        forbidden.addAll(storage.config().hostPathRoots());
+        forbidden.addAll(storage.nodeState().mountedPaths());
+        for (Path place : forbidden) {
+            Path placeReal = realOrSelf(place);
+            if (inside(given, place) || inside(real, placeReal)) {
+                throw CsiException.invalidArgument(field, given + " lies inside " + place
+                        + ", where Strata keeps data or has mounted a volume; pick a path outside it");
+            }
+        }
+    }
+
+    /** Whether {@code path} is {@code place} or lies below it. */
+    private static boolean inside(Path path, Path place) {
+        return path.normalize().startsWith(place.normalize());
+    }
+
+    private static Path realOrSelf(Path path) {
         try {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
-                    || Files.isRegularFile(dir, LinkOption.NOFOLLOW_LINKS) && Files.size(dir) == 0) {
-                Files.delete(dir);
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path;
+        }
+    }
+
+    /** Removes an (empty) mount directory, or the empty file a file volume was mounted on. */
+    private static void removeEmptyEntry(Path path) {
+        try (MountPoint point = MountPoint.at(path); FileHandle entry = point.entry()) {
+            FileHandle.Stat stat = entry.stat();
+            if (stat.isDirectory()) {
+                point.parent().remove(point.name(), true);
+            } else if (stat.isRegularFile() && Files.size(entry.procPath()) == 0) {
+                point.parent().remove(point.name(), false);
             }
         } catch (IOException e) {
             // not empty or already gone: leave it, it is not ours to empty

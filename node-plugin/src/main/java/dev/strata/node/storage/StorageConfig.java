@@ -7,15 +7,27 @@ import java.util.List;
 /**
  * Settings of the node's storage: where its state lives, the node's name, the engine used when a
  * StorageClass names none, the size of a volume whose request gives no size, how many volumes may be
- * published on the node at once, the host directories hostpath volumes may use, and the thin pool
- * (null: no thin engine).
+ * published on the node at once, the host directories hostpath volumes may use, the thin pool
+ * (null: no thin engine), and what inline volumes may be.
  */
 public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
-        int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool) {
+        int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool, EphemeralPolicy ephemeral) {
     public static final long GIB = 1L << 30;
 
     public StorageConfig {
         hostPathRoots = List.copyOf(hostPathRoots);
+    }
+
+    /** A node with the default inline volume policy. */
+    public StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
+            int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool) {
+        this(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots, thinPool,
+                EphemeralPolicy.DEFAULT);
+    }
+
+    public StorageConfig withEphemeral(EphemeralPolicy policy) {
+        return new StorageConfig(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots,
+                thinPool, policy);
     }
 
     /** A node without a thin pool. */

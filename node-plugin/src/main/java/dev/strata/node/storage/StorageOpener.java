@@ -11,6 +11,7 @@ import dev.strata.node.engine.thin.ThinEngine;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeState;
+import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,10 @@ public final class StorageOpener {
 
     /** Opens the records and engines, then finishes or undoes whatever a crash interrupted. */
     public static LocalStorage open(StorageConfig config, Mounter mounter) throws IOException {
+        // Volumes' data lives below: no one but root may even look (a pod reaches its volume through
+        // its own mount, whatever this directory's mode).
+        Files.createDirectories(config.dataDir());
+        Posix.chmod(config.dataDir(), 0700);
         CommandRunner runner = new CommandRunner();
         Path engineRoot = config.dataDir().resolve("engines");
         Map<String, VolumeEngine> engines = new HashMap<>(Map.of(
@@ -39,6 +44,11 @@ public final class StorageOpener {
             }
             engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
                     mounter, runner));
+        }
+        EphemeralPolicy inline = config.ephemeral();
+        if (inline.enabled() && !engines.containsKey(inline.engine())) {
+            throw new IOException("--ephemeral-engine " + inline.engine() + " is not an engine of this node (configured: "
+                    + String.join(", ", new java.util.TreeSet<>(engines.keySet())) + "; or none)");
         }
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());

@@ -8,9 +8,9 @@ import jnr.ffi.Runtime;
 import jnr.ffi.annotations.Out;
 
 /**
- * The few libc calls Strata makes directly: mount(2), umount2(2) and statvfs(3). Bind mounts are on
+ * The few libc calls Strata makes on paths: mount(2), umount2(2) and statvfs(3). Bind mounts are on
  * every publish path, and a system call costs microseconds where spawning mount(8) costs
- * milliseconds of fork and exec.
+ * milliseconds of fork and exec. Calls relative to a directory are {@link FileHandle}'s.
  */
 public final class LibC {
     /** Mount flags from linux/mount.h. */
@@ -33,7 +33,6 @@ public final class LibC {
     public static final int ENOENT = 2;
     public static final int EBUSY = 16;
     public static final long ST_RDONLY = 1;
-    public static final int S_IFCHR = 0020000;
     public static final int ENODATA = 61;
 
     /** jnr-ffi binding; names and signatures are libc's. */
@@ -45,12 +44,6 @@ public final class LibC {
         int statvfs(String path, @Out Pointer buf);
 
         String strerror(int errnum);
-
-        int mknod(String path, int mode, long dev);
-
-        long lgetxattr(String path, String name, @Out byte[] value, long size);
-
-        int lremovexattr(String path, String name);
     }
 
     /** struct statvfs on 64-bit Linux: eleven 8-byte fields and six ints of padding. */
@@ -71,39 +64,6 @@ public final class LibC {
 
     public static String describe(int errno) {
         return NATIVE.strerror(errno) + " (errno " + errno + ")";
-    }
-
-    /**
-     * Makes an overlayfs whiteout at {@code path}: a character device 0/0, which hides the same name in
-     * the layers below.
-     */
-    public static void whiteout(java.nio.file.Path path) throws java.io.IOException {
-        if (NATIVE.mknod(path.toString(), S_IFCHR, 0) != 0) {
-            throw new java.io.IOException("mknod " + path + ": " + describe(errno()));
-        }
-    }
-
-    /** Whether the extended attribute {@code name} of {@code path} (not followed if a link) is set. */
-    public static boolean hasXattr(java.nio.file.Path path, String name) throws java.io.IOException {
-        byte[] value = new byte[16];
-        if (NATIVE.lgetxattr(path.toString(), name, value, value.length) >= 0) {
-            return true;
-        }
-        int errno = errno();
-        if (errno == ENODATA || errno == 95 /* EOPNOTSUPP */) {
-            return false;
-        }
-        if (errno == 2 /* ENOENT */) {
-            throw new java.nio.file.NoSuchFileException(path.toString());
-        }
-        throw new java.io.IOException("lgetxattr " + path + " " + name + ": " + describe(errno));
-    }
-
-    /** Removes the extended attribute {@code name} of {@code path} (not followed if a link), if set. */
-    public static void removeXattr(java.nio.file.Path path, String name) throws java.io.IOException {
-        if (NATIVE.lremovexattr(path.toString(), name) != 0 && errno() != ENODATA) {
-            throw new java.io.IOException("lremovexattr " + path + " " + name + ": " + describe(errno()));
-        }
     }
 
     /** statvfs(3), or null with errno set. */

@@ -20,22 +20,43 @@ class TreeCopyTest {
         return new CommandRunner.Result(List.of("cp", "-a"), exit, "", stderr);
     }
 
+    private static CommandRunner.Result rsync(int exit, String stderr) {
+        return new CommandRunner.Result(List.of("rsync", "-aXS"), exit, "", stderr);
+    }
+
+    /** What cp and rsync said when a container renamed files, or swapped a directory and a link, during a copy. */
     @Test
-    void filesThatWentDuringTheCopyAreNotAFailure() {
-        assertDoesNotThrow(() -> TreeCopy.liveCopy(cp(1, "cp: cannot stat '/v/n.tmp': No such file or directory\n")));
-        assertDoesNotThrow(() -> TreeCopy.liveCopy(cp(1,
-                "cp: cannot open '/v/a' for reading: No such file or directory\n"
-                        + "cp: cannot stat '/v/b': No such file or directory\n")));
+    void entriesThatWentOrChangedDuringTheCopyAreNotAFailure() {
+        assertDoesNotThrow(() -> LiveCopy.check(cp(1, "cp: cannot stat '/src/./n.tmp': No such file or directory\n")));
+        assertDoesNotThrow(() -> LiveCopy.check(cp(1,
+                "cp: cannot open '/src/./a' for reading: No such file or directory\n"
+                        + "cp: cannot stat '/src/./b': No such file or directory\n"
+                        + "cp: ‘/src/./d/sub’: No such file or directory\n"
+                        + "cp: cannot access '/src/./l': No such file or directory\n"
+                        + "cp: cannot read symbolic link '/src/./l': Invalid argument\n"
+                        + "cp: skipping file '/src/./f', as it was replaced while being copied\n")));
+        assertDoesNotThrow(() -> LiveCopy.check(rsync(23,
+                "rsync: [sender] get_xattr_data: lgetxattr(\"/src/l\",\"trusted.overlay.opaque\",1) failed: No data "
+                        + "available (61)\n"
+                        + "rsync: [sender] link_stat \"/src/d/x\" failed: No such file or directory (2)\n"
+                        + "file has vanished: \"/src/n.tmp\"\n"
+                        + "rsync error: some files/attrs were not transferred (see previous errors) (code 23) at "
+                        + "main.c(1394) [sender=3.5.0]\n")));
     }
 
     @Test
     void anyOtherErrorIs() {
         assertThrows(CommandRunner.CommandFailedException.class,
-                () -> TreeCopy.liveCopy(cp(1, "cp: error writing '/t/a': No space left on device\n")));
-        assertThrows(CommandRunner.CommandFailedException.class, () -> TreeCopy.liveCopy(cp(1,
-                "cp: cannot stat '/v/b': No such file or directory\ncp: cannot open '/v/c' for reading: "
+                () -> LiveCopy.check(cp(1, "cp: error writing '/dst/a': No space left on device\n")));
+        assertThrows(CommandRunner.CommandFailedException.class, () -> LiveCopy.check(cp(1,
+                "cp: cannot stat '/src/b': No such file or directory\ncp: cannot open '/src/c' for reading: "
                         + "Permission denied\n")));
-        assertThrows(CommandRunner.CommandFailedException.class, () -> TreeCopy.liveCopy(cp(1, "")));
+        assertThrows(CommandRunner.CommandFailedException.class, () -> LiveCopy.check(cp(1,
+                "cp: cannot create regular file '/dst/x': No such file or directory\n")));
+        assertThrows(CommandRunner.CommandFailedException.class, () -> LiveCopy.check(rsync(23,
+                "rsync: [receiver] mkstemp \"/dst/.x.abc\" failed: No space left on device (28)\n"
+                        + "rsync error: some files/attrs were not transferred (see previous errors) (code 23)\n")));
+        assertThrows(CommandRunner.CommandFailedException.class, () -> LiveCopy.check(cp(1, "")));
     }
 
     @Test

@@ -34,7 +34,7 @@ class NodeStateTest {
     }
 
     private static Publication publication(Path target) {
-        return new Publication(target.toString(), false, AccessMode.SINGLE_NODE_WRITER, List.of("noatime"));
+        return new Publication(target.toString(), null, false, AccessMode.SINGLE_NODE_WRITER, List.of("noatime"));
     }
 
     @Test
@@ -42,7 +42,8 @@ class NodeStateTest {
         assertEquals(NodeVolume.empty("vol-1"), state.get("vol-1"));
         assertFalse(state.inUse("vol-1"));
         assertEquals(Optional.empty(), state.find("vol-1"));
-        NodeVolume staged = NodeVolume.empty("vol-1").staged("/staging/vol-1", AccessMode.SINGLE_NODE_WRITER, List.of());
+        NodeVolume staged = NodeVolume.empty("vol-1").staged("/staging/vol-1", null,
+                AccessMode.SINGLE_NODE_WRITER, List.of());
         state.put(staged);
         assertTrue(state.inUse("vol-1"));
         assertEquals(1, state.volumesInUse());
@@ -58,7 +59,7 @@ class NodeStateTest {
     void reconcileDropsRecordsOfMissingMounts() throws IOException {
         Path staging = Files.createDirectories(base.resolve("staging/vol-1"));
         Path target = Files.createDirectories(base.resolve("pods/p1/vol-1"));
-        state.put(NodeVolume.empty("vol-1").staged(staging.toString(), AccessMode.SINGLE_NODE_WRITER, List.of())
+        state.put(NodeVolume.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
                 .with(publication(target)));
 
         state.reconcile(MountTables.of(MountTables.bindLine(27, "/", "/")));
@@ -75,10 +76,10 @@ class NodeStateTest {
         Path mounted = Files.createDirectories(base.resolve("pods/p1/vol-1"));
         Path gone = Files.createDirectories(base.resolve("pods/p2/vol-1"));
         Files.writeString(gone.resolve("pod-data"), "not ours to delete");
-        NodeVolume v = NodeVolume.empty("vol-1").staged(staging.toString(), AccessMode.SINGLE_NODE_WRITER, List.of())
+        NodeVolume v = NodeVolume.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
                 .with(publication(mounted)).with(publication(gone));
         state.put(v);
-        NodeVolume untouched = NodeVolume.empty("vol-2").staged(base.resolve("staging/vol-2").toString(),
+        NodeVolume untouched = NodeVolume.empty("vol-2").staged(base.resolve("staging/vol-2").toString(), null,
                 AccessMode.SINGLE_NODE_READER_ONLY, List.of("ro"));
         state.put(untouched);
 
@@ -99,7 +100,7 @@ class NodeStateTest {
     @Test
     void reconcileDropsOnlyTheStagingWhenPublicationsRemain() throws IOException {
         Path target = Files.createDirectories(base.resolve("pods/p1/vol-1"));
-        state.put(NodeVolume.empty("vol-1").staged(base.resolve("staging/vol-1").toString(),
+        state.put(NodeVolume.empty("vol-1").staged(base.resolve("staging/vol-1").toString(), null,
                 AccessMode.SINGLE_NODE_WRITER, List.of()).with(publication(target)));
         state.reconcile(MountTables.of(MountTables.bindLine(101, "/v", target.toString())));
         NodeVolume kept = state.find("vol-1").orElseThrow();
@@ -121,9 +122,9 @@ class NodeStateTest {
         try {
             mounter.bind(volume, staging, BindOptions.NONE);
             mounter.bind(staging, published, BindOptions.NONE);
-            state.put(NodeVolume.empty("vol-1").staged(staging.toString(), AccessMode.SINGLE_NODE_WRITER, List.of())
+            state.put(NodeVolume.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
                     .with(publication(published)).with(publication(lost)));
-            state.put(NodeVolume.empty("vol-2").staged(unmountedStaging.toString(), AccessMode.SINGLE_NODE_WRITER,
+            state.put(NodeVolume.empty("vol-2").staged(unmountedStaging.toString(), null, AccessMode.SINGLE_NODE_WRITER,
                     List.of()).with(publication(unmountedTarget)));
 
             state.reconcile(MountTable.read());

@@ -235,7 +235,7 @@ class LocalStorageTest {
     @Test
     void deleteRefusedWhileTheNodeUsesTheVolume() throws IOException {
         VolumeRecord v = storage.createVolume(spec("pvc-1"));
-        NodeVolume staged = NodeVolume.empty(v.id()).staged("/var/lib/kubelet/staging/x", AccessMode.SINGLE_NODE_WRITER,
+        NodeVolume staged = NodeVolume.empty(v.id()).staged("/var/lib/kubelet/staging/x", null, AccessMode.SINGLE_NODE_WRITER,
                 List.of());
         nodeState.put(staged);
         assertEquals(List.of(NODE), storage.publishedNodes(v.id()));

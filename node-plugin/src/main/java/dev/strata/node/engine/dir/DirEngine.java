@@ -18,6 +18,7 @@ import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
+import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -107,6 +108,7 @@ public final class DirEngine implements VolumeEngine {
         ContentSource source = volume.source();
         if (source == null) {
             Files.createDirectory(partial);
+            Posix.chmod(partial, DirRoot.DEFAULT_MODE); // stated, not left to the umask
         } else {
             copy.copy(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id()) : volumePath(source.id()),
                     partial);
@@ -118,11 +120,18 @@ public final class DirEngine implements VolumeEngine {
     }
 
     @Override
+    public void requireDeletable(String volumeId) {
+        var mounted = MountTable.read().under(volumePath(volumeId));
+        if (!mounted.isEmpty()) {
+            throw CsiException.failedPrecondition("volume is still mounted at " + mounted.get(0));
+        }
+    }
+
+    @Override
     public void delete(String volumeId) throws IOException {
-        Path path = volumePath(volumeId);
-        requireNothingMountedUnder(path);
+        requireDeletable(volumeId);
         trash.discard(volumes.resolve(PARTIAL + volumeId));
-        trash.discard(path);
+        trash.discard(volumePath(volumeId));
     }
 
     @Override
@@ -157,13 +166,13 @@ public final class DirEngine implements VolumeEngine {
     }
 
     @Override
-    public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
-        mounter.bind(volumePath(volume.id()), stagingPath, options);
+    public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
+        mounter.bind(volumePath(volume.id()), mountPoint, options);
     }
 
     @Override
-    public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
-        mounter.unmount(stagingPath);
+    public void unstage(VolumeRecord volume, Path mountPoint) throws IOException {
+        mounter.unmount(mountPoint);
     }
 
     @Override
@@ -189,13 +198,6 @@ public final class DirEngine implements VolumeEngine {
     public Capacity capacity() throws IOException {
         LibC.StatVfs st = LibC.statvfs(volumes);
         return new Capacity(st.availableBytes(), st.totalBytes(), 0);
-    }
-
-    private static void requireNothingMountedUnder(Path path) {
-        var mounted = MountTable.read().under(path);
-        if (!mounted.isEmpty()) {
-            throw CsiException.failedPrecondition("volume is still mounted at " + mounted.get(0));
-        }
     }
 
     @Override

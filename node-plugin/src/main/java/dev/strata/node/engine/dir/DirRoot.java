@@ -14,6 +14,8 @@ final class DirRoot {
     static final String MODE = "mode";
     static final String UID = "uid";
     static final String GID = "gid";
+    /** A new volume's root without a {@code mode}: Docker's for a new named volume. */
+    static final int DEFAULT_MODE = 0755;
 
     private DirRoot() {}
 

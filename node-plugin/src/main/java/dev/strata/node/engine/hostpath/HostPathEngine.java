@@ -2,8 +2,8 @@ package dev.strata.node.engine.hostpath;
 
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
-import dev.strata.common.model.AccessMode;
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
@@ -16,19 +16,24 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.hostpath.HostPaths.HostPath;
 import dev.strata.node.mount.BindOptions;
+import dev.strata.node.mount.MountPoint;
+import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.store.RecordStore;
+import dev.strata.node.sys.FileHandle;
 import dev.strata.node.sys.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -36,17 +41,23 @@ import java.util.stream.Collectors;
  * Docker's {@code -v /host/dir:/ctr/dir[:ro]}: a volume is a directory on the host, under a root
  * the node allows ({@code --hostpath-root}), at a path a StorageClass pattern gives
  * ({@code ${pvc.namespace}/${pvc.name}}). A static volume's handle is a host path under an allowed
- * root, a directory or a single file. Delete removes only a directory Strata created; with the
- * Retain policy Kubernetes never asks, and the data stays on the host, as Docker keeps a host
- * directory after {@code docker rm}. Snapshots are copies kept in the engine's own directory (the
+ * root, a directory or a single file. Snapshots are copies kept in the engine's own directory (the
  * backup of a host directory, as Docker's docs make one with tar); restores and clones copy into a
  * new host directory.
+ *
+ * <p>Host directories are shared ground: a pod of a volume higher up can rewrite everything below
+ * it, and volumes may share a path. So every use resolves the path through {@link HostPaths#open}
+ * (no link followed, nothing outside the root), and ownership is by path: volumes that name the same
+ * directory share it, and it is removed only with the last of them, and only if Strata made it
+ * (with the Retain policy Kubernetes never asks, and the data stays, as Docker keeps a host
+ * directory after {@code docker rm}); a directory that holds another volume's, or that anything
+ * still mounts, is not removed at all.
  */
 public final class HostPathEngine implements VolumeEngine {
     public static final String NAME = "hostpath";
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
-    private static final String TRASH = ".strata-trash";
+    private static final String TRASH = HostPaths.RESERVED_PREFIX + "-trash";
     private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final HostPaths hostPaths;
@@ -56,6 +67,8 @@ public final class HostPathEngine implements VolumeEngine {
     private final Path snapshots;
     private final Trash snapshotTrash;
     private final Map<Path, Trash> trashes = new HashMap<>();
+    /** Held while a path's owners are read and changed, so that two volumes never race for one path. */
+    private final Object ownership = new Object();
 
     public HostPathEngine(Path engineRoot, HostPaths hostPaths, Mounter mounter, CommandRunner runner)
             throws IOException {
@@ -91,7 +104,14 @@ public final class HostPathEngine implements VolumeEngine {
      * records have a plain key; nothing is stored for it.
      */
     public VolumeRecord staticVolume(String handle) {
-        Path path = hostPaths.staticPath(handle);
+        HostPath path = hostPaths.staticPath(handle);
+        try {
+            if (!HostPaths.exists(path, "volume_id")) {
+                throw CsiException.notFound("volume_id: " + path + " does not exist");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         return new VolumeRecord(staticVolumeId(handle), path.toString(), NAME, 0, AccessType.MOUNT,
                 Map.of(STATIC_PATH, path.toString()), Map.of(), null, null, List.of(), RecordState.READY, Instant.EPOCH,
                 Map.of());
@@ -103,18 +123,13 @@ public final class HostPathEngine implements VolumeEngine {
     }
 
     /** The host path behind a volume. */
-    public Path hostPath(VolumeRecord volume) {
+    private HostPath hostPath(VolumeRecord volume) {
         String path = volume.parameters().get(STATIC_PATH);
         if (path != null) {
-            return Path.of(path);
+            return hostPaths.recorded(path);
         }
-        return volumes.get(volume.id()).map(v -> Path.of(v.path()))
+        return volumes.get(volume.id()).map(v -> hostPaths.recorded(v.path()))
                 .orElseThrow(() -> CsiException.notFound("volume " + volume.id() + " has no host path"));
-    }
-
-    @Override
-    public boolean isFile(VolumeRecord volume) {
-        return Files.isRegularFile(hostPath(volume), LinkOption.NOFOLLOW_LINKS);
     }
 
     @Override
@@ -122,27 +137,45 @@ public final class HostPathEngine implements VolumeEngine {
         if (volumes.get(volume.id()).isPresent()) {
             return;
         }
-        Path path = hostPaths.volumePath(volume.parameters(), volume.name());
-        Path root = hostPaths.root(volume.parameters());
-        boolean existed = Files.exists(path, LinkOption.NOFOLLOW_LINKS);
-        // Recorded first, so that a crash before the directory exists still leaves a note of whether
-        // Strata is the one making it.
-        volumes.put(new HostPathVolume(volume.id(), path.toString(), !existed));
-        CrashPoint.reach("hostpath.create.recorded");
-        boolean created = HostPaths.createDirectories(root, path);
+        HostPath path = hostPaths.volumePath(volume.parameters(), volume.name());
         ContentSource source = volume.source();
-        if (source != null) {
-            if (!created && !isEmpty(path)) {
-                throw CsiException.alreadyExists("volume_content_source: " + path
-                        + " already holds data; a restore or clone needs a new directory");
+        synchronized (ownership) {
+            Optional<HostPathVolume> owner = volumes.all().stream().filter(v -> v.path().equals(path.toString()))
+                    .findFirst();
+            if (source != null && owner.isPresent()) {
+                throw CsiException.alreadyExists("volume_content_source: " + path + " is the directory of volume "
+                        + owner.get().volumeId() + "; a restore or clone needs a new directory");
             }
-            copy.copyContents(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshots.resolve(source.id())
-                    : hostPath(volumeOf(source.id())), path);
+            // Recorded first, so that a crash before the directory exists still leaves a note of
+            // whether Strata is the one making it.
+            volumes.put(new HostPathVolume(volume.id(), path.toString(),
+                    !HostPaths.exists(path, "parameters." + HostPaths.PATH_PATTERN)));
+        }
+        CrashPoint.reach("hostpath.create.recorded");
+        boolean created = HostPaths.createDirectories(path);
+        if (source != null) {
+            try (FileHandle dir = HostPaths.open(path, "parameters." + HostPaths.PATH_PATTERN)) {
+                if (!created && !isEmpty(dir)) {
+                    throw CsiException.alreadyExists("volume_content_source: " + path
+                            + " already holds data; a restore or clone needs a new directory");
+                }
+                copyInto(source, dir);
+            }
         }
     }
 
-    private static boolean isEmpty(Path dir) throws IOException {
-        try (var entries = Files.list(dir)) {
+    private void copyInto(ContentSource source, FileHandle dir) throws IOException {
+        if (source.kind() == ContentSource.Kind.SNAPSHOT) {
+            copy.copyContents(snapshots.resolve(source.id()), dir.pathForChildren());
+            return;
+        }
+        try (FileHandle from = HostPaths.open(hostPath(volumeOf(source.id())), "volume_content_source")) {
+            copy.copyContents(from.pathForChildren(), dir.pathForChildren());
+        }
+    }
+
+    private static boolean isEmpty(FileHandle dir) throws IOException {
+        try (var entries = Files.list(dir.procPath())) {
             return entries.findAny().isEmpty();
         }
     }
@@ -150,27 +183,79 @@ public final class HostPathEngine implements VolumeEngine {
     /** A stand-in record for a dynamic volume of this engine, enough to find its host path. */
     private VolumeRecord volumeOf(String volumeId) {
         return new VolumeRecord(volumeId, volumeId, NAME, 0, AccessType.MOUNT, Map.of(), Map.of(), null, null,
-                List.of(), RecordState.READY, Instant.EPOCH,
-                Map.of());
+                List.of(), RecordState.READY, Instant.EPOCH, Map.of());
+    }
+
+    /**
+     * A volume whose directory holds another volume's directory, or that anything still mounts, is
+     * not deleted (FAILED_PRECONDITION): the delete would take data that is not the volume's own.
+     */
+    @Override
+    public void requireDeletable(String volumeId) throws IOException {
+        Optional<HostPathVolume> found = volumes.get(volumeId);
+        if (found.isEmpty() || !found.get().created() || sharers(found.get()).findAny().isPresent()) {
+            return; // nothing of the host's will be removed
+        }
+        HostPath path = hostPaths.recorded(found.get().path());
+        Optional<HostPathVolume> inside = volumes.all().stream()
+                .filter(v -> !v.path().equals(path.toString()) && hostPaths.recorded(v.path()).within(path)).findFirst();
+        if (inside.isPresent()) {
+            throw CsiException.failedPrecondition("volume " + volumeId + ": its directory " + path + " holds the "
+                    + "directory of volume " + inside.get().volumeId() + " (" + inside.get().path() + "); delete that first");
+        }
+        List<MountTable.Entry> mounts;
+        try (FileHandle dir = HostPaths.open(path, "volume_id")) {
+            mounts = MountTable.read().showing(dir.procPath());
+        } catch (NoSuchFileException | CsiException e) {
+            return; // gone, or a link is there now: nothing of Strata's will be removed
+        }
+        if (!mounts.isEmpty()) {
+            throw CsiException.failedPrecondition("volume " + volumeId + ": " + path + " is still mounted at "
+                    + mounts.get(0).mountPoint());
+        }
     }
 
     @Override
     public void delete(String volumeId) throws IOException {
-        var found = volumes.get(volumeId);
-        if (found.isEmpty()) {
-            return;
+        synchronized (ownership) {
+            Optional<HostPathVolume> found = volumes.get(volumeId);
+            if (found.isEmpty()) {
+                return;
+            }
+            HostPathVolume v = found.get();
+            Optional<HostPathVolume> sharer = sharers(v).findFirst();
+            if (sharer.isPresent()) {
+                // Another volume uses the directory: it stays, and goes with the last of them.
+                if (v.created()) {
+                    volumes.put(new HostPathVolume(sharer.get().volumeId(), sharer.get().path(), true));
+                }
+            } else if (v.created()) {
+                requireDeletable(volumeId);
+                discard(hostPaths.recorded(v.path()));
+            }
+            volumes.remove(volumeId);
         }
-        HostPathVolume v = found.get();
-        Path path = Path.of(v.path());
-        if (v.created() && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            trash(rootOf(path)).discard(path);
-        }
-        volumes.remove(volumeId);
     }
 
-    private Path rootOf(Path path) {
-        return hostPaths.roots().stream().filter(path::startsWith).findFirst()
-                .orElseThrow(() -> new IllegalStateException(path + " is under no allowed root"));
+    /**
+     * Moves the directory into its root's trash, through the handle of the directory above it. When
+     * a directory on the way is gone or was replaced by a link, what is there now is not what Strata
+     * made, and is left alone.
+     */
+    private void discard(HostPath path) throws IOException {
+        String name = path.relative().getFileName().toString();
+        try (FileHandle parent = HostPaths.openParent(path, "volume_id"); FileHandle entry = parent.child(name)) {
+            if (entry.stat().isDirectory()) {
+                trash(path.root()).discard(parent, name, tree -> { });
+            }
+        } catch (NoSuchFileException | CsiException e) {
+            // nothing of Strata's to remove
+        }
+    }
+
+    /** The other volumes whose directory is this one's. */
+    private java.util.stream.Stream<HostPathVolume> sharers(HostPathVolume v) {
+        return volumes.all().stream().filter(o -> o.path().equals(v.path()) && !o.volumeId().equals(v.volumeId()));
     }
 
     @Override
@@ -203,7 +288,9 @@ public final class HostPathEngine implements VolumeEngine {
 
     @Override
     public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
-        copy.copyOnce(hostPath(source), snapshots, snapshot.id());
+        try (FileHandle dir = HostPaths.open(hostPath(source), "source_volume_id")) {
+            copy.copyOnce(dir.pathForChildren(), snapshots, snapshot.id());
+        }
     }
 
     @Override
@@ -222,40 +309,44 @@ public final class HostPathEngine implements VolumeEngine {
         return TreeCopy.names(snapshots);
     }
 
+    /** A single file is mounted on a file inside the staging directory; a directory on the directory. */
     @Override
-    public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
-        Path source = hostPath(volume);
-        if (isFile(volume)) {
-            // A file cannot be mounted on the staging directory: it is mounted on a file inside it.
-            Path file = stagingPath.resolve(source.getFileName());
-            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createFile(file);
+    public Path stageMountPoint(VolumeRecord volume, Path stagingPath) throws IOException {
+        HostPath path = hostPath(volume);
+        try (FileHandle source = HostPaths.open(path, "volume_id")) {
+            return source.stat().isRegularFile() ? stagingPath.resolve(path.relative().getFileName()) : stagingPath;
+        }
+    }
+
+    @Override
+    public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
+        HostPath path = hostPath(volume);
+        try (FileHandle source = HostPaths.open(path, "volume_id"); MountPoint target = MountPoint.at(mountPoint);
+                FileHandle entry = target.entry()) {
+            FileHandle.Stat host = source.stat();
+            boolean onFile = !entry.stat().isDirectory();
+            if (host.isRegularFile() != onFile || !host.isRegularFile() && !host.isDirectory()) {
+                throw CsiException.failedPrecondition("volume " + volume.id() + ": " + path + " is no longer the "
+                        + (onFile ? "file" : "directory") + " it was when staging began");
             }
-            mounter.bind(source, file, options);
-        } else {
-            mounter.bind(source, stagingPath, options);
+            mounter.bind(source, target, options);
         }
     }
 
     @Override
-    public Path publishSource(VolumeRecord volume, Path stagingPath) {
-        return isFile(volume) ? stagingPath.resolve(hostPath(volume).getFileName()) : stagingPath;
-    }
-
-    @Override
-    public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
-        Path source = publishSource(volume, stagingPath);
-        mounter.unmount(source);
-        if (!source.equals(stagingPath)) {
-            Files.deleteIfExists(source);
-        }
+    public void unstage(VolumeRecord volume, Path mountPoint) throws IOException {
+        mounter.unmount(mountPoint);
     }
 
     @Override
     public VolumeHealth health(VolumeRecord volume) {
-        Path path = hostPath(volume);
-        return Files.exists(path, LinkOption.NOFOLLOW_LINKS) ? VolumeHealth.OK
-                : VolumeHealth.abnormal("host path " + path + " is missing");
+        HostPath path = hostPath(volume);
+        try {
+            return HostPaths.exists(path, "volume_id") ? VolumeHealth.OK
+                    : VolumeHealth.abnormal("host path " + path + " is missing");
+        } catch (IOException | CsiException e) {
+            return VolumeHealth.abnormal("host path " + path + ": " + e.getMessage());
+        }
     }
 
     @Override

@@ -1,22 +1,23 @@
 package dev.strata.node.engine.overlay;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.engine.LiveCopy;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
-import dev.strata.node.sys.LibC;
+import dev.strata.node.sys.FileHandle;
+import dev.strata.node.sys.Sandbox;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,16 +90,32 @@ final class LayerFreezer {
         if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
             Path partial = layers.resolve(TreeCopy.PARTIAL + layer);
             Trash.deleteTree(partial);
-            if (previous.isEmpty()) {
-                copy.copy(upper, partial);
-            } else {
-                writeDelta(upper, partial, scan, previous.get());
+            try {
+                if (previous.isEmpty()) {
+                    copy.copy(upper, partial);
+                } else {
+                    writeDelta(upper, partial, scan, previous.get());
+                }
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                // What the copy took from the tenant goes now, not at the next start.
+                try {
+                    Trash.deleteTree(partial);
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
             }
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
         }
         return new Frozen(snapshotId, scan.startNanos(), scan.entries());
     }
 
+    /**
+     * Writes the change into {@code partial}. The paths come from the tenant's tree, and what rsync
+     * copied may hold the tenant's links: every whiteout and xattr change goes through a handle
+     * opened below {@code partial} without following a link, and a path under a link is skipped (a
+     * non-directory in the layer hides everything below its name anyway).
+     */
     private void writeDelta(Path upper, Path partial, Scan scan, Frozen previous) throws IOException {
         Files.createDirectories(partial);
         List<String> gone = gone(previous.entries(), scan.entries());
@@ -112,39 +129,67 @@ final class LayerFreezer {
         if (!toCopy.isEmpty()) {
             rsync(upper, partial, toCopy);
         }
-        for (String path : gone) {
-            LibC.whiteout(partial.resolve(path));
-        }
-        hideVanished(partial, scan, previous);
-        // A directory that was opaque already is opaque in the previous layer, which holds the content
-        // that did not change; marking it again here would hide that. rsync copies the attributes of
-        // the directories on the way to a changed path too, so every one is checked.
-        for (Map.Entry<String, Kind> e : previous.entries().entrySet()) {
-            Path copied = partial.resolve(e.getKey());
-            if (e.getValue() == Kind.OPAQUE_DIRECTORY && Files.isDirectory(copied, LinkOption.NOFOLLOW_LINKS)) {
-                LibC.removeXattr(copied, OPAQUE);
+        try (FileHandle layer = FileHandle.open(partial)) {
+            for (String path : gone) {
+                whiteout(layer, path, false);
+            }
+            // A changed path the scan saw but rsync found gone was deleted while the volume was in
+            // use: where an earlier layer has it, a whiteout hides the old version. (Paths come in
+            // walk order, so a vanished directory is hidden before its content is looked at.)
+            for (String path : scan.changed()) {
+                if (previous.entries().containsKey(path)) {
+                    whiteout(layer, path, true);
+                }
+            }
+            // A directory that was opaque already is opaque in the previous layer, which holds the
+            // content that did not change; marking it again here would hide that. rsync copies the
+            // attributes of the directories on the way to a changed path too, so every one is checked.
+            for (Map.Entry<String, Kind> e : previous.entries().entrySet()) {
+                if (e.getValue() == Kind.OPAQUE_DIRECTORY) {
+                    dropOpaqueMark(layer, e.getKey());
+                }
             }
         }
     }
 
-    private static final int RSYNC_VANISHED = 24;
+    /** A whiteout at {@code path} in the layer (only where nothing is, when {@code ifAbsent}). */
+    private static void whiteout(FileHandle layer, String path, boolean ifAbsent) throws IOException {
+        Path relative = Path.of(path);
+        String parent = relative.getParent() == null ? "" : relative.getParent().toString();
+        try (FileHandle dir = layer.beneath(parent, 0)) {
+            if (!dir.stat().isDirectory()) {
+                return;
+            }
+            String name = relative.getFileName().toString();
+            if (ifAbsent && exists(dir, name)) {
+                return;
+            }
+            dir.whiteout(name);
+        } catch (NoSuchFileException | FileHandle.SymbolicLinkException | java.nio.file.NotDirectoryException e) {
+            // under a link or a file the tenant put there: nothing below its name shows anyway
+        }
+    }
+
+    private static boolean exists(FileHandle dir, String name) throws IOException {
+        try (FileHandle entry = dir.child(name)) {
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    private static void dropOpaqueMark(FileHandle layer, String path) throws IOException {
+        try (FileHandle dir = layer.beneath(path, FileHandle.READ_DIRECTORY)) {
+            dir.removeXattr(OPAQUE);
+        } catch (NoSuchFileException | FileHandle.SymbolicLinkException | java.nio.file.NotDirectoryException e) {
+            // not a directory in this layer: no mark to drop
+        }
+    }
 
     /**
-     * A changed path the scan saw but rsync found gone was deleted while the volume was in use: where
-     * an earlier layer has it, a whiteout hides it, so that the layer does not show the old version.
-     * (Paths come in walk order, so a vanished directory is hidden before its content is looked at.)
+     * rsync copies a list of paths (directories without their content) with owners, xattrs and
+     * devices, confined to the upper directory and the layer ({@link Sandbox}).
      */
-    private static void hideVanished(Path partial, Scan scan, Frozen previous) throws IOException {
-        for (String path : scan.changed()) {
-            Path copied = partial.resolve(path);
-            if (previous.entries().containsKey(path) && !Files.exists(copied, LinkOption.NOFOLLOW_LINKS)
-                    && Files.isDirectory(copied.getParent(), LinkOption.NOFOLLOW_LINKS)) {
-                LibC.whiteout(copied);
-            }
-        }
-    }
-
-    /** rsync copies a list of paths (directories without their content) with owners, xattrs and devices. */
     private void rsync(Path from, Path to, List<String> paths) throws IOException {
         Path list = to.resolveSibling(to.getFileName() + ".list");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -154,14 +199,11 @@ final class LayerFreezer {
         }
         Files.write(list, bytes.toByteArray());
         try {
-            CommandRunner.Result r = runner.run("rsync", "-aXS", "--numeric-ids", "--from0", "--files-from=" + list,
-                    from + "/", to + "/");
-            // 24: "some files vanished before they could be transferred": deleted while the volume is
-            // in use, they were not there at the instant the layer stands for (their whiteouts come
-            // with the next layer).
-            if (!r.ok() && r.exitCode() != RSYNC_VANISHED) {
-                throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-            }
+            CommandRunner.Result r = runner.run(Sandbox.command(List.of(Sandbox.Bind.readOnly(from, Sandbox.SOURCE),
+                    Sandbox.Bind.writable(to, Sandbox.TARGET), Sandbox.Bind.readOnly(list, "/list")),
+                    List.of("rsync", "-aXS", "--numeric-ids", "--from0", "--files-from=/list", "--",
+                            Sandbox.SOURCE + "/", Sandbox.TARGET + "/")));
+            LiveCopy.check(r);
         } finally {
             Files.deleteIfExists(list);
         }
@@ -185,6 +227,12 @@ final class LayerFreezer {
     /**
      * Lists the upper directory. The start time is the ctime of a marker touched on the same
      * filesystem first, so that anything written during the scan counts as changed next time.
+     *
+     * <p>The pod may change the tree while it is read, and may swap a directory for a link to the
+     * host's: each directory is opened below the upper directory without following a link
+     * ({@link FileHandle#beneath}), each entry looked at through its handle, so the scan never
+     * leaves the volume. Whatever goes while the walk runs was not there at the instant the layer
+     * stands for, and is left out (the next freeze finds it gone). Parents come before their content.
      */
     private static Scan scan(Path upper, long sinceNanos) throws IOException {
         Path marker = upper.resolveSibling(MARKER);
@@ -192,52 +240,61 @@ final class LayerFreezer {
         long start = ctimeNanos(marker);
         Map<String, Kind> entries = new LinkedHashMap<>();
         List<String> changed = new ArrayList<>();
-        // The volume may be in use: whatever goes while the walk runs was not there at the instant
-        // the layer stands for, and is left out (the next freeze finds it gone).
-        Files.walkFileTree(upper, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                try {
-                    if (!dir.equals(upper)) {
-                        record(dir, LibC.hasXattr(dir, OPAQUE) ? Kind.OPAQUE_DIRECTORY : Kind.DIRECTORY);
+        Deque<String> directories = new ArrayDeque<>(List.of(""));
+        try (FileHandle root = FileHandle.open(upper)) {
+            while (!directories.isEmpty()) {
+                String dir = directories.pop();
+                List<String> below = new ArrayList<>();
+                try (FileHandle handle = root.beneath(dir, 0)) {
+                    List<String> names = handle.list();
+                    names.sort(null);
+                    for (String name : names) {
+                        String path = dir.isEmpty() ? name : dir + "/" + name;
+                        Seen seen = kindOf(handle, name, sinceNanos);
+                        if (seen != null) {
+                            entries.put(path, seen.kind());
+                            if (seen.changed()) {
+                                changed.add(path);
+                            }
+                            if (seen.directory()) {
+                                below.add(path);
+                            }
+                        }
                     }
-                    return FileVisitResult.CONTINUE;
-                } catch (NoSuchFileException e) {
-                    return FileVisitResult.SKIP_SUBTREE;
+                } catch (NoSuchFileException | FileHandle.SymbolicLinkException | java.nio.file.NotDirectoryException e) {
+                    // the directory went, or became something else, since its parent was read
+                }
+                for (int i = below.size() - 1; i >= 0; i--) {
+                    directories.push(below.get(i));
                 }
             }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                try {
-                    record(file, attrs.isOther() && isWhiteout(file) ? Kind.WHITEOUT : Kind.FILE);
-                } catch (NoSuchFileException e) {
-                    // went meanwhile
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-
-            private void record(Path path, Kind kind) throws IOException {
-                String rel = upper.relativize(path).toString();
-                entries.put(rel, kind);
-                if (ctimeNanos(path) >= sinceNanos) {
-                    changed.add(rel);
-                }
-            }
-        });
+        }
         return new Scan(start, entries, changed);
     }
 
-    private static boolean isWhiteout(Path file) throws IOException {
-        return ((Long) Files.getAttribute(file, "unix:rdev", LinkOption.NOFOLLOW_LINKS)) == 0;
+    /** What the entry {@code name} of {@code dir} is now (null: gone meanwhile), never following it. */
+    private static Seen kindOf(FileHandle dir, String name, long sinceNanos) throws IOException {
+        try (FileHandle h = dir.child(name)) {
+            FileHandle.Stat st = h.stat();
+            Kind kind;
+            if (st.isDirectory()) {
+                try (FileHandle readable = h.readable()) {
+                    kind = readable.hasXattr(OPAQUE) ? Kind.OPAQUE_DIRECTORY : Kind.DIRECTORY;
+                }
+            } else {
+                kind = st.isCharacterDevice() && !st.deviceNumber() ? Kind.WHITEOUT : Kind.FILE;
+            }
+            return new Seen(kind, st.ctimeNanos() >= sinceNanos);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** One entry as the scan saw it. */
+    private record Seen(Kind kind, boolean changed) {
+        boolean directory() {
+            return kind == Kind.DIRECTORY || kind == Kind.OPAQUE_DIRECTORY;
+        }
     }
 
     private static long ctimeNanos(Path path) throws IOException {

@@ -49,7 +49,7 @@ final class LoopFilesystem implements SizeLimit {
             // background) need zero the inode tables and journal: mkfs writes a few MiB at any size.
             // No reserved blocks: the volume is all the user's.
             check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
-                    "-E", "assume_storage_prezeroed=1,nodiscard", partial.toString()));
+                    "-E", "assume_storage_prezeroed=1,nodiscard", "--", partial.toString()));
             Files.move(partial, image, StandardCopyOption.ATOMIC_MOVE);
         }
         open(volumeDir);
@@ -66,8 +66,7 @@ final class LoopFilesystem implements SizeLimit {
                     fs.toString()));
             directIo(fs);
         }
-        Files.createDirectories(fs.resolve("upper"));
-        Files.createDirectories(fs.resolve("work"));
+        SizeLimit.makeUpperAndWork(fs);
     }
 
     @Override
@@ -91,7 +90,7 @@ final class LoopFilesystem implements SizeLimit {
         }
         setLength(image, bytes);
         check(runner.run("losetup", "-c", device)); // the loop device learns the new size
-        check(runner.run("resize2fs", device)); // online: ext4 grows while mounted
+        check(runner.run("resize2fs", "--", device)); // online: ext4 grows while mounted
     }
 
     /**
@@ -117,11 +116,11 @@ final class LoopFilesystem implements SizeLimit {
         }
         try {
             setLength(image, bytes);
-            CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", image.toString());
+            CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", "--", image.toString());
             if (fsck.exitCode() > 1) { // 1: errors corrected; resize2fs wants a freshly checked filesystem
                 check(fsck);
             }
-            check(runner.run("resize2fs", image.toString()));
+            check(runner.run("resize2fs", "--", image.toString()));
         } finally {
             open(volumeDir);
         }

@@ -377,12 +377,12 @@ public final class OverlayEngine implements VolumeEngine {
     }
 
     @Override
-    public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
+    public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
         Path dir = storage(volume);
         Path fs = dir.resolve("fs");
         String data = "lowerdir=" + lowerDirs(readChain(dir.resolve(CHAIN))) + ",upperdir=" + fs.resolve("upper")
                 + ",workdir=" + fs.resolve("work");
-        mounter.mount("overlay", stagingPath, "overlay", options.flags(), data);
+        mounter.mount("overlay", mountPoint, "overlay", options.flags(), data);
     }
 
     /** The lowerdir option: the chain's layers, topmost first, over the empty base. */
@@ -395,8 +395,8 @@ public final class OverlayEngine implements VolumeEngine {
     }
 
     @Override
-    public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
-        mounter.unmount(stagingPath);
+    public void unstage(VolumeRecord volume, Path mountPoint) throws IOException {
+        mounter.unmount(mountPoint);
     }
 
     @Override

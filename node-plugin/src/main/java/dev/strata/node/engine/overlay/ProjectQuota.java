@@ -41,8 +41,7 @@ final class ProjectQuota implements SizeLimit {
         Files.writeString(volumeDir.resolve("project"), Long.toString(project));
         xfsQuota("project -s -p " + fs + " " + project);
         limit(project, bytes);
-        Files.createDirectories(fs.resolve("upper"));
-        Files.createDirectories(fs.resolve("work"));
+        SizeLimit.makeUpperAndWork(fs);
     }
 
     @Override

@@ -32,6 +32,20 @@ interface SizeLimit {
     void release(Path volumeDir) throws IOException;
 
     /**
+     * Makes {@code fs/upper} and {@code fs/work} unless they are there. The upper directory's root is
+     * the volume's root as pods see it: {@code 0755}, as Docker makes a new volume, stated rather than
+     * left to the umask, and not reset later (a pod may have changed it).
+     */
+    static void makeUpperAndWork(Path fs) throws IOException {
+        Path upper = fs.resolve("upper");
+        if (!Files.isDirectory(upper, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(upper);
+            dev.strata.node.sys.Posix.chmod(upper, 0755);
+        }
+        Files.createDirectories(fs.resolve("work"));
+    }
+
+    /**
      * Project quotas where the filesystem under {@code root} enforces them (xfs mounted with
      * {@code prjquota}); otherwise a loop-backed ext4 filesystem per volume, which works on any
      * kernel with loop devices.

@@ -82,11 +82,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             throw CsiException.invalidArgument(field + "." + FS_TYPE_PARAMETER, "\"" + fs
                     + "\" is not a filesystem the thin engine makes (ext4, xfs)");
         }
-        String options = parameters.get(MKFS_OPTIONS_PARAMETER);
-        if (options != null && !options.matches("[A-Za-z0-9=,._ -]*")) {
-            throw CsiException.invalidArgument(field + "." + MKFS_OPTIONS_PARAMETER,
-                    "only letters, digits, spaces and = , . _ - are allowed");
-        }
+        MkfsOptions.parse(field + "." + MKFS_OPTIONS_PARAMETER, fsType(parameters),
+                parameters.get(MKFS_OPTIONS_PARAMETER));
     }
 
     /** Activates the pool, undoes what a crash left half made, activates the volumes, drops strays. */
@@ -204,9 +201,9 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                 .filter(e -> e.source().equals(devicePath(volume.id()))).findFirst();
         if (mounted.isPresent()) {
             if (device.fsType().equals("xfs")) {
-                check(runner.run("xfs_growfs", mounted.get().mountPoint().toString()));
+                check(runner.run("xfs_growfs", "--", mounted.get().mountPoint().toString()));
             } else {
-                check(runner.run("resize2fs", devicePath(volume.id())));
+                check(runner.run("resize2fs", "--", devicePath(volume.id())));
             }
         } else {
             growUnmounted(volume.id(), device.fsType());
@@ -221,7 +218,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             try {
                 mounter.mount(device, tmp, "xfs", 0, null);
                 try {
-                    check(runner.run("xfs_growfs", tmp.toString()));
+                    check(runner.run("xfs_growfs", "--", tmp.toString()));
                 } finally {
                     mounter.unmount(tmp);
                 }
@@ -229,11 +226,11 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                 Files.deleteIfExists(tmp);
             }
         } else {
-            CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", device);
+            CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", "--", device);
             if (fsck.exitCode() > 1) {
                 check(fsck);
             }
-            check(runner.run("resize2fs", device));
+            check(runner.run("resize2fs", "--", device));
         }
     }
 
@@ -327,31 +324,26 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     }
 
     @Override
-    public void stage(VolumeRecord volume, Path stagingPath, BindOptions options) throws IOException {
+    public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
         ThinDevice device = require(volume.id());
         activate(volume.id(), device);
         if (device.block()) {
             // Nothing to mount: the staging directory is bound onto itself so that it is recorded
             // as staged like any other; NodePublish binds the device node into the pod.
-            mounter.bind(stagingPath, stagingPath, BindOptions.NONE);
+            mounter.bind(mountPoint, mountPoint, BindOptions.NONE);
         } else {
-            mounter.mount(devicePath(volume.id()), stagingPath, device.fsType(), options.flags(), null);
+            mounter.mount(devicePath(volume.id()), mountPoint, device.fsType(), options.flags(), null);
         }
     }
 
     @Override
-    public boolean isFile(VolumeRecord volume) {
-        return volume.accessType() == AccessType.BLOCK;
+    public Path publishSource(VolumeRecord volume, Path stageMountPoint) {
+        return volume.accessType() == AccessType.BLOCK ? Path.of(devicePath(volume.id())) : stageMountPoint;
     }
 
     @Override
-    public Path publishSource(VolumeRecord volume, Path stagingPath) {
-        return volume.accessType() == AccessType.BLOCK ? Path.of(devicePath(volume.id())) : stagingPath;
-    }
-
-    @Override
-    public void unstage(VolumeRecord volume, Path stagingPath) throws IOException {
-        mounter.unmount(stagingPath);
+    public void unstage(VolumeRecord volume, Path mountPoint) throws IOException {
+        mounter.unmount(mountPoint);
     }
 
     @Override
@@ -393,7 +385,10 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         long byRatio = (long) (status.totalDataBlocks() * chunk * ratio) - promised;
         long byFree = (long) ((status.totalDataBlocks() - status.usedDataBlocks()) * chunk * ratio);
         long available = status.writable() ? Math.max(0, Math.min(byRatio, byFree)) : 0;
-        return new Capacity(available, available, 1L << 20);
+        // The largest volume the pool could ever hold is its size times the ratio: a request above
+        // that is out of range; one that only exceeds what is free now is a lack of capacity
+        // (RESOURCE_EXHAUSTED from create), which the CO may retry elsewhere or later.
+        return new Capacity(available, (long) (status.totalDataBlocks() * chunk * ratio), 1L << 20);
     }
 
     @Override
@@ -461,11 +456,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         List<String> command = new ArrayList<>(fs.equals("xfs")
                 ? List.of("mkfs.xfs", "-q", "-K") // -K: a new thin device reads as zeros; discarding it is waste
                 : List.of("mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1"));
-        for (String o : options.trim().split("\\s+")) {
-            if (!o.isEmpty()) {
-                command.add(o);
-            }
-        }
+        command.addAll(MkfsOptions.parse("parameters." + MKFS_OPTIONS_PARAMETER, fs, options));
+        command.add("--");
         command.add(device);
         check(runner.run(command));
     }

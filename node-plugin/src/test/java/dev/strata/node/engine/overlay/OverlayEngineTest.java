@@ -358,4 +358,20 @@ class OverlayEngineTest {
         assertEquals(123, Files.readAllBytes(view.resolve("d99/f123"))[0]);
         unstage(restored, view);
     }
+
+    /** A snapshot that fails after the copy leaves nothing of it (the copy held a tenant's files). */
+    @Test
+    void aFailedSnapshotLeavesNoPartialLayer() throws Exception {
+        VolumeRecord v = create("vol-fails", 64 * MIB, null);
+        Path live = stage(v);
+        Files.writeString(live.resolve("data"), "tenant's");
+        // Something else stands where the layer is to go, so the rename at the end fails.
+        Files.writeString(root.resolve("layers").resolve("snap-fails"), "in the way");
+        assertThrows(IOException.class, () -> engine.snapshot(snapshot("snap-fails", v.id()), v));
+        try (Stream<Path> layers = Files.list(root.resolve("layers"))) {
+            assertEquals(List.of("snap-fails"), layers.map(p -> p.getFileName().toString()).toList(),
+                    "no .partial- layer left behind");
+        }
+        unstage(v, live);
+    }
 }

@@ -8,16 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.common.LockTable;
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.state.NodeState;
+import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
 import io.grpc.Status.Code;
@@ -219,8 +225,8 @@ class ThinEngineVmTest {
 
         VolumeRecord block = volume("vol-b", 64 * MIB, AccessType.BLOCK, null, Map.of());
         engine.create(block);
-        assertTrue(engine.isFile(block));
         Path device = engine.publishSource(block, stage(block));
+        assertFalse(Files.isDirectory(device), "a block volume is published as its device node, onto a file");
         byte[] pattern = new byte[4096];
         new java.util.Random(7).nextBytes(pattern);
         try (FileChannel dev = FileChannel.open(device, StandardOpenOption.WRITE)) {
@@ -257,7 +263,21 @@ class ThinEngineVmTest {
         assertEquals(usage.dataBytes(), usage.usedDataBytes(), "every data block is used: " + usage);
         assertEquals("the thin pool is out of data space", usage.problem());
         assertCsi(Code.RESOURCE_EXHAUSTED, "the thin pool", () -> engine.create(volume("vol-more", 16 * MIB)));
+        // Through the node's storage, as CreateVolume and an inline publish reach it: a pool full now
+        // lacks capacity (RESOURCE_EXHAUSTED: the CO may wait or go elsewhere); only a size above what
+        // the pool could ever hold (its size times the over-commit) is out of range.
+        assertEquals(4 * 160 * MIB, engine.capacity().maximumVolumeBytes(), 64 * 1024);
+        LocalStorage storage = new LocalStorage(new StorageConfig(tmp.resolve("data"), "vm", ThinEngine.NAME, MIB, 8),
+                Map.of(ThinEngine.NAME, engine), new NodeState(tmp.resolve("data/records/node")), new LockTable());
+        assertCsi(Code.RESOURCE_EXHAUSTED, "the thin pool", () -> storage.createVolume(spec("more", 16 * MIB)));
+        assertCsi(Code.OUT_OF_RANGE, "capacity_range.required_bytes", () -> storage.createVolume(spec("huge",
+                1L << 40)));
         assertEquals("still here", Files.readString(keepView.resolve("safe.txt")));
+    }
+
+    private static VolumeSpec spec(String name, long bytes) {
+        return new VolumeSpec(name, bytes, 0, AccessType.MOUNT, java.util.Set.of(AccessMode.SINGLE_NODE_WRITER),
+                Map.of(), Map.of(), null, List.of());
     }
 
     @Test
