@@ -118,6 +118,23 @@ public final class DriverProcess implements AutoCloseable {
         return harness.dataDir();
     }
 
+    /** The connection to the node's socket, for calls the stubs cannot make (raw bytes). */
+    public io.grpc.ManagedChannel channel() {
+        return harness.channel();
+    }
+
+    /** Makes {@code calls} on a connection of their own to the node's socket, closed after. */
+    public <T> T onNewConnection(java.util.function.Function<io.grpc.ManagedChannel, T> calls) {
+        try (CsiCalls.Connection c = new CsiCalls.Connection(harness.socket())) {
+            return calls.apply(c.channel);
+        }
+    }
+
+    /** The node's socket (the standalone driver's only one). */
+    public Path socket() {
+        return harness.socket();
+    }
+
     /** The host directory the driver allows hostpath volumes under (--hostpath-root). */
     public Path hostRoot() {
         return harness.hostRoot();

@@ -23,8 +23,8 @@ class DockerVolumeScenariosTest extends VolumeScenarios {
     }
 
     @Override
-    Stream<String> inlineEngines() {
-        return Stream.of("overlay", "dir", "shared");
+    String inlineEngine() {
+        return "overlay"; // the default --ephemeral-engine
     }
 
     @Test

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Tag;
 class ThinScenariosVmTest extends VolumeScenarios {
     @Override
     String[] driverArgs() {
-        return new String[] {"--thin-pool-dir", "${root}/pool", "--thin-pool-size", "2Gi"};
+        return new String[] {"--thin-pool-dir", "${root}/pool", "--thin-pool-size", "2Gi", "--ephemeral-engine", "thin"};
     }
 
     @Override
@@ -32,8 +32,8 @@ class ThinScenariosVmTest extends VolumeScenarios {
     }
 
     @Override
-    Stream<String> inlineEngines() {
-        return Stream.of("thin");
+    String inlineEngine() {
+        return "thin";
     }
 
     /** After the driver stopped: its pool and thin devices, and the loop devices under the pool. */
