@@ -23,7 +23,8 @@ final class SnapshotCommands extends GroupCommand {
         @Parameters(paramLabel = "VOLUME", description = "The source volume's name or ID")
         String volume;
 
-        @Option(names = "--name", required = true, paramLabel = "NAME", description = "The snapshot's name")
+        @Option(names = "--name", required = true, paramLabel = "NAME", converter = Names.Converter.class,
+                description = "The snapshot's name: " + Names.ALLOWED + "+")
         String name;
 
         @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A VolumeSnapshotClass-style parameter")

@@ -44,7 +44,12 @@ public final class StrataCtl extends GroupCommand {
     Path stateDir;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new StrataCtl()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** stratactl as main runs it: bad input is one line and the usage of what was wrong ({@link UsageErrors}). */
+    static CommandLine commandLine() {
+        return new CommandLine(new StrataCtl()).setParameterExceptionHandler(new UsageErrors());
     }
 
     Endpoint endpoint() {

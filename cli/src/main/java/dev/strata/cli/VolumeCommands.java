@@ -33,7 +33,8 @@ final class VolumeCommands extends GroupCommand {
     static final class Create extends CsiCommand {
         static final String DEFAULT_SIZE = "1Gi";
 
-        @Parameters(paramLabel = "NAME", description = "The volume's name (CreateVolume's name)")
+        @Parameters(paramLabel = "NAME", converter = Names.Converter.class,
+                description = "The volume's name (CreateVolume's name): " + Names.ALLOWED + "+")
         String name;
 
         /** Unset by default: a clone or restore then gets the size the plugin chooses (normally the source's). */
