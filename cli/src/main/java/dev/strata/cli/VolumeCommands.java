@@ -14,10 +14,16 @@ import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import dev.strata.csi.v1.VolumeCondition;
 import dev.strata.csi.v1.VolumeContentSource;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -129,11 +135,16 @@ final class VolumeCommands extends GroupCommand {
         protected int run(CsiClient client) throws Exception {
             NameResolver resolver = new NameResolver(client);
             String driver = client.driverName();
+            Optional<DriverRecords> records = DriverRecords.of(client);
             List<Map<String, Object>> found = new ArrayList<>();
             List<String> errors = new ArrayList<>();
             for (String name : names) {
                 try {
-                    found.add(describe(client, driver, name, resolver.volume(name)));
+                    Map<String, Object> volume = describe(client, driver, name, resolver.volume(name));
+                    if (records.isPresent()) {
+                        volume.put("Mounts", mounts(records.get(), (String) volume.get("Id")));
+                    }
+                    found.add(volume);
                 } catch (CliException e) {
                     errors.add(e.getMessage());
                 }
@@ -165,6 +176,15 @@ final class VolumeCommands extends GroupCommand {
             return out;
         }
 
+        /** Where the driver's records say the volume is staged and published on this node. */
+        private static Map<String, Object> mounts(DriverRecords records, String volumeId) throws IOException {
+            DriverRecords.NodeUse use = records.nodeUse(volumeId);
+            Map<String, Object> mounts = new LinkedHashMap<>();
+            mounts.put("StagingPath", use.stagingPath());
+            mounts.put("TargetPaths", use.targets());
+            return mounts;
+        }
+
         private static Map<String, String> contentSource(Volume v) {
             if (!v.hasContentSource()) {
                 return null;
@@ -191,6 +211,13 @@ final class VolumeCommands extends GroupCommand {
             return null;
         }
 
+        /** The nodes the volume is published to, as far as the plugin says (none when it does not). */
+        @SuppressWarnings("unchecked")
+        static List<String> publishedNodes(CsiClient client, ListVolumesResponse.Entry entry) {
+            Map<String, Object> status = status(client, entry);
+            return status == null ? List.of() : (List<String>) status.get("PublishedNodeIds");
+        }
+
         private static Map<String, Object> status(List<String> nodes, VolumeCondition condition) {
             Map<String, Object> status = new LinkedHashMap<>();
             status.put("PublishedNodeIds", List.copyOf(nodes));
@@ -204,16 +231,66 @@ final class VolumeCommands extends GroupCommand {
         }
     }
 
-    @Command(name = "rm", aliases = "remove", description = "Remove volumes (DeleteVolume)")
+    @Command(name = "rm", aliases = "remove", description = {"Remove volumes (DeleteVolume)",
+            "A volume that is mounted is refused, saying where; --force unmounts it first."})
     static final class Rm extends CsiCommand {
         @Parameters(paramLabel = "NAME", arity = "1..*", description = "Volume names or IDs")
         List<String> names;
 
+        @Option(names = {"-f", "--force"}, description = {"Unmount each volume first wherever it is mounted on",
+                "this node (after a client crashed, too) and detach it; a name that does not exist is no error"})
+        boolean force;
+
         @Override
-        protected int run(CsiClient client) {
+        protected int run(CsiClient client) throws IOException {
             NameResolver resolver = new NameResolver(client);
-            return forEachName(names, name -> client.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
-                    .setVolumeId(resolver.volumeId(name)).build()));
+            try (Placements placements = Placements.open(client, root().stateDir())) {
+                return forEachName(names, name -> {
+                    try {
+                        remove(client, resolver, placements, name);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        }
+
+        private void remove(CsiClient client, NameResolver resolver, Placements placements, String name)
+                throws IOException {
+            Optional<ListVolumesResponse.Entry> entry = resolver.find(name);
+            if (entry.isEmpty()) {
+                if (force) {
+                    return; // like docker volume rm --force: gone is what was asked
+                }
+                throw new CliException("no such volume: " + name);
+            }
+            String id = entry.get().getVolume().getVolumeId();
+            if (force) {
+                new Unmounter(client, placements).releaseAll(id, Inspect.publishedNodes(client, entry.get()));
+            } else {
+                refuseInUse(name, placements.targets(id), placements.stagingPath(id));
+            }
+            try {
+                client.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION && !force) {
+                    throw new CliException("remove " + name + ": " + describe(e) + " (stratactl volume rm --force "
+                            + name + " unmounts and detaches it first)");
+                }
+                throw e;
+            }
+        }
+
+        private static void refuseInUse(String name, List<String> targets, Optional<Path> staging) {
+            if (!targets.isEmpty()) {
+                throw new CliException("remove " + name + ": volume is in use, mounted at " + String.join(", ", targets)
+                        + " (stratactl umount " + name + " " + targets.get(0) + ", or stratactl volume rm --force "
+                        + name + ")");
+            }
+            if (staging.isPresent()) {
+                throw new CliException("remove " + name + ": volume is in use, staged at " + staging.get()
+                        + " by a mount that did not finish (stratactl volume rm --force " + name + " unstages it)");
+            }
         }
     }
 }
