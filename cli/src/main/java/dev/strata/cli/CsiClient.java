@@ -20,6 +20,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -34,6 +37,7 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -107,6 +111,24 @@ final class CsiClient implements AutoCloseable {
     Optional<Path> dataDir() {
         String dir = pluginInfo().getManifestMap().get(IdentityService.DATA_DIR);
         return dir == null || dir.isBlank() ? Optional.empty() : Optional.of(Path.of(dir));
+    }
+
+    /**
+     * The ID of the process that serves the socket, from the kernel (SO_PEERCRED of a connection of
+     * our own): names the driver beyond what it says of itself. Empty where the kernel does not say.
+     */
+    OptionalLong serverPid() throws InterruptedException {
+        Channel ch = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
+        try {
+            int pid = ((EpollDomainSocketChannel) ch).peerCredentials().pid();
+            return pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
+        } catch (java.io.IOException e) {
+            return OptionalLong.empty();
+        } finally {
+            ch.close().sync();
+        }
     }
 
     String nodeId() {
