@@ -118,6 +118,11 @@ public final class DriverProcess implements AutoCloseable {
         return harness.dataDir();
     }
 
+    /** The driver's CSI socket. */
+    public Path socket() {
+        return harness.socket();
+    }
+
     /** The host directory the driver allows hostpath volumes under (--hostpath-root). */
     public Path hostRoot() {
         return harness.hostRoot();
@@ -138,6 +143,11 @@ public final class DriverProcess implements AutoCloseable {
     /** Mount points at or below {@code dir}. */
     public static List<Path> mountsUnder(Path dir) {
         return MountInfo.under(dir);
+    }
+
+    /** Lazily unmounts everything at or below {@code dir} (a failed test's leftovers); returns what was there. */
+    public static List<Path> unmountAllUnder(Path dir) {
+        return MountInfo.unmountAllUnder(dir);
     }
 
     public String logTail() {
