@@ -140,9 +140,10 @@ final class VolumeCommands extends GroupCommand {
             List<String> errors = new ArrayList<>();
             for (String name : names) {
                 try {
-                    Map<String, Object> volume = describe(client, driver, name, resolver.volume(name));
+                    ListVolumesResponse.Entry entry = resolver.volume(name);
+                    Map<String, Object> volume = describe(client, driver, name, entry);
                     if (records.isPresent()) {
-                        volume.put("Mounts", mounts(records.get(), (String) volume.get("Id")));
+                        volume.put("Mounts", mounts(records.get(), entry.getVolume().getVolumeId()));
                     }
                     found.add(volume);
                 } catch (CliException e) {
@@ -197,25 +198,9 @@ final class VolumeCommands extends GroupCommand {
             };
         }
 
-        /** From ControllerGetVolume when the plugin has it, else whatever ListVolumes said; null if neither. */
         private static Map<String, Object> status(CsiClient client, ListVolumesResponse.Entry entry) {
-            if (client.hasController(Type.GET_VOLUME)) {
-                var s = client.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
-                        .setVolumeId(entry.getVolume().getVolumeId()).build()).getStatus();
-                return status(s.getPublishedNodeIdsList(), s.hasVolumeCondition() ? s.getVolumeCondition() : null);
-            }
-            if (entry.hasStatus()) {
-                var s = entry.getStatus();
-                return status(s.getPublishedNodeIdsList(), s.hasVolumeCondition() ? s.getVolumeCondition() : null);
-            }
-            return null;
-        }
-
-        /** The nodes the volume is published to, as far as the plugin says (none when it does not). */
-        @SuppressWarnings("unchecked")
-        static List<String> publishedNodes(CsiClient client, ListVolumesResponse.Entry entry) {
-            Map<String, Object> status = status(client, entry);
-            return status == null ? List.of() : (List<String>) status.get("PublishedNodeIds");
+            VolumeState state = VolumeState.of(client, entry);
+            return state == null ? null : status(state.publishedNodes(), state.condition());
         }
 
         private static Map<String, Object> status(List<String> nodes, VolumeCondition condition) {
@@ -228,6 +213,25 @@ final class VolumeCommands extends GroupCommand {
                 status.put("VolumeCondition", c);
             }
             return status;
+        }
+    }
+
+    /** The nodes a volume is published to and its condition, as far as the plugin says. */
+    record VolumeState(List<String> publishedNodes, VolumeCondition condition) {
+        /** From ControllerGetVolume when the plugin has it, else whatever ListVolumes said; null if neither. */
+        static VolumeState of(CsiClient client, ListVolumesResponse.Entry entry) {
+            if (client.hasController(Type.GET_VOLUME)) {
+                var s = client.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
+                        .setVolumeId(entry.getVolume().getVolumeId()).build()).getStatus();
+                return new VolumeState(s.getPublishedNodeIdsList(),
+                        s.hasVolumeCondition() ? s.getVolumeCondition() : null);
+            }
+            if (entry.hasStatus()) {
+                var s = entry.getStatus();
+                return new VolumeState(s.getPublishedNodeIdsList(),
+                        s.hasVolumeCondition() ? s.getVolumeCondition() : null);
+            }
+            return null;
         }
     }
 
@@ -266,7 +270,8 @@ final class VolumeCommands extends GroupCommand {
             }
             String id = entry.get().getVolume().getVolumeId();
             if (force) {
-                new Unmounter(client, placements).releaseAll(id, Inspect.publishedNodes(client, entry.get()));
+                VolumeState state = VolumeState.of(client, entry.get());
+                new Unmounter(client, placements).releaseAll(id, state == null ? List.of() : state.publishedNodes());
             } else {
                 refuseInUse(name, placements.targets(id), placements.stagingPath(id));
             }

@@ -92,8 +92,8 @@ class DriverRecordsTest {
         Cli.assertOk(as("c", "mount", "web", pods.resolve("a").toString()));
         Result r = as("c", "volume", "rm", "web");
         assertEquals(1, r.code());
-        assertEquals("stratactl: remove web: volume is in use, mounted at " + pods.resolve("a") + " (stratactl umount web "
-                + pods.resolve("a") + ", or stratactl volume rm --force web)\n", r.err());
+        assertEquals("stratactl: remove web: volume is in use, mounted at " + pods.resolve("a")
+                + " (stratactl umount web " + pods.resolve("a") + ", or stratactl volume rm --force web)\n", r.err());
         assertTrue(plugin.volumes.containsKey(id));
         assertFalse(plugin.calls.contains("DeleteVolume " + id));
     }

@@ -175,8 +175,8 @@ class StrataCtlTest {
         assertTrue(ls.lines().get(0).matches("NAME\\s+SNAPSHOT ID\\s+SOURCE VOLUME\\s+SIZE\\s+CREATED\\s+READY"),
                 ls.out());
         // a driver that keeps no records stratactl can read: CSI lists no names
-        assertTrue(ls.lines().stream().anyMatch(l -> l.matches("-\\s+" + Ids.snapshotId("s1") + "\\s+" + Ids.volumeId("src")
-                + "\\s+1Gi\\s+2023-11-14T22:13:20Z\\s+true")), ls.out());
+        assertTrue(ls.lines().stream().anyMatch(l -> l.matches("-\\s+" + Ids.snapshotId("s1") + "\\s+"
+                + Ids.volumeId("src") + "\\s+1Gi\\s+2023-11-14T22:13:20Z\\s+true")), ls.out());
 
         Result rm = run("snapshot", "rm", "s1", Ids.snapshotId("s2"));
         assertOk(rm);

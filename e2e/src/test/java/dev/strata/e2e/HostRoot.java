@@ -66,7 +66,10 @@ final class HostRoot implements AutoCloseable {
         return new Run(p.exitValue(), Files.readString(out));
     }
 
-    /** What the host still holds of this directory: mounts at or below it, loop devices backed by its files, processes naming it. */
+    /**
+     * What the host still holds of this directory: mounts at or below it, loop devices backed by its
+     * files, processes naming it.
+     */
     List<String> leftovers() {
         List<String> found = new ArrayList<>();
         DriverProcess.mountsUnder(dir).forEach(m -> found.add("mount " + m));
@@ -107,7 +110,10 @@ final class HostRoot implements AutoCloseable {
         }
     }
 
-    /** Kills what a failed test left running, unmounts what it left mounted, deletes the directory; fails on leftovers. */
+    /**
+     * Kills what a failed test left running, unmounts what it left mounted, deletes the directory;
+     * fails when anything was left.
+     */
     @Override
     public void close() throws IOException {
         List<String> left = leftovers();
