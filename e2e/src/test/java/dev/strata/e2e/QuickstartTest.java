@@ -96,6 +96,9 @@ class QuickstartTest {
         assertOk(up);
         assertTrue(up.output().contains("install-deps: all present for runtime"), up::output);
         assertTrue(up.output().contains("== the driver (pid " + driverPid() + ") is ready"), up::output);
+        // from its own copy of the jar, which no later build rewrites under it
+        assertTrue(HostRoot.commandLine(ProcessHandle.of(driverPid()).orElseThrow())
+                .contains(" -jar " + work.resolve("strata.jar") + " standalone "), "runs from its copy");
         assertSessionMounted();
         assertEquals("changed after the snapshot\n", Files.readString(work.resolve("app/index.html")));
         assertEquals("hello from a strata volume\n", Files.readString(work.resolve("restored/index.html")));
