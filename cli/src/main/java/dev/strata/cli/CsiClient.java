@@ -1,10 +1,12 @@
 package dev.strata.cli;
 
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.identity.IdentityService;
 import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
 import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.ControllerServiceCapability;
 import dev.strata.csi.v1.GetPluginInfoRequest;
+import dev.strata.csi.v1.GetPluginInfoResponse;
 import dev.strata.csi.v1.IdentityGrpc;
 import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.ListSnapshotsResponse;
@@ -18,6 +20,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -31,6 +36,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -41,13 +48,16 @@ import java.util.concurrent.TimeUnit;
 final class CsiClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final EventLoopGroup group;
+    private final Path socket;
     private final long timeoutMillis;
+    private volatile GetPluginInfoResponse pluginInfo;
     private volatile Set<ControllerServiceCapability.RPC.Type> controllerCaps;
     private volatile Set<NodeServiceCapability.RPC.Type> nodeCaps;
 
-    private CsiClient(ManagedChannel channel, EventLoopGroup group, Duration timeout) {
+    private CsiClient(ManagedChannel channel, EventLoopGroup group, Path socket, Duration timeout) {
         this.channel = channel;
         this.group = group;
+        this.socket = socket;
         this.timeoutMillis = timeout.toMillis();
     }
 
@@ -70,7 +80,7 @@ final class CsiClient implements AutoCloseable {
                 .usePlaintext()
                 .overrideAuthority("localhost")
                 .build();
-        return new CsiClient(channel, group, timeout);
+        return new CsiClient(channel, group, socket, timeout);
     }
 
     IdentityGrpc.IdentityBlockingStub identity() {
@@ -85,8 +95,40 @@ final class CsiClient implements AutoCloseable {
         return NodeGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
+    /** GetPluginInfo, asked once. */
+    GetPluginInfoResponse pluginInfo() {
+        if (pluginInfo == null) {
+            pluginInfo = identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance());
+        }
+        return pluginInfo;
+    }
+
     String driverName() {
-        return identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance()).getName();
+        return pluginInfo().getName();
+    }
+
+    /** Where a Strata driver keeps its records, as its GetPluginInfo manifest says; empty for other drivers. */
+    Optional<Path> dataDir() {
+        String dir = pluginInfo().getManifestMap().get(IdentityService.DATA_DIR);
+        return dir == null || dir.isBlank() ? Optional.empty() : Optional.of(Path.of(dir));
+    }
+
+    /**
+     * The ID of the process that serves the socket, from the kernel (SO_PEERCRED of a connection of
+     * our own): names the driver beyond what it says of itself. Empty where the kernel does not say.
+     */
+    OptionalLong serverPid() throws InterruptedException {
+        Channel ch = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
+        try {
+            int pid = ((EpollDomainSocketChannel) ch).peerCredentials().pid();
+            return pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
+        } catch (java.io.IOException e) {
+            return OptionalLong.empty();
+        } finally {
+            ch.close().sync();
+        }
     }
 
     String nodeId() {

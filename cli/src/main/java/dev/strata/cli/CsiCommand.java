@@ -28,7 +28,7 @@ abstract class CsiCommand implements Callable<Integer> {
     public final Integer call() {
         StrataCtl root = root();
         StrataCtl.configureLogging(root.debug);
-        try (CsiClient client = CsiClient.connect(root.endpoint(), root.timeout())) {
+        try (CsiClient client = connect(root)) {
             return run(client);
         } catch (CommandLine.ParameterException e) {
             throw e; // a usage error: picocli prints it with the usage, exit code 2
@@ -38,6 +38,11 @@ abstract class CsiCommand implements Callable<Integer> {
             out().flush();
             err().flush();
         }
+    }
+
+    /** The client of the socket the command works on. */
+    CsiClient connect(StrataCtl root) throws InterruptedException {
+        return CsiClient.connect(root.endpoint(), root.timeout());
     }
 
     StrataCtl root() {
@@ -52,7 +57,6 @@ abstract class CsiCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
-    /** Prints the one error line (and, with --debug, the stack trace); returns exit code 1. */
     /**
      * Like docker's rm: every name is tried, each one done is printed, a failure is reported and the
      * rest still go; the exit code says whether any failed.
@@ -70,6 +74,7 @@ abstract class CsiCommand implements Callable<Integer> {
         return exit;
     }
 
+    /** Prints the one error line (and, with --debug, the stack trace); returns exit code 1. */
     int fail(Throwable e) {
         err().println("stratactl: " + describe(e));
         if (root().debug) {

@@ -11,6 +11,9 @@ abstract class GroupCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
+        // subcommands() has each alias too: names them once each
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: one of "
+                + String.join(", ", spec.subcommands().values().stream().map(CommandLine::getCommandName)
+                        .distinct().toList()));
     }
 }

@@ -1,18 +1,12 @@
 package dev.strata.cli;
 
 import dev.strata.csi.v1.ControllerPublishVolumeRequest;
-import dev.strata.csi.v1.ControllerServiceCapability;
-import dev.strata.csi.v1.ControllerUnpublishVolumeRequest;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
-import dev.strata.csi.v1.NodeServiceCapability;
 import dev.strata.csi.v1.NodeStageVolumeRequest;
-import dev.strata.csi.v1.NodeUnpublishVolumeRequest;
-import dev.strata.csi.v1.NodeUnstageVolumeRequest;
 import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,14 +17,11 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code stratactl mount|umount}: the calls kubelet makes to bring a volume to a pod and back, driven by
- * the plugin's capabilities. The staging directory and the publication record live under the state
- * directory (/run/stratactl, or $STRATACTL_STATE_DIR).
+ * the plugin's capabilities. Where a volume is staged and published comes from {@link Placements}: the
+ * driver's own records for Strata, else stratactl's, under its state directory (/run/stratactl, or
+ * $STRATACTL_STATE_DIR), where new staging directories go too.
  */
 final class MountCommands {
-    private static final ControllerServiceCapability.RPC.Type CONTROLLER_PUBLISH =
-            ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME;
-    private static final NodeServiceCapability.RPC.Type NODE_STAGE = NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME;
-
     private MountCommands() {}
 
     /** kubelet hands drivers absolute, clean paths. */
@@ -64,16 +55,17 @@ final class MountCommands {
             }
             Volume v = new NameResolver(client).volume(volume).getVolume();
             VolumeCapability cap = AccessModes.capability(accessMode, false);
-            boolean stage = client.hasNode(NODE_STAGE);
-            try (PublicationRecord record = PublicationRecord.open(root().stateDir())) {
+            try (Placements placements = Placements.open(client, root().stateDir())) {
                 // Repeated for a second target on purpose: both calls are idempotent in CSI, and the
                 // publish_context NodePublishVolume needs is only known from ControllerPublishVolume.
-                Map<String, String> publishContext = client.hasController(CONTROLLER_PUBLISH)
+                Map<String, String> publishContext = client.hasController(Unmounter.CONTROLLER_PUBLISH)
                         ? controllerPublish(client, v, cap) : Map.of();
                 String staging = "";
-                if (stage) {
-                    Path dir = Files.createDirectories(record.stagingDir(v.getVolumeId()));
-                    staging = dir.toString();
+                if (client.hasNode(Unmounter.NODE_STAGE)) {
+                    // Where it is staged already (by this or any other client), else a new directory of ours.
+                    Path dir = placements.stagingPath(v.getVolumeId())
+                            .orElseGet(() -> placements.newStagingDir(v.getVolumeId()));
+                    staging = Files.createDirectories(dir).toString();
                     client.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
                             .putAllPublishContext(publishContext).setStagingTargetPath(staging)
                             .setVolumeCapability(cap).putAllVolumeContext(v.getVolumeContextMap()).build());
@@ -82,7 +74,7 @@ final class MountCommands {
                         .putAllPublishContext(publishContext).setStagingTargetPath(staging)
                         .setTargetPath(path.toString()).setVolumeCapability(cap).setReadonly(readOnly)
                         .putAllVolumeContext(v.getVolumeContextMap()).build());
-                record.add(v.getVolumeId(), path.toString());
+                placements.published(v.getVolumeId(), path.toString());
             }
             return OK;
         }
@@ -101,7 +93,8 @@ final class MountCommands {
 
     @Command(name = "umount", aliases = "unmount", description = {"Unmount a volume from TARGET as kubelet would",
             "NodeUnpublishVolume; when no other target remains, NodeUnstageVolume and",
-            "ControllerUnpublishVolume when the plugin has them."})
+            "ControllerUnpublishVolume when the plugin has them. Works after any client crashed:",
+            "with Strata, where the volume is staged comes from the driver's own records."})
     static final class Umount extends CsiCommand {
         @Parameters(index = "0", paramLabel = "VOLUME", description = "Volume name or ID")
         String volume;
@@ -111,46 +104,31 @@ final class MountCommands {
 
         @Override
         protected int run(CsiClient client) throws IOException {
-            Path path = absolute(target);
-            try (PublicationRecord record = PublicationRecord.open(root().stateDir())) {
-                String id = volumeId(client, record);
-                client.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(id)
-                        .setTargetPath(path.toString()).build());
-                List<String> remaining = record.remove(id, path.toString());
-                if (remaining.isEmpty()) {
-                    release(client, record, id);
+            String path = absolute(target).toString();
+            try (Placements placements = Placements.open(client, root().stateDir())) {
+                String id = volumeId(client, placements);
+                List<String> targets = placements.targets(id);
+                if (!targets.contains(path)) {
+                    throw new CliException(volume + " is not mounted at " + path + (targets.isEmpty()
+                            ? " (it is not mounted anywhere on this node)"
+                            : " (it is mounted at " + String.join(", ", targets) + ")"));
                 }
+                Unmounter unmounter = new Unmounter(client, placements);
+                unmounter.unpublish(id, path);
+                unmounter.releaseIfUnused(id);
             }
             return OK;
         }
 
         /** The volume's ID; one that is no longer listed may still be named by the ID we recorded. */
-        private String volumeId(CsiClient client, PublicationRecord record) throws IOException {
+        private String volumeId(CsiClient client, Placements placements) throws IOException {
             try {
                 return new NameResolver(client).volumeId(volume);
             } catch (CliException e) {
-                if (!record.targets(volume).isEmpty()) {
+                if (!placements.targets(volume).isEmpty()) {
                     return volume;
                 }
                 throw e;
-            }
-        }
-
-        /** The last target is gone: undo the node-wide staging and the attachment. */
-        private static void release(CsiClient client, PublicationRecord record, String id) throws IOException {
-            if (client.hasNode(NODE_STAGE)) {
-                Path staging = record.stagingDir(id);
-                client.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(id)
-                        .setStagingTargetPath(staging.toString()).build());
-                try {
-                    Files.deleteIfExists(staging);
-                } catch (DirectoryNotEmptyException e) {
-                    throw new CliException("staging directory " + staging + " is not empty after NodeUnstageVolume");
-                }
-            }
-            if (client.hasController(CONTROLLER_PUBLISH)) {
-                client.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder()
-                        .setVolumeId(id).setNodeId(client.nodeId()).build());
             }
         }
     }

@@ -32,8 +32,14 @@ final class NameResolver {
      * ID Strata derives from that name. A plugin that cannot list volumes gets {@code arg} as the ID.
      */
     ListVolumesResponse.Entry volume(String arg) {
+        return find(arg).orElseThrow(() -> new CliException("no such volume: " + arg));
+    }
+
+    /** {@link #volume}, empty when no volume has that name or ID. */
+    Optional<ListVolumesResponse.Entry> find(String arg) {
         if (!client.hasController(Type.LIST_VOLUMES)) {
-            return ListVolumesResponse.Entry.newBuilder().setVolume(Volume.newBuilder().setVolumeId(arg)).build();
+            return Optional.of(ListVolumesResponse.Entry.newBuilder().setVolume(Volume.newBuilder().setVolumeId(arg))
+                    .build());
         }
         if (volumes == null) {
             volumes = client.listVolumes();
@@ -41,8 +47,7 @@ final class NameResolver {
         String derived = Ids.volumeId(arg);
         return find(e -> arg.equals(e.getVolume().getVolumeContextMap().get(VolumeContext.NAME)))
                 .or(() -> find(e -> e.getVolume().getVolumeId().equals(arg)))
-                .or(() -> find(e -> e.getVolume().getVolumeId().equals(derived)))
-                .orElseThrow(() -> new CliException("no such volume: " + arg));
+                .or(() -> find(e -> e.getVolume().getVolumeId().equals(derived)));
     }
 
     String volumeId(String arg) {
@@ -55,12 +60,15 @@ final class NameResolver {
 
     /** The snapshot whose ID is {@code arg}, else the one whose ID Strata derives from the name {@code arg}. */
     String snapshotId(String arg) {
+        return findSnapshot(arg).orElseThrow(() -> new CliException("no such snapshot: " + arg));
+    }
+
+    /** {@link #snapshotId}, empty when no snapshot has that name or ID. */
+    Optional<String> findSnapshot(String arg) {
         if (!client.hasController(Type.LIST_SNAPSHOTS)) {
-            return arg;
+            return Optional.of(arg);
         }
-        String derived = Ids.snapshotId(arg);
-        return listedSnapshot(arg).or(() -> listedSnapshot(derived))
-                .orElseThrow(() -> new CliException("no such snapshot: " + arg));
+        return listedSnapshot(arg).or(() -> listedSnapshot(Ids.snapshotId(arg)));
     }
 
     private Optional<String> listedSnapshot(String id) {

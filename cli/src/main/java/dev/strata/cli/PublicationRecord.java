@@ -11,15 +11,18 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
  * What kubelet keeps in memory, kept on disk because each stratactl run is a new process: the targets a
  * volume is published at ({@code publications/<volume-id>}, one per line) and its staging directory
- * ({@code staging/<volume-id>}). Opening it takes an exclusive lock on the state directory, held until
- * close, so concurrent mount/umount runs cannot both decide they are the last user of a volume.
+ * ({@code staging/<volume-id>}). Used for drivers that keep no records stratactl can read; a client
+ * that crashes between a call and its record leaves them behind. Opening it takes an exclusive lock on
+ * the state directory, held until close, so concurrent mount/umount runs cannot both decide they are
+ * the last user of a volume.
  */
-final class PublicationRecord implements AutoCloseable {
+final class PublicationRecord implements Placements {
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
 
     private final Path stateDir;
@@ -45,8 +48,15 @@ final class PublicationRecord implements AutoCloseable {
         }
     }
 
-    Path stagingDir(String volumeId) {
+    @Override
+    public Path newStagingDir(String volumeId) {
         return stateDir.resolve("staging").resolve(fileName(volumeId));
+    }
+
+    /** The staging directory stratactl made for the volume, while it exists. */
+    @Override
+    public Optional<Path> stagingPath(String volumeId) {
+        return Optional.of(newStagingDir(volumeId)).filter(Files::isDirectory);
     }
 
     private Path recordFile(String volumeId) {
@@ -69,7 +79,8 @@ final class PublicationRecord implements AutoCloseable {
         }
     }
 
-    List<String> targets(String volumeId) throws IOException {
+    @Override
+    public List<String> targets(String volumeId) throws IOException {
         Path file = recordFile(volumeId);
         if (!Files.exists(file)) {
             return List.of();
@@ -77,7 +88,8 @@ final class PublicationRecord implements AutoCloseable {
         return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
     }
 
-    void add(String volumeId, String target) throws IOException {
+    @Override
+    public void published(String volumeId, String target) throws IOException {
         List<String> targets = new ArrayList<>(targets(volumeId));
         if (!targets.contains(target)) {
             targets.add(target);
@@ -85,12 +97,12 @@ final class PublicationRecord implements AutoCloseable {
         }
     }
 
-    /** Removes one target; returns the ones that remain (the record file goes when none do). */
-    List<String> remove(String volumeId, String target) throws IOException {
+    /** Removes one target (the record file goes when none remains). */
+    @Override
+    public void unpublished(String volumeId, String target) throws IOException {
         List<String> targets = new ArrayList<>(targets(volumeId));
         targets.remove(target);
         write(volumeId, targets);
-        return targets;
     }
 
     private void write(String volumeId, List<String> targets) throws IOException {

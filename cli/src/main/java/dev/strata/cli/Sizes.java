@@ -15,15 +15,23 @@ final class Sizes {
         return Quantities.human(bytes);
     }
 
-    /** picocli converter: a bad size is a usage error (exit 2). */
+    /**
+     * picocli converter: a bad size is a usage error (exit 2). Zero is one: CSI reads a capacity of 0
+     * as "no requirement", so the driver would pick a size the user never asked for.
+     */
     static final class Converter implements CommandLine.ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
+            long bytes;
             try {
-                return parse(value);
+                bytes = parse(value);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }
+            if (bytes == 0) {
+                throw new CommandLine.TypeConversionException("a size of 0 is not a size (examples: 1Gi, 512Mi, 10G)");
+            }
+            return bytes;
         }
     }
 }

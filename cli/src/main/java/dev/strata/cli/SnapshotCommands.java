@@ -5,10 +5,12 @@ import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.ListSnapshotsResponse;
 import dev.strata.csi.v1.Snapshot;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -23,7 +25,8 @@ final class SnapshotCommands extends GroupCommand {
         @Parameters(paramLabel = "VOLUME", description = "The source volume's name or ID")
         String volume;
 
-        @Option(names = "--name", required = true, paramLabel = "NAME", description = "The snapshot's name")
+        @Option(names = "--name", required = true, paramLabel = "NAME", converter = Names.Converter.class,
+                description = "The snapshot's name: " + Names.ALLOWED + "+")
         String name;
 
         @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A VolumeSnapshotClass-style parameter")
@@ -45,16 +48,19 @@ final class SnapshotCommands extends GroupCommand {
         boolean quiet;
 
         @Override
-        protected int run(CsiClient client) {
+        protected int run(CsiClient client) throws IOException {
             List<ListSnapshotsResponse.Entry> entries = client.listSnapshots("", "");
             if (quiet) {
                 entries.forEach(e -> out().println(e.getSnapshot().getSnapshotId()));
                 return OK;
             }
-            Table table = new Table("SNAPSHOT ID", "SOURCE VOLUME", "SIZE", "CREATED", "READY");
+            // CSI lists snapshots without their names; a Strata driver's records have them.
+            Optional<DriverRecords> records = DriverRecords.of(client);
+            Map<String, String> names = records.isPresent() ? records.get().snapshotNames() : Map.of();
+            Table table = new Table("NAME", "SNAPSHOT ID", "SOURCE VOLUME", "SIZE", "CREATED", "READY");
             for (ListSnapshotsResponse.Entry e : entries) {
                 Snapshot s = e.getSnapshot();
-                table.row(s.getSnapshotId(), s.getSourceVolumeId(),
+                table.row(names.getOrDefault(s.getSnapshotId(), "-"), s.getSnapshotId(), s.getSourceVolumeId(),
                         s.getSizeBytes() > 0 ? Sizes.human(s.getSizeBytes()) : "-",
                         s.hasCreationTime() ? created(s.getCreationTime()) : "-",
                         String.valueOf(s.getReadyToUse()));
@@ -73,11 +79,20 @@ final class SnapshotCommands extends GroupCommand {
         @Parameters(paramLabel = "NAME|ID", arity = "1..*", description = "Snapshot names or IDs")
         List<String> names;
 
+        @Option(names = {"-f", "--force"}, description = "A name that does not exist is no error")
+        boolean force;
+
         @Override
         protected int run(CsiClient client) {
             NameResolver resolver = new NameResolver(client);
-            return forEachName(names, name -> client.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
-                    .setSnapshotId(resolver.snapshotId(name)).build()));
+            return forEachName(names, name -> {
+                Optional<String> id = resolver.findSnapshot(name);
+                if (id.isEmpty() && !force) {
+                    throw new CliException("no such snapshot: " + name);
+                }
+                id.ifPresent(i -> client.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
+                        .setSnapshotId(i).build()));
+            });
         }
     }
 }

@@ -21,7 +21,7 @@ import picocli.CommandLine.ScopeType;
         scope = ScopeType.INHERIT, usageHelpAutoWidth = true,
         description = "Manage volumes, snapshots and mounts through a CSI driver's Unix socket.",
         subcommands = {VolumeCommands.class, SnapshotCommands.class, MountCommands.Mount.class,
-                MountCommands.Umount.class, BenchCommand.class})
+                MountCommands.Umount.class, InfoCommand.class, BenchCommand.class})
 public final class StrataCtl extends GroupCommand {
     static final String DEFAULT_ENDPOINT = "unix:///run/strata/csi.sock";
     static final String DEFAULT_STATE_DIR = "/run/stratactl";
@@ -44,7 +44,12 @@ public final class StrataCtl extends GroupCommand {
     Path stateDir;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new StrataCtl()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** stratactl as main runs it: bad input is one line and the usage of what was wrong ({@link UsageErrors}). */
+    static CommandLine commandLine() {
+        return new CommandLine(new StrataCtl()).setParameterExceptionHandler(new UsageErrors());
     }
 
     Endpoint endpoint() {

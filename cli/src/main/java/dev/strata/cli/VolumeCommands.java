@@ -14,10 +14,16 @@ import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import dev.strata.csi.v1.VolumeCondition;
 import dev.strata.csi.v1.VolumeContentSource;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,7 +39,8 @@ final class VolumeCommands extends GroupCommand {
     static final class Create extends CsiCommand {
         static final String DEFAULT_SIZE = "1Gi";
 
-        @Parameters(paramLabel = "NAME", description = "The volume's name (CreateVolume's name)")
+        @Parameters(paramLabel = "NAME", converter = Names.Converter.class,
+                description = "The volume's name (CreateVolume's name): " + Names.ALLOWED + "+")
         String name;
 
         /** Unset by default: a clone or restore then gets the size the plugin chooses (normally the source's). */
@@ -128,11 +135,17 @@ final class VolumeCommands extends GroupCommand {
         protected int run(CsiClient client) throws Exception {
             NameResolver resolver = new NameResolver(client);
             String driver = client.driverName();
+            Optional<DriverRecords> records = DriverRecords.of(client);
             List<Map<String, Object>> found = new ArrayList<>();
             List<String> errors = new ArrayList<>();
             for (String name : names) {
                 try {
-                    found.add(describe(client, driver, name, resolver.volume(name)));
+                    ListVolumesResponse.Entry entry = resolver.volume(name);
+                    Map<String, Object> volume = describe(client, driver, name, entry);
+                    if (records.isPresent()) {
+                        volume.put("Mounts", mounts(records.get(), entry.getVolume().getVolumeId()));
+                    }
+                    found.add(volume);
                 } catch (CliException e) {
                     errors.add(e.getMessage());
                 }
@@ -164,6 +177,15 @@ final class VolumeCommands extends GroupCommand {
             return out;
         }
 
+        /** Where the driver's records say the volume is staged and published on this node. */
+        private static Map<String, Object> mounts(DriverRecords records, String volumeId) throws IOException {
+            DriverRecords.NodeUse use = records.nodeUse(volumeId);
+            Map<String, Object> mounts = new LinkedHashMap<>();
+            mounts.put("StagingPath", use.stagingPath());
+            mounts.put("TargetPaths", use.targets());
+            return mounts;
+        }
+
         private static Map<String, String> contentSource(Volume v) {
             if (!v.hasContentSource()) {
                 return null;
@@ -176,18 +198,9 @@ final class VolumeCommands extends GroupCommand {
             };
         }
 
-        /** From ControllerGetVolume when the plugin has it, else whatever ListVolumes said; null if neither. */
         private static Map<String, Object> status(CsiClient client, ListVolumesResponse.Entry entry) {
-            if (client.hasController(Type.GET_VOLUME)) {
-                var s = client.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
-                        .setVolumeId(entry.getVolume().getVolumeId()).build()).getStatus();
-                return status(s.getPublishedNodeIdsList(), s.hasVolumeCondition() ? s.getVolumeCondition() : null);
-            }
-            if (entry.hasStatus()) {
-                var s = entry.getStatus();
-                return status(s.getPublishedNodeIdsList(), s.hasVolumeCondition() ? s.getVolumeCondition() : null);
-            }
-            return null;
+            VolumeState state = VolumeState.of(client, entry);
+            return state == null ? null : status(state.publishedNodes(), state.condition());
         }
 
         private static Map<String, Object> status(List<String> nodes, VolumeCondition condition) {
@@ -203,16 +216,86 @@ final class VolumeCommands extends GroupCommand {
         }
     }
 
-    @Command(name = "rm", aliases = "remove", description = "Remove volumes (DeleteVolume)")
+    /** The nodes a volume is published to and its condition, as far as the plugin says. */
+    record VolumeState(List<String> publishedNodes, VolumeCondition condition) {
+        /** From ControllerGetVolume when the plugin has it, else whatever ListVolumes said; null if neither. */
+        static VolumeState of(CsiClient client, ListVolumesResponse.Entry entry) {
+            if (client.hasController(Type.GET_VOLUME)) {
+                var s = client.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
+                        .setVolumeId(entry.getVolume().getVolumeId()).build()).getStatus();
+                return new VolumeState(s.getPublishedNodeIdsList(),
+                        s.hasVolumeCondition() ? s.getVolumeCondition() : null);
+            }
+            if (entry.hasStatus()) {
+                var s = entry.getStatus();
+                return new VolumeState(s.getPublishedNodeIdsList(),
+                        s.hasVolumeCondition() ? s.getVolumeCondition() : null);
+            }
+            return null;
+        }
+    }
+
+    @Command(name = "rm", aliases = "remove", description = {"Remove volumes (DeleteVolume)",
+            "A volume that is mounted is refused, saying where; --force unmounts it first."})
     static final class Rm extends CsiCommand {
         @Parameters(paramLabel = "NAME", arity = "1..*", description = "Volume names or IDs")
         List<String> names;
 
+        @Option(names = {"-f", "--force"}, description = {"Unmount each volume first wherever it is mounted on",
+                "this node (after a client crashed, too) and detach it; a name that does not exist is no error"})
+        boolean force;
+
         @Override
-        protected int run(CsiClient client) {
+        protected int run(CsiClient client) throws IOException {
             NameResolver resolver = new NameResolver(client);
-            return forEachName(names, name -> client.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
-                    .setVolumeId(resolver.volumeId(name)).build()));
+            try (Placements placements = Placements.open(client, root().stateDir())) {
+                return forEachName(names, name -> {
+                    try {
+                        remove(client, resolver, placements, name);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        }
+
+        private void remove(CsiClient client, NameResolver resolver, Placements placements, String name)
+                throws IOException {
+            Optional<ListVolumesResponse.Entry> entry = resolver.find(name);
+            if (entry.isEmpty()) {
+                if (force) {
+                    return; // like docker volume rm --force: gone is what was asked
+                }
+                throw new CliException("no such volume: " + name);
+            }
+            String id = entry.get().getVolume().getVolumeId();
+            if (force) {
+                VolumeState state = VolumeState.of(client, entry.get());
+                new Unmounter(client, placements).releaseAll(id, state == null ? List.of() : state.publishedNodes());
+            } else {
+                refuseInUse(name, placements.targets(id), placements.stagingPath(id));
+            }
+            try {
+                client.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION && !force) {
+                    throw new CliException("remove " + name + ": " + describe(e) + " (stratactl volume rm --force "
+                            + name + " unmounts and detaches it first)");
+                }
+                throw e;
+            }
+        }
+
+        private static void refuseInUse(String name, List<String> targets, Optional<Path> staging) {
+            if (!targets.isEmpty()) {
+                throw new CliException("remove " + name + ": volume is in use, mounted at " + String.join(", ", targets)
+                        + " (stratactl umount " + name + " " + targets.get(0) + ", or stratactl volume rm --force "
+                        + name + ")");
+            }
+            if (staging.isPresent()) {
+                throw new CliException("remove " + name + ": volume is in use, staged at " + staging.get()
+                        + " by a mount that did not finish (stratactl volume rm --force " + name + " unstages it)");
+            }
         }
     }
 }

@@ -48,14 +48,23 @@ final class FakeCsiPlugin implements AutoCloseable {
     private final EventLoopGroup group;
     /** false: a plugin like csi-driver-host-path without attach or staging (no ControllerPublish, no NodeStage). */
     private final boolean attachAndStage;
+    /** Like Strata: the data directory its manifest names, and the records it keeps there (null: neither). */
+    private final Path dataDir;
+    final FakeRecords records;
 
     FakeCsiPlugin(Path socket) throws IOException {
         this(socket, true);
     }
 
-    @SuppressWarnings("deprecation")
     FakeCsiPlugin(Path socket, boolean attachAndStage) throws IOException {
+        this(socket, attachAndStage, null);
+    }
+
+    @SuppressWarnings("deprecation")
+    FakeCsiPlugin(Path socket, boolean attachAndStage, Path dataDir) throws IOException {
         this.attachAndStage = attachAndStage;
+        this.dataDir = dataDir;
+        this.records = dataDir == null ? null : new FakeRecords(dataDir);
         group = new EpollEventLoopGroup(1);
         server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollServerDomainSocketChannel.class)
@@ -119,8 +128,13 @@ final class FakeCsiPlugin implements AutoCloseable {
     private final class Identity extends IdentityGrpc.IdentityImplBase {
         @Override
         public void getPluginInfo(GetPluginInfoRequest req, StreamObserver<GetPluginInfoResponse> out) {
-            answer("GetPluginInfo", "", out,
-                    () -> GetPluginInfoResponse.newBuilder().setName(DRIVER).setVendorVersion("1.0").build());
+            answer("GetPluginInfo", "", out, () -> {
+                var info = GetPluginInfoResponse.newBuilder().setName(DRIVER).setVendorVersion("1.0");
+                if (dataDir != null) {
+                    info.putManifest("strata.csi.dev/data-dir", dataDir.toString());
+                }
+                return info.build();
+            });
         }
 
         @Override
@@ -255,6 +269,9 @@ final class FakeCsiPlugin implements AutoCloseable {
                         .setSourceVolumeId(source.getVolumeId()).setSizeBytes(source.getCapacityBytes())
                         .setCreationTime(Timestamp.newBuilder().setSeconds(1_700_000_000L)).setReadyToUse(true)
                         .build());
+                if (records != null) {
+                    records.snapshot(id, req.getName(), source.getVolumeId());
+                }
                 return CreateSnapshotResponse.newBuilder().setSnapshot(s).build();
             });
         }
@@ -315,13 +332,25 @@ final class FakeCsiPlugin implements AutoCloseable {
                 if (!Files.isDirectory(Path.of(req.getStagingTargetPath()))) {
                     throw error(Status.FAILED_PRECONDITION, "staging path missing: " + req.getStagingTargetPath());
                 }
+                if (records != null) {
+                    String staged = records.stagingPath(req.getVolumeId());
+                    if (staged != null && !staged.equals(req.getStagingTargetPath())) {
+                        throw error(Status.FAILED_PRECONDITION, "volume is already staged at " + staged);
+                    }
+                    records.staged(req.getVolumeId(), req.getStagingTargetPath());
+                }
                 return NodeStageVolumeResponse.getDefaultInstance();
             });
         }
 
         @Override
         public void nodeUnstageVolume(NodeUnstageVolumeRequest req, StreamObserver<NodeUnstageVolumeResponse> out) {
-            answer("NodeUnstageVolume", req.getVolumeId(), out, NodeUnstageVolumeResponse::getDefaultInstance);
+            answer("NodeUnstageVolume", req.getVolumeId(), out, () -> {
+                if (records != null && req.getStagingTargetPath().equals(records.stagingPath(req.getVolumeId()))) {
+                    records.unstaged(req.getVolumeId());
+                }
+                return NodeUnstageVolumeResponse.getDefaultInstance();
+            });
         }
 
         @Override
@@ -345,6 +374,9 @@ final class FakeCsiPlugin implements AutoCloseable {
                 } catch (IOException e) {
                     throw error(Status.INTERNAL, e.toString());
                 }
+                if (records != null) {
+                    records.published(req.getVolumeId(), req.getTargetPath());
+                }
                 return NodePublishVolumeResponse.getDefaultInstance();
             });
         }
@@ -356,6 +388,9 @@ final class FakeCsiPlugin implements AutoCloseable {
                     Files.deleteIfExists(Path.of(req.getTargetPath()));
                 } catch (IOException e) {
                     throw error(Status.INTERNAL, e.toString());
+                }
+                if (records != null) {
+                    records.unpublished(req.getVolumeId(), req.getTargetPath());
                 }
                 return NodeUnpublishVolumeResponse.getDefaultInstance();
             });

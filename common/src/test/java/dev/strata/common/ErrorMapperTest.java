@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.strata.testing.CapturedLog;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -11,9 +14,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ErrorMapperTest {
+    /** Internal errors are logged as errors: kept for the assertions, off the console. */
+    @RegisterExtension
+    final CapturedLog log = new CapturedLog(ErrorMapper.class);
 
     @Test
     void csiExceptionKeepsItsCodeAndMessage() {
@@ -75,5 +83,20 @@ class ErrorMapperTest {
         assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new UncheckedIOException(new IOException("x"))).getCode());
         assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new NullPointerException()).getCode());
         assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new AssertionError("oops")).getCode());
+
+        // each with its stack in the log, where the status has only its message
+        List<ILoggingEvent> logged = log.at(Level.ERROR);
+        assertEquals(List.of("IllegalStateException", "IOException", "UncheckedIOException", "NullPointerException",
+                "AssertionError"), logged.stream().map(e -> e.getThrowableProxy().getClassName())
+                        .map(c -> c.substring(c.lastIndexOf('.') + 1)).toList());
+        assertTrue(logged.stream().allMatch(e -> e.getFormattedMessage().equals("internal error")), logged::toString);
+    }
+
+    @Test
+    void expectedFailuresAreNotLogged() {
+        ErrorMapper.toStatus(CsiException.notFound("x"));
+        ErrorMapper.toStatus(new IllegalArgumentException("bad input"));
+        ErrorMapper.toStatus(new NoSuchFileException("/x"));
+        assertEquals(List.of(), log.at(Level.ERROR));
     }
 }

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The standalone driver, wired: Identity, Controller, GroupController and Node on one socket, over
@@ -45,7 +46,8 @@ public final class Standalone implements AutoCloseable {
             capabilities.add(IdentityService.service(PluginCapability.Service.Type.SNAPSHOT_METADATA_SERVICE));
         }
         List<BindableService> services = List.of(
-                new IdentityService(capabilities, storage::isOpen),
+                new IdentityService(capabilities, storage::isOpen,
+                        Map.of(IdentityService.DATA_DIR, config.dataDir().toAbsolutePath().toString())),
                 new ControllerService(storage),
                 new GroupControllerService(storage),
                 new NodeService(config, storage, mounter),

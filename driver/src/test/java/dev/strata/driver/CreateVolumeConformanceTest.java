@@ -11,6 +11,7 @@ import dev.strata.csi.v1.TopologyRequirement;
 import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability;
 import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
@@ -114,6 +115,15 @@ class CreateVolumeConformanceTest {
     void unknownEngineIsRefused() {
         assertStatus(Code.INVALID_ARGUMENT, "parameters.engine", () -> csi.controller().createVolume(
                 Csi.createVolume("pvc-1").putParameters("engine", "zfs").build()));
+    }
+
+    @Test
+    void thinWithoutAPoolSaysHowToMakeOne() {
+        StatusRuntimeException e = assertStatus(Code.INVALID_ARGUMENT, "parameters.engine", () -> csi.controller()
+                .createVolume(Csi.createVolume("pvc-1").putParameters("engine", "thin").build()));
+        assertTrue(e.getStatus().getDescription().endsWith("unknown engine \"thin\" (configured: dir, hostpath, "
+                + "overlay, shared); the thin engine needs a dm-thin pool: start the driver with --thin-pool-dir DIR "
+                + "(or --thin-data DEVICE --thin-metadata DEVICE)"), e.getStatus().getDescription());
     }
 
     @Test

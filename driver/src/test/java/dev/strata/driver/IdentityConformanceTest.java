@@ -25,6 +25,8 @@ class IdentityConformanceTest {
         GetPluginInfoResponse info = csi.identity().getPluginInfo(GetPluginInfoRequest.getDefaultInstance());
         assertEquals("strata.csi.dev", info.getName());
         assertFalse(info.getVendorVersion().isBlank(), "vendor_version is empty");
+        // where stratactl finds the driver's records of mounts and snapshot names
+        assertEquals(csi.dataDir().toString(), info.getManifestOrThrow("strata.csi.dev/data-dir"));
     }
 
     @Test

@@ -157,6 +157,11 @@ public final class DriverProcess implements AutoCloseable {
         return MountInfo.under(dir);
     }
 
+    /** Lazily unmounts everything at or below {@code dir} (a failed test's leftovers); returns what was there. */
+    public static List<Path> unmountAllUnder(Path dir) {
+        return MountInfo.unmountAllUnder(dir);
+    }
+
     public String logTail() {
         return harness.logTail();
     }

@@ -10,6 +10,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -19,6 +20,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A gRPC server on a Unix domain socket (Netty epoll). A stale socket left by a killed process is
  * removed at start; a live one (another server answering) is not. {@link #stop()} drains in-flight
- * calls before it closes the socket.
+ * calls before it closes the socket. Calls run on an executor of the server's own, so that stop can
+ * let their threads finish their last writes before it ends the event loop those writes go through.
  */
 public final class CsiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CsiServer.class);
@@ -42,12 +46,15 @@ public final class CsiServer implements AutoCloseable {
     private final Endpoint endpoint;
     private final Server server;
     private final EventLoopGroup group;
+    private final ExecutorService calls;
     private final Duration drainTimeout;
 
-    private CsiServer(Endpoint endpoint, Server server, EventLoopGroup group, Duration drainTimeout) {
+    private CsiServer(Endpoint endpoint, Server server, EventLoopGroup group, ExecutorService calls,
+            Duration drainTimeout) {
         this.endpoint = endpoint;
         this.server = server;
         this.group = group;
+        this.calls = calls;
         this.drainTimeout = drainTimeout;
     }
 
@@ -60,10 +67,13 @@ public final class CsiServer implements AutoCloseable {
         Files.createDirectories(socket.getParent());
         removeStaleSocket(socket);
         EventLoopGroup group = new EpollEventLoopGroup(1);
+        // Like gRPC's default executor (cached daemon threads), but ours to shut down in order.
+        ExecutorService calls = Executors.newCachedThreadPool(new DefaultThreadFactory("csi-call", true));
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(group)
                 .workerEventLoopGroup(group)
+                .executor(calls)
                 // CSI's largest fields are a few 4 KiB maps: a request this big is not a CSI request,
                 // and many of them at once must not fill the heap.
                 .maxInboundMessageSize(MAX_REQUEST_BYTES)
@@ -77,12 +87,13 @@ public final class CsiServer implements AutoCloseable {
             server = builder.build().start();
             restrict(endpoint);
         } catch (IOException | RuntimeException e) {
+            calls.shutdown();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
         LOG.info("serving {} on {}", services.stream().map(s -> s.bindService().getServiceDescriptor().getName())
                 .toList(), endpoint);
-        return new CsiServer(endpoint, server, group, drainTimeout);
+        return new CsiServer(endpoint, server, group, calls, drainTimeout);
     }
 
     /**
@@ -143,8 +154,15 @@ public final class CsiServer implements AutoCloseable {
                 LOG.warn("calls still running after {}; cancelling them", drainTimeout);
                 server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
+            // A call's thread may still be closing its stream after the server counts it done: the
+            // event loop must outlive those last writes (else Netty logs each as rejected).
+            calls.shutdown();
+            if (!calls.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("call threads still running 5 s after the server stopped");
+            }
         } catch (InterruptedException e) {
             server.shutdownNow();
+            calls.shutdownNow();
             Thread.currentThread().interrupt();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -12,16 +12,29 @@ import dev.strata.csi.v1.ProbeRequest;
 import dev.strata.csi.v1.ProbeResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /** CSI Identity: who the plugin is, what it offers, and whether its storage is ready. */
 public final class IdentityService extends IdentityGrpc.IdentityImplBase {
+    /**
+     * GetPluginInfo's manifest key for the directory where the plugin keeps its records (standalone):
+     * {@code stratactl} reads there where each volume is staged and published, and snapshot names.
+     */
+    public static final String DATA_DIR = "strata.csi.dev/data-dir";
+
     private final List<PluginCapability> capabilities;
     private final BooleanSupplier ready;
+    private final Map<String, String> manifest;
 
     public IdentityService(List<PluginCapability> capabilities, BooleanSupplier ready) {
+        this(capabilities, ready, Map.of());
+    }
+
+    public IdentityService(List<PluginCapability> capabilities, BooleanSupplier ready, Map<String, String> manifest) {
         this.capabilities = List.copyOf(capabilities);
         this.ready = ready;
+        this.manifest = Map.copyOf(manifest);
     }
 
     public static PluginCapability service(PluginCapability.Service.Type type) {
@@ -39,6 +52,7 @@ public final class IdentityService extends IdentityGrpc.IdentityImplBase {
         response.onNext(GetPluginInfoResponse.newBuilder()
                 .setName(BuildInfo.DRIVER_NAME)
                 .setVendorVersion(BuildInfo.VERSION)
+                .putAllManifest(manifest)
                 .build());
         response.onCompleted();
     }

@@ -25,7 +25,9 @@ import dev.strata.csi.v1.NodeStageVolumeResponse;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.csi.v1.ProbeRequest;
 import dev.strata.csi.v1.ProbeResponse;
+import dev.strata.common.ErrorMapper;
 import dev.strata.csi.v1.VolumeCapability;
+import dev.strata.testing.CapturedLog;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -53,6 +55,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +63,10 @@ import org.slf4j.LoggerFactory;
 class CsiServerTest {
     @TempDir
     Path dir;
+
+    /** Failures that are the subject of a test are logged as errors: kept for the assertions, off the console. */
+    @RegisterExtension
+    final CapturedLog errors = new CapturedLog(ErrorMapper.class);
 
     private final List<CsiServer> servers = new ArrayList<>();
     private final List<ManagedChannel> channels = new ArrayList<>();
@@ -291,6 +298,15 @@ class CsiServerTest {
                 () -> IdentityGrpc.newBlockingStub(channel(socket())).probe(ProbeRequest.getDefaultInstance()));
         assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("state is broken"), e.getStatus().getDescription());
+        assertLoggedOnce("state is broken");
+    }
+
+    /** The failure was logged, once, as an internal error with its stack. */
+    private void assertLoggedOnce(String message) {
+        List<ILoggingEvent> logged = errors.at(Level.ERROR);
+        assertEquals(1, logged.size(), logged::toString);
+        assertEquals("internal error", logged.get(0).getFormattedMessage());
+        assertEquals(message, logged.get(0).getThrowableProxy().getMessage());
     }
 
     @Test
@@ -308,6 +324,7 @@ class CsiServerTest {
         IdentityGrpc.IdentityBlockingStub stub = IdentityGrpc.newBlockingStub(channel(socket()));
         assertThrows(StatusRuntimeException.class, () -> stub.probe(ProbeRequest.getDefaultInstance()));
         assertEquals(BuildInfo.DRIVER_NAME, stub.getPluginInfo(GetPluginInfoRequest.getDefaultInstance()).getName());
+        assertLoggedOnce("boom");
     }
 
     // ---- call logging -------------------------------------------------------------------------

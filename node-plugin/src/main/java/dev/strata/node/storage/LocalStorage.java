@@ -18,6 +18,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.thin.ThinEngine;
 import dev.strata.node.state.NodeState;
 import dev.strata.node.store.RecordStore;
 import java.io.IOException;
@@ -195,8 +196,11 @@ public final class LocalStorage implements Provisioner {
     public VolumeEngine engine(String name) {
         VolumeEngine engine = engines.get(name);
         if (engine == null) {
+            // The one engine a driver runs only when told how: say how, as the hostpath engine does.
+            String hint = ThinEngine.NAME.equals(name) ? "; the thin engine needs a dm-thin pool: start the driver "
+                    + "with --thin-pool-dir DIR (or --thin-data DEVICE --thin-metadata DEVICE)" : "";
             throw CsiException.invalidArgument("parameters." + ENGINE_PARAMETER, "unknown engine \"" + name
-                    + "\" (configured: " + String.join(", ", new java.util.TreeSet<>(engines.keySet())) + ")");
+                    + "\" (configured: " + String.join(", ", new java.util.TreeSet<>(engines.keySet())) + ")" + hint);
         }
         return engine;
     }
