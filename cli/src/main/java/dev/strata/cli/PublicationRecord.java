@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -111,10 +112,7 @@ final class PublicationRecord implements Placements {
             Files.deleteIfExists(file);
             return;
         }
-        // Written aside and renamed, so a crash never leaves half a record.
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, targets, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.write(file, (String.join("\n", targets) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

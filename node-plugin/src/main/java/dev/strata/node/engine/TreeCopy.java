@@ -1,13 +1,13 @@
 package dev.strata.node.engine;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.io.AtomicFile;
 import dev.strata.node.sys.FileHandle;
 import dev.strata.node.sys.Sandbox;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -53,7 +53,7 @@ public final class TreeCopy {
         Path partial = dir.resolve(PARTIAL + name);
         Trash.deleteTree(partial);
         copy(from, partial);
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.rename(partial, target);
     }
 
     /** The names in {@code dir}, a partial copy counted under the name it was being built for. */
@@ -80,6 +80,7 @@ public final class TreeCopy {
         } catch (CommandRunner.CommandFailedException e) {
             throw new IOException(e.getMessage(), e);
         }
+        FileHandle.syncFilesystem(to); // a copy is a snapshot's or a volume's data: durable before its record
     }
 
     /** The source must be a directory (a handle's path is followed to what it pins). */

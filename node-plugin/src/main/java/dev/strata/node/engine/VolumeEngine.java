@@ -19,6 +19,14 @@ import java.util.Set;
  * One way of making volumes on this node (a directory, an overlay, a thin device, ...). Records and
  * locking are the caller's: an engine only does storage, and each operation converges when repeated,
  * so that a call cut short by a crash can be finished or undone by calling it again.
+ *
+ * <p><b>Durability.</b> An engine call returns only when what it made is durable: the data of a
+ * snapshot, clone or restore, and every file of the engine's own that names it (a layer chain, a
+ * thin device's note, a directory entry), survive a power cut from then on. The caller settles the
+ * record that says READY after the call, so a READY record never points at something a power cut
+ * could take back. Files are written with {@code AtomicFile}; copied trees are synced with
+ * {@code FileHandle.syncFilesystem}. What is being removed need not be durable: a delete lost to a
+ * power cut leaves storage that no record owns, which recovery removes.
  */
 public interface VolumeEngine {
     EngineTraits traits();

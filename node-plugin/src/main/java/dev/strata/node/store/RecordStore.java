@@ -10,14 +10,11 @@ import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.strata.common.Validate;
+import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,11 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Records of one kind, one JSON file each ({@code <id>.json}) in one directory, cached in memory.
- * A write goes to a temporary file renamed over the old one, so a record is always either its old or
- * its new self, whenever the process dies. Surviving a power loss as well costs two fsyncs (file and
- * directory), which under concurrent load take milliseconds each; only records whose loss would lose
- * data are synced ({@code durable}), e.g. a volume that became ready. Records that describe mounts
- * are not: a power loss takes the mounts with it.
+ * Each write is an {@link AtomicFile}, so a record is always either its old or its new self,
+ * whenever the process dies. Surviving a power loss as well costs two fsyncs (file and directory),
+ * which under concurrent load take milliseconds each; only records whose loss would lose data are
+ * synced ({@code durable}), e.g. a volume that became ready. Records that describe mounts are not:
+ * a power loss takes the mounts with it.
  */
 public final class RecordStore<T> {
     private static final Logger LOG = LoggerFactory.getLogger(RecordStore.class);
@@ -63,7 +60,7 @@ public final class RecordStore<T> {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.startsWith(".") && name.endsWith(".tmp")) {
+                if (AtomicFile.isTemporary(name)) {
                     Files.deleteIfExists(file); // a write that never reached its rename
                 } else if (name.endsWith(SUFFIX)) {
                     T record = JSON.readValue(file.toFile(), type);
@@ -108,22 +105,8 @@ public final class RecordStore<T> {
 
     public void put(T record) throws IOException {
         String id = Validate.id("id", idOf.apply(record));
-        Path tmp = dir.resolve("." + id + ".tmp");
-        byte[] bytes = JSON.writeValueAsBytes(record);
-        boolean sync = durable.test(record);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(ByteBuffer.wrap(bytes));
-            if (sync) {
-                ch.force(false);
-            }
-        }
-        Files.move(tmp, dir.resolve(id + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        if (sync) {
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true); // makes the rename itself durable
-            }
-        }
+        AtomicFile.write(dir.resolve(id + SUFFIX), JSON.writeValueAsBytes(record),
+                durable.test(record) ? AtomicFile.Durability.SYNCED : AtomicFile.Durability.CRASH_ONLY);
         cache.put(id, record);
     }
 

@@ -81,6 +81,10 @@ public final class FileHandle implements AutoCloseable {
         long fgetxattr(int fd, String name, @Out byte[] value, long size);
 
         int umask(int mask);
+
+        int syncfs(int fd);
+
+        int fsync(int fd);
     }
 
     private static final Native NATIVE = LibraryLoader.create(Native.class).load("c");
@@ -266,6 +270,22 @@ public final class FileHandle implements AutoCloseable {
         if (!closed) {
             closed = true;
             NATIVE.close(fd);
+        }
+    }
+
+    /** fsync(2) of this (readable) descriptor: a directory's entries, a file's data, a device's cache. */
+    public void sync() throws IOException {
+        check(NATIVE.fsync(fd), "fsync", name);
+    }
+
+    /**
+     * Writes back everything of the filesystem that holds {@code path} (syncfs(2)): what a copy put
+     * there, however many files, in one call.
+     */
+    public static void syncFilesystem(Path path) throws IOException {
+        int fd = NATIVE.openat(AT_FDCWD, path.toString(), O_RDONLY | O_CLOEXEC, 0);
+        try (FileHandle h = checked(fd, "open", path.toString())) {
+            check(NATIVE.syncfs(h.fd), "syncfs", path.toString());
         }
     }
 

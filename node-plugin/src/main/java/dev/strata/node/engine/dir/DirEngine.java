@@ -3,6 +3,7 @@ package dev.strata.node.engine.dir;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.io.AtomicFile;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
@@ -23,7 +24,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -116,7 +116,7 @@ public final class DirEngine implements VolumeEngine {
         CrashPoint.reach("dir.create.partial");
         DirRoot.apply(partial, volume.parameters());
         DirRoot.apply(partial, volume.mutableParameters());
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.rename(partial, target);
     }
 
     @Override

@@ -200,6 +200,9 @@ public final class HostPaths {
                     next = current.child(name);
                 } catch (NoSuchFileException e) {
                     current.mkdir(name, DIRECTORY_MODE);
+                    try (FileHandle dir = current.readable()) {
+                        dir.sync(); // the new entry survives a power cut before the volume is READY
+                    }
                     created = true;
                     next = current.child(name);
                 }

@@ -1,6 +1,7 @@
 package dev.strata.node.engine.overlay;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.io.AtomicFile;
 import dev.strata.node.engine.LiveCopy;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -95,8 +95,9 @@ final class LayerFreezer {
                     copy.copy(upper, partial);
                 } else {
                     writeDelta(upper, partial, scan, previous.get());
+                    FileHandle.syncFilesystem(partial);
                 }
-                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFile.rename(partial, target);
             } catch (IOException | RuntimeException e) {
                 // What the copy took from the tenant goes now, not at the next start.
                 try {
@@ -311,10 +312,7 @@ final class LayerFreezer {
             out.writeBytes(e.getKey().getBytes(StandardCharsets.UTF_8));
             out.write(0);
         }
-        Path tmp = volumeDir.resolve(FROZEN + ".tmp");
-        Files.write(tmp, out.toByteArray());
-        Files.move(tmp, volumeDir.resolve(FROZEN), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
+        AtomicFile.write(volumeDir.resolve(FROZEN), out.toByteArray());    }
 
     /** What the volume's last freeze saw, if it kept it. */
     static Optional<Frozen> recall(Path volumeDir) throws IOException {

@@ -1,6 +1,7 @@
 package dev.strata.node.engine.overlay;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.io.AtomicFile;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.Posix;
@@ -9,7 +10,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -50,7 +50,7 @@ final class LoopFilesystem implements SizeLimit {
             // No reserved blocks: the volume is all the user's.
             check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
                     "-E", "assume_storage_prezeroed=1,nodiscard", "--", partial.toString()));
-            Files.move(partial, image, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFile.rename(partial, image); // mkfs synced what it wrote
         }
         open(volumeDir);
     }

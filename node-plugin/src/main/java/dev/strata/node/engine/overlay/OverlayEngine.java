@@ -3,6 +3,7 @@ package dev.strata.node.engine.overlay;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.io.AtomicFile;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
@@ -23,7 +24,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -179,7 +179,7 @@ public final class OverlayEngine implements VolumeEngine {
                 }
                 synchronized (chains) {
                     writeChain(partial.resolve(CHAIN), lowerChain(source, cloneLayer));
-                    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                    AtomicFile.rename(partial, target);
                 }
             } finally {
                 building.remove(cloneLayer);
@@ -258,9 +258,7 @@ public final class OverlayEngine implements VolumeEngine {
                         ? readChain(snapshots.resolve(previous.get().snapshotId()))
                         : readChain(volume.resolve(CHAIN));
                 chain = prepend(snapshot.id(), below);
-                Path partial = snapshots.resolve(PARTIAL + snapshot.id());
-                writeChain(partial, chain);
-                Files.move(partial, chainFile, StandardCopyOption.ATOMIC_MOVE);
+                writeChain(chainFile, chain);
             }
         } finally {
             building.remove(snapshot.id());
@@ -429,10 +427,9 @@ public final class OverlayEngine implements VolumeEngine {
         return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
     }
 
+    /** Chains are what layers are counted from: each is synced before anything that relies on it. */
     private static void writeChain(Path file, List<String> chain) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, chain);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.write(file, (String.join("\n", chain) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static List<Path> list(Path dir) throws IOException {

@@ -1,11 +1,11 @@
 package dev.strata.node.engine.thin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -43,7 +43,7 @@ final class ThinDevices {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
                 String name = f.getFileName().toString();
-                if (!name.endsWith(".tmp")) {
+                if (!AtomicFile.isTemporary(name)) {
                     all.put(name, JSON.readValue(f.toFile(), ThinDevice.class));
                 }
             }
@@ -59,12 +59,6 @@ final class ThinDevices {
     }
 
     private static void write(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(bytes));
-            ch.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFile.write(file, bytes);
     }
 }

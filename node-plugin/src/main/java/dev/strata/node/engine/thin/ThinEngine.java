@@ -86,7 +86,12 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                 parameters.get(MKFS_OPTIONS_PARAMETER));
     }
 
-    /** Activates the pool, undoes what a crash left half made, activates the volumes, drops strays. */
+    /**
+     * Activates the pool, undoes what a crash left half made, forgets devices the pool no longer has
+     * (a delete cut short after the pool's part), activates the volumes, and drops dm devices that
+     * belong to no volume (and their pool devices, when no note names them). Every pool device has a
+     * note: the note is written, synced, before the pool is asked to make the device.
+     */
     @Override
     public void start() throws IOException {
         pool.activate();
@@ -98,6 +103,19 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                 }
             }
         }
+        Set<Long> inPool = pool.deviceIds();
+        Set<Long> noted = new java.util.HashSet<>();
+        for (ThinDevices notes : List.of(volumes, snapshots)) {
+            for (Map.Entry<String, ThinDevice> e : notes.all().entrySet()) {
+                if (!inPool.contains(e.getValue().thinId())) {
+                    LOG.warn("thin device {} of {} is not in the pool (its delete was cut short); forgetting it",
+                            e.getValue().thinId(), e.getKey());
+                    notes.remove(e.getKey());
+                } else {
+                    noted.add(e.getValue().thinId());
+                }
+            }
+        }
         Map<String, ThinDevice> live = volumes.all();
         for (Map.Entry<String, ThinDevice> e : live.entrySet()) {
             activate(e.getKey(), e.getValue());
@@ -106,12 +124,15 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             if (name.startsWith(DM_PREFIX) && !live.containsKey(name.substring(DM_PREFIX.length()))) {
                 // Its table names its pool device: "0 SECTORS thin POOL THIN_ID".
                 String[] table = dm.table(name).trim().split("\\s+");
-                LOG.info("removing dm device {} and its pool device {}, which belong to no volume", name,
-                        table[table.length - 1]);
+                String thinId = table[table.length - 1];
+                LOG.info("removing dm device {}, which belongs to no volume", name);
                 dm.remove(name);
-                pool.message("delete " + table[table.length - 1]);
+                if (!noted.contains(Long.parseLong(thinId))) {
+                    pool.message("delete " + thinId);
+                }
             }
         }
+        pool.commit();
     }
 
     @Override
@@ -150,6 +171,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                     + origin.thinId()));
             sourceSectors = origin.sectors();
         }
+        pool.commit(); // the pool's metadata holds the device before anything says it is there
         activate(volume.id(), device);
         if (!device.block()) {
             if (source == null) {
@@ -182,6 +204,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             // dm-thin refuses an ID it does not have: the device was never made, or is gone already.
             LOG.info("delete of thin device {}: {}", device.thinId(), e.getMessage());
         }
+        pool.commit(); // deleted in the pool's metadata before the note goes
         notes.remove(id);
     }
 
@@ -275,6 +298,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                 pool.message(m);
             }
         });
+        pool.commit(); // the snapshots are in the pool's metadata before their notes say ready
         for (SnapshotRecord s : group) {
             var note = snapshots.get(s.id());
             if (note.isPresent() && !note.get().ready()) {

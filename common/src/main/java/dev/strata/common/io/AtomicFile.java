@@ -1,0 +1,76 @@
+package dev.strata.common.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The one way Strata writes a file it must read back as it was, after a crash or a power cut: the
+ * bytes go to a temporary file beside it, which is synced, renamed over the old one, and the rename
+ * synced through the directory. A reader then sees either the old file or the new one whole, and a
+ * write that returned survives the machine losing power. Anything that names the file (a record
+ * that says READY) must be written after, never before.
+ */
+public final class AtomicFile {
+    /** Whether a write must survive a power cut, or only a crash of the process. */
+    public enum Durability {
+        /** Synced: survives a power cut. */
+        SYNCED,
+        /**
+         * Survives a crash of the process only: for files that merely guide clean-up, which a later
+         * synced write supersedes (a record's CREATING state before its READY one).
+         */
+        CRASH_ONLY
+    }
+
+    private AtomicFile() {}
+
+    /** Replaces {@code file} with {@code bytes}, synced. */
+    public static void write(Path file, byte[] bytes) throws IOException {
+        write(file, bytes, Durability.SYNCED);
+    }
+
+    public static void write(Path file, byte[] bytes, Durability durability) throws IOException {
+        boolean sync = durability == Durability.SYNCED;
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                ch.write(buffer);
+            }
+            if (sync) {
+                ch.force(false);
+            }
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (sync) {
+            syncDirectory(file.getParent());
+        }
+    }
+
+    /** Whether {@code name} is a temporary file of {@link #write}, which a crash may leave behind. */
+    public static boolean isTemporary(String name) {
+        return name.startsWith(".") && name.endsWith(".tmp");
+    }
+
+    /** Renames {@code from} to {@code to} (same filesystem, atomically) and syncs the rename. */
+    public static void rename(Path from, Path to) throws IOException {
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(to.getParent());
+        if (!from.getParent().equals(to.getParent())) {
+            syncDirectory(from.getParent());
+        }
+    }
+
+    /** Makes the entries of {@code dir} (a create, a rename, a delete in it) durable. */
+    public static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+}
