@@ -50,6 +50,7 @@ public final class LocalStorage implements Provisioner {
 
     private final StorageConfig config;
     private final Map<String, VolumeEngine> engines;
+    private final Map<String, String> unavailableEngines;
     private final RecordStore<VolumeRecord> volumes;
     private final RecordStore<SnapshotRecord> snapshots;
     private final RecordStore<GroupSnapshotRecord> groups;
@@ -59,8 +60,18 @@ public final class LocalStorage implements Provisioner {
 
     public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, NodeState nodeState, LockTable locks)
             throws IOException {
+        this(config, engines, Map.of(), nodeState, locks);
+    }
+
+    /**
+     * @param unavailableEngines engines the node is configured for but cannot run here, each with the
+     *     reason: calls that name one fail with RESOURCE_EXHAUSTED and that reason
+     */
+    public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, Map<String, String> unavailableEngines,
+            NodeState nodeState, LockTable locks) throws IOException {
         this.config = config;
         this.engines = Map.copyOf(engines);
+        this.unavailableEngines = Map.copyOf(unavailableEngines);
         if (!engines.containsKey(config.defaultEngine())) {
             throw new IllegalArgumentException("default engine " + config.defaultEngine() + " is not configured");
         }
@@ -157,8 +168,17 @@ public final class LocalStorage implements Provisioner {
         return engines.containsKey(name);
     }
 
+    /** Engines this node is configured for but cannot run, and why. */
+    public Map<String, String> unavailableEngines() {
+        return unavailableEngines;
+    }
+
     public VolumeEngine engine(String name) {
         VolumeEngine engine = engines.get(name);
+        if (engine == null && unavailableEngines.containsKey(name)) {
+            throw new CsiException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, "the " + name
+                    + " engine cannot run on this node: " + unavailableEngines.get(name));
+        }
         if (engine == null) {
             throw CsiException.invalidArgument("parameters." + ENGINE_PARAMETER, "unknown engine \"" + name
                     + "\" (configured: " + String.join(", ", new java.util.TreeSet<>(engines.keySet())) + ")");
