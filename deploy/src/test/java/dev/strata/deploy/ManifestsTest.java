@@ -57,6 +57,34 @@ class ManifestsTest {
         assertEquals(objects.size(), Manifests.byKey(objects).size(), "two objects share a kind and name");
     }
 
+    /**
+     * A JVM container with a read-only root filesystem gets a writable /tmp: on the real cluster the
+     * controller plugin crash-looped, Netty unable to unpack its epoll library.
+     */
+    @Test
+    void everyReadOnlyStrataContainerHasAWritableTmp() {
+        for (PodSpec pod : List.of(controller(), node())) {
+            Container strata = container(pod, "strata");
+            if (strata.getSecurityContext() != null && Boolean.TRUE.equals(strata.getSecurityContext()
+                    .getReadOnlyRootFilesystem())) {
+                VolumeMount tmp = strata.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp"))
+                        .findFirst().orElseThrow(() -> new AssertionError("no writable /tmp in " + pod));
+                assertTrue(pod.getVolumes().stream().anyMatch(v -> v.getName().equals(tmp.getName())
+                        && v.getEmptyDir() != null), "/tmp is an emptyDir");
+            }
+        }
+        assertTrue(container(controller(), "strata").getSecurityContext().getReadOnlyRootFilesystem());
+    }
+
+    /** The real cluster's host has no /lib/modules: with type Directory the node plugin never started. */
+    @Test
+    void theNodePluginStartsOnANodeWithoutLibModules() {
+        io.fabric8.kubernetes.api.model.Volume modules = node().getVolumes().stream()
+                .filter(v -> v.getName().equals("modules")).findFirst().orElseThrow();
+        assertEquals("/lib/modules", modules.getHostPath().getPath());
+        assertEquals("DirectoryOrCreate", modules.getHostPath().getType());
+    }
+
     @Test
     void theCsiDriverObjectSaysHowKubernetesMustCallStrata() {
         CSIDriver driver = one(CSIDriver.class, "strata.csi.dev");
