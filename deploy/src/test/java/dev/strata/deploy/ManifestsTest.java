@@ -106,6 +106,9 @@ class ManifestsTest {
         for (String sidecar : List.of("csi-snapshotter", "csi-resizer")) {
             assertTrue(container(pod, sidecar).getArgs().contains("--leader-election"), sidecar);
         }
+        // On the real cluster --default-fstype=ext4 put fs_type ext4 in every CreateVolume, which the
+        // overlay, shared and hostpath engines refuse: no volume of theirs could be provisioned.
+        assertTrue(provisioner.stream().noneMatch(a -> a.startsWith("--default-fstype")), provisioner.toString());
         assertTrue(pod.getSecurityContext().getRunAsNonRoot(), "the controller needs no root");
         for (Container c : pod.getContainers()) {
             assertEquals(List.of("ALL"), c.getSecurityContext().getCapabilities().getDrop(), c.getName());
