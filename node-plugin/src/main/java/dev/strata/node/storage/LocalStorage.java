@@ -509,12 +509,20 @@ public final class LocalStorage implements Provisioner {
         }
     }
 
+    /**
+     * Snapshots take no parameters of their own; the csi.storage.k8s.io/ ones are what the CO adds
+     * about itself (csi-snapshotter's --extra-create-metadata: the VolumeSnapshot's name and
+     * namespace), which the real cluster sent to every CreateSnapshot.
+     */
+    private static void refuseSnapshotParameters(Map<String, String> parameters, String what) {
+        parameters.keySet().stream().filter(k -> !k.startsWith(KUBERNETES_PREFIX)).findFirst().ifPresent(k -> {
+            throw CsiException.invalidArgument("parameters." + k, "unknown " + what + " parameter (none are supported)");
+        });
+    }
+
     @Override
     public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
-        if (!parameters.isEmpty()) {
-            throw CsiException.invalidArgument("parameters." + parameters.keySet().iterator().next(),
-                    "unknown snapshot parameter (none are supported)");
-        }
+        refuseSnapshotParameters(parameters, "snapshot");
         String id = Ids.snapshotId(name);
         try (LockTable.Held held = locks.acquire(snapshotKey(id), volumeKey(sourceVolumeId))) {
             Optional<SnapshotRecord> existing = snapshots.get(id);
@@ -586,10 +594,7 @@ public final class LocalStorage implements Provisioner {
     @Override
     public GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds,
             Map<String, String> parameters) {
-        if (!parameters.isEmpty()) {
-            throw CsiException.invalidArgument("parameters." + parameters.keySet().iterator().next(),
-                    "unknown group snapshot parameter (none are supported)");
-        }
+        refuseSnapshotParameters(parameters, "group snapshot");
         String id = Ids.groupSnapshotId(name);
         List<String> sources = sourceVolumeIds.stream().distinct().sorted().toList();
         List<String> keys = new ArrayList<>(List.of(groupKey(id)));
