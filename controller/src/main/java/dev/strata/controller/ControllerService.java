@@ -6,6 +6,7 @@ import com.google.protobuf.Timestamp;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.Capabilities;
 import dev.strata.common.CsiException;
+import io.grpc.Status;
 import dev.strata.common.Gate;
 import dev.strata.common.Page;
 import dev.strata.common.Validate;
@@ -246,7 +247,18 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         String node = req.hasAccessibleTopology()
                 ? req.getAccessibleTopology().getSegmentsOrDefault(BuildInfo.TOPOLOGY_KEY, null) : null;
         Provisioner p = provisioner.get();
-        EngineTraits traits = p.engineFor(parameters);
+        EngineTraits traits;
+        try {
+            traits = p.engineFor(parameters);
+        } catch (CsiException e) {
+            if (e.code() != Status.Code.RESOURCE_EXHAUSTED) {
+                throw e;
+            }
+            // An engine the nodes are set up for but cannot run (thin without device-mapper): no space,
+            // which csi-provisioner publishes as a CSIStorageCapacity of 0 for the scheduler to see.
+            reply(out, GetCapacityResponse.newBuilder().setAvailableCapacity(0).build());
+            return;
+        }
         for (VolumeCapability cap : req.getVolumeCapabilitiesList()) {
             if (!traits.accessTypes().contains(Capabilities.accessType("volume_capabilities", cap))) {
                 reply(out, GetCapacityResponse.newBuilder().setAvailableCapacity(0).build());

@@ -57,6 +57,34 @@ class ManifestsTest {
         assertEquals(objects.size(), Manifests.byKey(objects).size(), "two objects share a kind and name");
     }
 
+    /**
+     * A JVM container with a read-only root filesystem gets a writable /tmp: on the real cluster the
+     * controller plugin crash-looped, Netty unable to unpack its epoll library.
+     */
+    @Test
+    void everyReadOnlyStrataContainerHasAWritableTmp() {
+        for (PodSpec pod : List.of(controller(), node())) {
+            Container strata = container(pod, "strata");
+            if (strata.getSecurityContext() != null && Boolean.TRUE.equals(strata.getSecurityContext()
+                    .getReadOnlyRootFilesystem())) {
+                VolumeMount tmp = strata.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp"))
+                        .findFirst().orElseThrow(() -> new AssertionError("no writable /tmp in " + pod));
+                assertTrue(pod.getVolumes().stream().anyMatch(v -> v.getName().equals(tmp.getName())
+                        && v.getEmptyDir() != null), "/tmp is an emptyDir");
+            }
+        }
+        assertTrue(container(controller(), "strata").getSecurityContext().getReadOnlyRootFilesystem());
+    }
+
+    /** The real cluster's host has no /lib/modules: with type Directory the node plugin never started. */
+    @Test
+    void theNodePluginStartsOnANodeWithoutLibModules() {
+        io.fabric8.kubernetes.api.model.Volume modules = node().getVolumes().stream()
+                .filter(v -> v.getName().equals("modules")).findFirst().orElseThrow();
+        assertEquals("/lib/modules", modules.getHostPath().getPath());
+        assertEquals("DirectoryOrCreate", modules.getHostPath().getType());
+    }
+
     @Test
     void theCsiDriverObjectSaysHowKubernetesMustCallStrata() {
         CSIDriver driver = one(CSIDriver.class, "strata.csi.dev");
@@ -78,6 +106,9 @@ class ManifestsTest {
         for (String sidecar : List.of("csi-snapshotter", "csi-resizer")) {
             assertTrue(container(pod, sidecar).getArgs().contains("--leader-election"), sidecar);
         }
+        // On the real cluster --default-fstype=ext4 put fs_type ext4 in every CreateVolume, which the
+        // overlay, shared and hostpath engines refuse: no volume of theirs could be provisioned.
+        assertTrue(provisioner.stream().noneMatch(a -> a.startsWith("--default-fstype")), provisioner.toString());
         assertTrue(pod.getSecurityContext().getRunAsNonRoot(), "the controller needs no root");
         for (Container c : pod.getContainers()) {
             assertEquals(List.of("ALL"), c.getSecurityContext().getCapabilities().getDrop(), c.getName());

@@ -289,6 +289,42 @@ class ClusterTest {
                         == ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME));
     }
 
+    /**
+     * A node whose kernel has no device-mapper reports the thin engine unavailable: GetCapacity answers
+     * 0 for it (on the real cluster GetCapacity failed, so csi-provisioner published no
+     * CSIStorageCapacity for the thin classes at all) and CreateVolume fails with the node's reason.
+     */
+    @Test
+    void anEngineNoNodeCanRunHasNoCapacityAndSaysWhy() throws Exception {
+        startAll();
+        StrataNode c = new StrataNode();
+        c.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("node-c").build());
+        c.setSpec(new dev.strata.api.v1alpha1.StrataNodeSpec());
+        c.getSpec().setTopology(java.util.Map.of(BuildInfo.TOPOLOGY_KEY, "node-c"));
+        cluster.api().resource(c).create();
+        dev.strata.api.v1alpha1.ResourceWrites.status(cluster.api(), StrataNode.class, "node-c", n -> {
+            n.setStatus(new dev.strata.api.v1alpha1.StrataNodeStatus());
+            n.getStatus().setHealthy(true);
+            n.getStatus().setUnavailableEngines(java.util.Map.of("thin", "this kernel has no device-mapper"));
+            return n;
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        StatusRuntimeException refused;
+        do {
+            refused = assertThrows(StatusRuntimeException.class, () -> cluster.controller().createVolume(
+                    volumeOn("pvc-thin", "node-c").putParameters("engine", "thin").build()));
+        } while (refused.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED && System.nanoTime() < deadline);
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("node-c: this kernel has no device-mapper"), refused.getMessage());
+        assertEquals(0, cluster.controller().getCapacity(GetCapacityRequest.newBuilder()
+                .setAccessibleTopology(on("node-c")).putParameters("engine", "thin").build()).getAvailableCapacity());
+        assertEquals(0, cluster.controller().getCapacity(GetCapacityRequest.newBuilder()
+                .putParameters("engine", "thin").build()).getAvailableCapacity());
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller().getCapacity(GetCapacityRequest
+                .newBuilder().putParameters("engine", "nosuch").build()));
+        assertTrue(cluster.api().resources(StrataVolume.class).list().getItems().isEmpty());
+    }
+
     @Test
     void eachNodeTouchesOnlyItsOwnResources() throws Exception {
         startAll();

@@ -3,6 +3,7 @@ package dev.strata.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.List;
+import java.util.Map;
 
 /** What a node plugin reports about its node's storage, kept current while it runs. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -21,6 +22,9 @@ public class StrataNodeStatus {
     private List<EngineCapacity> engines;
     @JsonPropertyDescription("Each storage pool (the thin pool), its size and use.")
     private List<PoolStatus> pools;
+    @JsonPropertyDescription("Engines the node plugin is configured for but cannot run on this node, each with "
+            + "the reason (the thin engine on a kernel without device-mapper); their capacity here is 0.")
+    private Map<String, String> unavailableEngines;
     @JsonPropertyDescription("When the node plugin last wrote this status (RFC 3339).")
     private String heartbeatTime;
 
@@ -86,5 +90,13 @@ public class StrataNodeStatus {
 
     public void setHeartbeatTime(String heartbeatTime) {
         this.heartbeatTime = heartbeatTime;
+    }
+
+    public Map<String, String> getUnavailableEngines() {
+        return unavailableEngines;
+    }
+
+    public void setUnavailableEngines(Map<String, String> unavailableEngines) {
+        this.unavailableEngines = unavailableEngines;
     }
 }

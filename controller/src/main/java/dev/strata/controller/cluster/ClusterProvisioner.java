@@ -511,6 +511,13 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         if (all.isEmpty()) {
             throw new CsiException(Status.Code.UNAVAILABLE, "no node plugin has registered yet");
         }
+        List<String> why = all.stream().filter(n -> n.getStatus() != null && n.getStatus().getUnavailableEngines() != null
+                && n.getStatus().getUnavailableEngines().containsKey(engine))
+                .map(n -> n.getMetadata().getName() + ": " + n.getStatus().getUnavailableEngines().get(engine)).toList();
+        if (!why.isEmpty()) {
+            throw new CsiException(Status.Code.RESOURCE_EXHAUSTED, "no node can run the " + engine + " engine ("
+                    + String.join("; ", why) + ")");
+        }
         throw CsiException.invalidArgument("parameters." + Conversions.ENGINE_PARAMETER, "unknown engine \""
                 + engine + "\": no node runs it");
     }

@@ -95,7 +95,12 @@ final class NodeReporter {
         st.setEngines(engines);
         st.setPools(pools.isEmpty() ? null : pools);
         st.setHealthy(problems.isEmpty());
-        st.setMessage(problems.isEmpty() ? "ok" : String.join("; ", problems));
+        // An engine this node cannot run is not a fault of the node: it stays healthy, and says why.
+        Map<String, String> unavailable = storage.unavailableEngines();
+        st.setUnavailableEngines(unavailable.isEmpty() ? null : new java.util.TreeMap<>(unavailable));
+        List<String> notes = new ArrayList<>(problems);
+        unavailable.forEach((engine, why) -> notes.add("engine " + engine + " unavailable: " + why));
+        st.setMessage(notes.isEmpty() ? "ok" : String.join("; ", notes));
         st.setHeartbeatTime(Instant.now().toString());
         return st;
     }

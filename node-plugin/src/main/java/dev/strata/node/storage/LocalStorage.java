@@ -51,6 +51,7 @@ public final class LocalStorage implements Provisioner {
 
     private final StorageConfig config;
     private final Map<String, VolumeEngine> engines;
+    private final Map<String, String> unavailableEngines;
     private final RecordStore<VolumeRecord> volumes;
     private final RecordStore<SnapshotRecord> snapshots;
     private final RecordStore<GroupSnapshotRecord> groups;
@@ -62,8 +63,18 @@ public final class LocalStorage implements Provisioner {
 
     public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, NodeState nodeState, LockTable locks)
             throws IOException {
+        this(config, engines, Map.of(), nodeState, locks);
+    }
+
+    /**
+     * @param unavailableEngines engines the node is configured for but cannot run here, each with the
+     *     reason: calls that name one fail with RESOURCE_EXHAUSTED and that reason
+     */
+    public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, Map<String, String> unavailableEngines,
+            NodeState nodeState, LockTable locks) throws IOException {
         this.config = config;
         this.engines = Map.copyOf(engines);
+        this.unavailableEngines = Map.copyOf(unavailableEngines);
         if (!engines.containsKey(config.defaultEngine())) {
             throw new IllegalArgumentException("default engine " + config.defaultEngine() + " is not configured");
         }
@@ -193,8 +204,17 @@ public final class LocalStorage implements Provisioner {
         return engines.containsKey(name);
     }
 
+    /** Engines this node is configured for but cannot run, and why. */
+    public Map<String, String> unavailableEngines() {
+        return unavailableEngines;
+    }
+
     public VolumeEngine engine(String name) {
         VolumeEngine engine = engines.get(name);
+        if (engine == null && unavailableEngines.containsKey(name)) {
+            throw new CsiException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, "the " + name
+                    + " engine cannot run on this node: " + unavailableEngines.get(name));
+        }
         if (engine == null) {
             // The one engine a driver runs only when told how: say how, as the hostpath engine does.
             String hint = ThinEngine.NAME.equals(name) ? "; the thin engine needs a dm-thin pool: start the driver "
@@ -540,12 +560,20 @@ public final class LocalStorage implements Provisioner {
         }
     }
 
+    /**
+     * Snapshots take no parameters of their own; the csi.storage.k8s.io/ ones are what the CO adds
+     * about itself (csi-snapshotter's --extra-create-metadata: the VolumeSnapshot's name and
+     * namespace), which the real cluster sent to every CreateSnapshot.
+     */
+    private static void refuseSnapshotParameters(Map<String, String> parameters, String what) {
+        parameters.keySet().stream().filter(k -> !k.startsWith(KUBERNETES_PREFIX)).findFirst().ifPresent(k -> {
+            throw CsiException.invalidArgument("parameters." + k, "unknown " + what + " parameter (none are supported)");
+        });
+    }
+
     @Override
     public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
-        if (!parameters.isEmpty()) {
-            throw CsiException.invalidArgument("parameters." + parameters.keySet().iterator().next(),
-                    "unknown snapshot parameter (none are supported)");
-        }
+        refuseSnapshotParameters(parameters, "snapshot");
         String id = Ids.snapshotId(name);
         try (LockTable.Held held = locks.acquire(snapshotKey(id), volumeKey(sourceVolumeId))) {
             Optional<SnapshotRecord> existing = snapshots.get(id);
@@ -617,10 +645,7 @@ public final class LocalStorage implements Provisioner {
     @Override
     public GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds,
             Map<String, String> parameters) {
-        if (!parameters.isEmpty()) {
-            throw CsiException.invalidArgument("parameters." + parameters.keySet().iterator().next(),
-                    "unknown group snapshot parameter (none are supported)");
-        }
+        refuseSnapshotParameters(parameters, "group snapshot");
         String id = Ids.groupSnapshotId(name);
         List<String> sources = sourceVolumeIds.stream().distinct().sorted().toList();
         List<String> keys = new ArrayList<>(List.of(groupKey(id)));

@@ -17,13 +17,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Makes a node's engines from its settings and opens its storage, as standalone and node plugin both do. */
 public final class StorageOpener {
+    private static final Logger LOG = LoggerFactory.getLogger(StorageOpener.class);
+    private static final Path DEVICE_MAPPER = Path.of("/dev/mapper/control");
+
     private StorageOpener() {}
 
-    /** Opens the records and engines, then finishes or undoes whatever a crash interrupted. */
+    /**
+     * Opens the records and engines, then finishes or undoes whatever a crash interrupted. A thin pool
+     * on a kernel without device-mapper leaves the thin engine out, with the reason (the node still
+     * serves its other engines: one DaemonSet runs on every node, and not every kernel has dm-thin).
+     */
     public static LocalStorage open(StorageConfig config, Mounter mounter) throws IOException {
+        return open(config, mounter, DEVICE_MAPPER);
+    }
+
+    static LocalStorage open(StorageConfig config, Mounter mounter, Path deviceMapper) throws IOException {
         // Volumes' data lives below: no one but root may even look (a pod reaches its volume through
         // its own mount, whatever this directory's mode).
         Files.createDirectories(config.dataDir());
@@ -36,14 +50,19 @@ public final class StorageOpener {
                 OverlayEngine.NAME, new OverlayEngine(engineRoot.resolve(OverlayEngine.NAME), mounter, runner),
                 HostPathEngine.NAME, new HostPathEngine(engineRoot.resolve(HostPathEngine.NAME),
                         new HostPaths(config.hostPathRoots()), mounter, runner)));
+        Map<String, String> unavailable = new TreeMap<>();
         if (config.thinPool() != null) {
             new CommandRunner().run("modprobe", "dm-thin-pool"); // best effort: the check below says what is missing
-            if (!Files.exists(Path.of("/dev/mapper/control"))) {
-                throw new IOException("a thin pool is configured but this kernel has no device-mapper "
-                        + "(/dev/mapper/control is missing; load dm-thin-pool)");
+            if (Files.exists(deviceMapper)) {
+                engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
+                        mounter, runner));
+            } else {
+                String why = "this kernel has no device-mapper (" + deviceMapper + " is missing and modprobe "
+                        + "dm-thin-pool did not load it); the thin pool is not made and thin volumes cannot be "
+                        + "created on this node";
+                LOG.warn("the thin engine is unavailable: {}", why);
+                unavailable.put(ThinEngine.NAME, why);
             }
-            engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
-                    mounter, runner));
         }
         EphemeralPolicy inline = config.ephemeral();
         if (inline.enabled() && !engines.containsKey(inline.engine())) {
@@ -52,7 +71,7 @@ public final class StorageOpener {
         }
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());
-        LocalStorage storage = new LocalStorage(config, engines, nodeState, new LockTable());
+        LocalStorage storage = new LocalStorage(config, engines, unavailable, nodeState, new LockTable());
         storage.recover();
         return storage;
     }

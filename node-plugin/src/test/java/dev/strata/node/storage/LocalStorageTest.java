@@ -199,6 +199,13 @@ class LocalStorageTest {
         assertCsi(Code.ALREADY_EXISTS, () -> storage.createSnapshot("snap-a", other.id(), Map.of()));
         assertCsi(Code.INVALID_ARGUMENT, "parameters.x", () -> storage.createSnapshot("snap-b", source.id(),
                 Map.of("x", "y")));
+        // What csi-snapshotter --extra-create-metadata adds to every CreateSnapshot (the real cluster's
+        // snapshots all failed on it): the CO's own keys, taken and ignored.
+        SnapshotRecord withMetadata = storage.createSnapshot("snap-meta", source.id(), Map.of(
+                "csi.storage.k8s.io/volumesnapshot/name", "s", "csi.storage.k8s.io/volumesnapshot/namespace", "ns",
+                "csi.storage.k8s.io/volumesnapshotcontent/name", "c"));
+        assertEquals(RecordState.READY, withMetadata.state());
+        storage.deleteSnapshot(withMetadata.id());
         assertCsi(Code.NOT_FOUND, "source_volume_id", () -> storage.createSnapshot("snap-c", "vol-missing", Map.of()));
         Files.writeString(engine.volumePath(source.id()).resolve("data"), "v2");
 

@@ -1,0 +1,50 @@
+package dev.strata.node.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.common.CsiException;
+import dev.strata.node.engine.thin.ThinPoolConfig;
+import dev.strata.node.mount.Mounter;
+import io.grpc.Status.Code;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node DaemonSet passes a thin pool to every node, and not every kernel has device-mapper (this
+ * host has none). `strata node` used to refuse to start there, so such a node served nothing at
+ * all; now it serves its other engines and says why thin is out.
+ */
+class StorageOpenerTest {
+    @Test
+    void aThinPoolOnAKernelWithoutDeviceMapperLeavesOnlyTheThinEngineOut(@TempDir Path dir) throws IOException {
+        StorageConfig config = new StorageConfig(dir.resolve("data"), "node-a", "dir", StorageConfig.GIB, 16,
+                List.of(dir.resolve("host")), ThinPoolConfig.files(dir.resolve("data/thin-pool"), 1L << 30, 1.0));
+        LocalStorage storage = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control"));
+
+        assertFalse(storage.hasEngine("thin"));
+        for (String engine : List.of("dir", "shared", "overlay", "hostpath")) {
+            assertTrue(storage.hasEngine(engine), engine + " still serves");
+        }
+        String why = storage.unavailableEngines().get("thin");
+        assertTrue(why != null && why.contains("no device-mapper"), "the reason: " + why);
+        CsiException e = assertThrows(CsiException.class, () -> storage.engine("thin"));
+        assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
+        assertTrue(e.getMessage().contains("no device-mapper"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("data/thin-pool/data")), "no pool file is made for nothing");
+    }
+
+    @Test
+    void withoutAThinPoolNothingIsUnavailable(@TempDir Path dir) throws IOException {
+        StorageConfig config = new StorageConfig(dir.resolve("data"), "node-a", "dir", StorageConfig.GIB, 16);
+        LocalStorage storage = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control"));
+        assertTrue(storage.unavailableEngines().isEmpty());
+        assertEquals(Code.INVALID_ARGUMENT, assertThrows(CsiException.class, () -> storage.engine("thin")).code());
+    }
+}
