@@ -68,7 +68,7 @@ public final class TreeCopy {
 
     /**
      * Copies what is inside {@code from} into the existing directory {@code to}, and the attributes of
-     * {@code from} itself onto {@code to}. Either may be a handle's {@link FileHandle#pathForChildren()}.
+     * {@code from} itself onto {@code to}.
      */
     public void copyContents(Path from, Path to) throws IOException {
         requireDirectory(from);
@@ -83,7 +83,7 @@ public final class TreeCopy {
         FileHandle.syncFilesystem(to); // a copy is a snapshot's or a volume's data: durable before its record
     }
 
-    /** The source must be a directory (a handle's path is followed to what it pins). */
+    /** The source must be a directory. */
     private static void requireDirectory(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("copy source " + dir + " is missing");

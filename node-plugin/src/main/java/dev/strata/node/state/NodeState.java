@@ -17,7 +17,7 @@ public final class NodeState {
     private final RecordStore<NodeVolume> store;
 
     public NodeState(Path dir) throws IOException {
-        this.store = new RecordStore<>(dir, NodeVolume.class, NodeVolume::volumeId, v -> false);
+        this.store = RecordStore.crashOnly(dir, NodeVolume.class, NodeVolume::volumeId);
     }
 
     public NodeVolume get(String volumeId) {

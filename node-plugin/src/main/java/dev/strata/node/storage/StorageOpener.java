@@ -72,7 +72,17 @@ public final class StorageOpener {
         NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
         nodeState.reconcile(MountTable.read());
         LocalStorage storage = new LocalStorage(config, engines, unavailable, nodeState, new LockTable());
-        storage.recover();
+        try {
+            storage.recover();
+        } catch (IOException | RuntimeException e) {
+            // The engines hold directories open and run threads: a storage that does not open lets them go.
+            try {
+                storage.close();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            throw e;
+        }
         return storage;
     }
 }

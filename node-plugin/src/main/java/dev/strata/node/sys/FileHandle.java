@@ -16,8 +16,9 @@ import jnr.ffi.annotations.Out;
  * An open file descriptor that pins one file or directory. A path is looked up again at every use,
  * so a tenant who swaps a directory for a symbolic link between a check and the use redirects the
  * use; a descriptor does not move. Strata resolves anything a tenant can touch once, into a handle
- * ({@link PathWalk}), and then works through the handle: {@code *at} calls relative to it, mounts
- * from and onto {@link #procPath()}, and child processes through {@link #pathForChildren()}.
+ * ({@link PathWalk}), and then works through the handle: {@code *at} calls relative to it, and
+ * mounts from and onto {@link #procPath()} (a tool is shown a handle's directory through a bind
+ * mount made that way).
  *
  * <p>Handles are {@code O_PATH} unless opened otherwise: they read nothing and grant nothing, they
  * only name. Every descriptor is close-on-exec.
@@ -89,7 +90,6 @@ public final class FileHandle implements AutoCloseable {
 
     private static final Native NATIVE = LibraryLoader.create(Native.class).load("c");
     private static final Runtime RUNTIME = Runtime.getRuntime(NATIVE);
-    private static final long PID = ProcessHandle.current().pid();
 
     private final int fd;
     /** What the handle was opened as, for messages: the path given, not the one it resolves to now. */
@@ -250,10 +250,6 @@ public final class FileHandle implements AutoCloseable {
         return Path.of("/proc/self/fd/" + fd);
     }
 
-    /** The same for a child process of this one (a copy run confined, say), which has its own fds. */
-    public Path pathForChildren() {
-        return Path.of("/proc/" + PID + "/fd/" + fd);
-    }
 
     /** Where the file is now, as the kernel names it (for messages and comparisons, never for a use). */
     public Path realPath() throws IOException {

@@ -37,8 +37,7 @@ public final class Sandbox {
 
     /**
      * The command line that runs {@code command} inside, with {@code binds} and the system's
-     * programs. Host paths may be {@link FileHandle#pathForChildren()}: the bind then shows exactly
-     * the file the handle pins.
+     * programs. Host paths are the driver's own: a tenant's directory is shown at one first.
      */
     public static List<String> command(List<Bind> binds, List<String> command) {
         List<String> line = new ArrayList<>(List.of("bwrap", "--unshare-ipc", "--unshare-net", "--unshare-uts",

@@ -97,6 +97,18 @@ class RecordStoreTest {
         assertEquals(List.of("notes.txt", "vol-a.json"), files());
     }
 
+    /** What a power cut leaves of a write that was not synced: an empty or half file. The start goes on. */
+    @Test
+    void aTornRecordIsSetAsideAndTheRestLoad() throws IOException {
+        RecordStore<VolumeRecord> store = open();
+        store.put(volume("vol-a"));
+        Files.writeString(dir.resolve("volumes/vol-b.json"), "");
+        Files.writeString(dir.resolve("volumes/vol-c.json"), "{\"id\": \"vol-c\", \"na");
+        RecordStore<VolumeRecord> reopened = open();
+        assertEquals(List.of(volume("vol-a")), reopened.all());
+        assertEquals(List.of("vol-a.json", "vol-b.json.unreadable", "vol-c.json.unreadable"), files());
+    }
+
     @Test
     void idIsValidatedBeforeAnyFileIsWritten() throws IOException {
         RecordStore<VolumeRecord> store = open();

@@ -66,6 +66,8 @@ public final class HostPathEngine implements VolumeEngine {
     private final TreeCopy copy;
     private final Path snapshots;
     private final Trash snapshotTrash;
+    /** Where a host directory is shown to a copy (ExposedDirectory). */
+    private final Path exposed;
     private final Map<Path, Trash> trashes = new HashMap<>();
     /** Held while a path's owners are read and changed, so that two volumes never race for one path. */
     private final Object ownership = new Object();
@@ -79,6 +81,8 @@ public final class HostPathEngine implements VolumeEngine {
         this.copy = new TreeCopy(runner);
         this.snapshots = Files.createDirectories(engineRoot.resolve("snapshots"));
         this.snapshotTrash = new Trash(engineRoot.resolve("trash"));
+        this.exposed = engineRoot.resolve("exposed");
+        ExposedDirectory.clear(exposed, mounter);
     }
 
     @Override
@@ -165,12 +169,15 @@ public final class HostPathEngine implements VolumeEngine {
     }
 
     private void copyInto(ContentSource source, FileHandle dir) throws IOException {
-        if (source.kind() == ContentSource.Kind.SNAPSHOT) {
-            copy.copyContents(snapshots.resolve(source.id()), dir.pathForChildren());
-            return;
-        }
-        try (FileHandle from = HostPaths.open(hostPath(volumeOf(source.id())), "volume_content_source")) {
-            copy.copyContents(from.pathForChildren(), dir.pathForChildren());
+        try (ExposedDirectory to = ExposedDirectory.of(dir, exposed, mounter)) {
+            if (source.kind() == ContentSource.Kind.SNAPSHOT) {
+                copy.copyContents(snapshots.resolve(source.id()), to.path());
+                return;
+            }
+            try (FileHandle from = HostPaths.open(hostPath(volumeOf(source.id())), "volume_content_source");
+                    ExposedDirectory shown = ExposedDirectory.of(from, exposed, mounter)) {
+                copy.copyContents(shown.path(), to.path());
+            }
         }
     }
 
@@ -288,8 +295,9 @@ public final class HostPathEngine implements VolumeEngine {
 
     @Override
     public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
-        try (FileHandle dir = HostPaths.open(hostPath(source), "source_volume_id")) {
-            copy.copyOnce(dir.pathForChildren(), snapshots, snapshot.id());
+        try (FileHandle dir = HostPaths.open(hostPath(source), "source_volume_id");
+                ExposedDirectory shown = ExposedDirectory.of(dir, exposed, mounter)) {
+            copy.copyOnce(shown.path(), snapshots, snapshot.id());
         }
     }
 
