@@ -137,7 +137,7 @@ class PrometheusScrapeTest {
         for (JsonNode group : get(api + "rules").path("data").path("groups")) {
             group.path("rules").forEach(r -> healthy.add(r.path("name").asText() + "=" + r.path("health").asText()));
         }
-        assertEquals(12, healthy.size(), healthy.toString());
+        assertEquals(13, healthy.size(), healthy.toString());
         assertTrue(healthy.stream().allMatch(r -> r.endsWith("=ok")), healthy.toString());
         JsonNode alerts = get(api + "alerts");
         assertEquals(0, alerts.path("data").path("alerts").size(), alerts.toString());
