@@ -5,6 +5,7 @@ wall time of `stratactl volume ls` against it.
 
   docs/bench/footprint.py strata REPO [LABEL]         # REPO/bin/strata standalone, REPO/bin/stratactl
   docs/bench/footprint.py hostpath BINARY REPO [LABEL] # the reference driver; stratactl from REPO
+  FOOTPRINT_ARGS='--metrics-address 127.0.0.1:9820' docs/bench/footprint.py strata REPO  # more driver options
 
 Prints one line of key=value figures. Start to serving: from the spawn of the process to the first
 successful connect(2) on its Unix socket, polled every 2 ms. RSS: VmRSS of the process, sampled every
@@ -48,6 +49,7 @@ def main():
     sock = f"{work}/csi.sock"
     if kind == "strata":
         cmd = [f"{repo}/bin/strata", "standalone", "--endpoint", f"unix://{sock}", "--data-dir", f"{work}/data"]
+        cmd += os.environ.get("FOOTPRINT_ARGS", "").split()  # e.g. --metrics-address 127.0.0.1:9820
     else:
         cmd = [binary, f"--endpoint=unix://{sock}", "--nodeid=vm", f"--statedir={work}/state", "--v=1"]
     log = open(f"{work}/driver.log", "w")

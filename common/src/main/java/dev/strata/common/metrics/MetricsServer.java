@@ -31,6 +31,11 @@ public final class MetricsServer implements AutoCloseable {
 
     public static MetricsServer start(String address, PrometheusRegistry registry) throws IOException {
         InetSocketAddress bind = parse(address);
+        // A client that sends its request or reads the answer too slowly is cut off after 30 s (the JDK
+        // server reads these once, when it first loads; unlimited by default): one stuck client cannot
+        // hold the single thread for ever.
+        System.setProperty("sun.net.httpserver.maxReqTime", System.getProperty("sun.net.httpserver.maxReqTime", "30"));
+        System.setProperty("sun.net.httpserver.maxRspTime", System.getProperty("sun.net.httpserver.maxRspTime", "30"));
         HttpServer http = HttpServer.create(bind, 16);
         MetricsHandler metrics = new MetricsHandler(registry);
         http.createContext("/", exchange -> {
