@@ -21,7 +21,8 @@ import picocli.CommandLine.ScopeType;
         scope = ScopeType.INHERIT, usageHelpAutoWidth = true,
         description = "Manage volumes, snapshots and mounts through a CSI driver's Unix socket.",
         subcommands = {VolumeCommands.class, SnapshotCommands.class, MountCommands.Mount.class,
-                MountCommands.Umount.class, InfoCommand.class, BenchCommand.class})
+                MountCommands.Umount.class, InfoCommand.class, BenchCommand.class, SystemCommands.class,
+                EventsCommand.class})
 public final class StrataCtl extends GroupCommand {
     static final String DEFAULT_ENDPOINT = "unix:///run/strata/csi.sock";
     static final String DEFAULT_STATE_DIR = "/run/stratactl";

@@ -3,6 +3,8 @@ package dev.strata.controller;
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.metrics.MetricsServer;
+import dev.strata.common.metrics.StrataMetrics;
 import dev.strata.common.process.ServerOptions;
 import dev.strata.common.process.StopSignal;
 import dev.strata.common.process.VersionProvider;
@@ -14,13 +16,18 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code strata controller}: the controller plugin of a cluster (the Deployment, behind the sidecars). */
 @Command(name = "controller", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Serve Identity and Controller for a cluster through the API server's custom resources.")
 public final class ControllerCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerCommand.class);
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     ServerOptions server;
@@ -42,11 +49,16 @@ public final class ControllerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Endpoint ep = server.endpoint("unix:///csi/csi.sock");
         LOG.info("{} {} controller plugin", BuildInfo.DRIVER_NAME, BuildInfo.VERSION);
+        StrataMetrics metrics = server.metricsAddress() == null ? null : new StrataMetrics("controller");
         try (KubernetesClient client = KubeClients.create(kubeApi, KubeClients.CONTROLLER)) {
             ControllerPlugin plugin = ControllerPlugin.start(ep, client, defaultEngine,
-                    Duration.ofSeconds(nodeWaitSeconds), server.drainTimeout());
+                    Duration.ofSeconds(nodeWaitSeconds), server.drainTimeout(), metrics);
+            MetricsServer metricsServer = server.startMetrics(spec.commandLine(), metrics);
             StopSignal.await();
             LOG.info("stopping: draining calls for up to {}", server.drainTimeout());
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             plugin.close();
         }
         return 0;

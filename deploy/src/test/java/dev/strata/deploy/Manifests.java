@@ -94,6 +94,11 @@ final class Manifests {
         return readAll(readString(file));
     }
 
+    /** The documents of a YAML stream as they are (any kind). */
+    static List<JsonNode> readAllDocuments(String yaml) {
+        return readAll(yaml);
+    }
+
     private static List<JsonNode> readAll(String yaml) {
         try (YAMLParser parser = new YAMLFactory().createParser(yaml)) {
             return YAML.readValues(parser, JsonNode.class).readAll();

@@ -4,11 +4,13 @@ import dev.strata.common.Gate;
 import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.common.identity.IdentityService;
+import dev.strata.common.metrics.StrataMetrics;
 import dev.strata.controller.ControllerService;
 import dev.strata.controller.GroupControllerService;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
 import dev.strata.node.SnapshotMetadataService;
+import dev.strata.node.metrics.StorageSamples;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
@@ -34,6 +36,12 @@ public final class Standalone implements AutoCloseable {
     }
 
     public static Standalone start(Endpoint endpoint, StorageConfig config, Duration drainTimeout) throws IOException {
+        return start(endpoint, config, drainTimeout, null);
+    }
+
+    /** As above, measured in {@code metrics} (calls and storage); null: not measured. */
+    public static Standalone start(Endpoint endpoint, StorageConfig config, Duration drainTimeout,
+            StrataMetrics metrics) throws IOException {
         Gate<LocalStorage> storage = new Gate<>("storage");
         Mounter mounter = new Mounter();
         List<PluginCapability> capabilities = new ArrayList<>(List.of(
@@ -52,9 +60,12 @@ public final class Standalone implements AutoCloseable {
                 new GroupControllerService(storage),
                 new NodeService(config, storage, mounter),
                 new SnapshotMetadataService(storage));
-        CsiServer server = CsiServer.start(endpoint, services, drainTimeout);
+        CsiServer server = CsiServer.start(endpoint, services, drainTimeout, metrics);
         try {
             storage.open(StorageOpener.open(config, mounter));
+            if (metrics != null) {
+                metrics.add("storage", new StorageSamples(storage.get()));
+            }
         } catch (IOException | RuntimeException e) {
             server.stop();
             throw e;

@@ -2,6 +2,8 @@ package dev.strata.driver;
 
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.metrics.MetricsServer;
+import dev.strata.common.metrics.StrataMetrics;
 import dev.strata.common.process.ServerOptions;
 import dev.strata.common.process.StopSignal;
 import dev.strata.common.process.VersionProvider;
@@ -43,9 +45,20 @@ public final class StandaloneCommand implements Callable<Integer> {
         StorageConfig config = storage.config(spec.commandLine());
         LOG.info("{} {} standalone: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, config.nodeId(),
                 config.dataDir());
-        Standalone standalone = Standalone.start(ep, config, server.drainTimeout());
+        StrataMetrics metrics = server.metricsAddress() == null ? null : new StrataMetrics("standalone");
+        Standalone standalone = Standalone.start(ep, config, server.drainTimeout(), metrics);
+        MetricsServer metricsServer;
+        try {
+            metricsServer = server.startMetrics(spec.commandLine(), metrics);
+        } catch (java.io.IOException | RuntimeException e) {
+            standalone.close();
+            throw e;
+        }
         StopSignal.await();
         LOG.info("stopping: draining calls for up to {}", server.drainTimeout());
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         standalone.close();
         return 0;
     }

@@ -85,6 +85,23 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
         controllerConnection = new CsiCalls.Connection(socket);
     }
 
+    /**
+     * The controller plugin as its own process ({@code strata controller} with {@code options}),
+     * logging to {@code <root>/controller-N.log}; {@link #controller()} calls it.
+     */
+    Process controllerProcess(List<String> options) throws IOException {
+        Path socket = root.resolve("controller.sock");
+        Path log = root.resolve("controller-" + processes.size() + ".log");
+        List<String> args = new ArrayList<>(List.of("controller", "--kube-api", api.url(), "--endpoint",
+                "unix://" + socket, "--node-wait", Long.toString(NODE_WAIT.toSeconds()), "--drain-timeout", "2"));
+        args.addAll(options);
+        Process p = StrataProcess.start(null, args, log);
+        processes.add(p);
+        StrataProcess.awaitReady("controller plugin", p, socket, Duration.ofSeconds(60), () -> StrataProcess.read(log));
+        controllerConnection = new CsiCalls.Connection(socket);
+        return p;
+    }
+
     /** As a killed controller would: its calls end, its resources stay. */
     void stopController() {
         if (controllerConnection != null) {
@@ -148,11 +165,18 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
      * logging to {@code <root>/<node>/plugin-N.log}.
      */
     Process nodeProcess(String node, String crashPoint) throws IOException {
+        return nodeProcess(node, crashPoint, List.of());
+    }
+
+    /** As above, with more options for {@code strata node}. */
+    Process nodeProcess(String node, String crashPoint, List<String> options) throws IOException {
         Files.createDirectories(root.resolve(node).resolve("host"));
         Path log = root.resolve(node).resolve("plugin-" + processes.size() + ".log");
-        Process p = StrataProcess.start(crashPoint, List.of("node", "--kube-api", api.url(), "--endpoint",
+        List<String> args = new ArrayList<>(List.of("node", "--kube-api", api.url(), "--endpoint",
                 "unix://" + socket(node), "--data-dir", dataDir(node).toString(), "--node-id", node, "--resync", "2",
-                "--drain-timeout", "2", "--hostpath-root", root.resolve(node).resolve("host").toString()), log);
+                "--drain-timeout", "2", "--hostpath-root", root.resolve(node).resolve("host").toString()));
+        args.addAll(options);
+        Process p = StrataProcess.start(crashPoint, args, log);
         processes.add(p);
         // Ready: its storage is open and its agent started.
         StrataProcess.awaitReady("node plugin " + node, p, socket(node), Duration.ofSeconds(60),

@@ -1,5 +1,7 @@
 package dev.strata.common.grpc;
 
+import dev.strata.common.metrics.CallMetrics;
+import dev.strata.common.metrics.StrataMetrics;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -60,6 +62,12 @@ public final class CsiServer implements AutoCloseable {
 
     public static CsiServer start(Endpoint endpoint, List<BindableService> services, Duration drainTimeout)
             throws IOException {
+        return start(endpoint, services, drainTimeout, null);
+    }
+
+    /** As above, with every call counted and timed in {@code metrics} (null: not measured). */
+    public static CsiServer start(Endpoint endpoint, List<BindableService> services, Duration drainTimeout,
+            StrataMetrics metrics) throws IOException {
         if (!Epoll.isAvailable()) {
             throw new IOException("Netty epoll transport unavailable: " + Epoll.unavailabilityCause());
         }
@@ -79,8 +87,9 @@ public final class CsiServer implements AutoCloseable {
                 .maxInboundMessageSize(MAX_REQUEST_BYTES)
                 .maxConcurrentCallsPerConnection(CALLS_PER_CONNECTION);
         InFlightLimit limit = new InFlightLimit(CALLS_IN_FLIGHT);
+        CallMetrics measured = metrics == null ? null : new CallMetrics(metrics.registry());
         for (BindableService service : services) {
-            builder.addService(wire(service.bindService(), limit));
+            builder.addService(wire(service.bindService(), limit, measured));
         }
         Server server;
         try {
@@ -115,13 +124,16 @@ public final class CsiServer implements AutoCloseable {
     /**
      * A service with Strata's interceptors, outermost first: the bound on calls in flight, requests
      * that do not parse refused as INVALID_ARGUMENT, then (on parsed messages) the call log, which
-     * sees the status the error mapping chose. (ServerInterceptors.intercept runs the last one given first.)
+     * sees the status the error mapping chose. Outside them all, the call metrics, which so count the
+     * calls the limit refuses too. (ServerInterceptors.intercept runs the last one given first.)
      */
-    private static ServerServiceDefinition wire(ServerServiceDefinition service, InFlightLimit limit) {
+    private static ServerServiceDefinition wire(ServerServiceDefinition service, InFlightLimit limit,
+            CallMetrics metrics) {
         ServerServiceDefinition typed = ServerInterceptors.intercept(service, new ErrorMappingInterceptor(),
                 new CallLoggingInterceptor());
-        return ServerInterceptors.intercept(ServerInterceptors.useInputStreamMessages(typed), new RequestParsing(),
-                limit);
+        ServerServiceDefinition limited = ServerInterceptors.intercept(ServerInterceptors.useInputStreamMessages(typed),
+                new RequestParsing(), limit);
+        return metrics == null ? limited : ServerInterceptors.intercept(limited, metrics);
     }
 
     /** Deletes a socket file nobody answers on; refuses to touch anything else. */

@@ -11,6 +11,7 @@ import dev.strata.api.v1alpha1.StrataSnapshotSpec;
 import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.api.v1alpha1.StrataVolumeSpec;
 import dev.strata.common.CsiException;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
@@ -68,8 +69,8 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         this.volumes = client.resources(StrataVolume.class).runnableInformer(0);
         this.snapshots = client.resources(StrataSnapshot.class).runnableInformer(0);
         this.nodes = client.resources(StrataNode.class).runnableInformer(0);
-        this.volumeWaiters = new Waiters<>(volumes.getStore());
-        this.snapshotWaiters = new Waiters<>(snapshots.getStore());
+        this.volumeWaiters = new Waiters<>(volumes.getStore(), "volume");
+        this.snapshotWaiters = new Waiters<>(snapshots.getStore(), "snapshot");
         volumes.addEventHandler(volumeWaiters);
         snapshots.addEventHandler(snapshotWaiters);
     }
@@ -87,6 +88,13 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         LOG.info("cluster provisioner ready: {} volumes, {} snapshots, nodes {}", p.volumes.getStore().list().size(),
                 p.snapshots.getStore().list().size(), p.nodes());
         return p;
+    }
+
+    /** The controller's waits for its nodes, as metrics. */
+    public List<Sample> samples() {
+        List<Sample> all = new ArrayList<>(volumeWaiters.samples());
+        all.addAll(snapshotWaiters.samples());
+        return all;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.strata.controller.cluster;
 
 import dev.strata.common.CsiException;
+import dev.strata.common.metrics.Sample;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.cache.Store;
@@ -8,6 +9,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +19,8 @@ import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 
 /**
@@ -29,9 +33,34 @@ final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
 
     private final Store<T> store;
     private final Map<String, Set<Waiter<T>>> waiting = new ConcurrentHashMap<>();
+    private final String kind;
+    private final LongAdder waitsDone = new LongAdder();
+    private final LongAdder waitsAborted = new LongAdder();
+    private final LongAdder waitNanos = new LongAdder();
+    private final AtomicInteger waitingNow = new AtomicInteger();
 
-    Waiters(Store<T> store) {
+    /** {@code kind} labels the metrics: volume, snapshot, ... */
+    Waiters(Store<T> store, String kind) {
         this.store = store;
+        this.kind = kind;
+    }
+
+    /**
+     * The waits as metrics: calls waiting now for their node, the waits that ended (answered, or
+     * ABORTED for the CO to retry) and the time spent waiting.
+     */
+    List<Sample> samples() {
+        Map<String, String> labels = Map.of("resource", kind);
+        return List.of(
+                Sample.gauge("strata_controller_waiting_calls", "Controller calls waiting now for a node to act on "
+                        + "their resource", labels, waitingNow.get()),
+                Sample.counter("strata_controller_waits_total", "Controller calls that waited for a node, by outcome "
+                        + "(done; aborted: the node did not answer in time, and the CO retries)",
+                        Map.of("resource", kind, "outcome", "done"), waitsDone.sum()),
+                Sample.counter("strata_controller_waits_total", "", Map.of("resource", kind, "outcome", "aborted"),
+                        waitsAborted.sum()),
+                Sample.counter("strata_controller_wait_seconds_total", "Time controller calls spent waiting for "
+                        + "nodes (divided by the waits: the mean wait)", labels, waitNanos.sum() / 1e9));
     }
 
     /**
@@ -46,9 +75,14 @@ final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
             s.add(w);
             return s;
         });
+        long start = System.nanoTime();
+        waitingNow.incrementAndGet();
+        boolean answered = false;
         try {
             check(name, w);
-            return w.result().get(budget(longest), TimeUnit.MILLISECONDS);
+            Optional<T> result = w.result().get(budget(longest), TimeUnit.MILLISECONDS);
+            answered = true;
+            return result;
         } catch (TimeoutException e) {
             throw new CsiException(Status.Code.ABORTED, what + " is still in progress on its node; retry");
         } catch (InterruptedException e) {
@@ -57,6 +91,9 @@ final class Waiters<T extends HasMetadata> implements ResourceEventHandler<T> {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         } finally {
+            waitingNow.decrementAndGet();
+            waitNanos.add(System.nanoTime() - start);
+            (answered ? waitsDone : waitsAborted).increment();
             waiting.computeIfPresent(name, (k, set) -> {
                 set.remove(w);
                 return set.isEmpty() ? null : set;

@@ -8,7 +8,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import dev.strata.common.metrics.Sample;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +96,13 @@ public final class NodeAgent implements AutoCloseable {
     /** A volume was staged or unstaged here: its status says where it is in use, now rather than at the resync. */
     public void usageChanged(String volumeId) {
         volumeQueue.add(volumeId);
+    }
+
+    /** The work queues as metrics. */
+    public List<Sample> samples() {
+        List<Sample> all = new ArrayList<>(volumeQueue.samples());
+        all.addAll(snapshotQueue.samples());
+        return all;
     }
 
     /** Rewrites the node's report soon; many requests in a burst make one write. */

@@ -1,8 +1,10 @@
 package dev.strata.node.cluster;
 
+import dev.strata.common.metrics.Sample;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -31,8 +33,13 @@ final class WorkQueue implements AutoCloseable {
     private final Set<String> running = new HashSet<>();
     private final Set<String> dirty = new HashSet<>();
     private final Map<String, Long> backoff = new HashMap<>();
+    private final String name;
+    private long handled;
+    private long retried;
+    private long failed;
 
     WorkQueue(String name, int threads, Predicate<String> handler) {
+        this.name = name;
         this.handler = handler;
         this.workers = Executors.newFixedThreadPool(threads, r -> daemon(r, "strata-" + name));
     }
@@ -57,14 +64,19 @@ final class WorkQueue implements AutoCloseable {
             running.add(key);
         }
         boolean done;
+        boolean threw = false;
         try {
             done = handler.test(key);
         } catch (RuntimeException e) {
             LOG.warn("reconciling {} failed; will retry", key, e);
             done = false;
+            threw = true;
         }
         synchronized (this) {
             running.remove(key);
+            handled++;
+            retried += done ? 0 : 1;
+            failed += threw ? 1 : 0;
             if (done) {
                 backoff.remove(key);
             } else {
@@ -77,6 +89,26 @@ final class WorkQueue implements AutoCloseable {
                 add(key);
             }
         }
+    }
+
+    /**
+     * The queue as metrics: names waiting (queued, or waiting out a back-off), being reconciled, and
+     * the reconciles done, retried (the handler said not yet, or threw) and failed (it threw).
+     */
+    synchronized List<Sample> samples() {
+        Map<String, String> labels = Map.of("queue", name);
+        Set<String> waiting = new HashSet<>(queued);
+        waiting.addAll(backoff.keySet());
+        waiting.removeAll(running);
+        return List.of(
+                Sample.gauge("strata_reconcile_queue_depth", "Resources waiting to be reconciled: queued, or "
+                        + "waiting out a retry's back-off", labels, waiting.size()),
+                Sample.gauge("strata_reconcile_running", "Resources being reconciled now", labels, running.size()),
+                Sample.counter("strata_reconcile_total", "Reconciles done", labels, handled),
+                Sample.counter("strata_reconcile_retries_total", "Reconciles to be retried (not finished, or failed)",
+                        labels, retried),
+                Sample.counter("strata_reconcile_errors_total", "Reconciles that failed with an error", labels,
+                        failed));
     }
 
     /** Stops taking work and waits up to {@code grace} for what runs; unfinished work is redone on restart. */

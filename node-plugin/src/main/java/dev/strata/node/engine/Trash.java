@@ -1,6 +1,7 @@
 package dev.strata.node.engine;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.metrics.Sample;
 import dev.strata.node.sys.FileHandle;
 import dev.strata.node.sys.PathWalk;
 import java.io.IOException;
@@ -8,9 +9,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +36,8 @@ public final class Trash implements AutoCloseable {
     private static final CommandRunner RUNNER = new CommandRunner();
     private final Path dir;
     private final FileHandle handle;
+    /** Trees discarded and not yet removed. */
+    private final AtomicInteger pending = new AtomicInteger();
     private final ExecutorService reclaimer = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "trash-reclaim");
         t.setDaemon(true);
@@ -44,6 +50,7 @@ public final class Trash implements AutoCloseable {
         this.handle = FileHandle.open(this.dir);
         try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir)) {
             for (Path p : leftovers) {
+                pending.incrementAndGet();
                 reclaimer.execute(() -> reclaim(p));
             }
         }
@@ -84,10 +91,12 @@ public final class Trash implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return;
         }
+        pending.incrementAndGet();
         reclaimer.execute(() -> {
             try {
                 release.release(target);
             } catch (IOException e) {
+                pending.decrementAndGet(); // stays in the trash until the next start retries it
                 LOG.warn("could not release {}: {}", target, e.toString());
                 return;
             }
@@ -109,7 +118,49 @@ public final class Trash implements AutoCloseable {
             deleteTree(tree);
         } catch (IOException e) {
             LOG.warn("could not reclaim {}: {}", tree, e.toString());
+        } finally {
+            pending.decrementAndGet();
         }
+    }
+
+    /** Trees waiting to be removed (the backlog). */
+    public int pendingEntries() {
+        return pending.get();
+    }
+
+    /**
+     * Bytes still held in the trash: the blocks its files take (du, which neither follows links nor
+     * leaves the trash's filesystem). Costs a walk of the backlog: for metrics, not for every call.
+     */
+    public long pendingBytes() throws IOException {
+        CommandRunner.Result r = RUNNER.run("du", "-x", "-B1", "-d1", "--", dir.toString());
+        if (!r.ok() && r.stdout().isBlank()) {
+            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
+        }
+        // One line per tree, then the trash directory's own total (its own block too): the trees count.
+        // du also fails when a tree goes while it walks (the reclaimer): the others' lines still stand.
+        List<String> lines = r.stdout().lines().toList();
+        long bytes = 0;
+        for (String line : lines.subList(0, Math.max(0, lines.size() - 1))) {
+            bytes += Long.parseLong(line.split("\t", 2)[0]);
+        }
+        return bytes;
+    }
+
+    /** The backlog of an engine's trashes as metrics, labelled with the engine. */
+    public static List<Sample> samples(String engine, java.util.Collection<Trash> trashes) throws IOException {
+        long entries = 0;
+        long bytes = 0;
+        for (Trash t : trashes) {
+            entries += t.pendingEntries();
+            bytes += t.pendingBytes();
+        }
+        Map<String, String> labels = Map.of("engine", engine);
+        return List.of(
+                Sample.gauge("strata_trash_entries", "Deleted trees waiting to be removed in the background",
+                        labels, entries),
+                Sample.gauge("strata_trash_bytes", "Bytes the trash still holds (blocks of deleted trees not yet "
+                        + "removed)", labels, bytes));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.strata.node.engine;
 
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.EngineTraits;
@@ -132,6 +133,14 @@ public interface VolumeEngine {
 
     /** The pools this engine draws on, for the node's status; none for engines on a plain filesystem. */
     default List<PoolUsage> pools() throws IOException {
+        return List.of();
+    }
+
+    /**
+     * The engine's own metrics, read when Prometheus scrapes (its trash backlog, its layers, its pool's
+     * events); capacity and pools are read through {@link #capacity()} and {@link #pools()}.
+     */
+    default List<Sample> samples() throws IOException {
         return List.of();
     }
 }

@@ -3,6 +3,8 @@ package dev.strata.node.main;
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.metrics.MetricsServer;
+import dev.strata.common.metrics.StrataMetrics;
 import dev.strata.common.process.ServerOptions;
 import dev.strata.common.process.StopSignal;
 import dev.strata.common.process.VersionProvider;
@@ -48,11 +50,16 @@ public final class NodeCommand implements Callable<Integer> {
         StorageConfig config = storage.config(spec.commandLine());
         LOG.info("{} {} node plugin: node {}, data in {}", BuildInfo.DRIVER_NAME, BuildInfo.VERSION, config.nodeId(),
                 config.dataDir());
+        StrataMetrics metrics = server.metricsAddress() == null ? null : new StrataMetrics("node");
         try (KubernetesClient client = KubeClients.create(kubeApi, KubeClients.NODE)) {
             NodePlugin plugin = NodePlugin.start(ep, config, client, server.drainTimeout(),
-                    Duration.ofSeconds(resyncSeconds));
+                    Duration.ofSeconds(resyncSeconds), metrics);
+            MetricsServer metricsServer = server.startMetrics(spec.commandLine(), metrics);
             StopSignal.await();
             LOG.info("stopping: draining calls for up to {}", server.drainTimeout());
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             plugin.close();
         }
         return 0;

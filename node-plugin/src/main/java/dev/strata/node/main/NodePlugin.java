@@ -4,9 +4,11 @@ import dev.strata.common.Gate;
 import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.common.identity.IdentityService;
+import dev.strata.common.metrics.StrataMetrics;
 import dev.strata.csi.v1.PluginCapability;
 import dev.strata.node.NodeService;
 import dev.strata.node.cluster.NodeAgent;
+import dev.strata.node.metrics.StorageSamples;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
@@ -37,6 +39,12 @@ public final class NodePlugin implements AutoCloseable {
 
     public static NodePlugin start(Endpoint endpoint, StorageConfig config, KubernetesClient client,
             Duration drainTimeout, Duration resync) throws Exception {
+        return start(endpoint, config, client, drainTimeout, resync, null);
+    }
+
+    /** As above, measured in {@code metrics} (calls, storage, the agent's queues); null: not measured. */
+    public static NodePlugin start(Endpoint endpoint, StorageConfig config, KubernetesClient client,
+            Duration drainTimeout, Duration resync, StrataMetrics metrics) throws Exception {
         Gate<LocalStorage> storage = new Gate<>("storage");
         Gate<NodeAgent> agent = new Gate<>("node agent");
         Mounter mounter = new Mounter();
@@ -51,11 +59,14 @@ public final class NodePlugin implements AutoCloseable {
                     if (agent.isOpen()) {
                         agent.get().usageChanged(volumeId);
                     }
-                })), drainTimeout);
+                })), drainTimeout, metrics);
         try {
             LocalStorage local = StorageOpener.open(config, mounter);
             storage.open(local);
             agent.open(NodeAgent.start(client, local, resync));
+            if (metrics != null) {
+                metrics.add("storage", new StorageSamples(local)).add("agent", agent.get()::samples);
+            }
         } catch (Exception e) {
             server.stop();
             throw e;

@@ -48,6 +48,16 @@ public final class StorageOptions {
             description = "Size of the thin pool's data file (default: ${DEFAULT-VALUE})")
     String thinPoolSize;
 
+    @Option(names = "--thin-pool-max-size", paramLabel = "SIZE",
+            description = "Let the pool on files grow its data file, online, up to SIZE when free space runs low "
+                    + "(default: --thin-pool-size, no growth)")
+    String thinPoolMaxSize;
+
+    @Option(names = "--thin-poll-interval", defaultValue = "5", paramLabel = "SECONDS",
+            description = "Seconds between looks at the thin pool's status (low water, growth; default: "
+                    + "${DEFAULT-VALUE})")
+    double thinPollSeconds;
+
     @Option(names = "--thin-data", paramLabel = "DEVICE",
             description = "Block device for the thin pool's data (with --thin-metadata; enables the thin engine)")
     Path thinData;
@@ -108,16 +118,34 @@ public final class StorageOptions {
             if (thinData == null || thinMetadata == null) {
                 throw new CommandLine.ParameterException(commandLine, "--thin-data and --thin-metadata go together");
             }
+            if (thinPoolMaxSize != null) {
+                throw new CommandLine.ParameterException(commandLine, "--thin-pool-max-size is for a pool on files "
+                        + "(--thin-pool-dir): Strata does not grow block devices");
+            }
             return new ThinPoolConfig(thinData, thinMetadata, 0, 0, chunkSectors, thinLowWater,
-                    !thinNoDiscardPassdown, thinOvercommit);
+                    !thinNoDiscardPassdown, thinOvercommit, 0, pollMillis(commandLine));
         }
         if (thinPoolDir == null) {
             return null;
         }
         ThinPoolConfig files = ThinPoolConfig.files(thinPoolDir.toAbsolutePath().normalize(),
                 Quantities.parse(thinPoolSize), thinOvercommit);
-        return new ThinPoolConfig(files.data(), files.metadata(), files.dataBytes(), files.metadataBytes(),
-                chunkSectors, thinLowWater, !thinNoDiscardPassdown, thinOvercommit);
+        long max = thinPoolMaxSize == null ? files.dataBytes() : Quantities.parse(thinPoolMaxSize);
+        if (max < files.dataBytes()) {
+            throw new CommandLine.ParameterException(commandLine, "--thin-pool-max-size " + thinPoolMaxSize
+                    + " is below --thin-pool-size " + thinPoolSize);
+        }
+        // The metadata file (sparse) is sized for the largest the data may grow to: it never has to grow.
+        long metadataBytes = ThinPoolConfig.files(files.data().getParent(), max, thinOvercommit).metadataBytes();
+        return new ThinPoolConfig(files.data(), files.metadata(), files.dataBytes(), metadataBytes,
+                chunkSectors, thinLowWater, !thinNoDiscardPassdown, thinOvercommit, max, pollMillis(commandLine));
+    }
+
+    private long pollMillis(CommandLine commandLine) {
+        if (!(thinPollSeconds > 0)) {
+            throw new CommandLine.ParameterException(commandLine, "--thin-poll-interval must be positive");
+        }
+        return Math.max(1, Math.round(thinPollSeconds * 1000));
     }
 
     /** The kernel's host name: what InetAddress.getLocalHost would resolve, without needing DNS. */

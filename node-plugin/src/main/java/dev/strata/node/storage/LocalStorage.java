@@ -459,6 +459,11 @@ public final class LocalStorage implements Provisioner {
                 .toList();
     }
 
+    /** Every volume record, in whatever state (for metrics: CREATING and DELETING ones too). */
+    public List<VolumeRecord> listAllVolumes() {
+        return List.copyOf(volumes.all());
+    }
+
     @Override
     public VolumeRecord expandVolume(String volumeId, long requiredBytes, long limitBytes) {
         try (LockTable.Held held = locks.acquire(volumeKey(volumeId))) {
@@ -640,6 +645,11 @@ public final class LocalStorage implements Provisioner {
     @Override
     public List<SnapshotRecord> listSnapshots() {
         return snapshots.all().stream().filter(s -> s.state() == RecordState.READY).toList();
+    }
+
+    /** Every snapshot record, in whatever state (for metrics). */
+    public List<SnapshotRecord> listAllSnapshots() {
+        return List.copyOf(snapshots.all());
     }
 
     @Override

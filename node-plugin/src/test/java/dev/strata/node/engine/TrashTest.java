@@ -48,6 +48,35 @@ class TrashTest {
     }
 
     @Test
+    void theBacklogIsCountedUntilReclaimed() throws Exception {
+        try (Trash trash = new Trash(dir.resolve("trash"))) {
+            assertEquals(0, trash.pendingEntries());
+            assertEquals(0, trash.pendingBytes());
+            Path vol = dir.resolve("vol-1");
+            Files.createDirectories(vol);
+            Files.write(vol.resolve("data"), new byte[1 << 20]);
+            java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+            trash.discard(vol, tree -> {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            });
+            assertEquals(1, trash.pendingEntries());
+            long bytes = trash.pendingBytes();
+            assertTrue(bytes >= 1 << 20 && bytes < 2 << 20, "the tree's blocks: " + bytes);
+            List<dev.strata.common.metrics.Sample> samples = Trash.samples("dir", List.of(trash));
+            assertEquals(1.0, samples.get(0).value());
+            assertEquals(java.util.Map.of("engine", "dir"), samples.get(0).labels());
+            hold.countDown();
+            trash.drain();
+            assertEquals(0, trash.pendingEntries());
+            assertEquals(0, trash.pendingBytes());
+        }
+    }
+
+    @Test
     void sameNameDiscardedTwiceDoesNotCollide() throws Exception {
         try (Trash trash = new Trash(dir.resolve("trash"))) {
             Path vol = dir.resolve("vol-1");

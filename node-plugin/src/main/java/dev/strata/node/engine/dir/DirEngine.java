@@ -6,6 +6,7 @@ import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -198,6 +200,11 @@ public final class DirEngine implements VolumeEngine {
     public Capacity capacity() throws IOException {
         LibC.StatVfs st = LibC.statvfs(volumes);
         return new Capacity(st.availableBytes(), st.totalBytes(), 0);
+    }
+
+    @Override
+    public List<Sample> samples() throws IOException {
+        return Trash.samples(name, List.of(trash));
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -32,6 +33,7 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -274,6 +276,15 @@ public final class HostPathEngine implements VolumeEngine {
     }
 
     /** Each root has its own trash, on its own filesystem, so that discarding is a rename. */
+    @Override
+    public List<Sample> samples() throws IOException {
+        List<Trash> all = new ArrayList<>(List.of(snapshotTrash));
+        synchronized (this) {
+            all.addAll(trashes.values());
+        }
+        return Trash.samples(NAME, all);
+    }
+
     private synchronized Trash trash(Path root) throws IOException {
         Trash trash = trashes.get(root);
         if (trash == null) {

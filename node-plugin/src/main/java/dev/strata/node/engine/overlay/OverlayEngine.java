@@ -6,6 +6,7 @@ import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -417,6 +418,37 @@ public final class OverlayEngine implements VolumeEngine {
     private static List<String> prepend(String layer, List<String> chain) {
         List<String> all = new ArrayList<>(List.of(layer));
         all.addAll(chain);
+        return all;
+    }
+
+    /** The trash's backlog, the layers on disk and the deepest chain of layers under a volume or snapshot. */
+    @Override
+    public List<Sample> samples() throws IOException {
+        long layerCount;
+        int deepest = 0;
+        synchronized (chains) {
+            layerCount = list(layers).stream().filter(l -> !l.getFileName().toString().startsWith(PARTIAL)).count();
+            List<Path> chainFiles = new ArrayList<>();
+            for (Path s : list(snapshots)) {
+                String name = s.getFileName().toString();
+                if (!name.startsWith(PARTIAL) && !name.endsWith(".tmp")) {
+                    chainFiles.add(s);
+                }
+            }
+            for (Path v : list(volumes)) {
+                chainFiles.add(v.resolve(CHAIN));
+            }
+            for (Path chain : chainFiles) {
+                if (Files.isRegularFile(chain)) {
+                    deepest = Math.max(deepest, readChain(chain).size());
+                }
+            }
+        }
+        List<Sample> all = new ArrayList<>(Trash.samples(NAME, List.of(trash)));
+        all.add(Sample.gauge("strata_overlay_layers", "Read-only layers on disk, shared by the volumes and snapshots "
+                + "cut from them", Map.of(), layerCount));
+        all.add(Sample.gauge("strata_overlay_deepest_chain", "Layers under the deepest volume or snapshot (chains "
+                + "deeper than " + flattenDepth + " are flattened)", Map.of(), deepest));
         return all;
     }
 

@@ -6,6 +6,7 @@ import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.PoolUsage;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
@@ -56,6 +57,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     private final ThinDevices snapshots;
     private final Mounter mounter;
     private final CommandRunner runner;
+    private final ThinPoolMonitor monitor;
 
     public ThinEngine(Path root, ThinPoolConfig config, Mounter mounter, CommandRunner runner) throws IOException {
         this.dm = new Dmsetup(runner);
@@ -65,6 +67,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         this.snapshots = new ThinDevices(root.resolve("snapshots"), root.resolve("next-thin-id"));
         this.mounter = mounter;
         this.runner = runner;
+        this.monitor = new ThinPoolMonitor(pool);
     }
 
     @Override
@@ -133,6 +136,13 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             }
         }
         pool.commit();
+        monitor.start();
+    }
+
+    /** Stops watching the pool. */
+    @Override
+    public void close() throws InterruptedException {
+        monitor.close();
     }
 
     @Override
@@ -408,7 +418,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         }
         long byRatio = (long) (status.totalDataBlocks() * chunk * ratio) - promised;
         long byFree = (long) ((status.totalDataBlocks() - status.usedDataBlocks()) * chunk * ratio);
-        long available = status.writable() ? Math.max(0, Math.min(byRatio, byFree)) : 0;
+        long available = status.writable() && !monitor.refusesNewVolumes(status)
+                ? Math.max(0, Math.min(byRatio, byFree)) : 0;
         // The largest volume the pool could ever hold is its size times the ratio: a request above
         // that is out of range; one that only exceeds what is free now is a lack of capacity
         // (RESOURCE_EXHAUSTED from create), which the CO may retry elsewhere or later.
@@ -422,6 +433,21 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         // Thin-pool metadata blocks are 4 KiB whatever the data chunk size.
         return List.of(new PoolUsage(ThinPool.NAME, status.totalDataBlocks() * chunk, status.usedDataBlocks() * chunk,
                 status.totalMetadataBlocks() * 4096, status.usedMetadataBlocks() * 4096, status.problem()));
+    }
+
+    /** The pool's watch: its low-water events, growths, limit and state. */
+    @Override
+    public List<Sample> samples() throws IOException {
+        return monitor.samples(NAME, pool.status());
+    }
+
+    ThinPoolConfig poolConfig() {
+        return pool.config();
+    }
+
+    /** Polls the pool now, as the monitor does every few seconds (for tests). */
+    void pollPool() throws IOException {
+        monitor.poll();
     }
 
     /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */

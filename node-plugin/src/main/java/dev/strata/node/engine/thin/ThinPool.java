@@ -109,6 +109,37 @@ final class ThinPool {
         dm.message(NAME, message);
     }
 
+    /** The size of the data file now (it may have grown since the pool was made). */
+    long dataFileBytes() throws IOException {
+        return Files.size(config.data());
+    }
+
+    /**
+     * Grows the pool's data file to {@code bytes} (sparse: nothing is written), online: the file is
+     * extended, its loop device told (losetup -c), and the pool's table reloaded with the new length;
+     * the pool is suspended for the instant of the swap, its volumes' I/O waits meanwhile. A file
+     * already that large is left as it is, so a growth cut short by a crash finishes when repeated.
+     */
+    synchronized void growData(long bytes) throws IOException {
+        if (!config.grows()) {
+            throw new IllegalStateException("this pool does not grow");
+        }
+        try (RandomAccessFile f = new RandomAccessFile(config.data().toFile(), "rw")) {
+            if (f.length() < bytes) {
+                f.setLength(bytes);
+            }
+        }
+        String loop = attach(config.data(), config.dataBytes());
+        check(runner.run("losetup", "-c", loop));
+        String[] table = dm.table(NAME).split("\\s+");
+        long sectors = sizeOf(loop) / 512;
+        if (Long.parseLong(table[1]) >= sectors) {
+            return;
+        }
+        table[1] = Long.toString(sectors);
+        dm.reload(NAME, String.join(" ", table));
+    }
+
     /** A block device as it is; a file made (sparse) if missing and attached to a loop device, once. */
     private String attach(Path path, long bytes) throws IOException {
         if (path.startsWith("/dev/")) {
