@@ -56,8 +56,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <li>what was in flight at the cut is either there whole or not there;
  * <li>recovery leaves no storage without a record, no layer a chain needs is missing, no problem.
  * </ul>
- * The number of cut points per engine is {@code strata.powercut.cuts} (default 12; each is checked
- * in a few seconds under emulation); the figures of a run go to {@code target/powercut-ENGINE.txt}.
+ * The number of cut points per engine is {@code strata.powercut.cuts} (default 8; under emulation a cut is
+ * checked in 2 to 5 s, a thin one in about 15 s); the figures of a run go to {@code target/powercut-ENGINE.txt}.
  * Run it: {@code mvn -B -o -pl node-plugin -am verify -Dvm.tests=PowerCutVmTest -Dtest=NoSuchTest
  * -Dsurefire.failIfNoSpecifiedTests=false} (add {@code -Dstrata.powercut.engines=dir} for one engine).
  */
@@ -65,7 +65,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(3600)
 class PowerCutVmTest {
     private static final long MIB = 1L << 20;
-    private static final int CUTS = Integer.getInteger("strata.powercut.cuts", 12);
+    private static final int CUTS = Integer.getInteger("strata.powercut.cuts", 8);
 
     @TempDir
     Path tmp;
