@@ -14,6 +14,8 @@ public final class MkfsFuzzing {
     /** Flags that read or write something other than the new device, or skip making it. */
     private static final Set<String> NEVER_EXT4 = Set.of("-d", "-c", "-l", "-J", "-S", "-F", "-n", "-z", "-M", "--");
     private static final Set<String> NEVER_XFS = Set.of("-p", "-r", "-f", "-N", "--");
+    /** mkfs.xfs suboptions that name a file or another device ({@code -d file,name=}, {@code -l logdev=}, …). */
+    private static final Set<String> NEVER_XFS_ITEMS = Set.of("file", "name", "logdev", "rtdev", "protofile");
 
     private MkfsFuzzing() {}
 
@@ -21,13 +23,14 @@ public final class MkfsFuzzing {
     public static void options(String fs, String text) {
         try {
             List<String> args = MkfsOptions.parse("parameters.mkfsOptions", fs, text);
-            Set<String> never = fs.equals("xfs") ? NEVER_XFS : NEVER_EXT4;
+            boolean xfs = fs.equals("xfs");
             String previous = "";
             for (String a : args) {
-                assertFalse(a.isEmpty() || a.contains("/") || never.contains(a), args.toString());
-                if (!previous.equals("-L")) { // a label is only a name: "-L logdev" labels, it names no device
-                    assertFalse(a.contains("file") || a.contains("name=") || a.contains("logdev")
-                            || a.contains("rtdev"), args.toString());
+                assertFalse(a.isEmpty() || a.contains("/") || (xfs ? NEVER_XFS : NEVER_EXT4).contains(a), args.toString());
+                // a label is a name of any letters ("-L logdev" names no device); other values are suboptions
+                for (String item : previous.equals("-L") ? new String[0] : a.split(",")) {
+                    String key = item.contains("=") ? item.substring(0, item.indexOf('=')) : item;
+                    assertFalse(xfs && NEVER_XFS_ITEMS.contains(key), args.toString());
                 }
                 previous = a;
             }

@@ -31,7 +31,7 @@ class MkfsOptionsTest {
     @ParameterizedTest
     @ValueSource(strings = {"-d var", "victimfile -M", "-M /", "-c", "-l badblocks.txt", "-J device=/dev/sda",
             "-S", "-F", "-n", "-z undo.e2undo", "-d", "-b 4096 /dev/sda", "--", "-E offset=4096",
-            "-O journal_dev", "-t ext2", "-L ../../etc", "-E root_owner=0:0,offset=1", "-q -q -b"})
+            "-O journal_dev", "-t ext2", "-L ../../etc", "-E root_owner=0:0,offset=1", "-q -q -b", "-L -d"})
     void ext4RefusesAnythingElse(String options) {
         CsiException e = assertThrows(CsiException.class, () -> MkfsOptions.parse(FIELD, "ext4", options), options);
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
