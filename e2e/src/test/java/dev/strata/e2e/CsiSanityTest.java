@@ -1,0 +1,101 @@
+package dev.strata.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.driver.DriverProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The upstream CSI sanity suite (kubernetes-csi/csi-test's {@code csi-sanity}, pinned in
+ * {@code e2e/sanity/go.mod} and built by {@code e2e/sanity/build} into a cache outside the clone)
+ * against {@code strata standalone}, one engine at a time: every spec it runs must pass, and the
+ * driver must leave nothing mounted (DriverProcess.close checks). The thin engine's run is in the
+ * VM ({@code CsiSanityVmTest}). Each run's output is in {@code target/sanity-ENGINE.log}.
+ */
+class CsiSanityTest {
+    private static final Path REPO = Files.isDirectory(Path.of("..", "e2e", "sanity"))
+            ? Path.of("..").toAbsolutePath().normalize() : Path.of("").toAbsolutePath();
+    private static final Pattern SUMMARY = Pattern.compile("(\\d+) Passed \\| (\\d+) Failed");
+    private static Path sanity;
+
+    @BeforeAll
+    static void build() throws IOException, InterruptedException {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "csi-sanity mounts: needs root");
+        sanity = built();
+    }
+
+    /** The cached csi-sanity, built first when the cache lacks it; skips when there is no Go to build it. */
+    static Path built() throws IOException, InterruptedException {
+        Path log = Files.createDirectories(Path.of("target")).resolve("sanity-build.log");
+        Process build = new ProcessBuilder(REPO.resolve("e2e/sanity/build").toString())
+                .redirectError(log.toFile()).start();
+        String path = new String(build.getInputStream().readAllBytes()).strip();
+        assertTrue(build.waitFor(15, TimeUnit.MINUTES), "e2e/sanity/build took over 15 minutes");
+        String errors = read(log);
+        if (build.exitValue() != 0 && errors.contains("Go is needed")) {
+            Assumptions.abort("Go is missing: csi-sanity is built from e2e/sanity/go.mod");
+        }
+        assertEquals(0, build.exitValue(), () -> "e2e/sanity/build failed: " + errors);
+        return Path.of(path);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dir", "shared", "hostpath", "overlay"})
+    void everySanitySpecPasses(String engine) throws Exception {
+        try (DriverProcess driver = new DriverProcess("--max-volumes-per-node", "4").start()) {
+            assertEverySpecPasses(sanity, engine, driver);
+        }
+    }
+
+    /** csi-sanity on {@code engine}'s volumes of {@code driver}: it ran specs, and none failed. */
+    static void assertEverySpecPasses(Path sanity, String engine, DriverProcess driver) throws Exception {
+        String output = run(sanity, engine, driver.socket(), driver.root());
+        Matcher summary = SUMMARY.matcher(output);
+        assertTrue(summary.find(), () -> "no summary in csi-sanity's output:\n" + tail(output) + driver.logTail());
+        assertEquals("0", summary.group(2), () -> tail(output) + driver.logTail());
+        assertTrue(Integer.parseInt(summary.group(1)) > 0, "csi-sanity ran no spec");
+    }
+
+    /** Runs csi-sanity on {@code engine}'s volumes; returns its output, failing on a non-zero exit. */
+    private static String run(Path sanity, String engine, Path socket, Path work) throws IOException, InterruptedException {
+        Path dir = Files.createDirectories(work.resolve("sanity"));
+        Path parameters = Files.writeString(dir.resolve("parameters.yaml"), "engine: " + engine + "\n");
+        List<String> command = new ArrayList<>(List.of(sanity.toString(), "--csi.endpoint=unix://" + socket,
+                "--csi.mountdir=" + dir.resolve("mount"), "--csi.stagingdir=" + dir.resolve("staging"),
+                "--csi.testnodevolumeattachlimit", "--csi.testvolumeparameters=" + parameters, "--ginkgo.no-color"));
+        if (engine.equals("dir") || engine.equals("shared")) {
+            // the engines with a mutable parameter: ControllerModifyVolume's specs run on them
+            Path mutable = Files.writeString(dir.resolve("mutable.yaml"), "mode: \"0770\"\n");
+            command.add("--csi.testvolumemutableparameters=" + mutable);
+        }
+        Path log = Path.of("target").resolve("sanity-" + engine + ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!process.waitFor(10, TimeUnit.MINUTES)) {
+            process.destroyForcibly().waitFor();
+            throw new AssertionError("csi-sanity on " + engine + " took over 10 minutes:\n" + tail(read(log)));
+        }
+        String output = read(log);
+        assertEquals(0, process.exitValue(), () -> "csi-sanity on " + engine + " failed:\n" + tail(output));
+        return output;
+    }
+
+    private static String read(Path log) throws IOException {
+        return Files.readString(log);
+    }
+
+    private static String tail(String output) {
+        return output.length() <= 20_000 ? output : output.substring(output.length() - 20_000);
+    }
+}
