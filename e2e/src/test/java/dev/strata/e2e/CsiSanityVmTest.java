@@ -22,7 +22,7 @@ class CsiSanityVmTest {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "csi-sanity mounts: needs root");
         Path sanity = CsiSanityTest.built();
         DriverProcess driver = new DriverProcess("--max-volumes-per-node", "4", "--thin-pool-dir", "${root}/pool",
-                "--thin-pool-size", "4Gi").start();
+                "--thin-pool-size", "20Gi", "--thin-overcommit", "20").start(); // sanity's volumes are 10 GiB
         try {
             CsiSanityTest.assertEverySpecPasses(sanity, "thin", driver);
         } finally {
