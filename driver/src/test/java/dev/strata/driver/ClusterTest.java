@@ -131,6 +131,32 @@ class ClusterTest {
         assertEquals(List.of(), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
     }
 
+    /**
+     * {@code kubectl delete -k} deletes the CRDs, and with them every StrataVolume: that must not delete
+     * data. Only a deletion the controller marks (DeleteVolume) removes storage; any other lets the
+     * resource go and keeps the volume on its node.
+     */
+    @Test
+    void aVolumeDeletedWithoutDeleteVolumeKeepsItsStorage() throws Exception {
+        startAll();
+        String id = cluster.controller().createVolume(volumeOn("pvc-kept", "node-a").build()).getVolume()
+                .getVolumeId();
+        cluster.api().resources(StrataVolume.class).withName(id).delete();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (cluster.api().resources(StrataVolume.class).withName(id).get() != null) {
+            assertTrue(System.nanoTime() < deadline, "the node let the resource go");
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(id), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+
+        // The controller's DeleteVolume marks the resource first: the storage goes with it.
+        String doomed = cluster.controller().createVolume(volumeOn("pvc-doomed", "node-a").build()).getVolume()
+                .getVolumeId();
+        cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(doomed).build());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(doomed).get());
+        assertEquals(List.of(id), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+    }
+
     @Test
     void deleteRemovesTheStorageBeforeTheResource() throws Exception {
         startAll();

@@ -30,6 +30,20 @@ public final class ResourceWrites {
         return write(client, type, name, change, false);
     }
 
+    /**
+     * Deletes the resource and, with it, its storage: marks it {@link Resources#DELETE_STORAGE} first
+     * (also when it is already being deleted), so that the node plugin removes what it holds.
+     */
+    public static <T extends HasMetadata> void deleteWithStorage(KubernetesClient client, Class<T> type, String name) {
+        Optional<T> marked = metadata(client, type, name, r -> {
+            r.getMetadata().getAnnotations().put(Resources.DELETE_STORAGE, "true");
+            return r;
+        });
+        if (marked.isPresent() && marked.get().getMetadata().getDeletionTimestamp() == null) {
+            client.resources(type).withName(name).delete();
+        }
+    }
+
     private static <T extends HasMetadata> Optional<T> write(KubernetesClient client, Class<T> type, String name,
             UnaryOperator<T> change, boolean status) {
         for (int attempt = 1; ; attempt++) {

@@ -14,6 +14,13 @@ public final class Resources {
     public static final String NODE_LABEL = GROUP + "/node";
     /** Held by the node plugin until the storage behind a volume or snapshot is gone. */
     public static final String FINALIZER = GROUP + "/node-storage";
+    /**
+     * Annotation the controller sets (to "true") before it deletes a volume or snapshot for a
+     * DeleteVolume or DeleteSnapshot, or after a failed create. The node plugin removes storage only
+     * for a resource that carries it: one deleted any other way (its CRD deleted by {@code kubectl
+     * delete -k}, or by hand) lets its finalizer go and keeps the data.
+     */
+    public static final String DELETE_STORAGE = GROUP + "/delete-storage";
 
     public static final String PENDING = "Pending";
     public static final String READY = "Ready";

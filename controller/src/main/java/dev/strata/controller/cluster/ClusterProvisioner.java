@@ -144,7 +144,9 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             throw new CsiException(Status.Code.ABORTED, what + ": it is being deleted; retry");
         }
         if (Resources.FAILED.equals(r.getStatus().getPhase())) {
-            client.resource(r).delete();
+            @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
+            Class<T> type = (Class<T>) r.getClass();
+            ResourceWrites.deleteWithStorage(client, type, name);
             throw nodeError(r.getStatus(), r);
         }
         return r;
@@ -249,9 +251,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         if (v == null) {
             return;
         }
-        if (v.getMetadata().getDeletionTimestamp() == null) {
-            client.resource(v).delete();
-        }
+        ResourceWrites.deleteWithStorage(client, StrataVolume.class, volumeId);
         awaitGone(volumeWaiters, volumeId, "DeleteVolume " + volumeId);
     }
 
@@ -422,9 +422,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         if (s == null) {
             return;
         }
-        if (s.getMetadata().getDeletionTimestamp() == null) {
-            client.resource(s).delete();
-        }
+        ResourceWrites.deleteWithStorage(client, StrataSnapshot.class, snapshotId);
         awaitGone(snapshotWaiters, snapshotId, "DeleteSnapshot " + snapshotId);
     }
 

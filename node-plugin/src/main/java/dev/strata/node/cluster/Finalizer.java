@@ -8,8 +8,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.function.BiConsumer;
 
 /**
- * The node's finalizer on its volumes and snapshots: held before any storage is made, released only
- * once the storage is gone, so that nothing leaves the API server while it still exists on disk.
+ * The node's finalizer on its volumes and snapshots: held before any storage is made, released once
+ * the storage is gone, so that nothing the controller deletes leaves the API server while it still
+ * exists on disk; or released at once, keeping the storage, when the resource goes without the
+ * controller's word (Reconciler).
  */
 final class Finalizer {
     private Finalizer() {}
@@ -48,10 +50,15 @@ final class Finalizer {
             });
             return false;
         }
+        release(client, type, name);
+        return true;
+    }
+
+    /** Lets the resource go, whatever its storage: the caller has deleted it, or keeps it on purpose. */
+    static <T extends HasMetadata> void release(KubernetesClient client, Class<T> type, String name) {
         ResourceWrites.metadata(client, type, name, r -> {
             r.getMetadata().getFinalizers().remove(Resources.FINALIZER);
             return r;
         });
-        return true;
     }
 }

@@ -100,6 +100,14 @@ abstract class Reconciler<T extends CustomResource<?, ? extends NodeReport>> {
      */
     private boolean delete(T resource) {
         String name = resource.getMetadata().getName();
+        if (!"true".equals(resource.getMetadata().getAnnotations().get(Resources.DELETE_STORAGE))) {
+            // Not deleted by the controller: its CRD is going (kubectl delete -k), or a hand deleted it.
+            // The data stays where it is; only the API object goes.
+            LOG.warn("{} {} was deleted without a DeleteVolume or DeleteSnapshot (no {} annotation): its storage "
+                    + "on this node is kept", resource.getKind(), name, Resources.DELETE_STORAGE);
+            Finalizer.release(client, type, name);
+            return true;
+        }
         boolean done = Finalizer.deleteThenRelease(client, type, resource, () -> deleteStorage(name),
                 (r, e) -> {
                     report(r).setErrorCode(e.code().name());
