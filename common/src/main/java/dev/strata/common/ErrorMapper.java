@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.slf4j.Logger;
@@ -25,7 +26,9 @@ public final class ErrorMapper {
         return description == null ? status : status.withDescription(Validate.escape(description));
     }
 
-    private static Status map(Throwable t) {
+    private static Status map(Throwable thrown) {
+        // An I/O error carried out of a lambda is the I/O error: unwrapped here, once, for every caller.
+        Throwable t = thrown instanceof UncheckedIOException u && u.getCause() != null ? u.getCause() : thrown;
         if (t instanceof CsiException e) {
             return Status.fromCode(e.code()).withDescription(e.getMessage());
         }
@@ -39,7 +42,11 @@ public final class ErrorMapper {
             return Status.INVALID_ARGUMENT.withDescription(t.getMessage());
         }
         if (t instanceof NoSuchFileException e) {
-            return Status.NOT_FOUND.withDescription("no such file: " + e.getFile());
+            // Never NOT_FOUND: to a CO that says the volume or snapshot is gone, and it acts on it. A
+            // missing file of a volume that exists is the driver's failure (storage records answer
+            // NOT_FOUND themselves, as CsiExceptions).
+            LOG.error("internal error: a file is missing", e);
+            return Status.INTERNAL.withDescription("missing file on the node: " + e.getFile()).withCause(e);
         }
         if (t instanceof AccessDeniedException e) {
             return Status.PERMISSION_DENIED.withDescription("permission denied: " + e.getFile());

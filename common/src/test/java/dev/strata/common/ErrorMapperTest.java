@@ -59,9 +59,13 @@ class ErrorMapperTest {
 
     @Test
     void fileErrors() {
+        // INTERNAL, never NOT_FOUND: to a CO, NOT_FOUND says the volume is gone
         Status missing = ErrorMapper.toStatus(new NoSuchFileException("/x/y"));
-        assertEquals(Status.Code.NOT_FOUND, missing.getCode());
+        assertEquals(Status.Code.INTERNAL, missing.getCode());
         assertTrue(missing.getDescription().contains("/x/y"));
+        Status wrapped = ErrorMapper.toStatus(new UncheckedIOException(new NoSuchFileException("/x/w")));
+        assertEquals(Status.Code.INTERNAL, wrapped.getCode());
+        assertEquals("missing file on the node: /x/w", wrapped.getDescription());
         Status denied = ErrorMapper.toStatus(new AccessDeniedException("/root/z"));
         assertEquals(Status.Code.PERMISSION_DENIED, denied.getCode());
         assertTrue(denied.getDescription().contains("/root/z"));
@@ -80,13 +84,15 @@ class ErrorMapperTest {
         assertEquals(Status.Code.INTERNAL, io.getCode());
         assertTrue(io.getDescription().startsWith("I/O error: "), io.getDescription());
 
-        assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new UncheckedIOException(new IOException("x"))).getCode());
+        Status unwrapped = ErrorMapper.toStatus(new UncheckedIOException(new IOException("x")));
+        assertEquals(Status.Code.INTERNAL, unwrapped.getCode());
+        assertEquals("I/O error: java.io.IOException: x", unwrapped.getDescription());
         assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new NullPointerException()).getCode());
         assertEquals(Status.Code.INTERNAL, ErrorMapper.toStatus(new AssertionError("oops")).getCode());
 
         // each with its stack in the log, where the status has only its message
         List<ILoggingEvent> logged = log.at(Level.ERROR);
-        assertEquals(List.of("IllegalStateException", "IOException", "UncheckedIOException", "NullPointerException",
+        assertEquals(List.of("IllegalStateException", "IOException", "IOException", "NullPointerException",
                 "AssertionError"), logged.stream().map(e -> e.getThrowableProxy().getClassName())
                         .map(c -> c.substring(c.lastIndexOf('.') + 1)).toList());
         assertTrue(logged.stream().allMatch(e -> e.getFormattedMessage().equals("internal error")), logged::toString);
@@ -96,7 +102,6 @@ class ErrorMapperTest {
     void expectedFailuresAreNotLogged() {
         ErrorMapper.toStatus(CsiException.notFound("x"));
         ErrorMapper.toStatus(new IllegalArgumentException("bad input"));
-        ErrorMapper.toStatus(new NoSuchFileException("/x"));
         assertEquals(List.of(), log.at(Level.ERROR));
     }
 }
