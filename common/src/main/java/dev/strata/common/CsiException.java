@@ -50,8 +50,4 @@ public final class CsiException extends RuntimeException {
     public static CsiException resourceExhausted(String what) {
         return new CsiException(Status.Code.RESOURCE_EXHAUSTED, what);
     }
-
-    public static CsiException internal(String what, Throwable cause) {
-        return new CsiException(Status.Code.INTERNAL, what, cause);
-    }
 }

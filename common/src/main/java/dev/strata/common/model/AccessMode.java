@@ -18,8 +18,4 @@ public enum AccessMode {
     public boolean singlePublication() {
         return this == SINGLE_NODE_SINGLE_WRITER;
     }
-
-    public boolean multiNode() {
-        return name().startsWith("MULTI_NODE");
-    }
 }
