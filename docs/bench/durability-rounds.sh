@@ -38,7 +38,7 @@ snapshots() { # LABEL ENGINE
   for i in $(seq 64); do head -c 1048576 /dev/urandom > "$dir/mnt/$2/f$i"; done
   $ctl --endpoint "$e" umount "src-$2" "$dir/mnt/$2" > /dev/null
   for i in 1 2 3; do
-    $ctl --endpoint "$e" snapshot create "src-$2" "snap-$2-$i" > /dev/null
+    $ctl --endpoint "$e" snapshot create "src-$2" --name "snap-$2-$i" > /dev/null
   done
   echo "$1 $2 CreateSnapshot duration_ms: $(grep -o 'CreateSnapshot.*status=OK duration_ms=[0-9.]*' "$dir/driver.log" \
     | grep "snap-$2\|src-$2" | sed 's/.*duration_ms=//' | tr '\n' ' ')"
