@@ -1,7 +1,6 @@
 package dev.strata.controller.cluster;
 
 import dev.strata.api.v1alpha1.Conversions;
-import dev.strata.api.v1alpha1.EngineCapacity;
 import dev.strata.api.v1alpha1.NodeReport;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
@@ -147,7 +146,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
             Class<T> type = (Class<T>) r.getClass();
             ResourceWrites.deleteWithStorage(client, type, name);
-            throw nodeError(r.getStatus(), r);
+            throw NodeErrors.toCsi(r.getStatus(), r);
         }
         return r;
     }
@@ -197,29 +196,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             }
             return node;
         }
-        List<String> candidates = spec.nodes().isEmpty() ? byFreeSpace(engine) : spec.nodes();
-        long need = Math.max(spec.requiredBytes(), 1);
-        List<String> reasons = new ArrayList<>();
-        for (String name : candidates) {
-            Optional<EngineCapacity> e = engineOn(name, engine);
-            if (e.isEmpty()) {
-                reasons.add(name + " runs no " + engine + " engine");
-            } else if (e.get().getAllocatableBytes() < need) {
-                reasons.add(name + " has " + e.get().getAllocatableBytes() + " bytes free for " + engine);
-            } else {
-                return name;
-            }
-        }
-        throw CsiException.resourceExhausted("no node can hold " + need + " bytes of engine " + engine
-                + (reasons.isEmpty() ? ": no node plugin has registered" : ": " + String.join("; ", reasons)));
-    }
-
-    private List<String> byFreeSpace(String engine) {
-        return nodes.getStore().list().stream()
-                .sorted(Comparator.comparingLong((StrataNode n) -> engineOn(n, engine)
-                        .map(EngineCapacity::getAllocatableBytes).orElse(-1L)).reversed())
-                .map(n -> n.getMetadata().getName())
-                .toList();
+        return registered().place(engine, spec.requiredBytes(), spec.nodes());
     }
 
     private <T extends HasMetadata> T createOrGet(T wanted) {
@@ -266,22 +243,10 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         } catch (CsiException e) {
             T still = waiters.current(name).orElse(null);
             if (still != null && still.getStatus() != null && still.getStatus().getErrorCode() != null) {
-                throw nodeError(still.getStatus(), still);
+                throw NodeErrors.toCsi(still.getStatus(), still);
             }
             throw e;
         }
-    }
-
-    /** The node's error as the CSI error it names (INTERNAL when it names none). */
-    private static CsiException nodeError(NodeReport report, HasMetadata resource) {
-        Status.Code c;
-        try {
-            c = Status.Code.valueOf(Objects.requireNonNullElse(report.getErrorCode(), "INTERNAL"));
-        } catch (IllegalArgumentException e) {
-            c = Status.Code.INTERNAL;
-        }
-        return new CsiException(c, "node " + resource.getMetadata().getLabels().get(Resources.NODE_LABEL) + ": "
-                + report.getMessage());
     }
 
     @Override
@@ -306,8 +271,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         if (requiredBytes <= v.getStatus().getCapacityBytes()) {
             return Conversions.volumeRecord(v);
         }
-        long max = engineOn(v.getSpec().getNode(), v.getSpec().getEngine()).map(EngineCapacity::getMaximumVolumeBytes)
-                .orElse(0L);
+        long max = registered().maximumVolumeBytes(v.getSpec().getNode(), v.getSpec().getEngine());
         if (max > 0 && requiredBytes > max) {
             throw CsiException.outOfRange("capacity_range.required_bytes", requiredBytes
                     + " bytes is more than the largest volume node " + v.getSpec().getNode() + " can hold (" + max
@@ -323,7 +287,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 "ControllerExpandVolume " + volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
                         + " was deleted meanwhile"));
         if (done.getStatus().getCapacityBytes() < requiredBytes) {
-            throw nodeError(done.getStatus(), done);
+            throw NodeErrors.toCsi(done.getStatus(), done);
         }
         return Conversions.volumeRecord(done);
     }
@@ -363,7 +327,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 r.getSpec().setMutableParameters(before);
                 return r;
             });
-            throw nodeError(done.getStatus(), done);
+            throw NodeErrors.toCsi(done.getStatus(), done);
         }
         return Conversions.volumeRecord(done);
     }
@@ -462,34 +426,11 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
 
     @Override
     public Capacity capacity(Map<String, String> parameters, String node) {
-        String engine = parameters.getOrDefault(Conversions.ENGINE_PARAMETER, defaultEngine);
-        if (node != null) {
-            return engineOn(node, engine).map(Conversions::capacity).orElse(new Capacity(0, 0, 0));
-        }
-        // Not tied to a node: the space of all nodes together; one volume still fits on one node only.
-        long available = 0;
-        long largest = 0;
-        long smallest = 0;
-        for (StrataNode n : nodes.getStore().list()) {
-            Optional<EngineCapacity> e = engineOn(n, engine);
-            if (e.isPresent()) {
-                available += e.get().getAllocatableBytes();
-                largest = Math.max(largest, e.get().getMaximumVolumeBytes());
-                smallest = Math.max(smallest, e.get().getMinimumVolumeBytes());
-            }
-        }
-        return new Capacity(available, largest, smallest);
+        return registered().capacity(parameters.getOrDefault(Conversions.ENGINE_PARAMETER, defaultEngine), node);
     }
 
-    private Optional<EngineCapacity> engineOn(String node, String engine) {
-        return Optional.ofNullable(nodes.getStore().getByKey(node)).flatMap(n -> engineOn(n, engine));
-    }
-
-    private static Optional<EngineCapacity> engineOn(StrataNode node, String engine) {
-        if (node.getStatus() == null || node.getStatus().getEngines() == null) {
-            return Optional.empty();
-        }
-        return node.getStatus().getEngines().stream().filter(e -> e.getName().equals(engine)).findFirst();
+    private RegisteredNodes registered() {
+        return new RegisteredNodes(nodes.getStore().list());
     }
 
     @Override
@@ -506,30 +447,11 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
 
     @Override
     public EngineTraits engineFor(Map<String, String> parameters) {
-        String engine = parameters.getOrDefault(Conversions.ENGINE_PARAMETER, defaultEngine);
-        List<StrataNode> all = nodes.getStore().list();
-        for (StrataNode n : all) {
-            Optional<EngineCapacity> e = engineOn(n, engine);
-            if (e.isPresent()) {
-                return Conversions.traits(e.get());
-            }
-        }
-        if (all.isEmpty()) {
-            throw new CsiException(Status.Code.UNAVAILABLE, "no node plugin has registered yet");
-        }
-        List<String> why = all.stream().filter(n -> n.getStatus() != null && n.getStatus().getUnavailableEngines() != null
-                && n.getStatus().getUnavailableEngines().containsKey(engine))
-                .map(n -> n.getMetadata().getName() + ": " + n.getStatus().getUnavailableEngines().get(engine)).toList();
-        if (!why.isEmpty()) {
-            throw new CsiException(Status.Code.RESOURCE_EXHAUSTED, "no node can run the " + engine + " engine ("
-                    + String.join("; ", why) + ")");
-        }
-        throw CsiException.invalidArgument("parameters." + Conversions.ENGINE_PARAMETER, "unknown engine \""
-                + engine + "\": no node runs it");
+        return registered().traits(parameters.getOrDefault(Conversions.ENGINE_PARAMETER, defaultEngine));
     }
 
     @Override
     public List<String> nodes() {
-        return nodes.getStore().list().stream().map(n -> n.getMetadata().getName()).sorted().toList();
+        return registered().names();
     }
 }
