@@ -38,7 +38,7 @@ public final class ControllerPlugin implements AutoCloseable {
                         IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
                         IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
                         IdentityService.onlineExpansion()), provisioner::isOpen),
-                new ControllerService(provisioner, false)), drainTimeout, metrics);
+                new ControllerService(provisioner)), drainTimeout, metrics);
         try {
             provisioner.open(ClusterProvisioner.start(client, defaultEngine, longestWait));
             if (metrics != null) {

@@ -11,6 +11,7 @@ import dev.strata.common.Gate;
 import dev.strata.common.Page;
 import dev.strata.common.Validate;
 import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.Attacher;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
@@ -96,16 +97,19 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             ControllerServiceCapability.RPC.Type.PUBLISH_READONLY);
 
     private final Gate<? extends Provisioner> provisioner;
+    private final Gate<? extends Attacher> attacher;
     private final List<ControllerServiceCapability.RPC.Type> capabilities;
 
-    /** The standalone Controller: every capability, ControllerPublish included. */
+    /** A Controller that attaches nothing (a cluster's): ControllerPublish is not advertised. */
     public ControllerService(Gate<? extends Provisioner> provisioner) {
-        this(provisioner, true);
+        this(provisioner, null);
     }
 
-    public ControllerService(Gate<? extends Provisioner> provisioner, boolean attach) {
+    /** A Controller that also attaches (standalone's), through {@code attacher}. */
+    public ControllerService(Gate<? extends Provisioner> provisioner, Gate<? extends Attacher> attacher) {
         this.provisioner = provisioner;
-        this.capabilities = CAPABILITIES.stream().filter(c -> attach || !ATTACH.contains(c)).toList();
+        this.attacher = attacher;
+        this.capabilities = CAPABILITIES.stream().filter(c -> attacher != null || !ATTACH.contains(c)).toList();
     }
 
     @Override
@@ -163,15 +167,26 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         Provisioner p = provisioner.get();
         VolumeRecord v = requireVolume(p, volumeId);
         AccessMode mode = Capabilities.checkFor("volume_capability", p.engineFor(v.parameters()), v, cap);
-        Map<String, String> context = p.publishVolume(volumeId, nodeId, req.getReadonly(), mode);
+        Map<String, String> context = attacher("ControllerPublishVolume").publishVolume(volumeId, nodeId,
+                req.getReadonly(), mode);
         reply(out, ControllerPublishVolumeResponse.newBuilder().putAllPublishContext(context).build());
     }
 
     @Override
     public void controllerUnpublishVolume(ControllerUnpublishVolumeRequest req,
             StreamObserver<ControllerUnpublishVolumeResponse> out) {
-        provisioner.get().unpublishVolume(Validate.id("volume_id", req.getVolumeId()), req.getNodeId());
+        attacher("ControllerUnpublishVolume").unpublishVolume(Validate.id("volume_id", req.getVolumeId()),
+                req.getNodeId());
         reply(out, ControllerUnpublishVolumeResponse.getDefaultInstance());
+    }
+
+    /** The attacher; a plugin without one does not advertise the call, and the spec's answer is UNIMPLEMENTED. */
+    private Attacher attacher(String call) {
+        if (attacher == null) {
+            throw new CsiException(Status.Code.UNIMPLEMENTED, call + ": this plugin's volumes need no attaching "
+                    + "(PUBLISH_UNPUBLISH_VOLUME is not among its capabilities)");
+        }
+        return attacher.get();
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.strata.common.CsiException;
 import dev.strata.common.Gate;
 import dev.strata.common.Validate;
 import dev.strata.common.model.GroupSnapshotRecord;
+import dev.strata.common.model.GroupSnapshotter;
 import dev.strata.common.model.Provisioner;
 import dev.strata.csi.v1.CreateVolumeGroupSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeGroupSnapshotResponse;
@@ -22,10 +23,13 @@ import java.util.List;
 
 /** CSI GroupController: snapshots of several volumes taken together, through the {@link Provisioner}. */
 public final class GroupControllerService extends GroupControllerGrpc.GroupControllerImplBase {
-    private final Gate<? extends Provisioner> provisioner;
+    private final Gate<? extends GroupSnapshotter> groups;
+    private final Gate<? extends Provisioner> snapshots;
 
-    public GroupControllerService(Gate<? extends Provisioner> provisioner) {
-        this.provisioner = provisioner;
+    /** Groups from {@code groups}; their member snapshots, as any snapshot, from {@code snapshots}. */
+    public GroupControllerService(Gate<? extends GroupSnapshotter> groups, Gate<? extends Provisioner> snapshots) {
+        this.groups = groups;
+        this.snapshots = snapshots;
     }
 
     @Override
@@ -50,10 +54,9 @@ public final class GroupControllerService extends GroupControllerGrpc.GroupContr
         for (int i = 0; i < req.getSourceVolumeIdsCount(); i++) {
             volumes.add(Validate.id("source_volume_ids[" + i + "]", req.getSourceVolumeIds(i)));
         }
-        Provisioner p = provisioner.get();
-        GroupSnapshotRecord group = p.createGroupSnapshot(name, volumes, Validate.map("parameters",
+        GroupSnapshotRecord group = groups.get().createGroupSnapshot(name, volumes, Validate.map("parameters",
                 req.getParametersMap()));
-        out.onNext(CreateVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(p, group)).build());
+        out.onNext(CreateVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(group)).build());
         out.onCompleted();
     }
 
@@ -61,7 +64,7 @@ public final class GroupControllerService extends GroupControllerGrpc.GroupContr
     public void deleteVolumeGroupSnapshot(DeleteVolumeGroupSnapshotRequest req,
             StreamObserver<DeleteVolumeGroupSnapshotResponse> out) {
         String id = Validate.id("group_snapshot_id", req.getGroupSnapshotId());
-        provisioner.get().deleteGroupSnapshot(id, req.getSnapshotIdsList());
+        groups.get().deleteGroupSnapshot(id, req.getSnapshotIdsList());
         out.onNext(DeleteVolumeGroupSnapshotResponse.getDefaultInstance());
         out.onCompleted();
     }
@@ -70,14 +73,14 @@ public final class GroupControllerService extends GroupControllerGrpc.GroupContr
     public void getVolumeGroupSnapshot(GetVolumeGroupSnapshotRequest req,
             StreamObserver<GetVolumeGroupSnapshotResponse> out) {
         String id = Validate.id("group_snapshot_id", req.getGroupSnapshotId());
-        Provisioner p = provisioner.get();
-        GroupSnapshotRecord group = p.findGroupSnapshot(id).orElseThrow(() -> CsiException.notFound(
+        GroupSnapshotRecord group = groups.get().findGroupSnapshot(id).orElseThrow(() -> CsiException.notFound(
                 "group snapshot " + id + " does not exist"));
-        out.onNext(GetVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(p, group)).build());
+        out.onNext(GetVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(group)).build());
         out.onCompleted();
     }
 
-    private static VolumeGroupSnapshot toCsi(Provisioner p, GroupSnapshotRecord group) {
+    private VolumeGroupSnapshot toCsi(GroupSnapshotRecord group) {
+        Provisioner p = snapshots.get();
         VolumeGroupSnapshot.Builder b = VolumeGroupSnapshot.newBuilder()
                 .setGroupSnapshotId(group.id())
                 .setCreationTime(ControllerService.timestamp(group.createdAt()))

@@ -56,8 +56,8 @@ public final class Standalone implements AutoCloseable {
         List<BindableService> services = List.of(
                 new IdentityService(capabilities, storage::isOpen,
                         Map.of(IdentityService.DATA_DIR, config.dataDir().toAbsolutePath().toString())),
-                new ControllerService(storage),
-                new GroupControllerService(storage),
+                new ControllerService(storage, storage),
+                new GroupControllerService(storage, storage),
                 new NodeService(config, storage, mounter),
                 new SnapshotMetadataService(storage));
         CsiServer server = CsiServer.start(endpoint, services, drainTimeout, metrics);

@@ -22,6 +22,7 @@ import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
 import dev.strata.csi.v1.ControllerGetVolumeRequest;
 import dev.strata.csi.v1.ControllerModifyVolumeRequest;
 import dev.strata.csi.v1.ControllerServiceCapability;
+import dev.strata.csi.v1.ControllerUnpublishVolumeRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeRequest;
@@ -313,6 +314,13 @@ class ClusterTest {
         assertFalse(cluster.controller().controllerGetCapabilities(ControllerGetCapabilitiesRequest.getDefaultInstance())
                 .getCapabilitiesList().stream().anyMatch(c -> c.getRpc().getType()
                         == ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME));
+        // Not advertised, so the spec's answer to a CO that calls anyway: UNIMPLEMENTED, naming the call.
+        StatusRuntimeException unimplemented = assertThrows(StatusRuntimeException.class, () -> cluster.controller()
+                .controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId("vol-x")
+                        .setNodeId("node-a").build()));
+        assertEquals(Status.Code.UNIMPLEMENTED, unimplemented.getStatus().getCode());
+        assertTrue(unimplemented.getStatus().getDescription().startsWith("ControllerUnpublishVolume:"),
+                unimplemented.getStatus().getDescription());
     }
 
     /**

@@ -9,6 +9,10 @@ import java.util.Optional;
  * implements it with direct engine calls on this host; cluster mode implements it through custom
  * resources. Implementations are idempotent: a repeated call with the same arguments has the outcome
  * of the first. Failures are {@code CsiException}s carrying the code the CSI spec names.
+ *
+ * <p>What only some providers can do is a port of its own ({@link Attacher}, {@link GroupSnapshotter}):
+ * the CSI services advertise a capability exactly when a provider of it is wired in, so no provider
+ * answers UNIMPLEMENTED for something it was never asked to do.
  */
 public interface Provisioner {
     /** Creates the volume, or returns the one already created under this name with compatible arguments. */
@@ -28,12 +32,6 @@ public interface Provisioner {
     /** Applies mutable parameters (a VolumeAttributesClass) to an existing volume. */
     VolumeRecord modifyVolume(String volumeId, Map<String, String> mutableParameters);
 
-    /** ControllerPublish: makes the volume available to a node; returns the publish context. */
-    Map<String, String> publishVolume(String volumeId, String nodeId, boolean readOnly, AccessMode mode);
-
-    /** ControllerUnpublish; an unknown volume or a volume not published there succeeds. */
-    void unpublishVolume(String volumeId, String nodeId);
-
     SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters);
 
     /** Deletes the snapshot; deleting an unknown snapshot succeeds. */
@@ -43,14 +41,6 @@ public interface Provisioner {
 
     /** Every snapshot that is ready, sorted by ID. */
     List<SnapshotRecord> listSnapshots();
-
-    /** Snapshots the volumes together, or returns the group already made under this name for them. */
-    GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds, Map<String, String> parameters);
-
-    /** Deletes the group and its snapshots; an unknown group succeeds. */
-    void deleteGroupSnapshot(String groupSnapshotId, List<String> snapshotIds);
-
-    Optional<GroupSnapshotRecord> findGroupSnapshot(String groupSnapshotId);
 
     /** Space left for new volumes with these parameters on this node (null = any node). */
     Capacity capacity(Map<String, String> parameters, String node);

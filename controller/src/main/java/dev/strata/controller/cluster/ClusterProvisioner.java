@@ -11,11 +11,9 @@ import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.api.v1alpha1.StrataVolumeSpec;
 import dev.strata.common.CsiException;
 import dev.strata.common.metrics.Sample;
-import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
-import dev.strata.common.model.GroupSnapshotRecord;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.Provisioner;
 import dev.strata.common.model.SnapshotRecord;
@@ -345,16 +343,6 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         return v;
     }
 
-    @Override
-    public Map<String, String> publishVolume(String volumeId, String nodeId, boolean readOnly, AccessMode mode) {
-        throw new CsiException(Status.Code.UNIMPLEMENTED, "ControllerPublishVolume: volumes need no attaching");
-    }
-
-    @Override
-    public void unpublishVolume(String volumeId, String nodeId) {
-        throw new CsiException(Status.Code.UNIMPLEMENTED, "ControllerUnpublishVolume: volumes need no attaching");
-    }
-
     // ---- snapshots ------------------------------------------------------------------------------
 
     @Override
@@ -404,22 +392,6 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     public List<SnapshotRecord> listSnapshots() {
         return snapshots.getStore().list().stream().filter(ClusterProvisioner::ready)
                 .map(Conversions::snapshotRecord).sorted(Comparator.comparing(SnapshotRecord::id)).toList();
-    }
-
-    @Override
-    public GroupSnapshotRecord createGroupSnapshot(String name, List<String> sourceVolumeIds,
-            Map<String, String> parameters) {
-        throw new CsiException(Status.Code.UNIMPLEMENTED, "group snapshots are not offered in a cluster yet");
-    }
-
-    @Override
-    public void deleteGroupSnapshot(String groupSnapshotId, List<String> snapshotIds) {
-        throw new CsiException(Status.Code.UNIMPLEMENTED, "group snapshots are not offered in a cluster yet");
-    }
-
-    @Override
-    public Optional<GroupSnapshotRecord> findGroupSnapshot(String groupSnapshotId) {
-        return Optional.empty();
     }
 
     // ---- nodes and capacity ---------------------------------------------------------------------

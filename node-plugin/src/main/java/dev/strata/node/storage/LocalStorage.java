@@ -5,11 +5,13 @@ import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
 import dev.strata.common.Validate;
 import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.Attacher;
 import dev.strata.common.model.Attachment;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.GroupSnapshotRecord;
+import dev.strata.common.model.GroupSnapshotter;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.Provisioner;
 import dev.strata.common.model.RecordState;
@@ -42,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * state first, does the engine's work, then settles the record; {@link #recover()} finishes or undoes
  * whatever a crash interrupted. This is the standalone {@link Provisioner}.
  */
-public final class LocalStorage implements Provisioner {
+public final class LocalStorage implements Provisioner, Attacher, GroupSnapshotter {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStorage.class);
     /** StorageClass parameter that picks the engine. */
     public static final String ENGINE_PARAMETER = "engine";
