@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.LockTable;
 import dev.strata.csi.v1.Volume;
-import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.LockKeys;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -33,14 +33,14 @@ class ConcurrencyTest {
     void aBusyVolumeAbortsCallsOnItButNotOnOthers() {
         String id = csi.createVolume("pvc-busy").getVolumeId();
         LockTable locks = csi.standalone().storage().locks();
-        try (LockTable.Held busy = locks.acquire(LocalStorage.volumeKey(id))) {
+        try (LockTable.Held busy = locks.acquire(LockKeys.volume(id))) {
             assertStatus(Status.Code.ABORTED, id, () -> csi.deleteVolume(id));
             assertStatus(Status.Code.ABORTED, id, () -> csi.stage(id));
             assertStatus(Status.Code.ABORTED, id, () -> csi.createSnapshot("snap-1", id));
             Volume other = csi.createVolume("pvc-other");
             assertTrue(csi.listVolumeIds().contains(other.getVolumeId()), "the other volume was not created");
         }
-        assertFalse(locks.isHeld(LocalStorage.volumeKey(id)), "lock still held");
+        assertFalse(locks.isHeld(LockKeys.volume(id)), "lock still held");
         csi.deleteVolume(id);
         assertFalse(csi.listVolumeIds().contains(id), "the volume survived its delete");
     }

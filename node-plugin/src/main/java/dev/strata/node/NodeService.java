@@ -38,6 +38,7 @@ import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeVolume;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.LockKeys;
 import dev.strata.node.engine.hostpath.HostPathEngine;
 import dev.strata.node.storage.EphemeralVolumes;
 import dev.strata.node.storage.NodeVolumes;
@@ -308,7 +309,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     /** The lock of the volume a node call names (looked up, so that all its names share one lock). */
     private static LockTable.Held lock(LocalStorage s, String volumeId) {
         String key = HostPathEngine.isStaticHandle(volumeId) ? HostPathEngine.staticVolumeId(volumeId) : volumeId;
-        return s.locks().acquire(LocalStorage.volumeKey(key));
+        return s.locks().acquire(LockKeys.volume(key));
     }
 
     private static <T> void reply(StreamObserver<T> out, T message) {

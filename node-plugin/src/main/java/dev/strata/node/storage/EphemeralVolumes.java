@@ -74,7 +74,7 @@ public final class EphemeralVolumes {
         String name = NAME_PREFIX + kubeletVolumeId;
         VolumeRecord volume = admit(Ids.volumeId(name), () -> storage.createVolume(new VolumeSpec(name, size, 0,
                 AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null, List.of())));
-        try (LockTable.Held held = storage.locks().acquire(LocalStorage.volumeKey(volume.id()))) {
+        try (LockTable.Held held = storage.locks().acquire(LockKeys.volume(volume.id()))) {
             Path staging = stagingPath(volume);
             try {
                 node.stage(volume, staging, mode, flags, false);
@@ -126,7 +126,7 @@ public final class EphemeralVolumes {
 
     /** Unpublishes, unstages and deletes the scratch volume. */
     public void unpublish(VolumeRecord volume, Path target) throws IOException {
-        try (LockTable.Held held = storage.locks().acquire(LocalStorage.volumeKey(volume.id()))) {
+        try (LockTable.Held held = storage.locks().acquire(LockKeys.volume(volume.id()))) {
             node.unpublish(volume, target);
             if (!storage.nodeState().get(volume.id()).publications().isEmpty()) {
                 return; // published elsewhere too (kubelet never does this for inline volumes)

@@ -179,7 +179,7 @@ class LocalStorageTest {
 
     @Test
     void busyVolumeIsAborted() {
-        try (LockTable.Held held = locks.acquire(LocalStorage.volumeKey(Ids.volumeId("pvc-1")))) {
+        try (LockTable.Held held = locks.acquire(LockKeys.volume(Ids.volumeId("pvc-1")))) {
             assertCsi(Code.ABORTED, () -> storage.createVolume(spec("pvc-1")));
         }
         storage.createVolume(spec("pvc-1"));

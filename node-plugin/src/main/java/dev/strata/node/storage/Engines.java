@@ -1,0 +1,56 @@
+package dev.strata.node.storage;
+
+import dev.strata.common.CsiException;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.thin.ThinEngine;
+import io.grpc.Status;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The engines this node runs, by name, and those it is configured for but cannot run here (with the
+ * reason). Asking for an engine it does not have is the caller's error when no node could run it, and
+ * RESOURCE_EXHAUSTED with the reason when this node cannot.
+ */
+final class Engines {
+    private final Map<String, VolumeEngine> running;
+    private final Map<String, String> unavailable;
+
+    Engines(Map<String, VolumeEngine> running, Map<String, String> unavailable) {
+        this.running = Map.copyOf(running);
+        this.unavailable = Map.copyOf(unavailable);
+    }
+
+    VolumeEngine get(String name) {
+        VolumeEngine engine = running.get(name);
+        if (engine == null && unavailable.containsKey(name)) {
+            throw new CsiException(Status.Code.RESOURCE_EXHAUSTED, "the " + name + " engine cannot run on this node: "
+                    + unavailable.get(name));
+        }
+        if (engine == null) {
+            // The one engine a driver runs only when told how: say how, as the hostpath engine does.
+            String hint = ThinEngine.NAME.equals(name) ? "; the thin engine needs a dm-thin pool: start the driver "
+                    + "with --thin-pool-dir DIR (or --thin-data DEVICE --thin-metadata DEVICE)" : "";
+            throw CsiException.invalidArgument("parameters." + LocalStorage.ENGINE_PARAMETER, "unknown engine \""
+                    + name + "\" (configured: " + String.join(", ", new TreeSet<>(running.keySet())) + ")" + hint);
+        }
+        return engine;
+    }
+
+    boolean contains(String name) {
+        return running.containsKey(name);
+    }
+
+    Collection<VolumeEngine> all() {
+        return running.values();
+    }
+
+    Collection<String> names() {
+        return running.keySet();
+    }
+
+    Map<String, String> unavailable() {
+        return unavailable;
+    }
+}

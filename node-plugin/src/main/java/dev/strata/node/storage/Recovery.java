@@ -1,0 +1,120 @@
+package dev.strata.node.storage;
+
+import dev.strata.common.Validate;
+import dev.strata.common.model.GroupSnapshotRecord;
+import dev.strata.common.model.RecordState;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.VolumeEngine;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up recovery: finishes or undoes what a crash interrupted (records left CREATING or DELETING),
+ * then sweeps storage that no record owns. One record that cannot be settled does not stop the rest,
+ * nor the driver: it is logged, kept for the next start, and remembered as a problem that the volume
+ * reports as its condition until a delete or a later start settles it.
+ */
+final class Recovery {
+    private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+
+    private final Records records;
+    private final Engines engines;
+    private final GroupSnapshots groups;
+    /** What recovery could not settle, by ID. */
+    private final Map<String, String> problems = new ConcurrentHashMap<>();
+
+    Recovery(Records records, Engines engines, GroupSnapshots groups) {
+        this.records = records;
+        this.engines = engines;
+        this.groups = groups;
+    }
+
+    void run() throws IOException {
+        for (VolumeEngine engine : engines.all()) {
+            engine.start();
+        }
+        for (GroupSnapshotRecord g : records.groups().all()) {
+            if (g.state() != RecordState.READY) {
+                settle("group snapshot", g.id(), g.name(), g.state(), () -> groups.remove(g));
+            }
+        }
+        for (VolumeRecord v : records.volumes().all()) {
+            if (v.state() != RecordState.READY) {
+                settle("volume", v.id(), v.name(), v.state(), () -> {
+                    engines.get(v.engine()).delete(v.id());
+                    records.volumes().remove(v.id());
+                });
+            }
+        }
+        for (SnapshotRecord s : records.snapshots().all()) {
+            if (s.state() != RecordState.READY) {
+                settle("snapshot", s.id(), s.name(), s.state(), () -> {
+                    engines.get(s.engine()).deleteSnapshot(s.id());
+                    records.snapshots().remove(s.id());
+                });
+            }
+        }
+        for (VolumeEngine engine : engines.all()) {
+            sweep(engine);
+        }
+        LOG.info("storage ready: {} volumes, {} snapshots, engines {}{}", records.volumes().all().size(),
+                records.snapshots().all().size(), engines.names(),
+                problems.isEmpty() ? "" : "; " + problems.size() + " left unsettled (see above)");
+    }
+
+    /** What recovery could not settle for this ID, if anything. */
+    Optional<String> problem(String id) {
+        return Optional.ofNullable(problems.get(id));
+    }
+
+    /** The record is gone, so its problem is too. */
+    void settled(String id) {
+        problems.remove(id);
+    }
+
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    /** Removes what a crash left half made; a failure is noted against the record's ID, and recovery goes on. */
+    private void settle(String kind, String id, String name, RecordState state, Step removal) {
+        LOG.info("{} {} ({}) was left {}; removing it", kind, id, Validate.printable(name), state);
+        try {
+            removal.run();
+        } catch (IOException | RuntimeException e) {
+            String problem = "left " + state + " by an interrupted operation, and removing it failed: "
+                    + e.getMessage() + " (tried again at the next start, or at a delete)";
+            problems.put(id, problem);
+            LOG.error("{} {}: {}", kind, id, problem, e);
+        }
+    }
+
+    private void sweep(VolumeEngine engine) throws IOException {
+        String name = engine.traits().name();
+        for (String id : engine.storedVolumeIds()) {
+            if (records.volumes().get(id).filter(v -> v.engine().equals(name)).isEmpty()) {
+                sweep(name + " volume storage", id, () -> engine.delete(id));
+            }
+        }
+        for (String id : engine.storedSnapshotIds()) {
+            if (records.snapshots().get(id).filter(s -> s.engine().equals(name)).isEmpty()) {
+                sweep(name + " snapshot storage", id, () -> engine.deleteSnapshot(id));
+            }
+        }
+    }
+
+    /** Removes storage that no record owns; a failure is logged (no record can report it) and tried again at the next start. */
+    private static void sweep(String kind, String id, Step removal) {
+        LOG.info("{} {} has no record; removing it", kind, id);
+        try {
+            removal.run();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("{} {}: removing it failed (tried again at the next start): {}", kind, id, e.getMessage(), e);
+        }
+    }
+}
