@@ -39,7 +39,6 @@ import dev.strata.node.mount.Mounter;
 import dev.strata.node.state.NodeVolume;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.LockKeys;
-import dev.strata.node.engine.hostpath.HostPathEngine;
 import dev.strata.node.storage.EphemeralVolumes;
 import dev.strata.node.storage.NodeVolumes;
 import dev.strata.node.storage.StorageConfig;
@@ -50,6 +49,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -297,9 +297,9 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
      * host path of a static hostpath volume. Anything else is refused before it reaches storage.
      */
     private VolumeRecord resolve(LocalStorage s, String volumeId) {
-        if (HostPathEngine.isStaticHandle(volumeId)) {
-            Validate.absolutePath("volume_id", volumeId);
-            return ((HostPathEngine) s.engine(HostPathEngine.NAME)).staticVolume(volumeId);
+        Optional<VolumeRecord> byHandle = s.staticVolume(volumeId);
+        if (byHandle.isPresent()) {
+            return byHandle.get();
         }
         Validate.id("volume_id", volumeId);
         return s.findVolume(volumeId).or(() -> ephemeral(s).find(volumeId))
@@ -308,8 +308,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     /** The lock of the volume a node call names (looked up, so that all its names share one lock). */
     private static LockTable.Held lock(LocalStorage s, String volumeId) {
-        String key = HostPathEngine.isStaticHandle(volumeId) ? HostPathEngine.staticVolumeId(volumeId) : volumeId;
-        return s.locks().acquire(LockKeys.volume(key));
+        return s.locks().acquire(LockKeys.volume(s.volumeIdOf(volumeId)));
     }
 
     private static <T> void reply(StreamObserver<T> out, T message) {

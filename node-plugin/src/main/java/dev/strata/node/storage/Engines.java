@@ -1,11 +1,13 @@
 package dev.strata.node.storage;
 
 import dev.strata.common.CsiException;
+import dev.strata.node.engine.StaticVolumes;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.thin.ThinEngine;
 import io.grpc.Status;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -36,6 +38,12 @@ final class Engines {
                     + name + "\" (configured: " + String.join(", ", new TreeSet<>(running.keySet())) + ")" + hint);
         }
         return engine;
+    }
+
+    /** The engine that claims {@code volumeId} as a handle of its own, if one does. */
+    Optional<StaticVolumes> claiming(String volumeId) {
+        return running.values().stream().filter(e -> e instanceof StaticVolumes sv && sv.claims(volumeId))
+                .map(StaticVolumes.class::cast).findFirst();
     }
 
     boolean contains(String name) {

@@ -125,6 +125,19 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         return engines.unavailable();
     }
 
+    /**
+     * A volume named by a handle an engine resolves itself (a static hostpath PV's host path), not by
+     * a record; empty when no engine claims the handle.
+     */
+    public Optional<VolumeRecord> staticVolume(String handle) {
+        return engines.claiming(handle).map(e -> e.resolve(handle));
+    }
+
+    /** The ID a node call's volume ID stands for: itself, or the ID of a static volume's handle. */
+    public String volumeIdOf(String volumeIdOrHandle) {
+        return engines.claiming(volumeIdOrHandle).map(e -> e.idOf(volumeIdOrHandle)).orElse(volumeIdOrHandle);
+    }
+
     public VolumeEngine engine(String name) {
         return engines.get(name);
     }

@@ -2,6 +2,7 @@ package dev.strata.node.engine.hostpath;
 
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
+import dev.strata.common.Validate;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
@@ -16,6 +17,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
+import dev.strata.node.engine.StaticVolumes;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.hostpath.HostPaths.HostPath;
 import dev.strata.node.mount.BindOptions;
@@ -55,7 +57,7 @@ import java.util.stream.Collectors;
  * directory after {@code docker rm}); a directory that holds another volume's, or that anything
  * still mounts, is not removed at all.
  */
-public final class HostPathEngine implements VolumeEngine {
+public final class HostPathEngine implements VolumeEngine, StaticVolumes {
     public static final String NAME = "hostpath";
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
@@ -100,8 +102,9 @@ public final class HostPathEngine implements VolumeEngine {
         }
     }
 
-    /** A handle Kubernetes may give for a statically provisioned hostpath PV. */
-    public static boolean isStaticHandle(String volumeId) {
+    /** A handle Kubernetes may give for a statically provisioned hostpath PV: a host path. */
+    @Override
+    public boolean claims(String volumeId) {
         return volumeId.startsWith("/");
     }
 
@@ -109,7 +112,9 @@ public final class HostPathEngine implements VolumeEngine {
      * The record that stands for a static volume: its ID derives from the path, so the node's mount
      * records have a plain key; nothing is stored for it.
      */
-    public VolumeRecord staticVolume(String handle) {
+    @Override
+    public VolumeRecord resolve(String handle) {
+        Validate.absolutePath("volume_id", handle);
         HostPath path = hostPaths.staticPath(handle);
         try {
             if (!HostPaths.exists(path, "volume_id")) {
@@ -118,13 +123,14 @@ public final class HostPathEngine implements VolumeEngine {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return new VolumeRecord(staticVolumeId(handle), path.toString(), NAME, 0, AccessType.MOUNT,
+        return new VolumeRecord(idOf(handle), path.toString(), NAME, 0, AccessType.MOUNT,
                 Map.of(STATIC_PATH, path.toString()), Map.of(), null, null, List.of(), RecordState.READY, Instant.EPOCH,
                 Map.of());
     }
 
     /** The ID that stands for a static volume's handle (a host path). */
-    public static String staticVolumeId(String handle) {
+    @Override
+    public String idOf(String handle) {
         return Ids.volumeId("hostpath:" + Path.of(handle).normalize());
     }
 
