@@ -15,7 +15,6 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.ChangedBlockTracking;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.mount.BindOptions;
-import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -58,6 +57,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     private final Mounter mounter;
     private final CommandRunner runner;
     private final ThinPoolMonitor monitor;
+    private final ThinFilesystem filesystem;
 
     public ThinEngine(Path root, ThinPoolConfig config, Mounter mounter, CommandRunner runner) throws IOException {
         this.dm = new Dmsetup(runner);
@@ -68,6 +68,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         this.mounter = mounter;
         this.runner = runner;
         this.monitor = new ThinPoolMonitor(pool);
+        this.filesystem = new ThinFilesystem(runner, mounter);
     }
 
     @Override
@@ -185,9 +186,10 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         activate(volume.id(), device);
         if (!device.block()) {
             if (source == null) {
-                mkfs(devicePath(volume.id()), fs, volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER, ""));
+                filesystem.make(devicePath(volume.id()), fs, volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER,
+                        ""));
             } else if (sectors > sourceSectors) {
-                growUnmounted(volume.id(), fs);
+                filesystem.grow(devicePath(volume.id()), fs);
             }
         }
         volumes.put(volume.id(), device.asReady());
@@ -230,41 +232,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         if (device.block()) {
             return;
         }
-        var mounted = MountTable.read().entries().stream()
-                .filter(e -> e.source().equals(devicePath(volume.id()))).findFirst();
-        if (mounted.isPresent()) {
-            if (device.fsType().equals("xfs")) {
-                check(runner.run("xfs_growfs", "--", mounted.get().mountPoint().toString()));
-            } else {
-                check(runner.run("resize2fs", "--", devicePath(volume.id())));
-            }
-        } else {
-            growUnmounted(volume.id(), device.fsType());
-        }
-    }
-
-    /** Grows the filesystem of a device nothing has mounted (xfs only grows mounted: briefly, here). */
-    private void growUnmounted(String volumeId, String fs) throws IOException {
-        String device = devicePath(volumeId);
-        if (fs.equals("xfs")) {
-            Path tmp = Files.createTempDirectory("strata-grow-");
-            try {
-                mounter.mount(device, tmp, "xfs", 0, null);
-                try {
-                    check(runner.run("xfs_growfs", "--", tmp.toString()));
-                } finally {
-                    mounter.unmount(tmp);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } else {
-            CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", "--", device);
-            if (fsck.exitCode() > 1) {
-                check(fsck);
-            }
-            check(runner.run("resize2fs", "--", device));
-        }
+        filesystem.grow(devicePath(volume.id()), device.fsType());
     }
 
     @Override
@@ -502,16 +470,6 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                 + " has no thin device"));
     }
 
-    private void mkfs(String device, String fs, String options) throws IOException {
-        List<String> command = new ArrayList<>(fs.equals("xfs")
-                ? List.of("mkfs.xfs", "-q", "-K") // -K: a new thin device reads as zeros; discarding it is waste
-                : List.of("mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1"));
-        command.addAll(MkfsOptions.parse("parameters." + MKFS_OPTIONS_PARAMETER, fs, options));
-        command.add("--");
-        command.add(device);
-        check(runner.run(command));
-    }
-
     static String fsType(Map<String, String> parameters) {
         String fs = parameters.getOrDefault(FS_TYPE_PARAMETER, "");
         return fs.isEmpty() ? "ext4" : fs;
@@ -530,7 +488,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return ((bytes + 4095) / 4096) * 8;
     }
 
-    private static CommandRunner.Result check(CommandRunner.Result r) throws IOException {
+    static CommandRunner.Result check(CommandRunner.Result r) throws IOException {
         if (!r.ok()) {
             throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
         }
