@@ -377,7 +377,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
      */
     @Override
     public Capacity capacity() throws IOException {
-        PoolStatus status = pool.status();
+        DmPoolStatus status = pool.status();
         long chunk = pool.config().chunkBytes();
         double ratio = pool.config().overcommit();
         long promised = 0;
@@ -396,7 +396,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
 
     @Override
     public List<PoolUsage> pools() throws IOException {
-        PoolStatus status = pool.status();
+        DmPoolStatus status = pool.status();
         long chunk = pool.config().chunkBytes();
         // Thin-pool metadata blocks are 4 KiB whatever the data chunk size.
         return List.of(new PoolUsage(ThinPool.NAME, status.totalDataBlocks() * chunk, status.usedDataBlocks() * chunk,

@@ -101,8 +101,8 @@ final class ThinPool {
         return ids;
     }
 
-    PoolStatus status() throws IOException {
-        return PoolStatus.parse(dm.status(NAME));
+    DmPoolStatus status() throws IOException {
+        return DmPoolStatus.parse(dm.status(NAME));
     }
 
     void message(String message) throws IOException {

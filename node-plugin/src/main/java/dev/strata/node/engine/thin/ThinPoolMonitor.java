@@ -55,7 +55,7 @@ final class ThinPoolMonitor implements AutoCloseable {
 
     /** One look at the pool: counts a crossing of the low-water mark, and grows the pool when it should. */
     synchronized void poll() throws IOException {
-        PoolStatus status = pool.status();
+        DmPoolStatus status = pool.status();
         if (status.failed()) {
             return;
         }
@@ -72,7 +72,7 @@ final class ThinPoolMonitor implements AutoCloseable {
         }
     }
 
-    private void grow(PoolStatus status) throws IOException {
+    private void grow(DmPoolStatus status) throws IOException {
         long chunk = config.chunkBytes();
         long now = pool.dataFileBytes();
         if (now >= config.maxDataBytes()) {
@@ -95,12 +95,12 @@ final class ThinPoolMonitor implements AutoCloseable {
     }
 
     /** Under the low-water mark with no room to grow: new volumes are refused before the pool is full. */
-    synchronized boolean refusesNewVolumes(PoolStatus status) throws IOException {
+    synchronized boolean refusesNewVolumes(DmPoolStatus status) throws IOException {
         long free = status.totalDataBlocks() - status.usedDataBlocks();
         return free < config.lowWaterChunks() && !(config.grows() && pool.dataFileBytes() < config.maxDataBytes());
     }
 
-    synchronized List<Sample> samples(String engine, PoolStatus status) throws IOException {
+    synchronized List<Sample> samples(String engine, DmPoolStatus status) throws IOException {
         Map<String, String> labels = Map.of("engine", engine, "pool", ThinPool.NAME);
         long limit = config.grows() ? config.maxDataBytes() : status.totalDataBlocks() * config.chunkBytes();
         List<Sample> out = new ArrayList<>();

@@ -207,7 +207,7 @@ class ThinEngineVmTest {
         engine.deleteSnapshot("snap-a");
         assertEquals(List.of(), strataDevices(), "no thin device left");
         assertEquals(Map.of(), new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id")).all());
-        PoolStatus status = PoolStatus.parse(runner.run("dmsetup", "status", ThinPool.NAME).stdout());
+        DmPoolStatus status = DmPoolStatus.parse(runner.run("dmsetup", "status", ThinPool.NAME).stdout());
         assertTrue(status.usedDataBlocks() < 16, "blocks went back to the pool: " + status);
     }
 

@@ -179,7 +179,7 @@ class ThinPoolGrowthVmTest {
         writer.join();
         assertNull(failed.get(), () -> "the writer saw an error: " + failed.get());
 
-        PoolStatus status = new ThinPool(engine.poolConfig(), new Dmsetup(runner), runner).status();
+        DmPoolStatus status = new ThinPool(engine.poolConfig(), new Dmsetup(runner), runner).status();
         assertEquals("rw", status.mode());
         long chunk = engine.poolConfig().chunkBytes();
         assertTrue(status.totalDataBlocks() > firstBlocks, "the pool grew: " + status);

@@ -6,21 +6,21 @@ import java.util.List;
  * A thin-pool's status line (dmsetup status): "0 SECTORS thin-pool TXID USED_META/TOTAL_META
  * USED_DATA/TOTAL_DATA HELD_ROOT MODE DISCARD NO_SPACE_POLICY NEEDS_CHECK ...", or "Fail".
  */
-record PoolStatus(long transactionId, long usedMetadataBlocks, long totalMetadataBlocks, long usedDataBlocks,
+record DmPoolStatus(long transactionId, long usedMetadataBlocks, long totalMetadataBlocks, long usedDataBlocks,
         long totalDataBlocks, String mode, boolean needsCheck, boolean failed) {
 
-    static PoolStatus parse(String line) {
+    static DmPoolStatus parse(String line) {
         String[] f = line.trim().split("\\s+");
         if (f.length < 4 || !f[2].equals("thin-pool")) {
             throw new IllegalArgumentException("not a thin-pool status: " + line);
         }
         if (f[3].equals("Fail")) {
-            return new PoolStatus(0, 0, 0, 0, 0, "Fail", false, true);
+            return new DmPoolStatus(0, 0, 0, 0, 0, "Fail", false, true);
         }
         String[] meta = f[4].split("/");
         String[] data = f[5].split("/");
         List<String> rest = List.of(f).subList(8, f.length);
-        return new PoolStatus(Long.parseLong(f[3]), Long.parseLong(meta[0]), Long.parseLong(meta[1]),
+        return new DmPoolStatus(Long.parseLong(f[3]), Long.parseLong(meta[0]), Long.parseLong(meta[1]),
                 Long.parseLong(data[0]), Long.parseLong(data[1]), f[7], rest.contains("needs_check"), false);
     }
 

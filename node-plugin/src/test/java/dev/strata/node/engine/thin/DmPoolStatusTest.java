@@ -9,10 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /** dm-thin's pool status lines, as the kernel prints them (Documentation/admin-guide/device-mapper/thin-provisioning.rst). */
-class PoolStatusTest {
+class DmPoolStatusTest {
     @Test
     void aHealthyPool() {
-        PoolStatus s = PoolStatus.parse("0 4194304 thin-pool 3 167/4096 1280/32768 - rw discard_passdown "
+        DmPoolStatus s = DmPoolStatus.parse("0 4194304 thin-pool 3 167/4096 1280/32768 - rw discard_passdown "
                 + "error_if_no_space - 1024");
         assertEquals(3, s.transactionId());
         assertEquals(1280, s.usedDataBlocks());
@@ -24,21 +24,21 @@ class PoolStatusTest {
 
     @Test
     void aFullPoolAReadOnlyPoolAndOneThatNeedsACheck() {
-        PoolStatus full = PoolStatus.parse("0 327680 thin-pool 2 20/4096 2560/2560 - out_of_data_space "
+        DmPoolStatus full = DmPoolStatus.parse("0 327680 thin-pool 2 20/4096 2560/2560 - out_of_data_space "
                 + "discard_passdown error_if_no_space - 1024");
         assertFalse(full.writable());
         assertEquals("the thin pool is out of data space", full.problem());
-        PoolStatus ro = PoolStatus.parse("0 327680 thin-pool 2 20/4096 10/2560 - ro discard_passdown "
+        DmPoolStatus ro = DmPoolStatus.parse("0 327680 thin-pool 2 20/4096 10/2560 - ro discard_passdown "
                 + "error_if_no_space needs_check 1024");
         assertFalse(ro.writable());
         assertEquals("the thin pool's metadata needs a check (thin_check)", ro.problem());
-        PoolStatus failed = PoolStatus.parse("0 327680 thin-pool Fail");
+        DmPoolStatus failed = DmPoolStatus.parse("0 327680 thin-pool Fail");
         assertTrue(failed.failed());
         assertEquals("the thin pool has failed", failed.problem());
     }
 
     @Test
     void anythingElseIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> PoolStatus.parse("0 8192 thin 1024 8191"));
+        assertThrows(IllegalArgumentException.class, () -> DmPoolStatus.parse("0 8192 thin 1024 8191"));
     }
 }
