@@ -37,8 +37,7 @@ final class Attachments implements Attacher {
     @Override
     public Map<String, String> publishVolume(String volumeId, String node, boolean readOnly, AccessMode mode) {
         try (LockTable.Held held = locks.acquire(LockKeys.volume(volumeId))) {
-            VolumeRecord v = records.readyVolume(volumeId).orElseThrow(() -> CsiException.notFound("volume "
-                    + volumeId + " does not exist"));
+            VolumeRecord v = records.requireVolume(volumeId);
             if (!node.equals(nodeId)) {
                 throw CsiException.notFound("node_id: node " + node + " is not served by this plugin");
             }

@@ -108,7 +108,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     }
 
     public VolumeRecord requireVolume(String volumeId) {
-        return findVolume(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
+        return records.requireVolume(volumeId);
     }
 
     /** Every engine this node runs. */

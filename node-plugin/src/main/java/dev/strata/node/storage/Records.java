@@ -1,5 +1,6 @@
 package dev.strata.node.storage;
 
+import dev.strata.common.CsiException;
 import dev.strata.common.model.GroupSnapshotRecord;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
@@ -28,6 +29,11 @@ record Records(RecordStore<VolumeRecord> volumes, RecordStore<SnapshotRecord> sn
 
     Optional<VolumeRecord> readyVolume(String id) {
         return volumes.get(id).filter(v -> v.state() == RecordState.READY);
+    }
+
+    /** The ready volume, or NOT_FOUND: what every call on an existing volume answers when it is not there. */
+    VolumeRecord requireVolume(String id) {
+        return readyVolume(id).orElseThrow(() -> CsiException.notFound("volume " + id + " does not exist"));
     }
 
     Optional<SnapshotRecord> readySnapshot(String id) {
