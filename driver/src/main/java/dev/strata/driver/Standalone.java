@@ -1,6 +1,7 @@
 package dev.strata.driver;
 
 import dev.strata.common.Gate;
+import dev.strata.common.LockTable;
 import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.common.identity.IdentityService;
@@ -13,6 +14,7 @@ import dev.strata.node.SnapshotMetadataService;
 import dev.strata.node.metrics.StorageSamples;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.NodeStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.storage.StorageOpener;
 import io.grpc.BindableService;
@@ -28,9 +30,9 @@ import java.util.Map;
  */
 public final class Standalone implements AutoCloseable {
     private final CsiServer server;
-    private final Gate<LocalStorage> storage;
+    private final Gate<NodeStorage> storage;
 
-    private Standalone(CsiServer server, Gate<LocalStorage> storage) {
+    private Standalone(CsiServer server, Gate<NodeStorage> storage) {
         this.server = server;
         this.storage = storage;
     }
@@ -42,7 +44,8 @@ public final class Standalone implements AutoCloseable {
     /** As above, measured in {@code metrics} (calls and storage); null: not measured. */
     public static Standalone start(Endpoint endpoint, StorageConfig config, Duration drainTimeout,
             StrataMetrics metrics) throws IOException {
-        Gate<LocalStorage> storage = new Gate<>("storage");
+        Gate<NodeStorage> storage = new Gate<>("storage");
+        Gate<LocalStorage> provisioner = storage.part(NodeStorage::provisioner);
         Mounter mounter = new Mounter();
         List<PluginCapability> capabilities = new ArrayList<>(List.of(
                 IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
@@ -56,15 +59,16 @@ public final class Standalone implements AutoCloseable {
         List<BindableService> services = List.of(
                 new IdentityService(capabilities, storage::isOpen,
                         Map.of(IdentityService.DATA_DIR, config.dataDir().toAbsolutePath().toString())),
-                new ControllerService(storage, storage),
-                new GroupControllerService(storage, storage),
-                new NodeService(config, storage, mounter),
-                new SnapshotMetadataService(storage));
+                new ControllerService(provisioner, provisioner),
+                new GroupControllerService(provisioner, provisioner),
+                new NodeService(config, storage.part(NodeStorage::volumes)),
+                new SnapshotMetadataService(provisioner, storage.part(NodeStorage::engines)));
         CsiServer server = CsiServer.start(endpoint, services, drainTimeout, metrics);
         try {
-            storage.open(StorageOpener.open(config, mounter));
+            NodeStorage opened = StorageOpener.open(config, mounter);
+            storage.open(opened);
             if (metrics != null) {
-                metrics.add("storage", new StorageSamples(storage.get()));
+                metrics.add("storage", new StorageSamples(opened.provisioner(), opened.engines()));
             }
         } catch (IOException | RuntimeException e) {
             server.stop();
@@ -75,7 +79,12 @@ public final class Standalone implements AutoCloseable {
 
     /** The storage behind the services (for tests and tools in the same process). */
     public LocalStorage storage() {
-        return storage.get();
+        return storage.get().provisioner();
+    }
+
+    /** The per-object locks of the storage (for tests: one held makes that object busy). */
+    LockTable locks() {
+        return storage.get().locks();
     }
 
     public void awaitTermination() throws InterruptedException {

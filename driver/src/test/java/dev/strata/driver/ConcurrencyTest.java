@@ -32,7 +32,7 @@ class ConcurrencyTest {
     @Test
     void aBusyVolumeAbortsCallsOnItButNotOnOthers() {
         String id = csi.createVolume("pvc-busy").getVolumeId();
-        LockTable locks = csi.standalone().storage().locks();
+        LockTable locks = csi.standalone().locks();
         try (LockTable.Held busy = locks.acquire(LockKeys.volume(id))) {
             assertStatus(Status.Code.ABORTED, id, () -> csi.deleteVolume(id));
             assertStatus(Status.Code.ABORTED, id, () -> csi.stage(id));

@@ -14,6 +14,7 @@ import dev.strata.csi.v1.SnapshotMetadataGrpc;
 import dev.strata.node.engine.ChangedBlockTracking;
 import dev.strata.node.engine.ChangedBlockTracking.BlockMap;
 import dev.strata.node.engine.ChangedBlockTracking.Extent;
+import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -30,9 +31,11 @@ import java.util.List;
 public final class SnapshotMetadataService extends SnapshotMetadataGrpc.SnapshotMetadataImplBase {
     private static final int DEFAULT_MAX_RESULTS = 1024;
     private final Gate<LocalStorage> storage;
+    private final Gate<Engines> engines;
 
-    public SnapshotMetadataService(Gate<LocalStorage> storage) {
+    public SnapshotMetadataService(Gate<LocalStorage> storage, Gate<Engines> engines) {
         this.storage = storage;
+        this.engines = engines;
     }
 
     @Override
@@ -75,7 +78,7 @@ public final class SnapshotMetadataService extends SnapshotMetadataGrpc.Snapshot
 
     private ChangedBlockTracking tracking(String field, String snapshotId) {
         SnapshotRecord s = snapshot(field, snapshotId);
-        if (!(storage.get().engine(s.engine()) instanceof ChangedBlockTracking tracking)) {
+        if (!(engines.get().get(s.engine()) instanceof ChangedBlockTracking tracking)) {
             throw CsiException.failedPrecondition(field + ": snapshot " + snapshotId + " is of the " + s.engine()
                     + " engine, which does not track changed blocks (the thin engine does)");
         }

@@ -3,7 +3,9 @@ package dev.strata.node.cluster;
 import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataVolume;
+import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.StorageConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -29,7 +31,7 @@ public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
     private static final int WORKERS = 4;
 
-    private final NodeReporter reporter;
+    private final NodeStatusWriter reporter;
     private final SharedIndexInformer<StrataVolume> volumes;
     private final SharedIndexInformer<StrataSnapshot> snapshots;
     private final WorkQueue volumeQueue;
@@ -41,16 +43,17 @@ public final class NodeAgent implements AutoCloseable {
     });
     private final AtomicBoolean reportPending = new AtomicBoolean();
 
-    private NodeAgent(KubernetesClient client, LocalStorage storage, Duration resync) {
-        String node = storage.config().nodeId();
-        this.reporter = new NodeReporter(client, storage);
+    private NodeAgent(KubernetesClient client, LocalStorage storage, Engines engines, StorageConfig config,
+            Duration resync) {
+        String node = config.nodeId();
+        this.reporter = new NodeStatusWriter(client, storage, engines, config);
         this.volumes = client.resources(StrataVolume.class).withLabel(Resources.NODE_LABEL, node)
                 .runnableInformer(resync.toMillis());
         this.snapshots = client.resources(StrataSnapshot.class).withLabel(Resources.NODE_LABEL, node)
                 .runnableInformer(resync.toMillis());
-        VolumeReconciler volumeReconciler = new VolumeReconciler(client, storage, volumes.getStore(),
+        VolumeReconciler volumeReconciler = new VolumeReconciler(client, storage, node, volumes.getStore(),
                 this::requestReport);
-        SnapshotReconciler snapshotReconciler = new SnapshotReconciler(client, storage, snapshots.getStore(),
+        SnapshotReconciler snapshotReconciler = new SnapshotReconciler(client, storage, node, snapshots.getStore(),
                 this::requestReport);
         this.volumeQueue = new WorkQueue("volumes", WORKERS, volumeReconciler::reconcile);
         this.snapshotQueue = new WorkQueue("snapshots", WORKERS, snapshotReconciler::reconcile);
@@ -62,14 +65,15 @@ public final class NodeAgent implements AutoCloseable {
      * Reports the node, then starts reconciling. {@code resync} re-reconciles every resource that
      * often (health and publication status); the node report is rewritten as often.
      */
-    public static NodeAgent start(KubernetesClient client, LocalStorage storage, Duration resync) throws Exception {
-        NodeAgent agent = new NodeAgent(client, storage, resync);
+    public static NodeAgent start(KubernetesClient client, LocalStorage storage, Engines engines, StorageConfig config,
+            Duration resync) throws Exception {
+        NodeAgent agent = new NodeAgent(client, storage, engines, config, resync);
         agent.reporter.report();
         agent.volumes.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
         agent.snapshots.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
         agent.reports.scheduleWithFixedDelay(agent::reportNow, resync.toMillis(), resync.toMillis(),
                 TimeUnit.MILLISECONDS);
-        LOG.info("node agent for {}: {} volumes, {} snapshots in the API", storage.config().nodeId(),
+        LOG.info("node agent for {}: {} volumes, {} snapshots in the API", config.nodeId(),
                 agent.volumes.getStore().list().size(), agent.snapshots.getStore().list().size());
         return agent;
     }

@@ -22,13 +22,15 @@ abstract class Reconciler<T extends CustomResource<?, ? extends NodeReport>> {
     final KubernetesClient client;
     final LocalStorage storage;
     final Runnable storageChanged;
+    private final String nodeId;
     private final Class<T> type;
     private final Store<T> store;
 
-    Reconciler(KubernetesClient client, LocalStorage storage, Class<T> type, Store<T> store,
+    Reconciler(KubernetesClient client, LocalStorage storage, String nodeId, Class<T> type, Store<T> store,
             Runnable storageChanged) {
         this.client = client;
         this.storage = storage;
+        this.nodeId = nodeId;
         this.type = type;
         this.store = store;
         this.storageChanged = storageChanged;
@@ -37,7 +39,7 @@ abstract class Reconciler<T extends CustomResource<?, ? extends NodeReport>> {
     /** True when done; false to be retried later. */
     final boolean reconcile(String name) {
         T resource = store.getByKey(name);
-        if (resource == null || !storage.config().nodeId().equals(node(resource))) {
+        if (resource == null || !nodeId.equals(node(resource))) {
             return true;
         }
         if (resource.getMetadata().getDeletionTimestamp() != null) {

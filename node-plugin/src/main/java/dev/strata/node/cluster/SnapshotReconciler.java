@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
 final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotReconciler.class);
 
-    SnapshotReconciler(KubernetesClient client, LocalStorage storage, Store<StrataSnapshot> store,
+    SnapshotReconciler(KubernetesClient client, LocalStorage storage, String nodeId, Store<StrataSnapshot> store,
             Runnable storageChanged) {
-        super(client, storage, StrataSnapshot.class, store, storageChanged);
+        super(client, storage, nodeId, StrataSnapshot.class, store, storageChanged);
     }
 
     @Override

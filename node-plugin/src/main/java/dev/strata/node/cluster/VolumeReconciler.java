@@ -29,9 +29,9 @@ import org.slf4j.LoggerFactory;
 final class VolumeReconciler extends Reconciler<StrataVolume> {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeReconciler.class);
 
-    VolumeReconciler(KubernetesClient client, LocalStorage storage, Store<StrataVolume> store,
+    VolumeReconciler(KubernetesClient client, LocalStorage storage, String nodeId, Store<StrataVolume> store,
             Runnable storageChanged) {
-        super(client, storage, StrataVolume.class, store, storageChanged);
+        super(client, storage, nodeId, StrataVolume.class, store, storageChanged);
     }
 
     @Override

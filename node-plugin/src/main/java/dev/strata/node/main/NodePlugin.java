@@ -11,6 +11,7 @@ import dev.strata.node.cluster.NodeAgent;
 import dev.strata.node.metrics.StorageSamples;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.NodeStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.storage.StorageOpener;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -28,10 +29,10 @@ public final class NodePlugin implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodePlugin.class);
 
     private final CsiServer server;
-    private final Gate<LocalStorage> storage;
+    private final Gate<NodeStorage> storage;
     private final NodeAgent agent;
 
-    private NodePlugin(CsiServer server, Gate<LocalStorage> storage, NodeAgent agent) {
+    private NodePlugin(CsiServer server, Gate<NodeStorage> storage, NodeAgent agent) {
         this.server = server;
         this.storage = storage;
         this.agent = agent;
@@ -45,7 +46,7 @@ public final class NodePlugin implements AutoCloseable {
     /** As above, measured in {@code metrics} (calls, storage, the agent's queues); null: not measured. */
     public static NodePlugin start(Endpoint endpoint, StorageConfig config, KubernetesClient client,
             Duration drainTimeout, Duration resync, StrataMetrics metrics) throws Exception {
-        Gate<LocalStorage> storage = new Gate<>("storage");
+        Gate<NodeStorage> storage = new Gate<>("storage");
         Gate<NodeAgent> agent = new Gate<>("node agent");
         Mounter mounter = new Mounter();
         CsiServer server = CsiServer.start(endpoint, List.of(
@@ -55,17 +56,18 @@ public final class NodePlugin implements AutoCloseable {
                         IdentityService.service(PluginCapability.Service.Type.CONTROLLER_SERVICE),
                         IdentityService.service(PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS),
                         IdentityService.onlineExpansion()), agent::isOpen),
-                new NodeService(config, storage, mounter, volumeId -> {
+                new NodeService(config, storage.part(NodeStorage::volumes), volumeId -> {
                     if (agent.isOpen()) {
                         agent.get().usageChanged(volumeId);
                     }
                 })), drainTimeout, metrics);
         try {
-            LocalStorage local = StorageOpener.open(config, mounter);
-            storage.open(local);
-            agent.open(NodeAgent.start(client, local, resync));
+            NodeStorage opened = StorageOpener.open(config, mounter);
+            storage.open(opened);
+            agent.open(NodeAgent.start(client, opened.provisioner(), opened.engines(), config, resync));
             if (metrics != null) {
-                metrics.add("storage", new StorageSamples(local)).add("agent", agent.get()::samples);
+                metrics.add("storage", new StorageSamples(opened.provisioner(), opened.engines()))
+                        .add("agent", agent.get()::samples);
             }
         } catch (Exception e) {
             server.stop();
@@ -76,7 +78,7 @@ public final class NodePlugin implements AutoCloseable {
 
     /** The storage behind the services (for tests in the same process). */
     public LocalStorage storage() {
-        return storage.get();
+        return storage.get().provisioner();
     }
 
     /** Stops reconciling, drains the socket, then lets the engines finish their background work. */

@@ -8,6 +8,7 @@ import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,9 +25,11 @@ import java.util.TreeMap;
  */
 public final class StorageSamples implements SampleSource {
     private final LocalStorage storage;
+    private final Engines engines;
 
-    public StorageSamples(LocalStorage storage) {
+    public StorageSamples(LocalStorage storage, Engines engines) {
         this.storage = storage;
+        this.engines = engines;
     }
 
     @Override
@@ -34,7 +37,7 @@ public final class StorageSamples implements SampleSource {
         List<Sample> out = new ArrayList<>();
         List<VolumeRecord> volumes = storage.listAllVolumes();
         List<SnapshotRecord> snapshots = storage.listAllSnapshots();
-        for (VolumeEngine engine : storage.engines()) {
+        for (VolumeEngine engine : engines.all()) {
             String name = engine.traits().name();
             Map<String, String> labels = Map.of("engine", name);
             Capacity capacity = engine.capacity();

@@ -13,18 +13,19 @@ import java.util.TreeSet;
 /**
  * The engines this node runs, by name, and those it is configured for but cannot run here (with the
  * reason). Asking for an engine it does not have is the caller's error when no node could run it, and
- * RESOURCE_EXHAUSTED with the reason when this node cannot.
+ * RESOURCE_EXHAUSTED with the reason when this node cannot. Reporters (metrics, the node's status)
+ * read the engines from here; storage work goes through {@link LocalStorage} and {@link NodeVolumes}.
  */
-final class Engines {
+public final class Engines {
     private final Map<String, VolumeEngine> running;
     private final Map<String, String> unavailable;
 
-    Engines(Map<String, VolumeEngine> running, Map<String, String> unavailable) {
+    public Engines(Map<String, VolumeEngine> running, Map<String, String> unavailable) {
         this.running = Map.copyOf(running);
         this.unavailable = Map.copyOf(unavailable);
     }
 
-    VolumeEngine get(String name) {
+    public VolumeEngine get(String name) {
         VolumeEngine engine = running.get(name);
         if (engine == null && unavailable.containsKey(name)) {
             throw new CsiException(Status.Code.RESOURCE_EXHAUSTED, "the " + name + " engine cannot run on this node: "
@@ -50,7 +51,7 @@ final class Engines {
         return running.containsKey(name);
     }
 
-    Collection<VolumeEngine> all() {
+    public Collection<VolumeEngine> all() {
         return running.values();
     }
 
@@ -58,7 +59,15 @@ final class Engines {
         return running.keySet();
     }
 
-    Map<String, String> unavailable() {
+    /** Engines this node is configured for but cannot run, and why. */
+    public Map<String, String> unavailable() {
         return unavailable;
+    }
+
+    /** Lets every engine finish its background work; called after the socket stopped taking calls. */
+    void close() throws InterruptedException {
+        for (VolumeEngine engine : running.values()) {
+            engine.close();
+        }
     }
 }

@@ -7,6 +7,7 @@ import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
+import dev.strata.node.records.MountRecords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,15 +36,25 @@ public final class EphemeralVolumes {
     private static final String NAME_PREFIX = Ids.INLINE_VOLUME_PREFIX;
 
     private final LocalStorage storage;
-    private final NodeVolumes node;
+    private final VolumeMounts mounts;
+    private final MountRecords state;
+    private final LockTable locks;
     private final EphemeralPolicy policy;
+    private final long defaultBytes;
+    /** Where inline volumes are staged: the driver's own directory, not one a CO names. */
+    private final Path stagingRoot;
     /** Volumes being made now: counted against the limit before their records exist. */
     private final Set<String> admitting = ConcurrentHashMap.newKeySet();
 
-    public EphemeralVolumes(LocalStorage storage, NodeVolumes node) {
+    EphemeralVolumes(StorageConfig config, LocalStorage storage, VolumeMounts mounts, MountRecords state,
+            LockTable locks) {
         this.storage = storage;
-        this.node = node;
-        this.policy = storage.config().ephemeral();
+        this.mounts = mounts;
+        this.state = state;
+        this.locks = locks;
+        this.policy = config.ephemeral();
+        this.defaultBytes = config.defaultVolumeBytes();
+        this.stagingRoot = config.dataDir().resolve("ephemeral");
     }
 
     public static boolean requested(Map<String, String> volumeContext) {
@@ -55,35 +66,49 @@ public final class EphemeralVolumes {
     }
 
     /** The scratch volume behind kubelet's ID for an inline volume, if there is one. */
-    public Optional<VolumeRecord> find(String kubeletVolumeId) {
+    Optional<VolumeRecord> find(String kubeletVolumeId) {
         return storage.findVolume(Ids.volumeId(NAME_PREFIX + kubeletVolumeId));
     }
 
     /**
      * Creates (or finds) the scratch volume and publishes it at {@code target}, after checking the
-     * attributes against the node's policy; on failure nothing it made is left.
+     * attributes against the node's policy; on failure nothing it made is left. Creating and deleting
+     * the volume take their own locks; the mounts are made under the volume's lock, taken here.
      */
-    public void publish(String kubeletVolumeId, Path target, boolean readOnly, AccessMode mode, List<String> flags,
+    void publish(String kubeletVolumeId, Path target, boolean readOnly, AccessMode mode, List<String> flags,
             Map<String, String> attributes) throws IOException {
         if (!policy.enabled()) {
             throw CsiException.invalidArgument("volume_context." + CONTEXT_KEY, "this node offers no inline volumes "
                     + "(--ephemeral-engine none); use a PersistentVolumeClaim or a generic ephemeral volume");
         }
         Map<String, String> parameters = policy.parameters(attributes);
-        long size = policy.size(attributes.get(EphemeralPolicy.SIZE), storage.config().defaultVolumeBytes());
+        long size = policy.size(attributes.get(EphemeralPolicy.SIZE), defaultBytes);
         String name = NAME_PREFIX + kubeletVolumeId;
         VolumeRecord volume = admit(Ids.volumeId(name), () -> storage.createVolume(new VolumeSpec(name, size, 0,
                 AccessType.MOUNT, Set.of(mode), parameters, Map.of(), null, List.of())));
-        try (LockTable.Held held = storage.locks().acquire(LockKeys.volume(volume.id()))) {
+        Exception failure;
+        try (LockTable.Held held = locks.acquire(LockKeys.volume(volume.id()))) {
             Path staging = stagingPath(volume);
             try {
-                node.stage(volume, staging, mode, flags, false);
-                node.publish(volume, staging, target, readOnly, mode, flags);
+                mounts.stage(volume, staging, mode, flags, false);
+                mounts.publish(volume, staging, target, readOnly, mode, flags);
+                return;
             } catch (IOException | RuntimeException e) {
-                rollBack(volume, staging, e);
-                throw e;
+                if (!unmount(volume, staging, e)) {
+                    throw e;
+                }
+                failure = e;
             }
         }
+        try {
+            storage.deleteVolume(volume.id());
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e); // the volume stays; kubelet's retry of the publish finds and reuses it
+        }
+        if (failure instanceof IOException io) {
+            throw io;
+        }
+        throw (RuntimeException) failure;
     }
 
     private interface Creation {
@@ -110,35 +135,39 @@ public final class EphemeralVolumes {
         }
     }
 
-    /** Undoes a publish that failed: what this volume has nowhere else goes, the volume with it. */
-    private void rollBack(VolumeRecord volume, Path staging, Exception cause) {
+    /**
+     * Undoes the mounts of a publish that failed, and says whether the volume is to be deleted: not
+     * when an earlier call published it elsewhere, nor when the undoing failed too.
+     */
+    private boolean unmount(VolumeRecord volume, Path staging, Exception cause) {
         try {
-            if (!storage.nodeState().get(volume.id()).publications().isEmpty()) {
-                return; // published elsewhere by an earlier call: not this call's to undo
+            if (!state.get(volume.id()).publications().isEmpty()) {
+                return false;
             }
-            node.unstage(volume, staging);
+            mounts.unstage(volume, staging);
             Files.deleteIfExists(staging);
-            storage.deleteVolumeHeld(volume.id());
+            return true;
         } catch (IOException | RuntimeException e) {
             cause.addSuppressed(e);
+            return false;
         }
     }
 
     /** Unpublishes, unstages and deletes the scratch volume. */
-    public void unpublish(VolumeRecord volume, Path target) throws IOException {
-        try (LockTable.Held held = storage.locks().acquire(LockKeys.volume(volume.id()))) {
-            node.unpublish(volume, target);
-            if (!storage.nodeState().get(volume.id()).publications().isEmpty()) {
+    void unpublish(VolumeRecord volume, Path target) throws IOException {
+        try (LockTable.Held held = locks.acquire(LockKeys.volume(volume.id()))) {
+            mounts.unpublish(volume, target);
+            if (!state.get(volume.id()).publications().isEmpty()) {
                 return; // published elsewhere too (kubelet never does this for inline volumes)
             }
             Path staging = stagingPath(volume);
-            node.unstage(volume, staging);
+            mounts.unstage(volume, staging);
             Files.deleteIfExists(staging);
-            storage.deleteVolumeHeld(volume.id());
         }
+        storage.deleteVolume(volume.id());
     }
 
     private Path stagingPath(VolumeRecord volume) {
-        return storage.config().dataDir().resolve("ephemeral").resolve(volume.id());
+        return stagingRoot.resolve(volume.id());
     }
 }

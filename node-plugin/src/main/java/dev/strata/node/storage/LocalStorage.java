@@ -18,7 +18,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
-import dev.strata.node.state.NodeState;
+import dev.strata.node.records.MountRecords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -34,9 +34,10 @@ import java.util.Optional;
  * order of work that keeps the two in step. Every change writes its record in a CREATING or DELETING
  * state first, does the engine's work, then settles the record; {@link #recover()} finishes or undoes
  * whatever a crash interrupted. This is the standalone {@link Provisioner}, and the facade over the
- * parts with a job of their own: {@link Engines}, {@link Records}, {@link Attachments},
- * {@link GroupSnapshots}, {@link Recovery} and the checks of {@link VolumeRequests}. Locking follows
- * {@link LockKeys}: each public operation takes its own locks.
+ * parts with a job of their own: {@link Records}, {@link Snapshots}, {@link GroupSnapshots},
+ * {@link Attachments}, {@link Recovery} and the checks of {@link VolumeRequests}, over the node's
+ * {@link Engines}. Locking follows the one rule of {@link LockKeys}: each public operation takes its
+ * own locks, and nothing here is called with a lock held.
  */
 public final class LocalStorage implements Provisioner, Attacher, GroupSnapshotter {
     /** StorageClass parameter that picks the engine. */
@@ -47,45 +48,29 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     private final StorageConfig config;
     private final Engines engines;
     private final Records records;
-    private final NodeState nodeState;
+    private final MountRecords mountRecords;
     private final LockTable locks;
     private final VolumeRequests requests;
     private final Attachments attachments;
+    private final Snapshots snapshots;
     private final GroupSnapshots groups;
     private final Recovery recovery;
 
-    public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, NodeState nodeState, LockTable locks)
+    public LocalStorage(StorageConfig config, Engines engines, MountRecords mountRecords, LockTable locks)
             throws IOException {
-        this(config, engines, Map.of(), nodeState, locks);
-    }
-
-    /**
-     * @param unavailableEngines engines the node is configured for but cannot run here, each with the
-     *     reason: calls that name one fail with RESOURCE_EXHAUSTED and that reason
-     */
-    public LocalStorage(StorageConfig config, Map<String, VolumeEngine> engines, Map<String, String> unavailableEngines,
-            NodeState nodeState, LockTable locks) throws IOException {
-        if (!engines.containsKey(config.defaultEngine())) {
+        if (!engines.contains(config.defaultEngine())) {
             throw new IllegalArgumentException("default engine " + config.defaultEngine() + " is not configured");
         }
         this.config = config;
-        this.engines = new Engines(engines, unavailableEngines);
+        this.engines = engines;
         this.records = Records.open(config.dataDir());
-        this.nodeState = nodeState;
+        this.mountRecords = mountRecords;
         this.locks = locks;
         this.requests = new VolumeRequests(config, records);
-        this.attachments = new Attachments(config.nodeId(), config.maxVolumesPerNode(), records, this.engines, locks);
-        this.groups = new GroupSnapshots(records, this.engines, locks);
-        this.recovery = new Recovery(records, this.engines, groups);
-    }
-
-    // ---- start-up and stop ----------------------------------------------------------------------
-
-    /** Lets every engine finish its background work; called after the socket stopped taking calls. */
-    public void close() throws InterruptedException {
-        for (VolumeEngine engine : engines.all()) {
-            engine.close();
-        }
+        this.attachments = new Attachments(config.nodeId(), config.maxVolumesPerNode(), records, engines, locks);
+        this.snapshots = new Snapshots(records, engines, locks);
+        this.groups = new GroupSnapshots(records, engines, locks);
+        this.recovery = new Recovery(records, engines, groups);
     }
 
     /** Starts the engines, then settles what a crash interrupted and sweeps orphans ({@link Recovery}). */
@@ -93,60 +78,11 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         recovery.run();
     }
 
-    // ---- lookups used by the Node service ------------------------------------------------------
-
-    public LockTable locks() {
-        return locks;
-    }
-
-    public NodeState nodeState() {
-        return nodeState;
-    }
-
-    public StorageConfig config() {
-        return config;
-    }
-
-    public VolumeRecord requireVolume(String volumeId) {
-        return records.requireVolume(volumeId);
-    }
-
-    /** Every engine this node runs. */
-    public java.util.Collection<VolumeEngine> engines() {
-        return engines.all();
-    }
-
-    public boolean hasEngine(String name) {
-        return engines.contains(name);
-    }
-
-    /** Engines this node is configured for but cannot run, and why. */
-    public Map<String, String> unavailableEngines() {
-        return engines.unavailable();
-    }
-
-    /**
-     * A volume named by a handle an engine resolves itself (a static hostpath PV's host path), not by
-     * a record; empty when no engine claims the handle.
-     */
-    public Optional<VolumeRecord> staticVolume(String handle) {
-        return engines.claiming(handle).map(e -> e.resolve(handle));
-    }
-
-    /** The ID a node call's volume ID stands for: itself, or the ID of a static volume's handle. */
-    public String volumeIdOf(String volumeIdOrHandle) {
-        return engines.claiming(volumeIdOrHandle).map(e -> e.idOf(volumeIdOrHandle)).orElse(volumeIdOrHandle);
-    }
-
-    public VolumeEngine engine(String name) {
-        return engines.get(name);
-    }
-
     // ---- Provisioner ----------------------------------------------------------------------------
 
     @Override
     public EngineTraits engineFor(Map<String, String> parameters) {
-        return engine(parameters.getOrDefault(ENGINE_PARAMETER, config.defaultEngine())).traits();
+        return engines.get(parameters.getOrDefault(ENGINE_PARAMETER, config.defaultEngine())).traits();
     }
 
     @Override
@@ -156,7 +92,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
-        VolumeEngine engine = engine(spec.parameters().getOrDefault(ENGINE_PARAMETER, requests.defaultEngineFor(spec.source())));
+        VolumeEngine engine = engines.get(spec.parameters().getOrDefault(ENGINE_PARAMETER, requests.defaultEngineFor(spec.source())));
         requests.check(engine, spec);
         String id = Ids.volumeId(spec.name());
         List<String> keys = new ArrayList<>(List.of(LockKeys.volume(id)));
@@ -204,19 +140,12 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     @Override
     public void deleteVolume(String volumeId) {
         try (LockTable.Held held = locks.acquire(LockKeys.volume(volumeId))) {
-            deleteVolumeHeld(volumeId);
-        }
-    }
-
-    /** {@link #deleteVolume} for a caller that holds the volume's lock already. */
-    void deleteVolumeHeld(String volumeId) {
-        try {
             Optional<VolumeRecord> found = records.volumes().get(volumeId);
             if (found.isEmpty()) {
                 return;
             }
             VolumeRecord v = found.get();
-            if (nodeState.inUse(volumeId)) {
+            if (mountRecords.inUse(volumeId)) {
                 throw CsiException.failedPrecondition("volume " + volumeId + " is staged or published on node "
                         + config.nodeId() + "; unpublish it first");
             }
@@ -224,7 +153,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
                 throw CsiException.failedPrecondition("volume " + volumeId + " is published to node "
                         + v.attachments().get(0).nodeId() + "; ControllerUnpublish it first");
             }
-            VolumeEngine engine = engine(v.engine());
+            VolumeEngine engine = engines.get(v.engine());
             engine.requireDeletable(volumeId);
             records.volumes().put(v.withState(RecordState.DELETING));
             CrashPoint.reach("volume.delete.recorded");
@@ -256,11 +185,11 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     @Override
     public VolumeRecord expandVolume(String volumeId, long requiredBytes, long limitBytes) {
         try (LockTable.Held held = locks.acquire(LockKeys.volume(volumeId))) {
-            VolumeRecord v = requireVolume(volumeId);
+            VolumeRecord v = records.requireVolume(volumeId);
             if (requiredBytes <= v.capacityBytes()) {
                 return v;
             }
-            VolumeEngine engine = engine(v.engine());
+            VolumeEngine engine = engines.get(v.engine());
             long max = engine.capacity().maximumVolumeBytes();
             if (requiredBytes > max) {
                 throw CsiException.outOfRange("capacity_range.required_bytes", requiredBytes
@@ -279,8 +208,8 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     @Override
     public VolumeRecord modifyVolume(String volumeId, Map<String, String> mutableParameters) {
         try (LockTable.Held held = locks.acquire(LockKeys.volume(volumeId))) {
-            VolumeRecord v = requireVolume(volumeId);
-            VolumeEngine engine = engine(v.engine());
+            VolumeRecord v = records.requireVolume(volumeId);
+            VolumeEngine engine = engines.get(v.engine());
             VolumeRequests.checkKeys("mutable_parameters", mutableParameters, engine.traits().mutableParameterKeys(), false);
             engine.validateParameters("mutable_parameters", mutableParameters);
             engine.modify(v, mutableParameters);
@@ -306,39 +235,8 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     @Override
     public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
-        SnapshotParameters.refuse(parameters, "snapshot");
-        String id = Ids.snapshotId(name);
-        try (LockTable.Held held = locks.acquire(LockKeys.snapshot(id), LockKeys.volume(sourceVolumeId))) {
-            Optional<SnapshotRecord> existing = records.snapshots().get(id);
-            if (existing.isPresent()) {
-                if (!existing.get().sourceVolumeId().equals(sourceVolumeId)) {
-                    throw CsiException.alreadyExists("name: a snapshot named \"" + name + "\" already exists for "
-                            + "another volume (" + existing.get().sourceVolumeId() + ")");
-                }
-                return existing.get();
-            }
-            VolumeRecord source = findVolume(sourceVolumeId).orElseThrow(() -> CsiException.notFound(
-                    "source_volume_id: volume " + sourceVolumeId + " does not exist"));
-            VolumeEngine engine = engine(source.engine());
-            SnapshotRecord record = new SnapshotRecord(id, name, sourceVolumeId, source.engine(),
-                    source.capacityBytes(), null, RecordState.CREATING, Instant.now());
-            records.snapshots().put(record);
-            CrashPoint.reach("snapshot.create.recorded");
-            try {
-                engine.snapshot(record, source);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    engine.deleteSnapshot(id);
-                    records.snapshots().remove(id);
-                } catch (IOException | RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                throw e;
-            }
-            CrashPoint.reach("snapshot.create.stored");
-            SnapshotRecord ready = record.withState(RecordState.READY);
-            records.snapshots().put(ready);
-            return ready;
+        try {
+            return snapshots.create(name, sourceVolumeId, parameters);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -346,20 +244,8 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     @Override
     public void deleteSnapshot(String snapshotId) {
-        try (LockTable.Held held = locks.acquire(LockKeys.snapshot(snapshotId))) {
-            Optional<SnapshotRecord> found = records.snapshots().get(snapshotId);
-            if (found.isEmpty()) {
-                return;
-            }
-            SnapshotRecord s = found.get();
-            if (s.groupSnapshotId() != null) {
-                throw CsiException.failedPrecondition("snapshot " + snapshotId + " belongs to group snapshot "
-                        + s.groupSnapshotId() + "; delete the group instead");
-            }
-            records.snapshots().put(s.withState(RecordState.DELETING));
-            CrashPoint.reach("snapshot.delete.recorded");
-            engine(s.engine()).deleteSnapshot(snapshotId);
-            records.snapshots().remove(snapshotId);
+        try {
+            snapshots.delete(snapshotId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -372,7 +258,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     @Override
     public List<SnapshotRecord> listSnapshots() {
-        return records.snapshots().all().stream().filter(s -> s.state() == RecordState.READY).toList();
+        return snapshots.ready();
     }
 
     /** Every snapshot record, in whatever state (for metrics). */
@@ -398,7 +284,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     @Override
     public Capacity capacity(Map<String, String> parameters, String node) {
-        VolumeEngine engine = engine(parameters.getOrDefault(ENGINE_PARAMETER, config.defaultEngine()));
+        VolumeEngine engine = engines.get(parameters.getOrDefault(ENGINE_PARAMETER, config.defaultEngine()));
         if (node != null && !node.equals(config.nodeId())) {
             return new Capacity(0, 0, 0);
         }
@@ -413,7 +299,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     public List<String> publishedNodes(String volumeId) {
         List<String> nodes = new ArrayList<>();
         findVolume(volumeId).ifPresent(v -> v.attachments().forEach(a -> nodes.add(a.nodeId())));
-        if (nodeState.inUse(volumeId) && !nodes.contains(config.nodeId())) {
+        if (mountRecords.inUse(volumeId) && !nodes.contains(config.nodeId())) {
             nodes.add(config.nodeId());
         }
         return nodes;
@@ -425,7 +311,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         if (problem.isPresent() && records.volumes().get(volumeId).isPresent()) {
             return VolumeHealth.abnormal(problem.get());
         }
-        VolumeRecord v = requireVolume(volumeId);
-        return engine(v.engine()).health(v);
+        VolumeRecord v = records.requireVolume(volumeId);
+        return engines.get(v.engine()).health(v);
     }
 }

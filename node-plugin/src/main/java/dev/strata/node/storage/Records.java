@@ -5,7 +5,7 @@ import dev.strata.common.model.GroupSnapshotRecord;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
-import dev.strata.node.store.RecordStore;
+import dev.strata.node.records.RecordStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -10,7 +10,7 @@ import dev.strata.node.engine.overlay.OverlayEngine;
 import dev.strata.node.engine.thin.ThinEngine;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
+import dev.strata.node.records.MountRecords;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,11 +33,11 @@ public final class StorageOpener {
      * on a kernel without device-mapper leaves the thin engine out, with the reason (the node still
      * serves its other engines: one DaemonSet runs on every node, and not every kernel has dm-thin).
      */
-    public static LocalStorage open(StorageConfig config, Mounter mounter) throws IOException {
+    public static NodeStorage open(StorageConfig config, Mounter mounter) throws IOException {
         return open(config, mounter, DEVICE_MAPPER);
     }
 
-    static LocalStorage open(StorageConfig config, Mounter mounter, Path deviceMapper) throws IOException {
+    static NodeStorage open(StorageConfig config, Mounter mounter, Path deviceMapper) throws IOException {
         // Volumes' data lives below: no one but root may even look (a pod reaches its volume through
         // its own mount, whatever this directory's mode).
         Files.createDirectories(config.dataDir());
@@ -69,20 +69,23 @@ public final class StorageOpener {
             throw new IOException("--ephemeral-engine " + inline.engine() + " is not an engine of this node (configured: "
                     + String.join(", ", new java.util.TreeSet<>(engines.keySet())) + "; or none)");
         }
-        NodeState nodeState = new NodeState(config.dataDir().resolve("records").resolve("node"));
-        nodeState.reconcile(MountTable.read());
-        LocalStorage storage = new LocalStorage(config, engines, unavailable, nodeState, new LockTable());
+        MountRecords mountRecords = new MountRecords(config.dataDir().resolve("records").resolve("node"));
+        mountRecords.reconcile(MountTable.read());
+        LockTable locks = new LockTable();
+        Engines running = new Engines(engines, unavailable);
+        LocalStorage storage = new LocalStorage(config, running, mountRecords, locks);
         try {
             storage.recover();
         } catch (IOException | RuntimeException e) {
             // The engines hold directories open and run threads: a storage that does not open lets them go.
             try {
-                storage.close();
+                running.close();
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
             }
             throw e;
         }
-        return storage;
+        NodeVolumes volumes = new NodeVolumes(config, storage, running, mountRecords, locks, mounter);
+        return new NodeStorage(storage, volumes, running, locks);
     }
 }

@@ -9,9 +9,9 @@ import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountPoint;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
-import dev.strata.node.state.NodeVolume;
-import dev.strata.node.state.Publication;
+import dev.strata.node.records.MountRecords;
+import dev.strata.node.records.MountRecord;
+import dev.strata.node.records.Publication;
 import dev.strata.node.sys.FileHandle;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,27 +24,31 @@ import java.util.List;
  * What the node does with a volume: stage it once, bind it into each target, and undo both. Every
  * mount is recorded before it is made, with exactly what it mounts where, and forgotten only once
  * the path is checked to be no longer a mount, so the records always cover what Strata mounted.
- * Callers hold the volume's lock and have checked the request.
+ * Callers hold the volume's lock ({@link NodeVolumes} and {@link EphemeralVolumes} take it) and have
+ * checked the request.
  *
  * <p>Staging and target paths come from the CO. They are resolved by {@link MountPoint} (a link a
  * local user could have planted is refused, and the mount goes onto what was checked), and may not
  * lie inside the driver's data directory, a hostpath root, or another staged or published volume.
  */
-public final class NodeVolumes {
+final class VolumeMounts {
     /** Mode of the directories made for a mount: kubelet's own. */
     private static final int MOUNT_POINT_MODE = 0750;
 
-    private final LocalStorage storage;
+    private final Engines engines;
+    private final MountRecords state;
     private final Mounter mounter;
+    /** Where no volume is mounted: the driver's data and the host directories it serves. */
+    private final List<Path> forbiddenPlaces;
 
-    public NodeVolumes(LocalStorage storage, Mounter mounter) {
-        this.storage = storage;
+    VolumeMounts(StorageConfig config, Engines engines, MountRecords state, Mounter mounter) {
+        this.engines = engines;
+        this.state = state;
         this.mounter = mounter;
-    }
-
-    /** NodeStageVolume at the CO's {@code staging} path. */
-    public void stage(VolumeRecord volume, Path staging, AccessMode mode, List<String> flags) throws IOException {
-        stage(volume, staging, mode, flags, true);
+        List<Path> forbidden = new ArrayList<>();
+        forbidden.add(config.dataDir());
+        forbidden.addAll(config.hostPathRoots());
+        this.forbiddenPlaces = List.copyOf(forbidden);
     }
 
     /** Stages at {@code staging}; a path of the driver's own (an inline volume's) is not the CO's to check. */
@@ -52,8 +56,7 @@ public final class NodeVolumes {
             throws IOException {
         BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags)
                 .withReadOnly(mode.readOnly());
-        NodeState state = storage.nodeState();
-        NodeVolume current = state.get(volume.id());
+        MountRecord current = state.get(volume.id());
         if (current.stagingPath() != null) {
             if (!current.stagingPath().equals(staging.toString())) {
                 throw CsiException.failedPrecondition("volume " + volume.id() + " is already staged at "
@@ -65,7 +68,7 @@ public final class NodeVolumes {
             }
             return;
         }
-        VolumeEngine engine = storage.engine(volume.engine());
+        VolumeEngine engine = engines.get(volume.engine());
         Path mountPoint = engine.stageMountPoint(volume, staging);
         prepareMountPoint("staging_target_path", staging, false, fromCo);
         if (!mountPoint.equals(staging)) {
@@ -85,8 +88,8 @@ public final class NodeVolumes {
     }
 
     /** Unstages the volume if it is staged at {@code staging}; anything else is already done. */
-    public void unstage(VolumeRecord volume, Path staging) throws IOException {
-        NodeVolume current = storage.nodeState().get(volume.id());
+    void unstage(VolumeRecord volume, Path staging) throws IOException {
+        MountRecord current = state.get(volume.id());
         if (!staging.toString().equals(current.stagingPath())) {
             return;
         }
@@ -95,25 +98,24 @@ public final class NodeVolumes {
                     + current.publications().get(0).targetPath() + "; unpublish it first");
         }
         Path mountPoint = Path.of(current.stageMountPoint());
-        storage.engine(volume.engine()).unstage(volume, mountPoint);
+        engines.get(volume.engine()).unstage(volume, mountPoint);
         requireUnmounted(volume, mountPoint);
         CrashPoint.reach("node.unstage.unmounted");
         if (!mountPoint.equals(staging)) {
             removeEmptyEntry(mountPoint);
         }
-        storage.nodeState().put(current.unstaged());
+        state.put(current.unstaged());
     }
 
-    public void publish(VolumeRecord volume, Path staging, Path target, boolean readOnly, AccessMode mode,
+    void publish(VolumeRecord volume, Path staging, Path target, boolean readOnly, AccessMode mode,
             List<String> flags) throws IOException {
         BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags).withReadOnly(readOnly);
-        NodeState state = storage.nodeState();
-        NodeVolume current = state.get(volume.id());
+        MountRecord current = state.get(volume.id());
         if (!staging.toString().equals(current.stagingPath())) {
             throw CsiException.failedPrecondition("volume " + volume.id() + " is not staged at " + staging
                     + (current.stagingPath() == null ? "" : " (it is staged at " + current.stagingPath() + ")"));
         }
-        Path source = storage.engine(volume.engine()).publishSource(volume, Path.of(current.stageMountPoint()));
+        Path source = engines.get(volume.engine()).publishSource(volume, Path.of(current.stageMountPoint()));
         Publication wanted = new Publication(target.toString(), source.toString(), readOnly, mode, flags);
         var existing = current.publication(target.toString());
         if (existing.isPresent()) {
@@ -139,15 +141,15 @@ public final class NodeVolumes {
     }
 
     /** Unpublishes the volume from {@code target} if it is published there, and removes the directory. */
-    public void unpublish(VolumeRecord volume, Path target) throws IOException {
-        NodeVolume current = storage.nodeState().get(volume.id());
+    void unpublish(VolumeRecord volume, Path target) throws IOException {
+        MountRecord current = state.get(volume.id());
         if (current.publication(target.toString()).isEmpty()) {
             return;
         }
         mounter.unmount(target);
         requireUnmounted(volume, target);
         CrashPoint.reach("node.unpublish.unmounted");
-        storage.nodeState().put(current.without(target.toString()));
+        state.put(current.without(target.toString()));
         removeEmptyEntry(target);
     }
 
@@ -160,7 +162,7 @@ public final class NodeVolumes {
     }
 
     /** ReadWriteOncePod: one publication, and none beside one that asked for it. */
-    private static void checkExclusive(String volumeId, AccessMode mode, NodeVolume current) {
+    private static void checkExclusive(String volumeId, AccessMode mode, MountRecord current) {
         boolean exclusiveHeld = current.publications().stream().anyMatch(p -> p.mode().singlePublication());
         if (!current.publications().isEmpty() && (mode.singlePublication() || exclusiveHeld)) {
             throw CsiException.failedPrecondition("volume " + volumeId + " is published at "
@@ -209,10 +211,8 @@ public final class NodeVolumes {
 
     /** The driver's data, the host directories it serves, and the volumes it has mounted are not mount places. */
     private void refuseForbiddenPlace(String field, Path given, Path real) throws IOException {
-        List<Path> forbidden = new ArrayList<>();
-        forbidden.add(storage.config().dataDir());
-        forbidden.addAll(storage.config().hostPathRoots());
-        forbidden.addAll(storage.nodeState().mountedPaths());
+        List<Path> forbidden = new ArrayList<>(forbiddenPlaces);
+        forbidden.addAll(state.mountedPaths());
         for (Path place : forbidden) {
             Path placeReal = realOrSelf(place);
             if (inside(given, place) || inside(real, placeReal)) {

@@ -13,7 +13,8 @@ import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
+import dev.strata.node.records.MountRecords;
+import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import java.nio.file.Path;
@@ -41,9 +42,10 @@ class StorageSamplesTest {
         Path dataDir = tmp.toRealPath();
         StorageConfig config = new StorageConfig(dataDir, "node-1", DirEngine.NAME, StorageConfig.GIB, 3);
         DirEngine engine = new DirEngine(dataDir.resolve("engines/dir"), new Mounter(), new CommandRunner());
-        LocalStorage storage = new LocalStorage(config, Map.<String, VolumeEngine>of(DirEngine.NAME, engine),
-                new NodeState(dataDir.resolve("records/node")), new LockTable());
-        StorageSamples source = new StorageSamples(storage);
+        Engines engines = new Engines(Map.<String, VolumeEngine>of(DirEngine.NAME, engine), Map.of());
+        LocalStorage storage = new LocalStorage(config, engines, new MountRecords(dataDir.resolve("records/node")),
+                new LockTable());
+        StorageSamples source = new StorageSamples(storage, engines);
         Map<String, String> dir = Map.of("engine", "dir");
 
         List<Sample> empty = source.samples();
@@ -71,7 +73,7 @@ class StorageSamplesTest {
         assertEquals(StorageConfig.GIB, value(one, "strata_engine_provisioned_bytes", dir));
         assertEquals(0, value(one, "strata_trash_entries", dir));
         assertEquals(0, value(one, "strata_trash_bytes", dir));
-        storage.close();
+        engine.close();
     }
 
     private static VolumeSpec spec(String name, long bytes) {

@@ -17,6 +17,7 @@ import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.NodeStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.storage.StorageOpener;
 import dev.strata.node.sys.Posix;
@@ -152,12 +153,13 @@ class PowerCutVmTest {
     private List<Step> workload(PowerCutRig rig, StorageConfig config, String engine) throws Exception {
         List<Step> steps = new ArrayList<>();
         Map<String, Expected> world = new LinkedHashMap<>();
-        LocalStorage storage = StorageOpener.open(config, mounter);
+        NodeStorage opened = StorageOpener.open(config, mounter);
+        LocalStorage storage = opened.provisioner();
         try {
             storage.createVolume(spec("v1", null));
             ack(rig, steps, world, "create v1", Map.of("v1", Expected.with(Map.of())));
-            VolumeRecord v1 = storage.requireVolume(Ids.volumeId("v1"));
-            Path live = stage(storage, v1, "v1-live");
+            VolumeRecord v1 = storage.findVolume(Ids.volumeId("v1")).orElseThrow();
+            Path live = stage(opened, v1, "v1-live");
             write(live.resolve("a"), "alpha");
             ack(rig, steps, world, "write v1", Map.of("v1", Expected.with(Map.of("a", "alpha"))));
             storage.createSnapshot("s1", v1.id(), Map.of());
@@ -176,9 +178,9 @@ class PowerCutVmTest {
                     new Expected(true, Map.of("a", "beta", "b", "bravo"), acknowledgedLines)));
             storage.deleteSnapshot(Ids.snapshotId("s1"));
             ack(rig, steps, world, "delete s1", Map.of("snap:s1", Expected.ABSENT));
-            storage.engine(engine).unstage(v1, live);
+            opened.engines().get(engine).unstage(v1, live);
         } finally {
-            storage.close();
+            opened.close();
             teardownStorage(rig.mountPoint());
         }
         return steps;
@@ -236,27 +238,29 @@ class PowerCutVmTest {
     private void check(StorageConfig config, String engine, List<Step> steps, int acked, WriteLog.Entry cut)
             throws Exception {
         String where = "after a power cut at log entry " + cut.index() + " (" + acked + " operations acknowledged)";
-        LocalStorage storage = StorageOpener.open(config, mounter);
+        NodeStorage opened = StorageOpener.open(config, mounter);
+        LocalStorage storage = opened.provisioner();
         try {
             Map<String, Expected> state = acked == 0 ? Map.of() : steps.get(acked - 1).state();
             Set<String> inFlight = acked < steps.size() ? steps.get(acked).touched() : Set.of();
             for (Map.Entry<String, Expected> e : state.entrySet()) {
                 if (!inFlight.contains(e.getKey())) {
-                    checkObject(storage, engine, e.getKey(), e.getValue(), where);
+                    checkObject(opened, engine, e.getKey(), e.getValue(), where);
                 }
             }
             // Whatever is there was made whole: every volume READY and healthy, every snapshot restorable.
             for (VolumeRecord v : storage.listVolumes()) {
                 assertFalse(storage.health(v.id()).abnormal(), where + ": " + v.name() + " " + storage.health(v.id()));
             }
-            noOrphans(storage, engine, where);
+            noOrphans(opened, config, engine, where);
         } finally {
-            storage.close();
+            opened.close();
         }
     }
 
-    private void checkObject(LocalStorage storage, String engine, String name, Expected expected, String where)
+    private void checkObject(NodeStorage opened, String engine, String name, Expected expected, String where)
             throws Exception {
+        LocalStorage storage = opened.provisioner();
         boolean snapshot = name.startsWith("snap:");
         String id = snapshot ? Ids.snapshotId(name.substring(5)) : Ids.volumeId(name);
         boolean present = snapshot ? storage.findSnapshot(id).isPresent() : storage.findVolume(id).isPresent();
@@ -266,8 +270,8 @@ class PowerCutVmTest {
         }
         VolumeRecord volume = snapshot
                 ? storage.createVolume(spec("check-" + name.substring(5), ContentSource.snapshot(id)))
-                : storage.requireVolume(id);
-        Path view = stage(storage, volume, "check-" + name.replace(':', '-'));
+                : storage.findVolume(id).orElseThrow();
+        Path view = stage(opened, volume, "check-" + name.replace(':', '-'));
         try {
             for (Map.Entry<String, String> f : expected.files().entrySet()) {
                 assertEquals(f.getValue(), Files.readString(view.resolve(f.getKey())), where + ": " + name + "/"
@@ -290,8 +294,10 @@ class PowerCutVmTest {
     }
 
     /** After recovery: no storage without a record, and every layer a chain names is there. */
-    private static void noOrphans(LocalStorage storage, String engine, String where) throws IOException {
-        VolumeEngine e = storage.engine(engine);
+    private static void noOrphans(NodeStorage opened, StorageConfig config, String engine, String where)
+            throws IOException {
+        LocalStorage storage = opened.provisioner();
+        VolumeEngine e = opened.engines().get(engine);
         Set<String> volumes = new java.util.HashSet<>();
         storage.listVolumes().forEach(v -> volumes.add(v.id()));
         Set<String> snapshots = new java.util.HashSet<>();
@@ -299,7 +305,7 @@ class PowerCutVmTest {
         assertEquals(volumes, e.storedVolumeIds(), where + ": volume storage and records");
         assertEquals(snapshots, e.storedSnapshotIds(), where + ": snapshot storage and records");
         if (engine.equals("overlay")) {
-            Path root = storage.config().dataDir().resolve("engines/overlay");
+            Path root = config.dataDir().resolve("engines/overlay");
             Set<String> layers = new java.util.HashSet<>();
             try (var list = Files.list(root.resolve("layers"))) {
                 list.forEach(p -> layers.add(p.getFileName().toString()));
@@ -331,9 +337,9 @@ class PowerCutVmTest {
     }
 
     /** Mounts the volume where a test reads and writes it (outside the filesystem under test). */
-    private Path stage(LocalStorage storage, VolumeRecord volume, String name) throws IOException {
+    private Path stage(NodeStorage opened, VolumeRecord volume, String name) throws IOException {
         Path mountPoint = Files.createDirectories(tmp.resolve("stage").resolve(name));
-        storage.engine(volume.engine()).stage(volume, mountPoint, BindOptions.NONE);
+        opened.engines().get(volume.engine()).stage(volume, mountPoint, BindOptions.NONE);
         return mountPoint;
     }
 

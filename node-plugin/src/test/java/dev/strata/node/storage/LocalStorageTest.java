@@ -23,9 +23,9 @@ import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
-import dev.strata.node.state.NodeVolume;
-import dev.strata.node.store.RecordStore;
+import dev.strata.node.records.MountRecords;
+import dev.strata.node.records.MountRecord;
+import dev.strata.node.records.RecordStore;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,7 +52,7 @@ class LocalStorageTest {
     private Path dataDir;
     private StorageConfig config;
     private DirEngine engine;
-    private NodeState nodeState;
+    private MountRecords mountRecords;
     private LockTable locks;
     private LocalStorage storage;
 
@@ -61,14 +61,15 @@ class LocalStorageTest {
         dataDir = tmp.toRealPath();
         config = new StorageConfig(dataDir, NODE, DirEngine.NAME, GIB, 3);
         engine = new DirEngine(dataDir.resolve("engines").resolve(DirEngine.NAME), new Mounter(), new CommandRunner());
-        nodeState = new NodeState(dataDir.resolve("records/node"));
+        mountRecords = new MountRecords(dataDir.resolve("records/node"));
         locks = new LockTable();
         storage = open();
     }
 
     /** A LocalStorage over the same directories, as after a restart. */
     private LocalStorage open() throws IOException {
-        return new LocalStorage(config, Map.<String, VolumeEngine>of(DirEngine.NAME, engine), nodeState, locks);
+        return new LocalStorage(config, new Engines(Map.<String, VolumeEngine>of(DirEngine.NAME, engine), Map.of()),
+                mountRecords, locks);
     }
 
     private static VolumeSpec spec(String name, long required, long limit, Map<String, String> parameters,
@@ -108,7 +109,7 @@ class LocalStorageTest {
         assertTrue(Files.isDirectory(engine.volumePath(v.id())));
         assertEquals(Optional.of(v), storage.findVolume(v.id()));
         assertEquals(List.of(v), storage.listVolumes());
-        assertEquals(v, storage.requireVolume(v.id()));
+        assertEquals(v, storage.findVolume(v.id()).orElseThrow());
         // the record is on disk
         assertEquals(v, records("volumes", VolumeRecord.class, VolumeRecord::id).get(v.id()).orElseThrow());
     }
@@ -242,16 +243,16 @@ class LocalStorageTest {
     @Test
     void deleteRefusedWhileTheNodeUsesTheVolume() throws IOException {
         VolumeRecord v = storage.createVolume(spec("pvc-1"));
-        NodeVolume staged = NodeVolume.empty(v.id()).staged("/var/lib/kubelet/staging/x", null, AccessMode.SINGLE_NODE_WRITER,
+        MountRecord staged = MountRecord.empty(v.id()).staged("/var/lib/kubelet/staging/x", null, AccessMode.SINGLE_NODE_WRITER,
                 List.of());
-        nodeState.put(staged);
+        mountRecords.put(staged);
         assertEquals(List.of(NODE), storage.publishedNodes(v.id()));
         CsiException e = assertCsi(Code.FAILED_PRECONDITION, () -> storage.deleteVolume(v.id()));
         assertTrue(e.getMessage().contains(NODE), e.getMessage());
         assertEquals(Optional.of(v), storage.findVolume(v.id()));
         assertTrue(Files.isDirectory(engine.volumePath(v.id())));
 
-        nodeState.put(staged.unstaged());
+        mountRecords.put(staged.unstaged());
         assertEquals(List.of(), storage.publishedNodes(v.id()));
         storage.deleteVolume(v.id());
         assertEquals(Optional.empty(), storage.findVolume(v.id()));
@@ -401,7 +402,7 @@ class LocalStorageTest {
             SnapshotRecord m = storage.findSnapshot(memberId).orElseThrow();
             assertEquals(g.id(), m.groupSnapshotId());
             assertEquals(RecordState.READY, m.state());
-            VolumeRecord source = storage.requireVolume(m.sourceVolumeId());
+            VolumeRecord source = storage.findVolume(m.sourceVolumeId()).orElseThrow();
             assertEquals(Ids.groupMemberSnapshotId(g.id(), source.id()), memberId);
             assertEquals(source.capacityBytes(), m.sizeBytes());
             VolumeRecord restored = storage.createVolume(spec("restore-" + source.name(), 0, 0, Map.of(),
@@ -457,7 +458,7 @@ class LocalStorageTest {
     void defaultEngineMustBeConfigured() {
         StorageConfig wrong = new StorageConfig(dataDir, NODE, "thin", GIB, 3);
         assertThrows(IllegalArgumentException.class, () -> new LocalStorage(wrong,
-                Map.<String, VolumeEngine>of(DirEngine.NAME, engine), nodeState, locks));
+                new Engines(Map.<String, VolumeEngine>of(DirEngine.NAME, engine), Map.of()), mountRecords, locks));
     }
 
     @Test

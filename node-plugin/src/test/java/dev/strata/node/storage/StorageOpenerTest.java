@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,15 +28,13 @@ class StorageOpenerTest {
     void aThinPoolOnAKernelWithoutDeviceMapperLeavesOnlyTheThinEngineOut(@TempDir Path dir) throws IOException {
         StorageConfig config = new StorageConfig(dir.resolve("data"), "node-a", "dir", StorageConfig.GIB, 16,
                 List.of(dir.resolve("host")), ThinPoolConfig.files(dir.resolve("data/thin-pool"), 1L << 30, 1.0));
-        LocalStorage storage = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control"));
+        Engines engines = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control")).engines();
 
-        assertFalse(storage.hasEngine("thin"));
-        for (String engine : List.of("dir", "shared", "overlay", "hostpath")) {
-            assertTrue(storage.hasEngine(engine), engine + " still serves");
-        }
-        String why = storage.unavailableEngines().get("thin");
+        assertEquals(Set.of("dir", "shared", "overlay", "hostpath"), engines.all().stream()
+                .map(e -> e.traits().name()).collect(Collectors.toSet()), "all but thin still serve");
+        String why = engines.unavailable().get("thin");
         assertTrue(why != null && why.contains("no device-mapper"), "the reason: " + why);
-        CsiException e = assertThrows(CsiException.class, () -> storage.engine("thin"));
+        CsiException e = assertThrows(CsiException.class, () -> engines.get("thin"));
         assertEquals(Code.RESOURCE_EXHAUSTED, e.code());
         assertTrue(e.getMessage().contains("no device-mapper"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("data/thin-pool/data")), "no pool file is made for nothing");
@@ -43,8 +43,8 @@ class StorageOpenerTest {
     @Test
     void withoutAThinPoolNothingIsUnavailable(@TempDir Path dir) throws IOException {
         StorageConfig config = new StorageConfig(dir.resolve("data"), "node-a", "dir", StorageConfig.GIB, 16);
-        LocalStorage storage = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control"));
-        assertTrue(storage.unavailableEngines().isEmpty());
-        assertEquals(Code.INVALID_ARGUMENT, assertThrows(CsiException.class, () -> storage.engine("thin")).code());
+        Engines engines = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control")).engines();
+        assertTrue(engines.unavailable().isEmpty());
+        assertEquals(Code.INVALID_ARGUMENT, assertThrows(CsiException.class, () -> engines.get("thin")).code());
     }
 }

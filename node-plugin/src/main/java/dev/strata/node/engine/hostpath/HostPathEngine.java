@@ -24,7 +24,7 @@ import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountPoint;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.store.RecordStore;
+import dev.strata.node.records.RecordStore;
 import dev.strata.node.sys.FileHandle;
 import dev.strata.node.sys.LibC;
 import java.io.IOException;

@@ -21,7 +21,8 @@ import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.state.NodeState;
+import dev.strata.node.records.MountRecords;
+import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.LibC;
@@ -268,7 +269,8 @@ class ThinEngineVmTest {
         // the pool could ever hold (its size times the over-commit) is out of range.
         assertEquals(4 * 160 * MIB, engine.capacity().maximumVolumeBytes(), 64 * 1024);
         LocalStorage storage = new LocalStorage(new StorageConfig(tmp.resolve("data"), "vm", ThinEngine.NAME, MIB, 8),
-                Map.of(ThinEngine.NAME, engine), new NodeState(tmp.resolve("data/records/node")), new LockTable());
+                new Engines(Map.of(ThinEngine.NAME, engine), Map.of()), new MountRecords(tmp.resolve("data/records/node")),
+                new LockTable());
         assertCsi(Code.RESOURCE_EXHAUSTED, "the thin pool", () -> storage.createVolume(spec("more", 16 * MIB)));
         assertCsi(Code.OUT_OF_RANGE, "capacity_range.required_bytes", () -> storage.createVolume(spec("huge",
                 1L << 40)));

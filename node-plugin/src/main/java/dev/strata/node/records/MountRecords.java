@@ -1,7 +1,6 @@
-package dev.strata.node.state;
+package dev.strata.node.records;
 
 import dev.strata.node.mount.MountTable;
-import dev.strata.node.store.RecordStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,19 +11,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** The node's staging and publish records, reconciled with the kernel's mount table at start. */
-public final class NodeState {
-    private static final Logger LOG = LoggerFactory.getLogger(NodeState.class);
-    private final RecordStore<NodeVolume> store;
+public final class MountRecords {
+    private static final Logger LOG = LoggerFactory.getLogger(MountRecords.class);
+    private final RecordStore<MountRecord> store;
 
-    public NodeState(Path dir) throws IOException {
-        this.store = RecordStore.crashOnly(dir, NodeVolume.class, NodeVolume::volumeId);
+    public MountRecords(Path dir) throws IOException {
+        this.store = RecordStore.crashOnly(dir, MountRecord.class, MountRecord::volumeId);
     }
 
-    public NodeVolume get(String volumeId) {
-        return store.get(volumeId).orElse(NodeVolume.empty(volumeId));
+    public MountRecord get(String volumeId) {
+        return store.get(volumeId).orElse(MountRecord.empty(volumeId));
     }
 
-    public Optional<NodeVolume> find(String volumeId) {
+    public Optional<MountRecord> find(String volumeId) {
         return store.get(volumeId);
     }
 
@@ -39,7 +38,7 @@ public final class NodeState {
     /** Every path where something is staged or published on this node. */
     public List<Path> mountedPaths() {
         List<Path> paths = new ArrayList<>();
-        for (NodeVolume v : store.all()) {
+        for (MountRecord v : store.all()) {
             if (v.stagingPath() != null) {
                 paths.add(Path.of(v.stagingPath()));
             }
@@ -48,7 +47,7 @@ public final class NodeState {
         return paths;
     }
 
-    public void put(NodeVolume volume) throws IOException {
+    public void put(MountRecord volume) throws IOException {
         if (volume.unused()) {
             store.remove(volume.volumeId());
         } else {
@@ -61,8 +60,8 @@ public final class NodeState {
      * between the unmount and the record), removing a target directory left empty by such a publish.
      */
     public void reconcile(MountTable mounts) throws IOException {
-        for (NodeVolume v : store.all()) {
-            NodeVolume kept = v;
+        for (MountRecord v : store.all()) {
+            MountRecord kept = v;
             if (v.stagingPath() != null && !mounts.isMountPoint(Path.of(v.stageMountPoint()))) {
                 LOG.info("volume {}: staging mount at {} is gone; forgetting it", v.volumeId(), v.stageMountPoint());
                 kept = kept.unstaged();

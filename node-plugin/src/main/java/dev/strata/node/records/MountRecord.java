@@ -1,4 +1,4 @@
-package dev.strata.node.state;
+package dev.strata.node.records;
 
 import dev.strata.common.model.AccessMode;
 import java.util.ArrayList;
@@ -13,9 +13,9 @@ import java.util.Optional;
  * whatever has changed on the host since. A record from before {@code stageMountPoint} was kept has
  * it null: its mount is at the staging path.
  */
-public record NodeVolume(String volumeId, String stagingPath, String stageMountPoint, AccessMode stageMode,
+public record MountRecord(String volumeId, String stagingPath, String stageMountPoint, AccessMode stageMode,
         List<String> stageFlags, List<Publication> publications) {
-    public NodeVolume {
+    public MountRecord {
         stageFlags = List.copyOf(stageFlags);
         publications = List.copyOf(publications);
         if (stagingPath != null && stageMountPoint == null) {
@@ -23,8 +23,8 @@ public record NodeVolume(String volumeId, String stagingPath, String stageMountP
         }
     }
 
-    public static NodeVolume empty(String volumeId) {
-        return new NodeVolume(volumeId, null, null, null, List.of(), List.of());
+    public static MountRecord empty(String volumeId) {
+        return new MountRecord(volumeId, null, null, null, List.of(), List.of());
     }
 
     public boolean unused() {
@@ -35,24 +35,24 @@ public record NodeVolume(String volumeId, String stagingPath, String stageMountP
         return publications.stream().filter(p -> p.targetPath().equals(targetPath)).findFirst();
     }
 
-    public NodeVolume staged(String path, String mountPoint, AccessMode mode, List<String> flags) {
-        return new NodeVolume(volumeId, path, mountPoint, mode, flags, publications);
+    public MountRecord staged(String path, String mountPoint, AccessMode mode, List<String> flags) {
+        return new MountRecord(volumeId, path, mountPoint, mode, flags, publications);
     }
 
-    public NodeVolume unstaged() {
-        return new NodeVolume(volumeId, null, null, null, List.of(), publications);
+    public MountRecord unstaged() {
+        return new MountRecord(volumeId, null, null, null, List.of(), publications);
     }
 
-    public NodeVolume with(Publication publication) {
+    public MountRecord with(Publication publication) {
         List<Publication> list = new ArrayList<>(publications);
         list.removeIf(p -> p.targetPath().equals(publication.targetPath()));
         list.add(publication);
-        return new NodeVolume(volumeId, stagingPath, stageMountPoint, stageMode, stageFlags, list);
+        return new MountRecord(volumeId, stagingPath, stageMountPoint, stageMode, stageFlags, list);
     }
 
-    public NodeVolume without(String targetPath) {
+    public MountRecord without(String targetPath) {
         List<Publication> list = new ArrayList<>(publications);
         list.removeIf(p -> p.targetPath().equals(targetPath));
-        return new NodeVolume(volumeId, stagingPath, stageMountPoint, stageMode, stageFlags, list);
+        return new MountRecord(volumeId, stagingPath, stageMountPoint, stageMode, stageFlags, list);
     }
 }

@@ -1,4 +1,4 @@
-package dev.strata.node.store;
+package dev.strata.node.records;
 
 import static dev.strata.common.CsiAssertions.assertCsi;
 import static org.junit.jupiter.api.Assertions.assertEquals;

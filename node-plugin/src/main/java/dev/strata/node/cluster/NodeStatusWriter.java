@@ -11,7 +11,9 @@ import dev.strata.common.BuildInfo;
 import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
+import dev.strata.node.storage.StorageConfig;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -30,20 +32,24 @@ import org.slf4j.LoggerFactory;
  * node's health and the plugin's version. The controller plugin places volumes and answers
  * GetCapacity from it.
  */
-final class NodeReporter {
-    private static final Logger LOG = LoggerFactory.getLogger(NodeReporter.class);
+final class NodeStatusWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeStatusWriter.class);
 
     private final KubernetesClient client;
     private final LocalStorage storage;
+    private final Engines engines;
+    private final StorageConfig config;
 
-    NodeReporter(KubernetesClient client, LocalStorage storage) {
+    NodeStatusWriter(KubernetesClient client, LocalStorage storage, Engines engines, StorageConfig config) {
         this.client = client;
         this.storage = storage;
+        this.engines = engines;
+        this.config = config;
     }
 
     /** Creates the StrataNode when it is missing, then writes its status. */
     void report() {
-        String node = storage.config().nodeId();
+        String node = config.nodeId();
         if (client.resources(StrataNode.class).withName(node).get() == null) {
             StrataNode fresh = new StrataNode();
             fresh.setMetadata(new ObjectMetaBuilder().withName(node).build());
@@ -68,18 +74,18 @@ final class NodeReporter {
     private StrataNodeStatus status() {
         StrataNodeStatus st = new StrataNodeStatus();
         st.setPluginVersion(BuildInfo.VERSION);
-        st.setDefaultEngine(storage.config().defaultEngine());
-        st.setMaxVolumes(storage.config().maxVolumesPerNode());
+        st.setDefaultEngine(config.defaultEngine());
+        st.setMaxVolumes(config.maxVolumesPerNode());
         List<VolumeRecord> volumes = storage.listVolumes();
-        List<EngineCapacity> engines = new ArrayList<>();
+        List<EngineCapacity> capacities = new ArrayList<>();
         List<PoolStatus> pools = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        for (VolumeEngine engine : storage.engines()) {
+        for (VolumeEngine engine : engines.all()) {
             String name = engine.traits().name();
             long allocated = volumes.stream().filter(v -> v.engine().equals(name))
                     .mapToLong(VolumeRecord::capacityBytes).sum();
             try {
-                engines.add(Conversions.engineCapacity(engine.traits(), engine.capacity(), allocated));
+                capacities.add(Conversions.engineCapacity(engine.traits(), engine.capacity(), allocated));
                 for (PoolUsage p : engine.pools()) {
                     pools.add(pool(name, p));
                     if (p.problem() != null) {
@@ -91,12 +97,12 @@ final class NodeReporter {
                 problems.add(name + ": " + e.getMessage());
             }
         }
-        engines.sort(Comparator.comparing(EngineCapacity::getName));
-        st.setEngines(engines);
+        capacities.sort(Comparator.comparing(EngineCapacity::getName));
+        st.setEngines(capacities);
         st.setPools(pools.isEmpty() ? null : pools);
         st.setHealthy(problems.isEmpty());
         // An engine this node cannot run is not a fault of the node: it stays healthy, and says why.
-        Map<String, String> unavailable = storage.unavailableEngines();
+        Map<String, String> unavailable = engines.unavailable();
         st.setUnavailableEngines(unavailable.isEmpty() ? null : new java.util.TreeMap<>(unavailable));
         List<String> notes = new ArrayList<>(problems);
         unavailable.forEach((engine, why) -> notes.add("engine " + engine + " unavailable: " + why));

@@ -1,4 +1,4 @@
-package dev.strata.node.state;
+package dev.strata.node.records;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,17 +20,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class NodeStateTest {
+class MountRecordsTest {
     @TempDir
     Path tmp;
 
     private Path base;
-    private NodeState state;
+    private MountRecords state;
 
     @BeforeEach
     void setUp() throws IOException {
         base = tmp.toRealPath();
-        state = new NodeState(base.resolve("records/node"));
+        state = new MountRecords(base.resolve("records/node"));
     }
 
     private static Publication publication(Path target) {
@@ -39,27 +39,27 @@ class NodeStateTest {
 
     @Test
     void putGetAndInUse() throws IOException {
-        assertEquals(NodeVolume.empty("vol-1"), state.get("vol-1"));
+        assertEquals(MountRecord.empty("vol-1"), state.get("vol-1"));
         assertFalse(state.inUse("vol-1"));
         assertEquals(Optional.empty(), state.find("vol-1"));
-        NodeVolume staged = NodeVolume.empty("vol-1").staged("/staging/vol-1", null,
+        MountRecord staged = MountRecord.empty("vol-1").staged("/staging/vol-1", null,
                 AccessMode.SINGLE_NODE_WRITER, List.of());
         state.put(staged);
         assertTrue(state.inUse("vol-1"));
         assertEquals(1, state.volumesInUse());
-        assertEquals(staged, new NodeState(base.resolve("records/node")).get("vol-1"), "kept on disk");
+        assertEquals(staged, new MountRecords(base.resolve("records/node")).get("vol-1"), "kept on disk");
         state.put(staged.unstaged());
         assertFalse(state.inUse("vol-1"));
         assertEquals(Optional.empty(), state.find("vol-1"), "an unused volume has no record");
         assertEquals(0, state.volumesInUse());
-        assertEquals(Optional.empty(), new NodeState(base.resolve("records/node")).find("vol-1"));
+        assertEquals(Optional.empty(), new MountRecords(base.resolve("records/node")).find("vol-1"));
     }
 
     @Test
     void reconcileDropsRecordsOfMissingMounts() throws IOException {
         Path staging = Files.createDirectories(base.resolve("staging/vol-1"));
         Path target = Files.createDirectories(base.resolve("pods/p1/vol-1"));
-        state.put(NodeVolume.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
+        state.put(MountRecord.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
                 .with(publication(target)));
 
         state.reconcile(MountTables.of(MountTables.bindLine(27, "/", "/")));
@@ -67,7 +67,7 @@ class NodeStateTest {
         assertEquals(Optional.empty(), state.find("vol-1"));
         assertFalse(Files.exists(target), "the empty target directory of a dropped publication is removed");
         assertTrue(Files.isDirectory(staging), "staging directories are the CO's, left in place");
-        assertEquals(Optional.empty(), new NodeState(base.resolve("records/node")).find("vol-1"), "dropped on disk too");
+        assertEquals(Optional.empty(), new MountRecords(base.resolve("records/node")).find("vol-1"), "dropped on disk too");
     }
 
     @Test
@@ -76,10 +76,10 @@ class NodeStateTest {
         Path mounted = Files.createDirectories(base.resolve("pods/p1/vol-1"));
         Path gone = Files.createDirectories(base.resolve("pods/p2/vol-1"));
         Files.writeString(gone.resolve("pod-data"), "not ours to delete");
-        NodeVolume v = NodeVolume.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
+        MountRecord v = MountRecord.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
                 .with(publication(mounted)).with(publication(gone));
         state.put(v);
-        NodeVolume untouched = NodeVolume.empty("vol-2").staged(base.resolve("staging/vol-2").toString(), null,
+        MountRecord untouched = MountRecord.empty("vol-2").staged(base.resolve("staging/vol-2").toString(), null,
                 AccessMode.SINGLE_NODE_READER_ONLY, List.of("ro"));
         state.put(untouched);
 
@@ -90,7 +90,7 @@ class NodeStateTest {
                 MountTables.bindLine(102, "/engine/volumes/vol-2", base.resolve("staging/vol-2").toString()));
         state.reconcile(mounts);
 
-        NodeVolume kept = state.find("vol-1").orElseThrow();
+        MountRecord kept = state.find("vol-1").orElseThrow();
         assertEquals(staging.toString(), kept.stagingPath());
         assertEquals(List.of(publication(mounted)), kept.publications());
         assertEquals("not ours to delete", Files.readString(gone.resolve("pod-data")));
@@ -100,10 +100,10 @@ class NodeStateTest {
     @Test
     void reconcileDropsOnlyTheStagingWhenPublicationsRemain() throws IOException {
         Path target = Files.createDirectories(base.resolve("pods/p1/vol-1"));
-        state.put(NodeVolume.empty("vol-1").staged(base.resolve("staging/vol-1").toString(), null,
+        state.put(MountRecord.empty("vol-1").staged(base.resolve("staging/vol-1").toString(), null,
                 AccessMode.SINGLE_NODE_WRITER, List.of()).with(publication(target)));
         state.reconcile(MountTables.of(MountTables.bindLine(101, "/v", target.toString())));
-        NodeVolume kept = state.find("vol-1").orElseThrow();
+        MountRecord kept = state.find("vol-1").orElseThrow();
         assertEquals(null, kept.stagingPath());
         assertEquals(List.of(publication(target)), kept.publications());
         assertTrue(Files.isDirectory(target));
@@ -122,14 +122,14 @@ class NodeStateTest {
         try {
             mounter.bind(volume, staging, BindOptions.NONE);
             mounter.bind(staging, published, BindOptions.NONE);
-            state.put(NodeVolume.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
+            state.put(MountRecord.empty("vol-1").staged(staging.toString(), null, AccessMode.SINGLE_NODE_WRITER, List.of())
                     .with(publication(published)).with(publication(lost)));
-            state.put(NodeVolume.empty("vol-2").staged(unmountedStaging.toString(), null, AccessMode.SINGLE_NODE_WRITER,
+            state.put(MountRecord.empty("vol-2").staged(unmountedStaging.toString(), null, AccessMode.SINGLE_NODE_WRITER,
                     List.of()).with(publication(unmountedTarget)));
 
             state.reconcile(MountTable.read());
 
-            NodeVolume kept = state.find("vol-1").orElseThrow();
+            MountRecord kept = state.find("vol-1").orElseThrow();
             assertEquals(staging.toString(), kept.stagingPath());
             assertEquals(List.of(publication(published)), kept.publications());
             assertFalse(Files.exists(lost));

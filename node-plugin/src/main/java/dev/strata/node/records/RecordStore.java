@@ -1,4 +1,4 @@
-package dev.strata.node.store;
+package dev.strata.node.records;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

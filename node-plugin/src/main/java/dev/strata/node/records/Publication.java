@@ -1,4 +1,4 @@
-package dev.strata.node.state;
+package dev.strata.node.records;
 
 import dev.strata.common.model.AccessMode;
 import java.util.List;
