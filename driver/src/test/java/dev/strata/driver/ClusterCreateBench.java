@@ -8,6 +8,9 @@ import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.DeleteVolumeRequest;
 import dev.strata.node.main.NodePlugin;
 import dev.strata.node.storage.StorageConfig;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MockCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +49,8 @@ public final class ClusterCreateBench {
                         Duration.ofSeconds(5));
                 CsiCalls.Connection toStandalone = new CsiCalls.Connection(dir.resolve("standalone.sock"));
                 CsiCalls.Connection toController = new CsiCalls.Connection(dir.resolve("controller.sock"))) {
-            ControllerGrpc.ControllerBlockingStub local = ControllerGrpc.newBlockingStub(toStandalone.channel);
-            ControllerGrpc.ControllerBlockingStub cluster = ControllerGrpc.newBlockingStub(toController.channel);
+            ControllerGrpc.ControllerBlockingStub local = ControllerGrpc.newBlockingStub(toStandalone.channel());
+            ControllerGrpc.ControllerBlockingStub cluster = ControllerGrpc.newBlockingStub(toController.channel());
             System.out.println("| round | mode | volumes | p50 ms | p99 ms | mean ms |");
             System.out.println("|---|---|---|---|---|---|");
             for (int round = 1; round <= 3; round++) {

@@ -1,14 +1,18 @@
 package dev.strata.driver;
 
-import dev.strata.api.v1alpha1.KubeClients;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.controller.ControllerPlugin;
 import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.NodeGrpc;
 import dev.strata.node.main.NodePlugin;
 import dev.strata.node.storage.StorageConfig;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MockCluster;
+import dev.strata.testkit.MountInfo;
+import dev.strata.testkit.StrataProcess;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * A cluster without Kubernetes: the mock API server, the real controller plugin, and real node
  * plugins, each with its own node name, data directory and socket, all in this JVM (the crash tests
- * run a node plugin as a process with {@link #nodeProcess}). Each test gets a fresh one.
+ * run a node plugin as a process with {@link #nodeProcess}). Each test gets a fresh one. The testkit's
+ * {@link MockCluster}, {@link StrataProcess} and {@link CsiCalls.Connection} bound to
+ * {@link ControllerPlugin} and {@link NodePlugin}.
  */
 final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
     /** How long the controller waits for a node before it answers ABORTED. */
@@ -116,7 +122,7 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
     }
 
     ControllerGrpc.ControllerBlockingStub controller() {
-        return ControllerGrpc.newBlockingStub(controllerConnection.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return ControllerGrpc.newBlockingStub(controllerConnection.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
     Path dataDir(String node) {
@@ -157,7 +163,8 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
     }
 
     NodeGrpc.NodeBlockingStub node(String node) {
-        return NodeGrpc.newBlockingStub(nodeConnections.get(node).channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return NodeGrpc.newBlockingStub(nodeConnections.get(node).channel()).withDeadlineAfter(30,
+                TimeUnit.SECONDS);
     }
 
     /**

@@ -35,6 +35,7 @@ import dev.strata.csi.v1.Topology;
 import dev.strata.csi.v1.TopologyRequirement;
 import dev.strata.csi.v1.Volume;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,6 +21,8 @@ import dev.strata.csi.v1.ValidateVolumeCapabilitiesRequest;
 import dev.strata.csi.v1.ValidateVolumeCapabilitiesResponse;
 import dev.strata.csi.v1.Volume;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,6 +8,7 @@ import dev.strata.csi.v1.ControllerGetVolumeRequest;
 import dev.strata.csi.v1.ControllerPublishVolumeRequest;
 import dev.strata.csi.v1.ControllerPublishVolumeResponse;
 import dev.strata.csi.v1.ControllerUnpublishVolumeRequest;
+import dev.strata.testkit.Csi;
 import io.grpc.Status.Code;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -2,6 +2,7 @@ package dev.strata.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.strata.testkit.CsiCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +12,10 @@ import dev.strata.csi.v1.NodeGetVolumeStatsResponse;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.csi.v1.VolumeGroupSnapshot;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MountInfo;
+import dev.strata.testkit.ProcessHarness;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;

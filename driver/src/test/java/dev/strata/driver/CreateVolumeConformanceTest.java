@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +10,8 @@ import dev.strata.csi.v1.Topology;
 import dev.strata.csi.v1.TopologyRequirement;
 import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import io.grpc.Status.Code;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;

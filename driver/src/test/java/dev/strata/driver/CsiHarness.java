@@ -2,6 +2,8 @@ package dev.strata.driver;
 
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.node.storage.StorageConfig;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +13,8 @@ import java.util.List;
 
 /**
  * The standalone driver in this JVM, on a fresh directory for each test, with a client connected
- * over its Unix socket. Register it as an instance field:
+ * over its Unix socket: the testkit's {@link CsiCalls} bound to {@link Standalone}. Register it as an
+ * instance field:
  * <pre>{@code @RegisterExtension final CsiHarness csi = new CsiHarness();}</pre>
  */
 final class CsiHarness extends CsiCalls {
@@ -19,7 +22,7 @@ final class CsiHarness extends CsiCalls {
 
     private final int maxVolumesPerNode;
     private Standalone standalone;
-    private Connection connection;
+    private CsiCalls.Connection connection;
 
     CsiHarness() {
         this(1024);
@@ -30,8 +33,8 @@ final class CsiHarness extends CsiCalls {
     }
 
     @Override
-    ManagedChannel channel() {
-        return connection.channel;
+    public ManagedChannel channel() {
+        return connection.channel();
     }
 
     Standalone standalone() {
@@ -55,14 +58,14 @@ final class CsiHarness extends CsiCalls {
     }
 
     @Override
-    void start() throws IOException {
+    public void start() throws IOException {
         Files.createDirectories(hostRoot());
         standalone = Standalone.start(Endpoint.parse("unix://" + socket()), config(), Duration.ofSeconds(5));
-        connection = new Connection(socket());
+        connection = new CsiCalls.Connection(socket());
     }
 
     @Override
-    void stop() {
+    public void stop() {
         if (connection != null) {
             connection.close();
             connection = null;

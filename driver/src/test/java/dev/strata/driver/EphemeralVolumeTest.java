@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +10,9 @@ import dev.strata.csi.v1.NodeGetVolumeStatsResponse;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.NodeUnpublishVolumeRequest;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MountInfo;
 import io.grpc.Status.Code;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +11,8 @@ import dev.strata.csi.v1.GroupControllerGetCapabilitiesRequest;
 import dev.strata.csi.v1.GroupControllerServiceCapability;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.csi.v1.VolumeGroupSnapshot;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +9,7 @@ import dev.strata.csi.v1.ControllerPublishVolumeRequest;
 import dev.strata.csi.v1.ListVolumesRequest;
 import dev.strata.csi.v1.ListVolumesResponse;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
 import io.grpc.Status.Code;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -6,6 +6,7 @@ import dev.strata.common.process.StopSignal;
 import dev.strata.controller.ControllerPlugin;
 import dev.strata.node.main.NodePlugin;
 import dev.strata.node.storage.StorageConfig;
+import dev.strata.testkit.MockCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

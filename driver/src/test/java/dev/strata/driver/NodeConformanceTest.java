@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +17,8 @@ import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.NodeServiceCapability.RPC.Type;
 import dev.strata.csi.v1.VolumeUsage;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.MountInfo;
 import io.grpc.Status.Code;
 import java.nio.file.Path;
 import java.util.List;

@@ -12,6 +12,7 @@ import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeRequest;
+import dev.strata.testkit.Csi;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;

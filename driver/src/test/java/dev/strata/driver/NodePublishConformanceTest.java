@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MountInfo;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -10,6 +10,8 @@ import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.NodeGetVolumeStatsRequest;
 import dev.strata.csi.v1.VolumeUsage;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MockCluster;
+import dev.strata.testkit.StrataProcess;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -87,7 +91,7 @@ class PrometheusScrapeTest {
         StrataProcess.awaitReady("standalone", standalone, standaloneSocket, Duration.ofSeconds(60),
                 () -> StrataProcess.read(standaloneLog));
         try (CsiCalls.Connection c = new CsiCalls.Connection(standaloneSocket)) {
-            ControllerGrpc.newBlockingStub(c.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            ControllerGrpc.newBlockingStub(c.channel()).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .createVolume(Csi.createVolume("scraped").build());
         }
 

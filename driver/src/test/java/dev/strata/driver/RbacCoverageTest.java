@@ -11,6 +11,8 @@ import dev.strata.csi.v1.ControllerModifyVolumeRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeRequest;
 import dev.strata.csi.v1.GetCapacityRequest;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.MockCluster;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;

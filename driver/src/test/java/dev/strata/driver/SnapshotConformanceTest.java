@@ -1,6 +1,6 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.CsiAssert.assertStatus;
+import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +9,8 @@ import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.ListSnapshotsResponse;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.csi.v1.Volume;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;

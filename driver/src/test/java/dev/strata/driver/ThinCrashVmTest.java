@@ -11,6 +11,8 @@ import dev.strata.csi.v1.SnapshotMetadataGrpc;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.node.sys.Posix;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.ProcessHarness;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;

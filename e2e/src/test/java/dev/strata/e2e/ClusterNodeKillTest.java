@@ -1,7 +1,5 @@
 package dev.strata.e2e;
 
-import dev.strata.driver.DriverProcess;
-
 /** kill -9 of the node plugin of a cluster while containers use its volumes (see {@link DriverKillTest}). */
 class ClusterNodeKillTest extends DriverKillTest {
     @Override

@@ -1,6 +1,5 @@
 package dev.strata.e2e;
 
-import dev.strata.driver.DriverProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

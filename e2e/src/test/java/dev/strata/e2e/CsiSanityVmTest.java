@@ -1,6 +1,5 @@
 package dev.strata.e2e;
 
-import dev.strata.driver.DriverProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

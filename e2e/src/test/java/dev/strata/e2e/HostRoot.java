@@ -3,7 +3,6 @@ package dev.strata.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.strata.driver.DriverProcess;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.CreateVolumeRequest;
-import dev.strata.driver.DriverProcess;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;

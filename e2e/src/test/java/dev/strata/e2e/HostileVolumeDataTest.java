@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
-import dev.strata.driver.DriverProcess;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.VolumeContentSource;
 import dev.strata.e2e.Kubelet.Pv;

@@ -12,7 +12,6 @@ import dev.strata.csi.v1.NodeUnstageVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import dev.strata.csi.v1.VolumeContentSource;
-import dev.strata.driver.DriverProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

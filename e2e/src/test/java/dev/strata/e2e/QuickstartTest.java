@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.strata.driver.DriverProcess;
 import dev.strata.e2e.HostRoot.Run;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.strata.driver.DriverProcess;
 import dev.strata.e2e.HostRoot.Run;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -21,19 +21,11 @@ import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
+import dev.strata.testkit.MockCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.grpc.Status;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -58,12 +50,8 @@ import org.junit.jupiter.api.Timeout;
 class ClusterProvisionerTest {
     private static final long GIB = 1L << 30;
     private static final long MIB = 1L << 20;
-    private static final Path CRDS = Path.of("..", "deploy", "manifests", "crds");
-    /** The mock server logs each request at INFO through java.util.logging. */
-    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger(
-            "io.fabric8.mockwebserver.MockWebServer");
 
-    private static KubernetesMockServer server;
+    private static MockCluster api;
     private static KubernetesClient client;
     private static KubernetesClient controllerClient;
     private static FakeNodes nodes;
@@ -71,28 +59,17 @@ class ClusterProvisionerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
-        server.init();
-        String url = "http://" + server.getHostName() + ":" + server.getPort();
-        client = KubeClients.create(url, "strata-test");
-        for (String crd : List.of("stratavolumes", "stratasnapshots", "stratanodes")) {
-            client.resource(Serialization.unmarshal(Files.readString(CRDS.resolve(crd + ".yaml")),
-                    CustomResourceDefinition.class)).create();
-        }
+        api = new MockCluster();
+        client = api.client();
         register("node-a", Map.of(), engine("dir", 2 * GIB, 4096));
         register("node-b", Map.of(), engine("dir", 5 * GIB, MIB), engine("thin", 3 * GIB, 64 * 1024));
         register("node-c", Map.of("thin", "no thin pool is configured"));
         nodes = new FakeNodes(client);
-        controllerClient = KubeClients.create(url, KubeClients.CONTROLLER);
+        controllerClient = api.newClient(KubeClients.CONTROLLER);
         provisioner = ClusterProvisioner.start(controllerClient, "dir", Duration.ofSeconds(20));
     }
 
-    /**
-     * Stops the server; kubernetes-server-mock 7.9.0 may fail to close within 10 s when a watch closes
-     * while it is sending (see the driver's MockCluster): the tests have run by then.
-     */
+    /** Stops the plugins' parts, then the server (MockCluster closes the test's client with it). */
     @AfterAll
     static void stop() {
         if (provisioner != null) {
@@ -104,15 +81,8 @@ class ClusterProvisionerTest {
         if (controllerClient != null) {
             controllerClient.close();
         }
-        if (client != null) {
-            client.close();
-        }
-        try {
-            server.destroy();
-        } catch (IllegalStateException e) {
-            if (!"Unable to close MockWebServer".equals(e.getMessage())) {
-                throw e;
-            }
+        if (api != null) {
+            api.close();
         }
     }
 

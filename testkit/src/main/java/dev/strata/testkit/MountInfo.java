@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,13 +14,13 @@ import java.util.Set;
  * The kernel's mount table as the tests see it, read from /proc/self/mountinfo independently of the
  * driver's own parser, and lazy unmounts for cleaning up what a test leaked.
  */
-final class MountInfo {
+public final class MountInfo {
     /** One mount: where it is and its per-mount options (ro, noexec, ...). */
-    record Mount(Path point, Set<String> options) {}
+    public record Mount(Path point, Set<String> options) {}
 
     private MountInfo() {}
 
-    static List<Mount> read() {
+    public static List<Mount> read() {
         try {
             List<Mount> mounts = new ArrayList<>();
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
@@ -34,7 +34,7 @@ final class MountInfo {
     }
 
     /** The topmost mount at exactly {@code point}. */
-    static Optional<Mount> at(Path point) {
+    public static Optional<Mount> at(Path point) {
         Mount found = null;
         for (Mount m : read()) {
             if (m.point().equals(point)) {
@@ -44,18 +44,18 @@ final class MountInfo {
         return Optional.ofNullable(found);
     }
 
-    static boolean isMountPoint(Path point) {
+    public static boolean isMountPoint(Path point) {
         return at(point).isPresent();
     }
 
     /** Mount points at or below {@code root}, deepest first. */
-    static List<Path> under(Path root) {
+    public static List<Path> under(Path root) {
         return read().stream().map(Mount::point).filter(p -> p.startsWith(root)).distinct()
                 .sorted(Comparator.comparingInt(Path::getNameCount).reversed()).toList();
     }
 
     /** Lazily unmounts everything at or below {@code root}; returns what was mounted there. */
-    static List<Path> unmountAllUnder(Path root) {
+    public static List<Path> unmountAllUnder(Path root) {
         List<Path> leaked = under(root);
         for (int round = 0; round < 10 && !under(root).isEmpty(); round++) {
             for (Path p : under(root)) {

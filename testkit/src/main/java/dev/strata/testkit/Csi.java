@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
@@ -13,74 +13,74 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** Builders for the requests the tests send most, filled in the way a CO fills them. */
-final class Csi {
-    static final String NODE_ID = "test-node";
-    static final String TOPOLOGY_KEY = "topology.strata.csi.dev/node";
+public final class Csi {
+    public static final String NODE_ID = "test-node";
+    public static final String TOPOLOGY_KEY = "topology.strata.csi.dev/node";
     /** A volume ID of the right shape that names no volume. */
-    static final String UNKNOWN_VOLUME = "vol-00000000000000000000000000000000";
-    static final String UNKNOWN_SNAPSHOT = "snap-00000000000000000000000000000000";
-    static final String UNKNOWN_GROUP = "group-00000000000000000000000000000000";
+    public static final String UNKNOWN_VOLUME = "vol-00000000000000000000000000000000";
+    public static final String UNKNOWN_SNAPSHOT = "snap-00000000000000000000000000000000";
+    public static final String UNKNOWN_GROUP = "group-00000000000000000000000000000000";
 
     private Csi() {}
 
     /** A file name for a volume handle (a static hostpath handle is a path). */
-    static String safe(String volumeId) {
+    public static String safe(String volumeId) {
         return volumeId.replace('/', '_');
     }
 
-    static VolumeCapability mount(Mode mode, String... mountFlags) {
+    public static VolumeCapability mount(Mode mode, String... mountFlags) {
         return VolumeCapability.newBuilder()
                 .setMount(VolumeCapability.MountVolume.newBuilder().addAllMountFlags(List.of(mountFlags)))
                 .setAccessMode(VolumeCapability.AccessMode.newBuilder().setMode(mode))
                 .build();
     }
 
-    static VolumeCapability mount() {
+    public static VolumeCapability mount() {
         return mount(Mode.SINGLE_NODE_WRITER);
     }
 
-    static VolumeCapability block() {
+    public static VolumeCapability block() {
         return VolumeCapability.newBuilder()
                 .setBlock(VolumeCapability.BlockVolume.getDefaultInstance())
                 .setAccessMode(VolumeCapability.AccessMode.newBuilder().setMode(Mode.SINGLE_NODE_WRITER))
                 .build();
     }
 
-    static CreateVolumeRequest.Builder createVolume(String name) {
+    public static CreateVolumeRequest.Builder createVolume(String name) {
         return CreateVolumeRequest.newBuilder().setName(name).addVolumeCapabilities(mount());
     }
 
-    static VolumeContentSource fromVolume(String volumeId) {
+    public static VolumeContentSource fromVolume(String volumeId) {
         return VolumeContentSource.newBuilder()
                 .setVolume(VolumeContentSource.VolumeSource.newBuilder().setVolumeId(volumeId)).build();
     }
 
-    static VolumeContentSource fromSnapshot(String snapshotId) {
+    public static VolumeContentSource fromSnapshot(String snapshotId) {
         return VolumeContentSource.newBuilder()
                 .setSnapshot(VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(snapshotId)).build();
     }
 
-    static CreateSnapshotRequest snapshot(String name, String volumeId) {
+    public static CreateSnapshotRequest snapshot(String name, String volumeId) {
         return CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(volumeId).build();
     }
 
-    static NodeStageVolumeRequest stage(String volumeId, Path staging) {
+    public static NodeStageVolumeRequest stage(String volumeId, Path staging) {
         return NodeStageVolumeRequest.newBuilder().setVolumeId(volumeId).setStagingTargetPath(staging.toString())
                 .setVolumeCapability(mount()).build();
     }
 
-    static NodeUnstageVolumeRequest unstage(String volumeId, Path staging) {
+    public static NodeUnstageVolumeRequest unstage(String volumeId, Path staging) {
         return NodeUnstageVolumeRequest.newBuilder().setVolumeId(volumeId).setStagingTargetPath(staging.toString())
                 .build();
     }
 
-    static NodePublishVolumeRequest.Builder publish(String volumeId, Path staging, Path target) {
+    public static NodePublishVolumeRequest.Builder publish(String volumeId, Path staging, Path target) {
         return NodePublishVolumeRequest.newBuilder().setVolumeId(volumeId)
                 .setStagingTargetPath(staging.toString()).setTargetPath(target.toString())
                 .setVolumeCapability(mount());
     }
 
-    static NodeUnpublishVolumeRequest unpublish(String volumeId, Path target) {
+    public static NodeUnpublishVolumeRequest unpublish(String volumeId, Path target) {
         return NodeUnpublishVolumeRequest.newBuilder().setVolumeId(volumeId).setTargetPath(target.toString()).build();
     }
 }

@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,11 +10,11 @@ import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.function.Executable;
 
 /** Assertions on the gRPC status of a failed call. */
-final class CsiAssert {
+public final class CsiAssert {
     private CsiAssert() {}
 
     /** The call fails with {@code code}; returns the failure. */
-    static StatusRuntimeException assertStatus(Status.Code code, Executable call) {
+    public static StatusRuntimeException assertStatus(Status.Code code, Executable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call,
                 "expected the call to fail with " + code);
         assertEquals(code, e.getStatus().getCode(), () -> "status of the failed call: " + e.getStatus());
@@ -22,7 +22,7 @@ final class CsiAssert {
     }
 
     /** The call fails with {@code code} and its description names {@code field}, as a caller needs to fix it. */
-    static StatusRuntimeException assertStatus(Status.Code code, String field, Executable call) {
+    public static StatusRuntimeException assertStatus(Status.Code code, String field, Executable call) {
         StatusRuntimeException e = assertStatus(code, call);
         String description = e.getStatus().getDescription();
         assertNotNull(description, "the status has no description");

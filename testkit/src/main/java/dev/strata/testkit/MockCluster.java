@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import dev.strata.api.v1alpha1.KubeClients;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -17,7 +17,9 @@ import java.util.List;
 
 /**
  * fabric8's Kubernetes mock server in CRUD mode, holding Strata's CRDs (from deploy/manifests/crds,
- * so the status subresource behaves as the CRDs declare): the API server of the cluster tests.
+ * so the status subresource behaves as the CRDs declare): the API server of the cluster tests. Its
+ * clients are fabric8's kubernetes-client, which the caller's class path brings (the controller and
+ * node plugins do).
  */
 public final class MockCluster implements AutoCloseable {
     private static final Path CRDS = repo().resolve("deploy/manifests/crds");
@@ -33,7 +35,8 @@ public final class MockCluster implements AutoCloseable {
     private final KubernetesMockServer server;
     private final KubernetesClient client;
 
-    MockCluster() {
+    /** Starts the server and creates Strata's CRDs in it. */
+    public MockCluster() {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false);
         server.init();
@@ -49,12 +52,12 @@ public final class MockCluster implements AutoCloseable {
     }
 
     /** The API server's URL, for plugins in this JVM or in child processes. */
-    String url() {
+    public String url() {
         return "http://" + server.getHostName() + ":" + server.getPort();
     }
 
     /** The repository: -Dstrata.repo, else the directory above or at the working directory that has deploy/. */
-    static Path repo() {
+    public static Path repo() {
         String given = System.getProperty("strata.repo");
         if (given != null) {
             return Path.of(given);
@@ -63,17 +66,17 @@ public final class MockCluster implements AutoCloseable {
     }
 
     /** A client for the test's own reads and writes. */
-    KubernetesClient client() {
+    public KubernetesClient client() {
         return client;
     }
 
     /** A new client for a component (KubeClients.CONTROLLER or NODE), as each plugin process has its own. */
-    KubernetesClient newClient(String component) {
+    public KubernetesClient newClient(String component) {
         return KubeClients.create(url(), component);
     }
 
     /** The mock server, for the requests it recorded. */
-    KubernetesMockServer server() {
+    public KubernetesMockServer server() {
         return server;
     }
 

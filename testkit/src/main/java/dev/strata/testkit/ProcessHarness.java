@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.function.Executable;
  * status 137 as {@code kill -9} would, or with SIGTERM. Each process logs to its own file under the
  * test directory; failures quote the end of it.
  */
-final class ProcessHarness extends CsiCalls {
+public final class ProcessHarness extends CsiCalls {
     /** Under the VM's software emulation a start (JVM, recovery, thin_check) takes several times longer. */
     private static final Duration START_TIMEOUT = Duration.ofSeconds(System.getenv("STRATA_VM") != null ? 300 : 60);
 
@@ -38,41 +38,41 @@ final class ProcessHarness extends CsiCalls {
      * The subcommand and its own options, instead of {@code standalone}: {@code node --kube-api URL}
      * runs the node plugin of a cluster on this harness's socket and data directory.
      */
-    ProcessHarness withMode(String... command) {
+    public ProcessHarness withMode(String... command) {
         mode.clear();
         mode.addAll(List.of(command));
         return this;
     }
 
     /** More options for every driver process this harness starts (e.g. a thin pool). */
-    ProcessHarness withArgs(String... args) {
+    public ProcessHarness withArgs(String... args) {
         extraArgs.addAll(List.of(args));
         return this;
     }
 
     @Override
-    ManagedChannel channel() {
-        return connection.channel;
+    public ManagedChannel channel() {
+        return connection.channel();
     }
 
     /** The one host directory the driver allows hostpath volumes under. */
-    Path hostRoot() {
+    public Path hostRoot() {
         return root().resolve("host");
     }
 
     /** Starts a driver process and waits until its Probe answers ready. */
     @Override
-    void start() throws IOException {
+    public void start() throws IOException {
         launch(null);
     }
 
     /** Starts a driver process that halts when it reaches {@code crashPoint}; waits until it is ready. */
-    void startCrashingAt(String crashPoint) throws IOException {
+    public void startCrashingAt(String crashPoint) throws IOException {
         launch(crashPoint);
     }
 
     /** Stops the driver with SIGTERM and waits for it to exit; returns its exit status. */
-    int terminate() {
+    public int terminate() {
         disconnect();
         if (process == null) {
             return -1;
@@ -85,7 +85,7 @@ final class ProcessHarness extends CsiCalls {
 
     /** After a test: SIGTERM, and SIGKILL when that is not enough. */
     @Override
-    void stop() {
+    public void stop() {
         disconnect();
         if (process != null && process.isAlive()) {
             process.destroy();
@@ -104,7 +104,7 @@ final class ProcessHarness extends CsiCalls {
      * Makes a call that reaches the crash point: the call must fail as the connection drops, and the
      * process must die with status 137. The next driver is started with {@link #start()}.
      */
-    void assertCrashes(Executable call) {
+    public void assertCrashes(Executable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call,
                 () -> "the call did not fail; the driver should have crashed\n" + logTail());
         assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), () -> "call failed with " + e.getStatus()
@@ -151,7 +151,7 @@ final class ProcessHarness extends CsiCalls {
     }
 
     /** The last lines the current driver process wrote. */
-    String logTail() {
+    public String logTail() {
         try {
             List<String> lines = Files.readAllLines(log);
             return "---- " + log + " (last lines) ----\n"

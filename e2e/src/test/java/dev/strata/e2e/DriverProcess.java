@@ -1,9 +1,14 @@
-package dev.strata.driver;
+package dev.strata.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.NodeGrpc;
+import dev.strata.testkit.CsiCalls;
+import dev.strata.testkit.MockCluster;
+import dev.strata.testkit.MountInfo;
+import dev.strata.testkit.ProcessHarness;
+import dev.strata.testkit.StrataProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +17,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The driver module's {@link ProcessHarness} (package-private there, published in its test-jar) for the
- * e2e tests: {@code strata standalone} as a real process, started once per test class on a fresh
- * directory under /var/tmp, killed with SIGKILL and restarted on the same data.
+ * The testkit's {@link ProcessHarness} for the e2e tests: {@code strata standalone} as a real
+ * process, started once per test class on a fresh directory under /var/tmp, killed with SIGKILL and
+ * restarted on the same data.
  */
 public final class DriverProcess implements AutoCloseable {
     private final ProcessHarness harness;
@@ -126,7 +131,7 @@ public final class DriverProcess implements AutoCloseable {
     /** Makes {@code calls} on a connection of their own to the node's socket, closed after. */
     public <T> T onNewConnection(java.util.function.Function<io.grpc.ManagedChannel, T> calls) {
         try (CsiCalls.Connection c = new CsiCalls.Connection(harness.socket())) {
-            return calls.apply(c.channel);
+            return calls.apply(c.channel());
         }
     }
 
@@ -142,7 +147,7 @@ public final class DriverProcess implements AutoCloseable {
 
     public ControllerGrpc.ControllerBlockingStub controller() {
         if (controllerConnection != null) {
-            return ControllerGrpc.newBlockingStub(controllerConnection.channel).withDeadlineAfter(60,
+            return ControllerGrpc.newBlockingStub(controllerConnection.channel()).withDeadlineAfter(60,
                     java.util.concurrent.TimeUnit.SECONDS);
         }
         return harness.controller();

@@ -1,10 +1,8 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import dev.strata.csi.v1.ControllerGrpc;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeRequest;
@@ -45,18 +43,19 @@ import org.slf4j.LoggerFactory;
  * and after the test stops it and fails the test if anything is still mounted under the directory
  * (unmounting it first, so that the next test starts clean).
  */
-abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
+public abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
     private static final long DEADLINE_SECONDS = 30;
 
     private Path root;
 
     /** Starts the driver on {@link #root()} and connects to it. */
-    abstract void start() throws IOException;
+    public abstract void start() throws IOException;
 
     /** Disconnects and stops the driver, if it runs. */
-    abstract void stop() throws IOException;
+    public abstract void stop() throws IOException;
 
-    abstract ManagedChannel channel();
+    /** The connection to the driver's socket that the stubs use. */
+    public abstract ManagedChannel channel();
 
     @Override
     public void beforeEach(ExtensionContext context) throws IOException {
@@ -79,79 +78,79 @@ abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** The test's own directory: socket, data dir, staging and target paths all live in it. */
-    Path root() {
+    public Path root() {
         return root;
     }
 
     // ---- stubs (a fresh deadline per call site) -------------------------------------------------
 
-    IdentityGrpc.IdentityBlockingStub identity() {
+    public IdentityGrpc.IdentityBlockingStub identity() {
         return IdentityGrpc.newBlockingStub(channel()).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
-    ControllerGrpc.ControllerBlockingStub controller() {
+    public ControllerGrpc.ControllerBlockingStub controller() {
         return ControllerGrpc.newBlockingStub(channel()).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
-    GroupControllerGrpc.GroupControllerBlockingStub groupController() {
+    public GroupControllerGrpc.GroupControllerBlockingStub groupController() {
         return GroupControllerGrpc.newBlockingStub(channel()).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
-    NodeGrpc.NodeBlockingStub node() {
+    public NodeGrpc.NodeBlockingStub node() {
         return NodeGrpc.newBlockingStub(channel()).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
     // ---- paths ------------------------------------------------------------------------------------
 
-    Path socket() {
+    public Path socket() {
         return root().resolve("csi.sock");
     }
 
-    Path dataDir() {
+    public Path dataDir() {
         return root().resolve("data");
     }
 
-    Path volumesDir() {
+    public Path volumesDir() {
         return dataDir().resolve("engines/dir/volumes");
     }
 
-    Path snapshotsDir() {
+    public Path snapshotsDir() {
         return dataDir().resolve("engines/dir/snapshots");
     }
 
-    Path trashDir() {
+    public Path trashDir() {
         return dataDir().resolve("engines/dir/trash");
     }
 
-    Path recordsDir(String kind) {
+    public Path recordsDir(String kind) {
         return dataDir().resolve("records").resolve(kind);
     }
 
-    Path volumeDir(String volumeId) {
+    public Path volumeDir(String volumeId) {
         return volumesDir().resolve(volumeId);
     }
 
     /** A volume's directory in another engine's tree (dir and shared keep volumes alike). */
-    Path volumeDir(String volumeId, String engine) {
+    public Path volumeDir(String volumeId, String engine) {
         return dataDir().resolve("engines").resolve(engine).resolve("volumes").resolve(volumeId);
     }
 
-    Path snapshotDir(String snapshotId) {
+    public Path snapshotDir(String snapshotId) {
         return snapshotsDir().resolve(snapshotId);
     }
 
     /** Where kubelet would stage a volume. */
-    Path staging(String volumeId) {
+    public Path staging(String volumeId) {
         return root().resolve("kubelet/staging").resolve(volumeId);
     }
 
     /** Where kubelet would publish a volume for a pod. */
-    Path target(String pod) {
+    public Path target(String pod) {
         return root().resolve("kubelet/pods").resolve(pod).resolve("mount");
     }
 
     /** The names in a directory, sorted; empty when it does not exist. */
-    static List<String> names(Path dir) {
+    public static List<String> names(Path dir) {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
@@ -164,44 +163,44 @@ abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
 
     // ---- common calls -----------------------------------------------------------------------------
 
-    Volume createVolume(String name) {
+    public Volume createVolume(String name) {
         return controller().createVolume(Csi.createVolume(name).build()).getVolume();
     }
 
-    Snapshot createSnapshot(String name, String volumeId) {
+    public Snapshot createSnapshot(String name, String volumeId) {
         return controller().createSnapshot(Csi.snapshot(name, volumeId)).getSnapshot();
     }
 
     /** Stages the volume at {@link #staging}, as a SINGLE_NODE_WRITER mount. */
-    Path stage(String volumeId) {
+    public Path stage(String volumeId) {
         node().nodeStageVolume(Csi.stage(volumeId, staging(volumeId)));
         return staging(volumeId);
     }
 
     /** Publishes a staged volume read-write for {@code pod}; returns the target path. */
-    Path publish(String volumeId, String pod) {
+    public Path publish(String volumeId, String pod) {
         node().nodePublishVolume(Csi.publish(volumeId, staging(volumeId), target(pod)).build());
         return target(pod);
     }
 
-    void unpublish(String volumeId, Path target) {
+    public void unpublish(String volumeId, Path target) {
         node().nodeUnpublishVolume(Csi.unpublish(volumeId, target));
     }
 
-    void unstage(String volumeId) {
+    public void unstage(String volumeId) {
         node().nodeUnstageVolume(Csi.unstage(volumeId, staging(volumeId)));
     }
 
-    void deleteVolume(String volumeId) {
+    public void deleteVolume(String volumeId) {
         controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(volumeId).build());
     }
 
-    void deleteSnapshot(String snapshotId) {
+    public void deleteSnapshot(String snapshotId) {
         controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snapshotId).build());
     }
 
     /** Every volume, following next_token. */
-    List<ListVolumesResponse.Entry> listVolumes() {
+    public List<ListVolumesResponse.Entry> listVolumes() {
         List<ListVolumesResponse.Entry> all = new ArrayList<>();
         String token = "";
         do {
@@ -213,11 +212,11 @@ abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
         return all;
     }
 
-    List<String> listVolumeIds() {
+    public List<String> listVolumeIds() {
         return listVolumes().stream().map(e -> e.getVolume().getVolumeId()).toList();
     }
 
-    List<Snapshot> listSnapshots(ListSnapshotsRequest request) {
+    public List<Snapshot> listSnapshots(ListSnapshotsRequest request) {
         List<Snapshot> all = new ArrayList<>();
         String token = "";
         do {
@@ -229,30 +228,51 @@ abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
         return all;
     }
 
-    List<String> listSnapshotIds() {
+    public List<String> listSnapshotIds() {
         return listSnapshots(ListSnapshotsRequest.getDefaultInstance()).stream().map(Snapshot::getSnapshotId).toList();
     }
 
     // ---- connections --------------------------------------------------------------------------------
 
     /** A plaintext gRPC channel over the Unix socket, with its own event loop. */
-    static final class Connection implements AutoCloseable {
+    public static final class Connection implements AutoCloseable {
         static {
             // gRPC asks for SO_KEEPALIVE on every channel, which a Unix socket does not have: not news.
-            ((Logger) LoggerFactory.getLogger("io.netty.bootstrap.Bootstrap")).setLevel(Level.ERROR);
+            quiet("io.netty.bootstrap.Bootstrap");
         }
 
-        final ManagedChannel channel;
+        private final ManagedChannel channel;
         private final EventLoopGroup group;
 
+        /** Connects to the driver's socket (the channel connects on its first call). */
         @SuppressWarnings("deprecation") // EpollEventLoopGroup: the same transport the server uses
-        Connection(Path socket) {
+        public Connection(Path socket) {
             this.group = new EpollEventLoopGroup(1);
             this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .eventLoopGroup(group)
                     .channelType(EpollDomainSocketChannel.class)
                     .usePlaintext()
                     .build();
+        }
+
+        /** The channel to make calls on. */
+        public ManagedChannel channel() {
+            return channel;
+        }
+
+        /**
+         * Sets a logger to ERROR when logback is the SLF4J binding, as the driver's and e2e's tests
+         * have it; through reflection, so that the testkit does not bring a logging backend of its own.
+         */
+        private static void quiet(String name) {
+            Object logger = LoggerFactory.getLogger(name);
+            try {
+                Class<?> level = Class.forName("ch.qos.logback.classic.Level", true,
+                        logger.getClass().getClassLoader());
+                logger.getClass().getMethod("setLevel", level).invoke(logger, level.getField("ERROR").get(null));
+            } catch (ReflectiveOperationException | LinkageError e) {
+                // another binding: its own configuration decides
+            }
         }
 
         @Override
@@ -268,7 +288,7 @@ abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** Deletes a tree without following symbolic links out of it. */
-    static void deleteTree(Path root) throws IOException {
+    public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -1,4 +1,4 @@
-package dev.strata.driver;
+package dev.strata.testkit;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -17,9 +17,13 @@ import java.util.function.Supplier;
 /**
  * The {@code strata} executable as a child JVM on the test's class path (any subcommand), logging to
  * a file, and the wait until its Probe says ready: what the process harnesses of the driver and e2e
- * tests share.
+ * tests share. The main class is named, not linked, so the testkit does not depend on the driver:
+ * the test's class path must hold the driver module (a test dependency on it).
  */
-final class StrataProcess {
+public final class StrataProcess {
+    /** The {@code strata} executable's main class, in the driver module. */
+    private static final String MAIN_CLASS = "dev.strata.driver.StrataMain";
+
     private StrataProcess() {}
 
     /**
@@ -27,7 +31,7 @@ final class StrataProcess {
      * to {@code log}. It starts with umask 000, the loosest a supervisor could give it: nothing the
      * driver makes may depend on the umask it inherits, and every process test checks that in passing.
      */
-    static Process start(String crashPoint, List<String> args, Path log) throws IOException {
+    public static Process start(String crashPoint, List<String> args, Path log) throws IOException {
         List<String> command = new ArrayList<>(List.of("sh", "-c", "umask 000 && exec \"$0\" \"$@\"",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // A short-lived JVM: start fast rather than run fast.
@@ -35,7 +39,7 @@ final class StrataProcess {
         if (crashPoint != null) {
             command.add("-Dstrata.crash-at=" + crashPoint);
         }
-        command.addAll(List.of("-cp", classPath(), "dev.strata.driver.StrataMain"));
+        command.addAll(List.of("-cp", classPath(), MAIN_CLASS));
         command.addAll(args);
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -47,7 +51,8 @@ final class StrataProcess {
      * before the new one replaces it, so each try is on a fresh connection. Fails, quoting
      * {@code logs}, when the process exits or the time is up.
      */
-    static void awaitReady(String what, Process process, Path socket, Duration timeout, Supplier<String> logs) {
+    public static void awaitReady(String what, Process process, Path socket, Duration timeout,
+            Supplier<String> logs) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -55,7 +60,7 @@ final class StrataProcess {
             }
             if (Files.exists(socket)) {
                 try (CsiCalls.Connection c = new CsiCalls.Connection(socket)) {
-                    if (IdentityGrpc.newBlockingStub(c.channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+                    if (IdentityGrpc.newBlockingStub(c.channel()).withDeadlineAfter(2, TimeUnit.SECONDS)
                             .probe(ProbeRequest.getDefaultInstance()).getReady().getValue()) {
                         return;
                     }
@@ -94,7 +99,7 @@ final class StrataProcess {
     }
 
     /** The file's text, or why there is none (for failure messages). */
-    static String read(Path log) {
+    public static String read(Path log) {
         try {
             return Files.readString(log);
         } catch (IOException e) {
