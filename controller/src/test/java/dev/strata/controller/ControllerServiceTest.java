@@ -12,7 +12,7 @@ import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
-import dev.strata.common.model.Provisioner;
+import dev.strata.common.port.Provisioner;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;

@@ -15,7 +15,7 @@ import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
-import dev.strata.common.model.Provisioner;
+import dev.strata.common.port.Provisioner;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;

@@ -3,7 +3,7 @@ package dev.strata.node.storage;
 import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
 import dev.strata.common.model.AccessMode;
-import dev.strata.common.model.Attacher;
+import dev.strata.common.port.Attacher;
 import dev.strata.common.model.Attachment;
 import dev.strata.common.model.VolumeRecord;
 import java.io.IOException;

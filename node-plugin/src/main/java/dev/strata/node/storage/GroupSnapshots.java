@@ -4,7 +4,7 @@ import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
 import dev.strata.common.model.GroupSnapshotRecord;
-import dev.strata.common.model.GroupSnapshotter;
+import dev.strata.common.port.GroupSnapshotter;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;

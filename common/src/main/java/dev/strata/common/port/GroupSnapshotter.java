@@ -1,5 +1,6 @@
-package dev.strata.common.model;
+package dev.strata.common.port;
 
+import dev.strata.common.model.GroupSnapshotRecord;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,5 +1,11 @@
-package dev.strata.common.model;
+package dev.strata.common.port;
 
+import dev.strata.common.model.Capacity;
+import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeHealth;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
