@@ -42,6 +42,9 @@ snapshots() { # LABEL ENGINE
   done
   echo "$1 $2 CreateSnapshot duration_ms: $(grep -o 'CreateSnapshot.*status=OK duration_ms=[0-9.]*' "$dir/driver.log" \
     | grep "snap-$2\|src-$2" | sed 's/.*duration_ms=//' | tr '\n' ' ')"
+  # Leave nothing behind: an overlay volume keeps its loop filesystem mounted while it exists.
+  $ctl --endpoint "$e" snapshot rm "snap-$2-1" "snap-$2-2" "snap-$2-3" > /dev/null
+  $ctl --endpoint "$e" volume rm "src-$2" > /dev/null
 }
 
 mkdir -p "$work"
