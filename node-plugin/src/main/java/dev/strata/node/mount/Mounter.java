@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 public class Mounter {
     private static final Logger LOG = LoggerFactory.getLogger(Mounter.class);
+    /** How often an unmount is tried while the mount is busy: 20 ms more each time, 0.9 s in all. */
+    private static final int BUSY_ATTEMPTS = 10;
 
     /**
      * Bind-mounts {@code source} on {@code target} (an existing directory or file, not a link), then
@@ -66,17 +68,35 @@ public class Mounter {
      * exist, counts as done. Whether something else is still mounted there is the caller's to check.
      */
     public void unmount(MountPoint target) throws IOException {
-        int rc = LibC.get().umount2(target.viaParent(), LibC.UMOUNT_NOFOLLOW);
-        if (rc == 0) {
-            LOG.debug("umount2(2) {} ok", target.path());
-            return;
+        for (int attempt = 1; ; attempt++) {
+            int rc = LibC.get().umount2(target.viaParent(), LibC.UMOUNT_NOFOLLOW);
+            if (rc == 0) {
+                LOG.debug("umount2(2) {} ok", target.path());
+                return;
+            }
+            int errno = LibC.errno();
+            if (errno == LibC.EINVAL || errno == LibC.ENOENT) {
+                LOG.debug("umount2(2) {}: not mounted", target.path());
+                return;
+            }
+            // A process this JVM forks (Trash's rm, any command) holds a copy of every descriptor the
+            // JVM had open, ours into this mount included, until it execs and the close-on-exec ones
+            // go: the mount is busy for that moment. A mount that stays busy is in use, and fails.
+            if (errno != LibC.EBUSY || attempt == BUSY_ATTEMPTS) {
+                throw failure("umount " + target.path(), errno);
+            }
+            LOG.debug("umount2(2) {}: busy, attempt {}", target.path(), attempt);
+            pause(attempt * 20L);
         }
-        int errno = LibC.errno();
-        if (errno == LibC.EINVAL || errno == LibC.ENOENT) {
-            LOG.debug("umount2(2) {}: not mounted", target.path());
-            return;
+    }
+
+    private static void pause(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting to unmount");
         }
-        throw failure("umount " + target.path(), errno);
     }
 
     public void unmount(Path target) throws IOException {

@@ -144,4 +144,38 @@ class MounterTest {
         }
         assertFalse(MountTable.read().isMountPoint(target));
     }
+
+    /**
+     * A mount a forked process holds for a moment (as any child of the JVM does until it execs) is
+     * unmounted once that process lets go, not refused with EBUSY.
+     */
+    @Test
+    void aMountBusyForAMomentIsUnmountedOnceItIsFree() throws Exception {
+        mounter.bind(source, target, BindOptions.NONE);
+        Process holder = new ProcessBuilder("sleep", "0.3").directory(target.toFile()).start();
+        try {
+            mounter.unmount(target); // waits for the holder to go
+            assertFalse(MountTable.read().isMountPoint(target));
+            assertFalse(holder.isAlive(), "unmounted while the holder still had its working directory there");
+        } finally {
+            holder.waitFor();
+            mounter.unmount(target);
+        }
+    }
+
+    /** A mount that stays in use still fails, after the short wait. */
+    @Test
+    void aMountThatStaysBusyStillFails() throws Exception {
+        mounter.bind(source, target, BindOptions.NONE);
+        Process holder = new ProcessBuilder("sleep", "30").directory(target.toFile()).start();
+        try {
+            IOException e = assertThrows(IOException.class, () -> mounter.unmount(target));
+            assertTrue(e.getMessage().contains("errno 16"), e.getMessage());
+            assertTrue(MountTable.read().isMountPoint(target));
+        } finally {
+            holder.destroyForcibly().waitFor();
+            mounter.unmount(target);
+        }
+        assertFalse(MountTable.read().isMountPoint(target));
+    }
 }
