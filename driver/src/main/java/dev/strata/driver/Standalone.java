@@ -77,11 +77,6 @@ public final class Standalone implements AutoCloseable {
         return new Standalone(server, storage);
     }
 
-    /** The storage behind the services (for tests and tools in the same process). */
-    public LocalStorage storage() {
-        return storage.get().provisioner();
-    }
-
     /** The per-object locks of the storage (for tests: one held makes that object busy). */
     LockTable locks() {
         return storage.get().locks();
