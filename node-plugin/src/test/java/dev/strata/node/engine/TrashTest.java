@@ -48,6 +48,19 @@ class TrashTest {
     }
 
     @Test
+    void emptyAndFullTreesAreBothReclaimed() throws Exception {
+        try (Trash trash = new Trash(dir.resolve("trash"))) {
+            Path empty = Files.createDirectory(dir.resolve("empty")); // removed in-process
+            Path full = tree(dir.resolve("full"), 3); // removed by rm
+            trash.discard(empty);
+            trash.discard(full);
+            trash.drain();
+            assertEquals(List.of(), list(dir.resolve("trash")));
+            assertEquals(0, trash.pendingEntries());
+        }
+    }
+
+    @Test
     void theBacklogIsCountedUntilReclaimed() throws Exception {
         try (Trash trash = new Trash(dir.resolve("trash"))) {
             assertEquals(0, trash.pendingEntries());
