@@ -1,7 +1,6 @@
 package dev.strata.driver;
 
 import dev.strata.common.Gate;
-import dev.strata.common.LockTable;
 import dev.strata.common.grpc.CsiServer;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.common.identity.IdentityService;
@@ -75,11 +74,6 @@ public final class Standalone implements AutoCloseable {
             throw e;
         }
         return new Standalone(server, storage);
-    }
-
-    /** The per-object locks of the storage (for tests: one held makes that object busy). */
-    LockTable locks() {
-        return storage.get().locks();
     }
 
     public void awaitTermination() throws InterruptedException {

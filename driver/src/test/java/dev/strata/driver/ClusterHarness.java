@@ -2,6 +2,8 @@ package dev.strata.driver;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.grpc.Endpoint;
 import dev.strata.controller.ControllerPlugin;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@link ControllerPlugin} and {@link NodePlugin}.
  */
 final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
+    private static final ObjectMapper JSON = new ObjectMapper();
     /** How long the controller waits for a node before it answers ABORTED. */
     static final Duration NODE_WAIT = Duration.ofSeconds(20);
 
@@ -158,8 +162,34 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
         }
     }
 
-    NodePlugin nodePlugin(String node) {
-        return nodes.get(node);
+    /**
+     * The IDs of the volumes a node's storage holds, from the records its plugin wrote (read as files,
+     * not through a store: the plugin is running and owns them).
+     */
+    List<String> volumesOn(String node) throws IOException {
+        try (var files = Files.list(volumeRecords(node))) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.startsWith("."))
+                    .map(n -> n.substring(0, n.length() - ".json".length())).sorted().toList();
+        }
+    }
+
+    /** A volume's record on a node's disk, as JSON; empty when the node holds no such volume. */
+    Optional<JsonNode> volumeOn(String node, String volumeId) throws IOException {
+        return recordOn(volumeRecords(node), volumeId);
+    }
+
+    /** A snapshot's record on a node's disk, as JSON; empty when the node holds no such snapshot. */
+    Optional<JsonNode> snapshotOn(String node, String snapshotId) throws IOException {
+        return recordOn(dataDir(node).resolve("records").resolve("snapshots"), snapshotId);
+    }
+
+    private static Optional<JsonNode> recordOn(Path records, String id) throws IOException {
+        Path file = records.resolve(id + ".json");
+        return Files.exists(file) ? Optional.of(JSON.readTree(file.toFile())) : Optional.empty();
+    }
+
+    private Path volumeRecords(String node) {
+        return dataDir(node).resolve("records").resolve("volumes");
     }
 
     NodeGrpc.NodeBlockingStub node(String node) {

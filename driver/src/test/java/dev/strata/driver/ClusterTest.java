@@ -15,7 +15,6 @@ import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.model.Ids;
-import dev.strata.common.model.VolumeRecord;
 import dev.strata.csi.v1.CapacityRange;
 import dev.strata.csi.v1.ControllerExpandVolumeRequest;
 import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
@@ -85,8 +84,8 @@ class ClusterTest {
         assertEquals("node-b", resource.getMetadata().getLabels().get(Resources.NODE_LABEL));
         assertEquals(Resources.READY, resource.getStatus().getPhase());
         assertTrue(resource.getMetadata().getFinalizers().contains(Resources.FINALIZER));
-        assertEquals(List.of(v.getVolumeId()), ids(cluster.nodePlugin("node-b").storage().listVolumes()));
-        assertEquals(List.of(), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+        assertEquals(List.of(v.getVolumeId()), cluster.volumesOn("node-b"));
+        assertEquals(List.of(), cluster.volumesOn("node-a"));
 
         // A retry (the sidecar's, or after a restart) finds the same volume: still one resource.
         assertEquals(v, cluster.controller().createVolume(volumeOn("pvc-1", "node-b").build()).getVolume());
@@ -130,7 +129,7 @@ class ClusterTest {
         }
         cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
         assertNull(cluster.api().resources(StrataVolume.class).withName(id).get());
-        assertEquals(List.of(), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+        assertEquals(List.of(), cluster.volumesOn("node-a"));
     }
 
     /**
@@ -149,14 +148,14 @@ class ClusterTest {
             assertTrue(System.nanoTime() < deadline, "the node let the resource go");
             Thread.sleep(100);
         }
-        assertEquals(List.of(id), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+        assertEquals(List.of(id), cluster.volumesOn("node-a"));
 
         // The controller's DeleteVolume marks the resource first: the storage goes with it.
         String doomed = cluster.controller().createVolume(volumeOn("pvc-doomed", "node-a").build()).getVolume()
                 .getVolumeId();
         cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(doomed).build());
         assertNull(cluster.api().resources(StrataVolume.class).withName(doomed).get());
-        assertEquals(List.of(id), ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+        assertEquals(List.of(id), cluster.volumesOn("node-a"));
     }
 
     @Test
@@ -169,7 +168,7 @@ class ClusterTest {
         cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
         assertNull(cluster.api().resources(StrataVolume.class).withName(id).get());
         assertFalse(Files.exists(dir), dir + " is gone");
-        assertTrue(cluster.nodePlugin("node-a").storage().findVolume(id).isEmpty());
+        assertTrue(cluster.volumeOn("node-a", id).isEmpty());
         // Deleting again, or deleting what never was, succeeds.
         cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
         cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(Csi.UNKNOWN_VOLUME).build());
@@ -194,7 +193,7 @@ class ClusterTest {
             Thread.sleep(50);
         }
         assertNull(cluster.api().resources(StrataVolume.class).withName(id).get(), "the Failed resource is gone");
-        assertTrue(cluster.nodePlugin("node-a").storage().findVolume(id).isEmpty());
+        assertTrue(cluster.volumeOn("node-a", id).isEmpty());
         // A retry with a value the node accepts makes the volume.
         assertEquals(id, cluster.controller().createVolume(volumeOn("pvc-refused", "node-a").build()).getVolume()
                 .getVolumeId());
@@ -250,7 +249,7 @@ class ClusterTest {
         cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snap.getSnapshotId())
                 .build());
         assertNull(cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get());
-        assertTrue(cluster.nodePlugin("node-b").storage().findSnapshot(snap.getSnapshotId()).isEmpty());
+        assertTrue(cluster.snapshotOn("node-b", snap.getSnapshotId()).isEmpty());
     }
 
     @Test
@@ -262,7 +261,7 @@ class ClusterTest {
                 .setVolumeId(id).setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(256L << 20)).build())
                 .getCapacityBytes();
         assertEquals(256L << 20, grown);
-        assertEquals(256L << 20, cluster.nodePlugin("node-a").storage().findVolume(id).orElseThrow().capacityBytes());
+        assertEquals(256L << 20, cluster.volumeOn("node-a", id).orElseThrow().get("capacityBytes").asLong());
         assertEquals(256L << 20, cluster.api().resources(StrataVolume.class).withName(id).get().getStatus()
                 .getCapacityBytes());
         assertEquals(256L << 20, cluster.controller().controllerGetVolume(ControllerGetVolumeRequest.newBuilder()
@@ -279,14 +278,12 @@ class ClusterTest {
                 .getVolumeId();
         cluster.controller().controllerModifyVolume(ControllerModifyVolumeRequest.newBuilder().setVolumeId(id)
                 .putMutableParameters("mode", "0750").build());
-        assertEquals("0750", cluster.nodePlugin("node-a").storage().findVolume(id).orElseThrow().mutableParameters()
-                .get("mode"));
+        assertEquals("0750", cluster.volumeOn("node-a", id).orElseThrow().get("mutableParameters").get("mode").asText());
         assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller().controllerModifyVolume(
                 ControllerModifyVolumeRequest.newBuilder().setVolumeId(id).putMutableParameters("mode", "999").build()));
         assertEquals("0750", cluster.api().resources(StrataVolume.class).withName(id).get().getSpec()
                 .getMutableParameters().get("mode"), "the refused value is taken back out of the spec");
-        assertEquals("0750", cluster.nodePlugin("node-a").storage().findVolume(id).orElseThrow().mutableParameters()
-                .get("mode"));
+        assertEquals("0750", cluster.volumeOn("node-a", id).orElseThrow().get("mutableParameters").get("mode").asText());
         assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller().controllerModifyVolume(
                 ControllerModifyVolumeRequest.newBuilder().setVolumeId(id).putMutableParameters("size", "1").build()));
     }
@@ -367,9 +364,9 @@ class ClusterTest {
             cluster.controller().createVolume(volumeOn("pvc-" + i, i % 2 == 0 ? "node-a" : "node-b").build());
         }
         assertEquals(List.of(Ids.volumeId("pvc-0"), Ids.volumeId("pvc-2")).stream().sorted().toList(),
-                ids(cluster.nodePlugin("node-a").storage().listVolumes()));
+                cluster.volumesOn("node-a"));
         assertEquals(List.of(Ids.volumeId("pvc-1"), Ids.volumeId("pvc-3")).stream().sorted().toList(),
-                ids(cluster.nodePlugin("node-b").storage().listVolumes()));
+                cluster.volumesOn("node-b"));
         assertEquals(4, cluster.controller().listVolumes(ListVolumesRequest.getDefaultInstance()).getEntriesCount());
         // node-a's plugin is gone: node-b's volumes are still deleted, node-a's wait for it.
         cluster.stopNode("node-a");
@@ -393,7 +390,7 @@ class ClusterTest {
         Volume v = cluster.controller().createVolume(volumeOn("pvc-restart", "node-b").build()).getVolume();
         assertEquals(Ids.volumeId("pvc-restart"), v.getVolumeId());
         assertEquals(1, cluster.api().resources(StrataVolume.class).list().getItems().size());
-        assertEquals(List.of(v.getVolumeId()), ids(cluster.nodePlugin("node-b").storage().listVolumes()));
+        assertEquals(List.of(v.getVolumeId()), cluster.volumesOn("node-b"));
         try (var dirs = Files.list(cluster.dataDir("node-b").resolve("engines/dir/volumes"))) {
             assertEquals(1, dirs.count(), "one volume directory");
         }
@@ -411,10 +408,6 @@ class ClusterTest {
             Thread.sleep(50);
         } while (System.nanoTime() < deadline);
         assertEquals(nodes, seen, "ControllerGetVolume's published nodes");
-    }
-
-    static List<String> ids(List<VolumeRecord> volumes) {
-        return volumes.stream().map(VolumeRecord::id).sorted().toList();
     }
 
     static void assertCode(Status.Code code, org.junit.jupiter.api.function.Executable call) {

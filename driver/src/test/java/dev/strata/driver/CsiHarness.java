@@ -37,10 +37,6 @@ final class CsiHarness extends CsiCalls {
         return connection.channel();
     }
 
-    Standalone standalone() {
-        return standalone;
-    }
-
     StorageConfig config() {
         return new StorageConfig(dataDir(), Csi.NODE_ID, "dir", DEFAULT_VOLUME_BYTES, maxVolumesPerNode,
                 List.of(hostRoot()));

@@ -10,7 +10,6 @@ import dev.strata.node.NodeService;
 import dev.strata.node.cluster.NodeAgent;
 import dev.strata.node.metrics.StorageSamples;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.NodeStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.storage.StorageOpener;
@@ -74,11 +73,6 @@ public final class NodePlugin implements AutoCloseable {
             throw e;
         }
         return new NodePlugin(server, storage, agent.get());
-    }
-
-    /** The storage behind the services (for tests in the same process). */
-    public LocalStorage storage() {
-        return storage.get().provisioner();
     }
 
     /** Stops reconciling, drains the socket, then lets the engines finish their background work. */

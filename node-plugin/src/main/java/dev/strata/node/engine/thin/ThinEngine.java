@@ -413,11 +413,6 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return pool.config();
     }
 
-    /** Polls the pool now, as the monitor does every few seconds (for tests). */
-    void pollPool() throws IOException {
-        monitor.poll();
-    }
-
     /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */
     @Override
     public BlockMap allocated(String snapshotId) throws IOException {

@@ -195,11 +195,14 @@ class ThinPoolGrowthVmTest {
 
     @Test
     void aPoolThatCannotGrowRefusesNewVolumesBeforeItIsFull() throws Exception {
-        engine = open(96 * MIB, 96 * MIB, 60_000); // never grows; polled by the test
+        engine = open(96 * MIB, 96 * MIB, 100); // never grows
         engine.create(block("filler", 256 * MIB));
         assertTrue(engine.capacity().availableBytes() > 0);
         write(device("filler"), 93 * MIB, 0, false); // 3 MiB free: under the 4 MiB low-water mark, not full
-        engine.pollPool();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (sample(engine.samples(), "strata_pool_low_water_events_total") == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50); // until the monitor's next poll sees the pool under its mark
+        }
         assertEquals(0, engine.capacity().availableBytes(), "nothing to give under the low-water mark");
         assertCsi(Code.RESOURCE_EXHAUSTED, () -> engine.create(block("refused", 16 * MIB)));
         List<Sample> samples = engine.samples();
