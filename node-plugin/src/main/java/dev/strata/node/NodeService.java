@@ -5,6 +5,7 @@ import dev.strata.common.Capabilities;
 import dev.strata.common.CsiException;
 import dev.strata.common.Gate;
 import dev.strata.common.Validate;
+import dev.strata.common.io.Unchecked;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.VolumeRecord;
@@ -34,10 +35,9 @@ import dev.strata.node.storage.EphemeralVolumes;
 import dev.strata.node.storage.NodeVolumes;
 import dev.strata.node.storage.StorageConfig;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -77,11 +77,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
                 req.getVolumeCapability());
-        try {
-            volumes.get().stage(volumeId, staging, checkOf(cap), Capabilities.mountFlags(cap));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Unchecked.run(() -> volumes.get().stage(volumeId, staging, checkOf(cap), Capabilities.mountFlags(cap)));
         usageChanged.accept(volumeId);
         reply(out, NodeStageVolumeResponse.getDefaultInstance());
     }
@@ -90,11 +86,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     public void nodeUnstageVolume(NodeUnstageVolumeRequest req, StreamObserver<NodeUnstageVolumeResponse> out) {
         String volumeId = Validate.required("volume_id", req.getVolumeId());
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
-        try {
-            volumes.get().unstage(volumeId, staging);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Unchecked.run(() -> volumes.get().unstage(volumeId, staging));
         usageChanged.accept(volumeId);
         reply(out, NodeUnstageVolumeResponse.getDefaultInstance());
     }
@@ -111,12 +103,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
                 req.getVolumeCapability());
-        try {
-            volumes.get().publish(volumeId, staging, target, req.getReadonly(), checkOf(cap),
-                    Capabilities.mountFlags(cap));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Unchecked.run(() -> volumes.get().publish(volumeId, staging, target, req.getReadonly(), checkOf(cap),
+                Capabilities.mountFlags(cap)));
         reply(out, NodePublishVolumeResponse.getDefaultInstance());
     }
 
@@ -127,23 +115,16 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             throw CsiException.invalidArgument("volume_capability.access_type", "inline volumes are mounts");
         }
         AccessMode mode = Capabilities.accessMode("volume_capability", cap);
-        try {
-            volumes.get().publishInline(volumeId, target, req.getReadonly(), mode, Capabilities.mountFlags(cap),
-                    Validate.map("volume_context", req.getVolumeContextMap()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Map<String, String> attributes = Validate.map("volume_context", req.getVolumeContextMap());
+        Unchecked.run(() -> volumes.get().publishInline(volumeId, target, req.getReadonly(), mode,
+                Capabilities.mountFlags(cap), attributes));
     }
 
     @Override
     public void nodeUnpublishVolume(NodeUnpublishVolumeRequest req, StreamObserver<NodeUnpublishVolumeResponse> out) {
         String volumeId = Validate.required("volume_id", req.getVolumeId());
         Path target = Validate.absolutePath("target_path", req.getTargetPath());
-        try {
-            volumes.get().unpublish(volumeId, target);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Unchecked.run(() -> volumes.get().unpublish(volumeId, target));
         reply(out, NodeUnpublishVolumeResponse.getDefaultInstance());
     }
 
@@ -151,12 +132,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     public void nodeGetVolumeStats(NodeGetVolumeStatsRequest req, StreamObserver<NodeGetVolumeStatsResponse> out) {
         String volumeId = Validate.id("volume_id", req.getVolumeId());
         String volumePath = Validate.required("volume_path", req.getVolumePath());
-        NodeVolumes.Stats stats;
-        try {
-            stats = volumes.get().stats(volumeId, volumePath);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        NodeVolumes.Stats stats = Unchecked.get(() -> volumes.get().stats(volumeId, volumePath));
         NodeGetVolumeStatsResponse.Builder reply = NodeGetVolumeStatsResponse.newBuilder()
                 .setVolumeCondition(VolumeCondition.newBuilder().setAbnormal(stats.health().abnormal())
                         .setMessage(stats.health().message()));

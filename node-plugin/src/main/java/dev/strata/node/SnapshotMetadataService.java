@@ -3,6 +3,7 @@ package dev.strata.node;
 import dev.strata.common.CsiException;
 import dev.strata.common.Gate;
 import dev.strata.common.Validate;
+import dev.strata.common.io.Unchecked;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.csi.v1.BlockMetadata;
 import dev.strata.csi.v1.BlockMetadataType;
@@ -17,8 +18,6 @@ import dev.strata.node.engine.ChangedBlockTracking.Extent;
 import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,7 +42,7 @@ public final class SnapshotMetadataService extends SnapshotMetadataGrpc.Snapshot
         String snapshotId = Validate.id("snapshot_id", req.getSnapshotId());
         long start = offset("starting_offset", req.getStartingOffset());
         int max = maxResults(req.getMaxResults());
-        BlockMap map = read(() -> tracking("snapshot_id", snapshotId).allocated(snapshotId));
+        BlockMap map = Unchecked.get(() -> tracking("snapshot_id", snapshotId).allocated(snapshotId));
         for (List<BlockMetadata> page : pages(map, start, max)) {
             out.onNext(GetMetadataAllocatedResponse.newBuilder().setBlockMetadataType(BlockMetadataType.VARIABLE_LENGTH)
                     .setVolumeCapacityBytes(map.volumeBytes()).addAllBlockMetadata(page).build());
@@ -63,7 +62,7 @@ public final class SnapshotMetadataService extends SnapshotMetadataGrpc.Snapshot
             throw CsiException.invalidArgument("base_snapshot_id", "snapshot " + base + " is of volume "
                     + baseRecord.sourceVolumeId() + ", not of " + targetRecord.sourceVolumeId() + " as the target");
         }
-        BlockMap map = read(() -> tracking("target_snapshot_id", target).changed(base, target));
+        BlockMap map = Unchecked.get(() -> tracking("target_snapshot_id", target).changed(base, target));
         for (List<BlockMetadata> page : pages(map, start, max)) {
             out.onNext(GetMetadataDeltaResponse.newBuilder().setBlockMetadataType(BlockMetadataType.VARIABLE_LENGTH)
                     .setVolumeCapacityBytes(map.volumeBytes()).addAllBlockMetadata(page).build());
@@ -85,17 +84,6 @@ public final class SnapshotMetadataService extends SnapshotMetadataGrpc.Snapshot
         return tracking;
     }
 
-    private interface Read {
-        BlockMap read() throws IOException;
-    }
-
-    private static BlockMap read(Read read) {
-        try {
-            return read.read();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static long offset(String field, long offset) {
         if (offset < 0) {
