@@ -1,0 +1,119 @@
+package dev.strata.backup;
+
+import com.sun.security.auth.module.UnixSystem;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A backup repository on a {@link BackupTarget}: trees backed up as content-defined chunks, addressed
+ * by hash, deduplicated across every backup in the target, compressed with zstd and, when opened with
+ * a key, encrypted on the client. Each backup is a manifest written after its chunks. Thread-safe:
+ * each call keeps its own state, and backups and prunes coordinate through locks on the target.
+ */
+public final class BackupRepository {
+    private final BackupTarget target;
+    private final ChunkStore chunks;
+    private final ManifestStore manifests;
+    private final Chunker chunker;
+    private final Locks locks;
+
+    private BackupRepository(BackupTarget target, RepositoryOpener.Opened opened) {
+        ChunkCodec codec = new ChunkCodec(opened.keys());
+        this.target = target;
+        this.chunker = new Chunker(opened.config().chunker());
+        this.chunks = new ChunkStore(target, codec, chunker.maxChunk());
+        this.manifests = new ManifestStore(target, codec);
+        this.locks = new Locks(target);
+    }
+
+    /**
+     * Opens the repository at {@code url}, initialising it (writing "config") when the target is empty.
+     * {@code key}: secret bytes (a passphrase or a key file's content), or null for no encryption. A new
+     * repository is encrypted iff a key is given. An encrypted repository without a key is
+     * KEY_REQUIRED, with the wrong key WRONG_KEY; an unencrypted one with a key is INVALID.
+     */
+    public static BackupRepository open(String url, byte[] key) throws IOException {
+        return open(BackupTarget.open(url), key);
+    }
+
+    /** Opens a repository on any target (tests wrap one to inject failures). */
+    static BackupRepository open(BackupTarget target, byte[] key) throws IOException {
+        return new BackupRepository(target, RepositoryOpener.open(target, key));
+    }
+
+    public String url() {
+        return target.url();
+    }
+
+    /**
+     * Backs up the tree under {@code tree} (not following symlinks, not descending into other
+     * filesystems) as backup {@code name}. An existing name returns its summary unchanged. With a
+     * {@code parent}, files whose size, mtime and inode match the parent's are not read again.
+     */
+    public BackupSummary backup(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
+        return new BackupWriter(chunks, manifests, chunker, locks).backup(tree, name, labels, parent);
+    }
+
+    /**
+     * Restores backup {@code name} into {@code into}, an existing empty directory, checking every
+     * chunk and refusing a manifest whose paths could lead outside it (CORRUPT).
+     */
+    public void restore(String name, Path into) throws IOException {
+        new TreeRestore(chunks, chunker.maxChunk(), isRoot()).restore(manifest(name), into);
+    }
+
+    /** Every backup's summary, sorted by creation time, then name. */
+    public List<BackupSummary> list() throws IOException {
+        List<BackupSummary> summaries = new ArrayList<>();
+        for (String name : manifests.names()) {
+            summaries.add(manifests.read(name).summary());
+        }
+        summaries.sort(Comparator.comparing(BackupSummary::createdAt).thenComparing(BackupSummary::name));
+        return summaries;
+    }
+
+    public BackupSummary summary(String name) throws IOException {
+        return manifest(name).summary();
+    }
+
+    public Manifest manifest(String name) throws IOException {
+        return manifests.read(BackupNames.check(name, "backup name"));
+    }
+
+    /** Re-reads and checks every chunk the backup references; the report names each bad chunk and a file using it. */
+    public VerifyReport verify(String name) throws IOException {
+        return new Verifier(chunks, chunker.maxChunk()).verify(manifest(name));
+    }
+
+    /**
+     * Removes the backup's manifest (a missing one is a no-op), then prunes with no grace: the chunks
+     * only it used go now. That is safe because a prune never runs beside a live backup (see
+     * {@link Locks}); the grace of {@link #prune} is for chunks of backups whose lock went stale.
+     */
+    public PruneReport remove(String name) throws IOException {
+        target.delete(ManifestStore.key(BackupNames.check(name, "backup name")));
+        return prune(Duration.ZERO);
+    }
+
+    /**
+     * Deletes chunks that no manifest references and that are older than {@code grace}; skipped
+     * (nothing deleted) while a backup holds a lock.
+     */
+    public PruneReport prune(Duration grace) throws IOException {
+        return new Pruner(chunks, manifests, locks).prune(grace);
+    }
+
+    /** Stores a manifest as it is, unchecked: tests use it to hand-write hostile ones. */
+    void writeManifest(Manifest manifest) throws IOException {
+        manifests.write(manifest);
+    }
+
+    private static boolean isRoot() {
+        return new UnixSystem().getUid() == 0;
+    }
+}

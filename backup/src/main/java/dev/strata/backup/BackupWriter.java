@@ -1,0 +1,95 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes one backup: chunks first, the manifest last, so a backup exists only once it is complete and
+ * an interrupted one leaves only orphan chunks for a prune to collect. A name that already exists
+ * returns that backup's summary, so a retried call is harmless.
+ */
+final class BackupWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(BackupWriter.class);
+
+    private final ChunkStore chunks;
+    private final ManifestStore manifests;
+    private final Chunker chunker;
+    private final Locks locks;
+
+    BackupWriter(ChunkStore chunks, ManifestStore manifests, Chunker chunker, Locks locks) {
+        this.chunks = chunks;
+        this.manifests = manifests;
+        this.chunker = chunker;
+        this.locks = locks;
+    }
+
+    BackupSummary backup(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
+        BackupNames.check(name, "backup name");
+        Map<String, String> checkedLabels = checkLabels(labels);
+        if (parent != null) {
+            BackupNames.check(parent, "parent backup name");
+        }
+        if (tree == null || !Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + tree + ", is not a directory");
+        }
+        if (manifests.exists(name)) {
+            return manifests.read(name).summary();
+        }
+        Map<String, Manifest.Entry> parentEntries = parent == null ? Map.of() : entriesByPath(manifests.read(parent));
+        Instant createdAt = Instant.now();
+        try (Locks.Lock lock = locks.acquireBackup()) {
+            ChunkUploader uploader = new ChunkUploader(chunks);
+            TreeBackup.Contents contents = new TreeBackup(chunker, uploader, parentEntries, lock).run(tree);
+            if (manifests.exists(name)) {
+                return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
+            }
+            BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
+            manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
+                    contents.entries(), summary));
+            LOG.info("backup {} of {} to {}: {} files, {} bytes, {} new chunks ({} bytes stored)", name, tree,
+                    chunks.target().url(), summary.files(), summary.logicalBytes(), summary.newChunks(),
+                    summary.uploadedBytes());
+            return summary;
+        }
+    }
+
+    private static BackupSummary summarise(String name, Instant createdAt, Map<String, String> labels, String parent,
+            TreeBackup.Contents contents, ChunkUploader uploader) {
+        return new BackupSummary(name, createdAt, labels, parent, contents.files(), contents.directories(),
+                contents.symlinks(), contents.skipped(), contents.logicalBytes(), contents.chunks(),
+                uploader.newChunks(), uploader.uploadedBytes(), contents.readBytes());
+    }
+
+    private static Map<String, String> checkLabels(Map<String, String> labels) throws BackupException {
+        Map<String, String> sorted = new TreeMap<>();
+        if (labels == null) {
+            return sorted;
+        }
+        for (Map.Entry<String, String> label : labels.entrySet()) {
+            if (label.getKey() == null || label.getKey().isEmpty() || label.getValue() == null) {
+                throw new BackupException(BackupException.Kind.INVALID,
+                        "invalid label " + label.getKey() + "=" + label.getValue() + ": keys must be non-empty, values non-null");
+            }
+            sorted.put(label.getKey(), label.getValue());
+        }
+        return sorted;
+    }
+
+    private static Map<String, Manifest.Entry> entriesByPath(Manifest parent) {
+        Map<String, Manifest.Entry> byPath = new HashMap<>();
+        for (Manifest.Entry entry : parent.entries()) {
+            if (entry != null && entry.path() != null) {
+                byPath.put(entry.path(), entry);
+            }
+        }
+        return byPath;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.strata.backup;
+
+import dev.strata.common.CrashPoint;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Chunks on the target, at {@code chunks/ID[0..2]/ID}. Reading checks every chunk against its ID
+ * before anyone uses its bytes, and names the file it belongs to when something is wrong.
+ */
+final class ChunkStore {
+    static final String PREFIX = "chunks/";
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
+
+    private final BackupTarget target;
+    private final ChunkCodec codec;
+    private final int maxChunk;
+
+    ChunkStore(BackupTarget target, ChunkCodec codec, int maxChunk) {
+        this.target = target;
+        this.codec = codec;
+        this.maxChunk = maxChunk;
+    }
+
+    static String key(String id) {
+        return PREFIX + id.substring(0, 2) + "/" + id;
+    }
+
+    static boolean isValidId(String id) {
+        return id != null && ID.matcher(id).matches();
+    }
+
+    ChunkCodec codec() {
+        return codec;
+    }
+
+    BackupTarget target() {
+        return target;
+    }
+
+    /** The IDs of every chunk stored, from their keys; stray files under chunks/ are ignored. */
+    Set<String> listIds() throws IOException {
+        Set<String> ids = new HashSet<>();
+        for (String key : target.list(PREFIX)) {
+            String id = key.substring(key.lastIndexOf('/') + 1);
+            if (isValidId(id) && key.equals(key(id))) {
+                ids.add(id);
+            }
+        }
+        return ids;
+    }
+
+    /** Seals and stores a chunk under its ID; returns the stored size. */
+    long write(String id, byte[] data, int offset, int length) throws IOException {
+        byte[] sealed = codec.seal(data, offset, length, id);
+        target.put(key(id), sealed);
+        CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
+        return sealed.length;
+    }
+
+    /** The chunk's plaintext, checked; {@code file} names the file using it, for the error message. */
+    byte[] read(Manifest.ChunkRef ref, String file) throws IOException {
+        String where = "chunk " + ref.id() + " of file " + file;
+        if (!isValidId(ref.id())) {
+            throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk ID");
+        }
+        byte[] stored;
+        try {
+            stored = target.get(key(ref.id()));
+        } catch (NoSuchFileException e) {
+            throw new BackupException(BackupException.Kind.MISSING_CHUNK, where + " is missing from " + target.url());
+        }
+        byte[] plain;
+        try {
+            plain = codec.open(stored, ref.id(), maxChunk);
+        } catch (BackupException e) {
+            throw new BackupException(BackupException.Kind.CORRUPT, where + " is corrupt: " + e.getMessage());
+        }
+        if (!codec.chunkId(plain, 0, plain.length).equals(ref.id())) {
+            throw new BackupException(BackupException.Kind.CORRUPT, where + " is corrupt: its content does not match its ID");
+        }
+        if (plain.length != ref.size()) {
+            throw new BackupException(BackupException.Kind.CORRUPT,
+                    where + " is corrupt: it holds " + plain.length + " bytes, the manifest says " + ref.size());
+        }
+        return plain;
+    }
+}

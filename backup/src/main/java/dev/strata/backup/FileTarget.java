@@ -1,0 +1,174 @@
+package dev.strata.backup;
+
+import dev.strata.common.io.AtomicFile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A {@link BackupTarget} on a local (or mounted network) directory: each key is a file at that
+ * relative path. Every write goes through {@link AtomicFile}, so a crash leaves at worst a temporary
+ * file, which {@link #list} never shows.
+ */
+public final class FileTarget implements BackupTarget {
+    private static final String SCHEME = "file://";
+    private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+
+    private final String url;
+    private final Path dir;
+
+    private FileTarget(String url, Path dir) {
+        this.url = url;
+        this.dir = dir;
+    }
+
+    /** Opens {@code file:///absolute/dir}, creating the directory if missing. */
+    static FileTarget open(String url) throws IOException {
+        Path dir = Path.of(directoryOf(url));
+        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir)) {
+            throw new BackupException(BackupException.Kind.INVALID, "backup target " + url + " is not a directory");
+        }
+        return new FileTarget(url, dir);
+    }
+
+    private static String directoryOf(String url) throws BackupException {
+        if (url != null && url.startsWith("s3://")) {
+            throw new BackupException(BackupException.Kind.INVALID,
+                    "s3 targets are not supported yet: " + url + " (use file:///absolute/dir)");
+        }
+        if (url == null || !url.startsWith(SCHEME + "/")) {
+            throw invalidUrl(url);
+        }
+        String path = url.substring(SCHEME.length());
+        // '%', '?' and '#' would mean something else to a URL parser: refuse rather than guess.
+        if (path.indexOf('\0') >= 0 || path.indexOf('%') >= 0 || path.indexOf('?') >= 0 || path.indexOf('#') >= 0) {
+            throw invalidUrl(url);
+        }
+        for (String segment : path.split("/")) {
+            if (segment.equals(".") || segment.equals("..")) {
+                throw invalidUrl(url);
+            }
+        }
+        return path;
+    }
+
+    private static BackupException invalidUrl(String url) {
+        return new BackupException(BackupException.Kind.INVALID, "invalid backup target URL '" + url
+                + "': expected file:///absolute/dir (no '.' or '..' segments)");
+    }
+
+    @Override
+    public String url() {
+        return url;
+    }
+
+    @Override
+    public void put(String key, byte[] data) throws IOException {
+        Path file = resolve(key);
+        createParents(file.getParent());
+        AtomicFile.write(file, data);
+    }
+
+    /** Exclusive through a hard link: of two racing writers exactly one creates the key. */
+    @Override
+    public boolean putIfAbsent(String key, byte[] data) throws IOException {
+        Path file = resolve(key);
+        createParents(file.getParent());
+        Path staged = file.resolveSibling("." + file.getFileName() + "-" + UUID.randomUUID() + ".tmp");
+        try {
+            AtomicFile.write(staged, data);
+            Files.createLink(file, staged);
+            AtomicFile.syncDirectory(file.getParent());
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } finally {
+            Files.deleteIfExists(staged);
+        }
+    }
+
+    @Override
+    public byte[] get(String key) throws IOException {
+        return Files.readAllBytes(resolve(key));
+    }
+
+    @Override
+    public boolean exists(String key) throws IOException {
+        return Files.isRegularFile(resolve(key), NOFOLLOW);
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        TargetKeys.checkPrefix(prefix);
+        int slash = prefix.lastIndexOf('/');
+        Path base = slash < 0 ? dir : dir.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(base, NOFOLLOW)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(base)) {
+            return files.filter(p -> Files.isRegularFile(p, NOFOLLOW))
+                    .filter(p -> !AtomicFile.isTemporary(p.getFileName().toString()))
+                    .map(p -> dir.relativize(p).toString())
+                    .filter(key -> key.startsWith(prefix) && isValidKey(key))
+                    .sorted()
+                    .toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Override
+    public Instant modified(String key) throws IOException {
+        return Files.getLastModifiedTime(resolve(key), NOFOLLOW).toInstant();
+    }
+
+    @Override
+    public long size(String key) throws IOException {
+        return Files.size(resolve(key));
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Files.deleteIfExists(resolve(key));
+    }
+
+    @Override
+    public String toString() {
+        return url;
+    }
+
+    private Path resolve(String key) throws BackupException {
+        return dir.resolve(TargetKeys.checkKey(key));
+    }
+
+    private static boolean isValidKey(String key) {
+        try {
+            TargetKeys.checkKey(key);
+            return true;
+        } catch (BackupException e) {
+            return false;
+        }
+    }
+
+    /** A new directory is durable only once the directory holding it is synced. */
+    private void createParents(Path parent) throws IOException {
+        if (Files.isDirectory(parent) || parent.equals(dir)) {
+            return;
+        }
+        createParents(parent.getParent());
+        try {
+            Files.createDirectory(parent);
+        } catch (FileAlreadyExistsException e) {
+            // a racing writer made it; syncing again costs little and does not depend on it having synced
+        }
+        AtomicFile.syncDirectory(parent.getParent());
+    }
+}

@@ -1,0 +1,150 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Keeps a prune from deleting the chunks of a backup that is still running. Each side writes its own
+ * lock first and only then looks for the other's, so of two that start together at least one sees
+ * the other: a backup then fails BUSY, a prune skips. A lock is stale (its holder died) when it is
+ * older than an hour, a running backup rewriting its lock well before that, or at once when its holder
+ * was a process on this host that no longer runs (restic's rule: a driver killed mid-upload must not
+ * hold every prune of the target back for an hour after it restarts).
+ */
+final class Locks {
+    static final String PREFIX = "locks/";
+    static final String BACKUP = "backup-";
+    static final String PRUNE = "prune-";
+    static final Duration STALE_AFTER = Duration.ofHours(1);
+    private static final Duration REFRESH_EVERY = Duration.ofMinutes(10);
+    /** pid@host, as the JVM names itself: the holder a lock records. */
+    private static final String HOLDER = ManagementFactory.getRuntimeMXBean().getName();
+    private static final String THIS_HOST = HOLDER.substring(HOLDER.indexOf('@') + 1);
+
+    /** What a lock file says, for whoever finds one left behind. */
+    record LockInfo(String kind, String holder, Instant createdAt) {}
+
+    private final BackupTarget target;
+
+    Locks(BackupTarget target) {
+        this.target = target;
+    }
+
+    Lock acquireBackup() throws IOException {
+        Lock lock = write(BACKUP);
+        if (anyFresh(PRUNE)) {
+            lock.close();
+            throw new BackupException(BackupException.Kind.BUSY, "a prune of " + target.url() + " is running; retry");
+        }
+        return lock;
+    }
+
+    /** Empty when a backup is running: the prune must not delete anything now. */
+    Optional<Lock> tryAcquirePrune() throws IOException {
+        Lock lock = write(PRUNE);
+        if (anyFresh(BACKUP)) {
+            lock.close();
+            return Optional.empty();
+        }
+        return Optional.of(lock);
+    }
+
+    /** Deletes the locks of holders that died; only a prune, which holds its own lock, calls this. */
+    void deleteStale() throws IOException {
+        for (String key : target.list(PREFIX)) {
+            if (isStale(key)) {
+                target.delete(key);
+            }
+        }
+    }
+
+    private boolean isStale(String key) throws IOException {
+        Optional<Duration> age = age(key);
+        return age.isPresent() && (age.get().compareTo(STALE_AFTER) > 0 || holderIsGone(key));
+    }
+
+    /** True only when the lock names a process of this host that does not run (not for other hosts). */
+    private boolean holderIsGone(String key) throws IOException {
+        String holder;
+        try {
+            holder = Json.read(target.get(key), LockInfo.class, "lock " + key).holder();
+        } catch (NoSuchFileException e) {
+            return false; // released since listed
+        } catch (IOException | RuntimeException unreadable) {
+            return false; // torn or foreign: only its age can tell
+        }
+        int at = holder == null ? -1 : holder.indexOf('@');
+        if (at <= 0 || !holder.substring(at + 1).equals(THIS_HOST)) {
+            return false;
+        }
+        try {
+            long pid = Long.parseLong(holder.substring(0, at));
+            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private Lock write(String kind) throws IOException {
+        Lock lock = new Lock(kind, PREFIX + kind + UUID.randomUUID());
+        lock.refresh();
+        return lock;
+    }
+
+    private boolean anyFresh(String kind) throws IOException {
+        for (String key : target.list(PREFIX + kind)) {
+            if (age(key).isPresent() && !isStale(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Empty when the lock was released since it was listed. */
+    private Optional<Duration> age(String key) throws IOException {
+        try {
+            return Optional.of(Duration.between(target.modified(key), Instant.now()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A lock held by this process; closing it releases it. */
+    final class Lock implements AutoCloseable {
+        private final String kind;
+        private final String key;
+        private Instant written = Instant.MIN;
+
+        private Lock(String kind, String key) {
+            this.kind = kind;
+            this.key = key;
+        }
+
+        String key() {
+            return key;
+        }
+
+        /** Keeps a long backup's lock from turning stale; cheap to call often. */
+        void refreshIfDue() throws IOException {
+            if (Instant.now().isAfter(written.plus(REFRESH_EVERY))) {
+                refresh();
+            }
+        }
+
+        private void refresh() throws IOException {
+            Instant now = Instant.now();
+            target.put(key, Json.write(new LockInfo(kind.replace("-", ""), HOLDER, now)));
+            written = now;
+        }
+
+        @Override
+        public void close() throws IOException {
+            target.delete(key);
+        }
+    }
+}

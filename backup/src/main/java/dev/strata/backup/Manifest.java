@@ -1,0 +1,50 @@
+package dev.strata.backup;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A backup's manifest, as stored (JSON, sealed by the same codec as chunks): every entry of the tree
+ * in pre-order (a directory before what it holds), the root first with the path {@code "."}.
+ */
+public record Manifest(int version, String name, Instant createdAt, Map<String, String> labels, String parent,
+        List<Entry> entries, BackupSummary summary) {
+    /** The only manifest format this code writes and reads. */
+    public static final int VERSION = 1;
+
+    /** Immutable copies; a null element (only in a hostile manifest) fails here, before any use. */
+    public Manifest {
+        labels = Labels.copy(labels);
+        entries = entries == null ? null : List.copyOf(entries);
+    }
+
+    /**
+     * One file, directory or symlink.
+     *
+     * @param path relative to the tree's root, '/'-separated; {@code "."} for the root
+     * @param type {@code "dir"}, {@code "file"} or {@code "symlink"}
+     * @param mode the 12 permission bits (with setuid, setgid and sticky)
+     * @param target a symlink's target as stored, else null
+     * @param chunks a file's content in order; empty for other types and for empty files
+     */
+    public record Entry(String path, String type, int mode, int uid, int gid,
+            long mtimeNanos, long size, long inode, String target, List<ChunkRef> chunks) {
+        public static final String DIR = "dir";
+        public static final String FILE = "file";
+        public static final String SYMLINK = "symlink";
+
+        /** Absent chunks (as a hostile manifest may have) read as none. */
+        public Entry {
+            chunks = chunks == null ? List.of() : List.copyOf(chunks);
+        }
+    }
+
+    /**
+     * A piece of a file's content.
+     *
+     * @param id the chunk's ID (hex SHA-256, or hex HMAC-SHA256 in an encrypted repository)
+     * @param size the plaintext size of the chunk
+     */
+    public record ChunkRef(String id, int size) {}
+}

@@ -1,0 +1,77 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Manifests on the target, at {@code backups/NAME}, sealed by the chunk codec with their key as AAD
+ * so that a manifest copied to another name does not open. Reading checks the shape, not the paths:
+ * that is the restore's job.
+ */
+final class ManifestStore {
+    static final String PREFIX = "backups/";
+    private static final int MAX_MANIFEST_BYTES = 256 << 20;
+
+    private final BackupTarget target;
+    private final ChunkCodec codec;
+
+    ManifestStore(BackupTarget target, ChunkCodec codec) {
+        this.target = target;
+        this.codec = codec;
+    }
+
+    static String key(String name) {
+        return PREFIX + name;
+    }
+
+    boolean exists(String name) throws IOException {
+        return target.exists(key(name));
+    }
+
+    List<String> names() throws IOException {
+        List<String> names = new ArrayList<>();
+        for (String key : target.list(PREFIX)) {
+            String name = key.substring(PREFIX.length());
+            if (BackupNames.isValid(name)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    Manifest read(String name) throws IOException {
+        byte[] stored;
+        try {
+            stored = target.get(key(name));
+        } catch (NoSuchFileException e) {
+            throw new BackupException(BackupException.Kind.NOT_FOUND, "backup " + name + " not found in " + target.url());
+        }
+        String what = "the manifest of backup " + name + " in " + target.url();
+        byte[] json;
+        try {
+            json = codec.open(stored, key(name), MAX_MANIFEST_BYTES);
+        } catch (BackupException e) {
+            throw new BackupException(BackupException.Kind.CORRUPT, what + " is corrupt: " + e.getMessage());
+        }
+        return checkShape(Json.read(json, Manifest.class, what), name, what);
+    }
+
+    void write(Manifest manifest) throws IOException {
+        String key = key(manifest.name());
+        byte[] json = Json.write(manifest);
+        target.put(key, codec.seal(json, 0, json.length, key));
+    }
+
+    private static Manifest checkShape(Manifest manifest, String name, String what) throws BackupException {
+        String problem = manifest.version() != Manifest.VERSION ? "has version " + manifest.version()
+                : !name.equals(manifest.name()) ? "names another backup, " + manifest.name()
+                : manifest.entries() == null || manifest.summary() == null ? "lacks its entries or summary"
+                : null;
+        if (problem != null) {
+            throw new BackupException(BackupException.Kind.CORRUPT, what + " " + problem);
+        }
+        return manifest;
+    }
+}

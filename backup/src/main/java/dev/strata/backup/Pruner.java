@@ -1,0 +1,90 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes the chunks no manifest references. It reads every manifest first and fails rather than
+ * guess if one cannot be read: a chunk deleted wrongly cannot be brought back. Orphans younger than
+ * the grace period are kept, and nothing is deleted while a backup runs.
+ */
+final class Pruner {
+    private static final Logger LOG = LoggerFactory.getLogger(Pruner.class);
+
+    private final ChunkStore chunks;
+    private final ManifestStore manifests;
+    private final Locks locks;
+
+    Pruner(ChunkStore chunks, ManifestStore manifests, Locks locks) {
+        this.chunks = chunks;
+        this.manifests = manifests;
+        this.locks = locks;
+    }
+
+    PruneReport prune(Duration grace) throws IOException {
+        if (grace == null || grace.isNegative()) {
+            throw new BackupException(BackupException.Kind.INVALID, "invalid prune grace period " + grace);
+        }
+        Optional<Locks.Lock> acquired = locks.tryAcquirePrune();
+        if (acquired.isEmpty()) {
+            LOG.info("prune of {} skipped: a backup is running", chunks.target().url());
+            return PruneReport.busy();
+        }
+        try (Locks.Lock lock = acquired.get()) {
+            locks.deleteStale();
+            return deleteUnreferenced(referencedIds(), Instant.now().minus(grace));
+        }
+    }
+
+    private Set<String> referencedIds() throws IOException {
+        Set<String> referenced = new HashSet<>();
+        for (String name : manifests.names()) {
+            Manifest manifest;
+            try {
+                manifest = manifests.read(name);
+            } catch (BackupException e) {
+                if (e.kind() == BackupException.Kind.NOT_FOUND) {
+                    continue; // removed since listed: its chunks are no longer referenced by it
+                }
+                throw e;
+            }
+            for (Manifest.Entry entry : manifest.entries()) {
+                if (entry != null && entry.chunks() != null) {
+                    entry.chunks().forEach(ref -> referenced.add(ref.id()));
+                }
+            }
+        }
+        return referenced;
+    }
+
+    private PruneReport deleteUnreferenced(Set<String> referenced, Instant cutoff) throws IOException {
+        long deleted = 0;
+        long bytes = 0;
+        long kept = 0;
+        BackupTarget target = chunks.target();
+        for (String id : chunks.listIds()) {
+            String key = ChunkStore.key(id);
+            try {
+                if (referenced.contains(id) || target.modified(key).isAfter(cutoff)) {
+                    kept++;
+                    continue;
+                }
+                long size = target.size(key);
+                target.delete(key);
+                deleted++;
+                bytes += size;
+            } catch (NoSuchFileException e) {
+                // deleted by someone else since listed
+            }
+        }
+        LOG.info("prune of {}: {} chunks deleted ({} bytes), {} kept", target.url(), deleted, bytes, kept);
+        return new PruneReport(deleted, bytes, kept, false);
+    }
+}

@@ -1,0 +1,74 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.util.Base64;
+
+/**
+ * Opens a repository's config, creating it on an empty target, and turns the caller's key into the
+ * repository's keys, telling a missing key, a wrong key and a needless key apart.
+ */
+final class RepositoryOpener {
+    private static final int MAX_SECRET_BYTES = 64 << 10;
+
+    /** An opened repository: its config and, when encrypted, its keys (else null). */
+    record Opened(RepositoryConfig config, RepositoryKeys keys) {}
+
+    private RepositoryOpener() {}
+
+    static Opened open(BackupTarget target, byte[] secret) throws IOException {
+        checkSecret(secret, target.url());
+        if (!target.exists(RepositoryConfig.KEY)) {
+            Opened created = initialise(target, secret);
+            if (created != null) {
+                return created;
+            }
+        }
+        RepositoryConfig config = RepositoryConfig.parse(target.get(RepositoryConfig.KEY), target.url());
+        return unlock(config, secret, target.url());
+    }
+
+    private static void checkSecret(byte[] secret, String url) throws BackupException {
+        if (secret != null && (secret.length == 0 || secret.length > MAX_SECRET_BYTES)) {
+            throw new BackupException(BackupException.Kind.INVALID, "the key for " + url
+                    + " must be 1 to " + MAX_SECRET_BYTES + " bytes, not " + secret.length);
+        }
+    }
+
+    /** Null when another writer initialised the target first: then its config is the one to use. */
+    private static Opened initialise(BackupTarget target, byte[] secret) throws IOException {
+        if (!target.list("").isEmpty()) {
+            throw new BackupException(BackupException.Kind.INVALID, target.url()
+                    + " holds data but no backup config: not a Strata backup target");
+        }
+        Opened opened;
+        if (secret == null) {
+            opened = new Opened(RepositoryConfig.unencrypted(), null);
+        } else {
+            RepositoryConfig.Kdf kdf = new RepositoryConfig.Kdf(
+                    Base64.getEncoder().encodeToString(RepositoryKeys.newSalt()),
+                    RepositoryKeys.DEFAULT_ITERATIONS);
+            RepositoryKeys keys = RepositoryKeys.derive(secret, kdf.saltBytes(), kdf.iterations());
+            opened = new Opened(RepositoryConfig.encrypted(kdf, keys), keys);
+        }
+        return target.putIfAbsent(RepositoryConfig.KEY, opened.config().toJson()) ? opened : null;
+    }
+
+    private static Opened unlock(RepositoryConfig config, byte[] secret, String url) throws BackupException {
+        if (!config.encrypted()) {
+            if (secret != null) {
+                throw new BackupException(BackupException.Kind.INVALID,
+                        "the backup target " + url + " is not encrypted; open it without a key");
+            }
+            return new Opened(config, null);
+        }
+        if (secret == null) {
+            throw new BackupException(BackupException.Kind.KEY_REQUIRED,
+                    "the backup target " + url + " is encrypted; a key is required");
+        }
+        RepositoryKeys keys = RepositoryKeys.derive(secret, config.kdf().saltBytes(), config.kdf().iterations());
+        if (!keys.opens(config.keyCheck())) {
+            throw new BackupException(BackupException.Kind.WRONG_KEY, "the key does not open the backup target " + url);
+        }
+        return new Opened(config, keys);
+    }
+}

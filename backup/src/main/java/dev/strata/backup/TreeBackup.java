@@ -1,0 +1,92 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a tree into manifest entries, storing each file's chunks as it goes. A file whose size,
+ * mtime and inode equal the parent backup's entry for the same path is not read: its chunk list is
+ * reused (restic's trick), provided those chunks are still on the target.
+ */
+final class TreeBackup {
+    /** The entries of the tree and what reading it cost. */
+    record Contents(List<Manifest.Entry> entries, long files, long directories, long symlinks, long skipped,
+            long logicalBytes, long chunks, long readBytes) {}
+
+    private final Chunker chunker;
+    private final ChunkUploader uploader;
+    private final Map<String, Manifest.Entry> parentEntries;
+    private final Locks.Lock lock;
+    private final List<Manifest.Entry> entries = new ArrayList<>();
+    private long files;
+    private long directories;
+    private long symlinks;
+    private long logicalBytes;
+    private long chunks;
+    private long readBytes;
+
+    /** {@code parentEntries}: the parent backup's entries by path, empty without a parent. */
+    TreeBackup(Chunker chunker, ChunkUploader uploader, Map<String, Manifest.Entry> parentEntries, Locks.Lock lock) {
+        this.chunker = chunker;
+        this.uploader = uploader;
+        this.parentEntries = parentEntries;
+        this.lock = lock;
+    }
+
+    Contents run(Path tree) throws IOException {
+        long skipped = TreeWalker.walk(tree, this::add);
+        return new Contents(List.copyOf(entries), files, directories, symlinks, skipped, logicalBytes, chunks, readBytes);
+    }
+
+    private void add(TreeWalker.Found found) throws IOException {
+        switch (found.type()) {
+            case Manifest.Entry.DIR -> {
+                directories++;
+                entries.add(found.toEntry(0, List.of()));
+            }
+            case Manifest.Entry.SYMLINK -> {
+                symlinks++;
+                entries.add(found.toEntry(0, List.of()));
+            }
+            default -> addFile(found);
+        }
+        lock.refreshIfDue();
+    }
+
+    private void addFile(TreeWalker.Found found) throws IOException {
+        Manifest.Entry reused = reusable(found);
+        Manifest.Entry entry = reused != null ? found.toEntry(reused.size(), reused.chunks()) : read(found);
+        files++;
+        logicalBytes += entry.size();
+        chunks += entry.chunks().size();
+        entries.add(entry);
+    }
+
+    private Manifest.Entry reusable(TreeWalker.Found found) {
+        Manifest.Entry previous = parentEntries.get(found.path());
+        boolean same = previous != null && Manifest.Entry.FILE.equals(previous.type()) && previous.chunks() != null
+                && previous.size() == found.size() && previous.mtimeNanos() == found.mtimeNanos()
+                && previous.inode() == found.inode();
+        return same && uploader.haveAll(previous.chunks()) ? previous : null;
+    }
+
+    private Manifest.Entry read(TreeWalker.Found found) throws IOException {
+        List<Manifest.ChunkRef> refs = new ArrayList<>();
+        long size;
+        // NOFOLLOW: a file swapped for a symlink since the walk saw it must not lead outside the tree
+        try (InputStream in = Files.newInputStream(found.file(), LinkOption.NOFOLLOW_LINKS)) {
+            size = chunker.split(in, (buffer, offset, length) -> {
+                refs.add(uploader.upload(buffer, offset, length));
+                lock.refreshIfDue();
+            });
+        }
+        readBytes += size;
+        return found.toEntry(size, List.copyOf(refs));
+    }
+}

@@ -1,0 +1,154 @@
+package dev.strata.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PruneTest {
+    @TempDir
+    Path tmp;
+
+    private Path tree;
+    private Path target;
+    private BackupRepository repo;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        tree = Files.createDirectory(tmp.resolve("tree"));
+        TestTrees.writeRandom(tree.resolve("shared.bin"), 3 << 20, 1);
+        TestTrees.writeRandom(tree.resolve("unique.bin"), 2 << 20, 2);
+        target = tmp.resolve("target");
+        repo = BackupRepository.open(TestTrees.url(target), null);
+    }
+
+    private Set<String> chunkIds(String backup) throws IOException {
+        return repo.manifest(backup).entries().stream().flatMap(e -> e.chunks().stream())
+                .map(Manifest.ChunkRef::id).collect(Collectors.toSet());
+    }
+
+    private long storedChunks() throws IOException {
+        return BackupTarget.open(TestTrees.url(target)).list("chunks/").size();
+    }
+
+    @Test
+    void removeDeletesOnlyChunksNoOtherBackupUses() throws Exception {
+        repo.backup(tree, "one", Map.of(), null);
+        TestTrees.writeRandom(tree.resolve("unique.bin"), 2 << 20, 3);
+        repo.backup(tree, "two", Map.of(), null);
+        Set<String> onlyInOne = new HashSet<>(chunkIds("one"));
+        onlyInOne.removeAll(chunkIds("two"));
+        assertFalse(onlyInOne.isEmpty());
+        long before = storedChunks();
+
+        PruneReport pruned = repo.remove("one");
+
+        assertEquals(onlyInOne.size(), pruned.chunksDeleted());
+        assertTrue(pruned.bytesDeleted() > 2_000_000, "unique.bin's chunks: " + pruned.bytesDeleted());
+        assertEquals(before - onlyInOne.size(), storedChunks());
+        assertEquals(storedChunks(), pruned.chunksKept());
+        TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> repo.summary("one"));
+        assertEquals(List.of("two"), repo.list().stream().map(BackupSummary::name).toList());
+        assertTrue(repo.verify("two").ok());
+        Path into = Files.createDirectory(tmp.resolve("into"));
+        repo.restore("two", into);
+        TestTrees.assertSameTree(tree, into);
+        assertEquals(0, repo.remove("one").chunksDeleted(), "removing a missing backup is a no-op");
+        assertEquals(0, repo.prune(Duration.ZERO).chunksDeleted(), "nothing was left to prune");
+    }
+
+    @Test
+    void aRunningBackupStopsAPruneUntilItsLockIsStale() throws Exception {
+        repo.backup(tree, "one", Map.of(), null);
+        BackupTarget raw = BackupTarget.open(TestTrees.url(target));
+        raw.put("locks/backup-other-host", "{}".getBytes());
+        assertTrue(repo.remove("one").skippedBusy(), "remove's prune waits for the other host's backup");
+        long orphans = storedChunks();
+        assertTrue(orphans > 0);
+
+        PruneReport busy = repo.prune(Duration.ZERO);
+
+        assertTrue(busy.skippedBusy());
+        assertEquals(0, busy.chunksDeleted());
+        assertEquals(orphans, storedChunks());
+        assertEquals(List.of("locks/backup-other-host"), raw.list("locks/"), "the prune released its own lock");
+
+        Files.setLastModifiedTime(target.resolve("locks/backup-other-host"),
+                FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+        PruneReport done = repo.prune(Duration.ZERO);
+
+        assertFalse(done.skippedBusy());
+        assertEquals(orphans, done.chunksDeleted());
+        assertEquals(List.of(), raw.list("locks/"), "the stale lock was deleted");
+    }
+
+    @Test
+    void aLockOfAProcessOfThisHostThatDiedIsStaleAtOnce() throws Exception {
+        repo.backup(tree, "one", Map.of(), null);
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        String host = java.lang.management.ManagementFactory.getRuntimeMXBean().getName().replaceFirst("^\\d+@", "");
+        BackupTarget raw = BackupTarget.open(TestTrees.url(target));
+        raw.put("locks/backup-killed", ("{\"kind\":\"backup\",\"holder\":\"" + gone.pid() + "@" + host
+                + "\",\"createdAt\":\"" + Instant.now() + "\"}").getBytes());
+        raw.put("locks/backup-other-host", ("{\"kind\":\"backup\",\"holder\":\"1@elsewhere\",\"createdAt\":\""
+                + Instant.now() + "\"}").getBytes());
+        assertTrue(repo.remove("one").skippedBusy(), "the other host's backup may still run");
+        raw.delete("locks/backup-other-host");
+
+        PruneReport done = repo.prune(Duration.ZERO);
+
+        assertFalse(done.skippedBusy(), "a killed driver's lock holds nothing back");
+        assertTrue(done.chunksDeleted() > 0);
+        assertEquals(List.of(), raw.list("locks/"), "the dead holder's lock was deleted");
+    }
+
+    @Test
+    void aRunningPruneMakesABackupBusy() throws Exception {
+        BackupTarget raw = BackupTarget.open(TestTrees.url(target));
+        raw.put("locks/prune-other-host", "{}".getBytes());
+
+        BackupException e = TestTrees.assertFails(BackupException.Kind.BUSY,
+                () -> repo.backup(tree, "one", Map.of(), null));
+
+        assertTrue(e.getMessage().contains("a prune of " + repo.url() + " is running; retry"), e.getMessage());
+        assertEquals(List.of("locks/prune-other-host"), raw.list("locks/"));
+        assertEquals(0, storedChunks());
+    }
+
+    @Test
+    void anInterruptedBackupLeavesOrphansThatOnlyAPastGraceCollects() throws Exception {
+        BackupRepository failing = BackupRepository.open(new FailingTarget(BackupTarget.open(TestTrees.url(target)), 4), null);
+
+        IOException e = assertThrows(IOException.class, () -> failing.backup(tree, "cut", Map.of(), null));
+
+        assertTrue(e.getMessage().contains("injected failure"), e.getMessage());
+        TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> repo.summary("cut"));
+        assertEquals(List.of(), repo.list());
+        assertEquals(3, storedChunks(), "lock plus three chunks got through");
+        assertEquals(0, TestTrees.countFiles(target, "locks"), "the failed backup released its lock");
+
+        PruneReport young = repo.prune(Duration.ofHours(1));
+        assertEquals(0, young.chunksDeleted());
+        assertEquals(3, young.chunksKept());
+
+        PruneReport old = repo.prune(Duration.ZERO);
+        assertEquals(3, old.chunksDeleted());
+        assertEquals(0, storedChunks());
+    }
+}

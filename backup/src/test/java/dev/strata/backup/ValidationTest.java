@@ -1,0 +1,101 @@
+package dev.strata.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ValidationTest {
+    @TempDir
+    static Path shared;
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "Upper", "-dash-first", ".dot-first", "a/b", "a_b", "a b", "..",
+            "x23456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"})
+    void badBackupNamesAreInvalid(String name) throws Exception {
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.backup(tree, name, Map.of(), null));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.summary(name));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.remove(name));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.backup(tree, "ok", Map.of(), name));
+    }
+
+    @Test
+    void goodNamesAreAccepted() throws Exception {
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        repo.backup(tree, "snap-2024.01.01", Map.of(), null);
+        repo.backup(tree, "0", Map.of(), null);
+        repo.backup(tree, "a".repeat(128), Map.of(), null);
+        assertEquals(3, repo.list().size());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"file:relative", "http://x", "file:///a/../b", "file://host/dir", "/plain/path",
+            "file:///a/./b", "file:///a%2e%2e/b", ""})
+    void badUrlsAreInvalidAndNamed(String url) {
+        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, null));
+        assertTrue(e.getMessage().contains("'" + url + "'"), e.getMessage());
+    }
+
+    @Test
+    void s3IsNotSupportedYet() {
+        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID,
+                () -> BackupTarget.open("s3://bucket/prefix"));
+        assertTrue(e.getMessage().contains("not supported yet"), e.getMessage());
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(null));
+    }
+
+    @Test
+    void badKeysAreInvalid() {
+        String url = TestTrees.url(tmp.resolve("target"));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, new byte[0]));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, new byte[(64 << 10) + 1]));
+        assertFalse(Files.exists(tmp.resolve("target/config")), "a refused key must not initialise the target");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"../x", "/x", "a//b", "a/./b", "a/../b", "a b", "a/", ".", "x\\y", "ü"})
+    void badObjectKeysAreInvalid(String key) throws Exception {
+        BackupTarget target = BackupTarget.open(TestTrees.url(tmp.resolve("target")));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> target.put(key, new byte[1]));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> target.get(key));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> target.delete(key));
+        assertEquals(0, TestTrees.countFiles(tmp, ""), "nothing written");
+    }
+
+    @Test
+    void aTargetHoldingOtherDataIsNotInitialised() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("target"));
+        Files.writeString(dir.resolve("unrelated.txt"), "mine");
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(TestTrees.url(dir), null));
+        assertFalse(Files.exists(dir.resolve("config")));
+    }
+
+    @Test
+    void restoreNeedsAnExistingEmptyDirectoryAndAnExistingBackup() throws Exception {
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        Files.writeString(tree.resolve("f"), "x");
+        repo.backup(tree, "b", Map.of(), null);
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.restore("b", tree));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.restore("b", tmp.resolve("absent")));
+        Path into = Files.createDirectory(tmp.resolve("into"));
+        TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> repo.restore("nope", into));
+        TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> repo.verify("nope"));
+        TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> repo.manifest("nope"));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.backup(tree.resolve("f"), "c", Map.of(), null));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.prune(java.time.Duration.ofSeconds(-1)));
+    }
+}
