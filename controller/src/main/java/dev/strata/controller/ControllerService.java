@@ -451,7 +451,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                 .setSourceVolumeId(s.sourceVolumeId())
                 .setSizeBytes(s.sizeBytes())
                 .setCreationTime(timestamp(s.createdAt()))
-                .setReadyToUse(true)
+                .setReadyToUse(s.readyToUse())
                 .setGroupSnapshotId(s.groupSnapshotId() == null ? "" : s.groupSnapshotId())
                 .build();
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeGroupSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeGroupSnapshotRequest;
 import dev.strata.csi.v1.NodeGetVolumeStatsRequest;
@@ -61,7 +62,7 @@ class CrashRecoveryTest {
                 "snapshot.create.recorded", "snapshot.create.stored", "snapshot.delete.recorded",
                 "group.create.recorded", "node.stage.recorded", "node.publish.recorded", "node.publish.mounted",
                 "node.unpublish.unmounted", "node.unstage.unmounted", "hostpath.create.recorded",
-                "overlay.create.chained", "overlay.snapshot.frozen");
+                "overlay.create.chained", "overlay.snapshot.frozen", "backup.chunk.stored", "snapshot.backup.stored");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -261,6 +262,28 @@ class CrashRecoveryTest {
                         driver.unstage(sourceId);
                         driver.unstage(volumeId);
                     });
+            case "backup.chunk.stored", "snapshot.backup.stored" -> new Scenario(
+                    () -> {
+                        volumeId = driver.createVolume("pvc-1").getVolumeId();
+                        writeFiles(driver.volumeDir(volumeId));
+                    },
+                    () -> awaitStored(remoteSnapshot()), // the upload in the background halts the driver
+                    () -> {
+                        // The upload resumed at the start: stored, restorable, and nothing stored twice.
+                        Snapshot s = awaitStored(remoteSnapshot());
+                        sourceId = s.getSnapshotId();
+                        String restored = driver.controller().createVolume(Csi.createVolume("pvc-restored")
+                                .putParameters("fromBackup", backupTarget() + "#" + sourceId).build()).getVolume()
+                                .getVolumeId();
+                        assertFiles(driver.volumeDir(restored));
+                        driver.deleteVolume(restored);
+                        driver.deleteSnapshot(sourceId);
+                        assertEquals(List.of(), CsiCalls.names(driver.root().resolve("target/backups")));
+                        try (var chunks = Files.walk(driver.root().resolve("target/chunks"))) {
+                            assertEquals(List.of(), chunks.filter(Files::isRegularFile).toList(),
+                                    "chunks of the cut-short upload were left behind");
+                        }
+                    });
             default -> throw new IllegalArgumentException("no scenario for crash point " + crashPoint);
         };
     }
@@ -288,6 +311,33 @@ class CrashRecoveryTest {
     private NodeGetVolumeStatsResponse stats(Path path) {
         return driver.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder().setVolumeId(volumeId)
                 .setVolumePath(path.toString()).build());
+    }
+
+    private String backupTarget() {
+        return "file://" + driver.root().resolve("target");
+    }
+
+    private CreateSnapshotRequest remoteSnapshot() {
+        return CreateSnapshotRequest.newBuilder().setName("snap-remote").setSourceVolumeId(volumeId)
+                .putParameters("backupTarget", backupTarget()).build();
+    }
+
+    /** CreateSnapshot again until ready_to_use (ABORTED while the upload records its outcome: again). */
+    private Snapshot awaitStored(CreateSnapshotRequest req) throws InterruptedException {
+        for (int i = 0; i < 300; i++) {
+            try {
+                Snapshot s = driver.controller().createSnapshot(req).getSnapshot();
+                if (s.getReadyToUse()) {
+                    return s;
+                }
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Code.ABORTED) {
+                    throw e;
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the remote snapshot was not stored in 30 s\n" + driver.logTail());
     }
 
     private static void writeFiles(Path dir) throws IOException {

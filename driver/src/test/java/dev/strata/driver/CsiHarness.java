@@ -21,6 +21,7 @@ final class CsiHarness extends CsiCalls {
     static final long DEFAULT_VOLUME_BYTES = 1L << 30;
 
     private final int maxVolumesPerNode;
+    private Path backupKeyFile;
     private Standalone standalone;
     private CsiCalls.Connection connection;
 
@@ -39,7 +40,12 @@ final class CsiHarness extends CsiCalls {
 
     StorageConfig config() {
         return new StorageConfig(dataDir(), Csi.NODE_ID, "dir", DEFAULT_VOLUME_BYTES, maxVolumesPerNode,
-                List.of(hostRoot()));
+                List.of(hostRoot())).withBackupKeyFile(backupKeyFile);
+    }
+
+    /** The driver's --backup-key-file from the next (re)start on; null: none. */
+    void backupKeyFile(Path keyFile) {
+        this.backupKeyFile = keyFile;
     }
 
     /** The one host directory this driver allows hostpath volumes under. */

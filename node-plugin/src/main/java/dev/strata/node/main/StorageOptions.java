@@ -98,6 +98,11 @@ public final class StorageOptions {
             description = "Inline volumes this node holds at most (default: ${DEFAULT-VALUE})")
     int ephemeralMaxVolumes;
 
+    @Option(names = "--backup-key-file", paramLabel = "FILE",
+            description = "The secret that encrypts backups off the node (remote snapshots) and opens them on "
+                    + "restore; read at each use, never logged (default: none, backups are not encrypted)")
+    Path backupKeyFile;
+
     /** The storage settings these options give; the node ID defaults to the kernel's host name. */
     public StorageConfig config(CommandLine commandLine) throws IOException {
         String node = nodeId != null ? nodeId : hostName();
@@ -109,7 +114,8 @@ public final class StorageOptions {
             throw new CommandLine.ParameterException(commandLine, "--ephemeral-*: " + e.getMessage());
         }
         return new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine, defaultVolumeBytes,
-                maxVolumesPerNode, hostPathRoots, thinPool(commandLine), ephemeral);
+                maxVolumesPerNode, hostPathRoots, thinPool(commandLine), ephemeral,
+                backupKeyFile == null ? null : backupKeyFile.toAbsolutePath());
     }
 
     private ThinPoolConfig thinPool(CommandLine commandLine) {

@@ -5,6 +5,7 @@ import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.port.Attacher;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -55,6 +56,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     private final Snapshots snapshots;
     private final GroupSnapshots groups;
     private final Recovery recovery;
+    private final SnapshotBackups backups;
 
     public LocalStorage(StorageConfig config, Engines engines, MountRecords mountRecords, LockTable locks)
             throws IOException {
@@ -68,14 +70,29 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         this.locks = locks;
         this.requests = new VolumeRequests(config, records);
         this.attachments = new Attachments(config.nodeId(), config.maxVolumesPerNode(), records, engines, locks);
-        this.snapshots = new Snapshots(records, engines, locks);
+        this.backups = new SnapshotBackups(records, locks, config.backupKeyFile());
+        this.snapshots = new Snapshots(records, engines, locks, backups);
         this.groups = new GroupSnapshots(records, engines, locks);
-        this.recovery = new Recovery(records, engines, groups);
+        this.recovery = new Recovery(records, engines, groups, backups);
     }
 
-    /** Starts the engines, then settles what a crash interrupted and sweeps orphans ({@link Recovery}). */
+    /** Stops uploading backups (an interrupted upload resumes on the next CreateSnapshot). */
+    public void close() {
+        backups.close();
+    }
+
+    /**
+     * Starts the engines, then settles what a crash interrupted and sweeps orphans ({@link Recovery}),
+     * and resumes interrupted uploads of remote snapshots.
+     */
     public void recover() throws IOException {
         recovery.run();
+        // Uploads a stop or crash interrupted go on (a failed one waits for the next CreateSnapshot).
+        for (SnapshotRecord s : snapshots.ready()) {
+            if (s.backup() != null && s.backup().phase() == BackupRef.Phase.UPLOADING) {
+                backups.upload(s, engines.get(s.engine()));
+            }
+        }
     }
 
     // ---- Provisioner ----------------------------------------------------------------------------
@@ -94,6 +111,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     public VolumeRecord createVolume(VolumeSpec spec) {
         VolumeEngine engine = engines.get(spec.parameters().getOrDefault(ENGINE_PARAMETER, requests.defaultEngineFor(spec.source())));
         requests.check(engine, spec);
+        String fromBackup = backups.restoreSource(spec.parameters(), engine, spec.source() != null);
         String id = Ids.volumeId(spec.name());
         List<String> keys = new ArrayList<>(List.of(LockKeys.volume(id)));
         if (spec.source() != null) {
@@ -115,6 +133,9 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             CrashPoint.reach("volume.create.recorded");
             try {
                 engine.create(record);
+                if (fromBackup != null) {
+                    backups.restore(fromBackup, engine, id);
+                }
             } catch (IOException | RuntimeException e) {
                 undoCreate(engine, record, e);
                 throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;

@@ -9,8 +9,9 @@ import dev.strata.common.LockTable;
  * table of per-object locks all of them take (a test holds one to see a busy volume answer ABORTED).
  */
 public record NodeStorage(LocalStorage provisioner, NodeVolumes volumes, Engines engines, LockTable locks) {
-    /** Lets every engine finish its background work; called after the socket stopped taking calls. */
+    /** Stops uploads and lets every engine finish its background work; called after the socket stopped taking calls. */
     public void close() throws InterruptedException {
+        provisioner.close();
         engines.close();
     }
 }

@@ -25,13 +25,15 @@ final class Recovery {
     private final Records records;
     private final Engines engines;
     private final GroupSnapshots groups;
+    private final SnapshotBackups backups;
     /** What recovery could not settle, by ID. */
     private final Map<String, String> problems = new ConcurrentHashMap<>();
 
-    Recovery(Records records, Engines engines, GroupSnapshots groups) {
+    Recovery(Records records, Engines engines, GroupSnapshots groups, SnapshotBackups backups) {
         this.records = records;
         this.engines = engines;
         this.groups = groups;
+        this.backups = backups;
     }
 
     void run() throws IOException {
@@ -54,6 +56,9 @@ final class Recovery {
         for (SnapshotRecord s : records.snapshots().all()) {
             if (s.state() != RecordState.READY) {
                 settle("snapshot", s.id(), s.name(), s.state(), () -> {
+                    if (s.state() == RecordState.DELETING) {
+                        backups.remove(s); // a CREATING one never started its upload: nothing is off the node
+                    }
                     engines.get(s.engine()).deleteSnapshot(s.id());
                     records.snapshots().remove(s.id());
                 });

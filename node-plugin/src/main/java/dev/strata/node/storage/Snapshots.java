@@ -23,15 +23,19 @@ final class Snapshots {
     private final Records records;
     private final Engines engines;
     private final LockTable locks;
+    private final SnapshotBackups backups;
 
-    Snapshots(Records records, Engines engines, LockTable locks) {
+    Snapshots(Records records, Engines engines, LockTable locks, SnapshotBackups backups) {
         this.records = records;
         this.engines = engines;
         this.locks = locks;
+        this.backups = backups;
     }
 
     SnapshotRecord create(String name, String sourceVolumeId, Map<String, String> parameters) throws IOException {
-        SnapshotParameters.refuse(parameters, "snapshot");
+        Map<String, String> others = new java.util.HashMap<>(parameters);
+        others.remove(SnapshotBackups.TARGET_PARAMETER);
+        SnapshotParameters.refuse(others, "snapshot");
         String id = Ids.snapshotId(name);
         try (LockTable.Held held = locks.acquire(LockKeys.snapshot(id), LockKeys.volume(sourceVolumeId))) {
             Optional<SnapshotRecord> existing = records.snapshots().get(id);
@@ -40,20 +44,43 @@ final class Snapshots {
                     throw CsiException.alreadyExists("name: a snapshot named \"" + name + "\" already exists for "
                             + "another volume (" + existing.get().sourceVolumeId() + ")");
                 }
-                return existing.get();
+                return resumed(existing.get(), parameters);
             }
             VolumeRecord source = records.readyVolume(sourceVolumeId).orElseThrow(() -> CsiException.notFound(
                     "source_volume_id: volume " + sourceVolumeId + " does not exist"));
+            VolumeEngine engine = engines.get(source.engine());
             SnapshotRecord record = new SnapshotRecord(id, name, sourceVolumeId, source.engine(),
-                    source.capacityBytes(), null, RecordState.CREATING, Instant.now());
+                    source.capacityBytes(), null, RecordState.CREATING, Instant.now(),
+                    backups.plan(id, parameters, engine));
             records.snapshots().put(record);
             CrashPoint.reach("snapshot.create.recorded");
-            cut(record, source, engines.get(source.engine()));
+            cut(record, source, engine);
             CrashPoint.reach("snapshot.create.stored");
             SnapshotRecord ready = record.withState(RecordState.READY);
             records.snapshots().put(ready);
+            backups.upload(ready, engine);
             return ready;
         }
+    }
+
+    /**
+     * A retried CreateSnapshot: the same backup target as first asked (or ALREADY_EXISTS), and an
+     * upload that is not stored (a restart interrupted it, or it failed) starts again.
+     */
+    private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters) {
+        String asked = parameters.get(SnapshotBackups.TARGET_PARAMETER);
+        String had = existing.backup() == null ? null : existing.backup().target();
+        VolumeEngine engine = engines.get(existing.engine());
+        String askedUrl = asked == null ? null : backups.plan(existing.id(), parameters, engine).target();
+        if (!java.util.Objects.equals(askedUrl, had)) {
+            throw CsiException.alreadyExists("name: snapshot \"" + existing.name() + "\" exists with "
+                    + (had == null ? "no backup target" : "backup target " + had) + ", not "
+                    + (askedUrl == null ? "none" : askedUrl));
+        }
+        if (existing.state() == RecordState.READY) {
+            backups.upload(existing, engine);
+        }
+        return existing;
     }
 
     /** The engine's cut; one that fails leaves neither data nor record behind. */
@@ -84,6 +111,7 @@ final class Snapshots {
             }
             records.snapshots().put(s.withState(RecordState.DELETING));
             CrashPoint.reach("snapshot.delete.recorded");
+            backups.remove(s);
             engines.get(s.engine()).deleteSnapshot(snapshotId);
             records.snapshots().remove(snapshotId);
         }

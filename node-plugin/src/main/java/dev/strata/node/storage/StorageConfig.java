@@ -11,11 +11,19 @@ import java.util.List;
  * (null: no thin engine), and what inline volumes may be.
  */
 public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
-        int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool, EphemeralPolicy ephemeral) {
+        int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool, EphemeralPolicy ephemeral,
+        Path backupKeyFile) {
     public static final long GIB = 1L << 30;
 
     public StorageConfig {
         hostPathRoots = List.copyOf(hostPathRoots);
+    }
+
+    /** A node whose backup targets are not encrypted (no key file). */
+    public StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
+            int maxVolumesPerNode, List<Path> hostPathRoots, ThinPoolConfig thinPool, EphemeralPolicy ephemeral) {
+        this(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots, thinPool, ephemeral,
+                null);
     }
 
     /** A node with the default inline volume policy. */
@@ -27,7 +35,13 @@ public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, l
 
     public StorageConfig withEphemeral(EphemeralPolicy policy) {
         return new StorageConfig(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots,
-                thinPool, policy);
+                thinPool, policy, backupKeyFile);
+    }
+
+    /** The same node, encrypting and decrypting its backups with the secret in {@code keyFile} (null: none). */
+    public StorageConfig withBackupKeyFile(Path keyFile) {
+        return new StorageConfig(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots,
+                thinPool, ephemeral, keyFile);
     }
 
     /** A node without a thin pool. */

@@ -68,7 +68,8 @@ final class VolumeRequests {
     static void checkKeys(String field, Map<String, String> given, Set<String> known, boolean creation) {
         for (String key : given.keySet()) {
             boolean ok = known.contains(key)
-                    || creation && (key.equals(LocalStorage.ENGINE_PARAMETER) || key.startsWith(LocalStorage.KUBERNETES_PREFIX));
+                    || creation && (key.equals(LocalStorage.ENGINE_PARAMETER) || key.equals(SnapshotBackups.FROM_PARAMETER)
+                            || key.startsWith(LocalStorage.KUBERNETES_PREFIX));
             if (!ok) {
                 throw CsiException.invalidArgument(field + "." + key, "unknown parameter (known: "
                         + String.join(", ", new java.util.TreeSet<>(known)) + ")");

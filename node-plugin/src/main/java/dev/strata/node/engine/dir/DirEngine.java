@@ -13,6 +13,7 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
@@ -40,7 +41,7 @@ import java.util.Set;
  * mount shows the one directory, so a write is seen by the others at once. It accepts the multi-node
  * access modes too (ReadWriteMany, ReadOnlyMany): the volume's topology keeps all its pods on its node.
  */
-public final class DirEngine implements VolumeEngine {
+public final class DirEngine implements VolumeEngine, DirectoryTrees {
     public static final String NAME = "dir";
     public static final String SHARED = "shared";
     private static final Set<AccessMode> SINGLE_NODE = EnumSet.of(AccessMode.SINGLE_NODE_WRITER,
@@ -96,6 +97,16 @@ public final class DirEngine implements VolumeEngine {
 
     Path snapshotPath(String snapshotId) {
         return snapshots.resolve(snapshotId);
+    }
+
+    @Override
+    public Path snapshotTree(String snapshotId) {
+        return snapshotPath(snapshotId);
+    }
+
+    @Override
+    public Path volumeTree(String volumeId) {
+        return volumePath(volumeId);
     }
 
     @Override

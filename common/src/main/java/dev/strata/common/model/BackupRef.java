@@ -1,0 +1,38 @@
+package dev.strata.common.model;
+
+/**
+ * Where a snapshot is kept off the node: a backup named {@code name} in the target at {@code target}
+ * (a URL such as {@code file:///mnt/backups}), and how far its upload got. {@code message} says why an
+ * upload failed; it is empty otherwise.
+ */
+public record BackupRef(String target, String name, Phase phase, String message) {
+    public enum Phase {
+        /** Cut locally; the upload has not finished (or a restart interrupted it: the next CreateSnapshot resumes it). */
+        UPLOADING,
+        /** Every chunk and the manifest are stored in the target. */
+        STORED,
+        /** The upload failed; the next CreateSnapshot retries it. */
+        FAILED
+    }
+
+    public BackupRef {
+        message = message == null ? "" : message;
+    }
+
+    public static BackupRef uploading(String target, String name) {
+        return new BackupRef(target, name, Phase.UPLOADING, "");
+    }
+
+    public BackupRef stored() {
+        return new BackupRef(target, name, Phase.STORED, "");
+    }
+
+    public BackupRef failed(String why) {
+        return new BackupRef(target, name, Phase.FAILED, why);
+    }
+
+    /** The backup as one URL, {@code TARGET#NAME}: what {@code fromBackup} and {@code stratactl backup} take. */
+    public String url() {
+        return target + "#" + name;
+    }
+}

@@ -1,0 +1,260 @@
+package dev.strata.driver;
+
+import static dev.strata.testkit.CsiAssert.assertStatus;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.ListSnapshotsRequest;
+import dev.strata.csi.v1.Snapshot;
+import dev.strata.testkit.Csi;
+import io.grpc.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Snapshots kept off the node (issue 16), through the CSI socket of two standalone drivers, two
+ * "hosts" that share nothing but the backup target (a directory, Convoy's vfs): one cuts and uploads a
+ * snapshot, the other makes a volume from it, and the trees are compared byte for byte.
+ */
+class RemoteSnapshotTest {
+    @RegisterExtension
+    final CsiHarness hostA = new CsiHarness();
+
+    @RegisterExtension
+    final CsiHarness hostB = new CsiHarness();
+
+    @TempDir
+    Path shared;
+
+    private String target() {
+        return "file://" + shared.resolve("target");
+    }
+
+    private static CreateSnapshotRequest remote(String name, String volumeId, String target) {
+        return CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(volumeId)
+                .putParameters("backupTarget", target).build();
+    }
+
+    /**
+     * CreateSnapshot again until ready_to_use, as the external-snapshotter does after a cut; ABORTED
+     * (the upload is recording its outcome under the snapshot's lock) is retried, as the sidecar does.
+     */
+    private static Snapshot awaitStored(CsiHarness host, CreateSnapshotRequest req) throws InterruptedException {
+        Snapshot s = Snapshot.getDefaultInstance();
+        for (int i = 0; i < 300 && !s.getReadyToUse(); i++) {
+            try {
+                s = host.controller().createSnapshot(req).getSnapshot();
+            } catch (io.grpc.StatusRuntimeException e) {
+                assertEquals(Status.Code.ABORTED, e.getStatus().getCode(), e.toString());
+            }
+            if (!s.getReadyToUse()) {
+                Thread.sleep(100);
+            }
+        }
+        assertTrue(s.getReadyToUse(), "the upload was not stored in 30 s: " + s);
+        return s;
+    }
+
+    private static void fill(Path dir, long seed) throws IOException {
+        Random random = new Random(seed);
+        Files.createDirectories(dir.resolve("a/b"));
+        byte[] big = new byte[3 << 20];
+        random.nextBytes(big);
+        Files.write(dir.resolve("a/big.bin"), big);
+        Files.writeString(dir.resolve("a/b/small.txt"), "small " + seed);
+        Files.write(dir.resolve("empty"), new byte[0]);
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("a/b/small.txt"));
+    }
+
+    private CreateVolumeRequest fromBackup(String name, String url) {
+        return Csi.createVolume(name).putParameters("fromBackup", url).build();
+    }
+
+    @Test
+    void aRemoteSnapshotIsRestoredOnAnotherHostWhileAWriterAppendsToTheSource() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        Path data = hostA.volumeDir(volume);
+        fill(data, 1);
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            try (var out = Files.newOutputStream(data.resolve("log"))) {
+                while (writing.get()) {
+                    out.write("a line the writer appends\n".getBytes());
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.start();
+        Snapshot cut;
+        try {
+            Thread.sleep(50);
+            cut = hostA.controller().createSnapshot(remote("snap-1", volume, target())).getSnapshot();
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        Snapshot stored = awaitStored(hostA, remote("snap-1", volume, target()));
+        assertEquals(cut.getSnapshotId(), stored.getSnapshotId());
+        assertTrue(hostA.listSnapshots(ListSnapshotsRequest.getDefaultInstance()).stream()
+                .anyMatch(s -> s.getSnapshotId().equals(cut.getSnapshotId()) && s.getReadyToUse()));
+
+        String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + cut.getSnapshotId()))
+                .getVolume().getVolumeId();
+        // What was acknowledged is the snapshot as cut on host A, whatever the writer added after.
+        assertSameTree(hostA.snapshotDir(cut.getSnapshotId()), hostB.volumeDir(restored));
+        assertTrue(Files.size(hostB.volumeDir(restored).resolve("a/big.bin")) == 3 << 20);
+        assertEquals(restored, hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#"
+                + cut.getSnapshotId())).getVolume().getVolumeId(), "a retried create is the same volume");
+    }
+
+    @Test
+    void deletingTheSnapshotRemovesItsBackupAndTheChunksOnlyItUsed() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        fill(hostA.volumeDir(volume), 2);
+        String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        assertFalse(files(shared.resolve("target/chunks")).isEmpty());
+        hostA.deleteSnapshot(id);
+        assertFalse(Files.exists(shared.resolve("target/backups/" + id)), "the manifest is gone");
+        assertEquals(List.of(), files(shared.resolve("target/chunks")), "no chunk is left");
+        assertStatus(Status.Code.NOT_FOUND, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-gone", target() + "#" + id)));
+        assertEquals(List.of(), hostB.listVolumeIds(), "a failed restore leaves no volume");
+    }
+
+    @Test
+    void anEncryptedTargetNeedsTheRightKeyAndAWrongOneChangesNothing() throws Exception {
+        Path key = Files.writeString(shared.resolve("key"), "correct horse battery staple");
+        Path wrong = Files.writeString(shared.resolve("wrong"), "not the key");
+        hostA.backupKeyFile(key);
+        hostA.restart();
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        fill(hostA.volumeDir(volume), 3);
+        Files.writeString(hostA.volumeDir(volume).resolve("secret.txt"), "PLAINTEXT-MARKER");
+        String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        for (Path chunk : files(shared.resolve("target/chunks"))) {
+            assertFalse(new String(Files.readAllBytes(chunk), java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .contains("PLAINTEXT-MARKER"), "a chunk holds plaintext: " + chunk);
+        }
+        String url = target() + "#" + id;
+        assertStatus(Status.Code.FAILED_PRECONDITION, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-nokey", url)));
+        hostB.backupKeyFile(wrong);
+        hostB.restart();
+        assertStatus(Status.Code.FAILED_PRECONDITION, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-wrongkey", url)));
+        assertEquals(List.of(), hostB.listVolumeIds());
+        assertEquals(List.of(), CsiHarness.names(hostB.volumesDir()), "nothing was left on disk");
+        hostB.backupKeyFile(key);
+        hostB.restart();
+        String restored = hostB.controller().createVolume(fromBackup("pvc-key", url)).getVolume().getVolumeId();
+        assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+    }
+
+    @Test
+    void aCorruptedOrMissingChunkIsDataLossNeverAWrongVolume() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        fill(hostA.volumeDir(volume), 4);
+        String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        List<Path> chunks = files(shared.resolve("target/chunks"));
+        Path victim = chunks.get(0);
+        byte[] bytes = Files.readAllBytes(victim);
+        bytes[bytes.length / 2] ^= 0x55;
+        Files.write(victim, bytes);
+        String url = target() + "#" + id;
+        assertStatus(Status.Code.DATA_LOSS, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-corrupt", url)));
+        Files.delete(victim);
+        assertStatus(Status.Code.DATA_LOSS, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-missing", url)));
+        assertEquals(List.of(), hostB.listVolumeIds());
+        assertEquals(List.of(), CsiHarness.names(hostB.volumesDir()), "nothing was left on disk");
+    }
+
+    @Test
+    void anUploadARestartInterruptedResumesOnTheNextCreateSnapshot() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        fill(hostA.volumeDir(volume), 5);
+        String id = hostA.controller().createSnapshot(remote("snap-1", volume, target())).getSnapshot()
+                .getSnapshotId();
+        hostA.restart(); // stops the upload wherever it is
+        awaitStored(hostA, remote("snap-1", volume, target()));
+        String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + id))
+                .getVolume().getVolumeId();
+        assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+    }
+
+    @Test
+    void badRequestsNameTheirParameterAndChangeNothing() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.backupTarget", () -> hostA.controller()
+                .createSnapshot(remote("snap-http", volume, "http://example.com/x")));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.backupTarget", () -> hostA.controller()
+                .createSnapshot(remote("snap-rel", volume, "file:relative/dir")));
+        String overlay = hostA.controller().createVolume(Csi.createVolume("pvc-overlay")
+                .putParameters("engine", "overlay").build()).getVolume().getVolumeId();
+        assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.backupTarget", () -> hostA.controller()
+                .createSnapshot(remote("snap-overlay", overlay, target())));
+        assertEquals(List.of(), hostA.listSnapshotIds(), "no snapshot was cut");
+        assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-nohash", target())));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.fromBackup", () -> hostB.controller().createVolume(
+                Csi.createVolume("pvc-both").putParameters("fromBackup", target() + "#snap-x")
+                        .setVolumeContentSource(Csi.fromSnapshot(Csi.UNKNOWN_SNAPSHOT)).build()));
+        assertStatus(Status.Code.NOT_FOUND, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-none", target() + "#snap-00000000000000000000000000000000")));
+        assertEquals(List.of(), hostB.listVolumeIds());
+        hostA.deleteVolume(overlay);
+    }
+
+    private static List<Path> files(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    /** Same names, types, contents, link targets and modes, everywhere below the two roots. */
+    static void assertSameTree(Path expected, Path actual) throws IOException {
+        assertEquals(listing(expected), listing(actual));
+        for (String entry : listing(expected)) {
+            String rel = entry.replaceAll("[@/]$", "");
+            Path e = expected.resolve(rel);
+            Path a = actual.resolve(rel);
+            if (Files.isSymbolicLink(e)) {
+                assertEquals(Files.readSymbolicLink(e), Files.readSymbolicLink(a), rel);
+            } else if (Files.isRegularFile(e, LinkOption.NOFOLLOW_LINKS)) {
+                assertEquals(-1L, Files.mismatch(e, a), "content differs: " + rel);
+            }
+            if (!Files.isSymbolicLink(e)) {
+                assertEquals(Files.getPosixFilePermissions(e, LinkOption.NOFOLLOW_LINKS),
+                        Files.getPosixFilePermissions(a, LinkOption.NOFOLLOW_LINKS), "mode of " + rel);
+            }
+        }
+    }
+
+    private static List<String> listing(Path root) throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(root)) {
+            s.forEach(p -> out.add(root.relativize(p) + (Files.isSymbolicLink(p) ? "@"
+                    : Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "/" : "")));
+        }
+        out.sort(null);
+        return out;
+    }
+}

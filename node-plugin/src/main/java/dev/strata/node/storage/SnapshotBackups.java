@@ -1,0 +1,262 @@
+package dev.strata.node.storage;
+
+import dev.strata.backup.BackupException;
+import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSummary;
+import dev.strata.backup.BackupTarget;
+import dev.strata.common.CrashPoint;
+import dev.strata.common.CsiException;
+import dev.strata.common.LockTable;
+import dev.strata.common.model.BackupRef;
+import dev.strata.common.model.RecordState;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.node.engine.DirectoryTrees;
+import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.sys.FileHandle;
+import io.grpc.Status;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Snapshots kept off the node (Convoy's backups): a snapshot whose parameters name a
+ * {@value #TARGET_PARAMETER} is cut locally as any other, then uploaded in the background to that
+ * target; until the upload is stored its record says UPLOADING and CSI's ready_to_use is false. An
+ * upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks already
+ * stored are not sent again). A volume whose parameters name {@value #FROM_PARAMETER} is filled from a
+ * backup, on any node that reaches the target. Only engines whose data is a plain directory tree
+ * ({@link DirectoryTrees}) back up here. The key of an encrypted target is the node's
+ * {@code --backup-key-file}, read at each use and never recorded.
+ */
+final class SnapshotBackups implements AutoCloseable {
+    /** Snapshot parameter: the URL of the target the snapshot is also kept in. */
+    static final String TARGET_PARAMETER = "backupTarget";
+    /** Volume parameter: the backup ({@code TARGET#NAME}) a new volume starts from. */
+    static final String FROM_PARAMETER = "fromBackup";
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotBackups.class);
+
+    private final Records records;
+    private final LockTable locks;
+    private final Path keyFile;
+    private final Map<String, Future<?>> uploads = new ConcurrentHashMap<>();
+    private final ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "backup-upload");
+        t.setDaemon(true);
+        return t;
+    });
+
+    SnapshotBackups(Records records, LockTable locks, Path keyFile) {
+        this.records = records;
+        this.locks = locks;
+        this.keyFile = keyFile;
+    }
+
+    /** The backup a snapshot with these parameters asks for, or null; checked before anything is cut. */
+    BackupRef plan(String snapshotId, Map<String, String> parameters, VolumeEngine engine) {
+        String url = parameters.get(TARGET_PARAMETER);
+        if (url == null) {
+            return null;
+        }
+        String field = "parameters." + TARGET_PARAMETER;
+        trees(engine, field);
+        try {
+            return BackupRef.uploading(BackupTarget.open(url).url(), snapshotId);
+        } catch (IOException e) {
+            throw mapped(field, e);
+        }
+    }
+
+    /** Starts (or resumes) the upload of a cut snapshot, unless one is already running. */
+    void upload(SnapshotRecord snapshot, VolumeEngine engine) {
+        if (snapshot.backup() == null || snapshot.backup().phase() == BackupRef.Phase.STORED) {
+            return;
+        }
+        Path tree = trees(engine, "parameters." + TARGET_PARAMETER).snapshotTree(snapshot.id());
+        uploads.computeIfAbsent(snapshot.id(), id -> uploader.submit(() -> runUpload(snapshot, tree)));
+    }
+
+    private void runUpload(SnapshotRecord snapshot, Path tree) {
+        BackupRef ref = snapshot.backup();
+        BackupRef outcome;
+        long started = System.nanoTime();
+        try {
+            BackupRepository repository = BackupRepository.open(ref.target(), key());
+            BackupSummary summary = repository.backup(tree, ref.name(), Map.of("volume", snapshot.sourceVolumeId(),
+                    "snapshot", snapshot.name(), "engine", snapshot.engine()), parent(snapshot));
+            CrashPoint.reach("snapshot.backup.stored"); // stored in the target, the record still UPLOADING
+            LOG.info("snapshot {} stored in {} in {} ms: {} files, {} bytes, {} bytes read, {} new chunks, {} bytes "
+                    + "uploaded", snapshot.id(), ref.target(), (System.nanoTime() - started) / 1_000_000,
+                    summary.files(), summary.logicalBytes(), summary.readBytes(), summary.newChunks(),
+                    summary.uploadedBytes());
+            outcome = ref.stored();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
+            outcome = ref.failed(e.getMessage());
+        }
+        settle(snapshot.id(), outcome);
+    }
+
+    /**
+     * The last stored backup of the same volume in the same target: its unchanged files are not read
+     * again. Null when there is none (the first backup reads everything; chunks still deduplicate).
+     */
+    private String parent(SnapshotRecord snapshot) {
+        return records.snapshots().all().stream()
+                .filter(s -> s.sourceVolumeId().equals(snapshot.sourceVolumeId()) && !s.id().equals(snapshot.id()))
+                .filter(s -> s.backup() != null && s.backup().phase() == BackupRef.Phase.STORED
+                        && s.backup().target().equals(snapshot.backup().target()))
+                .max(Comparator.comparing(SnapshotRecord::createdAt)).map(s -> s.backup().name()).orElse(null);
+    }
+
+    /**
+     * Writes the upload's outcome into the record, under the snapshot's lock (a call on it may hold the
+     * lock for a moment: wait for it), unless the snapshot is being deleted or gone meanwhile.
+     */
+    private void settle(String snapshotId, BackupRef outcome) {
+        try {
+            while (true) {
+                try (LockTable.Held held = locks.acquire(LockKeys.snapshot(snapshotId))) {
+                    Optional<SnapshotRecord> current = records.snapshots().get(snapshotId);
+                    if (current.isPresent() && current.get().state() == RecordState.READY) {
+                        records.snapshots().put(current.get().withBackup(outcome));
+                    }
+                    return;
+                } catch (CsiException busy) {
+                    if (busy.code() != Status.Code.ABORTED) {
+                        throw busy;
+                    }
+                    Thread.sleep(20);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("snapshot {}: could not record the upload's outcome ({}); the next CreateSnapshot redoes it",
+                    snapshotId, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            uploads.remove(snapshotId);
+        }
+    }
+
+    /**
+     * Removes a snapshot's backup from its target: stops its upload first, then removes the manifest
+     * and prunes the chunks only it used. Without the key of an encrypted target only the manifest
+     * goes; its chunks wait for the next prune that has the key.
+     */
+    void remove(SnapshotRecord snapshot) throws IOException {
+        BackupRef ref = snapshot.backup();
+        if (ref == null) {
+            return;
+        }
+        awaitUpload(snapshot.id());
+        try {
+            BackupRepository.open(ref.target(), key()).remove(ref.name());
+        } catch (BackupException e) {
+            if (e.kind() != BackupException.Kind.KEY_REQUIRED && e.kind() != BackupException.Kind.WRONG_KEY) {
+                throw e;
+            }
+            BackupTarget.open(ref.target()).delete("backups/" + ref.name());
+        }
+    }
+
+    private void awaitUpload(String snapshotId) throws IOException {
+        Future<?> running = uploads.get(snapshotId);
+        if (running == null) {
+            return;
+        }
+        running.cancel(true);
+        try {
+            running.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.CancellationException | java.util.concurrent.ExecutionException e) {
+            // cancelled or failed: either way it no longer reads the snapshot
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw CsiException.aborted("snapshot " + snapshotId + ": its upload is still stopping; retry");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping the upload of " + snapshotId, e);
+        }
+    }
+
+    /** Checks a volume's {@value #FROM_PARAMETER} before anything is made: its engine, and the URL's form. */
+    String restoreSource(Map<String, String> parameters, VolumeEngine engine, boolean hasContentSource) {
+        String from = parameters.get(FROM_PARAMETER);
+        if (from == null) {
+            return null;
+        }
+        String field = "parameters." + FROM_PARAMETER;
+        if (hasContentSource) {
+            throw CsiException.invalidArgument(field, "a volume starts from a backup or from a content source, not "
+                    + "both");
+        }
+        trees(engine, field);
+        int hash = from.lastIndexOf('#');
+        if (hash <= 0 || hash == from.length() - 1) {
+            throw CsiException.invalidArgument(field, "\"" + from + "\" is not TARGET#BACKUP (e.g. "
+                    + "file:///mnt/backups#snap-1234)");
+        }
+        try {
+            BackupTarget.open(from.substring(0, hash));
+        } catch (IOException e) {
+            throw mapped(field, e);
+        }
+        return from;
+    }
+
+    /** Fills a new volume's (empty) tree from the backup {@code from} ({@code TARGET#NAME}). */
+    void restore(String from, VolumeEngine engine, String volumeId) throws IOException {
+        String field = "parameters." + FROM_PARAMETER;
+        int hash = from.lastIndexOf('#');
+        Path tree = trees(engine, field).volumeTree(volumeId);
+        try {
+            BackupRepository.open(from.substring(0, hash), key()).restore(from.substring(hash + 1), tree);
+        } catch (BackupException e) {
+            throw mapped(field, e);
+        }
+        // The engine contract: what a call made is durable before its record says READY.
+        FileHandle.syncFilesystem(tree);
+    }
+
+    private static DirectoryTrees trees(VolumeEngine engine, String field) {
+        if (engine instanceof DirectoryTrees trees) {
+            return trees;
+        }
+        throw CsiException.invalidArgument(field, "the " + engine.traits().name() + " engine does not back up "
+                + "off the node yet (dir and shared do)");
+    }
+
+    private byte[] key() throws IOException {
+        return keyFile == null ? null : Files.readAllBytes(keyFile);
+    }
+
+    /** A backup's failure as the CSI code a caller can act on, naming the parameter. */
+    private static CsiException mapped(String field, IOException e) {
+        if (!(e instanceof BackupException b)) {
+            return new CsiException(Status.Code.UNAVAILABLE, field + ": the backup target cannot be reached: "
+                    + e.getMessage());
+        }
+        return switch (b.kind()) {
+            case INVALID -> CsiException.invalidArgument(field, b.getMessage());
+            case NOT_FOUND -> CsiException.notFound(field + ": " + b.getMessage());
+            case KEY_REQUIRED, WRONG_KEY -> CsiException.failedPrecondition(field + ": " + b.getMessage()
+                    + " (the node's --backup-key-file)");
+            case MISSING_CHUNK, CORRUPT -> new CsiException(Status.Code.DATA_LOSS, field + ": " + b.getMessage());
+            case BUSY -> CsiException.aborted(field + ": " + b.getMessage());
+        };
+    }
+
+    /** Stops uploading; an interrupted upload resumes on the next CreateSnapshot after a restart. */
+    @Override
+    public void close() {
+        uploader.shutdownNow();
+    }
+}
