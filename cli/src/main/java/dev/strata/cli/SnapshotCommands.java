@@ -32,15 +32,44 @@ final class SnapshotCommands extends GroupCommand {
         @Option(names = "--param", paramLabel = "KEY=VALUE", description = "A VolumeSnapshotClass-style parameter")
         Map<String, String> params = new LinkedHashMap<>();
 
+        @Option(names = "--to", paramLabel = "TARGET",
+                description = "Also keep the snapshot off the node, in this backup target (file:///DIR); waits "
+                        + "until it is stored and prints its backup URL too")
+        String target;
+
+        @Option(names = "--no-wait", description = "With --to: return once the snapshot is cut, not stored")
+        boolean noWait;
+
         @Override
-        protected int run(CsiClient client) {
+        protected int run(CsiClient client) throws InterruptedException {
             String source = new NameResolver(client).volumeId(volume);
-            Snapshot snapshot = client.controller().createSnapshot(CreateSnapshotRequest.newBuilder()
-                    .setSourceVolumeId(source).setName(name).putAllParameters(params).build()).getSnapshot();
+            CreateSnapshotRequest.Builder req = CreateSnapshotRequest.newBuilder().setSourceVolumeId(source)
+                    .setName(name).putAllParameters(params);
+            if (target != null) {
+                req.putParameters(BACKUP_TARGET, target);
+            }
+            Snapshot snapshot = client.controller().createSnapshot(req.build()).getSnapshot();
+            // The CO's way to wait for post-cut processing: the same CreateSnapshot again until it is ready.
+            while (target != null && !noWait && !snapshot.getReadyToUse()) {
+                Thread.sleep(200);
+                try {
+                    snapshot = client.controller().createSnapshot(req.build()).getSnapshot();
+                } catch (io.grpc.StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != io.grpc.Status.Code.ABORTED) {
+                        throw e; // ABORTED: the upload is recording its outcome; ask again
+                    }
+                }
+            }
             out().println(snapshot.getSnapshotId());
+            if (target != null && snapshot.getReadyToUse()) {
+                out().println(target + "#" + snapshot.getSnapshotId());
+            }
             return OK;
         }
     }
+
+    /** The VolumeSnapshotClass parameter of a Strata driver that names a backup target. */
+    static final String BACKUP_TARGET = "backupTarget";
 
     @Command(name = "ls", aliases = "list", description = "List snapshots (ListSnapshots)")
     static final class Ls extends CsiCommand {

@@ -20,7 +20,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "stratactl", mixinStandardHelpOptions = true, versionProvider = StrataCtl.Version.class,
         scope = ScopeType.INHERIT, usageHelpAutoWidth = true,
         description = "Manage volumes, snapshots and mounts through a CSI driver's Unix socket.",
-        subcommands = {VolumeCommands.class, SnapshotCommands.class, MountCommands.Mount.class,
+        subcommands = {VolumeCommands.class, SnapshotCommands.class, BackupCommands.class, MountCommands.Mount.class,
                 MountCommands.Umount.class, InfoCommand.class, BenchCommand.class, SystemCommands.class,
                 EventsCommand.class})
 public final class StrataCtl extends GroupCommand {

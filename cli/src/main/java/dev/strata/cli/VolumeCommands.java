@@ -69,6 +69,11 @@ final class VolumeCommands extends GroupCommand {
 
             @Option(names = "--from-volume", paramLabel = "VOLUME", description = "Clone another volume")
             String volume;
+
+            @Option(names = "--from-backup", paramLabel = "TARGET#BACKUP",
+                    description = "Restore from a backup off the node (stratactl backup ls TARGET), on any host "
+                            + "that reaches the target")
+            String backup;
         }
 
         @Override
@@ -81,7 +86,9 @@ final class VolumeCommands extends GroupCommand {
             if (bytes > 0) {
                 req.setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(bytes));
             }
-            if (source != null) {
+            if (source != null && source.backup != null) {
+                req.putParameters(FROM_BACKUP, source.backup); // a Strata parameter, not a CSI content source
+            } else if (source != null) {
                 req.setVolumeContentSource(contentSource(new NameResolver(client)));
             }
             out().println(client.controller().createVolume(req.build()).getVolume().getVolumeId());
@@ -100,6 +107,9 @@ final class VolumeCommands extends GroupCommand {
             return src.build();
         }
     }
+
+    /** The StorageClass-style parameter of a Strata driver that fills a new volume from a backup. */
+    static final String FROM_BACKUP = "fromBackup";
 
     @Command(name = "ls", aliases = "list", description = "List volumes (ListVolumes)")
     static final class Ls extends CsiCommand {
