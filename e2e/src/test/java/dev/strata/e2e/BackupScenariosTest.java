@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Convoy's flow with the real binaries: {@code bin/strata standalone} on two "hosts" (two drivers,
  * two data directories, nothing shared but the backup target and its key) and {@code bin/stratactl}.
- * A volume's snapshot goes to an encrypted target, survives a kill -9 of its driver mid-upload, and
+ * A volume's snapshot goes to an encrypted target, survives a kill -9 of its driver right after the
+ * cut (while it uploads, or just after: CrashRecoveryTest halts it at exact points of the upload), and
  * comes back on the other host byte for byte; {@code stratactl backup} lists, verifies and removes it.
  */
 class BackupScenariosTest {
@@ -87,7 +88,7 @@ class BackupScenariosTest {
         Files.createSymbolicLink(mountA.resolve("current"), Path.of("db/wal/000001.log"));
         ok(hostA, "umount", "data", mountA.toString());
 
-        // Cut, then kill the driver while it uploads (96 MiB of incompressible data takes a while).
+        // Cut, then kill the driver while it uploads (96 MiB of incompressible data to chunk, hash, encrypt).
         String cut = ok(hostA, "snapshot", "create", "data", "--name", "nightly", "--to", target, "--no-wait");
         String snapshotId = cut.lines().findFirst().orElseThrow();
         hostA.kill9();
