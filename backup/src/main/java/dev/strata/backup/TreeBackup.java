@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a tree into manifest entries, storing each file's chunks as it goes. A file whose size,
- * mtime and inode equal the parent backup's entry for the same path is not read: its chunk list is
- * reused (restic's trick), provided those chunks are still on the target.
+ * Reads a tree into manifest entries, storing each file's chunks as it goes. A file whose size and
+ * mtime (to the nanosecond) equal the parent backup's entry for the same path is not read: its chunk
+ * list is reused (restic's trick), provided those chunks are still on the target. The inode is left
+ * out (restic's --ignore-inode): each snapshot of a directory volume is a copy, with new inodes and
+ * the same mtimes, and a backup is of a snapshot.
  */
 final class TreeBackup {
     /** The entries of the tree and what reading it cost. */
@@ -71,8 +73,7 @@ final class TreeBackup {
     private Manifest.Entry reusable(TreeWalker.Found found) {
         Manifest.Entry previous = parentEntries.get(found.path());
         boolean same = previous != null && Manifest.Entry.FILE.equals(previous.type()) && previous.chunks() != null
-                && previous.size() == found.size() && previous.mtimeNanos() == found.mtimeNanos()
-                && previous.inode() == found.inode();
+                && previous.size() == found.size() && previous.mtimeNanos() == found.mtimeNanos();
         return same && uploader.haveAll(previous.chunks()) ? previous : null;
     }
 

@@ -41,6 +41,23 @@ class ParentReuseTest {
     }
 
     @Test
+    void aCopyOfTheTreeWithItsTimesIsNotReadAgain() throws Exception {
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        TestTrees.writeRandom(tree.resolve("a.bin"), 2 << 20, 4);
+        Files.writeString(tree.resolve("b.txt"), "b");
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        repo.backup(tree, "first", Map.of(), null);
+        // what the dir engine's next snapshot is: cp -a, new inodes, the same nanosecond mtimes
+        Path copy = tmp.resolve("copy");
+        assertEquals(0, new ProcessBuilder("cp", "-a", tree.toString(), copy.toString()).inheritIO().start().waitFor());
+
+        BackupSummary second = repo.backup(copy, "second", Map.of(), "first");
+
+        assertEquals(0, second.readBytes());
+        assertEquals(0, second.newChunks());
+    }
+
+    @Test
     void aMissingParentIsNotFound() throws Exception {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
