@@ -105,6 +105,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
 
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
+        refuseBackups(spec.parameters(), "fromBackup");
         String id = Ids.volumeId(spec.name());
         String engine = engineName(spec);
         StrataVolume existing = volumes.getStore().getByKey(id);
@@ -347,6 +348,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
 
     @Override
     public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
+        refuseBackups(parameters, "backupTarget");
         String id = Ids.snapshotId(name);
         StrataSnapshot existing = snapshots.getStore().getByKey(id);
         if (existing == null) {
@@ -366,6 +368,17 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                     + existing.getSpec().getSourceVolume() + ")");
         }
         return Conversions.snapshotRecord(settle(snapshotWaiters, id, "CreateSnapshot " + name));
+    }
+
+    /**
+     * Remote snapshots (the node plugin's backupTarget and fromBackup parameters) are standalone's
+     * for now: a StrataSnapshot would say ready as soon as it is cut, before its upload is stored.
+     */
+    private static void refuseBackups(Map<String, String> parameters, String key) {
+        if (parameters.containsKey(key)) {
+            throw CsiException.invalidArgument("parameters." + key, "remote snapshots are served in standalone "
+                    + "mode only in this version (docs/backups.md)");
+        }
     }
 
     @Override

@@ -118,6 +118,18 @@ class ClusterProvisionerTest {
     }
 
     @Test
+    void remoteSnapshotsAreRefusedInClusterModeNamingTheParameterAndNothingIsWritten() {
+        CsiException snap = assertCsi(Status.Code.INVALID_ARGUMENT, () -> provisioner.createSnapshot("snap-remote",
+                "vol-00000000000000000000000000000000", Map.of("backupTarget", "file:///mnt/backups")));
+        assertTrue(snap.getMessage().startsWith("parameters.backupTarget: "), snap.getMessage());
+        CsiException vol = assertCsi(Status.Code.INVALID_ARGUMENT, () -> provisioner.createVolume(spec("pvc-restore",
+                GIB, Map.of("fromBackup", "file:///mnt/backups#snap-1"), null, List.of())));
+        assertTrue(vol.getMessage().startsWith("parameters.fromBackup: "), vol.getMessage());
+        assertEquals(null, client.resources(StrataVolume.class).withName(
+                dev.strata.common.model.Ids.volumeId("pvc-restore")).get(), "no StrataVolume was written");
+    }
+
+    @Test
     void whenNoCandidateHasRoomItIsResourceExhaustedAndNothingIsWritten() {
         CsiException full = assertCsi(Status.Code.RESOURCE_EXHAUSTED, () -> provisioner.createVolume(
                 spec("pvc-full", 3 * GIB, Map.of(), null, List.of("node-a", "node-z"))));
