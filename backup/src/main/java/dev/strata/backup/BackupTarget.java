@@ -13,17 +13,40 @@ import java.util.List;
 public interface BackupTarget {
     /**
      * Opens a target by URL. {@code file:///absolute/dir} is a {@link FileTarget} (the directory is
-     * created if missing); {@code s3://…} is not supported yet; anything else, a relative path or a
-     * path with {@code ".."} is {@link BackupException.Kind#INVALID}.
+     * created if missing); {@code s3://BUCKET[/PREFIX][?endpoint=…][&region=…]} is an {@link S3Target}
+     * (nothing is sent until the first call); anything else, a relative path, a path with {@code ".."}
+     * or a malformed s3 URL is {@link BackupException.Kind#INVALID}.
      */
     static BackupTarget open(String url) throws IOException {
-        return FileTarget.open(url);
+        return S3Location.isS3(url) ? S3Target.open(url) : FileTarget.open(url);
     }
 
     String url();
 
     /** Stores {@code data} under {@code key} atomically and durably: readers see all of it or none. */
     void put(String key, byte[] data) throws IOException;
+
+    /**
+     * Stores {@code data} under {@code key} atomically, durable only once {@link #flush} returns: a
+     * backup writes its chunks so, then flushes once, then puts its manifest. On a filesystem that
+     * saves two fsyncs per chunk, which for a tree of small files is most of the time a backup takes.
+     * Targets whose every put is durable (S3) need not override it.
+     */
+    default void putBuffered(String key, byte[] data) throws IOException {
+        put(key, data);
+    }
+
+    /** Makes every {@link #putBuffered} so far durable. */
+    default void flush() throws IOException {}
+
+    /**
+     * Whether an object a crash left without its flush is whole. True where every put is durable
+     * when it returns; false where {@link #putBuffered} defers durability, so that a power cut can
+     * leave a torn object under a valid key.
+     */
+    default boolean orphansAreWhole() {
+        return true;
+    }
 
     /** The object's bytes; a missing key is a {@link java.nio.file.NoSuchFileException}. */
     byte[] get(String key) throws IOException;

@@ -46,12 +46,13 @@ final class BackupWriter {
         Map<String, Manifest.Entry> parentEntries = parent == null ? Map.of() : entriesByPath(manifests.read(parent));
         Instant createdAt = Instant.now();
         try (Locks.Lock lock = locks.acquireBackup()) {
-            ChunkUploader uploader = new ChunkUploader(chunks);
+            ChunkUploader uploader = new ChunkUploader(chunks, manifests);
             TreeBackup.Contents contents = new TreeBackup(chunker, uploader, parentEntries, lock).run(tree);
             if (manifests.exists(name)) {
                 return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
             }
             BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
+            chunks.target().flush(); // every chunk durable before the manifest that makes the backup exist
             manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
                     contents.entries(), summary));
             LOG.info("backup {} of {} to {}: {} files, {} bytes, {} new chunks ({} bytes stored)", name, tree,

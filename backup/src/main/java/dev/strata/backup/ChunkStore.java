@@ -56,7 +56,7 @@ final class ChunkStore {
     /** Seals and stores a chunk under its ID; returns the stored size. */
     long write(String id, byte[] data, int offset, int length) throws IOException {
         byte[] sealed = codec.seal(data, offset, length, id);
-        target.put(key(id), sealed);
+        target.putBuffered(key(id), sealed); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
         return sealed.length;
     }

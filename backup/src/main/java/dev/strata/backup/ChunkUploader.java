@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.util.Set;
 
 /**
- * One backup's view of which chunks the target already has: listed once at the start, then added to
- * as the backup stores more, so a chunk already there costs a hash and no request. Counts what the
+ * One backup's view of which chunks the target already has whole: listed once at the start, then
+ * added to as the backup stores more, so a chunk already there costs a hash and no request. Where
+ * puts are buffered ({@link BackupTarget#orphansAreWhole} false), a chunk no manifest references may
+ * be one a power cut tore before its flush: it is written again rather than trusted. Counts what the
  * backup had to store.
  */
 final class ChunkUploader {
@@ -14,9 +16,12 @@ final class ChunkUploader {
     private long newChunks;
     private long uploadedBytes;
 
-    ChunkUploader(ChunkStore store) throws IOException {
+    ChunkUploader(ChunkStore store, ManifestStore manifests) throws IOException {
         this.store = store;
         this.known = store.listIds();
+        if (!store.target().orphansAreWhole()) {
+            known.retainAll(manifests.referencedChunkIds());
+        }
     }
 
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {

@@ -1,5 +1,6 @@
 package dev.strata.backup;
 
+import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +21,7 @@ import java.util.stream.Stream;
 public final class FileTarget implements BackupTarget {
     private static final String SCHEME = "file://";
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+    private static final CommandRunner RUNNER = new CommandRunner();
 
     private final String url;
     private final Path dir;
@@ -40,10 +42,6 @@ public final class FileTarget implements BackupTarget {
     }
 
     private static String directoryOf(String url) throws BackupException {
-        if (url != null && url.startsWith("s3://")) {
-            throw new BackupException(BackupException.Kind.INVALID,
-                    "s3 targets are not supported yet: " + url + " (use file:///absolute/dir)");
-        }
         if (url == null || !url.startsWith(SCHEME + "/")) {
             throw invalidUrl(url);
         }
@@ -75,6 +73,32 @@ public final class FileTarget implements BackupTarget {
         Path file = resolve(key);
         createParents(file.getParent());
         AtomicFile.write(file, data);
+    }
+
+    @Override
+    public void putBuffered(String key, byte[] data) throws IOException {
+        Path file = resolve(key);
+        createParents(file.getParent());
+        AtomicFile.write(file, data, AtomicFile.Durability.CRASH_ONLY);
+    }
+
+    /**
+     * One syncfs(2) of the target's filesystem (coreutils' {@code sync -f}; the JDK has no call for
+     * it): every file, rename and directory written since is on disk when it returns.
+     */
+    @Override
+    public void flush() throws IOException {
+        CommandRunner.Result r = RUNNER.run("sync", "-f", "--", dir.toString());
+        if (!r.ok()) {
+            throw new IOException("could not sync the backup target " + url + ": "
+                    + new CommandRunner.CommandFailedException(r).getMessage());
+        }
+    }
+
+    /** Buffered puts may be torn by a power cut until their flush: an orphan is not to be trusted. */
+    @Override
+    public boolean orphansAreWhole() {
+        return false;
     }
 
     /** Exclusive through a hard link: of two racing writers exactly one creates the key. */

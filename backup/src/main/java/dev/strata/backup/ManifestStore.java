@@ -41,6 +41,31 @@ final class ManifestStore {
         return names;
     }
 
+    /**
+     * Every chunk some manifest references. A manifest that cannot be read fails the call: a prune
+     * must not guess, and a backup must not trust chunks it cannot account for.
+     */
+    java.util.Set<String> referencedChunkIds() throws IOException {
+        java.util.Set<String> referenced = new java.util.HashSet<>();
+        for (String name : names()) {
+            Manifest manifest;
+            try {
+                manifest = read(name);
+            } catch (BackupException e) {
+                if (e.kind() == BackupException.Kind.NOT_FOUND) {
+                    continue; // removed since listed: its chunks are no longer referenced by it
+                }
+                throw e;
+            }
+            for (Manifest.Entry entry : manifest.entries()) {
+                if (entry != null && entry.chunks() != null) {
+                    entry.chunks().forEach(ref -> referenced.add(ref.id()));
+                }
+            }
+        }
+        return referenced;
+    }
+
     Manifest read(String name) throws IOException {
         byte[] stored;
         try {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -39,29 +38,8 @@ final class Pruner {
         }
         try (Locks.Lock lock = acquired.get()) {
             locks.deleteStale();
-            return deleteUnreferenced(referencedIds(), Instant.now().minus(grace));
+            return deleteUnreferenced(manifests.referencedChunkIds(), Instant.now().minus(grace));
         }
-    }
-
-    private Set<String> referencedIds() throws IOException {
-        Set<String> referenced = new HashSet<>();
-        for (String name : manifests.names()) {
-            Manifest manifest;
-            try {
-                manifest = manifests.read(name);
-            } catch (BackupException e) {
-                if (e.kind() == BackupException.Kind.NOT_FOUND) {
-                    continue; // removed since listed: its chunks are no longer referenced by it
-                }
-                throw e;
-            }
-            for (Manifest.Entry entry : manifest.entries()) {
-                if (entry != null && entry.chunks() != null) {
-                    entry.chunks().forEach(ref -> referenced.add(ref.id()));
-                }
-            }
-        }
-        return referenced;
     }
 
     private PruneReport deleteUnreferenced(Set<String> referenced, Instant cutoff) throws IOException {

@@ -49,12 +49,39 @@ class ValidationTest {
         assertTrue(e.getMessage().contains("'" + url + "'"), e.getMessage());
     }
 
-    @Test
-    void s3IsNotSupportedYet() {
-        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID,
-                () -> BackupTarget.open("s3://bucket/prefix"));
-        assertTrue(e.getMessage().contains("not supported yet"), e.getMessage());
+    @ParameterizedTest
+    @ValueSource(strings = {"s3://", "s3:///prefix", "s3://B/upper", "s3://a_b/x", "s3://ab", "s3://bucket//x",
+            "s3://bucket/a/../b", "s3://bucket/a b", "s3://bucket?endpoint=ftp://host", "s3://bucket?endpoint=127.0.0.1:9000",
+            "s3://bucket?endpoint=http://host:9000/path", "s3://bucket?endpoint=http://[bad", "s3://bucket?region=US East",
+            "s3://bucket?endpoint=http://a&endpoint=http://b", "s3://bucket?endpoint"})
+    void malformedS3UrlsAreInvalidAndNamed(String url) {
+        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(url));
+        assertTrue(e.getMessage().contains("'" + url + "'"), e.getMessage());
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, null));
         TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(null));
+    }
+
+    /** Credentials never belong in the URL: refused, and not repeated in the message. */
+    @ParameterizedTest
+    @ValueSource(strings = {"s3://bucket?endpoint=http://AKIDEXAMPLE:s3cr3t@host:9000",
+            "s3://bucket/p?secretKey=s3cr3t", "s3://bucket/p?endpoint=http://h&accessKey=s3cr3t"})
+    void urlsCarryingSecretsAreRefusedWithoutEchoingThem(String url) {
+        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(url));
+        assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+        assertTrue(e.getMessage().contains("s3://bucket"), e.getMessage());
+    }
+
+    @Test
+    void s3UrlsAreNormalised() throws Exception {
+        assertEquals("s3://bucket", BackupTarget.open("s3://bucket/").url());
+        assertEquals("s3://my.bucket-1/a/b", BackupTarget.open("s3://my.bucket-1/a/b/").url());
+        assertEquals("s3://bucket/p?endpoint=http://127.0.0.1:9000&region=eu-west-1",
+                BackupTarget.open("s3://bucket/p?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000%2F").url());
+        S3Location location = S3Location.parse("s3://bucket/a/b?endpoint=https://minio.example:9000");
+        assertEquals("bucket", location.bucket());
+        assertEquals("a/b/config", location.objectKey("config"));
+        assertEquals("us-east-1", location.signingRegion());
+        assertEquals("config", S3Location.parse("s3://bucket").objectKey("config"));
     }
 
     @Test

@@ -1,0 +1,280 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * A {@link BackupTarget} in an S3 bucket (AWS or any S3-compatible server), opened from
+ * {@code s3://BUCKET[/PREFIX][?endpoint=http(s)://HOST[:PORT]][&region=NAME]} (see {@link S3Location}):
+ * key K is the object PREFIX/K. S3 itself makes each PutObject atomic, and reads see the latest write.
+ *
+ * <p>Credentials never come from the URL but from the SDK's default chain: the environment
+ * ({@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}), the system properties
+ * {@code aws.accessKeyId}/{@code aws.secretAccessKey}, or the shared credentials file
+ * ({@code ~/.aws/credentials}, or {@code AWS_SHARED_CREDENTIALS_FILE}).
+ *
+ * <p>Each target makes its one {@link S3Client} on first use and never closes it: the client runs on
+ * the JDK's {@code HttpURLConnection}, whose connections the JDK pools and reaps, and starts no thread
+ * of its own, so an unreferenced target leaves nothing behind for the garbage collector to miss.
+ */
+public final class S3Target implements BackupTarget {
+    /** S3's own upper bound for one ListObjectsV2 page. */
+    static final int MAX_PAGE = 1000;
+    private static final int PRECONDITION_FAILED = 412;
+    private static final int CONFLICT = 409;
+    private static final int NOT_IMPLEMENTED = 501;
+    private static final Set<String> REFUSED = Set.of("AccessDenied", "InvalidAccessKeyId",
+            "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed");
+
+    private final S3Location location;
+    private final AwsCredentialsProvider credentials;
+    private final int pageSize;
+    private S3Client client;
+    private volatile boolean bucketChecked;
+    /** Set once the server answers a conditional put with 501: from then on putIfAbsent is not atomic. */
+    private volatile boolean noConditionalPuts;
+
+    /** Tests pass their own credentials; null means the SDK's default chain. */
+    S3Target(S3Location location, AwsCredentialsProvider credentials, int pageSize) {
+        if (pageSize < 1 || pageSize > MAX_PAGE) {
+            throw new IllegalArgumentException("page size " + pageSize);
+        }
+        this.location = location;
+        this.credentials = credentials;
+        this.pageSize = pageSize;
+    }
+
+    /** Opens {@code s3://…}; nothing is sent until the first call. A malformed URL is INVALID. */
+    static S3Target open(String url) throws BackupException {
+        return new S3Target(S3Location.parse(url), null, MAX_PAGE);
+    }
+
+    @Override
+    public String url() {
+        return location.url();
+    }
+
+    @Override
+    public void put(String key, byte[] data) throws IOException {
+        String object = objectKey(key);
+        call("write", key, s3 -> s3.putObject(b -> b.bucket(location.bucket()).key(object), RequestBody.fromBytes(data)));
+    }
+
+    @Override
+    public byte[] get(String key) throws IOException {
+        String object = objectKey(key);
+        return call("read", key, s3 -> s3.getObjectAsBytes(b -> b.bucket(location.bucket()).key(object)).asByteArrayUnsafe());
+    }
+
+    @Override
+    public boolean exists(String key) throws IOException {
+        try {
+            head(key);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        TargetKeys.checkPrefix(prefix);
+        // the bucket holds PREFIX/KEY; with no target prefix a key is the whole object key
+        int strip = location.prefix().isEmpty() ? 0 : location.prefix().length() + 1;
+        String objectPrefix = location.prefix().isEmpty() ? prefix : location.prefix() + "/" + prefix;
+        List<String> keys = new ArrayList<>();
+        call("list", prefix + "*", s3 -> {
+            for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(location.bucket())
+                    .prefix(objectPrefix).maxKeys(pageSize)).contents()) {
+                String key = object.key().substring(strip);
+                if (isValidKey(key)) { // another tool's objects under the prefix are not ours to show
+                    keys.add(key);
+                }
+            }
+            return null;
+        });
+        keys.sort(null); // S3 lists in UTF-8 byte order; the keys are ASCII, so this only makes it explicit
+        return keys;
+    }
+
+    @Override
+    public Instant modified(String key) throws IOException {
+        return head(key).lastModified();
+    }
+
+    @Override
+    public long size(String key) throws IOException {
+        return head(key).contentLength();
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        String object = objectKey(key);
+        // S3 answers a delete of a missing key with success too
+        call("delete", key, s3 -> s3.deleteObject(b -> b.bucket(location.bucket()).key(object)));
+    }
+
+    /**
+     * Exclusive through {@code If-None-Match: *}: of two racing writers exactly one creates the key.
+     * A server that does not implement it (501) gets exists-then-put, which two writers initialising
+     * the same new repository at the same moment can both pass: the later config then wins and the
+     * earlier writer's first backup is unreadable. Only a repository's creation takes that risk.
+     * Some servers neither implement the header nor refuse it (S3Proxy 2.6 overwrites): the HEAD
+     * first keeps them from replacing a key that is already there, leaving them only that race too.
+     */
+    @Override
+    public boolean putIfAbsent(String key, byte[] data) throws IOException {
+        String object = objectKey(key);
+        if (exists(key)) {
+            return false;
+        }
+        if (!noConditionalPuts) {
+            try {
+                client().putObject(b -> b.bucket(location.bucket()).key(object).ifNoneMatch("*"),
+                        RequestBody.fromBytes(data));
+                return true;
+            } catch (S3Exception e) {
+                // 409: another conditional write of the key is in flight, and it is the one that will land
+                if (e.statusCode() == PRECONDITION_FAILED || e.statusCode() == CONFLICT) {
+                    return false;
+                }
+                if (e.statusCode() != NOT_IMPLEMENTED && !"NotImplemented".equals(errorCode(e))) {
+                    throw failure("create", key, e);
+                }
+                noConditionalPuts = true;
+            } catch (SdkException e) {
+                throw failure("create", key, e);
+            }
+        }
+        put(key, data);
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return url();
+    }
+
+    private HeadObjectResponse head(String key) throws IOException {
+        String object = objectKey(key);
+        return call("look up", key, s3 -> s3.headObject(b -> b.bucket(location.bucket()).key(object)));
+    }
+
+    private String objectKey(String key) throws BackupException {
+        return location.objectKey(TargetKeys.checkKey(key));
+    }
+
+    private static boolean isValidKey(String key) {
+        try {
+            TargetKeys.checkKey(key);
+            return true;
+        } catch (BackupException e) {
+            return false;
+        }
+    }
+
+    /** One request to S3, its SDK exceptions mapped to IOExceptions by {@link #failure}. */
+    private <T> T call(String action, String key, SdkCall<T> call) throws IOException {
+        S3Client s3 = client();
+        try {
+            return call.run(s3);
+        } catch (SdkException e) {
+            throw failure(action, key, e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface SdkCall<T> {
+        T run(S3Client s3);
+    }
+
+    /**
+     * The client, made on first use. Its first use checks the bucket (HEAD): a HEAD of a missing object
+     * and of a missing bucket both answer a bare 404, and a missing bucket must not read as an empty target.
+     */
+    private S3Client client() throws IOException {
+        S3Client s3;
+        synchronized (this) {
+            if (client == null) {
+                client = location.newClient(credentials != null ? credentials
+                        : DefaultCredentialsProvider.builder().build());
+            }
+            s3 = client;
+        }
+        if (!bucketChecked) {
+            try {
+                s3.headBucket(b -> b.bucket(location.bucket()));
+            } catch (SdkException e) {
+                throw failure("open bucket", null, e);
+            }
+            bucketChecked = true;
+        }
+        return s3;
+    }
+
+    /** Every SDK exception becomes an IOException here, naming the URL (which holds no secret). */
+    private IOException failure(String action, String key, SdkException e) {
+        String what = key == null ? url() : key + " in " + url();
+        if (e instanceof NoSuchBucketException || "NoSuchBucket".equals(errorCode(e))) {
+            bucketChecked = false;
+            return new BackupException(BackupException.Kind.NOT_FOUND,
+                    "the bucket " + location.bucket() + " of " + url() + " does not exist", e);
+        }
+        if (key != null && (e instanceof NoSuchKeyException || statusCode(e) == 404)) {
+            NoSuchFileException missing = new NoSuchFileException(key, null, "no such object in " + url());
+            missing.initCause(e);
+            return missing;
+        }
+        if (e instanceof S3Exception s3 && (s3.statusCode() == 403 || REFUSED.contains(errorCode(e)))) {
+            return new IOException(url() + " refused to " + action + " " + what + ": " + describe(s3)
+                    + "; check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared credentials "
+                    + "file) and the bucket's policy", e);
+        }
+        if (e instanceof S3Exception s3) {
+            return new IOException("cannot " + action + " " + what + ": " + describe(s3), e);
+        }
+        // no answer at all: unreachable endpoint, timeout, or no credentials to sign with
+        return new IOException("cannot " + action + " " + what + ": " + rootMessage(e), e);
+    }
+
+    private static String describe(S3Exception e) {
+        String code = errorCode(e);
+        return "HTTP " + e.statusCode() + (code.isEmpty() ? "" : " " + code)
+                + (e.awsErrorDetails() != null && e.awsErrorDetails().errorMessage() != null
+                        ? " (" + e.awsErrorDetails().errorMessage() + ")" : "");
+    }
+
+    private static int statusCode(SdkException e) {
+        return e instanceof S3Exception s3 ? s3.statusCode() : 0;
+    }
+
+    private static String errorCode(SdkException e) {
+        if (e instanceof S3Exception s3 && s3.awsErrorDetails() != null && s3.awsErrorDetails().errorCode() != null) {
+            return s3.awsErrorDetails().errorCode();
+        }
+        return "";
+    }
+
+    /** The innermost cause says what happened: "ConnectException: Connection refused", an unknown host. */
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? e.getMessage() : root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}

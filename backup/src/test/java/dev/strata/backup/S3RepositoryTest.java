@@ -1,0 +1,237 @@
+package dev.strata.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/** Whole backups on S3: a real S3 server (S3Proxy) per test, a repository under a prefix of a bucket. */
+class S3RepositoryTest {
+    private static final byte[] KEY = "s3 test passphrase".getBytes(StandardCharsets.UTF_8);
+    private static final String BUCKET = "backups";
+    private static final String PREFIX = "cluster-1/pvc-a";
+
+    @TempDir
+    Path tmp;
+
+    private S3Server server;
+    private String url;
+    private Path tree;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        server = S3Server.start(Files.createDirectory(tmp.resolve("s3")));
+        server.createBucket(BUCKET);
+        url = server.url(BUCKET, PREFIX);
+        tree = Files.createDirectory(tmp.resolve("tree"));
+        Files.createDirectories(tree.resolve("etc/conf.d"));
+        Files.writeString(tree.resolve("etc/conf.d/app.conf"), "mode=production\n");
+        Files.writeString(tree.resolve("README"), "hello, s3\n".repeat(100));
+        TestTrees.writeRandom(tree.resolve("disk.img"), 20L << 20, 20);
+        TestTrees.writeRandom(tree.resolve("etc/small.bin"), 300_000, 21);
+        Files.createSymbolicLink(tree.resolve("link"), Path.of("README"));
+        TestTrees.setMode(tree.resolve("etc/conf.d/app.conf"), 0600);
+        TestTrees.setMtime(tree.resolve("etc"), 1_600_000_000L, 0);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        server.close();
+    }
+
+    private BackupRepository open() throws IOException {
+        return BackupRepository.open(server.target(url), KEY);
+    }
+
+    /**
+     * The keys stored under the repository's prefix, straight from S3, without the directories that
+     * jclouds' filesystem store lists as objects ending in '/'.
+     */
+    private List<String> stored(String under) {
+        return server.sdk().listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + under)).contents()
+                .stream().map(o -> o.key().substring(PREFIX.length() + 1)).filter(k -> !k.endsWith("/"))
+                .sorted().toList();
+    }
+
+    private void assertRestores(BackupRepository repo, String name) throws IOException {
+        Path into = Files.createDirectory(tmp.resolve("restore-" + name + "-" + System.nanoTime()));
+        repo.restore(name, into);
+        TestTrees.assertSameTree(tree, into);
+    }
+
+    @Test
+    void encryptedBackupRoundTripsAndSecondBackupStoresNothingNew() throws Exception {
+        BackupRepository repo = open();
+        BackupSummary first = repo.backup(tree, "first", Map.of("volume", "pvc-a"), null);
+
+        assertEquals(3 + 1, first.files());
+        assertTrue(first.newChunks() >= 10, "20 MiB in chunks of about 1 MiB: " + first.newChunks());
+        assertEquals(first.newChunks(), stored("chunks/").size());
+        assertEquals(List.of("backups/first"), stored("backups/"));
+        assertEquals(List.of(), stored("locks/"), "the backup released its lock");
+        assertRestores(repo, "first");
+        assertTrue(repo.verify("first").ok());
+
+        BackupRepository reopened = open(); // a new client, reading the config back
+        BackupSummary again = reopened.backup(tree, "again", Map.of(), null);
+        assertEquals(0, again.newChunks());
+        assertEquals(0, again.uploadedBytes());
+        assertEquals(first.chunks(), again.chunks());
+        assertEquals(first.newChunks(), stored("chunks/").size());
+        assertEquals(List.of("again", "first"), reopened.list().stream().map(BackupSummary::name).sorted().toList());
+        assertRestores(reopened, "again");
+
+        TestTrees.assertFails(BackupException.Kind.WRONG_KEY, () -> BackupRepository.open(server.target(url), "nope".getBytes()));
+        TestTrees.assertFails(BackupException.Kind.KEY_REQUIRED, () -> BackupRepository.open(server.target(url), null));
+    }
+
+    @Test
+    void removeAndPruneDeleteTheUnsharedChunksOnS3() throws Exception {
+        BackupRepository repo = open();
+        repo.backup(tree, "one", Map.of(), null);
+        TestTrees.writeRandom(tree.resolve("etc/small.bin"), 2 << 20, 22);
+        repo.backup(tree, "two", Map.of(), null);
+        Set<String> onlyInOne = new HashSet<>(chunkIds(repo, "one"));
+        onlyInOne.removeAll(chunkIds(repo, "two"));
+        assertFalse(onlyInOne.isEmpty());
+        int before = stored("chunks/").size();
+
+        PruneReport pruned = repo.remove("one");
+
+        assertEquals(onlyInOne.size(), pruned.chunksDeleted());
+        assertTrue(pruned.bytesDeleted() > 0);
+        assertEquals(before - onlyInOne.size(), stored("chunks/").size());
+        for (String id : onlyInOne) {
+            assertFalse(stored("chunks/").contains(ChunkStore.key(id)), id);
+        }
+        assertEquals(List.of("backups/two"), stored("backups/"));
+        assertEquals(List.of(), stored("locks/"));
+        assertRestores(repo, "two");
+        assertEquals(0, repo.prune(Duration.ZERO).chunksDeleted());
+    }
+
+    @Test
+    void aChunkOverwrittenOnS3IsCorrupt() throws Exception {
+        BackupRepository repo = open();
+        repo.backup(tree, "b", Map.of(), null);
+        String chunkId = repo.manifest("b").entries().stream().filter(e -> e.path().equals("etc/small.bin"))
+                .findFirst().orElseThrow().chunks().get(0).id();
+        String object = PREFIX + "/" + ChunkStore.key(chunkId);
+        byte[] stored = server.sdk().getObjectAsBytes(b -> b.bucket(BUCKET).key(object)).asByteArray();
+        stored[stored.length / 2] ^= 0x20;
+        server.sdk().putObject(b -> b.bucket(BUCKET).key(object), RequestBody.fromBytes(stored));
+
+        Path into = Files.createDirectory(tmp.resolve("into"));
+        BackupException e = TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> repo.restore("b", into));
+        assertTrue(e.getMessage().contains(chunkId) && e.getMessage().contains("etc/small.bin"), e.getMessage());
+        assertFalse(repo.verify("b").ok());
+
+        server.sdk().deleteObject(b -> b.bucket(BUCKET).key(object));
+        Path again = Files.createDirectory(tmp.resolve("again"));
+        TestTrees.assertFails(BackupException.Kind.MISSING_CHUNK, () -> repo.restore("b", again));
+    }
+
+    /**
+     * The server goes away part-way through a backup: the backup fails naming the URL and writes no
+     * manifest; once the server is back on the same port and directory, the same backup completes,
+     * reusing the chunks that got through, and restores.
+     */
+    @Test
+    void aBackupCutOffByTheServerGoingDownResumesOnceItIsBack() throws Exception {
+        S3Target s3 = server.target(url);
+        BackupRepository.open(s3, KEY); // initialised while the server is up
+        StopAfterPuts target = new StopAfterPuts(s3, server, 4); // the lock and three chunks
+        BackupRepository repo = BackupRepository.open(target, KEY);
+
+        IOException e = assertThrows(IOException.class, () -> repo.backup(tree, "cut", Map.of(), null));
+
+        assertTrue(e.getMessage().contains(url) && e.getMessage().contains("Connection refused"), e.getMessage());
+        server.restart();
+        assertEquals(List.of(), stored("backups/"), "no manifest for the failed attempt");
+        assertEquals(3, stored("chunks/").size(), "three chunks got through");
+
+        BackupSummary resumed = repo.backup(tree, "cut", Map.of(), null);
+
+        assertEquals(chunkIds(repo, "cut").size() - 3, resumed.newChunks(),
+                "the chunks stored before the failure are reused: " + resumed);
+        assertEquals(List.of("backups/cut"), stored("backups/"));
+        assertRestores(open(), "cut");
+    }
+
+    private static Set<String> chunkIds(BackupRepository repo, String backup) throws IOException {
+        return repo.manifest(backup).entries().stream().flatMap(e -> e.chunks().stream())
+                .map(Manifest.ChunkRef::id).collect(Collectors.toSet());
+    }
+
+    /** Stops the S3 server (for real) once {@code allowedPuts} puts went through. */
+    private static final class StopAfterPuts implements BackupTarget {
+        private final BackupTarget delegate;
+        private final S3Server server;
+        private int allowedPuts;
+
+        StopAfterPuts(BackupTarget delegate, S3Server server, int allowedPuts) {
+            this.delegate = delegate;
+            this.server = server;
+            this.allowedPuts = allowedPuts;
+        }
+
+        @Override
+        public String url() {
+            return delegate.url();
+        }
+
+        @Override
+        public void put(String key, byte[] data) throws IOException {
+            if (allowedPuts-- == 0) {
+                try {
+                    server.stop();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }
+            delegate.put(key, data);
+        }
+
+        @Override
+        public byte[] get(String key) throws IOException {
+            return delegate.get(key);
+        }
+
+        @Override
+        public boolean exists(String key) throws IOException {
+            return delegate.exists(key);
+        }
+
+        @Override
+        public List<String> list(String prefix) throws IOException {
+            return delegate.list(prefix);
+        }
+
+        @Override
+        public Instant modified(String key) throws IOException {
+            return delegate.modified(key);
+        }
+
+        @Override
+        public void delete(String key) throws IOException {
+            delegate.delete(key);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.strata.backup;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.jclouds.filesystem.FilesystemApiMetadata;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A real S3 server in the test JVM: S3Proxy on 127.0.0.1, checking AWS v2/v4 signatures, storing
+ * objects in a directory through jclouds' filesystem blobstore, so that a restart on the same port
+ * and directory finds everything it had.
+ */
+final class S3Server implements AutoCloseable {
+    static final String ACCESS_KEY = "strata-test-access";
+    static final String SECRET_KEY = "strata-test-secret-0123456789";
+    static final AwsCredentialsProvider CREDENTIALS =
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
+
+    private final Path dir;
+    private int port;
+    private S3Proxy proxy;
+    private BlobStoreContext context;
+    private S3Client sdk;
+
+    private S3Server(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Starts a server on a free port, keeping its buckets under {@code dir}. */
+    static S3Server start(Path dir) throws Exception {
+        S3Server server = new S3Server(dir);
+        server.startOn(0);
+        return server;
+    }
+
+    private void startOn(int wanted) throws Exception {
+        Properties properties = new Properties();
+        properties.setProperty("jclouds.filesystem.basedir", dir.toString());
+        // by its metadata, not its name: a lookup by name loads every provider in S3Proxy's jar,
+        // azureblob too, whose jclouds module is left out (pom.xml)
+        context = ContextBuilder.newBuilder(new FilesystemApiMetadata()).credentials("unused", "unused").overrides(properties)
+                .build(BlobStoreContext.class);
+        proxy = S3Proxy.builder().blobStore(context.getBlobStore())
+                .endpoint(URI.create("http://127.0.0.1:" + wanted))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                .build();
+        proxy.start();
+        for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
+            Thread.sleep(10);
+        }
+        port = proxy.getPort();
+    }
+
+    /** Stops the server; {@link #restart} brings it back on the same port and directory. */
+    void stop() throws Exception {
+        proxy.stop();
+        context.close();
+    }
+
+    void restart() throws Exception {
+        startOn(port);
+    }
+
+    String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** {@code s3://BUCKET[/PREFIX]?endpoint=…} for this server. */
+    String url(String bucket, String prefix) {
+        return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix) + "?endpoint=" + endpoint();
+    }
+
+    /** A target on this server with the test credentials (production takes the default chain). */
+    S3Target target(String url, int pageSize) throws BackupException {
+        return new S3Target(S3Location.parse(url), CREDENTIALS, pageSize);
+    }
+
+    S3Target target(String url) throws BackupException {
+        return target(url, S3Target.MAX_PAGE);
+    }
+
+    /** A plain SDK client, for what a target cannot do: create buckets, tamper with objects. */
+    S3Client sdk() {
+        if (sdk == null) {
+            sdk = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
+                    .region(Region.US_EAST_1).credentialsProvider(CREDENTIALS)
+                    .endpointOverride(URI.create(endpoint())).forcePathStyle(true)
+                    .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED) // as S3Target does
+                    .build();
+        }
+        return sdk;
+    }
+
+    String createBucket(String bucket) {
+        sdk().createBucket(b -> b.bucket(bucket));
+        return bucket;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (sdk != null) {
+            sdk.close();
+        }
+        if (proxy != null && !"STOPPED".equals(proxy.getState())) {
+            stop();
+        }
+    }
+}
