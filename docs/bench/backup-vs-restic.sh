@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Issue 16's dir target, side by side with restic (Debian's package) in one run: a volume holding
+# 100,000 small files (1-8 KiB) and four large ones (64 MiB each, random), backed up to an encrypted
+# file:// target by Strata (stratactl snapshot create --to; the upload's own time and bytes from the
+# driver's log) and to a restic repository (format 2: compressed) in a directory by restic, from the
+# same snapshot tree (both read it from a warm page cache: Strata's upload starts right after the
+# cut's copy, restic right after Strata's upload);
+# then 1% of the small files and one large file change (4 KiB overwritten in its middle), and both
+# back up again. As root; scratch under /var/tmp/bench-backup. Prints one line per measurement.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=/var/tmp/bench-backup
+ctl=bin/stratactl
+rm -rf "$work" && mkdir -p "$work"
+printf 'bench key' > "$work/key"
+export RESTIC_PASSWORD='bench key' RESTIC_CACHE_DIR="$work/restic-cache"
+bin/strata standalone --endpoint "unix://$work/csi.sock" --data-dir "$work/data" --node-id bench \
+  --backup-key-file "$work/key" > "$work/driver.log" 2>&1 &
+driver=$!
+trap 'kill $driver 2>/dev/null; wait $driver 2>/dev/null || true' EXIT
+for _ in $(seq 300); do [[ -S $work/csi.sock ]] && break; sleep 0.1; done
+e=unix://$work/csi.sock
+$ctl --endpoint "$e" volume create data --size 10Gi > /dev/null
+$ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
+python3 - "$work/mnt" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(16)
+for d in range(100):
+    os.makedirs(f"{root}/small/{d:03d}", exist_ok=True)
+    for f in range(1000):
+        with open(f"{root}/small/{d:03d}/{f:04d}.txt", "wb") as out:
+            out.write(rnd.randbytes(rnd.randint(1024, 8192)))
+os.makedirs(f"{root}/large", exist_ok=True)
+for i in range(4):
+    with open(f"{root}/large/{i}.bin", "wb") as out:
+        for _ in range(64):
+            out.write(os.urandom(1 << 20))
+PY
+sync
+echo "data: $(du -sb "$work/mnt" | cut -f1) bytes in $(find "$work/mnt" -type f | wc -l) files"
+restic init --repo "$work/restic" --repository-version 2 > /dev/null
+mkdir -p "$work/view"
+
+round() { # NAME
+  $ctl --endpoint "$e" umount data "$work/mnt" > /dev/null
+  $ctl --endpoint "$e" snapshot create data --name "$1" --to "file://$work/strata" > "$work/$1.out"
+  local id; id=$(head -1 "$work/$1.out")
+  echo "strata $1: $(grep "snapshot $id stored" "$work/driver.log" | sed 's/.*stored in [^ ]* in //')"
+  echo "strata $1: target now $(du -sb "$work/strata" | cut -f1) bytes"
+  # restic reads the same snapshot tree, at one path every round so that it finds its parent, and
+  # with the same change test as Strata's (size and mtime: a snapshot is a copy, with new inodes)
+  mount --bind "$work/data/engines/dir/snapshots/$id" "$work/view"
+  local start; start=$(date +%s%N)
+  restic backup --repo "$work/restic" --host bench --tag "$1" --ignore-inode --ignore-ctime "$work/view" \
+    > "$work/restic-$1.out"
+  echo "restic $1: $(( ($(date +%s%N) - start) / 1000000 )) ms: $(grep -E 'Added to the repo|processed' "$work/restic-$1.out" | tr '\n' ' ')"
+  echo "restic $1: repository now $(du -sb "$work/restic" | cut -f1) bytes"
+  umount "$work/view"
+  $ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
+}
+
+sync; echo 3 > /proc/sys/vm/drop_caches
+round first
+python3 - "$work/mnt" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(17)
+for n in rnd.sample(range(100000), 1000):
+    with open(f"{root}/small/{n // 1000:03d}/{n % 1000:04d}.txt", "r+b") as f:
+        f.write(rnd.randbytes(512))
+with open(f"{root}/large/0.bin", "r+b") as f:
+    f.seek(32 << 20)
+    f.write(os.urandom(4096))
+PY
+sync; echo 3 > /proc/sys/vm/drop_caches
+round second
+$ctl --endpoint "$e" umount data "$work/mnt" > /dev/null
