@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -17,6 +18,7 @@ final class Chunker {
         void accept(byte[] buffer, int offset, int length) throws IOException;
     }
 
+    private static final int FIRST_BUFFER = 64 << 10;
     private final long[] gear = new long[256];
     private final int min;
     private final int avg;
@@ -47,14 +49,19 @@ final class Chunker {
      * gives no chunk. Returns the bytes read.
      */
     long split(InputStream in, Sink sink) throws IOException {
-        byte[] buffer = new byte[max];
+        // Most files are small: start small and grow to max only for a file that needs it (a fresh
+        // max-size buffer per file made a tree of small files allocate gigabytes, GC all the time).
+        byte[] buffer = new byte[Math.min(max, FIRST_BUFFER)];
         int filled = 0;
         long total = 0;
         boolean eof = false;
         while (true) {
             // a cut point depends on up to max bytes ahead: fill the buffer before choosing one
             while (!eof && filled < max) {
-                int n = in.read(buffer, filled, max - filled);
+                if (filled == buffer.length) {
+                    buffer = Arrays.copyOf(buffer, Math.min(max, buffer.length * 2));
+                }
+                int n = in.read(buffer, filled, buffer.length - filled);
                 if (n < 0) {
                     eof = true;
                 } else {

@@ -19,7 +19,7 @@ record RepositoryConfig(int version, ChunkerParams chunker, boolean encrypted, K
         static final int MAX_LIMIT = 64 << 20;
 
         static ChunkerParams defaults(long seed) {
-            return new ChunkerParams(seed, 512 << 10, 1 << 20, 8 << 20);
+            return new ChunkerParams(seed, 512 << 10, 1 << 20, 4 << 20); // max 4 MiB: the node plugin's heap is small
         }
 
         boolean valid() {

@@ -55,6 +55,23 @@ class ChunkerTest {
         }
     }
 
+    /** The read buffer starts at 64 KiB and grows: cuts must be those of the whole data at once. */
+    @Test
+    void aGrowingBufferCutsWhereTheWholeDataWouldBeCut() throws Exception {
+        RepositoryConfig.ChunkerParams large = new RepositoryConfig.ChunkerParams(7, 32 << 10, 128 << 10, 512 << 10);
+        Chunker chunker = new Chunker(large);
+        byte[] data = TestTrees.random(6 << 20, 5);
+        List<Integer> expected = new ArrayList<>();
+        for (int offset = 0; offset < data.length; ) {
+            int length = chunker.cut(data, offset, data.length - offset);
+            expected.add(length);
+            offset += length;
+        }
+        List<Integer> streamed = split(chunker, trickle(data)).stream().map(c -> c.length).toList();
+        assertEquals(expected, streamed);
+        assertTrue(streamed.stream().anyMatch(n -> n > 64 << 10), "some chunk needed a grown buffer");
+    }
+
     @Test
     void emptyInputHasNoChunksAndSmallInputIsOne() throws Exception {
         Chunker chunker = new Chunker(SMALL);
