@@ -23,6 +23,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Snapshots kept off the node (issue 16), through the CSI socket of two standalone drivers, two
@@ -83,10 +85,12 @@ class RemoteSnapshotTest {
         return Csi.createVolume(name).putParameters("fromBackup", url).build();
     }
 
-    @Test
-    void aRemoteSnapshotIsRestoredOnAnotherHostWhileAWriterAppendsToTheSource() throws Exception {
-        String volume = hostA.createVolume("pvc-src").getVolumeId();
-        Path data = hostA.volumeDir(volume);
+    @ParameterizedTest
+    @ValueSource(strings = {"dir", "shared"})
+    void aRemoteSnapshotIsRestoredOnAnotherHostWhileAWriterAppendsToTheSource(String engine) throws Exception {
+        String volume = hostA.controller().createVolume(Csi.createVolume("pvc-src").putParameters("engine", engine)
+                .build()).getVolume().getVolumeId();
+        Path data = hostA.volumeDir(volume, engine);
         fill(data, 1);
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread writer = new Thread(() -> {
@@ -112,13 +116,16 @@ class RemoteSnapshotTest {
         assertTrue(hostA.listSnapshots(ListSnapshotsRequest.getDefaultInstance()).stream()
                 .anyMatch(s -> s.getSnapshotId().equals(cut.getSnapshotId()) && s.getReadyToUse()));
 
-        String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + cut.getSnapshotId()))
-                .getVolume().getVolumeId();
+        CreateVolumeRequest restore = Csi.createVolume("pvc-moved").putParameters("engine", engine)
+                .putParameters("fromBackup", target() + "#" + cut.getSnapshotId()).build();
+        String restored = hostB.controller().createVolume(restore).getVolume().getVolumeId();
         // What was acknowledged is the snapshot as cut on host A, whatever the writer added after.
-        assertSameTree(hostA.snapshotDir(cut.getSnapshotId()), hostB.volumeDir(restored));
-        assertTrue(Files.size(hostB.volumeDir(restored).resolve("a/big.bin")) == 3 << 20);
-        assertEquals(restored, hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#"
-                + cut.getSnapshotId())).getVolume().getVolumeId(), "a retried create is the same volume");
+        Path snapshot = hostA.dataDir().resolve("engines").resolve(engine).resolve("snapshots")
+                .resolve(cut.getSnapshotId());
+        assertSameTree(snapshot, hostB.volumeDir(restored, engine));
+        assertEquals(3 << 20, Files.size(hostB.volumeDir(restored, engine).resolve("a/big.bin")));
+        assertEquals(restored, hostB.controller().createVolume(restore).getVolume().getVolumeId(),
+                "a retried create is the same volume");
     }
 
     @Test

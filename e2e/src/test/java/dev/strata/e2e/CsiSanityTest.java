@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -58,9 +59,34 @@ class CsiSanityTest {
         }
     }
 
+    /**
+     * The dir engine again, every snapshot a remote one (issue 16): the VolumeSnapshotClass names a
+     * backup target in a directory, so each CreateSnapshot also uploads, and DeleteSnapshot removes.
+     */
+    @Test
+    void everySanitySpecPassesWithARemoteSnapshotClass() throws Exception {
+        try (DriverProcess driver = new DriverProcess("--max-volumes-per-node", "4").start()) {
+            Path snapshotParameters = Files.writeString(driver.root().resolve("snapshot-parameters.yaml"),
+                    "backupTarget: file://" + driver.root().resolve("backups") + "\n");
+            assertEverySpecPasses(sanity, "dir", driver, List.of("--csi.testsnapshotparameters=" + snapshotParameters));
+            assertTrue(Files.readString(driver.root().resolve("driver-1.log")).contains("stored in file://"),
+                    "no snapshot was uploaded");
+            try (var left = Files.walk(driver.root().resolve("backups"))) {
+                assertEquals(List.of(), left.filter(Files::isRegularFile).map(Path::toString)
+                        .filter(f -> f.contains("/chunks/") || f.contains("/backups/backups/")).toList(),
+                        "every snapshot was deleted: none of their manifests and chunks may be left");
+            }
+        }
+    }
+
     /** csi-sanity on {@code engine}'s volumes of {@code driver}: it ran specs, and none failed. */
     static void assertEverySpecPasses(Path sanity, String engine, DriverProcess driver) throws Exception {
-        String output = run(sanity, engine, driver.socket(), driver.root());
+        assertEverySpecPasses(sanity, engine, driver, List.of());
+    }
+
+    private static void assertEverySpecPasses(Path sanity, String engine, DriverProcess driver, List<String> options)
+            throws Exception {
+        String output = run(sanity, engine, driver.socket(), driver.root(), options);
         Matcher summary = SUMMARY.matcher(output);
         assertTrue(summary.find(), () -> "no summary in csi-sanity's output:\n" + tail(output) + driver.logTail());
         assertEquals("0", summary.group(2), () -> tail(output) + driver.logTail());
@@ -68,7 +94,8 @@ class CsiSanityTest {
     }
 
     /** Runs csi-sanity on {@code engine}'s volumes; returns its output, failing on a non-zero exit. */
-    private static String run(Path sanity, String engine, Path socket, Path work) throws IOException, InterruptedException {
+    private static String run(Path sanity, String engine, Path socket, Path work, List<String> options)
+            throws IOException, InterruptedException {
         Path dir = Files.createDirectories(work.resolve("sanity"));
         Path parameters = Files.writeString(dir.resolve("parameters.yaml"), "engine: " + engine + "\n");
         List<String> command = new ArrayList<>(List.of(sanity.toString(), "--csi.endpoint=unix://" + socket,
@@ -79,7 +106,8 @@ class CsiSanityTest {
             Path mutable = Files.writeString(dir.resolve("mutable.yaml"), "mode: \"0770\"\n");
             command.add("--csi.testvolumemutableparameters=" + mutable);
         }
-        Path log = Path.of("target").resolve("sanity-" + engine + ".log");
+        command.addAll(options);
+        Path log = Path.of("target").resolve("sanity-" + engine + (options.isEmpty() ? "" : "-options") + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(10, TimeUnit.MINUTES)) {
             process.destroyForcibly().waitFor();

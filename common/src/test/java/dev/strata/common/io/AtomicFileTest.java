@@ -2,6 +2,7 @@ package dev.strata.common.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,22 @@ class AtomicFileTest {
         AtomicFile.write(file, "newest".getBytes(StandardCharsets.UTF_8));
         assertEquals("newest", Files.readString(file));
         assertEquals(List.of("record.json"), names());
+    }
+
+    /** A cancelled upload interrupts its thread mid-write: the old file stays, and no temporary one. */
+    @Test
+    void aWriteOnAnInterruptedThreadFailsAndLeavesNoTemporaryFile() throws Exception {
+        Path file = dir.resolve("manifest");
+        AtomicFile.write(file, "old".getBytes(StandardCharsets.UTF_8));
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(java.nio.channels.ClosedByInterruptException.class,
+                    () -> AtomicFile.write(file, new byte[1 << 20]));
+        } finally {
+            Thread.interrupted(); // clear it for the next test
+        }
+        assertEquals("old", Files.readString(file));
+        assertEquals(List.of("manifest"), names());
     }
 
     @Test

@@ -99,9 +99,11 @@ final class SnapshotBackups implements AutoCloseable {
                     summary.files(), summary.logicalBytes(), summary.readBytes(), summary.newChunks(),
                     summary.uploadedBytes());
             outcome = ref.stored();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            // an upload that runs out of heap (a huge manifest) fails like any other, and says so:
+            // an Error left in the Future would leave the snapshot UPLOADING with nothing running
             LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
-            outcome = ref.failed(e.getMessage());
+            outcome = ref.failed(String.valueOf(e.getMessage()));
         }
         settle(snapshot.id(), outcome);
     }
