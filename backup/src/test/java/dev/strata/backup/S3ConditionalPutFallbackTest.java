@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.strata.testkit.S3Server;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.testkit.S3Server;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ class S3RepositoryTest {
     }
 
     private BackupRepository open() throws IOException {
-        return BackupRepository.open(server.target(url), KEY);
+        return BackupRepository.open(S3TestTargets.target(url), KEY);
     }
 
     /**
@@ -98,8 +99,8 @@ class S3RepositoryTest {
         assertEquals(List.of("again", "first"), reopened.list().stream().map(BackupSummary::name).sorted().toList());
         assertRestores(reopened, "again");
 
-        TestTrees.assertFails(BackupException.Kind.WRONG_KEY, () -> BackupRepository.open(server.target(url), "nope".getBytes()));
-        TestTrees.assertFails(BackupException.Kind.KEY_REQUIRED, () -> BackupRepository.open(server.target(url), null));
+        TestTrees.assertFails(BackupException.Kind.WRONG_KEY, () -> BackupRepository.open(S3TestTargets.target(url), "nope".getBytes()));
+        TestTrees.assertFails(BackupException.Kind.KEY_REQUIRED, () -> BackupRepository.open(S3TestTargets.target(url), null));
     }
 
     @Test
@@ -155,7 +156,7 @@ class S3RepositoryTest {
      */
     @Test
     void aBackupCutOffByTheServerGoingDownResumesOnceItIsBack() throws Exception {
-        S3Target s3 = server.target(url);
+        S3Target s3 = S3TestTargets.target(url);
         BackupRepository.open(s3, KEY); // initialised while the server is up
         StopAfterPuts target = new StopAfterPuts(s3, server, 4); // the lock and three chunks
         BackupRepository repo = BackupRepository.open(target, KEY);

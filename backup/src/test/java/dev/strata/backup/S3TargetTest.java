@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.testkit.S3Server;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -49,7 +50,7 @@ class S3TargetTest {
 
     @Test
     void putGetExistsSizeModifiedDelete() throws Exception {
-        S3Target target = server.target(server.url(newBucket(), "some/prefix"));
+        S3Target target = S3TestTargets.target(server.url(newBucket(), "some/prefix"));
         Instant before = Instant.now().minusSeconds(2); // S3 keeps whole seconds
 
         target.put("config", bytes("one"));
@@ -76,7 +77,7 @@ class S3TargetTest {
     @Test
     void keysLiveUnderThePrefixAndListWithoutIt() throws Exception {
         String bucket = newBucket();
-        S3Target target = server.target(server.url(bucket, "team/backups"));
+        S3Target target = S3TestTargets.target(server.url(bucket, "team/backups"));
         target.put("chunks/ab/ab01", bytes("a"));
         target.put("chunks/cd/cd02", bytes("b"));
         target.put("backups/first", bytes("c"));
@@ -91,16 +92,16 @@ class S3TargetTest {
         assertEquals(List.of("team/backups/backups/first", "team/backups/chunks/ab/ab01",
                 "team/backups/chunks/cd/cd02", "team/backups/config"), objects);
 
-        S3Target sibling = server.target(server.url(bucket, "team/other"));
+        S3Target sibling = S3TestTargets.target(server.url(bucket, "team/other"));
         assertEquals(List.of(), sibling.list(""), "another prefix of the bucket is another target");
-        S3Target whole = server.target(server.url(bucket, ""));
+        S3Target whole = S3TestTargets.target(server.url(bucket, ""));
         assertEquals(4, whole.list("team/backups/").size());
         assertArrayEquals(bytes("d"), whole.get("team/backups/config"));
     }
 
     @Test
     void listFollowsEveryPage() throws Exception {
-        S3Target target = server.target(server.url(newBucket(), "p"), 3);
+        S3Target target = S3TestTargets.target(server.url(newBucket(), "p"), 3);
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < 11; i++) {
             String key = String.format("chunks/%02d/k%02d", i % 4, i);
@@ -116,7 +117,7 @@ class S3TargetTest {
 
     @Test
     void putIfAbsentCreatesOnce() throws Exception {
-        S3Target target = server.target(server.url(newBucket(), ""));
+        S3Target target = S3TestTargets.target(server.url(newBucket(), ""));
         assertTrue(target.putIfAbsent("config", bytes("first")));
         assertFalse(target.putIfAbsent("config", bytes("second")));
         assertArrayEquals(bytes("first"), target.get("config"));
@@ -125,7 +126,7 @@ class S3TargetTest {
     @Test
     void badKeysAreInvalidBeforeAnyRequest() throws Exception {
         // a bucket that does not exist: a key refused up front never gets as far as finding that out
-        S3Target target = server.target(server.url("no-such-bucket", ""));
+        S3Target target = S3TestTargets.target(server.url("no-such-bucket", ""));
         for (String key : List.of("../x", "/x", "a//b", "a/", "ü", "a b")) {
             TestTrees.assertFails(BackupException.Kind.INVALID, () -> target.put(key, new byte[1]));
             TestTrees.assertFails(BackupException.Kind.INVALID, () -> target.get(key));
@@ -137,7 +138,7 @@ class S3TargetTest {
     @Test
     void aMissingBucketIsNotFound() throws Exception {
         String url = server.url("no-such-bucket", "x");
-        S3Target target = server.target(url);
+        S3Target target = S3TestTargets.target(url);
         BackupException e = TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> target.exists("config"));
         assertTrue(e.getMessage().contains("no-such-bucket") && e.getMessage().contains(url), e.getMessage());
         TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> target.put("config", new byte[1]));
@@ -171,7 +172,7 @@ class S3TargetTest {
             port = socket.getLocalPort(); // free once closed: nothing listens there
         }
         String url = "s3://bucket/p?endpoint=http://127.0.0.1:" + port;
-        S3Target target = server.target(url);
+        S3Target target = S3TestTargets.target(url);
         IOException e = assertThrows(IOException.class, () -> target.get("config"));
         assertTrue(e.getMessage().contains(url) && e.getMessage().contains("Connection refused"), e.getMessage());
     }
@@ -201,10 +202,10 @@ class S3TargetTest {
     @Test
     void manyTargetsLeaveNoThreadsBehind() throws Exception {
         String url = server.url(newBucket(), "t");
-        server.target(url).put("config", bytes("x")); // classes loaded, pools warmed
+        S3TestTargets.target(url).put("config", bytes("x")); // classes loaded, pools warmed
         int before = Thread.activeCount();
         for (int i = 0; i < 20; i++) {
-            assertTrue(server.target(url).exists("config"));
+            assertTrue(S3TestTargets.target(url).exists("config"));
         }
         assertTrue(Thread.activeCount() <= before + 2, "threads: " + before + " -> " + Thread.activeCount());
     }

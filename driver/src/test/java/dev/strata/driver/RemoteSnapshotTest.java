@@ -10,6 +10,7 @@ import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.testkit.Csi;
+import dev.strata.testkit.S3Server;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -126,6 +127,35 @@ class RemoteSnapshotTest {
         assertEquals(3 << 20, Files.size(hostB.volumeDir(restored, engine).resolve("a/big.bin")));
         assertEquals(restored, hostB.controller().createVolume(restore).getVolume().getVolumeId(),
                 "a retried create is the same volume");
+    }
+
+    /**
+     * The same through S3: a real S3-compatible server in this JVM (S3Proxy), the drivers' credentials
+     * from the AWS SDK's default chain (system properties here; the environment on a node).
+     */
+    @Test
+    void aRemoteSnapshotInS3IsRestoredOnAnotherHostAndItsDeleteEmptiesTheBucket() throws Exception {
+        try (S3Server s3 = S3Server.start(Files.createDirectory(shared.resolve("s3")))) {
+            System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
+            System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
+            try {
+                String target = s3.url(s3.createBucket("backups"), "team-a");
+                String volume = hostA.createVolume("pvc-src").getVolumeId();
+                fill(hostA.volumeDir(volume), 6);
+                String id = awaitStored(hostA, remote("snap-s3", volume, target)).getSnapshotId();
+                String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target + "#" + id))
+                        .getVolume().getVolumeId();
+                assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+
+                hostA.deleteSnapshot(id);
+                assertEquals(List.of("team-a/config"), s3.sdk().listObjectsV2(b -> b.bucket("backups")).contents()
+                        .stream().map(o -> o.key()).filter(k -> !k.endsWith("/")).toList(),
+                        "only the target's config is left: no manifest, no chunk, no lock");
+            } finally {
+                System.clearProperty("aws.accessKeyId");
+                System.clearProperty("aws.secretAccessKey");
+            }
+        }
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.strata.backup;
+package dev.strata.testkit;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -17,14 +17,15 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * A real S3 server in the test JVM: S3Proxy on 127.0.0.1, checking AWS v2/v4 signatures, storing
+ * A real S3 server in the test JVM, for tests of S3 backup targets (the backup module's, the
+ * driver's): S3Proxy on 127.0.0.1, checking AWS v2/v4 signatures, storing
  * objects in a directory through jclouds' filesystem blobstore, so that a restart on the same port
  * and directory finds everything it had.
  */
-final class S3Server implements AutoCloseable {
-    static final String ACCESS_KEY = "strata-test-access";
-    static final String SECRET_KEY = "strata-test-secret-0123456789";
-    static final AwsCredentialsProvider CREDENTIALS =
+public final class S3Server implements AutoCloseable {
+    public static final String ACCESS_KEY = "strata-test-access";
+    public static final String SECRET_KEY = "strata-test-secret-0123456789";
+    public static final AwsCredentialsProvider CREDENTIALS =
             StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
 
     private final Path dir;
@@ -38,7 +39,7 @@ final class S3Server implements AutoCloseable {
     }
 
     /** Starts a server on a free port, keeping its buckets under {@code dir}. */
-    static S3Server start(Path dir) throws Exception {
+    public static S3Server start(Path dir) throws Exception {
         S3Server server = new S3Server(dir);
         server.startOn(0);
         return server;
@@ -63,35 +64,26 @@ final class S3Server implements AutoCloseable {
     }
 
     /** Stops the server; {@link #restart} brings it back on the same port and directory. */
-    void stop() throws Exception {
+    public void stop() throws Exception {
         proxy.stop();
         context.close();
     }
 
-    void restart() throws Exception {
+    public void restart() throws Exception {
         startOn(port);
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + port;
     }
 
     /** {@code s3://BUCKET[/PREFIX]?endpoint=…} for this server. */
-    String url(String bucket, String prefix) {
+    public String url(String bucket, String prefix) {
         return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix) + "?endpoint=" + endpoint();
     }
 
-    /** A target on this server with the test credentials (production takes the default chain). */
-    S3Target target(String url, int pageSize) throws BackupException {
-        return new S3Target(S3Location.parse(url), CREDENTIALS, pageSize);
-    }
-
-    S3Target target(String url) throws BackupException {
-        return target(url, S3Target.MAX_PAGE);
-    }
-
     /** A plain SDK client, for what a target cannot do: create buckets, tamper with objects. */
-    S3Client sdk() {
+    public S3Client sdk() {
         if (sdk == null) {
             sdk = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
                     .region(Region.US_EAST_1).credentialsProvider(CREDENTIALS)
@@ -102,7 +94,7 @@ final class S3Server implements AutoCloseable {
         return sdk;
     }
 
-    String createBucket(String bucket) {
+    public String createBucket(String bucket) {
         sdk().createBucket(b -> b.bucket(bucket));
         return bucket;
     }
