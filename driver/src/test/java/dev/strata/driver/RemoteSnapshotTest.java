@@ -158,6 +158,23 @@ class RemoteSnapshotTest {
         }
     }
 
+    /** A delete while the upload runs stops it, and nothing of it stays in the target afterwards. */
+    @Test
+    void deletingASnapshotWhileItUploadsLeavesNothingInTheTarget() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        byte[] big = new byte[48 << 20];
+        new Random(7).nextBytes(big);
+        Files.write(hostA.volumeDir(volume).resolve("big.bin"), big);
+        for (int round = 0; round < 3; round++) {
+            String id = hostA.controller().createSnapshot(remote("snap-" + round, volume, target())).getSnapshot()
+                    .getSnapshotId();
+            hostA.deleteSnapshot(id); // at once: the upload has just begun, or not yet
+            assertEquals(List.of(), files(shared.resolve("target/chunks")), "round " + round);
+            assertEquals(List.of(), files(shared.resolve("target/backups")), "round " + round);
+            assertEquals(List.of(), files(shared.resolve("target/locks")), "round " + round);
+        }
+    }
+
     @Test
     void deletingTheSnapshotRemovesItsBackupAndTheChunksOnlyItUsed() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();

@@ -21,10 +21,12 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +50,7 @@ final class SnapshotBackups implements AutoCloseable {
     private final Records records;
     private final LockTable locks;
     private final Path keyFile;
-    private final Map<String, Future<?>> uploads = new ConcurrentHashMap<>();
+    private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
     private final ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "backup-upload");
         t.setDaemon(true);
@@ -82,10 +84,39 @@ final class SnapshotBackups implements AutoCloseable {
             return;
         }
         Path tree = trees(engine, "parameters." + TARGET_PARAMETER).snapshotTree(snapshot.id());
-        uploads.computeIfAbsent(snapshot.id(), id -> uploader.submit(() -> runUpload(snapshot, tree)));
+        uploads.compute(snapshot.id(), (id, running) -> running != null && !running.future.isDone() ? running
+                : start(snapshot, tree));
     }
 
-    private void runUpload(SnapshotRecord snapshot, Path tree) {
+    /**
+     * One upload in flight. Whoever claims it first decides: the uploader (it runs) or a delete (it
+     * never starts). A started upload says when it has stopped reading the snapshot and writing the
+     * target, before it records its outcome (which waits for the snapshot's lock, held by the delete).
+     */
+    private static final class Upload {
+        final AtomicBoolean claimed = new AtomicBoolean();
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Future<?> future;
+    }
+
+    private Upload start(SnapshotRecord snapshot, Path tree) {
+        Upload upload = new Upload();
+        upload.future = uploader.submit(() -> {
+            if (!upload.claimed.compareAndSet(false, true)) {
+                return; // a delete claimed it first
+            }
+            BackupRef outcome;
+            try {
+                outcome = backUp(snapshot, tree);
+            } finally {
+                upload.stopped.countDown();
+            }
+            settle(snapshot.id(), outcome, upload);
+        });
+        return upload;
+    }
+
+    private BackupRef backUp(SnapshotRecord snapshot, Path tree) {
         BackupRef ref = snapshot.backup();
         BackupRef outcome;
         long started = System.nanoTime();
@@ -105,7 +136,7 @@ final class SnapshotBackups implements AutoCloseable {
             LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
             outcome = ref.failed(String.valueOf(e.getMessage()));
         }
-        settle(snapshot.id(), outcome);
+        return outcome;
     }
 
     /**
@@ -124,7 +155,7 @@ final class SnapshotBackups implements AutoCloseable {
      * Writes the upload's outcome into the record, under the snapshot's lock (a call on it may hold the
      * lock for a moment: wait for it), unless the snapshot is being deleted or gone meanwhile.
      */
-    private void settle(String snapshotId, BackupRef outcome) {
+    private void settle(String snapshotId, BackupRef outcome, Upload upload) {
         try {
             while (true) {
                 try (LockTable.Held held = locks.acquire(LockKeys.snapshot(snapshotId))) {
@@ -146,7 +177,7 @@ final class SnapshotBackups implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            uploads.remove(snapshotId);
+            uploads.remove(snapshotId, upload);
         }
     }
 
@@ -171,18 +202,26 @@ final class SnapshotBackups implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the snapshot's upload: one not yet started never starts; a started one is interrupted
+     * (its reads and writes fail at once) and waited for, so that nothing reads the snapshot or
+     * writes the target after this returns.
+     */
     private void awaitUpload(String snapshotId) throws IOException {
-        Future<?> running = uploads.get(snapshotId);
+        Upload running = uploads.get(snapshotId);
         if (running == null) {
             return;
         }
-        running.cancel(true);
+        if (running.claimed.compareAndSet(false, true)) {
+            running.future.cancel(false);
+            uploads.remove(snapshotId, running);
+            return;
+        }
+        running.future.cancel(true);
         try {
-            running.get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.CancellationException | java.util.concurrent.ExecutionException e) {
-            // cancelled or failed: either way it no longer reads the snapshot
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw CsiException.aborted("snapshot " + snapshotId + ": its upload is still stopping; retry");
+            if (!running.stopped.await(30, TimeUnit.SECONDS)) {
+                throw CsiException.aborted("snapshot " + snapshotId + ": its upload is still stopping; retry");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while stopping the upload of " + snapshotId, e);
