@@ -141,7 +141,7 @@ public final class FileTarget implements BackupTarget {
             return files.filter(p -> Files.isRegularFile(p, NOFOLLOW))
                     .filter(p -> !AtomicFile.isTemporary(p.getFileName().toString()))
                     .map(p -> dir.relativize(p).toString())
-                    .filter(key -> key.startsWith(prefix) && isValidKey(key))
+                    .filter(key -> key.startsWith(prefix) && TargetKeys.isValid(key))
                     .sorted()
                     .toList();
         } catch (UncheckedIOException e) {
@@ -171,15 +171,6 @@ public final class FileTarget implements BackupTarget {
 
     private Path resolve(String key) throws BackupException {
         return dir.resolve(TargetKeys.checkKey(key));
-    }
-
-    private static boolean isValidKey(String key) {
-        try {
-            TargetKeys.checkKey(key);
-            return true;
-        } catch (BackupException e) {
-            return false;
-        }
     }
 
     /** A new directory is durable only once the directory holding it is synced. */

@@ -101,7 +101,7 @@ public final class S3Target implements BackupTarget {
             for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(location.bucket())
                     .prefix(objectPrefix).maxKeys(pageSize)).contents()) {
                 String key = object.key().substring(strip);
-                if (isValidKey(key)) { // another tool's objects under the prefix are not ours to show
+                if (TargetKeys.isValid(key)) { // another tool's objects under the prefix are not ours to show
                     keys.add(key);
                 }
             }
@@ -176,15 +176,6 @@ public final class S3Target implements BackupTarget {
 
     private String objectKey(String key) throws BackupException {
         return location.objectKey(TargetKeys.checkKey(key));
-    }
-
-    private static boolean isValidKey(String key) {
-        try {
-            TargetKeys.checkKey(key);
-            return true;
-        } catch (BackupException e) {
-            return false;
-        }
     }
 
     /** One request to S3, its SDK exceptions mapped to IOExceptions by {@link #failure}. */

@@ -24,6 +24,16 @@ final class TargetKeys {
     }
 
     /** A prefix is a key that may stop anywhere: mid-segment or right after a '/'. */
+    /** Whether {@code key} is one a target may hold (listings leave out anything else). */
+    static boolean isValid(String key) {
+        try {
+            checkKey(key);
+            return true;
+        } catch (BackupException e) {
+            return false;
+        }
+    }
+
     static String checkPrefix(String prefix) throws BackupException {
         if (prefix == null || !ALLOWED.matcher(prefix).matches() || prefix.startsWith("/")) {
             throw invalid("key prefix", prefix);
