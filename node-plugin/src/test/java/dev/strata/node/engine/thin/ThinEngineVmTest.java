@@ -29,7 +29,6 @@ import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
 import io.grpc.Status.Code;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -120,13 +119,22 @@ class ThinEngineVmTest {
         return target;
     }
 
+    /**
+     * Writes and syncs every 16 MiB, so the data reaches the pool as it goes: unsynced, the page cache
+     * could hold it until the filesystem itself ran out of space, and a test that means to fill the
+     * pool would see the filesystem's ENOSPC with the pool still half empty.
+     */
     private static void write(Path file, long bytes) throws IOException {
-        byte[] chunk = new byte[(int) MIB];
-        java.util.Arrays.fill(chunk, (byte) 7);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (long n = 0; n < bytes; n += chunk.length) {
-                out.write(chunk);
+        ByteBuffer chunk = ByteBuffer.allocate((int) MIB);
+        java.util.Arrays.fill(chunk.array(), (byte) 7);
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            for (long n = 0; n < bytes; n += MIB) {
+                out.write(chunk.clear());
+                if ((n + MIB) % (16 * MIB) == 0) {
+                    out.force(false);
+                }
             }
+            out.force(false);
         }
     }
 
