@@ -48,24 +48,33 @@ final class SnapshotCommands extends GroupCommand {
             if (target != null) {
                 req.putParameters(BACKUP_TARGET, target);
             }
-            Snapshot snapshot = client.controller().createSnapshot(req.build()).getSnapshot();
-            // The CO's way to wait for post-cut processing: the same CreateSnapshot again until it is ready.
-            while (target != null && !noWait && !snapshot.getReadyToUse()) {
-                Thread.sleep(200);
-                try {
-                    snapshot = client.controller().createSnapshot(req.build()).getSnapshot();
-                } catch (io.grpc.StatusRuntimeException e) {
-                    if (e.getStatus().getCode() != io.grpc.Status.Code.ABORTED) {
-                        throw e; // ABORTED: the upload is recording its outcome; ask again
-                    }
-                }
-            }
+            Snapshot snapshot = target != null && !noWait ? createStored(client, req.build())
+                    : client.controller().createSnapshot(req.build()).getSnapshot();
             out().println(snapshot.getSnapshotId());
             if (target != null && snapshot.getReadyToUse()) {
                 out().println(target + "#" + snapshot.getSnapshotId());
             }
             return OK;
         }
+    }
+
+    /**
+     * Creates a remote snapshot and waits until it is stored, the CO's way: the same CreateSnapshot
+     * again until it answers ready_to_use.
+     */
+    static Snapshot createStored(CsiClient client, CreateSnapshotRequest req) throws InterruptedException {
+        Snapshot snapshot = client.controller().createSnapshot(req).getSnapshot();
+        while (!snapshot.getReadyToUse()) {
+            Thread.sleep(200);
+            try {
+                snapshot = client.controller().createSnapshot(req).getSnapshot();
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() != io.grpc.Status.Code.ABORTED) {
+                    throw e; // ABORTED: the upload is recording its outcome; ask again
+                }
+            }
+        }
+        return snapshot;
     }
 
     /** The VolumeSnapshotClass parameter of a Strata driver that names a backup target. */

@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
 /** {@code stratactl volume create|ls|inspect|rm}. */
 @Command(name = "volume", description = "Manage volumes",
         subcommands = {VolumeCommands.Create.class, VolumeCommands.Ls.class, VolumeCommands.Inspect.class,
-                VolumeCommands.Rm.class})
+                VolumeCommands.Rm.class, VolumeMove.class})
 final class VolumeCommands extends GroupCommand {
 
     @Command(name = "create", description = "Create a volume (CreateVolume); prints its ID")
@@ -283,7 +283,7 @@ final class VolumeCommands extends GroupCommand {
                 VolumeState state = VolumeState.of(client, entry.get());
                 new Unmounter(client, placements).releaseAll(id, state == null ? List.of() : state.publishedNodes());
             } else {
-                refuseInUse(name, placements.targets(id), placements.stagingPath(id));
+                refuseInUse("remove", name, placements.targets(id), placements.stagingPath(id));
             }
             try {
                 client.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
@@ -296,14 +296,15 @@ final class VolumeCommands extends GroupCommand {
             }
         }
 
-        private static void refuseInUse(String name, List<String> targets, Optional<Path> staging) {
+        /** Refuses (CliException) a volume mounted on this node, saying where and how to release it. */
+        static void refuseInUse(String verb, String name, List<String> targets, Optional<Path> staging) {
             if (!targets.isEmpty()) {
-                throw new CliException("remove " + name + ": volume is in use, mounted at " + String.join(", ", targets)
+                throw new CliException(verb + " " + name + ": volume is in use, mounted at " + String.join(", ", targets)
                         + " (stratactl umount " + name + " " + targets.get(0) + ", or stratactl volume rm --force "
                         + name + ")");
             }
             if (staging.isPresent()) {
-                throw new CliException("remove " + name + ": volume is in use, staged at " + staging.get()
+                throw new CliException(verb + " " + name + ": volume is in use, staged at " + staging.get()
                         + " by a mount that did not finish (stratactl volume rm --force " + name + " unstages it)");
             }
         }

@@ -96,7 +96,7 @@ class UsageErrorsTest {
     void aGroupAloneNamesItsCommands() {
         Result r = cli.run("volume");
         assertEquals(2, r.code());
-        assertEquals(List.of("stratactl: Missing required subcommand: one of create, ls, inspect, rm",
+        assertEquals(List.of("stratactl: Missing required subcommand: one of create, ls, inspect, rm, move",
                 "See 'stratactl volume --help'."), r.err().lines().toList());
     }
 }

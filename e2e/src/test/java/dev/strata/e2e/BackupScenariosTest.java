@@ -121,6 +121,48 @@ class BackupScenariosTest {
         ok(hostA, "volume", "rm", "data");
     }
 
+    @Test
+    void aVolumeMovesToAnotherHostAndLeavesNothingBehindOnTheFirst() throws Exception {
+        ok(hostA, "volume", "create", "data", "--size", "256Mi");
+        Path mountA = host.dir.resolve("a");
+        ok(hostA, "mount", "data", mountA.toString());
+        byte[] big = new byte[8 << 20];
+        new Random(17).nextBytes(big);
+        Files.write(mountA.resolve("blob"), big);
+        Files.writeString(mountA.resolve("notes.txt"), "moved with its volume\n");
+        String toB = "unix://" + hostB.socket();
+        Run mounted = stratactl(hostA, "volume", "move", "data", "--via", target, "--to", toB);
+        assertEquals(1, mounted.exit(), mounted::output);
+        assertTrue(mounted.output().contains("move data: volume is in use, mounted at " + mountA), mounted.output());
+        ok(hostA, "umount", "data", mountA.toString());
+
+        // A copy first, twice: every step is named after the volume, so a repeat is the same move.
+        String copied = lastLine(ok(hostA, "volume", "move", "data", "--via", target, "--to", toB, "--keep-source"));
+        assertEquals(copied, lastLine(ok(hostA, "volume", "move", "data", "--via", target, "--to", toB,
+                "--keep-source")));
+        assertEquals(1, ok(hostA, "backup", "ls", "-q", target, "--key-file", key.toString()).lines().count());
+        // Then the move itself: the volume on B is the one already restored; A keeps nothing of it.
+        String moved = ok(hostA, "volume", "move", "data", "--via", target, "--to", toB);
+        assertEquals(copied, lastLine(moved));
+        assertTrue(moved.contains("data: removed from unix://" + hostA.socket()), moved);
+        assertEquals("", ok(hostA, "volume", "ls", "-q"));
+        assertEquals("", ok(hostA, "snapshot", "ls", "-q"));
+        assertEquals("", ok(hostA, "backup", "ls", "-q", target, "--key-file", key.toString()));
+        assertEquals(List.of(), files(host.dir.resolve("target/chunks")));
+
+        Path mountB = host.dir.resolve("b");
+        ok(hostB, "mount", "data", mountB.toString());
+        assertEquals(-1L, Files.mismatch(mountB.resolve("blob"), writeTemp(big)));
+        assertEquals("moved with its volume\n", Files.readString(mountB.resolve("notes.txt")));
+        ok(hostB, "umount", "data", mountB.toString());
+        ok(hostB, "volume", "rm", "data");
+    }
+
+    private static String lastLine(String output) {
+        List<String> lines = output.lines().toList();
+        return lines.get(lines.size() - 1);
+    }
+
     private Path writeTemp(byte[] data) throws IOException {
         return Files.write(host.dir.resolve("expected.bin"), data);
     }

@@ -1,0 +1,106 @@
+package dev.strata.cli;
+
+import dev.strata.common.grpc.Endpoint;
+import dev.strata.csi.v1.CapacityRange;
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
+import dev.strata.csi.v1.DeleteVolumeRequest;
+import dev.strata.csi.v1.Snapshot;
+import dev.strata.csi.v1.Volume;
+import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code stratactl volume move}: Flocker's moving data, from one Strata driver to another through a
+ * backup target both reach. Each step is a CSI call named after the volume, so a move that failed half
+ * way is finished by running the same command again: a remote snapshot {@code move-NAME} of the
+ * source, a volume of the same name on the destination filled from it, then (unless
+ * {@code --keep-source}) the snapshot, its backup and the source volume are deleted.
+ */
+@Command(name = "move", description = {"Move a volume to another driver through a backup target (Flocker's move)",
+        "The destination is another Strata driver's socket: on another host, reach it with ssh -L "
+                + "/tmp/b.sock:/run/strata/csi.sock HOST. Prints the volume's ID on the destination."})
+final class VolumeMove extends CsiCommand {
+    /** The prefix of the remote snapshot a move makes; the rest is the volume's name. */
+    static final String SNAPSHOT_PREFIX = "move-";
+
+    @Parameters(paramLabel = "NAME", converter = Names.Converter.class, description = "The volume to move")
+    String name;
+
+    @Option(names = "--via", required = true, paramLabel = "TARGET",
+            description = "A backup target both drivers reach (file:///DIR, s3://BUCKET/PREFIX?...)")
+    String via;
+
+    @Option(names = "--to", required = true, paramLabel = "unix:///PATH",
+            description = "The destination driver's CSI socket")
+    String to;
+
+    @Option(names = "--param", paramLabel = "KEY=VALUE",
+            description = "A StorageClass-style parameter of the volume on the destination")
+    Map<String, String> params = new LinkedHashMap<>();
+
+    @Option(names = "--access-mode", paramLabel = "MODE", defaultValue = AccessModes.DEFAULT,
+            converter = AccessModes.Converter.class, completionCandidates = AccessModes.Candidates.class,
+            description = "The volume's access mode on the destination, one of: ${COMPLETION-CANDIDATES} "
+                    + "(default: ${DEFAULT-VALUE})")
+    Mode accessMode;
+
+    @Option(names = "--keep-source", description = "Copy rather than move: keep the source volume and the backup")
+    boolean keepSource;
+
+    @Override
+    protected int run(CsiClient source) throws Exception {
+        Endpoint destination = destination();
+        Volume volume = new NameResolver(source).volume(name).getVolume();
+        try (Placements placements = Placements.open(source, root().stateDir())) {
+            // A mounted volume could take writes after the cut that the copy would never see.
+            VolumeCommands.Rm.refuseInUse("move", name, placements.targets(volume.getVolumeId()),
+                    placements.stagingPath(volume.getVolumeId()));
+        }
+        Snapshot snapshot = SnapshotCommands.createStored(source, CreateSnapshotRequest.newBuilder()
+                .setSourceVolumeId(volume.getVolumeId()).setName(SNAPSHOT_PREFIX + name)
+                .putParameters(SnapshotCommands.BACKUP_TARGET, via).build());
+        String backup = via + "#" + snapshot.getSnapshotId();
+        out().println(name + ": stored as " + backup);
+        String movedId;
+        try (CsiClient to = CsiClient.connect(destination, root().timeout())) {
+            CreateVolumeRequest.Builder req = CreateVolumeRequest.newBuilder().setName(name)
+                    .addVolumeCapabilities(AccessModes.capability(accessMode, false))
+                    .putAllParameters(params).putParameters(VolumeCommands.FROM_BACKUP, backup);
+            if (volume.getCapacityBytes() > 0) {
+                req.setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(volume.getCapacityBytes()));
+            }
+            movedId = to.controller().createVolume(req.build()).getVolume().getVolumeId();
+        }
+        out().println(name + ": restored at " + destination);
+        if (!keepSource) {
+            source.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
+                    .setSnapshotId(snapshot.getSnapshotId()).build());
+            source.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
+                    .setVolumeId(volume.getVolumeId()).build());
+            out().println(name + ": removed from " + root().endpoint() + ", with its backup");
+        }
+        out().println(movedId);
+        return OK;
+    }
+
+    private Endpoint destination() {
+        Endpoint destination;
+        try {
+            destination = Endpoint.parse(to);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--to: " + e.getMessage());
+        }
+        Path here = root().endpoint().socketPath().toAbsolutePath().normalize();
+        if (destination.socketPath().toAbsolutePath().normalize().equals(here)) {
+            throw new CliException("--to: " + to + " is the source driver's own socket; a move needs another driver");
+        }
+        return destination;
+    }
+}
