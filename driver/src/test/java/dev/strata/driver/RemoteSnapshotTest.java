@@ -10,6 +10,7 @@ import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import dev.strata.testkit.S3Server;
 import io.grpc.Status;
 import java.io.IOException;
@@ -87,11 +88,11 @@ class RemoteSnapshotTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dir", "shared"})
+    @ValueSource(strings = {"dir", "shared", "hostpath"})
     void aRemoteSnapshotIsRestoredOnAnotherHostWhileAWriterAppendsToTheSource(String engine) throws Exception {
         String volume = hostA.controller().createVolume(Csi.createVolume("pvc-src").putParameters("engine", engine)
                 .build()).getVolume().getVolumeId();
-        Path data = hostA.volumeDir(volume, engine);
+        Path data = tree(hostA, volume, "pvc-src", engine);
         fill(data, 1);
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread writer = new Thread(() -> {
@@ -123,10 +124,35 @@ class RemoteSnapshotTest {
         // What was acknowledged is the snapshot as cut on host A, whatever the writer added after.
         Path snapshot = hostA.dataDir().resolve("engines").resolve(engine).resolve("snapshots")
                 .resolve(cut.getSnapshotId());
-        assertSameTree(snapshot, hostB.volumeDir(restored, engine));
-        assertEquals(3 << 20, Files.size(hostB.volumeDir(restored, engine).resolve("a/big.bin")));
+        assertSameTree(snapshot, tree(hostB, restored, "pvc-moved", engine));
+        assertEquals(3 << 20, Files.size(tree(hostB, restored, "pvc-moved", engine).resolve("a/big.bin")));
         assertEquals(restored, hostB.controller().createVolume(restore).getVolume().getVolumeId(),
                 "a retried create is the same volume");
+    }
+
+    /** Where a volume's files are: in the engine's tree, or for hostpath the host directory named after it. */
+    private static Path tree(CsiHarness host, String volumeId, String name, String engine) {
+        return engine.equals("hostpath") ? host.hostRoot().resolve(name) : host.volumeDir(volumeId, engine);
+    }
+
+    /**
+     * A hostpath volume takes up a host directory that may already exist (a Retain volume's, made
+     * again); a restore never merges into one that holds data, and leaves it as it was.
+     */
+    @Test
+    void aRestoreIntoAHostDirectoryThatHoldsDataIsRefusedAndTouchesNothing() throws Exception {
+        String volume = hostA.controller().createVolume(Csi.createVolume("pvc-src")
+                .putParameters("engine", "hostpath").build()).getVolume().getVolumeId();
+        fill(hostA.hostRoot().resolve("pvc-src"), 3);
+        String id = awaitStored(hostA, remote("snap-h", volume, target())).getSnapshotId();
+        Path taken = Files.createDirectories(hostB.hostRoot().resolve("pvc-taken"));
+        Files.writeString(taken.resolve("kept.txt"), "someone's data");
+        assertStatus(Status.Code.ALREADY_EXISTS, "already holds data", () -> hostB.controller().createVolume(
+                Csi.createVolume("pvc-taken").putParameters("engine", "hostpath")
+                        .putParameters("fromBackup", target() + "#" + id).build()));
+        assertEquals(List.of("kept.txt"), CsiCalls.names(taken));
+        assertEquals("someone's data", Files.readString(taken.resolve("kept.txt")));
+        assertEquals(List.of(), hostB.listVolumeIds(), "no volume left behind");
     }
 
     /**

@@ -257,14 +257,21 @@ final class SnapshotBackups implements AutoCloseable {
     void restore(String from, VolumeEngine engine, String volumeId) throws IOException {
         String field = "parameters." + FROM_PARAMETER;
         int hash = from.lastIndexOf('#');
-        Path tree = trees(engine, field).volumeTree(volumeId);
+        BackupRepository repository;
         try {
-            BackupRepository.open(from.substring(0, hash), key()).restore(from.substring(hash + 1), tree);
+            repository = BackupRepository.open(from.substring(0, hash), key());
         } catch (BackupException e) {
             throw mapped(field, e);
         }
-        // The engine contract: what a call made is durable before its record says READY.
-        FileHandle.syncFilesystem(tree);
+        trees(engine, field).fillVolume(volumeId, tree -> {
+            try {
+                repository.restore(from.substring(hash + 1), tree);
+            } catch (BackupException e) {
+                throw mapped(field, e);
+            }
+            // The engine contract: what a call made is durable before its record says READY.
+            FileHandle.syncFilesystem(tree);
+        });
     }
 
     private static DirectoryTrees trees(VolumeEngine engine, String field) {
@@ -272,7 +279,7 @@ final class SnapshotBackups implements AutoCloseable {
             return trees;
         }
         throw CsiException.invalidArgument(field, "the " + engine.traits().name() + " engine does not back up "
-                + "off the node yet (dir and shared do)");
+                + "off the node yet (dir, shared and hostpath do)");
     }
 
     private byte[] key() throws IOException {

@@ -105,8 +105,15 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     }
 
     @Override
-    public Path volumeTree(String volumeId) {
-        return volumePath(volumeId);
+    public void fillVolume(String volumeId, TreeFill fill) throws IOException {
+        Path tree = volumePath(volumeId);
+        try (var entries = Files.list(tree)) {
+            if (entries.findAny().isPresent()) {
+                throw CsiException.alreadyExists("volume " + volumeId + " already holds data; a restore needs "
+                        + "an empty volume");
+            }
+        }
+        fill.into(tree);
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.StaticVolumes;
@@ -57,7 +58,7 @@ import java.util.stream.Collectors;
  * directory after {@code docker rm}); a directory that holds another volume's, or that anything
  * still mounts, is not removed at all.
  */
-public final class HostPathEngine implements VolumeEngine, StaticVolumes {
+public final class HostPathEngine implements VolumeEngine, StaticVolumes, DirectoryTrees {
     public static final String NAME = "hostpath";
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
@@ -315,6 +316,25 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes {
         try (FileHandle dir = HostPaths.open(hostPath(source), "source_volume_id");
                 ExposedDirectory shown = ExposedDirectory.of(dir, exposed, mounter)) {
             copy.copyOnce(shown.path(), snapshots, snapshot.id());
+        }
+    }
+
+    @Override
+    public Path snapshotTree(String snapshotId) {
+        return snapshots.resolve(snapshotId);
+    }
+
+    /** Through the handle of the volume's host directory, shown at a path of the engine's own. */
+    @Override
+    public void fillVolume(String volumeId, TreeFill fill) throws IOException {
+        HostPath path = hostPath(volumeOf(volumeId));
+        try (FileHandle dir = HostPaths.open(path, "volume " + volumeId)) {
+            if (!isEmpty(dir)) {
+                throw CsiException.alreadyExists(path + " already holds data; a restore needs a new directory");
+            }
+            try (ExposedDirectory to = ExposedDirectory.of(dir, exposed, mounter)) {
+                fill.into(to.path());
+            }
         }
     }
 
