@@ -49,6 +49,13 @@ public interface BackupTarget {
     }
 
     /** The object's bytes; a missing key is a {@link java.nio.file.NoSuchFileException}. */
+    /**
+     * Removes what writes that a crash cut off before {@code before} left behind (a file target's
+     * temporary files), never a write still running; a prune calls it. Targets whose writes leave
+     * nothing (S3: an object appears whole or not at all) need not override it.
+     */
+    default void sweepInterrupted(Instant before) throws IOException {}
+
     byte[] get(String key) throws IOException;
 
     boolean exists(String key) throws IOException;

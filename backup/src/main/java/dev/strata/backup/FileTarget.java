@@ -5,9 +5,13 @@ import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -72,14 +76,14 @@ public final class FileTarget implements BackupTarget {
     public void put(String key, byte[] data) throws IOException {
         Path file = resolve(key);
         createParents(file.getParent());
-        AtomicFile.write(file, data);
+        AtomicFile.writeShared(file, data, AtomicFile.Durability.SYNCED);
     }
 
     @Override
     public void putBuffered(String key, byte[] data) throws IOException {
         Path file = resolve(key);
         createParents(file.getParent());
-        AtomicFile.write(file, data, AtomicFile.Durability.CRASH_ONLY);
+        AtomicFile.writeShared(file, data, AtomicFile.Durability.CRASH_ONLY);
     }
 
     /**
@@ -117,6 +121,29 @@ public final class FileTarget implements BackupTarget {
         } finally {
             Files.deleteIfExists(staged);
         }
+    }
+
+    /** Temporary files of writes that a crash cut off: no host writes to them any more. */
+    @Override
+    public void sweepInterrupted(Instant before) throws IOException {
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (attrs.isRegularFile() && AtomicFile.isTemporary(file.getFileName().toString())
+                        && attrs.lastModifiedTime().toInstant().isBefore(before)) {
+                    Files.deleteIfExists(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // renamed into place or removed by another host meanwhile
+                }
+                throw e;
+            }
+        });
     }
 
     @Override

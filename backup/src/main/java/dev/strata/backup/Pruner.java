@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Pruner {
     private static final Logger LOG = LoggerFactory.getLogger(Pruner.class);
+    /** Far longer than any one object's write takes: a temporary file this old belongs to a crash. */
+    static final Duration INTERRUPTED_WRITE_AGE = Duration.ofHours(1);
 
     private final ChunkStore chunks;
     private final ManifestStore manifests;
@@ -38,6 +40,7 @@ final class Pruner {
         }
         try (Locks.Lock lock = acquired.get()) {
             locks.deleteStale();
+            chunks.target().sweepInterrupted(Instant.now().minus(INTERRUPTED_WRITE_AGE));
             return deleteUnreferenced(manifests.referencedChunkIds(), Instant.now().minus(grace));
         }
     }

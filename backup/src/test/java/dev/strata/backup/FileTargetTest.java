@@ -57,6 +57,64 @@ class FileTargetTest {
         assertEquals(List.of("config"), target.list(""), "no staging file left behind");
     }
 
+    /**
+     * Two hosts on one NFS export may store the same chunk at the same moment (encrypted, with
+     * different bytes). With one temporary name per key, one writer could rename the other's
+     * half-written file into place; each write now stages under a name of its own.
+     */
+    @Test
+    void writersOfTheSameKeyAtOnceNeverLeaveAMixOfTheirBytes() throws Exception {
+        BackupTarget target = BackupTarget.open(TestTrees.url(tmp.resolve("t")));
+        byte[] a = new byte[256 << 10];
+        byte[] b = new byte[64 << 10];
+        java.util.Arrays.fill(a, (byte) 'a');
+        java.util.Arrays.fill(b, (byte) 'b');
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Thread> writers = List.of(a, b).stream().map(bytes -> new Thread(() -> {
+            try {
+                for (int i = 0; i < 300; i++) {
+                    target.putBuffered("chunks/cc/cc1", bytes);
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        })).toList();
+        writers.forEach(Thread::start);
+        for (int i = 0; i < 300 && failure.get() == null; i++) {
+            try {
+                byte[] read = target.get("chunks/cc/cc1");
+                assertTrue(java.util.Arrays.equals(read, a) || java.util.Arrays.equals(read, b),
+                        "a whole write of one writer, not " + read.length + " mixed bytes");
+            } catch (NoSuchFileException notYet) {
+                // before the first rename
+            }
+        }
+        for (Thread w : writers) {
+            w.join();
+        }
+        assertEquals(null, failure.get(), "no writer failed");
+        try (var left = Files.list(tmp.resolve("t/chunks/cc"))) {
+            assertEquals(List.of("cc1"), left.map(p -> p.getFileName().toString()).toList(), "no temporary file left");
+        }
+    }
+
+    /** A crash leaves a write's temporary file; a prune removes it once it is older than any write. */
+    @Test
+    void aPruneSweepsTemporaryFilesThatOnlyACrashCouldHaveLeft() throws Exception {
+        Path dir = tmp.resolve("t");
+        BackupRepository repo = BackupRepository.open(TestTrees.url(dir), null);
+        Files.createDirectories(dir.resolve("chunks/dd"));
+        Path old = Files.writeString(dir.resolve("chunks/dd/.dd1.0b7c.tmp"), "cut off by a crash");
+        Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.from(
+                Instant.now().minus(Pruner.INTERRUPTED_WRITE_AGE).minusSeconds(60)));
+        Path running = Files.writeString(dir.resolve("chunks/dd/.dd2.9f1e.tmp"), "another host, writing now");
+
+        repo.prune(Duration.ofDays(1));
+
+        assertFalse(Files.exists(old), "swept");
+        assertTrue(Files.exists(running), "a write that may still be running is left alone");
+    }
+
     @Test
     void urlIsTheOneGiven() throws Exception {
         String url = TestTrees.url(tmp.resolve("t"));

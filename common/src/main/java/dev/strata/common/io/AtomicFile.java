@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.UUID;
 
 /**
  * The one way Strata writes a file it must read back as it was, after a crash or a power cut: the
@@ -35,8 +36,23 @@ public final class AtomicFile {
     }
 
     public static void write(Path file, byte[] bytes, Durability durability) throws IOException {
+        write(file, bytes, durability, file.resolveSibling("." + file.getFileName() + ".tmp"));
+    }
+
+    /**
+     * Like {@link #write(Path, byte[], Durability)}, for a file that other processes or hosts may write
+     * at the same moment (a backup target on NFS): each write stages under a name of its own, so that
+     * one writer never renames another's half-written bytes into place. A crash leaves that name
+     * behind, and no later write reuses it: the directory's owner sweeps such files once they are
+     * older than any write could take.
+     */
+    public static void writeShared(Path file, byte[] bytes, Durability durability) throws IOException {
+        write(file, bytes, durability, file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID()
+                + ".tmp"));
+    }
+
+    private static void write(Path file, byte[] bytes, Durability durability, Path tmp) throws IOException {
         boolean sync = durability == Durability.SYNCED;
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -64,7 +80,7 @@ public final class AtomicFile {
         }
     }
 
-    /** Whether {@code name} is a temporary file of {@link #write}, which a crash may leave behind. */
+    /** Whether {@code name} is a temporary file of {@link #write} or {@link #writeShared}, which a crash may leave behind. */
     public static boolean isTemporary(String name) {
         return name.startsWith(".") && name.endsWith(".tmp");
     }
