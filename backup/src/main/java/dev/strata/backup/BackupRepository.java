@@ -61,10 +61,13 @@ public final class BackupRepository {
 
     /**
      * Restores backup {@code name} into {@code into}, an existing empty directory, checking every
-     * chunk and refusing a manifest whose paths could lead outside it (CORRUPT).
+     * chunk and refusing a manifest whose paths could lead outside it (CORRUPT). Returns the
+     * backup's summary.
      */
-    public void restore(String name, Path into) throws IOException {
-        new TreeRestore(chunks, chunker.maxChunk(), isRoot()).restore(manifest(name), into);
+    public BackupSummary restore(String name, Path into) throws IOException {
+        Manifest manifest = manifest(name);
+        new TreeRestore(chunks, chunker.maxChunk(), isRoot()).restore(manifest, into);
+        return manifest.summary();
     }
 
     /** Every backup's summary, sorted by creation time, then name. */

@@ -45,9 +45,10 @@ final class BackupWriter {
         }
         Map<String, Manifest.Entry> parentEntries = parent == null ? Map.of() : entriesByPath(manifests.read(parent));
         Instant createdAt = Instant.now();
-        try (Locks.Lock lock = locks.acquireBackup()) {
-            ChunkUploader uploader = new ChunkUploader(chunks, manifests);
+        try (Locks.Lock lock = locks.acquireBackup();
+                ChunkUploader uploader = new ChunkUploader(chunks, manifests)) {
             TreeBackup.Contents contents = new TreeBackup(chunker, uploader, parentEntries, lock).run(tree);
+            uploader.finish();
             if (manifests.exists(name)) {
                 return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
             }

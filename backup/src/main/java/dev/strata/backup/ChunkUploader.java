@@ -1,7 +1,12 @@
 package dev.strata.backup;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One backup's view of which chunks the target already has whole: listed once at the start, then
@@ -9,12 +14,22 @@ import java.util.Set;
  * puts are buffered ({@link BackupTarget#orphansAreWhole} false), a chunk no manifest references may
  * be one a power cut tore before its flush: it is written again rather than trusted. Counts what the
  * backup had to store.
+ *
+ * <p>A new chunk is sealed (compressed, encrypted) and stored on a few threads while the backup goes
+ * on reading and hashing: on the one thread, the CPU waited for every put and the target for every
+ * seal. At most {@link #WINDOW} chunks are in flight, each a copy (the chunker reuses its buffer).
+ * {@link #finish} waits for them all; a backup writes its manifest only after it.
  */
-final class ChunkUploader {
+final class ChunkUploader implements AutoCloseable {
+    private static final int THREADS = 2;
+    private static final int WINDOW = 6;
+
     private final ChunkStore store;
     private final Set<String> known;
+    private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
+    private final ArrayDeque<Future<?>> inFlight = new ArrayDeque<>();
+    private final AtomicLong uploadedBytes = new AtomicLong();
     private long newChunks;
-    private long uploadedBytes;
 
     ChunkUploader(ChunkStore store, ManifestStore manifests) throws IOException {
         this.store = store;
@@ -27,11 +42,25 @@ final class ChunkUploader {
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {
         String id = store.codec().chunkId(data, offset, length);
         if (!known.contains(id)) {
-            uploadedBytes += store.write(id, data, offset, length);
+            while (inFlight.size() >= WINDOW) {
+                WorkerPool.await(inFlight.poll());
+            }
+            byte[] copy = Arrays.copyOfRange(data, offset, offset + length);
+            inFlight.add(pool.submit(() -> {
+                uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length));
+                return null;
+            }));
             newChunks++;
-            known.add(id);
+            known.add(id); // a failed store fails the backup, which then writes no manifest
         }
         return new Manifest.ChunkRef(id, length);
+    }
+
+    /** Waits until every chunk handed to {@link #upload} is stored; throws the first failure. */
+    void finish() throws IOException {
+        while (!inFlight.isEmpty()) {
+            WorkerPool.await(inFlight.poll());
+        }
     }
 
     /** Whether a chunk list reused from the parent is still whole on the target. */
@@ -48,7 +77,14 @@ final class ChunkUploader {
         return newChunks;
     }
 
+    /** What was stored; final once {@link #finish} returned. */
     long uploadedBytes() {
-        return uploadedBytes;
+        return uploadedBytes.get();
+    }
+
+    /** Stops the stores still running (an interrupted or failed backup; a finished one has none). */
+    @Override
+    public void close() throws InterruptedIOException {
+        pool.close();
     }
 }

@@ -25,6 +25,10 @@ import java.util.stream.Stream;
  */
 final class TreeRestore {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+    /** Enough readers to keep both the disk (or the S3 server) and two cores busy. */
+    private static final int READ_THREADS = 3;
+    /** Chunks read ahead of the writer: at most this many times the largest chunk in memory. */
+    private static final int READ_WINDOW = 6;
 
     private final ChunkStore store;
     private final int maxChunk;
@@ -41,6 +45,18 @@ final class TreeRestore {
         Path root = emptyDirectory(into);
         ManifestChecks.checkRestorable(manifest, maxChunk);
         List<Manifest.Entry> directories = new ArrayList<>();
+        try (ChunkPrefetch chunks = new ChunkPrefetch(store, ChunkPrefetch.inOrder(manifest.entries()),
+                READ_THREADS, READ_WINDOW)) {
+            writeEntries(manifest, root, chunks, directories);
+        }
+        // pre-order reversed: every directory after all it contains
+        for (int i = directories.size() - 1; i >= 0; i--) {
+            applyAttributes(inside(root, directories.get(i).path()), directories.get(i));
+        }
+    }
+
+    private void writeEntries(Manifest manifest, Path root, ChunkPrefetch chunks, List<Manifest.Entry> directories)
+            throws IOException {
         for (Manifest.Entry entry : manifest.entries()) {
             Path path = inside(root, entry.path());
             switch (entry.type()) {
@@ -55,14 +71,10 @@ final class TreeRestore {
                     applyAttributes(path, entry);
                 }
                 default -> {
-                    writeFile(path, entry);
+                    writeFile(path, entry, chunks);
                     applyAttributes(path, entry);
                 }
             }
-        }
-        // pre-order reversed: every directory after all it contains
-        for (int i = directories.size() - 1; i >= 0; i--) {
-            applyAttributes(inside(root, directories.get(i).path()), directories.get(i));
         }
     }
 
@@ -88,12 +100,12 @@ final class TreeRestore {
         return resolved;
     }
 
-    private void writeFile(Path path, Manifest.Entry entry) throws IOException {
+    private static void writeFile(Path path, Manifest.Entry entry, ChunkPrefetch chunks) throws IOException {
         // owner-only until the stored mode is applied: the content may be secret
         try (FileChannel channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE, NOFOLLOW), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            for (Manifest.ChunkRef ref : entry.chunks()) {
-                ByteBuffer content = ByteBuffer.wrap(store.read(ref, entry.path()));
+            for (int i = 0; i < entry.chunks().size(); i++) {
+                ByteBuffer content = ByteBuffer.wrap(chunks.next());
                 while (content.hasRemaining()) {
                     channel.write(content);
                 }

@@ -3,15 +3,36 @@ package dev.strata.backup;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** A target that fails every put after the first {@code allowedPuts}, as a backup cut off part-way. */
-final class FailingTarget implements BackupTarget {
+/**
+ * A target that runs a test's hook before each put, then does what the real target does: how a test
+ * cuts a backup off part-way (a put that fails, a server stopped for real).
+ */
+final class InterceptedTarget implements BackupTarget {
+    /** Runs before put number {@code index} (from 0, in the order the puts began) of {@code key}; may throw to fail it. */
+    @FunctionalInterface
+    interface BeforePut {
+        void run(String key, int index) throws IOException;
+    }
+
     private final BackupTarget delegate;
-    private int allowedPuts;
+    private final BeforePut hook;
+    private final AtomicInteger puts = new AtomicInteger();
+    private final AtomicInteger done = new AtomicInteger();
 
-    FailingTarget(BackupTarget delegate, int allowedPuts) {
+    InterceptedTarget(BackupTarget delegate, BeforePut hook) {
         this.delegate = delegate;
-        this.allowedPuts = allowedPuts;
+        this.hook = hook;
+    }
+
+    /** Fails every put after the first {@code allowedPuts}. */
+    static InterceptedTarget failingAfter(BackupTarget delegate, int allowedPuts) {
+        return new InterceptedTarget(delegate, (key, index) -> {
+            if (index >= allowedPuts) {
+                throw new IOException("injected failure writing " + key);
+            }
+        });
     }
 
     @Override
@@ -21,10 +42,21 @@ final class FailingTarget implements BackupTarget {
 
     @Override
     public void put(String key, byte[] data) throws IOException {
-        if (allowedPuts-- <= 0) {
-            throw new IOException("injected failure writing " + key);
-        }
+        hook.run(key, puts.getAndIncrement()); // a backup stores chunks on several threads
         delegate.put(key, data);
+        done.incrementAndGet();
+    }
+
+    /** Waits until {@code count} puts have returned: for a hook that must let those before it land. */
+    void awaitDone(int count) throws java.io.InterruptedIOException {
+        while (done.get() < count) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+        }
     }
 
     @Override

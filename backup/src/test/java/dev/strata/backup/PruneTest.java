@@ -138,7 +138,7 @@ class PruneTest {
      */
     @Test
     void orphansOfACutShortBackupAreWrittenAgainNotTrusted() throws Exception {
-        BackupRepository failing = BackupRepository.open(new FailingTarget(BackupTarget.open(TestTrees.url(target)), 4), null);
+        BackupRepository failing = BackupRepository.open(InterceptedTarget.failingAfter(BackupTarget.open(TestTrees.url(target)), 4), null);
         assertThrows(IOException.class, () -> failing.backup(tree, "cut", Map.of(), null));
         List<Path> orphans;
         try (var files = Files.walk(target.resolve("chunks"))) {
@@ -160,7 +160,7 @@ class PruneTest {
 
     @Test
     void anInterruptedBackupLeavesOrphansThatOnlyAPastGraceCollects() throws Exception {
-        BackupRepository failing = BackupRepository.open(new FailingTarget(BackupTarget.open(TestTrees.url(target)), 4), null);
+        BackupRepository failing = BackupRepository.open(InterceptedTarget.failingAfter(BackupTarget.open(TestTrees.url(target)), 4), null);
 
         IOException e = assertThrows(IOException.class, () -> failing.backup(tree, "cut", Map.of(), null));
 

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -158,7 +157,21 @@ class S3RepositoryTest {
     void aBackupCutOffByTheServerGoingDownResumesOnceItIsBack() throws Exception {
         S3Target s3 = S3TestTargets.target(url);
         BackupRepository.open(s3, KEY); // initialised while the server is up
-        StopAfterPuts target = new StopAfterPuts(s3, server, 4); // the lock and three chunks
+        // The server stops for real after four puts: the lock and three chunks. Chunks are stored on
+        // several threads: every later put waits until the server is down.
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<InterceptedTarget> self = new java.util.concurrent.atomic.AtomicReference<>();
+        InterceptedTarget target = new InterceptedTarget(s3, (key, index) -> {
+            if (index >= 4) {
+                self.get().awaitDone(4); // the three chunks before it land first
+                synchronized (stopped) {
+                    if (!stopped.getAndSet(true)) {
+                        stop(server);
+                    }
+                }
+            }
+        });
+        self.set(target);
         BackupRepository repo = BackupRepository.open(target, KEY);
 
         IOException e = assertThrows(IOException.class, () -> repo.backup(tree, "cut", Map.of(), null));
@@ -181,58 +194,11 @@ class S3RepositoryTest {
                 .map(Manifest.ChunkRef::id).collect(Collectors.toSet());
     }
 
-    /** Stops the S3 server (for real) once {@code allowedPuts} puts went through. */
-    private static final class StopAfterPuts implements BackupTarget {
-        private final BackupTarget delegate;
-        private final S3Server server;
-        private int allowedPuts;
-
-        StopAfterPuts(BackupTarget delegate, S3Server server, int allowedPuts) {
-            this.delegate = delegate;
-            this.server = server;
-            this.allowedPuts = allowedPuts;
-        }
-
-        @Override
-        public String url() {
-            return delegate.url();
-        }
-
-        @Override
-        public void put(String key, byte[] data) throws IOException {
-            if (allowedPuts-- == 0) {
-                try {
-                    server.stop();
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }
-            delegate.put(key, data);
-        }
-
-        @Override
-        public byte[] get(String key) throws IOException {
-            return delegate.get(key);
-        }
-
-        @Override
-        public boolean exists(String key) throws IOException {
-            return delegate.exists(key);
-        }
-
-        @Override
-        public List<String> list(String prefix) throws IOException {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public Instant modified(String key) throws IOException {
-            return delegate.modified(key);
-        }
-
-        @Override
-        public void delete(String key) throws IOException {
-            delegate.delete(key);
+    private static void stop(S3Server server) {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new AssertionError(e);
         }
     }
 }

@@ -15,13 +15,14 @@ public interface DirectoryTrees {
     /**
      * Lets {@code fill} write a volume that is still being created (nothing else uses it) at a path
      * that stays the volume's own while it runs; a volume whose tree already holds data is refused
-     * (ALREADY_EXISTS), since a restore never merges into data it did not make.
+     * (ALREADY_EXISTS), since a restore never merges into data it did not make. Returns what
+     * {@code fill} returns.
      */
-    void fillVolume(String volumeId, TreeFill fill) throws IOException;
+    <T> T fillVolume(String volumeId, TreeFill<T> fill) throws IOException;
 
-    /** What fills an empty volume tree: a restore from a backup. */
+    /** What fills an empty volume tree (a restore from a backup), and what it says it did. */
     @FunctionalInterface
-    interface TreeFill {
-        void into(Path emptyTree) throws IOException;
+    interface TreeFill<T> {
+        T into(Path emptyTree) throws IOException;
     }
 }

@@ -263,15 +263,21 @@ final class SnapshotBackups implements AutoCloseable {
         } catch (BackupException e) {
             throw mapped(field, e);
         }
-        trees(engine, field).fillVolume(volumeId, tree -> {
+        String name = from.substring(hash + 1);
+        long started = System.nanoTime();
+        BackupSummary summary = trees(engine, field).fillVolume(volumeId, tree -> {
+            BackupSummary restored;
             try {
-                repository.restore(from.substring(hash + 1), tree);
+                restored = repository.restore(name, tree);
             } catch (BackupException e) {
                 throw mapped(field, e);
             }
             // The engine contract: what a call made is durable before its record says READY.
             FileHandle.syncFilesystem(tree);
+            return restored;
         });
+        LOG.info("volume {} restored from {} in {} ms: {} files, {} bytes", volumeId, from,
+                (System.nanoTime() - started) / 1_000_000, summary.files(), summary.logicalBytes());
     }
 
     private static DirectoryTrees trees(VolumeEngine engine, String field) {

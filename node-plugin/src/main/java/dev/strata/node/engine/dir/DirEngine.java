@@ -105,7 +105,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     }
 
     @Override
-    public void fillVolume(String volumeId, TreeFill fill) throws IOException {
+    public <T> T fillVolume(String volumeId, TreeFill<T> fill) throws IOException {
         Path tree = volumePath(volumeId);
         try (var entries = Files.list(tree)) {
             if (entries.findAny().isPresent()) {
@@ -113,7 +113,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
                         + "an empty volume");
             }
         }
-        fill.into(tree);
+        return fill.into(tree);
     }
 
     @Override

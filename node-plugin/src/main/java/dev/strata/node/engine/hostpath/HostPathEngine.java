@@ -326,14 +326,14 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
 
     /** Through the handle of the volume's host directory, shown at a path of the engine's own. */
     @Override
-    public void fillVolume(String volumeId, TreeFill fill) throws IOException {
+    public <T> T fillVolume(String volumeId, TreeFill<T> fill) throws IOException {
         HostPath path = hostPath(volumeOf(volumeId));
         try (FileHandle dir = HostPaths.open(path, "volume " + volumeId)) {
             if (!isEmpty(dir)) {
                 throw CsiException.alreadyExists(path + " already holds data; a restore needs a new directory");
             }
             try (ExposedDirectory to = ExposedDirectory.of(dir, exposed, mounter)) {
-                fill.into(to.path());
+                return fill.into(to.path());
             }
         }
     }

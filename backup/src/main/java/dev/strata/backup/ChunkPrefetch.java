@@ -1,0 +1,59 @@
+package dev.strata.backup;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Future;
+
+/**
+ * Reads a restore's chunks ahead of the writer, on a few threads, in exactly the order the writer
+ * asks for them: fetching, decrypting, decompressing and checking chunk after chunk on the writer's
+ * own thread left the disk idle while the CPU worked and the CPU idle while the disk did (a restore
+ * of 100,000 small files from a cold cache). At most {@code window} chunks are held at once, so
+ * memory stays bounded by the window times the largest chunk.
+ */
+final class ChunkPrefetch implements AutoCloseable {
+    /** One chunk the writer will ask for, and the file it belongs to (for the error message). */
+    record Wanted(Manifest.ChunkRef ref, String file) {}
+
+    private final ChunkStore store;
+    private final Iterator<Wanted> upcoming;
+    private final int window;
+    private final ArrayDeque<Future<byte[]>> inFlight = new ArrayDeque<>();
+    private final WorkerPool pool;
+
+    ChunkPrefetch(ChunkStore store, List<Wanted> wanted, int threads, int window) {
+        this.store = store;
+        this.upcoming = wanted.iterator();
+        this.window = window;
+        this.pool = new WorkerPool("backup-restore", threads);
+    }
+
+    /** The chunks of every file of {@code entries}, in the order a restore writes them. */
+    static List<Wanted> inOrder(List<Manifest.Entry> entries) {
+        return entries.stream().filter(e -> !e.type().equals(Manifest.Entry.DIR)
+                        && !e.type().equals(Manifest.Entry.SYMLINK))
+                .flatMap(e -> e.chunks().stream().map(ref -> new Wanted(ref, e.path())))
+                .toList();
+    }
+
+    /** The next chunk's checked plaintext; the error of a chunk that failed is thrown here, in order. */
+    byte[] next() throws IOException {
+        while (inFlight.size() < window && upcoming.hasNext()) {
+            Wanted w = upcoming.next();
+            inFlight.add(pool.submit(() -> store.read(w.ref(), w.file())));
+        }
+        Future<byte[]> head = inFlight.poll();
+        if (head == null) {
+            throw new IllegalStateException("the restore asked for more chunks than its manifest lists");
+        }
+        return WorkerPool.await(head);
+    }
+
+    @Override
+    public void close() throws InterruptedIOException {
+        pool.close();
+    }
+}
