@@ -17,7 +17,6 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.Trash;
-import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.StaticVolumes;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.hostpath.HostPaths.HostPath;
@@ -63,16 +62,11 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
     private static final String TRASH = HostPaths.RESERVED_PREFIX + "-trash";
-    private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final HostPaths hostPaths;
     private final RecordStore<HostPathVolume> volumes;
     private final Mounter mounter;
-    private final TreeCopy copy;
-    private final Path snapshots;
-    private final Trash snapshotTrash;
-    /** Where a host directory is shown to a copy (ExposedDirectory). */
-    private final Path exposed;
+    private final HostPathCopies copies;
     private final Map<Path, Trash> trashes = new HashMap<>();
     /** Held while a path's owners are read and changed, so that two volumes never race for one path. */
     private final Object ownership = new Object();
@@ -83,11 +77,7 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
         this.volumes = new RecordStore<>(engineRoot.resolve("volumes"), HostPathVolume.class, HostPathVolume::volumeId,
                 v -> true);
         this.mounter = mounter;
-        this.copy = new TreeCopy(runner);
-        this.snapshots = Files.createDirectories(engineRoot.resolve("snapshots"));
-        this.snapshotTrash = new Trash(engineRoot.resolve("trash"));
-        this.exposed = engineRoot.resolve("exposed");
-        ExposedDirectory.clear(exposed, mounter);
+        this.copies = new HostPathCopies(engineRoot, mounter, runner);
     }
 
     @Override
@@ -178,15 +168,12 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
     }
 
     private void copyInto(ContentSource source, FileHandle dir) throws IOException {
-        try (ExposedDirectory to = ExposedDirectory.of(dir, exposed, mounter)) {
-            if (source.kind() == ContentSource.Kind.SNAPSHOT) {
-                copy.copyContents(snapshots.resolve(source.id()), to.path());
-                return;
-            }
-            try (FileHandle from = HostPaths.open(hostPath(volumeOf(source.id())), "volume_content_source");
-                    ExposedDirectory shown = ExposedDirectory.of(from, exposed, mounter)) {
-                copy.copyContents(shown.path(), to.path());
-            }
+        if (source.kind() == ContentSource.Kind.SNAPSHOT) {
+            copies.restore(source.id(), dir);
+            return;
+        }
+        try (FileHandle from = HostPaths.open(hostPath(volumeOf(source.id())), "volume_content_source")) {
+            copies.clone(from, dir);
         }
     }
 
@@ -276,7 +263,7 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
 
     @Override
     public synchronized void close() throws InterruptedException {
-        snapshotTrash.close();
+        copies.close();
         for (Trash t : trashes.values()) {
             t.close();
         }
@@ -285,7 +272,7 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
     /** Each root has its own trash, on its own filesystem, so that discarding is a rename. */
     @Override
     public List<Sample> samples() throws IOException {
-        List<Trash> all = new ArrayList<>(List.of(snapshotTrash));
+        List<Trash> all = new ArrayList<>(List.of(copies.snapshotTrash()));
         synchronized (this) {
             all.addAll(trashes.values());
         }
@@ -313,15 +300,14 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
 
     @Override
     public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {
-        try (FileHandle dir = HostPaths.open(hostPath(source), "source_volume_id");
-                ExposedDirectory shown = ExposedDirectory.of(dir, exposed, mounter)) {
-            copy.copyOnce(shown.path(), snapshots, snapshot.id());
+        try (FileHandle dir = HostPaths.open(hostPath(source), "source_volume_id")) {
+            copies.snapshot(dir, snapshot.id());
         }
     }
 
     @Override
     public Path snapshotTree(String snapshotId) {
-        return snapshots.resolve(snapshotId);
+        return copies.snapshotTree(snapshotId);
     }
 
     /** Through the handle of the volume's host directory, shown at a path of the engine's own. */
@@ -332,16 +318,13 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
             if (!isEmpty(dir)) {
                 throw CsiException.alreadyExists(path + " already holds data; a restore needs a new directory");
             }
-            try (ExposedDirectory to = ExposedDirectory.of(dir, exposed, mounter)) {
-                return fill.into(to.path());
-            }
+            return copies.fill(dir, fill);
         }
     }
 
     @Override
     public void deleteSnapshot(String snapshotId) throws IOException {
-        snapshotTrash.discard(snapshots.resolve(PARTIAL + snapshotId));
-        snapshotTrash.discard(snapshots.resolve(snapshotId));
+        copies.deleteSnapshot(snapshotId);
     }
 
     @Override
@@ -351,7 +334,7 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
 
     @Override
     public Set<String> storedSnapshotIds() throws IOException {
-        return TreeCopy.names(snapshots);
+        return copies.storedSnapshotIds();
     }
 
     /** A single file is mounted on a file inside the staging directory; a directory on the directory. */
