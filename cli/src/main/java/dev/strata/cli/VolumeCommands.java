@@ -77,7 +77,7 @@ final class VolumeCommands extends GroupCommand {
         }
 
         @Override
-        protected int run(CsiClient client) {
+        protected int run(CsiClient client) throws InterruptedException {
             CreateVolumeRequest.Builder req = CreateVolumeRequest.newBuilder()
                     .setName(name)
                     .addVolumeCapabilities(AccessModes.capability(accessMode, block))
@@ -88,6 +88,8 @@ final class VolumeCommands extends GroupCommand {
             }
             if (source != null && source.backup != null) {
                 req.putParameters(FROM_BACKUP, source.backup); // a Strata parameter, not a CSI content source
+                out().println(createRestoring(client, req.build()).getVolumeId());
+                return OK;
             } else if (source != null) {
                 req.setVolumeContentSource(contentSource(new NameResolver(client)));
             }
@@ -110,6 +112,26 @@ final class VolumeCommands extends GroupCommand {
 
     /** The StorageClass-style parameter of a Strata driver that fills a new volume from a backup. */
     static final String FROM_BACKUP = "fromBackup";
+
+    /**
+     * CreateVolume for a restore from a backup, which may outlast one call's deadline, sent the way
+     * a CO sends it: again after DEADLINE_EXCEEDED (the driver goes on restoring) and after ABORTED
+     * (the call met that restore still running under the volume's lock), until it answers. The same
+     * name makes every call the same volume.
+     */
+    static Volume createRestoring(CsiClient client, CreateVolumeRequest req) throws InterruptedException {
+        while (true) {
+            try {
+                return client.controller().createVolume(req).getVolume();
+            } catch (StatusRuntimeException e) {
+                Status.Code code = e.getStatus().getCode();
+                if (code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.ABORTED) {
+                    throw e;
+                }
+            }
+            Thread.sleep(500);
+        }
+    }
 
     @Command(name = "ls", aliases = "list", description = "List volumes (ListVolumes)")
     static final class Ls extends CsiCommand {

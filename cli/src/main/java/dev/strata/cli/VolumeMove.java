@@ -76,7 +76,7 @@ final class VolumeMove extends CsiCommand {
             if (volume.getCapacityBytes() > 0) {
                 req.setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(volume.getCapacityBytes()));
             }
-            movedId = to.controller().createVolume(req.build()).getVolume().getVolumeId();
+            movedId = VolumeCommands.createRestoring(to, req.build()).getVolumeId();
         }
         out().println(name + ": restored at " + destination);
         if (!keepSource) {

@@ -43,6 +43,8 @@ final class FakeCsiPlugin implements AutoCloseable {
     final Map<String, CreateVolumeRequest> createRequests = new ConcurrentHashMap<>();
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     final Set<String> failingMethods = ConcurrentHashMap.newKeySet();
+    /** Volumes whose slow restore has begun (parameter restoreMillis). */
+    final Set<String> restoring = ConcurrentHashMap.newKeySet();
 
     private final Server server;
     private final EventLoopGroup group;
@@ -184,6 +186,7 @@ final class FakeCsiPlugin implements AutoCloseable {
                 if (fail != null) {
                     throw error(Status.fromCode(Status.Code.valueOf(fail)), "injected failure");
                 }
+                restoreSlowly(id, req.getParametersMap().get("restoreMillis"));
                 createRequests.put(id, req);
                 Volume.Builder v = Volume.newBuilder().setVolumeId(id)
                         .setCapacityBytes(req.getCapacityRange().getRequiredBytes())
@@ -204,6 +207,24 @@ final class FakeCsiPlugin implements AutoCloseable {
                 Volume created = volumes.computeIfAbsent(id, k -> v.build());
                 return CreateVolumeResponse.newBuilder().setVolume(created).build();
             });
+        }
+
+        /**
+         * Like Strata's restore from a backup: the first call works for {@code millis} (past a short
+         * client deadline) under the volume's lock; calls meanwhile are ABORTED.
+         */
+        private void restoreSlowly(String id, String millis) {
+            if (millis == null || volumes.containsKey(id)) {
+                return;
+            }
+            if (!restoring.add(id)) {
+                throw error(Status.ABORTED, "volume " + id + " is being restored");
+            }
+            try {
+                Thread.sleep(Long.parseLong(millis));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         @Override

@@ -198,6 +198,23 @@ class StrataCtlTest {
         assertEquals("stratactl: RESOURCE_EXHAUSTED: injected failure\n", r.err());
     }
 
+    /**
+     * A restore from a backup can outlast one call's deadline: stratactl sends the same CreateVolume
+     * again, as a CO does, through the deadline and the ABORTED answers of the restore still running,
+     * until the volume is there.
+     */
+    @Test
+    void aRestoreThatOutlastsTheDeadlineIsWaitedForTheWayACoWaits() {
+        Result r = run("volume", "create", "big", "--timeout", "1", "--from-backup", "file:///t#snap-1",
+                "--param", "restoreMillis=2500");
+        assertOk(r);
+        assertEquals(Ids.volumeId("big") + "\n", r.out());
+        long creates = plugin.calls.stream().filter(c -> c.startsWith("CreateVolume")).count();
+        assertTrue(creates >= 2, "asked again after the deadline: " + plugin.calls);
+        assertEquals("file:///t#snap-1", plugin.createRequests.get(Ids.volumeId("big")).getParametersMap()
+                .get("fromBackup"));
+    }
+
     @Test
     void missingSocketIsALocalError() {
         Result r = runRaw("--endpoint", "unix://" + tmp.resolve("nothing.sock"), "volume", "ls");
