@@ -6,7 +6,11 @@
 # same snapshot tree (both read it from a warm page cache: Strata's upload starts right after the
 # cut's copy, restic right after Strata's upload);
 # then 1% of the small files and one large file change (4 KiB overwritten in its middle), and both
-# back up again. As root; scratch under /var/tmp/bench-backup. Prints one line per measurement.
+# back up again. Then the first backup is restored on "another host" (a second driver with its own
+# data directory and the same key) beside restic's restore of its first snapshot and a plain
+# `cp -a` of the same tree on the same disk (what the disk can move; each followed by sync, each
+# from a cold page cache). As root; scratch under /var/tmp/bench-backup. Prints one line per
+# measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-backup
@@ -76,3 +80,25 @@ PY
 sync; echo 3 > /proc/sys/vm/drop_caches
 round second
 $ctl --endpoint "$e" umount data "$work/mnt" > /dev/null
+
+# The restore, on a second driver that shares nothing with the first but the target and the key.
+bin/strata standalone --endpoint "unix://$work/b.sock" --data-dir "$work/data-b" --node-id bench-b \
+  --backup-key-file "$work/key" > "$work/driver-b.log" 2>&1 &
+driver_b=$!
+trap 'kill $driver $driver_b 2>/dev/null; wait $driver $driver_b 2>/dev/null || true' EXIT
+for _ in $(seq 300); do [[ -S $work/b.sock ]] && break; sleep 0.1; done
+first=$(head -1 "$work/first.out")
+timed() { # LABEL COMMAND...: wall time from a cold page cache, the command's writes synced
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  local start; start=$(date +%s%N)
+  "${@:2}" > /dev/null
+  sync
+  echo "$1: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+}
+timed "strata restore (stratactl volume create --from-backup, wall)" \
+  $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create copy --size 10Gi --from-backup "file://$work/strata#$first"
+echo "strata restore (driver's own time): $(grep "restored from" "$work/driver-b.log" | sed 's/.* in \([0-9]* ms\).*/\1/')"
+timed "restic restore" restic restore --repo "$work/restic" --target "$work/restic-restore" \
+  "$(restic snapshots --repo "$work/restic" --tag first --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+timed "cp -a of the same tree (the disk's limit)" cp -a "$work/data/engines/dir/snapshots/$first" "$work/cp-copy"
+echo "restored: $(du -sb "$work/data-b/engines/dir/volumes" | cut -f1) bytes (strata), $(du -sb "$work/restic-restore" | cut -f1) (restic), $(du -sb "$work/cp-copy" | cut -f1) (cp)"
