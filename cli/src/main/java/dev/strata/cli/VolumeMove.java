@@ -6,12 +6,14 @@ import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeRequest;
+import dev.strata.csi.v1.ListVolumesResponse;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,8 +22,10 @@ import picocli.CommandLine.Parameters;
  * {@code stratactl volume move}: Flocker's moving data, from one Strata driver to another through a
  * backup target both reach. Each step is a CSI call named after the volume, so a move that failed half
  * way is finished by running the same command again: a remote snapshot {@code move-NAME} of the
- * source, a volume of the same name on the destination filled from it, then (unless
- * {@code --keep-source}) the snapshot, its backup and the source volume are deleted.
+ * source, a volume of the same name on the destination filled from it, then the source volume
+ * (unless {@code --keep-source}) and last the snapshot with its backup are deleted. A volume of that
+ * name on the destination that this move did not make (no {@code move-NAME} snapshot on the source) is
+ * refused: it may hold older data than the source.
  */
 @Command(name = "move", description = {"Move a volume to another driver through a backup target (Flocker's move)",
         "The destination is another Strata driver's socket: on another host, reach it with ssh -L "
@@ -51,43 +55,76 @@ final class VolumeMove extends CsiCommand {
                     + "(default: ${DEFAULT-VALUE})")
     Mode accessMode;
 
-    @Option(names = "--keep-source", description = "Copy rather than move: keep the source volume and the backup")
+    @Option(names = "--keep-source", description = "Copy rather than move: keep the source volume")
     boolean keepSource;
 
     @Override
     protected int run(CsiClient source) throws Exception {
         Endpoint destination = destination();
-        Volume volume = new NameResolver(source).volume(name).getVolume();
+        String snapshotName = SNAPSHOT_PREFIX + name;
+        try (CsiClient to = CsiClient.connect(destination, root().timeout())) {
+            Optional<String> cut = new NameResolver(source).findSnapshot(snapshotName);
+            boolean there = new NameResolver(to).find(name).isPresent();
+            Optional<ListVolumesResponse.Entry> volume = new NameResolver(source).find(name);
+            if (volume.isEmpty()) {
+                return finishRemoval(source, cut, there);
+            }
+            if (there && cut.isEmpty()) {
+                // Not this move's (it would have cut its snapshot first): an earlier copy, say, now older
+                // than the source. Taking it as the move's would lose every write since.
+                throw new CliException("move " + name + ": " + destination + " already has a volume named " + name
+                        + " that this move did not make; remove it there first");
+            }
+            String sourceId = volume.get().getVolume().getVolumeId();
+            refuseInUse(source, sourceId);
+            Snapshot snapshot = SnapshotCommands.createStored(source, CreateSnapshotRequest.newBuilder()
+                    .setSourceVolumeId(sourceId).setName(snapshotName)
+                    .putParameters(SnapshotCommands.BACKUP_TARGET, via).build());
+            String backup = via + "#" + snapshot.getSnapshotId();
+            out().println(name + ": stored as " + backup);
+            String movedId = VolumeCommands.createRestoring(to, restore(volume.get().getVolume(), backup)).getVolumeId();
+            out().println(name + ": restored at " + destination);
+            if (!keepSource) {
+                source.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(sourceId).build());
+                out().println(name + ": removed from " + root().endpoint());
+            }
+            deleteSnapshot(source, snapshot.getSnapshotId());
+            out().println(movedId);
+            return OK;
+        }
+    }
+
+    /** A move that got as far as removing the source: only its snapshot, and so its backup, is left. */
+    private int finishRemoval(CsiClient source, Optional<String> cut, boolean there) {
+        if (cut.isEmpty() || !there) {
+            throw new CliException("no such volume: " + name);
+        }
+        deleteSnapshot(source, cut.get());
+        out().println(name + ": already at " + to + "; its backup removed");
+        return OK;
+    }
+
+    private void refuseInUse(CsiClient source, String volumeId) throws java.io.IOException {
         try (Placements placements = Placements.open(source, root().stateDir())) {
             // A mounted volume could take writes after the cut that the copy would never see.
-            VolumeCommands.Rm.refuseInUse("move", name, placements.targets(volume.getVolumeId()),
-                    placements.stagingPath(volume.getVolumeId()));
+            VolumeCommands.Rm.refuseInUse("move", name, placements.targets(volumeId), placements.stagingPath(volumeId));
         }
-        Snapshot snapshot = SnapshotCommands.createStored(source, CreateSnapshotRequest.newBuilder()
-                .setSourceVolumeId(volume.getVolumeId()).setName(SNAPSHOT_PREFIX + name)
-                .putParameters(SnapshotCommands.BACKUP_TARGET, via).build());
-        String backup = via + "#" + snapshot.getSnapshotId();
-        out().println(name + ": stored as " + backup);
-        String movedId;
-        try (CsiClient to = CsiClient.connect(destination, root().timeout())) {
-            CreateVolumeRequest.Builder req = CreateVolumeRequest.newBuilder().setName(name)
-                    .addVolumeCapabilities(AccessModes.capability(accessMode, false))
-                    .putAllParameters(params).putParameters(VolumeCommands.FROM_BACKUP, backup);
-            if (volume.getCapacityBytes() > 0) {
-                req.setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(volume.getCapacityBytes()));
-            }
-            movedId = VolumeCommands.createRestoring(to, req.build()).getVolumeId();
+    }
+
+    private CreateVolumeRequest restore(Volume volume, String backup) {
+        CreateVolumeRequest.Builder req = CreateVolumeRequest.newBuilder().setName(name)
+                .addVolumeCapabilities(AccessModes.capability(accessMode, false))
+                .putAllParameters(params).putParameters(VolumeCommands.FROM_BACKUP, backup);
+        if (volume.getCapacityBytes() > 0) {
+            req.setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(volume.getCapacityBytes()));
         }
-        out().println(name + ": restored at " + destination);
-        if (!keepSource) {
-            source.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder()
-                    .setSnapshotId(snapshot.getSnapshotId()).build());
-            source.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
-                    .setVolumeId(volume.getVolumeId()).build());
-            out().println(name + ": removed from " + root().endpoint() + ", with its backup");
-        }
-        out().println(movedId);
-        return OK;
+        return req.build();
+    }
+
+    /** The move's snapshot and its backup: the destination's volume no longer needs them. */
+    private void deleteSnapshot(CsiClient source, String snapshotId) {
+        source.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snapshotId).build());
+        out().println(name + ": backup " + via + "#" + snapshotId + " removed");
     }
 
     private Endpoint destination() {

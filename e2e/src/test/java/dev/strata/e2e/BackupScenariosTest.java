@@ -136,26 +136,51 @@ class BackupScenariosTest {
         assertTrue(mounted.output().contains("move data: volume is in use, mounted at " + mountA), mounted.output());
         ok(hostA, "umount", "data", mountA.toString());
 
-        // A copy first, twice: every step is named after the volume, so a repeat is the same move.
+        // A copy first: the source stays, no backup does.
         String copied = lastLine(ok(hostA, "volume", "move", "data", "--via", target, "--to", toB, "--keep-source"));
-        assertEquals(copied, lastLine(ok(hostA, "volume", "move", "data", "--via", target, "--to", toB,
-                "--keep-source")));
-        assertEquals(1, ok(hostA, "backup", "ls", "-q", target, "--key-file", key.toString()).lines().count());
-        // Then the move itself: the volume on B is the one already restored; A keeps nothing of it.
-        String moved = ok(hostA, "volume", "move", "data", "--via", target, "--to", toB);
-        assertEquals(copied, lastLine(moved));
-        assertTrue(moved.contains("data: removed from unix://" + hostA.socket()), moved);
-        assertEquals("", ok(hostA, "volume", "ls", "-q"));
-        assertEquals("", ok(hostA, "snapshot", "ls", "-q"));
         assertEquals("", ok(hostA, "backup", "ls", "-q", target, "--key-file", key.toString()));
-        assertEquals(List.of(), files(host.dir.resolve("target/chunks")));
-
-        Path mountB = host.dir.resolve("b");
-        ok(hostB, "mount", "data", mountB.toString());
-        assertEquals(-1L, Files.mismatch(mountB.resolve("blob"), writeTemp(big)));
-        assertEquals("moved with its volume\n", Files.readString(mountB.resolve("notes.txt")));
-        ok(hostB, "umount", "data", mountB.toString());
+        assertEquals("", ok(hostA, "snapshot", "ls", "-q"));
+        // A move onto that copy is refused: the source may have changed since, and it would be lost.
+        Run onto = stratactl(hostA, "volume", "move", "data", "--via", target, "--to", toB);
+        assertEquals(1, onto.exit(), onto::output);
+        assertTrue(onto.output().contains("already has a volume named data that this move did not make"),
+                onto.output());
         ok(hostB, "volume", "rm", "data");
+
+        // The move itself: on B, then A keeps nothing of it.
+        String moved = ok(hostA, "volume", "move", "data", "--via", target, "--to", toB);
+        assertEquals(copied, lastLine(moved), "IDs come from names");
+        assertTrue(moved.contains("data: removed from unix://" + hostA.socket()), moved);
+        assertNothingOf(hostA);
+        assertSameData(hostB, big);
+
+        // Back to A, cut off after the source was removed (done here by hand, step by step): the same
+        // command finishes it, since only the snapshot and its backup were left.
+        ok(hostB, "snapshot", "create", "data", "--name", "move-data", "--to", target);
+        String url = target + "#" + lastLine(ok(hostB, "snapshot", "ls", "-q"));
+        ok(hostA, "volume", "create", "data", "--from-backup", url);
+        ok(hostB, "volume", "rm", "data");
+        String toA = "unix://" + hostA.socket();
+        String finished = ok(hostB, "volume", "move", "data", "--via", target, "--to", toA);
+        assertTrue(finished.contains("data: already at " + toA), finished);
+        assertNothingOf(hostB);
+        assertSameData(hostA, big);
+        ok(hostA, "volume", "rm", "data");
+    }
+
+    private void assertNothingOf(DriverProcess driver) throws IOException {
+        assertEquals("", ok(driver, "volume", "ls", "-q"));
+        assertEquals("", ok(driver, "snapshot", "ls", "-q"));
+        assertEquals("", ok(driver, "backup", "ls", "-q", target, "--key-file", key.toString()));
+        assertEquals(List.of(), files(host.dir.resolve("target/chunks")));
+    }
+
+    private void assertSameData(DriverProcess driver, byte[] blob) throws IOException {
+        Path mount = host.dir.resolve("check");
+        ok(driver, "mount", "data", mount.toString());
+        assertEquals(-1L, Files.mismatch(mount.resolve("blob"), writeTemp(blob)));
+        assertEquals("moved with its volume\n", Files.readString(mount.resolve("notes.txt")));
+        ok(driver, "umount", "data", mount.toString());
     }
 
     private static String lastLine(String output) {
