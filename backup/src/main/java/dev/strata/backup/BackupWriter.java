@@ -53,11 +53,11 @@ final class BackupWriter {
                 return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
             }
             BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
-            chunks.target().flush(); // every chunk durable before the manifest that makes the backup exist
+            chunks.flush(); // every chunk durable before the manifest that makes the backup exist
             manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
                     contents.entries(), summary));
             LOG.info("backup {} of {} to {}: {} files, {} bytes, {} new chunks ({} bytes stored)", name, tree,
-                    chunks.target().url(), summary.files(), summary.logicalBytes(), summary.newChunks(),
+                    chunks.url(), summary.files(), summary.logicalBytes(), summary.newChunks(),
                     summary.uploadedBytes());
             return summary;
         }

@@ -3,6 +3,7 @@ package dev.strata.backup;
 import dev.strata.common.CrashPoint;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -33,12 +34,39 @@ final class ChunkStore {
         return id != null && ID.matcher(id).matches();
     }
 
-    ChunkCodec codec() {
-        return codec;
+    /** The ID a chunk of these bytes has on this target (keyed when the target is encrypted). */
+    String idOf(byte[] data, int offset, int length) {
+        return codec.chunkId(data, offset, length);
     }
 
-    BackupTarget target() {
-        return target;
+    /** Whether a stored chunk that no manifest references is whole ({@link BackupTarget#orphansAreWhole}). */
+    boolean orphansAreWhole() {
+        return target.orphansAreWhole();
+    }
+
+    /** Makes every chunk stored so far durable: called before a manifest names them. */
+    void flush() throws IOException {
+        target.flush();
+    }
+
+    String url() {
+        return target.url();
+    }
+
+    Instant modified(String id) throws IOException {
+        return target.modified(key(id));
+    }
+
+    /** Deletes a stored chunk; returns its size. NoSuchFileException when someone else deleted it first. */
+    long delete(String id) throws IOException {
+        long size = target.size(key(id));
+        target.delete(key(id));
+        return size;
+    }
+
+    /** Removes what writes a crash cut off before {@code before} left behind. */
+    void sweepInterrupted(Instant before) throws IOException {
+        target.sweepInterrupted(before);
     }
 
     /** The IDs of every chunk stored, from their keys; stray files under chunks/ are ignored. */

@@ -34,13 +34,13 @@ final class ChunkUploader implements AutoCloseable {
     ChunkUploader(ChunkStore store, ManifestStore manifests) throws IOException {
         this.store = store;
         this.known = store.listIds();
-        if (!store.target().orphansAreWhole()) {
+        if (!store.orphansAreWhole()) {
             known.retainAll(manifests.referencedChunkIds());
         }
     }
 
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {
-        String id = store.codec().chunkId(data, offset, length);
+        String id = store.idOf(data, offset, length);
         if (!known.contains(id)) {
             while (inFlight.size() >= WINDOW) {
                 WorkerPool.await(inFlight.poll());
@@ -82,7 +82,7 @@ final class ChunkUploader implements AutoCloseable {
         return uploadedBytes.get();
     }
 
-    /** Stops the stores still running (an interrupted or failed backup; a finished one has none). */
+    /** Drops the stores not yet begun and waits for those running (an interrupted or failed backup; a finished one has none). */
     @Override
     public void close() throws InterruptedIOException {
         pool.close();

@@ -35,12 +35,12 @@ final class Pruner {
         }
         Optional<Locks.Lock> acquired = locks.tryAcquirePrune();
         if (acquired.isEmpty()) {
-            LOG.info("prune of {} skipped: a backup is running", chunks.target().url());
+            LOG.info("prune of {} skipped: a backup is running", chunks.url());
             return PruneReport.busy();
         }
         try (Locks.Lock lock = acquired.get()) {
             locks.deleteStale();
-            chunks.target().sweepInterrupted(Instant.now().minus(INTERRUPTED_WRITE_AGE));
+            chunks.sweepInterrupted(Instant.now().minus(INTERRUPTED_WRITE_AGE));
             return deleteUnreferenced(manifests.referencedChunkIds(), Instant.now().minus(grace));
         }
     }
@@ -49,23 +49,19 @@ final class Pruner {
         long deleted = 0;
         long bytes = 0;
         long kept = 0;
-        BackupTarget target = chunks.target();
         for (String id : chunks.listIds()) {
-            String key = ChunkStore.key(id);
             try {
-                if (referenced.contains(id) || target.modified(key).isAfter(cutoff)) {
+                if (referenced.contains(id) || chunks.modified(id).isAfter(cutoff)) {
                     kept++;
                     continue;
                 }
-                long size = target.size(key);
-                target.delete(key);
+                bytes += chunks.delete(id);
                 deleted++;
-                bytes += size;
             } catch (NoSuchFileException e) {
                 // deleted by someone else since listed
             }
         }
-        LOG.info("prune of {}: {} chunks deleted ({} bytes), {} kept", target.url(), deleted, bytes, kept);
+        LOG.info("prune of {}: {} chunks deleted ({} bytes), {} kept", chunks.url(), deleted, bytes, kept);
         return new PruneReport(deleted, bytes, kept, false);
     }
 }
