@@ -64,12 +64,12 @@ final class VolumeMove extends CsiCommand {
         String snapshotName = SNAPSHOT_PREFIX + name;
         try (CsiClient to = CsiClient.connect(destination, root().timeout())) {
             Optional<String> cut = new NameResolver(source).findSnapshot(snapshotName);
-            boolean there = new NameResolver(to).find(name).isPresent();
+            Optional<ListVolumesResponse.Entry> there = new NameResolver(to).find(name);
             Optional<ListVolumesResponse.Entry> volume = new NameResolver(source).find(name);
             if (volume.isEmpty()) {
                 return finishRemoval(source, cut, there);
             }
-            if (there && cut.isEmpty()) {
+            if (there.isPresent() && cut.isEmpty()) {
                 // Not this move's (it would have cut its snapshot first): an earlier copy, say, now older
                 // than the source. Taking it as the move's would lose every write since.
                 throw new CliException("move " + name + ": " + destination + " already has a volume named " + name
@@ -95,12 +95,13 @@ final class VolumeMove extends CsiCommand {
     }
 
     /** A move that got as far as removing the source: only its snapshot, and so its backup, is left. */
-    private int finishRemoval(CsiClient source, Optional<String> cut, boolean there) {
-        if (cut.isEmpty() || !there) {
+    private int finishRemoval(CsiClient source, Optional<String> cut, Optional<ListVolumesResponse.Entry> there) {
+        if (cut.isEmpty() || there.isEmpty()) {
             throw new CliException("no such volume: " + name);
         }
+        out().println(name + ": already at " + to);
         deleteSnapshot(source, cut.get());
-        out().println(name + ": already at " + to + "; its backup removed");
+        out().println(there.get().getVolume().getVolumeId());
         return OK;
     }
 

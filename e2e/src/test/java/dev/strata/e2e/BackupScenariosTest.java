@@ -163,6 +163,7 @@ class BackupScenariosTest {
         String toA = "unix://" + hostA.socket();
         String finished = ok(hostB, "volume", "move", "data", "--via", target, "--to", toA);
         assertTrue(finished.contains("data: already at " + toA), finished);
+        assertEquals(copied, lastLine(finished), "the volume's ID on A, as a whole move prints it");
         assertNothingOf(hostB);
         assertSameData(hostA, big);
         ok(hostA, "volume", "rm", "data");
