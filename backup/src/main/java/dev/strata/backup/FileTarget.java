@@ -3,7 +3,6 @@ package dev.strata.backup;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -13,9 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * A {@link BackupTarget} on a local (or mounted network) directory: each key is a file at that
@@ -126,22 +125,10 @@ public final class FileTarget implements BackupTarget {
     /** Temporary files of writes that a crash cut off: no host writes to them any more. */
     @Override
     public void sweepInterrupted(Instant before) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                if (attrs.isRegularFile() && AtomicFile.isTemporary(file.getFileName().toString())
-                        && attrs.lastModifiedTime().toInstant().isBefore(before)) {
-                    Files.deleteIfExists(file);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE; // renamed into place or removed by another host meanwhile
-                }
-                throw e;
+        walkFiles(dir, (file, attrs) -> {
+            if (AtomicFile.isTemporary(file.getFileName().toString())
+                    && attrs.lastModifiedTime().toInstant().isBefore(before)) {
+                Files.deleteIfExists(file);
             }
         });
     }
@@ -164,16 +151,47 @@ public final class FileTarget implements BackupTarget {
         if (!Files.isDirectory(base, NOFOLLOW)) {
             return List.of();
         }
-        try (Stream<Path> files = Files.walk(base)) {
-            return files.filter(p -> Files.isRegularFile(p, NOFOLLOW))
-                    .filter(p -> !AtomicFile.isTemporary(p.getFileName().toString()))
-                    .map(p -> dir.relativize(p).toString())
-                    .filter(key -> key.startsWith(prefix) && TargetKeys.isValid(key))
-                    .sorted()
-                    .toList();
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        List<String> keys = new ArrayList<>();
+        walkFiles(base, (file, attrs) -> {
+            String key = dir.relativize(file).toString();
+            if (!AtomicFile.isTemporary(file.getFileName().toString()) && key.startsWith(prefix)
+                    && TargetKeys.isValid(key)) {
+                keys.add(key);
+            }
+        });
+        keys.sort(null);
+        return keys;
+    }
+
+    /** A regular file met in a walk, with its attributes as the walk read them. */
+    @FunctionalInterface
+    private interface FileVisit {
+        void visit(Path file, BasicFileAttributes attrs) throws IOException;
+    }
+
+    /**
+     * Visits every regular file under {@code base}. Other hosts write and delete in the same
+     * directories (a rename into place, a prune): an entry that vanishes between the directory read
+     * and its stat is skipped, not an error that would fail the walk.
+     */
+    private static void walkFiles(Path base, FileVisit visit) throws IOException {
+        Files.walkFileTree(base, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (attrs.isRegularFile()) {
+                    visit.visit(file, attrs);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
     }
 
     @Override

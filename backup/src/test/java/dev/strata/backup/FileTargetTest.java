@@ -98,6 +98,35 @@ class FileTargetTest {
         }
     }
 
+    /** Another host stores and prunes in the same directories while this one lists them. */
+    @Test
+    void aListingMeetsFilesComingAndGoingWithoutFailing() throws Exception {
+        BackupTarget target = BackupTarget.open(TestTrees.url(tmp.resolve("t")));
+        target.put("chunks/ee/ee0", new byte[] {1});
+        java.util.concurrent.atomic.AtomicBoolean churning = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread otherHost = new Thread(() -> {
+            try {
+                for (int i = 1; churning.get(); i++) {
+                    target.putBuffered("chunks/ee/ee" + i, new byte[] {2});
+                    target.delete("chunks/ee/ee" + i);
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        });
+        otherHost.start();
+        try {
+            for (int i = 0; i < 500; i++) {
+                assertTrue(target.list("chunks/").contains("chunks/ee/ee0"));
+            }
+        } finally {
+            churning.set(false);
+            otherHost.join();
+        }
+        assertEquals(null, failure.get());
+    }
+
     /** A crash leaves a write's temporary file; a prune removes it once it is older than any write. */
     @Test
     void aPruneSweepsTemporaryFilesThatOnlyACrashCouldHaveLeft() throws Exception {
