@@ -23,9 +23,11 @@ import picocli.CommandLine.Parameters;
  * backup target both reach. Each step is a CSI call named after the volume, so a move that failed half
  * way is finished by running the same command again: a remote snapshot {@code move-NAME} of the
  * source, a volume of the same name on the destination filled from it, then the source volume
- * (unless {@code --keep-source}) and last the snapshot with its backup are deleted. A volume of that
- * name on the destination that this move did not make (no {@code move-NAME} snapshot on the source) is
- * refused: it may hold older data than the source.
+ * (unless {@code --keep-source}) and last the snapshot with its backup are deleted. A run that finds
+ * the source and an earlier attempt's snapshot starts over (the source may have changed since); one
+ * that finds only the snapshot finishes by deleting it. A volume of that name on the destination that
+ * no attempt of this move made (no {@code move-NAME} snapshot on the source) is refused: it may hold
+ * older data than the source.
  */
 @Command(name = "move", description = {"Move a volume to another driver through a backup target (Flocker's move)",
         "The destination is another Strata driver's socket: on another host, reach it with ssh -L "
@@ -77,6 +79,9 @@ final class VolumeMove extends CsiCommand {
             }
             String sourceId = volume.get().getVolume().getVolumeId();
             refuseInUse(source, sourceId);
+            if (cut.isPresent()) {
+                startOver(source, to, cut.get(), there);
+            }
             Snapshot snapshot = SnapshotCommands.createStored(source, CreateSnapshotRequest.newBuilder()
                     .setSourceVolumeId(sourceId).setName(snapshotName)
                     .putParameters(SnapshotCommands.BACKUP_TARGET, via).build());
@@ -92,6 +97,21 @@ final class VolumeMove extends CsiCommand {
             out().println(movedId);
             return OK;
         }
+    }
+
+    /**
+     * An earlier attempt stopped with the source still there, so the source may have changed since
+     * its snapshot (it was usable all along): its copy on the destination and its snapshot go, and the
+     * move starts from the source as it is now. Chunks already stored are not sent again.
+     */
+    private void startOver(CsiClient source, CsiClient to, String snapshotId,
+            Optional<ListVolumesResponse.Entry> there) {
+        if (there.isPresent()) {
+            to.controller().deleteVolume(DeleteVolumeRequest.newBuilder()
+                    .setVolumeId(there.get().getVolume().getVolumeId()).build());
+        }
+        deleteSnapshot(source, snapshotId);
+        out().println(name + ": an earlier attempt stopped half way; starting over from the source as it is now");
     }
 
     /** A move that got as far as removing the source: only its snapshot, and so its backup, is left. */

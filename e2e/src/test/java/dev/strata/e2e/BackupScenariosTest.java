@@ -147,8 +147,16 @@ class BackupScenariosTest {
                 onto.output());
         ok(hostB, "volume", "rm", "data");
 
-        // The move itself: on B, then A keeps nothing of it.
+        // A move cut off after its restore (done here by hand), then the source written again: the
+        // next run starts over, so the write is not lost with the source.
+        ok(hostA, "snapshot", "create", "data", "--name", "move-data", "--to", target);
+        ok(hostB, "volume", "create", "data", "--from-backup",
+                target + "#" + lastLine(ok(hostA, "snapshot", "ls", "-q")));
+        ok(hostA, "mount", "data", mountA.toString());
+        Files.writeString(mountA.resolve("later.txt"), "written after the first attempt\n");
+        ok(hostA, "umount", "data", mountA.toString());
         String moved = ok(hostA, "volume", "move", "data", "--via", target, "--to", toB);
+        assertTrue(moved.contains("data: an earlier attempt stopped half way; starting over"), moved);
         assertEquals(copied, lastLine(moved), "IDs come from names");
         assertTrue(moved.contains("data: removed from unix://" + hostA.socket()), moved);
         assertNothingOf(hostA);
@@ -181,6 +189,7 @@ class BackupScenariosTest {
         ok(driver, "mount", "data", mount.toString());
         assertEquals(-1L, Files.mismatch(mount.resolve("blob"), writeTemp(blob)));
         assertEquals("moved with its volume\n", Files.readString(mount.resolve("notes.txt")));
+        assertEquals("written after the first attempt\n", Files.readString(mount.resolve("later.txt")));
         ok(driver, "umount", "data", mount.toString());
     }
 
