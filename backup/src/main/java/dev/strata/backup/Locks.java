@@ -36,18 +36,26 @@ final class Locks {
     }
 
     Lock acquireBackup() throws IOException {
-        Lock lock = write(BACKUP);
-        if (anyFresh(PRUNE)) {
-            lock.close();
-            throw new BackupException(BackupException.Kind.BUSY, "a prune of " + target.url() + " is running; retry");
-        }
-        return lock;
+        return acquire(BACKUP, PRUNE).orElseThrow(() -> new BackupException(BackupException.Kind.BUSY,
+                "a prune of " + target.url() + " is running; retry"));
     }
 
     /** Empty when a backup is running: the prune must not delete anything now. */
     Optional<Lock> tryAcquirePrune() throws IOException {
-        Lock lock = write(PRUNE);
-        if (anyFresh(BACKUP)) {
+        return acquire(PRUNE, BACKUP);
+    }
+
+    /** Writes a lock of {@code kind}, and gives it up again (empty) while a fresh lock of {@code excludedBy} is there. */
+    private Optional<Lock> acquire(String kind, String excludedBy) throws IOException {
+        Lock lock = write(kind);
+        boolean busy;
+        try {
+            busy = anyFresh(excludedBy);
+        } catch (IOException | RuntimeException e) {
+            lock.releaseAfter(e);
+            throw e;
+        }
+        if (busy) {
             lock.close();
             return Optional.empty();
         }
@@ -90,9 +98,18 @@ final class Locks {
         }
     }
 
+    /**
+     * A put may fail after its object landed (a file target's rename is in place when the sync of its
+     * directory is interrupted), so a lock whose first write failed is deleted all the same.
+     */
     private Lock write(String kind) throws IOException {
         Lock lock = new Lock(kind, PREFIX + kind + UUID.randomUUID());
-        lock.refresh();
+        try {
+            lock.refresh();
+        } catch (IOException | RuntimeException e) {
+            lock.releaseAfter(e);
+            throw e;
+        }
         return lock;
     }
 
@@ -142,9 +159,29 @@ final class Locks {
             written = now;
         }
 
+        /**
+         * Releases the lock even on an interrupted thread (a delete that stops an upload interrupts
+         * it): a lock left behind by a live process would hold off every prune for an hour.
+         */
         @Override
         public void close() throws IOException {
-            target.delete(key);
+            boolean interrupted = Thread.interrupted();
+            try {
+                target.delete(key);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        /** Releases the lock after {@code failure}, which the caller throws; a failed release is added to it. */
+        void releaseAfter(Exception failure) {
+            try {
+                close();
+            } catch (IOException | RuntimeException e) {
+                failure.addSuppressed(e);
+            }
         }
     }
 }

@@ -18,12 +18,26 @@ final class InterceptedTarget implements BackupTarget {
 
     private final BackupTarget delegate;
     private final BeforePut hook;
+    private final java.util.function.Predicate<String> failAfterLanding;
     private final AtomicInteger puts = new AtomicInteger();
     private final AtomicInteger done = new AtomicInteger();
 
     InterceptedTarget(BackupTarget delegate, BeforePut hook) {
+        this(delegate, hook, key -> false);
+    }
+
+    private InterceptedTarget(BackupTarget delegate, BeforePut hook, java.util.function.Predicate<String> failAfterLanding) {
         this.delegate = delegate;
         this.hook = hook;
+        this.failAfterLanding = failAfterLanding;
+    }
+
+    /**
+     * Stores every put, then fails those whose key {@code fails} picks, as a file target's put does
+     * when the sync after its rename is interrupted: the object is there, the caller sees an error.
+     */
+    static InterceptedTarget failingAfterLanding(BackupTarget delegate, java.util.function.Predicate<String> fails) {
+        return new InterceptedTarget(delegate, (key, index) -> {}, fails);
     }
 
     /** Fails every put after the first {@code allowedPuts}. */
@@ -45,6 +59,9 @@ final class InterceptedTarget implements BackupTarget {
         hook.run(key, puts.getAndIncrement()); // a backup stores chunks on several threads
         delegate.put(key, data);
         done.incrementAndGet();
+        if (failAfterLanding.test(key)) {
+            throw new java.io.InterruptedIOException("injected: " + key + " landed, then its put failed");
+        }
     }
 
     /** Waits until {@code count} puts have returned: for a hook that must let those before it land. */

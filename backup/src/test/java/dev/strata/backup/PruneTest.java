@@ -158,6 +158,25 @@ class PruneTest {
         TestTrees.assertSameTree(tree, into);
     }
 
+    /**
+     * A delete that stops an upload interrupts it; if that lands in the sync after the lock's rename,
+     * the put fails with the lock in place. The lock is released all the same: left behind by a live
+     * process, it would hold off every prune for an hour (RemoteSnapshotTest caught one in CI).
+     */
+    @Test
+    void aLockWhoseFirstWriteFailedAfterLandingIsReleased() throws Exception {
+        BackupTarget real = BackupTarget.open(TestTrees.url(target));
+        BackupRepository backupLockFails = BackupRepository.open(
+                InterceptedTarget.failingAfterLanding(real, key -> key.startsWith("locks/backup-")), null);
+        assertThrows(java.io.InterruptedIOException.class, () -> backupLockFails.backup(tree, "cut", Map.of(), null));
+        assertEquals(0, TestTrees.countFiles(target, "locks"), "the backup's lock was released");
+
+        BackupRepository pruneLockFails = BackupRepository.open(
+                InterceptedTarget.failingAfterLanding(real, key -> key.startsWith("locks/prune-")), null);
+        assertThrows(java.io.InterruptedIOException.class, () -> pruneLockFails.prune(Duration.ZERO));
+        assertEquals(0, TestTrees.countFiles(target, "locks"), "the prune's lock was released");
+    }
+
     @Test
     void anInterruptedBackupLeavesOrphansThatOnlyAPastGraceCollects() throws Exception {
         BackupRepository failing = BackupRepository.open(InterceptedTarget.failingAfter(BackupTarget.open(TestTrees.url(target)), 4), null);
