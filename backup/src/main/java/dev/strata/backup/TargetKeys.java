@@ -23,7 +23,6 @@ final class TargetKeys {
         return key;
     }
 
-    /** A prefix is a key that may stop anywhere: mid-segment or right after a '/'. */
     /** Whether {@code key} is one a target may hold (listings leave out anything else). */
     static boolean isValid(String key) {
         try {
@@ -34,6 +33,7 @@ final class TargetKeys {
         }
     }
 
+    /** A prefix is a key that may stop anywhere: mid-segment or right after a '/'. */
     static String checkPrefix(String prefix) throws BackupException {
         if (prefix == null || !ALLOWED.matcher(prefix).matches() || prefix.startsWith("/")) {
             throw invalid("key prefix", prefix);

@@ -65,9 +65,10 @@ final class VolumeMove extends CsiCommand {
         Endpoint destination = destination();
         String snapshotName = SNAPSHOT_PREFIX + name;
         try (CsiClient to = CsiClient.connect(destination, root().timeout())) {
-            Optional<String> cut = new NameResolver(source).findSnapshot(snapshotName);
+            NameResolver here = new NameResolver(source);
+            Optional<String> cut = here.findSnapshot(snapshotName);
             Optional<ListVolumesResponse.Entry> there = new NameResolver(to).find(name);
-            Optional<ListVolumesResponse.Entry> volume = new NameResolver(source).find(name);
+            Optional<ListVolumesResponse.Entry> volume = here.find(name);
             if (volume.isEmpty()) {
                 return finishRemoval(source, cut, there);
             }

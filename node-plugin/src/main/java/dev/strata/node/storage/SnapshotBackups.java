@@ -257,25 +257,19 @@ final class SnapshotBackups implements AutoCloseable {
     void restore(String from, VolumeEngine engine, String volumeId) throws IOException {
         String field = "parameters." + FROM_PARAMETER;
         int hash = from.lastIndexOf('#');
-        BackupRepository repository;
+        long started = System.nanoTime();
+        BackupSummary summary;
         try {
-            repository = BackupRepository.open(from.substring(0, hash), key());
+            BackupRepository repository = BackupRepository.open(from.substring(0, hash), key());
+            summary = trees(engine, field).fillVolume(volumeId, tree -> {
+                BackupSummary restored = repository.restore(from.substring(hash + 1), tree);
+                // The engine contract: what a call made is durable before its record says READY.
+                FileHandle.syncFilesystem(tree);
+                return restored;
+            });
         } catch (BackupException e) {
             throw mapped(field, e);
         }
-        String name = from.substring(hash + 1);
-        long started = System.nanoTime();
-        BackupSummary summary = trees(engine, field).fillVolume(volumeId, tree -> {
-            BackupSummary restored;
-            try {
-                restored = repository.restore(name, tree);
-            } catch (BackupException e) {
-                throw mapped(field, e);
-            }
-            // The engine contract: what a call made is durable before its record says READY.
-            FileHandle.syncFilesystem(tree);
-            return restored;
-        });
         LOG.info("volume {} restored from {} in {} ms: {} files, {} bytes", volumeId, from,
                 (System.nanoTime() - started) / 1_000_000, summary.files(), summary.logicalBytes());
     }
