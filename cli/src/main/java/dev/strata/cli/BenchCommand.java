@@ -32,6 +32,8 @@ final class BenchCommand extends GroupCommand {
             "CreateVolume, NodeStageVolume, NodePublishVolume and back to DeleteVolume",
             "(with --attach, ControllerPublish/UnpublishVolume too); calls the plugin has no",
             "capability for are skipped.",
+            "With --warmup W, W volumes go through it first, unmeasured (a JVM driver",
+            "runs interpreted code until its JIT has compiled it; a driver runs for days).",
             "Prints each RPC's latency, then a last line:",
             "  lifecycle ops_per_s=<x> p50_ms=<y> p99_ms=<z> errors=<n>"})
     static final class Lifecycle extends CsiCommand {
@@ -41,6 +43,10 @@ final class BenchCommand extends GroupCommand {
         @Option(names = "--concurrency", paramLabel = "C", defaultValue = "1",
                 description = "Volumes in flight at a time (default: ${DEFAULT-VALUE})")
         int concurrency;
+
+        @Option(names = "--warmup", paramLabel = "W", defaultValue = "0",
+                description = "Volumes taken through first and not measured (default: ${DEFAULT-VALUE})")
+        int warmup;
 
         @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1Mi", converter = Sizes.Converter.class,
                 description = "Each volume's capacity (default: ${DEFAULT-VALUE})")
@@ -62,6 +68,9 @@ final class BenchCommand extends GroupCommand {
             if (volumes < 1 || concurrency < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--volumes and --concurrency must be at least 1");
             }
+            if (warmup < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be at least 0");
+            }
             // Setup calls (capabilities, node ID) happen before the clock starts and are not counted.
             boolean attach = attachToo
                     && client.hasController(ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME);
@@ -72,7 +81,8 @@ final class BenchCommand extends GroupCommand {
             Path runDir = workdir == null ? Files.createTempDirectory("stratactl-bench-")
                     : Files.createTempDirectory(Files.createDirectories(workdir), "stratactl-bench-");
             try {
-                return report(runAll(client, plan, runDir));
+                int warmupErrors = warmup == 0 ? 0 : reportWarmup(runAll(client, plan, runDir, warmup));
+                return report(runAll(client, plan, runDir, volumes), warmupErrors);
             } finally {
                 cleanUp(runDir);
             }
@@ -81,7 +91,7 @@ final class BenchCommand extends GroupCommand {
         /** localErrors: failures that were not CSI calls (a staging mkdir), counted in errors too. */
         private record Outcome(LatencyRecorder recorder, long wallNanos, int localErrors) {}
 
-        private Outcome runAll(CsiClient client, VolumeLifecycle.Plan plan, Path runDir) throws Exception {
+        private Outcome runAll(CsiClient client, VolumeLifecycle.Plan plan, Path runDir, int count) throws Exception {
             Path staging = Files.createDirectories(runDir.resolve("staging"));
             // Target parents exist, as kubelet guarantees; the targets themselves are the driver's to create.
             Path targets = Files.createDirectories(runDir.resolve("targets"));
@@ -92,7 +102,7 @@ final class BenchCommand extends GroupCommand {
             ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             long start = System.nanoTime();
             try {
-                for (int i = 0; i < volumes; i++) {
+                for (int i = 0; i < count; i++) {
                     String name = prefix + i;
                     VolumeLifecycle life = new VolumeLifecycle(client, recorder, f -> onFailure(f, printed, localErrors),
                             plan,
@@ -118,8 +128,20 @@ final class BenchCommand extends GroupCommand {
             }
         }
 
-        /** ops are the CSI calls that completed, failed ones included: each is one round trip the plugin served. */
-        private int report(Outcome outcome) {
+        /** The warm-up's one line; its failed calls were printed as they happened. Returns its error count. */
+        private int reportWarmup(Outcome outcome) {
+            LatencyRecorder.Stats total = outcome.recorder().total();
+            int errors = total.errors() + outcome.localErrors();
+            out().println("warmup volumes=" + warmup + " ops_per_s=" + fmt(total.calls() / seconds(outcome))
+                    + " errors=" + errors);
+            return errors;
+        }
+
+        /**
+         * ops are the CSI calls that completed, failed ones included: each is one round trip the plugin
+         * served. The warm-up's errors count in the last line's, so that errors=0 means none anywhere.
+         */
+        private int report(Outcome outcome, int warmupErrors) {
             LatencyRecorder recorder = outcome.recorder();
             for (String method : recorder.methods()) {
                 LatencyRecorder.Stats s = recorder.stats(method);
@@ -127,11 +149,14 @@ final class BenchCommand extends GroupCommand {
                         + " p99_ms=" + fmt(s.p99Ms()));
             }
             LatencyRecorder.Stats total = recorder.total();
-            double seconds = Math.max(outcome.wallNanos(), 1) / 1e9;
-            int errors = total.errors() + outcome.localErrors();
-            out().println("lifecycle ops_per_s=" + fmt(total.calls() / seconds) + " p50_ms=" + fmt(total.p50Ms())
+            int errors = total.errors() + outcome.localErrors() + warmupErrors;
+            out().println("lifecycle ops_per_s=" + fmt(total.calls() / seconds(outcome)) + " p50_ms=" + fmt(total.p50Ms())
                     + " p99_ms=" + fmt(total.p99Ms()) + " errors=" + errors);
             return errors == 0 ? OK : FAILED;
+        }
+
+        private static double seconds(Outcome outcome) {
+            return Math.max(outcome.wallNanos(), 1) / 1e9;
         }
 
         private static String fmt(double value) {

@@ -230,7 +230,9 @@ class StrataCtlTest {
         assertEquals(2, run("volume").code());
         assertEquals(2, run("volume", "create", "xx", "--from-volume", "aa", "--from-snapshot", "bb").code());
         assertEquals(2, run("bench", "lifecycle", "--volumes", "0").code());
+        assertEquals(2, run("bench", "lifecycle", "--warmup", "-1").code());
         assertTrue(plugin.volumes.isEmpty());
+        assertTrue(plugin.createRequests.isEmpty());
     }
 
     @Test
@@ -287,6 +289,30 @@ class StrataCtlTest {
         try (Stream<Path> left = Files.list(work)) {
             assertEquals(List.of(), left.toList(), "the run directory is removed");
         }
+    }
+
+    @Test
+    void benchWarmsUpWithVolumesItDoesNotMeasure() throws Exception {
+        Result r = run("bench", "lifecycle", "--volumes", "5", "--warmup", "3", "--concurrency", "2");
+        assertOk(r);
+        List<String> lines = r.lines();
+        assertTrue(lines.get(0).matches("warmup volumes=3 ops_per_s=\\d+\\.\\d\\d errors=0"), r.out());
+        assertTrue(lines.stream().filter(l -> l.startsWith("rpc=")).allMatch(l -> l.contains(" calls=5 ")), r.out());
+        assertEquals(8, plugin.createRequests.size(), "three warm-up volumes and five measured");
+        for (String id : plugin.createRequests.keySet()) {
+            assertEquals(LIFECYCLE, plugin.callsFor(id), id);
+        }
+        assertTrue(plugin.volumes.isEmpty());
+    }
+
+    @Test
+    void aFailedWarmUpCallCountsInTheErrors() throws Exception {
+        plugin.failingMethods.add("NodePublishVolume");
+        Result r = run("bench", "lifecycle", "--volumes", "2", "--warmup", "1");
+        assertEquals(1, r.code());
+        assertTrue(r.lines().get(0).endsWith(" errors=1"), r.out());
+        assertTrue(r.lines().get(r.lines().size() - 1).endsWith(" errors=3"), r.out());
+        assertTrue(plugin.volumes.isEmpty());
     }
 
     @Test

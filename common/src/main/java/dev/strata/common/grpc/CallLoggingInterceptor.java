@@ -1,5 +1,6 @@
 package dev.strata.common.grpc;
 
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
@@ -12,6 +13,11 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import org.slf4j.Logger;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -22,6 +28,11 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
     private static final Logger LOG = LoggerFactory.getLogger("dev.strata.rpc");
     /** Fields that name what a call is about, in the order they are looked for. */
     private static final String[] SUBJECT_FIELDS = {"volume_id", "snapshot_id", "source_volume_id", "name"};
+    /**
+     * Each request type's subject fields, looked up once: a lookup by name per call, and
+     * String.format for the duration, were a fifth of a call's CPU in {@code bench lifecycle}.
+     */
+    private static final Map<Descriptor, List<FieldDescriptor>> SUBJECTS = new ConcurrentHashMap<>();
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -53,12 +64,12 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
 
     private static void log(String method, Object request, Object response, Status status, long nanos) {
         String subject = request instanceof Message m ? subject(m) : "";
-        double millis = nanos / 1e6;
+        String millis = millis(nanos);
         if (status.isOk()) {
-            LOG.info("{} {}status=OK duration_ms={}", method, subject, String.format("%.2f", millis));
+            LOG.info("{} {}status=OK duration_ms={}", method, subject, millis);
         } else {
             LOG.info("{} {}status={} duration_ms={} message=\"{}\"", method, subject, status.getCode(),
-                    String.format("%.2f", millis), Validate.escape(String.valueOf(status.getDescription())));
+                    millis, Validate.escape(String.valueOf(status.getDescription())));
         }
         if (LOG.isDebugEnabled()) {
             LOG.debug("{} request={{{}}} response={{{}}}", method, printable(request), printable(response));
@@ -67,16 +78,26 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
 
     static String subject(Message message) {
         StringBuilder out = new StringBuilder();
-        for (String name : SUBJECT_FIELDS) {
-            FieldDescriptor field = message.getDescriptorForType().findFieldByName(name);
-            if (field != null && field.getJavaType() == FieldDescriptor.JavaType.STRING) {
-                String value = (String) message.getField(field);
-                if (!value.isEmpty()) {
-                    out.append(name).append('=').append(Validate.escape(value)).append(' ');
-                }
+        for (FieldDescriptor field : SUBJECTS.computeIfAbsent(message.getDescriptorForType(),
+                CallLoggingInterceptor::subjectFields)) {
+            String value = (String) message.getField(field);
+            if (!value.isEmpty()) {
+                out.append(field.getName()).append('=').append(Validate.escape(value)).append(' ');
             }
         }
         return out.toString();
+    }
+
+    private static List<FieldDescriptor> subjectFields(Descriptor type) {
+        return Stream.of(SUBJECT_FIELDS).map(type::findFieldByName).filter(Objects::nonNull)
+                .filter(f -> f.getJavaType() == FieldDescriptor.JavaType.STRING && !f.isRepeated()).toList();
+    }
+
+    /** Milliseconds with two decimals, as {@code %.2f} would print them (half up). */
+    static String millis(long nanos) {
+        long hundredths = Math.max(0, (nanos + 5_000) / 10_000);
+        long fraction = hundredths % 100;
+        return hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
     }
 
     private static String printable(Object message) {
