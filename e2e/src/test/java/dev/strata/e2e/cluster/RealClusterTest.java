@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.strata.testkit.PrometheusServer;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
@@ -374,6 +375,72 @@ class RealClusterTest {
                 + "; StrataNode: " + node);
         deletePod("thin-user");
         client().persistentVolumeClaims().inNamespace(NS).withName("thin").delete();
+    }
+
+    /**
+     * A volume whose storage goes away behind the driver's back: at its next resync the node posts a
+     * Warning on the claim (where kubectl describe pvc shows it) and on the StrataVolume, once.
+     */
+    @Test
+    @Order(13)
+    void anAbnormalVolumeIsAnEventOnItsClaim() throws Exception {
+        pvc("sick", "strata-hostpath", "64Mi", "ReadWriteOnce", null);
+        runToEnd(pod("sick-writer", "sick", "echo x > /data/f"));
+        Path dir = HOST_ROOT.resolve(NS).resolve("sick");
+        assertTrue(Files.isRegularFile(dir.resolve("f")), "the hostpath volume is " + dir);
+        String handle = client().persistentVolumes().withName(client().persistentVolumeClaims().inNamespace(NS)
+                .withName("sick").get().getSpec().getVolumeName()).get().getSpec().getCsi().getVolumeHandle();
+        Files.delete(dir.resolve("f"));
+        Files.delete(dir);
+        await("a VolumeAbnormal event on the claim", () -> events("PersistentVolumeClaim", "sick")
+                .contains("VolumeAbnormal"));
+        String onClaim = events("PersistentVolumeClaim", "sick");
+        assertTrue(onClaim.contains("Warning VolumeAbnormal: host path") && onClaim.contains("is missing"), onClaim);
+        List<Event> onVolume = client().v1().events().inNamespace("default").list().getItems().stream()
+                .filter(e -> "StrataVolume".equals(e.getInvolvedObject().getKind())
+                        && handle.equals(e.getInvolvedObject().getName()))
+                .toList();
+        assertEquals(List.of("VolumeAbnormal"), onVolume.stream().map(Event::getReason).toList(),
+                "the StrataVolume's events");
+        System.out.println("[cluster] events on the claim whose host path was removed:" + onClaim);
+        client().persistentVolumeClaims().inNamespace(NS).withName("sick").delete();
+    }
+
+    /**
+     * A real Prometheus scrapes every pod behind the metrics Services (one node plugin, two controller
+     * replicas), sees the calls the tests above made, and loads the alert rules.
+     */
+    @Test
+    @Order(14)
+    void aRealPrometheusScrapesBothPlugins() throws Exception {
+        assumeTrue(PrometheusServer.installed(),
+                "Prometheus is not installed (Debian package prometheus; .ci/install-deps)");
+        Path dir = LocalCluster.LOG_DIR.resolve("prometheus");
+        String targets = MetricsTargets.read(client());
+        Files.createDirectories(dir);
+        Path targetsFile = Files.writeString(dir.resolve("targets.json"), targets);
+        try (PrometheusServer prometheus = PrometheusServer.start(dir,
+                LocalCluster.REPO.resolve("charts/strata/rules/strata.rules.yaml"), """
+                  - job_name: strata
+                    file_sd_configs: [{files: [%s]}]
+                """.formatted(targetsFile))) {
+            Map<String, Long> up = new java.util.TreeMap<>();
+            for (var s : prometheus.awaitSeries("up == 1", 3)) {
+                up.merge(s.path("metric").path("component").asText(), 1L, Long::sum);
+            }
+            assertEquals(Map.of("controller", 2L, "node", 1L), up, "pods up, by component, of " + targets);
+            assertEquals(3, prometheus.awaitSeries("strata_build_info", 3).size());
+            var published = prometheus.awaitSeries("strata_csi_request_duration_seconds_count{component=\"node\","
+                    + "method=\"Node/NodePublishVolume\",code=\"OK\"} > 0", 1);
+            var created = prometheus.awaitSeries("sum(strata_csi_request_duration_seconds_count{component="
+                    + "\"controller\",method=\"Controller/CreateVolume\",code=\"OK\"}) > 0", 1);
+            List<String> rules = prometheus.ruleHealth();
+            assertEquals(13, rules.size(), rules.toString());
+            assertTrue(rules.stream().allMatch(r -> r.endsWith("=ok")), rules.toString());
+            System.out.println("[cluster] Prometheus " + up + "; NodePublishVolume OK on the node: "
+                    + published.get(0).path("value").get(1).asText() + "; CreateVolume OK on the controllers: "
+                    + created.get(0).path("value").get(1).asText());
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import dev.strata.common.metrics.Sample;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +25,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node plugin's side of the API server: informers on this node's StrataVolumes and
- * StrataSnapshots only (by label), work queues that reconcile them into storage calls, and the
- * StrataNode report, written at start, after every change of storage, and every {@code interval}.
+ * StrataSnapshots only (by label), work queues that reconcile them into storage calls, the
+ * StrataNode report, written at start, after every change of storage, and every {@code interval},
+ * and Kubernetes Events for what a user must act on ({@link EventRecorder}).
  */
 public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NodeAgent.class);
     private static final int WORKERS = 4;
+    /** One reason on one object is posted at most this often (a failing reconcile is retried far more). */
+    private static final Duration EVENTS_QUIET = Duration.ofMinutes(10);
 
     private final NodeStatusWriter reporter;
     private final SharedIndexInformer<StrataVolume> volumes;
@@ -46,13 +50,14 @@ public final class NodeAgent implements AutoCloseable {
     private NodeAgent(KubernetesClient client, LocalStorage storage, Engines engines, StorageConfig config,
             Duration resync) {
         String node = config.nodeId();
-        this.reporter = new NodeStatusWriter(client, storage, engines, config);
+        EventRecorder events = new EventRecorder(client, node, EVENTS_QUIET, Clock.systemUTC());
+        this.reporter = new NodeStatusWriter(client, storage, engines, config, new PoolEvents(events));
         this.volumes = client.resources(StrataVolume.class).withLabel(Resources.NODE_LABEL, node)
                 .runnableInformer(resync.toMillis());
         this.snapshots = client.resources(StrataSnapshot.class).withLabel(Resources.NODE_LABEL, node)
                 .runnableInformer(resync.toMillis());
         VolumeReconciler volumeReconciler = new VolumeReconciler(client, storage, node, volumes.getStore(),
-                this::requestReport);
+                this::requestReport, events);
         SnapshotReconciler snapshotReconciler = new SnapshotReconciler(client, storage, node, snapshots.getStore(),
                 this::requestReport);
         this.volumeQueue = new WorkQueue("volumes", WORKERS, volumeReconciler::reconcile);

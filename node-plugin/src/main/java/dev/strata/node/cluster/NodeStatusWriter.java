@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps this node's StrataNode current: each engine's capabilities and free space, the pools, the
  * node's health and the plugin's version. The controller plugin places volumes and answers
- * GetCapacity from it.
+ * GetCapacity from it. A pool's change of level is posted as an event on it ({@link PoolEvents}).
  */
 final class NodeStatusWriter {
     private static final Logger LOG = LoggerFactory.getLogger(NodeStatusWriter.class);
@@ -39,12 +39,15 @@ final class NodeStatusWriter {
     private final LocalStorage storage;
     private final Engines engines;
     private final StorageConfig config;
+    private final PoolEvents poolEvents;
 
-    NodeStatusWriter(KubernetesClient client, LocalStorage storage, Engines engines, StorageConfig config) {
+    NodeStatusWriter(KubernetesClient client, LocalStorage storage, Engines engines, StorageConfig config,
+            PoolEvents poolEvents) {
         this.client = client;
         this.storage = storage;
         this.engines = engines;
         this.config = config;
+        this.poolEvents = poolEvents;
     }
 
     /** Creates the StrataNode when it is missing, then writes its status. */
@@ -68,7 +71,7 @@ final class NodeStatusWriter {
         ResourceWrites.status(client, StrataNode.class, node, r -> {
             r.setStatus(status);
             return r;
-        });
+        }).ifPresent(written -> poolEvents.observe(written, status.getPools() == null ? List.of() : status.getPools()));
     }
 
     private StrataNodeStatus status() {

@@ -13,6 +13,7 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.storage.LocalStorage;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.cache.Store;
+import io.grpc.Status;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +30,12 @@ import org.slf4j.LoggerFactory;
 final class VolumeReconciler extends Reconciler<StrataVolume> {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeReconciler.class);
 
+    private final EventRecorder events;
+
     VolumeReconciler(KubernetesClient client, LocalStorage storage, String nodeId, Store<StrataVolume> store,
-            Runnable storageChanged) {
+            Runnable storageChanged, EventRecorder events) {
         super(client, storage, nodeId, StrataVolume.class, store, storageChanged);
+        this.events = events;
     }
 
     @Override
@@ -52,6 +56,10 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         try {
             made = storage.createVolume(Conversions.volumeSpec(v.getSpec()));
         } catch (CsiException e) {
+            if (e.code() == Status.Code.RESOURCE_EXHAUSTED) {
+                events.volume(v, EventRecorder.Type.WARNING, "NotEnoughCapacity", "CreateVolume",
+                        "node " + v.getSpec().getNode() + " cannot make the volume: " + e.getMessage());
+            }
             return fail(v, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("volume {}: create failed", name, e);
@@ -82,6 +90,7 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         Optional<VolumeRecord> found = storage.findVolume(name);
         if (found.isEmpty()) {
             // Never made again: an empty volume in place of lost data would hide the loss.
+            healthEvent(v, VolumeHealth.abnormal("the volume's storage is missing on node " + v.getSpec().getNode()));
             ResourceWrites.status(client, StrataVolume.class, name, r -> {
                 StrataVolumeStatus st = report(r);
                 st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_HEALTHY, false,
@@ -108,9 +117,15 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
             LOG.warn("volume {}: change failed", name, e);
             error = new String[] {"INTERNAL", e.toString()};
         }
+        if (error != null && v.getSpec().getRequiredBytes() > current.capacityBytes()) {
+            // The resizer's own event says the same on the claim; this one is on the StrataVolume too, and
+            // carries the engine's reason (a volume in use that can only grow unmounted: stop its pods).
+            events.volume(v, EventRecorder.Type.WARNING, "VolumeResizeFailed", "ExpandVolume", error[1]);
+        }
         VolumeRecord now = current;
         String[] problem = error;
         VolumeHealth health = storage.health(name);
+        healthEvent(v, health);
         ResourceWrites.status(client, StrataVolume.class, name, r -> {
             StrataVolumeStatus st = report(r);
             fill(st, now, generation);
@@ -121,6 +136,25 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
             return r;
         });
         return true;
+    }
+
+    /** An event when the Healthy condition changes, not at every resync. */
+    private void healthEvent(StrataVolume v, VolumeHealth health) {
+        Boolean wasHealthy = healthy(v);
+        if (health.abnormal() && !Boolean.FALSE.equals(wasHealthy)) {
+            events.volume(v, EventRecorder.Type.WARNING, "VolumeAbnormal", "CheckHealth", health.message());
+        } else if (!health.abnormal() && Boolean.FALSE.equals(wasHealthy)) {
+            events.volume(v, EventRecorder.Type.NORMAL, "VolumeHealthy", "CheckHealth", "the volume is healthy again");
+        }
+    }
+
+    /** The Healthy condition as last written; null before there is one. */
+    private static Boolean healthy(StrataVolume v) {
+        if (v.getStatus() == null || v.getStatus().getConditions() == null) {
+            return null;
+        }
+        return v.getStatus().getConditions().stream().filter(c -> Resources.CONDITION_HEALTHY.equals(c.getType()))
+                .findFirst().map(c -> "True".equals(c.getStatus())).orElse(null);
     }
 
     private static Map<String, String> changedParameters(StrataVolume v, VolumeRecord current) {
