@@ -111,6 +111,12 @@ final class SnapshotBackups implements AutoCloseable {
             } finally {
                 upload.stopped.countDown();
             }
+            if (Thread.currentThread().isInterrupted()) {
+                // Stopped by a delete, which removes the record, or by shutdown, after which a restart
+                // redoes an UPLOADING record: nothing to record (and no file to write from this thread).
+                uploads.remove(snapshot.id(), upload);
+                return;
+            }
             settle(snapshot.id(), outcome, upload);
         });
         return upload;
@@ -133,7 +139,11 @@ final class SnapshotBackups implements AutoCloseable {
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
             // an upload that runs out of heap (a huge manifest) fails like any other, and says so:
             // an Error left in the Future would leave the snapshot UPLOADING with nothing running
-            LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
+            if (Thread.currentThread().isInterrupted()) {
+                LOG.info("snapshot {}: upload to {} stopped", snapshot.id(), ref.target());
+            } else {
+                LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
+            }
             outcome = ref.failed(String.valueOf(e.getMessage()));
         }
         return outcome;
