@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,8 +39,8 @@ final class EventRecorder {
     static final String PVC_NAME = "csi.storage.k8s.io/pvc/name";
     static final String PVC_NAMESPACE = "csi.storage.k8s.io/pvc/namespace";
     private static final String CLUSTER_SCOPED_NAMESPACE = "default";
-    /** events.k8s.io/v1 refuses a longer note. */
-    private static final int MAX_NOTE = 1024;
+    /** events.k8s.io/v1 refuses a note longer than this many bytes (of UTF-8). */
+    private static final int MAX_NOTE_BYTES = 1024;
     private static final DateTimeFormatter MICRO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX")
             .withZone(java.time.ZoneOffset.UTC);
 
@@ -115,7 +116,7 @@ final class EventRecorder {
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
                 .withRegarding(regarding).withRelated(related)
                 .withType(type.value).withReason(reason).withAction(action)
-                .withNote(note.length() <= MAX_NOTE ? note : note.substring(0, MAX_NOTE - 1) + "…")
+                .withNote(fitted(note))
                 .withEventTime(new MicroTime(MICRO_TIME.format(now.truncatedTo(ChronoUnit.MICROS))))
                 .withReportingController(CONTROLLER).withReportingInstance(CONTROLLER + "-" + nodeId)
                 .build();
@@ -126,6 +127,26 @@ final class EventRecorder {
             LOG.warn("event {} on {} {}: cannot be written: {}", reason, regarding.getKind(), regarding.getName(),
                     e.getMessage());
         }
+    }
+
+    /** The note cut to what the API takes, by bytes, never inside a character, and marked as cut. */
+    static String fitted(String note) {
+        if (note.getBytes(StandardCharsets.UTF_8).length <= MAX_NOTE_BYTES) {
+            return note;
+        }
+        StringBuilder out = new StringBuilder();
+        int bytes = 0;
+        for (int i = 0; i < note.length(); ) {
+            int c = note.codePointAt(i);
+            int size = new String(Character.toChars(c)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes + size > MAX_NOTE_BYTES - 3) {
+                break;
+            }
+            out.appendCodePoint(c);
+            bytes += size;
+            i += Character.charCount(c);
+        }
+        return out.append("...").toString();
     }
 
     /** A cluster-scoped object's reference has no namespace, as kubectl describe looks it up. */

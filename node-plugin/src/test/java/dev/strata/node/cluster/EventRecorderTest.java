@@ -109,10 +109,15 @@ class EventRecorderTest {
     }
 
     @Test
-    void aLongNoteIsCutToWhatTheApiTakes() {
+    void aLongNoteIsCutToTheBytesTheApiTakes() {
         events.volume(volume("pvc-6", null, null), EventRecorder.Type.WARNING, "VolumeAbnormal", "CheckHealth",
                 "x".repeat(5000));
-        assertEquals(1024, only("default").getNote().length());
+        assertEquals("x".repeat(1021) + "...", only("default").getNote());
+        String accents = "é".repeat(600); // 1,200 bytes
+        String cut = EventRecorder.fitted(accents);
+        assertEquals("é".repeat(510) + "...", cut, "cut between characters, within 1,024 bytes");
+        assertEquals("short", EventRecorder.fitted("short"));
+        assertEquals(accents.substring(0, 512), EventRecorder.fitted(accents.substring(0, 512)), "1,024 bytes fit");
     }
 
     @Test
