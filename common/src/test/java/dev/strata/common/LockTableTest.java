@@ -45,6 +45,40 @@ class LockTableTest {
     }
 
     @Test
+    void aBriefHoldIsWaitedOutNotAborted() throws Exception {
+        LockTable.Held brief = locks.acquireBriefly("snapshot:s");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            pool.submit(() -> {
+                Thread.sleep(100);
+                brief.close();
+                return null;
+            });
+            long start = System.nanoTime();
+            try (LockTable.Held held = locks.acquire("volume:v", "snapshot:s")) {
+                assertTrue(locks.isHeld("snapshot:s") && locks.isHeld("volume:v"));
+            }
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(90), "it waited for the release");
+        } finally {
+            pool.shutdownNow();
+        }
+        try (LockTable.Held held = locks.acquire("snapshot:s")) {
+            assertCsi(Code.ABORTED, () -> locks.acquireBriefly("snapshot:s"));
+        }
+    }
+
+    @Test
+    void aBriefHoldThatLastsIsAbortedAfterAWhile() {
+        try (LockTable.Held brief = locks.acquireBriefly("snapshot:s")) {
+            long start = System.nanoTime();
+            assertCsi(Code.ABORTED, () -> locks.acquire("volume:v", "snapshot:s"));
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(LockTable.BRIEF_WAIT_MILLIS));
+            assertFalse(locks.isHeld("volume:v"), "the keys taken before it are given back");
+        }
+        assertFalse(locks.isHeld("snapshot:s"));
+    }
+
+    @Test
     void differentKeysDoNotConflict() {
         try (LockTable.Held a = locks.acquire("volume:a"); LockTable.Held b = locks.acquire("volume:b")) {
             assertTrue(locks.isHeld("volume:a") && locks.isHeld("volume:b"));

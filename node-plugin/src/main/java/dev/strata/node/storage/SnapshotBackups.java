@@ -163,12 +163,14 @@ final class SnapshotBackups implements AutoCloseable {
 
     /**
      * Writes the upload's outcome into the record, under the snapshot's lock (a call on it may hold the
-     * lock for a moment: wait for it), unless the snapshot is being deleted or gone meanwhile.
+     * lock for a moment: wait for it), unless the snapshot is being deleted or gone meanwhile. The lock
+     * is held briefly, so that a CO's call arriving meanwhile (a DeleteSnapshot right after the
+     * CreateSnapshot, as csi-sanity makes) waits for the write instead of answering ABORTED.
      */
     private void settle(String snapshotId, BackupRef outcome, Upload upload) {
         try {
             while (true) {
-                try (LockTable.Held held = locks.acquire(LockKeys.snapshot(snapshotId))) {
+                try (LockTable.Held held = locks.acquireBriefly(LockKeys.snapshot(snapshotId))) {
                     Optional<SnapshotRecord> current = records.snapshots().get(snapshotId);
                     if (current.isPresent() && current.get().state() == RecordState.READY) {
                         records.snapshots().put(current.get().withBackup(outcome));
