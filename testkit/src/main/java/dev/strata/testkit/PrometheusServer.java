@@ -78,11 +78,17 @@ public final class PrometheusServer implements AutoCloseable {
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
             try {
-                last = get("query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
-                List<JsonNode> series = new ArrayList<>();
-                last.path("data").path("result").forEach(series::add);
-                if (series.size() == count) {
-                    return series;
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "query?query="
+                        + URLEncoder.encode(query, StandardCharsets.UTF_8))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                // Until it is ready, Prometheus answers 503 "Service Unavailable", in plain text.
+                if (r.statusCode() == 200) {
+                    last = JSON.readTree(r.body());
+                    List<JsonNode> series = new ArrayList<>();
+                    last.path("data").path("result").forEach(series::add);
+                    if (series.size() == count) {
+                        return series;
+                    }
                 }
             } catch (ConnectException notYet) {
                 // Prometheus is still starting
