@@ -76,6 +76,14 @@ class HostPathVolumeTest {
         csi.deleteVolume(id);
         assertFalse(Files.exists(onHost), "Strata made the directory, so delete removes it");
         assertTrue(Files.isDirectory(csi.hostRoot().resolve("default")), "but not the parents it shares");
+
+        // Made again at the same path, it starts empty: nothing of the deleted volume shows.
+        String again = csi.controller().createVolume(dynamic("web").build()).getVolume().getVolumeId();
+        assertTrue(Files.isDirectory(onHost));
+        try (var entries = Files.list(onHost)) {
+            assertEquals(List.of(), entries.toList(), "a re-created host directory is empty");
+        }
+        csi.deleteVolume(again);
     }
 
     @Test

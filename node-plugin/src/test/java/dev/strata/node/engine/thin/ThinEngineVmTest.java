@@ -254,6 +254,48 @@ class ThinEngineVmTest {
         engine.unstage(block, tmp.resolve("staging").resolve(block.id()));
     }
 
+    /**
+     * Issue 18's "fresh volumes never show old data": the pool is small enough that the new volume
+     * is given the blocks the deleted one filled, and it writes a little into some of them, so that
+     * both a block it never touched and the rest of a block it did must read as zeros.
+     */
+    @Test
+    void aRawBlockVolumeMadeAfterADeleteReadsZeros() throws Exception {
+        engine = open(96 * MIB, 1);
+        VolumeRecord old = volume("vol-old", 64 * MIB, AccessType.BLOCK, null, Map.of());
+        engine.create(old);
+        byte[] secret = new byte[(int) MIB];
+        java.util.Arrays.fill(secret, (byte) 0x5a);
+        try (FileChannel dev = FileChannel.open(Path.of(ThinEngine.devicePath(old.id())), StandardOpenOption.WRITE)) {
+            for (long at = 0; at < 64 * MIB; at += MIB) {
+                dev.write(ByteBuffer.wrap(secret), at);
+            }
+            dev.force(true);
+        }
+        engine.delete(old.id());
+
+        VolumeRecord fresh = volume("vol-fresh", 64 * MIB, AccessType.BLOCK, null, Map.of());
+        engine.create(fresh);
+        Path device = Path.of(ThinEngine.devicePath(fresh.id()));
+        for (long at = 0; at < 64 * MIB; at += 8 * MIB) {
+            writeAt(device, at, 512); // provisions the block around it, 64 KiB or more
+        }
+        byte[] block = new byte[(int) MIB];
+        long nonZero = 0;
+        try (RandomAccessFile dev = new RandomAccessFile(device.toFile(), "r")) {
+            for (long at = 0; at < 64 * MIB; at += MIB) {
+                dev.seek(at);
+                dev.readFully(block);
+                int from = at % (8 * MIB) == 0 ? 512 : 0; // past what the new volume wrote itself
+                for (int i = from; i < block.length; i++) {
+                    nonZero += block[i] == 0 ? 0 : 1;
+                }
+            }
+        }
+        assertEquals(0, nonZero, "bytes of the deleted volume seen by the new one");
+        engine.delete(fresh.id());
+    }
+
     @Test
     void aFullPoolFailsWritesAtOnceAndLeavesOtherVolumesIntact() throws Exception {
         engine = open(160 * MIB, 4);
