@@ -67,9 +67,11 @@ public final class PrometheusServer implements AutoCloseable {
 
     /** GET on the HTTP API: {@code rules}, {@code alerts}, {@code targets}, {@code query?query=…}. */
     public JsonNode get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return JSON.readTree(r.body());
+        return JSON.readTree(send(path).body());
+    }
+
+    private HttpResponse<String> send(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(api + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Waits (2 minutes at most) until the instant query gives exactly {@code count} series; returns them. */
@@ -78,9 +80,7 @@ public final class PrometheusServer implements AutoCloseable {
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "query?query="
-                        + URLEncoder.encode(query, StandardCharsets.UTF_8))).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = send("query?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8));
                 // Until it is ready, Prometheus answers 503 "Service Unavailable", in plain text.
                 if (r.statusCode() == 200) {
                     last = JSON.readTree(r.body());
