@@ -61,7 +61,11 @@ final class ClusterHarness implements BeforeEachCallback, AfterEachCallback {
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
         for (Process p : processes) {
-            p.destroyForcibly().waitFor();
+            // SIGTERM first, as a node is stopped: the plugin unmounts its sized volumes' filesystems.
+            p.destroy();
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
         }
         for (String node : List.copyOf(nodes.keySet())) {
             stopNode(node);

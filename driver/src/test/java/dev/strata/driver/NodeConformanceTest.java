@@ -40,7 +40,7 @@ class NodeConformanceTest {
         String id = csi.createVolume("pvc-1").getVolumeId();
         Path staging = csi.stage(id);
         csi.stage(id);
-        assertEquals(List.of(staging), MountInfo.under(csi.root()));
+        assertEquals(List.of(staging), csi.kubeletMounts());
         csi.unstage(id);
         assertFalse(MountInfo.isMountPoint(staging), "still staged");
         csi.unstage(id);
@@ -53,7 +53,7 @@ class NodeConformanceTest {
         Path staging = csi.stage(id);
         Path other = csi.root().resolve("kubelet/staging/other");
         assertStatus(Code.FAILED_PRECONDITION, () -> csi.node().nodeStageVolume(Csi.stage(id, other)));
-        assertEquals(List.of(staging), MountInfo.under(csi.root()));
+        assertEquals(List.of(staging), csi.kubeletMounts());
         csi.unstage(id);
     }
 
@@ -108,7 +108,9 @@ class NodeConformanceTest {
     @Test
     void nodeExpandReportsTheControllerExpandedCapacity() {
         assumeRoot();
-        String id = csi.createVolume("pvc-1").getVolumeId();
+        // Without a size limit: a loop filesystem grows in use only with CAP_SYS_RESOURCE (below).
+        String id = csi.controller().createVolume(Csi.createVolume("pvc-1").putParameters("sizeLimit", "none").build())
+                .getVolume().getVolumeId();
         csi.stage(id);
         Path target = csi.publish(id, "pod-1");
         long bigger = 3 * CsiHarness.DEFAULT_VOLUME_BYTES;
@@ -120,6 +122,19 @@ class NodeConformanceTest {
         assertEquals(bigger, reported);
         csi.unpublish(id, target);
         csi.unstage(id);
+
+        String sized = csi.createVolume("pvc-sized").getVolumeId();
+        csi.stage(sized);
+        ControllerExpandVolumeRequest grow = ControllerExpandVolumeRequest.newBuilder().setVolumeId(sized)
+                .setCapacityRange(range).build();
+        if (Posix.hasCapability(Posix.CAP_SYS_RESOURCE)) {
+            assertEquals(bigger, csi.controller().controllerExpandVolume(grow).getCapacityBytes());
+        } else {
+            assertStatus(Code.FAILED_PRECONDITION, "cannot grow the volume while it is in use",
+                    () -> csi.controller().controllerExpandVolume(grow));
+        }
+        csi.unstage(sized);
+        assertEquals(bigger, csi.controller().controllerExpandVolume(grow).getCapacityBytes(), "grown unmounted");
     }
 
     @Test
@@ -142,7 +157,7 @@ class NodeConformanceTest {
     void unstageOfAVolumeThatIsNotStagedSucceeds() {
         String id = csi.createVolume("pvc-1").getVolumeId();
         csi.unstage(id);
-        assertEquals(List.of(), MountInfo.under(csi.root()));
+        assertEquals(List.of(), csi.kubeletMounts());
     }
 
     @Test
@@ -161,7 +176,7 @@ class NodeConformanceTest {
                 Csi.unpublish(id, csi.target("pod-1")).toBuilder().clearTargetPath().build()));
         assertStatus(Code.INVALID_ARGUMENT, "staging_target_path", () -> csi.node().nodeUnstageVolume(
                 Csi.unstage(id, csi.staging(id)).toBuilder().clearStagingTargetPath().build()));
-        assertEquals(List.of(), MountInfo.under(csi.root()));
+        assertEquals(List.of(), csi.kubeletMounts());
     }
 
     @Test
@@ -171,7 +186,7 @@ class NodeConformanceTest {
                 Csi.publish(id, csi.staging(id), csi.target("pod-1")).build()));
         assertStatus(Code.NOT_FOUND, () -> csi.unpublish(id, csi.target("pod-1")));
         assertStatus(Code.NOT_FOUND, () -> csi.unstage(id));
-        assertEquals(List.of(), MountInfo.under(csi.root()));
+        assertEquals(List.of(), csi.kubeletMounts());
     }
 
     private NodeGetVolumeStatsResponse stats(String volumeId, String path) {

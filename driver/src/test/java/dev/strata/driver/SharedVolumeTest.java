@@ -51,7 +51,7 @@ class SharedVolumeTest {
         csi.unpublish(id, writer);
         csi.unpublish(id, reader);
         csi.unstage(id);
-        assertTrue(MountInfo.under(csi.root()).isEmpty(), "mounts left: " + MountInfo.under(csi.root()));
+        assertTrue(csi.kubeletMounts().isEmpty(), "mounts left: " + csi.kubeletMounts());
         assertEquals("hello", Files.readString(csi.volumeDir(id, "shared").resolve("from-writer.txt")),
                 "the data stays after every pod is gone");
         csi.deleteVolume(id);

@@ -139,6 +139,14 @@ public abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback 
         return snapshotsDir().resolve(snapshotId);
     }
 
+    /**
+     * The mounts kubelet would see: stages and publishes. The driver's own mounts in its data
+     * directory (a sized volume's filesystem) are not among them.
+     */
+    public List<Path> kubeletMounts() {
+        return MountInfo.under(root().resolve("kubelet"));
+    }
+
     /** Where kubelet would stage a volume. */
     public Path staging(String volumeId) {
         return root().resolve("kubelet/staging").resolve(volumeId);

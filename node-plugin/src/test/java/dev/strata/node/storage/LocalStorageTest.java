@@ -66,6 +66,12 @@ class LocalStorageTest {
         storage = open();
     }
 
+    /** An orderly stop: the engine unmounts its volumes' loop filesystems, so the temporary directory goes. */
+    @org.junit.jupiter.api.AfterEach
+    void stop() throws InterruptedException {
+        engine.close();
+    }
+
     /** A LocalStorage over the same directories, as after a restart. */
     private LocalStorage open() throws IOException {
         return new LocalStorage(config, new Engines(Map.<String, VolumeEngine>of(DirEngine.NAME, engine), Map.of()),
@@ -463,7 +469,8 @@ class LocalStorageTest {
 
     @Test
     void healthAndNodes() throws IOException {
-        VolumeRecord v = storage.createVolume(spec("pvc-1"));
+        // Without a limit, so that the volume's directory is a plain one that the test can remove.
+        VolumeRecord v = storage.createVolume(spec("pvc-1", 0, 0, Map.of("sizeLimit", "none"), null));
         assertFalse(storage.health(v.id()).abnormal());
         assertCsi(Code.NOT_FOUND, () -> storage.health("vol-missing"));
         assertEquals(List.of(NODE), storage.nodes());

@@ -13,10 +13,12 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.size.SizeLimit;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
@@ -27,14 +29,20 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.LoggerFactory;
 
 /**
  * The simplest engine: a volume is a directory on the node's data filesystem, staged by a bind mount.
- * Snapshots and clones are copies (reflinked where the filesystem can). Sizes are recorded, not
- * enforced: the volumes share the filesystem's free space, as Docker's local volumes do.
+ * Snapshots and clones are copies (reflinked where the filesystem can).
+ *
+ * <p>A volume is held to its size ({@link SizedVolumes}): a project quota where the data filesystem
+ * has them, else a filesystem image of its own on a loop device; writes past the size fail with
+ * ENOSPC or EDQUOT. With the parameter {@code sizeLimit: none} the size is recorded, not enforced,
+ * and the volumes share the filesystem's free space, as Docker's local volumes do.
  *
  * <p>The same engine, named {@code shared}, serves Docker's data-only containers and
  * {@code --volumes-from}: one volume published read-write into many pods at once. Every pod's bind
@@ -48,11 +56,14 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
             AccessMode.SINGLE_NODE_READER_ONLY, AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER);
     /** Parameters that set the volume root's permissions; valid at creation and as mutable parameters. */
     static final Set<String> ROOT_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID);
+    private static final Set<String> CREATE_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID,
+            SizedVolumes.PARAMETER);
     private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final String name;
     private final Set<AccessMode> accessModes;
     private final Path volumes;
+    private final SizedVolumes sized;
     private final Path snapshots;
     private final Trash trash;
     private final Mounter mounter;
@@ -60,19 +71,30 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     /** The {@code dir} engine. */
     public DirEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
-        this(NAME, SINGLE_NODE, root, mounter, runner);
+        this(NAME, SINGLE_NODE, root, mounter, runner, detect(NAME, root, mounter, runner));
     }
 
     /** The {@code shared} engine: every access mode, one node. */
     public static DirEngine shared(Path root, Mounter mounter, CommandRunner runner) throws IOException {
-        return new DirEngine(SHARED, EnumSet.allOf(AccessMode.class), root, mounter, runner);
+        return new DirEngine(SHARED, EnumSet.allOf(AccessMode.class), root, mounter, runner,
+                detect(SHARED, root, mounter, runner));
     }
 
-    private DirEngine(String name, Set<AccessMode> accessModes, Path root, Mounter mounter, CommandRunner runner)
-            throws IOException {
+    /** The {@code dir} engine with new volumes' sizes held by {@code limit}. */
+    static DirEngine withLimit(Path root, Mounter mounter, CommandRunner runner, SizeLimit limit) throws IOException {
+        return new DirEngine(NAME, SINGLE_NODE, root, mounter, runner, limit);
+    }
+
+    private static SizeLimit detect(String name, Path root, Mounter mounter, CommandRunner runner) throws IOException {
+        return SizeLimit.detect(name, root, mounter, runner);
+    }
+
+    private DirEngine(String name, Set<AccessMode> accessModes, Path root, Mounter mounter, CommandRunner runner,
+            SizeLimit limit) throws IOException {
         this.name = name;
         this.accessModes = Set.copyOf(accessModes);
         this.volumes = Files.createDirectories(root.resolve("volumes"));
+        this.sized = new SizedVolumes(root.resolve(SizedVolumes.DIR), volumes, limit, mounter, runner);
         this.snapshots = Files.createDirectories(root.resolve("snapshots"));
         this.trash = new Trash(root.resolve("trash"));
         this.mounter = mounter;
@@ -81,13 +103,24 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public EngineTraits traits() {
-        return new EngineTraits(name, EnumSet.of(AccessType.MOUNT), accessModes, Set.of(""), ROOT_KEYS, ROOT_KEYS,
+        return new EngineTraits(name, EnumSet.of(AccessType.MOUNT), accessModes, Set.of(""), CREATE_KEYS, ROOT_KEYS,
                 false);
     }
 
     @Override
     public void validateParameters(String field, Map<String, String> parameters) {
         DirRoot.validate(field, parameters);
+        SizedVolumes.validate(field, parameters);
+    }
+
+    @Override
+    public void start() throws IOException {
+        sized.openAll();
+    }
+
+    @Override
+    public Map<String, String> attributes(VolumeRecord volume) {
+        return Map.of(SizedVolumes.ATTRIBUTE, sized.mechanism(volume.id()));
     }
 
     /** Where a volume's data lives (its root directory). */
@@ -118,29 +151,47 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public void create(VolumeRecord volume) throws IOException {
-        Path target = volumePath(volume.id());
+        if (SizedVolumes.wanted(volume.parameters())) {
+            sized.create(volume, this::fill);
+            return;
+        }
+        Path target = volumes.resolve(volume.id());
         if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
             return; // made by an earlier attempt that got as far as the rename
         }
         // Build under a temporary name and rename: a crash never leaves a half-copied volume in place.
         Path partial = volumes.resolve(PARTIAL + volume.id());
         Trash.deleteTree(partial);
-        ContentSource source = volume.source();
-        if (source == null) {
-            Files.createDirectory(partial);
-            Posix.chmod(partial, DirRoot.DEFAULT_MODE); // stated, not left to the umask
-        } else {
-            copy.copy(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id()) : volumePath(source.id()),
-                    partial);
+        Files.createDirectory(partial);
+        try {
+            fill(volume, partial);
+        } catch (IOException | RuntimeException e) {
+            Trash.deleteTree(partial);
+            throw e;
         }
-        CrashPoint.reach("dir.create.partial");
-        DirRoot.apply(partial, volume.parameters());
-        DirRoot.apply(partial, volume.mutableParameters());
         AtomicFile.rename(partial, target);
     }
 
+    /** Gives a new volume's empty root its content and its owner and mode. */
+    private void fill(VolumeRecord volume, Path root) throws IOException {
+        ContentSource source = volume.source();
+        if (source == null) {
+            Posix.chmod(root, DirRoot.DEFAULT_MODE); // stated, not left to the umask
+        } else {
+            copy.copyContents(source.kind() == ContentSource.Kind.SNAPSHOT ? snapshotPath(source.id())
+                    : volumePath(source.id()), root);
+        }
+        CrashPoint.reach("dir.create.partial");
+        DirRoot.apply(root, volume.parameters());
+        DirRoot.apply(root, volume.mutableParameters());
+    }
+
     @Override
-    public void requireDeletable(String volumeId) {
+    public void requireDeletable(String volumeId) throws IOException {
+        if (sized.holds(volumeId)) {
+            sized.requireUnused(volumeId);
+            return;
+        }
         var mounted = MountTable.read().under(volumePath(volumeId));
         if (!mounted.isEmpty()) {
             throw CsiException.failedPrecondition("volume is still mounted at " + mounted.get(0));
@@ -150,13 +201,14 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     @Override
     public void delete(String volumeId) throws IOException {
         requireDeletable(volumeId);
+        sized.delete(volumeId, trash);
         trash.discard(volumes.resolve(PARTIAL + volumeId));
         trash.discard(volumePath(volumeId));
     }
 
     @Override
-    public void expand(VolumeRecord volume, long newBytes) {
-        // Nothing to grow: a directory is bounded only by its filesystem.
+    public void expand(VolumeRecord volume, long newBytes) throws IOException {
+        sized.expand(volume.id(), newBytes); // a volume without a limit is bounded only by its filesystem
     }
 
     @Override
@@ -177,7 +229,9 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public Set<String> storedVolumeIds() throws IOException {
-        return TreeCopy.names(volumes);
+        Set<String> ids = new HashSet<>(TreeCopy.names(volumes));
+        ids.addAll(sized.storedIds());
+        return ids;
     }
 
     @Override
@@ -187,6 +241,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
+        sized.open(volume.id()); // a pod never writes past the limit into the directory under it
         mounter.bind(volumePath(volume.id()), mountPoint, options);
     }
 
@@ -215,6 +270,11 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     }
 
     @Override
+    public VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
+        return sized.usage(volume, path);
+    }
+
+    @Override
     public Capacity capacity() throws IOException {
         LibC.StatVfs st = LibC.statvfs(volumes);
         return new Capacity(st.availableBytes(), st.totalBytes(), 0);
@@ -228,6 +288,12 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     @Override
     public void close() throws InterruptedException {
         trash.close();
+        try {
+            sized.closeAll();
+        } catch (IOException e) {
+            LoggerFactory.getLogger(DirEngine.class).warn("could not unmount the volumes' filesystems: {}",
+                    e.toString());
+        }
     }
 
     public void drainTrash() throws InterruptedException {

@@ -16,10 +16,12 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.size.SizeLimit;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
+import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -91,7 +93,7 @@ public final class OverlayEngine implements VolumeEngine {
     });
 
     public OverlayEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
-        this(root, mounter, runner, SizeLimit.detect(root, mounter, runner), FLATTEN_DEPTH);
+        this(root, mounter, runner, SizeLimit.detect(NAME, root, mounter, runner), FLATTEN_DEPTH);
     }
 
     OverlayEngine(Path root, Mounter mounter, CommandRunner runner, SizeLimit sizeLimit, int flattenDepth)
@@ -128,7 +130,7 @@ public final class OverlayEngine implements VolumeEngine {
         }
         for (Path v : list(volumes)) {
             if (!v.getFileName().toString().startsWith(PARTIAL)) {
-                sizeLimit.open(v);
+                sizeLimit.open(SizeLimit.Limited.in(v));
             }
         }
         for (Path layer : list(layers)) {
@@ -198,8 +200,23 @@ public final class OverlayEngine implements VolumeEngine {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw CsiException.notFound("the storage of volume " + volume.id() + " is missing");
         }
-        sizeLimit.create(dir, volume.id(), volume.capacityBytes());
+        sizeLimit.create(SizeLimit.Limited.in(dir), volume.id(), volume.capacityBytes());
+        makeUpperAndWork(dir.resolve(SizeLimit.FS));
         return dir;
+    }
+
+    /**
+     * Makes {@code fs/upper} and {@code fs/work} unless they are there. The upper directory's root is
+     * the volume's root as pods see it: {@code 0755}, as Docker makes a new volume, stated rather than
+     * left to the umask, and not reset later (a pod may have changed it).
+     */
+    private static void makeUpperAndWork(Path fs) throws IOException {
+        Path upper = fs.resolve("upper");
+        if (!Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(upper);
+            Posix.chmod(upper, 0755);
+        }
+        Files.createDirectories(fs.resolve("work"));
     }
 
     /** The layers under a new volume: none, its snapshot's, or for a clone its frozen source's. */
@@ -223,14 +240,14 @@ public final class OverlayEngine implements VolumeEngine {
         for (Path dir : List.of(volumes.resolve(PARTIAL + volumeId), volumes.resolve(volumeId))) {
             // Renamed into the trash with its filesystem still mounted (the mount moves along); the
             // unmount, which writes back what the volume left dirty, happens on the trash's thread.
-            trash.discard(dir, sizeLimit::release);
+            trash.discard(dir, d -> sizeLimit.release(SizeLimit.Limited.in(d)));
         }
         collectLayers();
     }
 
     @Override
     public void expand(VolumeRecord volume, long newBytes) throws IOException {
-        sizeLimit.expand(volumes.resolve(volume.id()), newBytes);
+        sizeLimit.expand(SizeLimit.Limited.in(volumes.resolve(volume.id())), newBytes);
     }
 
     @Override

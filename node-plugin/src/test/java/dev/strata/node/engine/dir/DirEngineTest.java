@@ -58,10 +58,16 @@ class DirEngineTest {
         engine = new DirEngine(root, mounter, new CommandRunner());
     }
 
+    /**
+     * A volume without a size limit, as {@code sizeLimit: none} makes it: these tests are about the
+     * directory itself; {@link SizedDirVolumeTest} covers the limits.
+     */
     static VolumeRecord volume(String id, Map<String, String> parameters, Map<String, String> mutable,
             ContentSource source) {
-        return new VolumeRecord(id, "pvc-" + id, DirEngine.NAME, 1L << 30, AccessType.MOUNT, parameters, mutable, source,
-                "node-1", List.of(), RecordState.CREATING, Instant.now(), Map.of());
+        Map<String, String> unlimited = new java.util.HashMap<>(parameters);
+        unlimited.putIfAbsent("sizeLimit", "none");
+        return new VolumeRecord(id, "pvc-" + id, DirEngine.NAME, 1L << 30, AccessType.MOUNT, unlimited, mutable,
+                source, "node-1", List.of(), RecordState.CREATING, Instant.now(), Map.of());
     }
 
     static VolumeRecord volume(String id) {
@@ -483,7 +489,8 @@ class DirEngineTest {
     void traitsDescribeADirectoryEngine() {
         assertEquals("dir", engine.traits().name());
         assertEquals(Set.of(AccessType.MOUNT), engine.traits().accessTypes());
-        assertEquals(Set.of("mode", "uid", "gid"), engine.traits().parameterKeys());
+        assertEquals(Set.of("mode", "uid", "gid", "sizeLimit"), engine.traits().parameterKeys());
+        assertEquals(Set.of("mode", "uid", "gid"), engine.traits().mutableParameterKeys());
         assertEquals(Set.of(""), engine.traits().fsTypes());
     }
 }

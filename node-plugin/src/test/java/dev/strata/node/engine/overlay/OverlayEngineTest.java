@@ -11,6 +11,7 @@ import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.size.LoopFilesystem;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;

@@ -8,6 +8,9 @@ import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.size.LoopFilesystem;
+import dev.strata.node.engine.size.ProjectQuota;
+import dev.strata.node.engine.size.ProjectQuotaFilesystems;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
@@ -15,7 +18,6 @@ import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -71,27 +73,14 @@ class OverlayVmTest {
         }
     }
 
-    /** An xfs filesystem mounted with project quotas, or a skip saying why the kernel cannot. */
-    private Path xfsWithProjectQuotas() throws IOException {
-        Path image = tmp.toRealPath().resolve("xfs.img");
-        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
-            f.setLength(512 * MIB); // mkfs.xfs wants at least 300 MB
-        }
-        assertTrue(runner.run("mkfs.xfs", "-q", image.toString()).ok(), "mkfs.xfs");
-        Path mountPoint = Files.createDirectories(tmp.toRealPath().resolve("xfs"));
-        CommandRunner.Result mount = runner.run("mount", "-o", "loop,prjquota", image.toString(), mountPoint.toString());
-        Assumptions.assumeTrue(mount.ok(), "this kernel has no xfs project quotas: " + mount.stderr().strip());
-        return mountPoint;
-    }
-
     @Test
     void onXfsWithProjectQuotasEachVolumeIsAProjectWithAHardLimit() throws Exception {
-        Path xfs = xfsWithProjectQuotas();
+        Path xfs = ProjectQuotaFilesystems.xfs(tmp, runner);
         OverlayEngine engine = new OverlayEngine(xfs.resolve("overlay"), mounter, runner);
         engine.start();
         VolumeRecord v = volume("vol-quota", 32 * MIB);
         engine.create(v);
-        assertEquals(Map.of(OverlayEngine.SIZE_LIMIT_ATTRIBUTE, ProjectQuota.NAME), engine.attributes(v));
+        assertEquals(Map.of(OverlayEngine.SIZE_LIMIT_ATTRIBUTE, ProjectQuota.name("xfs")), engine.attributes(v));
         Path live = Files.createDirectories(tmp.resolve("staging"));
         engine.stage(v, live, BindOptions.NONE);
 

@@ -1,5 +1,6 @@
-package dev.strata.node.engine.overlay;
+package dev.strata.node.engine.size;
 
+import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import dev.strata.node.mount.MountTable;
@@ -19,17 +20,16 @@ import org.slf4j.LoggerFactory;
  * file). mount(8) attaches the loop device with autoclear, so unmounting frees it and a crash can
  * leak no loop device that is not also a mount.
  */
-final class LoopFilesystem implements SizeLimit {
-    static final String NAME = "loop-ext4";
+public final class LoopFilesystem implements SizeLimit {
+    public static final String NAME = "loop-ext4";
     /** ext4 with a journal needs a few MiB; smaller volumes get this much. */
     static final long MINIMUM_BYTES = 16L << 20;
     private static final String IMAGE = "disk.img";
-    private static final String FS = "fs";
 
     private final Mounter mounter;
     private final CommandRunner runner;
 
-    LoopFilesystem(Mounter mounter, CommandRunner runner) {
+    public LoopFilesystem(Mounter mounter, CommandRunner runner) {
         this.mounter = mounter;
         this.runner = runner;
     }
@@ -40,10 +40,10 @@ final class LoopFilesystem implements SizeLimit {
     }
 
     @Override
-    public void create(Path volumeDir, String volumeId, long bytes) throws IOException {
-        Path image = volumeDir.resolve(IMAGE);
+    public void create(Limited v, String volumeId, long bytes) throws IOException {
+        Path image = v.home().resolve(IMAGE);
         if (!Files.exists(image)) {
-            Path partial = volumeDir.resolve(IMAGE + ".tmp");
+            Path partial = v.home().resolve(IMAGE + ".tmp");
             setLength(partial, Math.max(bytes, MINIMUM_BYTES)); // sparse: no block is written
             // A new sparse file reads as zeros, so neither mkfs nor the kernel (after mount, in the
             // background) need zero the inode tables and journal: mkfs writes a few MiB at any size.
@@ -51,39 +51,55 @@ final class LoopFilesystem implements SizeLimit {
             check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
                     "-E", "assume_storage_prezeroed=1,nodiscard", "--", partial.toString()));
             AtomicFile.rename(partial, image); // mkfs synced what it wrote
+            open(v);
+            // mkfs's lost+found is no part of a new volume, which starts empty; e2fsck makes it
+            // again when it has something to put there.
+            Files.deleteIfExists(v.tree().resolve("lost+found"));
         }
-        open(volumeDir);
+        open(v);
     }
 
     @Override
-    public void open(Path volumeDir) throws IOException {
-        if (!Files.exists(volumeDir.resolve(IMAGE))) {
+    public boolean holds(Path home) {
+        return Files.exists(home.resolve(IMAGE));
+    }
+
+    @Override
+    public void open(Limited v) throws IOException {
+        if (!Files.exists(v.home().resolve(IMAGE))) {
             return; // a create cut short: its CREATING record has it deleted
         }
-        Path fs = Files.createDirectories(volumeDir.resolve(FS));
+        Path fs = Files.createDirectories(v.tree());
         if (!isMounted(fs)) {
-            check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", volumeDir.resolve(IMAGE).toString(),
-                    fs.toString()));
-            directIo(fs);
+            Path image = v.home().resolve(IMAGE);
+            // A filesystem still alive from before a stop (a pod's mount holds it) is mounted again
+            // from its own loop device: a second device on the same image would be a second,
+            // independent ext4 on the same blocks.
+            String attached = check(runner.run("losetup", "-j", image.toString(), "-n", "-O", "NAME")).stdout().strip();
+            if (!attached.isEmpty() && !attached.contains("\n")) {
+                check(runner.run("mount", "-t", "ext4", "-o", "discard,noatime", attached, fs.toString()));
+            } else {
+                check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()));
+                directIo(fs);
+            }
         }
-        SizeLimit.makeUpperAndWork(fs);
     }
 
     @Override
-    public void expand(Path volumeDir, long bytes) throws IOException {
-        Path image = volumeDir.resolve(IMAGE);
+    public void expand(Limited v, long bytes) throws IOException {
+        Path image = v.home().resolve(IMAGE);
         if (!Files.exists(image) || Files.size(image) >= bytes) {
             return; // not made yet (it is made at the recorded size), or big enough
         }
         if (Posix.hasCapability(Posix.CAP_SYS_RESOURCE)) {
-            growOnline(volumeDir, image, bytes);
+            growOnline(v, image, bytes);
         } else {
-            growOffline(volumeDir, image, bytes);
+            growOffline(v, image, bytes);
         }
     }
 
-    private void growOnline(Path volumeDir, Path image, long bytes) throws IOException {
-        open(volumeDir);
+    private void growOnline(Limited v, Path image, long bytes) throws IOException {
+        open(v);
         String device = check(runner.run("losetup", "-j", image.toString(), "-n", "-O", "NAME")).stdout().strip();
         if (device.isEmpty() || device.contains("\n")) {
             throw new IOException("no single loop device backs " + image + ": '" + device + "'");
@@ -98,8 +114,8 @@ final class LoopFilesystem implements SizeLimit {
      * (and container runtimes) drop even for root. Without it, a volume that is not in use is grown
      * unmounted, where resize2fs works on the file itself.
      */
-    private void growOffline(Path volumeDir, Path image, long bytes) throws IOException {
-        Path fs = volumeDir.resolve(FS);
+    private void growOffline(Limited v, Path image, long bytes) throws IOException {
+        Path fs = v.tree();
         // An overlay holds its upper filesystem through a private mount: unmounting ours would
         // succeed and leave the filesystem live, so "in use" is read from the mount table and from
         // the loop device, which outlives the unmount while anything still uses the filesystem.
@@ -110,9 +126,11 @@ final class LoopFilesystem implements SizeLimit {
             mounter.unmount(fs); // a real unmount: resize2fs must find the filesystem closed
         }
         if (staged || !check(runner.run("losetup", "-j", image.toString())).stdout().isBlank()) {
-            open(volumeDir);
-            throw new IOException("cannot grow the volume while it is in use: growing a mounted ext4 needs "
-                    + "CAP_SYS_RESOURCE, which the node plugin lacks (run it privileged, as the DaemonSet does)");
+            open(v);
+            // CSI's answer for a volume that cannot grow while published.
+            throw CsiException.failedPrecondition("cannot grow the volume while it is in use: growing a mounted "
+                    + "ext4 needs CAP_SYS_RESOURCE, which the node plugin lacks (run it privileged, as the DaemonSet "
+                    + "does)");
         }
         try {
             setLength(image, bytes);
@@ -122,7 +140,7 @@ final class LoopFilesystem implements SizeLimit {
             }
             check(runner.run("resize2fs", "--", image.toString()));
         } finally {
-            open(volumeDir);
+            open(v);
         }
         LoggerFactory.getLogger(LoopFilesystem.class).info("grew {} to {} bytes unmounted", fs, bytes);
     }
@@ -134,12 +152,24 @@ final class LoopFilesystem implements SizeLimit {
     }
 
     @Override
-    public void release(Path volumeDir) throws IOException {
-        Path fs = volumeDir.resolve(FS);
+    public void release(Limited v) throws IOException {
+        Path fs = v.tree();
         if (Files.isDirectory(fs, LinkOption.NOFOLLOW_LINKS) && isMounted(fs)) {
             // Detached: a mount that something still holds goes when its last user does, and
             // autoclear frees the loop device then.
             mounter.detach(fs);
+        }
+    }
+
+    @Override
+    public void close(Limited v) throws IOException {
+        Path fs = v.tree();
+        if (Files.isDirectory(fs, LinkOption.NOFOLLOW_LINKS) && isMounted(fs)) {
+            try {
+                mounter.unmount(fs);
+            } catch (IOException busy) {
+                mounter.detach(fs); // something of the node's own still inside: it goes when that does
+            }
         }
     }
 

@@ -1,0 +1,208 @@
+package dev.strata.node.engine.dir;
+
+import dev.strata.common.CsiException;
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.io.AtomicFile;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.common.model.VolumeUsage;
+import dev.strata.node.engine.Trash;
+import dev.strata.node.engine.TreeCopy;
+import dev.strata.node.engine.size.LoopFilesystem;
+import dev.strata.node.engine.size.SizeLimit;
+import dev.strata.node.engine.size.SizeLimit.Limited;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.FileHandle;
+import dev.strata.node.sys.LibC;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Directory volumes held to their size. A volume's tree stays where every directory volume's is,
+ * {@code volumes/ID}: the root of its own filesystem (mounted there) or a project-quota directory.
+ * What the {@link SizeLimit} needs (an image, a project ID) is in {@code sized/ID}, whose presence
+ * marks the volume as sized. Both are built under {@code .partial-} names and renamed into place,
+ * the limit's first, so a crash never leaves a half-filled volume under its real name.
+ */
+final class SizedVolumes {
+    /** The parameter that opts a volume out of its limit. */
+    static final String PARAMETER = "sizeLimit";
+    /** The attribute that says how a volume's size is held. */
+    static final String ATTRIBUTE = "sizeLimit";
+    static final String DIR = "sized";
+    private static final String NONE = "none";
+    private static final String AUTO = "auto";
+    private static final String PARTIAL = TreeCopy.PARTIAL;
+
+    /** Fills a new volume's empty tree. */
+    interface Fill {
+        void into(VolumeRecord volume, Path tree) throws IOException;
+    }
+
+    private final Path homes;
+    private final Path trees;
+    /** The mechanism new volumes get. */
+    private final SizeLimit limit;
+    /** Volumes made with a loop image keep it whatever the node detects later. */
+    private final SizeLimit loop;
+
+    SizedVolumes(Path homes, Path trees, SizeLimit limit, Mounter mounter, CommandRunner runner) throws IOException {
+        this.homes = Files.createDirectories(homes);
+        this.trees = trees;
+        this.limit = limit;
+        this.loop = limit instanceof LoopFilesystem ? limit : new LoopFilesystem(mounter, runner);
+    }
+
+    static void validate(String field, Map<String, String> parameters) {
+        String value = parameters.get(PARAMETER);
+        if (value != null && !value.equals(NONE) && !value.equals(AUTO)) {
+            throw CsiException.invalidArgument(field + "." + PARAMETER, "invalid value \"" + value
+                    + "\" (\"auto\", the default: the best limit the node has; \"none\": the volume shares the "
+                    + "filesystem's free space)");
+        }
+    }
+
+    /** Whether a volume with these parameters is held to its size. */
+    static boolean wanted(Map<String, String> parameters) {
+        return !NONE.equals(parameters.get(PARAMETER));
+    }
+
+    boolean holds(String volumeId) {
+        return Files.isDirectory(homes.resolve(volumeId), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private Limited place(String name) {
+        return new Limited(homes.resolve(name), trees.resolve(name));
+    }
+
+    /** How the volume's size is held, for its attributes. */
+    String mechanism(String volumeId) {
+        return holds(volumeId) ? limitOf(homes.resolve(volumeId)).name() : NONE;
+    }
+
+    void create(VolumeRecord volume, Fill fill) throws IOException {
+        Limited done = place(volume.id());
+        Limited partial = place(PARTIAL + volume.id());
+        if (Files.isDirectory(done.home(), LinkOption.NOFOLLOW_LINKS)) {
+            // An earlier attempt got as far as the limit's rename: its tree is filled.
+            if (!Files.isDirectory(done.tree(), LinkOption.NOFOLLOW_LINKS)) {
+                AtomicFile.rename(partial.tree(), done.tree());
+            }
+            limitOf(done.home()).open(done);
+            return;
+        }
+        if (Files.exists(partial.home(), LinkOption.NOFOLLOW_LINKS)) {
+            limitOf(partial.home()).release(partial); // an attempt cut short: start again from nothing
+            Trash.deleteTree(partial.home());
+        }
+        Trash.deleteTree(partial.tree());
+        Files.createDirectory(partial.home());
+        Files.createDirectory(partial.tree());
+        limit.create(partial, volume.id(), volume.capacityBytes());
+        fill.into(volume, partial.tree());
+        FileHandle.syncFilesystem(partial.tree()); // the volume's own filesystem, with a loop
+        limit.close(partial); // a mount point cannot be renamed
+        AtomicFile.rename(partial.home(), done.home());
+        AtomicFile.rename(partial.tree(), done.tree());
+        limit.open(done);
+    }
+
+    /** Makes a sized volume's limit hold again after a restart; nothing for other volumes. */
+    void open(String volumeId) throws IOException {
+        if (holds(volumeId)) {
+            Limited v = place(volumeId);
+            if (Files.isDirectory(v.tree(), LinkOption.NOFOLLOW_LINKS)) {
+                limitOf(v.home()).open(v);
+            }
+        }
+    }
+
+    /** At start: remounts what a reboot unmounted, before any volume is staged. */
+    void openAll() throws IOException {
+        for (String id : completeIds()) {
+            open(id);
+        }
+    }
+
+    /** At an orderly stop: unmounts the node's own mounts of the volumes' filesystems. */
+    void closeAll() throws IOException {
+        for (String id : completeIds()) {
+            limitOf(homes.resolve(id)).close(place(id));
+        }
+    }
+
+    private List<String> completeIds() throws IOException {
+        try (Stream<Path> entries = Files.list(homes)) {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(PARTIAL)).toList();
+        }
+    }
+
+    /** IDs with a limit's files, a partial one counted under its volume's ID. */
+    Set<String> storedIds() throws IOException {
+        return TreeCopy.names(homes);
+    }
+
+    /**
+     * Refuses (FAILED_PRECONDITION) while anything but the limit's own mount shows the tree: a stage,
+     * a pod's bind mount, a mount inside it.
+     */
+    void requireUnused(String volumeId) throws IOException {
+        Path tree = trees.resolve(volumeId);
+        if (!Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        MountTable mounts = MountTable.read();
+        List<Path> others = mounts.showing(tree).stream().map(MountTable.Entry::mountPoint)
+                .filter(p -> !p.equals(tree)).toList();
+        List<Path> inside = mounts.under(tree).stream().filter(p -> !p.equals(tree)).toList();
+        if (!others.isEmpty() || !inside.isEmpty()) {
+            throw CsiException.failedPrecondition("volume is still mounted at "
+                    + (others.isEmpty() ? inside : others).get(0));
+        }
+    }
+
+    /**
+     * Undoes the limits of the volume and of a partial one (a loop filesystem is detached: it goes
+     * when its last user does) and moves their files to the trash; the trees are the caller's.
+     */
+    void delete(String volumeId, Trash trash) throws IOException {
+        for (Limited v : List.of(place(PARTIAL + volumeId), place(volumeId))) {
+            if (Files.exists(v.home(), LinkOption.NOFOLLOW_LINKS)) {
+                limitOf(v.home()).release(v);
+                trash.discard(v.home());
+            }
+        }
+    }
+
+    void expand(String volumeId, long bytes) throws IOException {
+        if (holds(volumeId)) {
+            Limited v = place(volumeId);
+            limitOf(v.home()).expand(v, bytes);
+        }
+    }
+
+    /**
+     * NodeGetVolumeStats's figures: for a sized volume the total is its size, as the CO asked for it
+     * (its own filesystem counts a few MiB of metadata out of it); the used bytes are what the
+     * volume holds.
+     */
+    VolumeUsage usage(VolumeRecord volume, Path path) throws IOException {
+        VolumeUsage fs = LibC.statvfs(path).usage();
+        if (!holds(volume.id())) {
+            return fs;
+        }
+        long total = volume.capacityBytes();
+        long available = Math.max(0, Math.min(fs.availableBytes(), total - fs.usedBytes()));
+        return new VolumeUsage(total, fs.usedBytes(), available, fs.totalInodes(), fs.usedInodes(), fs.freeInodes());
+    }
+
+    private SizeLimit limitOf(Path dir) {
+        return loop.holds(dir) ? loop : limit;
+    }
+}
