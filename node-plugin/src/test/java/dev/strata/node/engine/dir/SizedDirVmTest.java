@@ -5,7 +5,9 @@ import static dev.strata.node.engine.dir.SizedDirVolumeTest.assertFull;
 import static dev.strata.node.engine.dir.SizedDirVolumeTest.volume;
 import static dev.strata.node.engine.dir.SizedDirVolumeTest.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.VolumeRecord;
@@ -67,6 +69,15 @@ class SizedDirVmTest {
         checkProjectQuotas("ext4", ProjectQuotaFilesystems.ext4(tmp, runner));
     }
 
+    /**
+     * Writes {@code mib} MiB as a pod would, without CAP_SYS_RESOURCE: the kernel lets a process that
+     * has it past an ext4 quota's hard limit (xfs holds everyone to it), and this test runs as root.
+     */
+    private CommandRunner.Result writeAsAPod(Path file, int mib) {
+        return runner.run("setpriv", "--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "--",
+                "dd", "if=/dev/zero", "of=" + file, "bs=1M", "count=" + mib, "conv=fsync");
+    }
+
     private void checkProjectQuotas(String type, Path filesystem) throws Exception {
         DirEngine engine = new DirEngine(filesystem.resolve("dir"), mounter, runner); // detects the quotas itself
         engine.start();
@@ -78,10 +89,14 @@ class SizedDirVmTest {
         assertEquals(32 * MIB, LibC.statvfs(staging).totalBytes(), "statfs in a project reports its limit");
         assertEquals(32 * MIB, engine.usage(v, staging).totalBytes());
 
-        assertFull(assertThrows(IOException.class, () -> write(staging.resolve("big"), 48 * MIB)));
+        CommandRunner.Result refused = writeAsAPod(staging.resolve("big"), 48);
+        assertFalse(refused.ok(), "48 MiB written into a 32 MiB volume");
+        assertTrue(refused.stderr().contains("Disk quota exceeded") || refused.stderr().contains("No space left"),
+                refused.stderr());
         Files.delete(staging.resolve("big"));
         engine.expand(v, 96 * MIB); // online: the limit is raised under the mounted volume
-        write(staging.resolve("big"), 48 * MIB);
+        CommandRunner.Result grown = writeAsAPod(staging.resolve("big"), 48);
+        assertTrue(grown.ok(), grown.stderr());
         assertEquals(48 * MIB, Files.size(staging.resolve("big")));
         assertEquals(96 * MIB, LibC.statvfs(staging).totalBytes());
 

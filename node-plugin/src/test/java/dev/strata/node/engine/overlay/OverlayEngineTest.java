@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.ContentSource;
@@ -187,7 +188,8 @@ class OverlayEngineTest {
         Path live = stage(v);
         fill(live.resolve("data"), 8 * MIB);
         long before = LibC.statvfs(live).totalBytes();
-        IOException e = assertThrows(IOException.class, () -> engine.expand(v.withCapacity(96 * MIB), 96 * MIB));
+        CsiException e = assertThrows(CsiException.class, () -> engine.expand(v.withCapacity(96 * MIB), 96 * MIB));
+        assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION, e.code(), "CSI's answer for a volume in use");
         assertTrue(e.getMessage().contains("CAP_SYS_RESOURCE"), e.getMessage());
         assertEquals(before, LibC.statvfs(live).totalBytes(), "a refused expansion changes nothing");
         unstage(v, live);
