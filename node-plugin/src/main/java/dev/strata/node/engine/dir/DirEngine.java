@@ -256,6 +256,14 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
         if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
             return VolumeHealth.abnormal("volume directory " + path + " is missing");
         }
+        try {
+            var problem = sized.problem(volume.id());
+            if (problem.isPresent()) {
+                return VolumeHealth.abnormal(problem.get());
+            }
+        } catch (IOException e) {
+            return VolumeHealth.abnormal("cannot check the volume's size limit: " + e.getMessage());
+        }
         LibC.StatVfs st = LibC.statvfs(path.toString());
         if (st == null) {
             return VolumeHealth.abnormal("cannot stat the volume's filesystem: " + LibC.describe(LibC.errno()));

@@ -20,6 +20,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -121,6 +122,16 @@ final class SizedVolumes {
                 limitOf(v.home()).open(v);
             }
         }
+    }
+
+    /** Why the volume's limit does not hold now (its filesystem is not mounted), if it does not. */
+    Optional<String> problem(String volumeId) throws IOException {
+        if (!holds(volumeId)) {
+            return Optional.empty();
+        }
+        Limited v = place(volumeId);
+        return limitOf(v.home()).isOpen(v) ? Optional.empty()
+                : Optional.of("the volume's own filesystem is not mounted at " + v.tree());
     }
 
     /** At start: remounts what a reboot unmounted, before any volume is staged. */

@@ -162,6 +162,11 @@ public final class LoopFilesystem implements SizeLimit {
     }
 
     @Override
+    public boolean isOpen(Limited v) throws IOException {
+        return !holds(v.home()) || Files.isDirectory(v.tree(), LinkOption.NOFOLLOW_LINKS) && isMounted(v.tree());
+    }
+
+    @Override
     public void close(Limited v) throws IOException {
         Path fs = v.tree();
         if (Files.isDirectory(fs, LinkOption.NOFOLLOW_LINKS) && isMounted(fs)) {

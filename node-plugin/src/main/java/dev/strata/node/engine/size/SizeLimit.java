@@ -56,6 +56,11 @@ public interface SizeLimit {
      */
     default void close(Limited v) throws IOException {}
 
+    /** Whether the limit holds now (a loop filesystem is mounted at the tree); health reports when not. */
+    default boolean isOpen(Limited v) throws IOException {
+        return true;
+    }
+
     /** Whether this mechanism made the limit whose files are in {@code home} (a node may hold both kinds). */
     boolean holds(Path home);
 

@@ -214,10 +214,13 @@ class SizedDirVolumeTest {
         assertTrue(MountTable.read().isMountPoint(fs));
         engine.close();
         assertFalse(MountTable.read().isMountPoint(fs), "an orderly stop leaves nothing of its own mounted");
+        assertTrue(engine.health(v).abnormal(), "unmounted, the limit does not hold");
+        assertTrue(engine.health(v).message().contains("own filesystem is not mounted"), engine.health(v).message());
 
         engine = DirEngine.withLimit(root, mounter, runner, new LoopFilesystem(mounter, runner));
         engine.start();
         assertTrue(MountTable.read().isMountPoint(fs));
+        assertFalse(engine.health(v).abnormal(), engine.health(v).message());
         assertEquals(MIB, Files.size(engine.volumePath(v.id()).resolve("kept")));
         engine.delete(v.id());
         assertNothingLeftOf(v.id());
