@@ -35,6 +35,7 @@ import dev.strata.csi.v1.TopologyRequirement;
 import dev.strata.csi.v1.Volume;
 import dev.strata.node.sys.Posix;
 import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -223,8 +224,7 @@ class ClusterTest {
         startAll();
         String source = cluster.controller().createVolume(volumeOn("pvc-src", "node-b").build()).getVolume()
                 .getVolumeId();
-        Files.writeString(cluster.dataDir("node-b").resolve("engines/dir/volumes").resolve(source)
-                .resolve("data"), "v1");
+        Files.writeString(CsiCalls.dirVolumeData(cluster.dataDir("node-b"), "dir", source).resolve("data"), "v1");
         Snapshot snap = cluster.controller().createSnapshot(Csi.snapshot("snap-1", source)).getSnapshot();
         assertTrue(snap.getReadyToUse());
         assertEquals(source, snap.getSourceVolumeId());
@@ -238,8 +238,8 @@ class ClusterTest {
         Volume restored = cluster.controller().createVolume(Csi.createVolume("pvc-restored")
                 .setVolumeContentSource(Csi.fromSnapshot(snap.getSnapshotId())).build()).getVolume();
         assertEquals(List.of(on("node-b")), restored.getAccessibleTopologyList());
-        assertEquals("v1", Files.readString(cluster.dataDir("node-b").resolve("engines/dir/volumes")
-                .resolve(restored.getVolumeId()).resolve("data")));
+        assertEquals("v1", Files.readString(CsiCalls.dirVolumeData(cluster.dataDir("node-b"), "dir",
+                restored.getVolumeId()).resolve("data")));
         // A topology that excludes the snapshot's node cannot be met.
         assertCode(Status.Code.RESOURCE_EXHAUSTED, () -> cluster.controller().createVolume(volumeOn("pvc-elsewhere",
                 "node-a").setVolumeContentSource(Csi.fromSnapshot(snap.getSnapshotId())).build()));

@@ -126,13 +126,25 @@ public abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback 
         return dataDir().resolve("records").resolve(kind);
     }
 
+    /** Where a {@code dir} volume's data is. */
     public Path volumeDir(String volumeId) {
-        return volumesDir().resolve(volumeId);
+        return volumeDir(volumeId, "dir");
     }
 
-    /** A volume's directory in another engine's tree (dir and shared keep volumes alike). */
+    /** Where a {@code dir} or {@code shared} volume's data is (the two keep volumes alike). */
     public Path volumeDir(String volumeId, String engine) {
-        return dataDir().resolve("engines").resolve(engine).resolve("volumes").resolve(volumeId);
+        return dirVolumeData(dataDir(), engine, volumeId);
+    }
+
+    /**
+     * Where a {@code dir} or {@code shared} volume's data is in a node's data directory: its tree,
+     * {@code volumes/ID}, or the directory {@code data} in it for a volume held to its size (one with
+     * {@code sized/ID}: its tree is the root of its own filesystem or its project).
+     */
+    public static Path dirVolumeData(Path dataDir, String engine, String volumeId) {
+        Path engineDir = dataDir.resolve("engines").resolve(engine);
+        Path tree = engineDir.resolve("volumes").resolve(volumeId);
+        return Files.isDirectory(engineDir.resolve("sized").resolve(volumeId)) ? tree.resolve("data") : tree;
     }
 
     public Path snapshotDir(String snapshotId) {

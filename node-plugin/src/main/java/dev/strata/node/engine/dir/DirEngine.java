@@ -123,9 +123,9 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
         return Map.of(SizedVolumes.ATTRIBUTE, sized.mechanism(volume.id()));
     }
 
-    /** Where a volume's data lives (its root directory). */
+    /** Where a volume's data lives (its root directory, which pods see). */
     public Path volumePath(String volumeId) {
-        return volumes.resolve(volumeId);
+        return sized.dataOf(volumeId);
     }
 
     Path snapshotPath(String snapshotId) {
@@ -192,7 +192,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
             sized.requireUnused(volumeId);
             return;
         }
-        var mounted = MountTable.read().under(volumePath(volumeId));
+        var mounted = MountTable.read().under(volumes.resolve(volumeId));
         if (!mounted.isEmpty()) {
             throw CsiException.failedPrecondition("volume is still mounted at " + mounted.get(0));
         }
@@ -203,7 +203,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
         requireDeletable(volumeId);
         sized.delete(volumeId, trash);
         trash.discard(volumes.resolve(PARTIAL + volumeId));
-        trash.discard(volumePath(volumeId));
+        trash.discard(volumes.resolve(volumeId));
     }
 
     @Override
@@ -252,17 +252,17 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public VolumeHealth health(VolumeRecord volume) {
-        Path path = volumePath(volume.id());
-        if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-            return VolumeHealth.abnormal("volume directory " + path + " is missing");
-        }
         try {
-            var problem = sized.problem(volume.id());
+            var problem = sized.problem(volume.id()); // first: an unmounted filesystem hides the data
             if (problem.isPresent()) {
                 return VolumeHealth.abnormal(problem.get());
             }
         } catch (IOException e) {
             return VolumeHealth.abnormal("cannot check the volume's size limit: " + e.getMessage());
+        }
+        Path path = volumePath(volume.id());
+        if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            return VolumeHealth.abnormal("volume directory " + path + " is missing");
         }
         LibC.StatVfs st = LibC.statvfs(path.toString());
         if (st == null) {

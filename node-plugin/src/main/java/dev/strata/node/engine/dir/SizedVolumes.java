@@ -30,6 +30,11 @@ import java.util.stream.Stream;
  * What the {@link SizeLimit} needs (an image, a project ID) is in {@code sized/ID}, whose presence
  * marks the volume as sized. Both are built under {@code .partial-} names and renamed into place,
  * the limit's first, so a crash never leaves a half-filled volume under its real name.
+ *
+ * <p>The volume's data is the directory {@code data} in its tree, not the tree itself. kubelet
+ * unstages a volume only when no mount outside its own directories shows the same filesystem at the
+ * same path within it (its "device mount references"): with the tree staged, the node plugin's own
+ * mount of a loop filesystem at the tree would be one, and the volume could never be unstaged.
  */
 final class SizedVolumes {
     /** The parameter that opts a volume out of its limit. */
@@ -37,6 +42,8 @@ final class SizedVolumes {
     /** The attribute that says how a volume's size is held. */
     static final String ATTRIBUTE = "sizeLimit";
     static final String DIR = "sized";
+    /** The directory in a sized volume's tree that holds its data. */
+    static final String DATA = "data";
     private static final String NONE = "none";
     private static final String AUTO = "auto";
     private static final String PARTIAL = TreeCopy.PARTIAL;
@@ -82,6 +89,12 @@ final class SizedVolumes {
         return new Limited(homes.resolve(name), trees.resolve(name));
     }
 
+    /** Where the volume's data is: {@code data} in a sized volume's tree, else the tree. */
+    Path dataOf(String volumeId) {
+        Path tree = trees.resolve(volumeId);
+        return holds(volumeId) ? tree.resolve(DATA) : tree;
+    }
+
     /** How the volume's size is held, for its attributes. */
     String mechanism(String volumeId) {
         return holds(volumeId) ? limitOf(homes.resolve(volumeId)).name() : NONE;
@@ -106,7 +119,7 @@ final class SizedVolumes {
         Files.createDirectory(partial.home());
         Files.createDirectory(partial.tree());
         limit.create(partial, volume.id(), volume.capacityBytes());
-        fill.into(volume, partial.tree());
+        fill.into(volume, Files.createDirectory(partial.tree().resolve(DATA)));
         FileHandle.syncFilesystem(partial.tree()); // the volume's own filesystem, with a loop
         limit.close(partial); // a mount point cannot be renamed
         AtomicFile.rename(partial.home(), done.home());

@@ -51,10 +51,8 @@ public final class LoopFilesystem implements SizeLimit {
             check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
                     "-E", "assume_storage_prezeroed=1,nodiscard", "--", partial.toString()));
             AtomicFile.rename(partial, image); // mkfs synced what it wrote
-            open(v);
-            // mkfs's lost+found is no part of a new volume, which starts empty; e2fsck makes it
-            // again when it has something to put there.
-            Files.deleteIfExists(v.tree().resolve("lost+found"));
+            // mkfs's lost+found stays, for e2fsck: the engines keep a volume's data in a directory
+            // of the filesystem, not at its root, so pods never see it.
         }
         open(v);
     }

@@ -114,7 +114,7 @@ class SizedDirVolumeTest {
         engine.create(v);
         assertEquals(Map.of("sizeLimit", LoopFilesystem.NAME), engine.attributes(v));
         Path tree = engine.volumePath(v.id());
-        assertEquals(List.of(), names(tree), "a new volume is empty: no lost+found");
+        assertEquals(List.of(), names(tree), "a new volume is empty: the filesystem's lost+found is not in it");
         assertEquals(0755, (Integer) Files.getAttribute(tree, "unix:mode") & 07777);
 
         Path staging = Files.createDirectories(tmp.resolve("staging"));
@@ -127,6 +127,34 @@ class SizedDirVolumeTest {
                 () -> engine.requireDeletable(v.id()));
 
         engine.unstage(v, staging);
+        engine.delete(v.id());
+        assertNothingLeftOf(v.id());
+    }
+
+    /**
+     * kubelet unstages a volume only when no mount outside its own directories shows the staged
+     * filesystem at the same path within it; the node plugin's own mount of the volume's filesystem
+     * must not be one (the real cluster met it: every loop-backed volume stayed staged, undeletable).
+     */
+    @Test
+    void theStagedMountHasNoTwinThatKeepsKubeletFromUnstaging() throws Exception {
+        VolumeRecord v = volume("vol-twin", 32 * MIB, Map.of(), null);
+        engine.create(v);
+        Path staging = Files.createDirectories(tmp.resolve("staging"));
+        engine.stage(v, staging, BindOptions.NONE);
+        try {
+            MountTable mounts = MountTable.read();
+            MountTable.Entry staged = mounts.at(staging.toRealPath()).orElseThrow();
+            List<Path> twins = mounts.entries().stream()
+                    .filter(e -> e.id() != staged.id() && e.majorMinor().equals(staged.majorMinor())
+                            && e.root().equals(staged.root()))
+                    .map(MountTable.Entry::mountPoint).toList();
+            assertEquals(List.of(), twins, "mounts that show what " + staging + " shows (" + staged.root() + ")");
+            assertTrue(mounts.entries().stream().anyMatch(e -> e.id() != staged.id()
+                    && e.majorMinor().equals(staged.majorMinor())), "the engine keeps its own mount of the filesystem");
+        } finally {
+            engine.unstage(v, staging);
+        }
         engine.delete(v.id());
         assertNothingLeftOf(v.id());
     }
