@@ -7,10 +7,12 @@ import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,6 +27,8 @@ public final class LoopFilesystem implements SizeLimit {
     /** ext4 with a journal needs a few MiB; smaller volumes get this much. */
     static final long MINIMUM_BYTES = 16L << 20;
     private static final String IMAGE = "disk.img";
+    /** 100 ms apart: the kernel clears a loop device within milliseconds of its last unmount. */
+    private static final int CLEARING_POLLS = 50;
 
     private final Mounter mounter;
     private final CommandRunner runner;
@@ -69,17 +73,58 @@ public final class LoopFilesystem implements SizeLimit {
         }
         Path fs = Files.createDirectories(v.tree());
         if (!isMounted(fs)) {
-            Path image = v.home().resolve(IMAGE);
-            // A filesystem still alive from before a stop (a pod's mount holds it) is mounted again
-            // from its own loop device: a second device on the same image would be a second,
-            // independent ext4 on the same blocks.
-            String attached = check(runner.run("losetup", "-j", image.toString(), "-n", "-O", "NAME")).stdout().strip();
-            if (!attached.isEmpty() && !attached.contains("\n")) {
-                check(runner.run("mount", "-t", "ext4", "-o", "discard,noatime", attached, fs.toString()));
-            } else {
+            mount(v.home().resolve(IMAGE), fs);
+        }
+    }
+
+    /**
+     * A filesystem still alive from before a stop (a pod's mount holds it) is mounted again from its
+     * own loop device: a second device on the same image would be a second, independent ext4 on the
+     * same blocks. A device whose last unmount has just returned is still listed while the kernel
+     * clears it (autoclear runs after), and mounting it fails: that one is waited out.
+     */
+    private void mount(Path image, Path fs) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            List<String> bound = boundTo(image);
+            if (bound.isEmpty()) {
                 check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()));
                 directIo(fs);
+                return;
             }
+            if (bound.size() == 1 && runner.run("mount", "-t", "ext4", "-o", "discard,noatime", bound.get(0),
+                    fs.toString()).ok()) {
+                return;
+            }
+            if (attempt == CLEARING_POLLS) {
+                throw new IOException("loop devices " + bound + " stay bound to " + image + " and none mounts");
+            }
+            pause();
+        }
+    }
+
+    /** The loop devices bound to this file (losetup -j). */
+    private List<String> boundTo(Path file) throws IOException {
+        String out = check(runner.run("losetup", "-j", file.toString(), "-n", "-O", "NAME")).stdout();
+        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** Whether the file's loop devices go (the last unmount has returned) within the polls. */
+    private boolean unboundWithin(Path file) throws IOException {
+        for (int attempt = 0; !boundTo(file).isEmpty(); attempt++) {
+            if (attempt == CLEARING_POLLS) {
+                return false;
+            }
+            pause();
+        }
+        return true;
+    }
+
+    private static void pause() throws IOException {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while a loop device was being cleared");
         }
     }
 
@@ -98,10 +143,11 @@ public final class LoopFilesystem implements SizeLimit {
 
     private void growOnline(Limited v, Path image, long bytes) throws IOException {
         open(v);
-        String device = check(runner.run("losetup", "-j", image.toString(), "-n", "-O", "NAME")).stdout().strip();
-        if (device.isEmpty() || device.contains("\n")) {
-            throw new IOException("no single loop device backs " + image + ": '" + device + "'");
+        List<String> bound = boundTo(image);
+        if (bound.size() != 1) {
+            throw new IOException("no single loop device backs " + image + ": " + bound);
         }
+        String device = bound.get(0);
         setLength(image, bytes);
         check(runner.run("losetup", "-c", device)); // the loop device learns the new size
         check(runner.run("resize2fs", "--", device)); // online: ext4 grows while mounted
@@ -123,7 +169,7 @@ public final class LoopFilesystem implements SizeLimit {
         if (!staged) {
             mounter.unmount(fs); // a real unmount: resize2fs must find the filesystem closed
         }
-        if (staged || !check(runner.run("losetup", "-j", image.toString())).stdout().isBlank()) {
+        if (staged || !unboundWithin(image)) {
             open(v);
             // CSI's answer for a volume that cannot grow while published.
             throw CsiException.failedPrecondition("cannot grow the volume while it is in use: growing a mounted "

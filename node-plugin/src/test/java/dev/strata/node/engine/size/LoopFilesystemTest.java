@@ -1,0 +1,81 @@
+package dev.strata.node.engine.size;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.mount.MountTable;
+import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.Posix;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loop filesystem's hazards, with real loop devices on this host's filesystem. */
+@Timeout(120)
+class LoopFilesystemTest {
+    @TempDir
+    Path tmp;
+
+    private final Mounter mounter = new Mounter();
+    private final CommandRunner runner = new CommandRunner();
+    private String strayDevice;
+
+    @BeforeEach
+    void needsRoot() {
+        Assumptions.assumeTrue(Posix.isRoot(), "needs root: loop devices and mounts");
+    }
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        for (Path p : MountTable.read().under(tmp.toRealPath())) {
+            mounter.detach(p);
+        }
+        if (strayDevice != null) {
+            runner.run("losetup", "-d", strayDevice);
+        }
+    }
+
+    /**
+     * A loop device stays listed for its image for a moment after the unmount that frees it has
+     * returned, and mounting it then fails ("can't read superblock"): a volume opened again at once
+     * (as CreateVolume does, after its rename) met that under load. Here a device bound to the
+     * image at an offset, where no filesystem starts, stands for one being cleared; it goes after a
+     * second, and the volume is mounted from a device of its own.
+     */
+    @Test
+    void aLoopDeviceBeingClearedIsWaitedOut() throws Exception {
+        LoopFilesystem loop = new LoopFilesystem(mounter, runner);
+        SizeLimit.Limited v = new SizeLimit.Limited(Files.createDirectories(tmp.toRealPath().resolve("home")),
+                tmp.toRealPath().resolve("tree"));
+        loop.create(v, "vol-new", 32L << 20);
+        loop.close(v);
+        Path image = v.home().resolve("disk.img");
+        strayDevice = runner.run("losetup", "-f", "--show", "-o", "4096", image.toString()).stdout().strip();
+        assertTrue(strayDevice.startsWith("/dev/loop"), strayDevice);
+        Thread clearing = new Thread(() -> {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            runner.run("losetup", "-d", strayDevice);
+        });
+        clearing.start();
+
+        loop.open(v);
+        clearing.join();
+
+        String source = MountTable.read().at(v.tree()).orElseThrow().source();
+        assertEquals("0", runner.run("losetup", "-n", "-O", "OFFSET", source).stdout().strip(),
+                "mounted from a device of its own, not the one bound at an offset");
+        assertEquals("vol-new", runner.run("e2label", source).stdout().strip(), "the volume's own filesystem");
+        strayDevice = null;
+    }
+}
