@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.csi.v1.CapacityRange;
 import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.NodeStageVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
+import dev.strata.node.engine.size.ProjectQuota;
 import dev.strata.node.sys.Posix;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
@@ -93,6 +96,23 @@ class HostPathVolumeTest {
         String id = csi.controller().createVolume(dynamic("keep").build()).getVolume().getVolumeId();
         csi.deleteVolume(id);
         assertEquals("precious", Files.readString(onHost.resolve("data.txt")));
+    }
+
+    /**
+     * A volume says how its size is held: by a project quota where the host root's filesystem has
+     * them, else not at all (this host's kernel has no quotas, and a mount at the host path would
+     * keep kubelet from unstaging it), rather than pretend. HostPathSizesVmTest fills one in the VM.
+     */
+    @Test
+    void aVolumeSaysHowItsSizeIsHeld() throws Exception {
+        assertStatus(Code.INVALID_ARGUMENT, "parameters.sizeLimit", () -> csi.controller().createVolume(
+                dynamic("bad").putParameters("sizeLimit", "1Gi").build()));
+        assertFalse(Files.exists(csi.hostRoot().resolve("default/bad")), "a refused volume makes no directory");
+        var made = csi.controller().createVolume(dynamic("sized")
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(16L << 20)).build());
+        String expected = ProjectQuota.on(csi.hostRoot(), new CommandRunner()).map(ProjectQuota::name).orElse("none");
+        assertEquals(expected, made.getVolume().getVolumeContextOrThrow("strata.csi.dev/sizeLimit"));
+        csi.deleteVolume(made.getVolume().getVolumeId());
     }
 
     @Test

@@ -57,7 +57,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     /** Parameters that set the volume root's permissions; valid at creation and as mutable parameters. */
     static final Set<String> ROOT_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID);
     private static final Set<String> CREATE_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID,
-            SizedVolumes.PARAMETER);
+            SizeLimit.PARAMETER);
     private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final String name;
@@ -110,7 +110,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     @Override
     public void validateParameters(String field, Map<String, String> parameters) {
         DirRoot.validate(field, parameters);
-        SizedVolumes.validate(field, parameters);
+        SizeLimit.validate(field, parameters);
     }
 
     @Override
@@ -120,7 +120,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public Map<String, String> attributes(VolumeRecord volume) {
-        return Map.of(SizedVolumes.ATTRIBUTE, sized.mechanism(volume.id()));
+        return Map.of(SizeLimit.ATTRIBUTE, sized.mechanism(volume.id()));
     }
 
     /** Where a volume's data lives (its root directory, which pods see). */
@@ -151,7 +151,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public void create(VolumeRecord volume) throws IOException {
-        if (SizedVolumes.wanted(volume.parameters())) {
+        if (SizeLimit.wanted(volume.parameters())) {
             sized.create(volume, this::fill);
             return;
         }

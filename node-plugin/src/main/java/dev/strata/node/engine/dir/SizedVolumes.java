@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -37,15 +36,9 @@ import java.util.stream.Stream;
  * mount of a loop filesystem at the tree would be one, and the volume could never be unstaged.
  */
 final class SizedVolumes {
-    /** The parameter that opts a volume out of its limit. */
-    static final String PARAMETER = "sizeLimit";
-    /** The attribute that says how a volume's size is held. */
-    static final String ATTRIBUTE = "sizeLimit";
     static final String DIR = "sized";
     /** The directory in a sized volume's tree that holds its data. */
     static final String DATA = "data";
-    private static final String NONE = "none";
-    private static final String AUTO = "auto";
     private static final String PARTIAL = TreeCopy.PARTIAL;
 
     /** Fills a new volume's empty tree. */
@@ -67,20 +60,6 @@ final class SizedVolumes {
         this.loop = limit instanceof LoopFilesystem ? limit : new LoopFilesystem(mounter, runner);
     }
 
-    static void validate(String field, Map<String, String> parameters) {
-        String value = parameters.get(PARAMETER);
-        if (value != null && !value.equals(NONE) && !value.equals(AUTO)) {
-            throw CsiException.invalidArgument(field + "." + PARAMETER, "invalid value \"" + value
-                    + "\" (\"auto\", the default: the best limit the node has; \"none\": the volume shares the "
-                    + "filesystem's free space)");
-        }
-    }
-
-    /** Whether a volume with these parameters is held to its size. */
-    static boolean wanted(Map<String, String> parameters) {
-        return !NONE.equals(parameters.get(PARAMETER));
-    }
-
     boolean holds(String volumeId) {
         return Files.isDirectory(homes.resolve(volumeId), LinkOption.NOFOLLOW_LINKS);
     }
@@ -97,7 +76,7 @@ final class SizedVolumes {
 
     /** How the volume's size is held, for its attributes. */
     String mechanism(String volumeId) {
-        return holds(volumeId) ? limitOf(homes.resolve(volumeId)).name() : NONE;
+        return holds(volumeId) ? limitOf(homes.resolve(volumeId)).name() : SizeLimit.NONE;
     }
 
     void create(VolumeRecord volume, Fill fill) throws IOException {

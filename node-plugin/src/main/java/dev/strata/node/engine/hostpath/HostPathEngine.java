@@ -20,6 +20,7 @@ import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.StaticVolumes;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.hostpath.HostPaths.HostPath;
+import dev.strata.node.engine.size.SizeLimit;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountPoint;
 import dev.strata.node.mount.MountTable;
@@ -33,7 +34,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.ArrayList;
 import java.util.Map;
@@ -56,18 +56,22 @@ import java.util.stream.Collectors;
  * (with the Retain policy Kubernetes never asks, and the data stays, as Docker keeps a host
  * directory after {@code docker rm}); a directory that holds another volume's, or that anything
  * still mounts, is not removed at all.
+ *
+ * <p>A directory Strata makes is held to the volume's size where its filesystem has project quotas
+ * ({@link HostPathSizes}); elsewhere, and in a directory that was there before, a volume shares its
+ * filesystem's free space, as Docker's bind mounts do.
  */
 public final class HostPathEngine implements VolumeEngine, StaticVolumes, DirectoryTrees {
     public static final String NAME = "hostpath";
     /** A static volume's record parameter: the host path it stands for. */
     static final String STATIC_PATH = "path";
-    private static final String TRASH = HostPaths.RESERVED_PREFIX + "-trash";
 
     private final HostPaths hostPaths;
     private final RecordStore<HostPathVolume> volumes;
     private final Mounter mounter;
     private final HostPathCopies copies;
-    private final Map<Path, Trash> trashes = new HashMap<>();
+    private final HostPathSizes sizes;
+    private final HostPathTrashes trashes = new HostPathTrashes();
     /** Held while a path's owners are read and changed, so that two volumes never race for one path. */
     private final Object ownership = new Object();
 
@@ -78,18 +82,20 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
                 v -> true);
         this.mounter = mounter;
         this.copies = new HostPathCopies(engineRoot, mounter, runner);
+        this.sizes = new HostPathSizes(engineRoot, mounter, runner);
     }
 
     @Override
     public EngineTraits traits() {
         return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT), EnumSet.allOf(AccessMode.class), Set.of(""),
-                Set.of(HostPaths.ROOT, HostPaths.PATH_PATTERN), Set.of(), false);
+                Set.of(HostPaths.ROOT, HostPaths.PATH_PATTERN, SizeLimit.PARAMETER), Set.of(), false);
     }
 
     @Override
     public void validateParameters(String field, Map<String, String> parameters) {
         if (field.equals("parameters")) {
             hostPaths.root(parameters);
+            SizeLimit.validate(field, parameters);
         }
     }
 
@@ -156,8 +162,11 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
         }
         CrashPoint.reach("hostpath.create.recorded");
         boolean created = HostPaths.createDirectories(path);
-        if (source != null) {
-            try (FileHandle dir = HostPaths.open(path, "parameters." + HostPaths.PATH_PATTERN)) {
+        try (FileHandle dir = HostPaths.open(path, "parameters." + HostPaths.PATH_PATTERN)) {
+            if (created) {
+                sizes.limit(volume, dir); // before a copy, which then counts against it
+            }
+            if (source != null) {
                 if (!created && !isEmpty(dir)) {
                     throw CsiException.alreadyExists("volume_content_source: " + path
                             + " already holds data; a restore or clone needs a new directory");
@@ -165,6 +174,12 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
                 copyInto(source, dir);
             }
         }
+    }
+
+    /** How the volume is held to its size ({@link HostPathSizes}). */
+    @Override
+    public Map<String, String> attributes(VolumeRecord volume) throws IOException {
+        return Map.of(SizeLimit.ATTRIBUTE, sizes.mechanism(volume.id(), hostPath(volume)));
     }
 
     private void copyInto(ContentSource source, FileHandle dir) throws IOException {
@@ -231,28 +246,14 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
                 // Another volume uses the directory: it stays, and goes with the last of them.
                 if (v.created()) {
                     volumes.put(new HostPathVolume(sharer.get().volumeId(), sharer.get().path(), true));
+                    sizes.handOver(volumeId, sharer.get().volumeId());
                 }
             } else if (v.created()) {
                 requireDeletable(volumeId);
-                discard(hostPaths.recorded(v.path()));
+                sizes.release(volumeId, hostPaths.recorded(v.path()));
+                trashes.discard(hostPaths.recorded(v.path()));
             }
             volumes.remove(volumeId);
-        }
-    }
-
-    /**
-     * Moves the directory into its root's trash, through the handle of the directory above it. When
-     * a directory on the way is gone or was replaced by a link, what is there now is not what Strata
-     * made, and is left alone.
-     */
-    private void discard(HostPath path) throws IOException {
-        String name = path.relative().getFileName().toString();
-        try (FileHandle parent = HostPaths.openParent(path, "volume_id"); FileHandle entry = parent.child(name)) {
-            if (entry.stat().isDirectory()) {
-                trash(path.root()).discard(parent, name, tree -> { });
-            }
-        } catch (NoSuchFileException | CsiException e) {
-            // nothing of Strata's to remove
         }
     }
 
@@ -262,35 +263,21 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
     }
 
     @Override
-    public synchronized void close() throws InterruptedException {
+    public void close() throws InterruptedException {
         copies.close();
-        for (Trash t : trashes.values()) {
-            t.close();
-        }
+        trashes.close();
     }
 
-    /** Each root has its own trash, on its own filesystem, so that discarding is a rename. */
     @Override
     public List<Sample> samples() throws IOException {
         List<Trash> all = new ArrayList<>(List.of(copies.snapshotTrash()));
-        synchronized (this) {
-            all.addAll(trashes.values());
-        }
+        all.addAll(trashes.all());
         return Trash.samples(NAME, all);
     }
 
-    private synchronized Trash trash(Path root) throws IOException {
-        Trash trash = trashes.get(root);
-        if (trash == null) {
-            trash = new Trash(root.resolve(TRASH));
-            trashes.put(root, trash);
-        }
-        return trash;
-    }
-
     @Override
-    public void expand(VolumeRecord volume, long newBytes) {
-        // A host directory has no size of its own.
+    public void expand(VolumeRecord volume, long newBytes) throws IOException {
+        sizes.expand(volume.id(), hostPath(volume), newBytes);
     }
 
     @Override

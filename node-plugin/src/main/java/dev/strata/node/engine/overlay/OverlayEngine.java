@@ -66,7 +66,6 @@ public final class OverlayEngine implements VolumeEngine {
     private static final String PARTIAL = TreeCopy.PARTIAL;
     private static final String CHAIN = "chain";
     /** The attribute that says how the volume's size is held (see {@link SizeLimit}). */
-    public static final String SIZE_LIMIT_ATTRIBUTE = "sizeLimit";
     /** Chains longer than this are flattened; 32 layer paths stay well inside a mount's 4 KiB of options. */
     public static final int FLATTEN_DEPTH = 32;
     private static final Logger LOG = LoggerFactory.getLogger(OverlayEngine.class);
@@ -232,7 +231,7 @@ public final class OverlayEngine implements VolumeEngine {
 
     @Override
     public Map<String, String> attributes(VolumeRecord volume) {
-        return Map.of(SIZE_LIMIT_ATTRIBUTE, sizeLimit.name());
+        return Map.of(SizeLimit.ATTRIBUTE, sizeLimit.name());
     }
 
     @Override

@@ -2,12 +2,15 @@ package dev.strata.node.engine.size;
 
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
+import dev.strata.node.mount.MountTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -32,6 +35,21 @@ public final class ProjectQuota implements SizeLimit {
         this.runner = runner;
     }
 
+    /**
+     * Project quotas on the filesystem that holds {@code path}, if it enforces them (xfs or ext4
+     * mounted with {@code prjquota}).
+     */
+    public static Optional<ProjectQuota> on(Path path, CommandRunner runner) throws IOException {
+        return MountTable.read().containing(path)
+                .filter(fs -> FILESYSTEMS.contains(fs.fsType()) && hasProjectQuota(fs))
+                .map(fs -> new ProjectQuota(fs.fsType(), fs.mountPoint(), runner));
+    }
+
+    private static boolean hasProjectQuota(MountTable.Entry fs) {
+        List<String> options = List.of((fs.options() + "," + fs.superOptions()).split(","));
+        return options.contains("prjquota") || options.contains("pquota");
+    }
+
     /** The name of the mechanism on a filesystem of this type, as {@link #name()} gives it. */
     public static String name(String fsType) {
         return fsType + "-project-quota";
@@ -40,6 +58,11 @@ public final class ProjectQuota implements SizeLimit {
     @Override
     public String name() {
         return name(fsType);
+    }
+
+    @Override
+    public String toString() {
+        return fsType + " project quotas on " + mountPoint;
     }
 
     @Override

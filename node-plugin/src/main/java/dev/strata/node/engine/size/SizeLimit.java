@@ -1,12 +1,14 @@
 package dev.strata.node.engine.size;
 
+import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,27 @@ import org.slf4j.LoggerFactory;
 public interface SizeLimit {
     /** The directory, in an overlay volume's directory, that the limit holds. */
     String FS = "fs";
+    /** The StorageClass parameter that opts a volume out of its limit ({@value #NONE}). */
+    String PARAMETER = "sizeLimit";
+    /** The volume attribute that names how a volume's size is held ({@value #NONE}: it is not). */
+    String ATTRIBUTE = "sizeLimit";
+    String NONE = "none";
+    String AUTO = "auto";
+
+    /** INVALID_ARGUMENT naming {@code field.sizeLimit} unless it is absent, auto or none. */
+    static void validate(String field, Map<String, String> parameters) {
+        String value = parameters.get(PARAMETER);
+        if (value != null && !value.equals(NONE) && !value.equals(AUTO)) {
+            throw CsiException.invalidArgument(field + "." + PARAMETER, "invalid value \"" + value
+                    + "\" (\"auto\", the default: the best limit the node has; \"none\": the volume shares the "
+                    + "filesystem's free space)");
+        }
+    }
+
+    /** Whether a volume with these parameters is held to its size. */
+    static boolean wanted(Map<String, String> parameters) {
+        return !NONE.equals(parameters.get(PARAMETER));
+    }
 
     /**
      * One volume's places: {@code home} for the mechanism's files, {@code tree} for the data it
@@ -71,18 +94,14 @@ public interface SizeLimit {
      */
     static SizeLimit detect(String engine, Path root, Mounter mounter, CommandRunner runner) throws IOException {
         Logger log = LoggerFactory.getLogger(SizeLimit.class);
-        MountTable.Entry fs = MountTable.read().containing(Files.createDirectories(root)).orElse(null);
-        if (fs != null && ProjectQuota.FILESYSTEMS.contains(fs.fsType()) && hasProjectQuota(fs)) {
-            log.info("{} sizes: {} project quotas on {}", engine, fs.fsType(), fs.mountPoint());
-            return new ProjectQuota(fs.fsType(), fs.mountPoint(), runner);
+        Optional<ProjectQuota> quota = ProjectQuota.on(Files.createDirectories(root), runner);
+        if (quota.isPresent()) {
+            log.info("{} sizes: {}", engine, quota.get());
+            return quota.get();
         }
+        MountTable.Entry fs = MountTable.read().containing(root).orElse(null);
         log.info("{} sizes: a loop-backed ext4 filesystem per volume ({} on {} has no project quotas)", engine,
                 fs == null ? "?" : fs.fsType(), fs == null ? root : fs.mountPoint());
         return new LoopFilesystem(mounter, runner);
-    }
-
-    private static boolean hasProjectQuota(MountTable.Entry fs) {
-        List<String> options = List.of((fs.options() + "," + fs.superOptions()).split(","));
-        return options.contains("prjquota") || options.contains("pquota");
     }
 }

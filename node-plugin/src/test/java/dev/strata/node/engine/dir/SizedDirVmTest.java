@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.engine.MountScratch;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.size.LoopFilesystem;
 import dev.strata.node.engine.size.ProjectQuota;
@@ -24,13 +25,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Directory volumes held to their size where this machine's kernel cannot test it: project quotas on
@@ -41,41 +40,20 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("vm")
 @Timeout(600)
 class SizedDirVmTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final MountScratch scratch = new MountScratch("loop devices, mounts and quotas");
 
     private final Mounter mounter = new Mounter();
     private final CommandRunner runner = new CommandRunner();
 
-    @BeforeEach
-    void needsRoot() {
-        Assumptions.assumeTrue(Posix.isRoot(), "needs root: loop devices, mounts and quotas");
-    }
-
-    @AfterEach
-    void unmountAll() throws IOException {
-        for (Path p : MountTable.read().under(tmp.toRealPath())) {
-            mounter.detach(p);
-        }
-    }
-
     @Test
     void onXfsEachVolumeIsAProjectWithAHardLimitRaisedOnline() throws Exception {
-        checkProjectQuotas("xfs", ProjectQuotaFilesystems.xfs(tmp, runner));
+        checkProjectQuotas("xfs", ProjectQuotaFilesystems.xfs(scratch.dir(), runner));
     }
 
     @Test
     void onExt4EachVolumeIsAProjectWithAHardLimitRaisedOnline() throws Exception {
-        checkProjectQuotas("ext4", ProjectQuotaFilesystems.ext4(tmp, runner));
-    }
-
-    /**
-     * Writes {@code mib} MiB as a pod would, without CAP_SYS_RESOURCE: the kernel lets a process that
-     * has it past an ext4 quota's hard limit (xfs holds everyone to it), and this test runs as root.
-     */
-    private CommandRunner.Result writeAsAPod(Path file, int mib) {
-        return runner.run("setpriv", "--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "--",
-                "dd", "if=/dev/zero", "of=" + file, "bs=1M", "count=" + mib, "conv=fsync");
+        checkProjectQuotas("ext4", ProjectQuotaFilesystems.ext4(scratch.dir(), runner));
     }
 
     private void checkProjectQuotas(String type, Path filesystem) throws Exception {
@@ -84,18 +62,18 @@ class SizedDirVmTest {
         VolumeRecord v = volume("vol-quota", 32 * MIB, Map.of(), null);
         engine.create(v);
         assertEquals(Map.of("sizeLimit", ProjectQuota.name(type)), engine.attributes(v));
-        Path staging = Files.createDirectories(tmp.resolve("staging"));
+        Path staging = Files.createDirectories(scratch.dir().resolve("staging"));
         engine.stage(v, staging, BindOptions.NONE);
         assertEquals(32 * MIB, LibC.statvfs(staging).totalBytes(), "statfs in a project reports its limit");
         assertEquals(32 * MIB, engine.usage(v, staging).totalBytes());
 
-        CommandRunner.Result refused = writeAsAPod(staging.resolve("big"), 48);
+        CommandRunner.Result refused = ProjectQuotaFilesystems.writeAsAPod(runner, staging.resolve("big"), 48);
         assertFalse(refused.ok(), "48 MiB written into a 32 MiB volume");
         assertTrue(refused.stderr().contains("Disk quota exceeded") || refused.stderr().contains("No space left"),
                 refused.stderr());
         Files.delete(staging.resolve("big"));
         engine.expand(v, 96 * MIB); // online: the limit is raised under the mounted volume
-        CommandRunner.Result grown = writeAsAPod(staging.resolve("big"), 48);
+        CommandRunner.Result grown = ProjectQuotaFilesystems.writeAsAPod(runner, staging.resolve("big"), 48);
         assertTrue(grown.ok(), grown.stderr());
         assertEquals(48 * MIB, Files.size(staging.resolve("big")));
         assertEquals(96 * MIB, LibC.statvfs(staging).totalBytes());
@@ -110,12 +88,12 @@ class SizedDirVmTest {
     @Test
     void aLoopBackedVolumeGrowsWhileAPodWritesToIt() throws Exception {
         Assumptions.assumeTrue(Posix.hasCapability(Posix.CAP_SYS_RESOURCE), "needs CAP_SYS_RESOURCE");
-        Path root = tmp.toRealPath().resolve("dir");
+        Path root = scratch.dir().resolve("dir");
         DirEngine engine = DirEngine.withLimit(root, mounter, runner, new LoopFilesystem(mounter, runner));
         engine.start();
         VolumeRecord v = volume("vol-grow", 32 * MIB, Map.of(), null);
         engine.create(v);
-        Path staging = Files.createDirectories(tmp.resolve("staging"));
+        Path staging = Files.createDirectories(scratch.dir().resolve("staging"));
         engine.stage(v, staging, BindOptions.NONE);
         assertFull(assertThrows(IOException.class, () -> write(staging.resolve("big"), 48 * MIB)));
         Files.delete(staging.resolve("big"));

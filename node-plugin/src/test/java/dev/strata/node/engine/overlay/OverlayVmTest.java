@@ -5,14 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.engine.MountScratch;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.size.LoopFilesystem;
 import dev.strata.node.engine.size.ProjectQuota;
 import dev.strata.node.engine.size.ProjectQuotaFilesystems;
+import dev.strata.node.engine.size.SizeLimit;
 import dev.strata.node.mount.BindOptions;
-import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
@@ -23,13 +24,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The overlay engine's size limits where the host kernel cannot test them: xfs project quotas
@@ -41,23 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
 class OverlayVmTest {
     private static final long MIB = 1L << 20;
 
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final MountScratch scratch = new MountScratch("overlay, loop and xfs mounts");
 
     private final Mounter mounter = new Mounter();
     private final CommandRunner runner = new CommandRunner();
-
-    @BeforeEach
-    void needsRoot() {
-        Assumptions.assumeTrue(Posix.isRoot(), "needs root: overlay, loop and xfs mounts");
-    }
-
-    @AfterEach
-    void unmountAll() throws IOException {
-        for (Path p : MountTable.read().under(tmp.toRealPath())) {
-            mounter.detach(p);
-        }
-    }
 
     private static VolumeRecord volume(String id, long bytes) {
         return new VolumeRecord(id, id, OverlayEngine.NAME, bytes, AccessType.MOUNT, Map.of(), Map.of(), null,
@@ -75,13 +62,13 @@ class OverlayVmTest {
 
     @Test
     void onXfsWithProjectQuotasEachVolumeIsAProjectWithAHardLimit() throws Exception {
-        Path xfs = ProjectQuotaFilesystems.xfs(tmp, runner);
+        Path xfs = ProjectQuotaFilesystems.xfs(scratch.dir(), runner);
         OverlayEngine engine = new OverlayEngine(xfs.resolve("overlay"), mounter, runner);
         engine.start();
         VolumeRecord v = volume("vol-quota", 32 * MIB);
         engine.create(v);
-        assertEquals(Map.of(OverlayEngine.SIZE_LIMIT_ATTRIBUTE, ProjectQuota.name("xfs")), engine.attributes(v));
-        Path live = Files.createDirectories(tmp.resolve("staging"));
+        assertEquals(Map.of(SizeLimit.ATTRIBUTE, ProjectQuota.name("xfs")), engine.attributes(v));
+        Path live = Files.createDirectories(scratch.dir().resolve("staging"));
         engine.stage(v, live, BindOptions.NONE);
 
         IOException full = assertThrows(IOException.class, () -> write(live.resolve("big"), 48 * MIB));
@@ -100,13 +87,13 @@ class OverlayVmTest {
     @Test
     void aLoopBackedExt4GrowsWhileTheVolumeIsInUse() throws Exception {
         Assumptions.assumeTrue(Posix.hasCapability(Posix.CAP_SYS_RESOURCE), "needs CAP_SYS_RESOURCE");
-        Path root = tmp.toRealPath().resolve("overlay");
+        Path root = scratch.dir().resolve("overlay");
         OverlayEngine engine = new OverlayEngine(root, mounter, runner, new LoopFilesystem(mounter, runner),
                 OverlayEngine.FLATTEN_DEPTH);
         engine.start();
         VolumeRecord v = volume("vol-grow", 32 * MIB);
         engine.create(v);
-        Path live = Files.createDirectories(tmp.resolve("staging"));
+        Path live = Files.createDirectories(scratch.dir().resolve("staging"));
         engine.stage(v, live, BindOptions.NONE);
         write(live.resolve("first"), 16 * MIB);
         long before = LibC.statvfs(live).totalBytes();

@@ -4,39 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.engine.MountScratch;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.sys.Posix;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The loop filesystem's hazards, with real loop devices on this host's filesystem. */
 @Timeout(120)
 class LoopFilesystemTest {
-    @TempDir
-    Path tmp;
+    @RegisterExtension
+    final MountScratch scratch = new MountScratch("loop devices and mounts");
 
     private final Mounter mounter = new Mounter();
     private final CommandRunner runner = new CommandRunner();
     private String strayDevice;
 
-    @BeforeEach
-    void needsRoot() {
-        Assumptions.assumeTrue(Posix.isRoot(), "needs root: loop devices and mounts");
-    }
-
     @AfterEach
-    void cleanUp() throws IOException {
-        for (Path p : MountTable.read().under(tmp.toRealPath())) {
-            mounter.detach(p);
-        }
+    void detachTheStrayDevice() {
         if (strayDevice != null) {
             runner.run("losetup", "-d", strayDevice);
         }
@@ -52,8 +41,8 @@ class LoopFilesystemTest {
     @Test
     void aLoopDeviceBeingClearedIsWaitedOut() throws Exception {
         LoopFilesystem loop = new LoopFilesystem(mounter, runner);
-        SizeLimit.Limited v = new SizeLimit.Limited(Files.createDirectories(tmp.toRealPath().resolve("home")),
-                tmp.toRealPath().resolve("tree"));
+        SizeLimit.Limited v = new SizeLimit.Limited(Files.createDirectories(scratch.dir().resolve("home")),
+                scratch.dir().resolve("tree"));
         loop.create(v, "vol-new", 32L << 20);
         loop.close(v);
         Path image = v.home().resolve("disk.img");

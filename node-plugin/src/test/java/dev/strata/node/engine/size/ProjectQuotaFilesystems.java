@@ -27,6 +27,15 @@ public final class ProjectQuotaFilesystems {
         return make(dir, "ext4", List.of("mkfs.ext4", "-q", "-O", "quota,project"), runner);
     }
 
+    /**
+     * Writes {@code mib} MiB as a pod would, without CAP_SYS_RESOURCE: the kernel lets a process that
+     * has it past an ext4 quota's hard limit (xfs holds everyone to it), and the tests run as root.
+     */
+    public static CommandRunner.Result writeAsAPod(CommandRunner runner, Path file, int mib) {
+        return runner.run("setpriv", "--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "--",
+                "dd", "if=/dev/zero", "of=" + file, "bs=1M", "count=" + mib, "conv=fsync");
+    }
+
     private static Path make(Path dir, String type, List<String> mkfs, CommandRunner runner) throws IOException {
         Path image = dir.toRealPath().resolve(type + ".img");
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
