@@ -10,7 +10,6 @@ import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -91,14 +90,10 @@ public final class Conversions {
 
     /** The volume condition from the Healthy condition; healthy until the node says otherwise. */
     public static VolumeHealth health(StrataVolumeStatus status) {
-        if (status != null && status.getConditions() != null) {
-            for (Condition c : status.getConditions()) {
-                if (Resources.CONDITION_HEALTHY.equals(c.getType()) && "False".equals(c.getStatus())) {
-                    return VolumeHealth.abnormal(c.getMessage());
-                }
-            }
-        }
-        return VolumeHealth.OK;
+        return Resources.condition(status == null ? null : status.getConditions(), Resources.CONDITION_HEALTHY)
+                .filter(c -> "False".equals(c.getStatus()))
+                .map(c -> VolumeHealth.abnormal(c.getMessage()))
+                .orElse(VolumeHealth.OK);
     }
 
     public static EngineCapacity engineCapacity(EngineTraits t, Capacity c, long allocatedBytes) {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Names and small helpers shared by the controller plugin and the node plugins. */
 public final class Resources {
@@ -35,6 +36,12 @@ public final class Resources {
     public static final String SOURCE_VOLUME = "Volume";
 
     private Resources() {}
+
+    /** The condition of {@code type} among {@code conditions} (either may be null), if there is one. */
+    public static Optional<Condition> condition(List<Condition> conditions, String type) {
+        return conditions == null ? Optional.empty()
+                : conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
 
     /**
      * {@code conditions} with the condition of {@code type} set; its transition time moves only when

@@ -138,7 +138,7 @@ final class EventRecorder {
         int bytes = 0;
         for (int i = 0; i < note.length(); ) {
             int c = note.codePointAt(i);
-            int size = new String(Character.toChars(c)).getBytes(StandardCharsets.UTF_8).length;
+            int size = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; // its UTF-8 width
             if (bytes + size > MAX_NOTE_BYTES - 3) {
                 break;
             }

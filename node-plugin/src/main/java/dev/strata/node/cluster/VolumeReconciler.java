@@ -150,11 +150,8 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
 
     /** The Healthy condition as last written; null before there is one. */
     private static Boolean healthy(StrataVolume v) {
-        if (v.getStatus() == null || v.getStatus().getConditions() == null) {
-            return null;
-        }
-        return v.getStatus().getConditions().stream().filter(c -> Resources.CONDITION_HEALTHY.equals(c.getType()))
-                .findFirst().map(c -> "True".equals(c.getStatus())).orElse(null);
+        return Resources.condition(v.getStatus() == null ? null : v.getStatus().getConditions(),
+                Resources.CONDITION_HEALTHY).map(c -> "True".equals(c.getStatus())).orElse(null);
     }
 
     private static Map<String, String> changedParameters(StrataVolume v, VolumeRecord current) {

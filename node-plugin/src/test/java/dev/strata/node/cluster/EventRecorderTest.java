@@ -116,6 +116,9 @@ class EventRecorderTest {
         String accents = "é".repeat(600); // 1,200 bytes
         String cut = EventRecorder.fitted(accents);
         assertEquals("é".repeat(510) + "...", cut, "cut between characters, within 1,024 bytes");
+        assertEquals("\u20ac".repeat(340) + "...", EventRecorder.fitted("\u20ac".repeat(400)), "3-byte characters");
+        assertEquals("\ud83d\ude00".repeat(255) + "...", EventRecorder.fitted("\ud83d\ude00".repeat(300)),
+                "4-byte characters (a surrogate pair each)");
         assertEquals("short", EventRecorder.fitted("short"));
         assertEquals(accents.substring(0, 512), EventRecorder.fitted(accents.substring(0, 512)), "1,024 bytes fit");
     }
