@@ -34,6 +34,19 @@ public final class LiveCopy {
 
     private LiveCopy() {}
 
+    private static final Pattern REPLACED = Pattern.compile(
+            "cp: skipping file ['‘]" + SOURCE + "(?:\\./)?(.+)['’], as it was replaced while being copied");
+
+    /**
+     * The files cp skipped because they were renamed over while it copied them (their inode changed
+     * between its look and its open), relative to the source: unlike an entry that went, such a file
+     * was there all along, so a copy without it stands for no moment of the tree.
+     */
+    public static List<String> replaced(CommandRunner.Result r) {
+        return r.stderr().lines().map(REPLACED::matcher).filter(java.util.regex.Matcher::matches)
+                .map(m -> m.group(1)).toList();
+    }
+
     /** Throws unless the copy succeeded or failed only on entries that changed under it. */
     public static void check(CommandRunner.Result r) {
         if (r.ok()) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -23,6 +24,8 @@ import java.util.stream.Stream;
 public final class TreeCopy {
     /** The prefix of something still being built; its real name follows. */
     public static final String PARTIAL = ".partial-";
+    /** Copies again of files that keep being replaced while they are copied, before giving up on them. */
+    private static final int RECOPIES = 5;
     private final CommandRunner runner;
 
     public TreeCopy(CommandRunner runner) {
@@ -72,15 +75,30 @@ public final class TreeCopy {
      */
     public void copyContents(Path from, Path to) throws IOException {
         requireDirectory(from);
-        List<String> command = Sandbox.command(
-                List.of(Sandbox.Bind.readOnly(from, Sandbox.SOURCE), Sandbox.Bind.writable(to, Sandbox.TARGET)),
+        List<String> replaced = sandboxed(from, to,
                 List.of("cp", "-a", "--reflink=auto", "--", Sandbox.SOURCE + "/.", Sandbox.TARGET + "/"));
+        // A file renamed over while cp copied it (a counter replaced by rename) was there all along:
+        // it is copied again as it is now, into the directory the first pass made for it. Names go
+        // to the shell as arguments, never as code.
+        for (int round = 0; !replaced.isEmpty() && round < RECOPIES; round++) {
+            List<String> again = new ArrayList<>(List.of("sh", "-c", "s=0; for f; do cp -a --reflink=auto -- \""
+                    + Sandbox.SOURCE + "/$f\" \"" + Sandbox.TARGET + "/$f\" || s=1; done; exit $s", "sh"));
+            again.addAll(replaced);
+            replaced = sandboxed(from, to, again);
+        }
+        FileHandle.syncFilesystem(to); // a copy is a snapshot's or a volume's data: durable before its record
+    }
+
+    /** Runs a copy in a sandbox that holds only the two trees; what cp skipped as replaced. */
+    private List<String> sandboxed(Path from, Path to, List<String> copy) throws IOException {
+        CommandRunner.Result r = runner.run(Sandbox.command(
+                List.of(Sandbox.Bind.readOnly(from, Sandbox.SOURCE), Sandbox.Bind.writable(to, Sandbox.TARGET)), copy));
         try {
-            LiveCopy.check(runner.run(command));
+            LiveCopy.check(r);
         } catch (CommandRunner.CommandFailedException e) {
             throw new IOException(e.getMessage(), e);
         }
-        FileHandle.syncFilesystem(to); // a copy is a snapshot's or a volume's data: durable before its record
+        return LiveCopy.replaced(r);
     }
 
     /** The source must be a directory. */
