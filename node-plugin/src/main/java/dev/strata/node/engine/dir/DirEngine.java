@@ -71,22 +71,18 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     /** The {@code dir} engine. */
     public DirEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
-        this(NAME, SINGLE_NODE, root, mounter, runner, detect(NAME, root, mounter, runner));
+        this(NAME, SINGLE_NODE, root, mounter, runner, SizeLimit.detect(NAME, root, mounter, runner));
     }
 
     /** The {@code shared} engine: every access mode, one node. */
     public static DirEngine shared(Path root, Mounter mounter, CommandRunner runner) throws IOException {
         return new DirEngine(SHARED, EnumSet.allOf(AccessMode.class), root, mounter, runner,
-                detect(SHARED, root, mounter, runner));
+                SizeLimit.detect(SHARED, root, mounter, runner));
     }
 
     /** The {@code dir} engine with new volumes' sizes held by {@code limit}. */
     static DirEngine withLimit(Path root, Mounter mounter, CommandRunner runner, SizeLimit limit) throws IOException {
         return new DirEngine(NAME, SINGLE_NODE, root, mounter, runner, limit);
-    }
-
-    private static SizeLimit detect(String name, Path root, Mounter mounter, CommandRunner runner) throws IOException {
-        return SizeLimit.detect(name, root, mounter, runner);
     }
 
     private DirEngine(String name, Set<AccessMode> accessModes, Path root, Mounter mounter, CommandRunner runner,

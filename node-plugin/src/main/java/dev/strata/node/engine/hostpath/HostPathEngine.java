@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Docker's {@code -v /host/dir:/ctr/dir[:ro]}: a volume is a directory on the host, under a root
@@ -176,10 +177,17 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
         }
     }
 
-    /** How the volume is held to its size ({@link HostPathSizes}). */
+    /**
+     * How the volume is held to its size ({@link HostPathSizes}): volumes that name one directory
+     * share the limit of the one that made it.
+     */
     @Override
     public Map<String, String> attributes(VolumeRecord volume) throws IOException {
-        return Map.of(SizeLimit.ATTRIBUTE, sizes.mechanism(volume.id(), hostPath(volume)));
+        String holder = volumes.get(volume.id())
+                .flatMap(v -> Stream.concat(Stream.of(v), sharers(v))
+                        .filter(HostPathVolume::created).findFirst())
+                .map(HostPathVolume::volumeId).orElse(volume.id());
+        return Map.of(SizeLimit.ATTRIBUTE, sizes.mechanism(holder, hostPath(volume)));
     }
 
     private void copyInto(ContentSource source, FileHandle dir) throws IOException {
@@ -258,7 +266,7 @@ public final class HostPathEngine implements VolumeEngine, StaticVolumes, Direct
     }
 
     /** The other volumes whose directory is this one's. */
-    private java.util.stream.Stream<HostPathVolume> sharers(HostPathVolume v) {
+    private Stream<HostPathVolume> sharers(HostPathVolume v) {
         return volumes.all().stream().filter(o -> o.path().equals(v.path()) && !o.volumeId().equals(v.volumeId()));
     }
 

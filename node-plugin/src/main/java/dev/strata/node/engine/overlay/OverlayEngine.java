@@ -65,7 +65,6 @@ public final class OverlayEngine implements VolumeEngine {
     public static final String NAME = "overlay";
     private static final String PARTIAL = TreeCopy.PARTIAL;
     private static final String CHAIN = "chain";
-    /** The attribute that says how the volume's size is held (see {@link SizeLimit}). */
     /** Chains longer than this are flattened; 32 layer paths stay well inside a mount's 4 KiB of options. */
     public static final int FLATTEN_DEPTH = 32;
     private static final Logger LOG = LoggerFactory.getLogger(OverlayEngine.class);

@@ -54,7 +54,11 @@ class HostPathSizesVmTest {
     }
 
     private static VolumeRecord volume(String name, long bytes, Map<String, String> parameters) {
-        return new VolumeRecord("vol-" + name, name, HostPathEngine.NAME, bytes, AccessType.MOUNT, parameters,
+        return volume("vol-" + name, name, bytes, parameters);
+    }
+
+    private static VolumeRecord volume(String id, String name, long bytes, Map<String, String> parameters) {
+        return new VolumeRecord(id, name, HostPathEngine.NAME, bytes, AccessType.MOUNT, parameters,
                 Map.of(), null, "node-1", List.of(), RecordState.CREATING, Instant.now(), Map.of());
     }
 
@@ -80,6 +84,10 @@ class HostPathSizesVmTest {
         assertEquals(96 * MIB, LibC.statvfs(staging).totalBytes());
         assertEquals(48 * MIB, Files.size(root.resolve("sized/big")), "the host sees what the pod wrote");
         engine.unstage(sized, staging);
+        VolumeRecord sharer = volume("vol-sharer", "sized", 32 * MIB, Map.of()); // names the same directory
+        engine.create(sharer);
+        assertEquals(Map.of(SizeLimit.ATTRIBUTE, ProjectQuota.name(type)), engine.attributes(sharer),
+                "a volume that names a limited directory shares its limit");
 
         VolumeRecord free = volume("free", 32 * MIB, Map.of(SizeLimit.PARAMETER, SizeLimit.NONE));
         engine.create(free);
@@ -91,7 +99,11 @@ class HostPathSizesVmTest {
                 "a directory that was there before is not Strata's to limit");
         assertTrue(writeAsAPod(runner, root.resolve("free/big"), 48).ok(), "an opted-out volume shares the space");
 
-        for (VolumeRecord v : List.of(sized, free, before)) {
+        engine.delete(sized.id());
+        assertTrue(Files.isDirectory(root.resolve("sized")), "the directory stays with the volume sharing it");
+        assertEquals(Map.of(SizeLimit.ATTRIBUTE, ProjectQuota.name(type)), engine.attributes(sharer),
+                "its limit too");
+        for (VolumeRecord v : List.of(sharer, free, before)) {
             engine.delete(v.id());
         }
         assertFalse(Files.exists(root.resolve("sized")), "Strata made the directory, so delete removes it");
