@@ -84,22 +84,16 @@ public final class LoopFilesystem implements SizeLimit {
      * clears it (autoclear runs after), and mounting it fails: that one is waited out.
      */
     private void mount(Path image, Path fs) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            List<String> bound = boundTo(image);
-            if (bound.isEmpty()) {
-                check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()));
-                directIo(fs);
-                return;
-            }
-            if (bound.size() == 1 && runner.run("mount", "-t", "ext4", "-o", "discard,noatime", bound.get(0),
-                    fs.toString()).ok()) {
-                return;
-            }
-            if (attempt == CLEARING_POLLS) {
-                throw new IOException("loop devices " + bound + " stay bound to " + image + " and none mounts");
-            }
-            pause();
+        List<String> bound = boundTo(image);
+        if (bound.size() == 1 && runner.run("mount", "-t", "ext4", "-o", "discard,noatime", bound.get(0),
+                fs.toString()).ok()) {
+            return;
         }
+        if (!unboundWithin(image)) {
+            throw new IOException("loop devices " + boundTo(image) + " stay bound to " + image + " and none mounts");
+        }
+        check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()));
+        directIo(fs);
     }
 
     /** The loop devices bound to this file (losetup -j). */
