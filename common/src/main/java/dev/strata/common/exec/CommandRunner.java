@@ -67,11 +67,21 @@ public class CommandRunner {
     }
 
     public Result run(List<String> command) {
+        return run(command, null);
+    }
+
+    /**
+     * Runs {@code command} with {@code input} on its standard input (null: /dev/null). This is how a
+     * secret reaches a tool (cryptsetup's {@code --key-file -}): never on the command line, which
+     * is logged here and readable by anyone in /proc; the input itself is never logged.
+     */
+    public Result run(List<String> command, byte[] input) {
         long start = System.nanoTime();
         Process process;
         try {
             process = new ProcessBuilder(command).directory(Workdir.DIR)
-                    .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL)).start();
+                    .redirectInput(input == null ? ProcessBuilder.Redirect.from(DEV_NULL)
+                            : ProcessBuilder.Redirect.PIPE).start();
         } catch (IOException e) {
             LOG.warn("exec {} failed to start: {}", command, e.getMessage());
             return new Result(command, 127, "", e.getMessage());
@@ -80,6 +90,9 @@ public class CommandRunner {
         // meets the timeout below.
         CompletableFuture<String> stderr = readAsync(process.getErrorStream());
         CompletableFuture<String> stdout = readAsync(process.getInputStream());
+        if (input != null) {
+            feed(process, input);
+        }
         int exit;
         try {
             if (!process.waitFor(DEFAULT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -102,6 +115,15 @@ public class CommandRunner {
                     result.stderr().strip());
         }
         return result;
+    }
+
+    /** Writes the input and closes the pipe; a tool that exits without reading it all is not an error here. */
+    private static void feed(Process process, byte[] input) {
+        try (var stdin = process.getOutputStream()) {
+            stdin.write(input);
+        } catch (IOException e) {
+            LOG.debug("exec {}: its input was not all read ({})", process.pid(), e.getMessage());
+        }
     }
 
     /** The empty, private working directory of every tool: made at the first run, removed at exit. */

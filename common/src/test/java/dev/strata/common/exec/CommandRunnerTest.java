@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,6 +57,18 @@ class CommandRunnerTest {
         CommandRunner.Result r = runner.run("cat");
         assertTrue(r.ok());
         assertEquals("", r.stdout());
+    }
+
+    @Test
+    void inputReachesTheToolAndNeverItsMessages() {
+        CommandRunner.Result r = runner.run(List.of("sh", "-c", "cat; echo failed >&2; exit 4"),
+                "the-input".getBytes(StandardCharsets.UTF_8));
+        assertEquals("the-input", r.stdout());
+        assertEquals(4, r.exitCode());
+        assertEquals("sh -c cat; echo failed >&2; exit 4 exited 4: failed",
+                new CommandRunner.CommandFailedException(r).getMessage());
+        // A tool that exits without reading its input is no error of the runner's.
+        assertTrue(runner.run(List.of("true"), new byte[1 << 20]).ok());
     }
 
     @Test
