@@ -1,5 +1,6 @@
 package dev.strata.cli;
 
+import dev.strata.common.StageSecrets;
 import dev.strata.csi.v1.ControllerPublishVolumeRequest;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.NodeStageVolumeRequest;
@@ -47,8 +48,14 @@ final class MountCommands {
                 description = "One of: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
         Mode accessMode;
 
+        @Option(names = "--key-file", paramLabel = "FILE", description = {"The key of an encrypted volume: the "
+                + "file's content, less one final newline", "(the secret's encryptionKey in a cluster)"})
+        Path keyFile;
+
         @Override
         protected int run(CsiClient client) throws IOException {
+            Map<String, String> secrets = keyFile == null ? Map.of()
+                    : Map.of(StageSecrets.ENCRYPTION_KEY, readKey(keyFile));
             Path path = absolute(target);
             if (path.getParent() == null || !Files.isDirectory(path.getParent())) {
                 throw new CliException("parent directory of " + path + " does not exist");
@@ -68,7 +75,8 @@ final class MountCommands {
                     staging = Files.createDirectories(dir).toString();
                     client.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
                             .putAllPublishContext(publishContext).setStagingTargetPath(staging)
-                            .setVolumeCapability(cap).putAllVolumeContext(v.getVolumeContextMap()).build());
+                            .setVolumeCapability(cap).putAllVolumeContext(v.getVolumeContextMap())
+                            .putAllSecrets(secrets).build());
                 }
                 client.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
                         .putAllPublishContext(publishContext).setStagingTargetPath(staging)
@@ -77,6 +85,17 @@ final class MountCommands {
                 placements.published(v.getVolumeId(), path.toString());
             }
             return OK;
+        }
+
+        /** As text (a gRPC secret is a string), so that a key made with echo works as the same key without it. */
+        private static String readKey(Path file) throws IOException {
+            String key;
+            try {
+                key = Files.readString(file);
+            } catch (java.nio.charset.MalformedInputException e) {
+                throw new CliException("--key-file " + file + " is not UTF-8 text");
+            }
+            return key.endsWith("\n") ? key.substring(0, key.length() - 1) : key;
         }
 
         /**

@@ -31,6 +31,7 @@ import dev.strata.csi.v1.Topology;
 import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.csi.v1.VolumeCondition;
 import dev.strata.csi.v1.VolumeUsage.Unit;
+import dev.strata.node.engine.VolumeKey;
 import dev.strata.node.storage.EphemeralVolumes;
 import dev.strata.node.storage.NodeVolumes;
 import dev.strata.node.storage.StorageConfig;
@@ -77,7 +78,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Path staging = Validate.absolutePath("staging_target_path", req.getStagingTargetPath());
         VolumeCapability cap = Capabilities.required("volume_capability", req.hasVolumeCapability(),
                 req.getVolumeCapability());
-        Unchecked.run(() -> volumes.get().stage(volumeId, staging, checkOf(cap), Capabilities.mountFlags(cap)));
+        VolumeKey key = VolumeKey.fromSecrets("secrets", req.getSecretsMap());
+        Unchecked.run(() -> volumes.get().stage(volumeId, staging, checkOf(cap), Capabilities.mountFlags(cap), key));
         usageChanged.accept(volumeId);
         reply(out, NodeStageVolumeResponse.getDefaultInstance());
     }

@@ -105,6 +105,14 @@ public interface VolumeEngine {
     /** Makes the volume available at {@code mountPoint} (from {@link #stageMountPoint}; there, not yet mounted). */
     void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException;
 
+    /**
+     * {@link #stage} with the node-stage secret's key: what staging an encrypted volume calls. Engines
+     * that encrypt nothing have no use for a key and ignore it.
+     */
+    default void stage(VolumeRecord volume, Path mountPoint, BindOptions options, VolumeKey key) throws IOException {
+        stage(volume, mountPoint, options);
+    }
+
     /** What NodePublish binds into a pod: the stage's mount point, unless the engine has another (a device). */
     default Path publishSource(VolumeRecord volume, Path stageMountPoint) {
         return stageMountPoint;

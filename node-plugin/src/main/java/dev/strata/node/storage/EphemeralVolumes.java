@@ -7,6 +7,7 @@ import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
+import dev.strata.node.engine.VolumeKey;
 import dev.strata.node.records.MountRecords;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,7 +91,7 @@ public final class EphemeralVolumes {
         try (LockTable.Held held = locks.acquire(LockKeys.volume(volume.id()))) {
             Path staging = stagingPath(volume);
             try {
-                mounts.stage(volume, staging, mode, flags, false);
+                mounts.stage(volume, staging, mode, flags, VolumeKey.NONE, false);
                 mounts.publish(volume, staging, target, readOnly, mode, flags);
                 return;
             } catch (IOException | RuntimeException e) {

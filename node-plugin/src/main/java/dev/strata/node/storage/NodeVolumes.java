@@ -10,6 +10,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.VolumeKey;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
@@ -55,11 +56,13 @@ public final class NodeVolumes {
         this.inline = new EphemeralVolumes(config, storage, mounts, state, locks);
     }
 
-    /** NodeStageVolume at the CO's {@code staging} path. */
-    public void stage(String volumeId, Path staging, CapabilityCheck check, List<String> flags) throws IOException {
+    /** NodeStageVolume at the CO's {@code staging} path; {@code key} opens an encrypted volume. */
+    public void stage(String volumeId, Path staging, CapabilityCheck check, List<String> flags, VolumeKey key)
+            throws IOException {
         try (LockTable.Held held = lock(volumeId)) {
             VolumeRecord volume = resolve(volumeId);
-            mounts.stage(volume, staging, check.modeFor(engines.get(volume.engine()).traits(), volume), flags, true);
+            mounts.stage(volume, staging, check.modeFor(engines.get(volume.engine()).traits(), volume), flags, key,
+                    true);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.strata.common.CsiException;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.VolumeKey;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountPoint;
 import dev.strata.node.mount.MountTable;
@@ -51,8 +52,11 @@ final class VolumeMounts {
         this.forbiddenPlaces = List.copyOf(forbidden);
     }
 
-    /** Stages at {@code staging}; a path of the driver's own (an inline volume's) is not the CO's to check. */
-    void stage(VolumeRecord volume, Path staging, AccessMode mode, List<String> flags, boolean fromCo)
+    /**
+     * Stages at {@code staging}; a path of the driver's own (an inline volume's) is not the CO's to
+     * check. {@code key} opens an encrypted volume.
+     */
+    void stage(VolumeRecord volume, Path staging, AccessMode mode, List<String> flags, VolumeKey key, boolean fromCo)
             throws IOException {
         BindOptions options = BindOptions.parse("volume_capability.mount.mount_flags", flags)
                 .withReadOnly(mode.readOnly());
@@ -77,7 +81,7 @@ final class VolumeMounts {
         state.put(current.staged(staging.toString(), mountPoint.toString(), mode, flags));
         CrashPoint.reach("node.stage.recorded");
         try {
-            engine.stage(volume, mountPoint, options);
+            engine.stage(volume, mountPoint, options, key);
         } catch (IOException | RuntimeException e) {
             state.put(current);
             if (!mountPoint.equals(staging)) {

@@ -1,5 +1,6 @@
 package dev.strata.node.storage;
 
+import dev.strata.node.engine.VolumeKey;
 import static dev.strata.common.CsiAssertions.assertCsi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -56,7 +57,7 @@ class NodeStorageLocksTest {
         try (LockTable.Held busy = locks.acquire(LockKeys.volume(id))) {
             assertCsi(Code.ABORTED, () -> storage.provisioner().deleteVolume(id));
             assertCsi(Code.ABORTED, () -> storage.volumes().stage(id, tmp.resolve("staging"),
-                    (traits, volume) -> AccessMode.SINGLE_NODE_WRITER, List.of()));
+                    (traits, volume) -> AccessMode.SINGLE_NODE_WRITER, List.of(), VolumeKey.NONE));
             assertCsi(Code.ABORTED, () -> storage.provisioner().createSnapshot("snap-1", id, Map.of()));
             assertEquals(Ids.volumeId("pvc-other"), create("pvc-other").id(), "another volume goes ahead");
         }
