@@ -14,6 +14,7 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.ChangedBlockTracking;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.VolumeKey;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.Mounter;
 import java.io.IOException;
@@ -24,8 +25,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Docker's devicemapper storage driver and the Convoy volume plugin, done properly: each volume is
@@ -47,17 +46,19 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     /** The filesystem, as external-provisioner passes a StorageClass's csi.storage.k8s.io/fstype. */
     public static final String FS_TYPE_PARAMETER = dev.strata.common.Capabilities.FS_TYPE_PARAMETER;
     public static final String MKFS_OPTIONS_PARAMETER = "mkfsOptions";
-    private static final String DM_PREFIX = "strata-";
-    private static final Logger LOG = LoggerFactory.getLogger(ThinEngine.class);
+    /** "true": the volume is LUKS2-encrypted, with the key of its node-stage secret. */
+    public static final String ENCRYPTED_PARAMETER = ThinEncryption.PARAMETER;
 
     private final ThinPool pool;
     private final Dmsetup dm;
     private final ThinDevices volumes;
     private final ThinDevices snapshots;
     private final Mounter mounter;
-    private final CommandRunner runner;
     private final ThinPoolMonitor monitor;
     private final ThinFilesystem filesystem;
+    private final ThinEncryption encryption;
+    private final ThinBlockMaps blockMaps;
+    private final PoolDevices devices;
 
     public ThinEngine(Path root, ThinPoolConfig config, Mounter mounter, CommandRunner runner) throws IOException {
         this.dm = new Dmsetup(runner);
@@ -66,9 +67,11 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         this.volumes = new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id"));
         this.snapshots = new ThinDevices(root.resolve("snapshots"), root.resolve("next-thin-id"));
         this.mounter = mounter;
-        this.runner = runner;
         this.monitor = new ThinPoolMonitor(pool);
         this.filesystem = new ThinFilesystem(runner, mounter);
+        this.encryption = new ThinEncryption(new Luks(runner), dm, filesystem, volumes);
+        this.blockMaps = new ThinBlockMaps(pool, snapshots, runner);
+        this.devices = new PoolDevices(pool, dm, runner, encryption);
     }
 
     @Override
@@ -76,7 +79,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT, AccessType.BLOCK),
                 EnumSet.of(AccessMode.SINGLE_NODE_WRITER, AccessMode.SINGLE_NODE_READER_ONLY,
                         AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER),
-                Set.of("", "ext4", "xfs"), Set.of(FS_TYPE_PARAMETER, MKFS_OPTIONS_PARAMETER), Set.of(), false);
+                Set.of("", "ext4", "xfs"), Set.of(FS_TYPE_PARAMETER, MKFS_OPTIONS_PARAMETER, ENCRYPTED_PARAMETER), Set.of(), false);
     }
 
     @Override
@@ -88,55 +91,18 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         }
         MkfsOptions.parse(field + "." + MKFS_OPTIONS_PARAMETER, fsType(parameters),
                 parameters.get(MKFS_OPTIONS_PARAMETER));
+        String encrypted = parameters.get(ENCRYPTED_PARAMETER);
+        if (encrypted != null && !encrypted.equals("true") && !encrypted.equals("false")) {
+            throw CsiException.invalidArgument(field + "." + ENCRYPTED_PARAMETER, "\"" + encrypted
+                    + "\" is neither true nor false");
+        }
     }
 
-    /**
-     * Activates the pool, undoes what a crash left half made, forgets devices the pool no longer has
-     * (a delete cut short after the pool's part), activates the volumes, and drops dm devices that
-     * belong to no volume (and their pool devices, when no note names them). Every pool device has a
-     * note: the note is written, synced, before the pool is asked to make the device.
-     */
+    /** Activates the pool, then its devices as {@link ThinRecovery} says, then watches it. */
     @Override
     public void start() throws IOException {
         pool.activate();
-        for (ThinDevices notes : List.of(volumes, snapshots)) {
-            for (Map.Entry<String, ThinDevice> e : notes.all().entrySet()) {
-                if (!e.getValue().ready()) {
-                    LOG.info("thin device {} of {} was left half made; removing it", e.getValue().thinId(), e.getKey());
-                    discard(e.getKey(), e.getValue(), notes);
-                }
-            }
-        }
-        Set<Long> inPool = pool.deviceIds();
-        Set<Long> noted = new java.util.HashSet<>();
-        for (ThinDevices notes : List.of(volumes, snapshots)) {
-            for (Map.Entry<String, ThinDevice> e : notes.all().entrySet()) {
-                if (!inPool.contains(e.getValue().thinId())) {
-                    LOG.warn("thin device {} of {} is not in the pool (its delete was cut short); forgetting it",
-                            e.getValue().thinId(), e.getKey());
-                    notes.remove(e.getKey());
-                } else {
-                    noted.add(e.getValue().thinId());
-                }
-            }
-        }
-        Map<String, ThinDevice> live = volumes.all();
-        for (Map.Entry<String, ThinDevice> e : live.entrySet()) {
-            activate(e.getKey(), e.getValue());
-        }
-        for (String name : dm.list("thin")) {
-            if (name.startsWith(DM_PREFIX) && !live.containsKey(name.substring(DM_PREFIX.length()))) {
-                // Its table names its pool device: "0 SECTORS thin POOL THIN_ID".
-                String[] table = dm.table(name).trim().split("\\s+");
-                String thinId = table[table.length - 1];
-                LOG.info("removing dm device {}, which belongs to no volume", name);
-                dm.remove(name);
-                if (!noted.contains(Long.parseLong(thinId))) {
-                    pool.message("delete " + thinId);
-                }
-            }
-        }
-        pool.commit();
+        new ThinRecovery(pool, dm, devices, encryption).recover(volumes, snapshots);
         monitor.start();
     }
 
@@ -150,13 +116,14 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     public void create(VolumeRecord volume) throws IOException {
         var existing = volumes.get(volume.id());
         if (existing.isPresent() && existing.get().ready()) {
-            activate(volume.id(), existing.get());
+            devices.activate(volume.id(), existing.get());
             return;
         }
         if (existing.isPresent()) {
-            discard(volume.id(), existing.get(), volumes); // a create cut short: start again
+            devices.discard(volume.id(), existing.get(), volumes, true); // a create cut short: start again
         }
-        long sectors = sectors(volume.capacityBytes());
+        boolean encrypted = encrypted(volume.parameters());
+        long sectors = sectors(volume.capacityBytes()) + (encrypted ? Luks.HEADER_BYTES / 512 : 0);
         Capacity capacity = capacity();
         if (volume.capacityBytes() > capacity.availableBytes()) {
             throw CsiException.resourceExhausted("the thin pool can give " + capacity.availableBytes()
@@ -164,75 +131,77 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                     + volume.capacityBytes());
         }
         String fs = volume.accessType() == AccessType.BLOCK ? "" : fsType(volume.parameters());
-        ThinDevice device = new ThinDevice(volumes.nextThinId(), sectors, fs, false);
-        volumes.put(volume.id(), device);
         ContentSource source = volume.source();
-        long sourceSectors = 0;
+        ThinDevice origin = source == null ? null : origin(source, encrypted);
+        ThinDevice device = ThinDevice.plain(volumes.nextThinId(), sectors, fs);
+        if (encrypted) {
+            boolean isNew = origin == null || origin.unformatted(); // a copy of a never-staged one is as new
+            device = device.asEncrypted(isNew, !isNew && sectors > origin.sectors());
+        }
+        volumes.put(volume.id(), device);
+        long thinId = device.thinId();
         if (source == null) {
-            pool.message("create_thin " + device.thinId());
+            pool.message("create_thin " + thinId);
         } else if (source.kind() == ContentSource.Kind.SNAPSHOT) {
-            ThinDevice origin = snapshots.get(source.id()).orElseThrow(() -> CsiException.notFound("snapshot "
-                    + source.id() + " has no thin device"));
-            pool.message("create_snap " + device.thinId() + " " + origin.thinId());
-            sourceSectors = origin.sectors();
+            pool.message("create_snap " + thinId + " " + origin.thinId());
         } else {
-            ThinDevice origin = volumes.get(source.id()).orElseThrow(() -> CsiException.notFound("volume "
-                    + source.id() + " has no thin device"));
-            snap(List.of(dmName(source.id())), () -> pool.message("create_snap " + device.thinId() + " "
-                    + origin.thinId()));
-            sourceSectors = origin.sectors();
+            devices.suspendedWhile(List.of(source.id()), () -> pool.message("create_snap " + thinId + " " + origin.thinId()));
         }
         pool.commit(); // the pool's metadata holds the device before anything says it is there
-        activate(volume.id(), device);
-        if (!device.block()) {
+        devices.activate(volume.id(), device);
+        if (!device.block() && !encrypted) { // an encrypted one gets its filesystem when its key comes
             if (source == null) {
                 filesystem.make(devicePath(volume.id()), fs, volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER,
                         ""));
-            } else if (sectors > sourceSectors) {
+            } else if (sectors > origin.sectors()) {
                 filesystem.grow(devicePath(volume.id()), fs);
             }
         }
         volumes.put(volume.id(), device.asReady());
     }
 
+    /**
+     * The device a new volume is cut from. Encryption follows the data: an encrypted source makes
+     * an encrypted volume (same header, same key) and a plain one a plain volume, so the two must
+     * agree with what the new volume's parameters ask.
+     */
+    private ThinDevice origin(ContentSource source, boolean encrypted) throws IOException {
+        boolean snapshot = source.kind() == ContentSource.Kind.SNAPSHOT;
+        ThinDevice origin = (snapshot ? snapshots : volumes).get(source.id()).orElseThrow(() -> CsiException.notFound(
+                (snapshot ? "snapshot " : "volume ") + source.id() + " has no thin device"));
+        if (origin.encrypted() != encrypted) {
+            throw CsiException.invalidArgument("parameters." + ENCRYPTED_PARAMETER, (snapshot ? "snapshot " : "volume ")
+                    + source.id() + (origin.encrypted() ? " is encrypted: a volume made from it is too, and its "
+                    + "StorageClass must say encrypted: \"true\" (with the same key's node-stage secret)"
+                    : " is not encrypted, and a volume made from it cannot be (encryption is chosen when a volume "
+                    + "is first made)"));
+        }
+        return origin;
+    }
+
     @Override
     public void delete(String volumeId) throws IOException {
         var device = volumes.get(volumeId);
         if (device.isPresent()) {
-            discard(volumeId, device.get(), volumes);
+            devices.discard(volumeId, device.get(), volumes, true);
         }
-    }
-
-    /** Removes a device: its dm device (after discarding its blocks), its pool device, its note. */
-    private void discard(String id, ThinDevice device, ThinDevices notes) throws IOException {
-        String name = dmName(id);
-        if (dm.exists(name)) {
-            runner.run("blkdiscard", devicePath(id)); // frees the blocks down to the data device; best effort
-            dm.remove(name);
-        }
-        try {
-            pool.message("delete " + device.thinId());
-        } catch (IOException e) {
-            // dm-thin refuses an ID it does not have: the device was never made, or is gone already.
-            LOG.info("delete of thin device {}: {}", device.thinId(), e.getMessage());
-        }
-        pool.commit(); // deleted in the pool's metadata before the note goes
-        notes.remove(id);
     }
 
     @Override
     public void expand(VolumeRecord volume, long newBytes) throws IOException {
         ThinDevice device = require(volume.id());
-        long sectors = sectors(newBytes);
+        long sectors = sectors(newBytes) + (device.encrypted() ? Luks.HEADER_BYTES / 512 : 0);
         if (sectors <= device.sectors()) {
             return;
         }
-        dm.reload(dmName(volume.id()), table(device.thinId(), sectors));
-        volumes.put(volume.id(), device.withSectors(sectors));
-        if (device.block()) {
-            return;
+        ThinDevice grown = device.withSectors(sectors);
+        devices.resize(volume.id(), grown);
+        volumes.put(volume.id(), grown);
+        if (device.encrypted()) {
+            encryption.grown(volume.id(), grown);
+        } else if (!device.block()) {
+            filesystem.grow(devicePath(volume.id()), device.fsType());
         }
-        filesystem.grow(devicePath(volume.id()), device.fsType());
     }
 
     @Override
@@ -260,18 +229,21 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             }
             var half = snapshots.get(snapId);
             if (half.isPresent()) {
-                discard(snapId, half.get(), snapshots); // cut short before: start again
+                devices.discard(snapId, half.get(), snapshots, false); // cut short before: start again
             }
             ThinDevice origin = require(sources.get(i).id());
-            ThinDevice snap = new ThinDevice(snapshots.nextThinId(), origin.sectors(), origin.fsType(), false);
+            ThinDevice snap = ThinDevice.plain(snapshots.nextThinId(), origin.sectors(), origin.fsType());
+            if (origin.encrypted()) {
+                snap = snap.asEncrypted(origin.unformatted(), false);
+            }
             snapshots.put(snapId, snap);
-            origins.add(dmName(sources.get(i).id()));
+            origins.add(sources.get(i).id());
             messages.add("create_snap " + snap.thinId() + " " + origin.thinId());
         }
         if (messages.isEmpty()) {
             return;
         }
-        snap(origins, () -> {
+        devices.suspendedWhile(origins, () -> {
             for (String m : messages) {
                 pool.message(m);
             }
@@ -285,33 +257,11 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         }
     }
 
-    private interface PoolStep {
-        void run() throws IOException;
-    }
-
-    /** Runs {@code step} with the active origins suspended, and always resumes them. */
-    private void snap(List<String> origins, PoolStep step) throws IOException {
-        List<String> suspended = new ArrayList<>();
-        try {
-            for (String origin : origins) {
-                if (dm.exists(origin)) {
-                    dm.suspend(origin);
-                    suspended.add(origin);
-                }
-            }
-            step.run();
-        } finally {
-            for (String origin : suspended) {
-                dm.resume(origin);
-            }
-        }
-    }
-
     @Override
     public void deleteSnapshot(String snapshotId) throws IOException {
         var device = snapshots.get(snapshotId);
         if (device.isPresent()) {
-            discard(snapshotId, device.get(), snapshots);
+            devices.discard(snapshotId, device.get(), snapshots, false);
         }
     }
 
@@ -327,32 +277,54 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
 
     @Override
     public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
+        stage(volume, mountPoint, options, VolumeKey.NONE);
+    }
+
+    /** An encrypted volume is opened with {@code key} (made, the first time) and its mapping is staged. */
+    @Override
+    public void stage(VolumeRecord volume, Path mountPoint, BindOptions options, VolumeKey key) throws IOException {
         ThinDevice device = require(volume.id());
-        activate(volume.id(), device);
-        if (device.block()) {
-            // Nothing to mount: the staging directory is bound onto itself so that it is recorded
-            // as staged like any other; NodePublish binds the device node into the pod.
-            mounter.bind(mountPoint, mountPoint, BindOptions.NONE);
-        } else {
-            mounter.mount(devicePath(volume.id()), mountPoint, device.fsType(), options.flags(), null);
+        devices.activate(volume.id(), device);
+        String path = device.encrypted()
+                ? encryption.open(volume.id(), device, key, volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER, ""))
+                : devicePath(volume.id());
+        try {
+            if (device.block()) {
+                // Nothing to mount: the staging directory is bound onto itself so that it is recorded
+                // as staged like any other; NodePublish binds the device node into the pod.
+                mounter.bind(mountPoint, mountPoint, BindOptions.NONE);
+            } else {
+                mounter.mount(path, mountPoint, device.fsType(), options.flags(), null);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (device.encrypted()) {
+                encryption.closeAfter(volume.id(), e); // a failed stage leaves no mapping open
+            }
+            throw e;
         }
     }
 
     @Override
     public Path publishSource(VolumeRecord volume, Path stageMountPoint) {
-        return volume.accessType() == AccessType.BLOCK ? Path.of(devicePath(volume.id())) : stageMountPoint;
+        if (volume.accessType() != AccessType.BLOCK) {
+            return stageMountPoint;
+        }
+        return Path.of(encrypted(volume.parameters()) ? ThinEncryption.mappingPath(volume.id()) : devicePath(volume.id()));
     }
 
     @Override
     public void unstage(VolumeRecord volume, Path mountPoint) throws IOException {
         mounter.unmount(mountPoint);
+        if (encrypted(volume.parameters())) {
+            encryption.close(volume.id());
+        }
     }
 
     @Override
     public Map<String, String> attributes(VolumeRecord volume) throws IOException {
         ThinDevice device = require(volume.id());
         return Map.of("device", devicePath(volume.id()), "thinId", Long.toString(device.thinId()),
-                "fsType", device.block() ? "block" : device.fsType());
+                "fsType", device.block() ? "block" : device.fsType(), "encryption", device.encrypted() ? "luks2" : "none");
     }
 
     @Override
@@ -416,53 +388,22 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */
     @Override
     public BlockMap allocated(String snapshotId) throws IOException {
-        ThinDevice snap = requireSnapshot(snapshotId);
-        String xml = pool.withMetadataSnapshot(meta -> check(runner.run("thin_dump", "-m", "--dev-id",
-                Long.toString(snap.thinId()), meta)).stdout());
-        return blockMap(snap, BlockRanges.mapped(xml));
+        return blockMaps.allocated(snapshotId);
     }
 
     /** From thin_delta of the pool's metadata snapshot: the blocks that differ between the two devices. */
     @Override
     public BlockMap changed(String baseSnapshotId, String targetSnapshotId) throws IOException {
-        ThinDevice base = requireSnapshot(baseSnapshotId);
-        ThinDevice target = requireSnapshot(targetSnapshotId);
-        String xml = pool.withMetadataSnapshot(meta -> check(runner.run("thin_delta", "-m", "--snap1",
-                Long.toString(base.thinId()), "--snap2", Long.toString(target.thinId()), meta)).stdout());
-        return blockMap(target, BlockRanges.changed(xml));
-    }
-
-    private BlockMap blockMap(ThinDevice device, List<BlockRanges.Range> ranges) {
-        long chunk = pool.config().chunkBytes();
-        long size = device.sectors() * 512;
-        List<Extent> extents = new ArrayList<>();
-        for (BlockRanges.Range r : ranges) {
-            long offset = r.begin() * chunk;
-            if (offset < size) {
-                extents.add(new Extent(offset, Math.min(r.length() * chunk, size - offset)));
-            }
-        }
-        return new BlockMap(size, extents);
-    }
-
-    private ThinDevice requireSnapshot(String snapshotId) throws IOException {
-        return snapshots.get(snapshotId).filter(ThinDevice::ready).orElseThrow(() -> CsiException.notFound(
-                "snapshot " + snapshotId + " has no thin device"));
-    }
-
-    private void activate(String id, ThinDevice device) throws IOException {
-        if (!dm.exists(dmName(id))) {
-            dm.create(dmName(id), table(device.thinId(), device.sectors()));
-        }
-    }
-
-    private String table(long thinId, long sectors) {
-        return "0 " + sectors + " thin " + pool.device() + " " + thinId;
+        return blockMaps.changed(baseSnapshotId, targetSnapshotId);
     }
 
     private ThinDevice require(String volumeId) throws IOException {
         return volumes.get(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
                 + " has no thin device"));
+    }
+
+    static boolean encrypted(Map<String, String> parameters) {
+        return Boolean.parseBoolean(parameters.get(ENCRYPTED_PARAMETER));
     }
 
     static String fsType(Map<String, String> parameters) {
@@ -471,11 +412,11 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     }
 
     static String dmName(String id) {
-        return DM_PREFIX + id;
+        return PoolDevices.dmName(id);
     }
 
     static String devicePath(String id) {
-        return "/dev/mapper/" + dmName(id);
+        return PoolDevices.devicePath(id);
     }
 
     /** Bytes to 512-byte sectors, rounded up to whole 4 KiB blocks. */

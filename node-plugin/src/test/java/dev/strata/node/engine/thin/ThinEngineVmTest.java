@@ -14,7 +14,6 @@ import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.PoolUsage;
-import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
@@ -26,7 +25,6 @@ import dev.strata.node.storage.Engines;
 import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.LibC;
-import dev.strata.node.sys.Posix;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -35,14 +33,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -58,51 +54,34 @@ class ThinEngineVmTest {
     @TempDir
     Path tmp;
 
-    private final CommandRunner runner = new CommandRunner();
-    private final Mounter mounter = new Mounter();
+    private ThinPoolScratch scratch;
+    private CommandRunner runner;
+    private Mounter mounter;
     private Path root;
     private ThinEngine engine;
 
     @BeforeEach
     void needsDeviceMapper() throws IOException {
-        Assumptions.assumeTrue(Posix.isRoot(), "needs root: device-mapper and loop devices");
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
-                "needs device-mapper (/dev/mapper/control): run it in the VM, vm/README.md");
-        root = tmp.toRealPath().resolve("thin");
+        scratch = new ThinPoolScratch(tmp);
+        runner = scratch.runner;
+        mounter = scratch.mounter;
+        root = scratch.root;
     }
 
     private ThinEngine open(long poolBytes, double overcommit) throws IOException {
-        ThinEngine e = new ThinEngine(root, ThinPoolConfig.files(root.resolve("pool"), poolBytes, overcommit),
-                mounter, runner);
-        e.start();
-        return e;
+        return scratch.open(poolBytes, overcommit);
     }
 
     @AfterEach
     void removeEverything() throws IOException {
-        if (root == null) {
-            return;
-        }
-        for (Path p : MountTable.read().under(tmp.toRealPath())) {
-            mounter.detach(p);
-        }
-        for (String name : new Dmsetup(runner).list("thin")) {
-            runner.run("dmsetup", "--verifyudev", "remove", "--retry", name);
-        }
-        runner.run("dmsetup", "--verifyudev", "remove", "--retry", ThinPool.NAME);
-        for (String f : List.of("data", "metadata")) {
-            String loop = runner.run("losetup", "-j", root.resolve("pool").resolve(f).toString(), "-n", "-O", "NAME")
-                    .stdout().strip();
-            if (!loop.isEmpty()) {
-                runner.run("losetup", "-d", loop);
-            }
+        if (scratch != null) {
+            scratch.removeEverything();
         }
     }
 
     private static VolumeRecord volume(String id, long bytes, AccessType type, ContentSource source,
             Map<String, String> parameters) {
-        return new VolumeRecord(id, id, ThinEngine.NAME, bytes, type, parameters, Map.of(), source, "node",
-                List.of(), RecordState.CREATING, Instant.now(), Map.of());
+        return ThinPoolScratch.volume(id, bytes, type, source, parameters);
     }
 
     private static VolumeRecord volume(String id, long bytes) {
@@ -110,7 +89,7 @@ class ThinEngineVmTest {
     }
 
     private static SnapshotRecord snapshot(String id, String volumeId) {
-        return new SnapshotRecord(id, id, volumeId, ThinEngine.NAME, 0, null, RecordState.CREATING, Instant.now());
+        return ThinPoolScratch.snapshot(id, volumeId);
     }
 
     private Path stage(VolumeRecord v) throws IOException {
@@ -385,7 +364,7 @@ class ThinEngineVmTest {
         // What a crash can leave: a device noted but not finished (made in the pool), and a dm
         // device of a volume the engine no longer knows.
         ThinDevices notes = new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id"));
-        ThinDevice half = new ThinDevice(notes.nextThinId(), 8192, "ext4", false);
+        ThinDevice half = ThinDevice.plain(notes.nextThinId(), 8192, "ext4");
         notes.put("vol-half", half);
         runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + half.thinId()).check();
         long strayId = notes.nextThinId();

@@ -9,10 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.AccessType;
-import dev.strata.common.model.RecordState;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.mount.Mounter;
-import dev.strata.node.sys.Posix;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -21,13 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -47,16 +43,16 @@ class ThinPoolGrowthVmTest {
     @TempDir
     Path tmp;
 
-    private final CommandRunner runner = new CommandRunner();
+    private ThinPoolScratch scratch;
+    private CommandRunner runner;
     private Path root;
     private ThinEngine engine;
 
     @BeforeEach
     void needsDeviceMapper() throws IOException {
-        Assumptions.assumeTrue(Posix.isRoot(), "needs root: device-mapper and loop devices");
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
-                "needs device-mapper (/dev/mapper/control): run it in the VM, vm/README.md");
-        root = tmp.toRealPath().resolve("thin");
+        scratch = new ThinPoolScratch(tmp);
+        runner = scratch.runner;
+        root = scratch.root;
     }
 
     @AfterEach
@@ -64,19 +60,8 @@ class ThinPoolGrowthVmTest {
         if (engine != null) {
             engine.close();
         }
-        if (root == null) {
-            return;
-        }
-        for (String name : new Dmsetup(runner).list("thin")) {
-            runner.run("dmsetup", "--verifyudev", "remove", "--retry", name);
-        }
-        runner.run("dmsetup", "--verifyudev", "remove", "--retry", ThinPool.NAME);
-        for (String f : List.of("data", "metadata")) {
-            String loop = runner.run("losetup", "-j", root.resolve("pool").resolve(f).toString(), "-n", "-O", "NAME")
-                    .stdout().strip();
-            if (!loop.isEmpty()) {
-                runner.run("losetup", "-d", loop);
-            }
+        if (scratch != null) {
+            scratch.removeEverything();
         }
     }
 
@@ -91,8 +76,7 @@ class ThinPoolGrowthVmTest {
     }
 
     private static VolumeRecord block(String id, long bytes) {
-        return new VolumeRecord(id, id, ThinEngine.NAME, bytes, AccessType.BLOCK, Map.of(), Map.of(), null, "node",
-                List.of(), RecordState.CREATING, Instant.now(), Map.of());
+        return ThinPoolScratch.volume(id, bytes, AccessType.BLOCK, null, Map.of());
     }
 
     private static Path device(String id) {

@@ -1,0 +1,106 @@
+package dev.strata.node.engine.thin;
+
+import dev.strata.common.CsiException;
+import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.engine.VolumeKey;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * LUKS2 through Debian's cryptsetup. The key always goes in on standard input ({@code --key-file -}),
+ * never on a command line, which the runner logs and /proc shows to anyone on the node.
+ */
+final class Luks {
+    /**
+     * Where the data starts on the device: the header (two copies of the metadata and the key
+     * slots). Set explicitly, so that a volume's data area is exactly its size whatever
+     * cryptsetup's defaults become.
+     */
+    static final long HEADER_BYTES = 16L << 20;
+    /**
+     * The key-derivation function's cost. cryptsetup's default lets argon2id take up to 1 GiB of
+     * memory, which a node plugin held to a few hundred MiB cannot give; 64 MiB, one thread and a
+     * second's work still cost an attacker dearly per guess, and the key is usually random anyway.
+     */
+    private static final List<String> PBKDF = List.of("--pbkdf", "argon2id", "--pbkdf-memory", "65536",
+            "--pbkdf-parallel", "1", "--iter-time", "1000");
+    /** cryptsetup's exit code for a passphrase that opens no key slot. */
+    private static final int WRONG_KEY = 2;
+
+    private final CommandRunner runner;
+
+    Luks(CommandRunner runner) {
+        this.runner = runner;
+    }
+
+    /** Whether the device starts with a LUKS header (a fresh thin device reads as zeros: no). */
+    boolean isLuks(String device) throws IOException {
+        CommandRunner.Result r = runner.run("cryptsetup", "isLuks", "--", device);
+        if (r.exitCode() > 1) {
+            ThinEngine.check(r);
+        }
+        return r.ok();
+    }
+
+    /** Writes a new LUKS2 header with one key slot for {@code key}: whatever the device held is lost. */
+    void format(String device, VolumeKey key) throws IOException {
+        List<String> command = new ArrayList<>(List.of("cryptsetup", "luksFormat", "--batch-mode", "--type", "luks2",
+                "--offset", Long.toString(HEADER_BYTES / 512)));
+        command.addAll(PBKDF);
+        command.addAll(List.of("--key-file", "-", "--", device));
+        ThinEngine.check(runner.run(command, key.bytes()));
+    }
+
+    /**
+     * Opens the device as /dev/mapper/{@code name}. Discards pass through, so that what the
+     * filesystem frees goes back to the thin pool (they show which blocks are unused, nothing of
+     * their content). The volume key stays in the dm table rather than the kernel keyring, so that
+     * a later resize needs no key. A key that opens nothing is the caller's mistake, named as
+     * {@code field}; nothing is changed then.
+     */
+    void open(String device, String name, VolumeKey key, String field, String volumeId) throws IOException {
+        unlock(List.of("--allow-discards", "--disable-keyring", "--key-file", "-", "--", device, name), key, field,
+                volumeId);
+    }
+
+    /** Checks that {@code key} opens the device, and opens nothing: for a mapping open already. */
+    void verify(String device, VolumeKey key, String field, String volumeId) throws IOException {
+        unlock(List.of("--test-passphrase", "--key-file", "-", "--", device), key, field, volumeId);
+    }
+
+    private void unlock(List<String> arguments, VolumeKey key, String field, String volumeId) throws IOException {
+        List<String> command = new ArrayList<>(List.of("cryptsetup", "open", "--type", "luks2"));
+        command.addAll(arguments);
+        CommandRunner.Result r = runner.run(command, key.bytes());
+        if (r.exitCode() == WRONG_KEY) {
+            throw CsiException.invalidArgument(field, "does not open volume " + volumeId
+                    + ": no key slot of its LUKS2 header takes this key");
+        }
+        ThinEngine.check(r);
+    }
+
+    /** Closes the mapping; one that is not open counts as closed. */
+    void close(String name, Dmsetup dm) throws IOException {
+        if (dm.exists(name)) {
+            ThinEngine.check(runner.run("cryptsetup", "close", "--", name));
+        }
+    }
+
+    /** Makes the open mapping as large as its (grown) device allows, online. */
+    void resize(String name) throws IOException {
+        ThinEngine.check(runner.run("cryptsetup", "resize", "--", name));
+    }
+
+    /**
+     * Destroys the header: every key slot first (cryptsetup erase, after which no key opens the
+     * data), then the whole header area is zeroed, so that the device no longer even reads as LUKS.
+     */
+    void wipe(String device) throws IOException {
+        if (isLuks(device)) {
+            ThinEngine.check(runner.run("cryptsetup", "erase", "--batch-mode", "--", device));
+        }
+        ThinEngine.check(runner.run("blkdiscard", "--zeroout", "--length", Long.toString(HEADER_BYTES), "--",
+                device));
+    }
+}
