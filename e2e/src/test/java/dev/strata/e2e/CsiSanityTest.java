@@ -86,7 +86,13 @@ class CsiSanityTest {
 
     private static void assertEverySpecPasses(Path sanity, String engine, DriverProcess driver, List<String> options)
             throws Exception {
-        String output = run(sanity, engine, driver.socket(), driver.root(), options);
+        assertEverySpecPasses(sanity, engine, "", driver, options);
+    }
+
+    /** As above, with more of the volumes' parameters ({@code parameters}: YAML lines) and csi-sanity options. */
+    static void assertEverySpecPasses(Path sanity, String engine, String parameters, DriverProcess driver,
+            List<String> options) throws Exception {
+        String output = run(sanity, engine, parameters, driver.socket(), driver.root(), options);
         Matcher summary = SUMMARY.matcher(output);
         assertTrue(summary.find(), () -> "no summary in csi-sanity's output:\n" + tail(output) + driver.logTail());
         assertEquals("0", summary.group(2), () -> tail(output) + driver.logTail());
@@ -94,10 +100,10 @@ class CsiSanityTest {
     }
 
     /** Runs csi-sanity on {@code engine}'s volumes; returns its output, failing on a non-zero exit. */
-    private static String run(Path sanity, String engine, Path socket, Path work, List<String> options)
-            throws IOException, InterruptedException {
+    private static String run(Path sanity, String engine, String moreParameters, Path socket, Path work,
+            List<String> options) throws IOException, InterruptedException {
         Path dir = Files.createDirectories(work.resolve("sanity"));
-        Path parameters = Files.writeString(dir.resolve("parameters.yaml"), "engine: " + engine + "\n");
+        Path parameters = Files.writeString(dir.resolve("parameters.yaml"), "engine: " + engine + "\n" + moreParameters);
         List<String> command = new ArrayList<>(List.of(sanity.toString(), "--csi.endpoint=unix://" + socket,
                 "--csi.mountdir=" + dir.resolve("mount"), "--csi.stagingdir=" + dir.resolve("staging"),
                 "--csi.testnodevolumeattachlimit", "--csi.testvolumeparameters=" + parameters, "--ginkgo.no-color"));
@@ -107,7 +113,8 @@ class CsiSanityTest {
             command.add("--csi.testvolumemutableparameters=" + mutable);
         }
         command.addAll(options);
-        Path log = Path.of("target").resolve("sanity-" + engine + (options.isEmpty() ? "" : "-options") + ".log");
+        Path log = Path.of("target").resolve("sanity-" + engine + (options.isEmpty() ? "" : "-options")
+                + (moreParameters.isEmpty() ? "" : "-parameters") + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(10, TimeUnit.MINUTES)) {
             process.destroyForcibly().waitFor();
