@@ -79,7 +79,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT, AccessType.BLOCK),
                 EnumSet.of(AccessMode.SINGLE_NODE_WRITER, AccessMode.SINGLE_NODE_READER_ONLY,
                         AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER),
-                Set.of("", "ext4", "xfs"), Set.of(FS_TYPE_PARAMETER, MKFS_OPTIONS_PARAMETER, ENCRYPTED_PARAMETER), Set.of(), false);
+                Set.of("", "ext4", "xfs"), Set.of(FS_TYPE_PARAMETER, MKFS_OPTIONS_PARAMETER, ENCRYPTED_PARAMETER),
+                Set.of(), false);
     }
 
     @Override
@@ -145,7 +146,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         } else if (source.kind() == ContentSource.Kind.SNAPSHOT) {
             pool.message("create_snap " + thinId + " " + origin.thinId());
         } else {
-            devices.suspendedWhile(List.of(source.id()), () -> pool.message("create_snap " + thinId + " " + origin.thinId()));
+            devices.suspendedWhile(List.of(source.id()),
+                    () -> pool.message("create_snap " + thinId + " " + origin.thinId()));
         }
         pool.commit(); // the pool's metadata holds the device before anything says it is there
         devices.activate(volume.id(), device);
@@ -285,8 +287,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     public void stage(VolumeRecord volume, Path mountPoint, BindOptions options, VolumeKey key) throws IOException {
         ThinDevice device = require(volume.id());
         devices.activate(volume.id(), device);
-        String path = device.encrypted()
-                ? encryption.open(volume.id(), device, key, volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER, ""))
+        String mkfsOptions = volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER, "");
+        String path = device.encrypted() ? encryption.open(volume.id(), device, key, mkfsOptions)
                 : devicePath(volume.id());
         try {
             if (device.block()) {
@@ -309,7 +311,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         if (volume.accessType() != AccessType.BLOCK) {
             return stageMountPoint;
         }
-        return Path.of(encrypted(volume.parameters()) ? ThinEncryption.mappingPath(volume.id()) : devicePath(volume.id()));
+        String id = volume.id();
+        return Path.of(encrypted(volume.parameters()) ? ThinEncryption.mappingPath(id) : devicePath(id));
     }
 
     @Override
@@ -324,7 +327,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     public Map<String, String> attributes(VolumeRecord volume) throws IOException {
         ThinDevice device = require(volume.id());
         return Map.of("device", devicePath(volume.id()), "thinId", Long.toString(device.thinId()),
-                "fsType", device.block() ? "block" : device.fsType(), "encryption", device.encrypted() ? "luks2" : "none");
+                "fsType", device.block() ? "block" : device.fsType(),
+                "encryption", device.encrypted() ? "luks2" : "none");
     }
 
     @Override
