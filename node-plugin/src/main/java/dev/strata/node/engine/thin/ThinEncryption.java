@@ -110,11 +110,6 @@ final class ThinEncryption {
         luks.wipe(ThinEngine.devicePath(id));
     }
 
-    /** Whether the volume's mapping is open: a snapshot suspends it before its thin device. */
-    boolean isOpen(String id) {
-        return dm.exists(mapping(id));
-    }
-
     /** At a start: closes the mappings of volumes that are gone (a delete cut short after its close failed). */
     void closeStrays(Set<String> volumeIds) throws IOException {
         for (String name : dm.list("crypt")) {
