@@ -57,10 +57,10 @@ final class PoolDevices {
      */
     void discard(String id, ThinDevice device, ThinDevices notes, boolean isVolume) throws IOException {
         String name = dmName(id);
-        if (device.encrypted() && isVolume && dm.exists(name)) {
-            encryption.wipe(id);
-        }
         if (dm.exists(name)) {
+            if (device.encrypted() && isVolume) {
+                encryption.wipe(id);
+            }
             runner.run("blkdiscard", devicePath(id)); // frees the blocks down to the data device; best effort
             dm.remove(name);
         }
