@@ -9,11 +9,13 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.mount.BindOptions;
+import dev.strata.node.sys.DeviceNumber;
 import dev.strata.node.sys.LibC;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -67,6 +69,19 @@ public interface VolumeEngine {
 
     /** Grows the volume's storage to {@code newBytes} (the record still has the old size). */
     void expand(VolumeRecord volume, long newBytes) throws IOException;
+
+    /**
+     * Whether the volume has a block device of its own, which I/O limits are keyed to (a cgroup
+     * limits a pod's I/O per device). A volume that shares its filesystem's device has none.
+     */
+    default boolean limitsIo(VolumeRecord volume) {
+        return false;
+    }
+
+    /** The volume's own block device while it is staged ({@link #limitsIo}); empty when it has none. */
+    default Optional<DeviceNumber> ioDevice(VolumeRecord volume) throws IOException {
+        return Optional.empty();
+    }
 
     /** Applies mutable parameters, already checked against {@link EngineTraits#mutableParameterKeys()}. */
     void modify(VolumeRecord volume, Map<String, String> parameters) throws IOException;

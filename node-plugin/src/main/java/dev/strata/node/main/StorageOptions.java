@@ -103,6 +103,11 @@ public final class StorageOptions {
                     + "restore; read at each use, never logged (default: none, backups are not encrypted)")
     Path backupKeyFile;
 
+    @Option(names = "--cgroup-root", defaultValue = "/sys/fs/cgroup", paramLabel = "DIR",
+            description = "Where the host's cgroup filesystems are mounted, as this process sees them; pods' "
+                    + "I/O limits are written there (default: ${DEFAULT-VALUE})")
+    Path cgroupRoot;
+
     /** The storage settings these options give; the node ID defaults to the kernel's host name. */
     public StorageConfig config(CommandLine commandLine) throws IOException {
         String node = nodeId != null ? nodeId : hostName();
@@ -115,7 +120,7 @@ public final class StorageOptions {
         }
         return new StorageConfig(dataDir.toAbsolutePath().normalize(), node, defaultEngine, defaultVolumeBytes,
                 maxVolumesPerNode, hostPathRoots, thinPool(commandLine), ephemeral,
-                backupKeyFile == null ? null : backupKeyFile.toAbsolutePath());
+                backupKeyFile == null ? null : backupKeyFile.toAbsolutePath(), cgroupRoot.toAbsolutePath());
     }
 
     private ThinPoolConfig thinPool(CommandLine commandLine) {

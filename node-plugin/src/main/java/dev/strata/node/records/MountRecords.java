@@ -47,6 +47,11 @@ public final class MountRecords {
         return paths;
     }
 
+    /** The records of every volume staged or published on this node. */
+    public List<MountRecord> all() {
+        return List.copyOf(store.all());
+    }
+
     public void put(MountRecord volume) throws IOException {
         if (volume.unused()) {
             store.remove(volume.volumeId());

@@ -19,9 +19,14 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.iolimit.IoLimits;
+import dev.strata.node.iolimit.IoThrottle;
 import dev.strata.node.records.MountRecords;
+import dev.strata.node.records.Publication;
+import dev.strata.node.sys.DeviceNumber;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,9 +62,16 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     private final GroupSnapshots groups;
     private final Recovery recovery;
     private final SnapshotBackups backups;
+    private final IoThrottle throttle;
 
+    /** A storage with its own I/O throttle (tests; the node's shares one with its {@link NodeVolumes}). */
     public LocalStorage(StorageConfig config, Engines engines, MountRecords mountRecords, LockTable locks)
             throws IOException {
+        this(config, engines, mountRecords, locks, new IoThrottle(config.cgroupRoot()));
+    }
+
+    public LocalStorage(StorageConfig config, Engines engines, MountRecords mountRecords, LockTable locks,
+            IoThrottle throttle) throws IOException {
         if (!engines.contains(config.defaultEngine())) {
             throw new IllegalArgumentException("default engine " + config.defaultEngine() + " is not configured");
         }
@@ -68,6 +80,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         this.records = Records.open(config.dataDir());
         this.mountRecords = mountRecords;
         this.locks = locks;
+        this.throttle = throttle;
         this.requests = new VolumeRequests(config, records);
         this.attachments = new Attachments(config.nodeId(), config.maxVolumesPerNode(), records, engines, locks);
         this.backups = new SnapshotBackups(records, locks, config.backupKeyFile());
@@ -79,6 +92,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     /** Stops uploading backups (an interrupted upload resumes on the next CreateSnapshot). */
     public void close() {
         backups.close();
+        throttle.close();
     }
 
     /**
@@ -233,14 +247,35 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             VolumeEngine engine = engines.get(v.engine());
             VolumeRequests.checkKeys("mutable_parameters", mutableParameters, engine.traits().mutableParameterKeys(), false);
             engine.validateParameters("mutable_parameters", mutableParameters);
-            engine.modify(v, mutableParameters);
             Map<String, String> merged = new LinkedHashMap<>(v.mutableParameters());
             merged.putAll(mutableParameters);
+            IoLimits limits = VolumeRequests.ioLimits(engine, v, mutableParameters, merged);
+            engine.modify(v, mutableParameters);
             VolumeRecord modified = v.withMutableParameters(merged);
             records.volumes().put(modified);
+            limitPublications(modified, engine, limits);
             return modified;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A VolumeAttributesClass change reaches the pods using the volume now, not only later ones. */
+    private void limitPublications(VolumeRecord volume, VolumeEngine engine, IoLimits limits) throws IOException {
+        List<Publication> publications = mountRecords.get(volume.id()).publications();
+        if (publications.isEmpty()) {
+            return;
+        }
+        if (limits.none()) {
+            for (Publication p : publications) {
+                throttle.lift(Path.of(p.targetPath()));
+            }
+            return;
+        }
+        DeviceNumber device = engine.ioDevice(volume).orElseThrow(() -> CsiException.failedPrecondition("volume "
+                + volume.id() + " is published but its device is not there (is it staged?)"));
+        for (Publication p : publications) {
+            throttle.limit(Path.of(p.targetPath()), device, limits);
         }
     }
 

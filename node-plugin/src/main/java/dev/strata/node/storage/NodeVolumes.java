@@ -11,6 +11,7 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeUsage;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.VolumeKey;
+import dev.strata.node.iolimit.IoThrottle;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node's side of a volume, as kubelet drives it: stage, publish, and undo both, for volumes with
@@ -47,13 +49,31 @@ public final class NodeVolumes {
     private final EphemeralVolumes inline;
 
     NodeVolumes(StorageConfig config, LocalStorage storage, Engines engines, MountRecords state, LockTable locks,
-            Mounter mounter) {
+            Mounter mounter, IoThrottle throttle) {
         this.storage = storage;
         this.engines = engines;
         this.state = state;
         this.locks = locks;
-        this.mounts = new VolumeMounts(config, engines, state, mounter);
+        this.mounts = new VolumeMounts(config, engines, state, mounter, throttle);
         this.inline = new EphemeralVolumes(config, storage, mounts, state, locks);
+    }
+
+    /**
+     * At start: holds the pods of every publication to their volumes' I/O limits again (the kernel
+     * kept them, but a v1 node's new containers need the sweep, which starts empty). A publication
+     * that fails is logged and left: its pod keeps what the kernel has.
+     */
+    void limitPublishedIo() {
+        for (MountRecord record : state.all()) {
+            for (var publication : record.publications()) {
+                try (LockTable.Held held = lock(record.volumeId())) {
+                    mounts.limitIo(resolve(record.volumeId()), Path.of(publication.targetPath()));
+                } catch (IOException | RuntimeException e) {
+                    LoggerFactory.getLogger(NodeVolumes.class).warn("I/O limits of {} at {}: {}", record.volumeId(),
+                            publication.targetPath(), e.toString());
+                }
+            }
+        }
     }
 
     /** NodeStageVolume at the CO's {@code staging} path; {@code key} opens an encrypted volume. */

@@ -8,6 +8,7 @@ import dev.strata.node.engine.hostpath.HostPathEngine;
 import dev.strata.node.engine.hostpath.HostPaths;
 import dev.strata.node.engine.overlay.OverlayEngine;
 import dev.strata.node.engine.thin.ThinEngine;
+import dev.strata.node.iolimit.IoThrottle;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
@@ -73,7 +74,8 @@ public final class StorageOpener {
         mountRecords.reconcile(MountTable.read());
         LockTable locks = new LockTable();
         Engines running = new Engines(engines, unavailable);
-        LocalStorage storage = new LocalStorage(config, running, mountRecords, locks);
+        IoThrottle throttle = new IoThrottle(config.cgroupRoot());
+        LocalStorage storage = new LocalStorage(config, running, mountRecords, locks, throttle);
         try {
             storage.recover();
         } catch (IOException | RuntimeException e) {
@@ -85,7 +87,8 @@ public final class StorageOpener {
             }
             throw e;
         }
-        NodeVolumes volumes = new NodeVolumes(config, storage, running, mountRecords, locks, mounter);
+        NodeVolumes volumes = new NodeVolumes(config, storage, running, mountRecords, locks, mounter, throttle);
+        volumes.limitPublishedIo();
         return new NodeStorage(storage, volumes, running, locks);
     }
 }

@@ -6,6 +6,8 @@ import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.VolumeKey;
+import dev.strata.node.iolimit.IoLimits;
+import dev.strata.node.iolimit.IoThrottle;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountPoint;
 import dev.strata.node.mount.MountTable;
@@ -13,6 +15,7 @@ import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
 import dev.strata.node.records.MountRecord;
 import dev.strata.node.records.Publication;
+import dev.strata.node.sys.DeviceNumber;
 import dev.strata.node.sys.FileHandle;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,13 +42,15 @@ final class VolumeMounts {
     private final Engines engines;
     private final MountRecords state;
     private final Mounter mounter;
+    private final IoThrottle throttle;
     /** Where no volume is mounted: the driver's data and the host directories it serves. */
     private final List<Path> forbiddenPlaces;
 
-    VolumeMounts(StorageConfig config, Engines engines, MountRecords state, Mounter mounter) {
+    VolumeMounts(StorageConfig config, Engines engines, MountRecords state, Mounter mounter, IoThrottle throttle) {
         this.engines = engines;
         this.state = state;
         this.mounter = mounter;
+        this.throttle = throttle;
         List<Path> forbidden = new ArrayList<>();
         forbidden.add(config.dataDir());
         forbidden.addAll(config.hostPathRoots());
@@ -127,6 +132,7 @@ final class VolumeMounts {
                 throw CsiException.alreadyExists("volume " + volume.id() + " is already published at " + target
                         + " with another capability or read-only setting");
             }
+            limitIo(volume, target); // a retry after the pod's cgroup was not there yet
             return;
         }
         checkExclusive(volume.id(), mode, current);
@@ -142,11 +148,25 @@ final class VolumeMounts {
             removeEmptyEntry(target);
             throw e;
         }
+        limitIo(volume, target);
+    }
+
+    /** Holds the pod at {@code target} to the volume's I/O limits, when it has any. */
+    void limitIo(VolumeRecord volume, Path target) throws IOException {
+        IoLimits limits = IoLimits.of(volume);
+        if (limits.none()) {
+            return;
+        }
+        DeviceNumber device = engines.get(volume.engine()).ioDevice(volume).orElseThrow(() -> CsiException
+                .failedPrecondition("volume " + volume.id() + " has I/O limits (" + limits + ") but no block device "
+                        + "of its own to key them to"));
+        throttle.limit(target, device, limits);
     }
 
     /** Unpublishes the volume from {@code target} if it is published there, and removes the directory. */
     void unpublish(VolumeRecord volume, Path target) throws IOException {
         MountRecord current = state.get(volume.id());
+        throttle.lift(target);
         if (current.publication(target.toString()).isEmpty()) {
             return;
         }

@@ -8,6 +8,7 @@ import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.iolimit.IoLimits;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,10 +60,36 @@ final class VolumeRequests {
         checkKeys("mutable_parameters", spec.mutableParameters(), traits.mutableParameterKeys(), false);
         engine.validateParameters("parameters", spec.parameters());
         engine.validateParameters("mutable_parameters", spec.mutableParameters());
+        IoLimits.parse("parameters", spec.parameters());
+        IoLimits.parse("mutable_parameters", spec.mutableParameters());
+        if (!spec.mutableParameters().isEmpty()) {
+            // Together: a VolumeAttributesClass's limits need what the StorageClass gives (a device).
+            Map<String, String> merged = new HashMap<>(spec.parameters());
+            merged.putAll(spec.mutableParameters());
+            engine.validateParameters("parameters", merged);
+        }
         if (!spec.nodes().isEmpty() && !spec.nodes().contains(config.nodeId())) {
             throw CsiException.resourceExhausted("accessibility_requirements: this plugin serves only node "
                     + config.nodeId() + ", not " + spec.nodes());
         }
+    }
+
+    /**
+     * The limits a ControllerModifyVolume gives the volume: INVALID_ARGUMENT naming the value that is
+     * wrong, or the first limit when the volume has no device of its own to key limits to.
+     */
+    static IoLimits ioLimits(VolumeEngine engine, VolumeRecord volume, Map<String, String> changes,
+            Map<String, String> merged) {
+        IoLimits.parse("mutable_parameters", changes);
+        IoLimits limits = IoLimits.of(volume.parameters(), merged);
+        if (!limits.none() && !engine.limitsIo(volume)) {
+            String key = changes.keySet().stream().filter(IoLimits.KEYS::contains).sorted().findFirst()
+                    .orElse(IoLimits.WRITE_BPS);
+            throw CsiException.invalidArgument("mutable_parameters." + key, "volume " + volume.id() + " has no "
+                    + "block device of its own (its size is held by " + volume.attributes().getOrDefault("sizeLimit",
+                            "its filesystem") + "), and I/O limits are keyed to one");
+        }
+        return limits;
     }
 
     static void checkKeys(String field, Map<String, String> given, Set<String> known, boolean creation) {

@@ -18,10 +18,13 @@ import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
+import dev.strata.node.engine.size.LoopFilesystem;
 import dev.strata.node.engine.size.SizeLimit;
+import dev.strata.node.iolimit.IoLimits;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceNumber;
 import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
@@ -32,6 +35,7 @@ import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +60,9 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
             AccessMode.SINGLE_NODE_READER_ONLY, AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER);
     /** Parameters that set the volume root's permissions; valid at creation and as mutable parameters. */
     static final Set<String> ROOT_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID);
-    private static final Set<String> CREATE_KEYS = Set.of(DirRoot.MODE, DirRoot.UID, DirRoot.GID,
-            SizeLimit.PARAMETER);
+    private static final Set<String> CREATE_KEYS = IoLimits.withKeys(Set.of(DirRoot.MODE, DirRoot.UID,
+            DirRoot.GID, SizeLimit.PARAMETER));
+    private static final Set<String> MUTABLE_KEYS = IoLimits.withKeys(ROOT_KEYS);
     private static final String PARTIAL = TreeCopy.PARTIAL;
 
     private final String name;
@@ -99,7 +104,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public EngineTraits traits() {
-        return new EngineTraits(name, EnumSet.of(AccessType.MOUNT), accessModes, Set.of(""), CREATE_KEYS, ROOT_KEYS,
+        return new EngineTraits(name, EnumSet.of(AccessType.MOUNT), accessModes, Set.of(""), CREATE_KEYS, MUTABLE_KEYS,
                 false);
     }
 
@@ -107,6 +112,21 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
     public void validateParameters(String field, Map<String, String> parameters) {
         DirRoot.validate(field, parameters);
         SizeLimit.validate(field, parameters);
+        if (!SizeLimit.wanted(parameters) && IoLimits.requested(parameters)) {
+            throw CsiException.invalidArgument(field + "." + SizeLimit.PARAMETER, "I/O limits need the volume's own "
+                    + "device (a loop-backed filesystem); sizeLimit: none gives it none");
+        }
+    }
+
+    /** A volume on its own loop-backed filesystem has its own device; one under a project quota has not. */
+    @Override
+    public boolean limitsIo(VolumeRecord volume) {
+        return LoopFilesystem.NAME.equals(sized.mechanism(volume.id()));
+    }
+
+    @Override
+    public Optional<DeviceNumber> ioDevice(VolumeRecord volume) throws IOException {
+        return limitsIo(volume) ? sized.device(volume.id()) : Optional.empty();
     }
 
     @Override

@@ -11,7 +11,9 @@ import dev.strata.node.engine.size.LoopFilesystem;
 import dev.strata.node.engine.size.SizeLimit;
 import dev.strata.node.engine.size.SizeLimit.Limited;
 import dev.strata.node.mount.MountTable;
+import dev.strata.node.iolimit.IoLimits;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceNumber;
 import dev.strata.node.sys.FileHandle;
 import dev.strata.node.sys.LibC;
 import java.io.IOException;
@@ -97,13 +99,16 @@ final class SizedVolumes {
         Trash.deleteTree(partial.tree());
         Files.createDirectory(partial.home());
         Files.createDirectory(partial.tree());
-        limit.create(partial, volume.id(), volume.capacityBytes());
+        // I/O limits are keyed to a device of the volume's own: a limited volume gets a loop
+        // filesystem even where the node's filesystem has project quotas.
+        SizeLimit chosen = IoLimits.of(volume).none() ? limit : loop;
+        chosen.create(partial, volume.id(), volume.capacityBytes());
         fill.into(volume, Files.createDirectory(partial.tree().resolve(DATA)));
         FileHandle.syncFilesystem(partial.tree()); // the volume's own filesystem, with a loop
-        limit.close(partial); // a mount point cannot be renamed
+        chosen.close(partial); // a mount point cannot be renamed
         AtomicFile.rename(partial.home(), done.home());
         AtomicFile.rename(partial.tree(), done.tree());
-        limit.open(done);
+        chosen.open(done);
     }
 
     /** Makes a sized volume's limit hold again after a restart; nothing for other volumes. */
@@ -124,6 +129,15 @@ final class SizedVolumes {
         Limited v = place(volumeId);
         return limitOf(v.home()).isOpen(v) ? Optional.empty()
                 : Optional.of("the volume's own filesystem is not mounted at " + v.tree());
+    }
+
+    /** The device of the volume's loop filesystem, while it is mounted at its tree. */
+    Optional<DeviceNumber> device(String volumeId) throws IOException {
+        Limited v = place(volumeId);
+        if (!holds(volumeId) || !limitOf(v.home()).isOpen(v)) {
+            return Optional.empty();
+        }
+        return Optional.of(DeviceNumber.ofFilesystem(v.tree()));
     }
 
     /** At start: remounts what a reboot unmounted, before any volume is staged. */

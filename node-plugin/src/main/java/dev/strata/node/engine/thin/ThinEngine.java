@@ -15,8 +15,10 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.ChangedBlockTracking;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.VolumeKey;
+import dev.strata.node.iolimit.IoLimits;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceNumber;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -48,6 +51,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     public static final String MKFS_OPTIONS_PARAMETER = "mkfsOptions";
     /** "true": the volume is LUKS2-encrypted, with the key of its node-stage secret. */
     public static final String ENCRYPTED_PARAMETER = ThinEncryption.PARAMETER;
+    private static final Set<String> PARAMETER_KEYS = IoLimits.withKeys(Set.of(FS_TYPE_PARAMETER,
+            MKFS_OPTIONS_PARAMETER, ENCRYPTED_PARAMETER));
 
     private final ThinPool pool;
     private final Dmsetup dm;
@@ -79,8 +84,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT, AccessType.BLOCK),
                 EnumSet.of(AccessMode.SINGLE_NODE_WRITER, AccessMode.SINGLE_NODE_READER_ONLY,
                         AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER),
-                Set.of("", "ext4", "xfs"), Set.of(FS_TYPE_PARAMETER, MKFS_OPTIONS_PARAMETER, ENCRYPTED_PARAMETER),
-                Set.of(), false);
+                Set.of("", "ext4", "xfs"), PARAMETER_KEYS, IoLimits.KEYS, false);
     }
 
     @Override
@@ -304,6 +308,19 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             }
             throw e;
         }
+    }
+
+    @Override
+    public boolean limitsIo(VolumeRecord volume) {
+        return true;
+    }
+
+    /** The device pods do their I/O on: the crypt mapping of an encrypted volume, else the thin device. */
+    @Override
+    public Optional<DeviceNumber> ioDevice(VolumeRecord volume) throws IOException {
+        String id = volume.id();
+        return Optional.of(DeviceNumber.ofDevice(Path.of(encrypted(volume.parameters())
+                ? ThinEncryption.mappingPath(id) : devicePath(id))));
     }
 
     @Override

@@ -489,8 +489,15 @@ class DirEngineTest {
     void traitsDescribeADirectoryEngine() {
         assertEquals("dir", engine.traits().name());
         assertEquals(Set.of(AccessType.MOUNT), engine.traits().accessTypes());
-        assertEquals(Set.of("mode", "uid", "gid", "sizeLimit"), engine.traits().parameterKeys());
-        assertEquals(Set.of("mode", "uid", "gid"), engine.traits().mutableParameterKeys());
+        Set<String> io = Set.of("readBytesPerSecond", "writeBytesPerSecond", "readIOPS", "writeIOPS");
+        assertEquals(union(Set.of("mode", "uid", "gid", "sizeLimit"), io), engine.traits().parameterKeys());
+        assertEquals(union(Set.of("mode", "uid", "gid"), io), engine.traits().mutableParameterKeys());
         assertEquals(Set.of(""), engine.traits().fsTypes());
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return all;
     }
 }
