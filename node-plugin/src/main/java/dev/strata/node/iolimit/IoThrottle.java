@@ -34,24 +34,26 @@ public final class IoThrottle implements AutoCloseable {
 
     private final PodCgroups cgroups;
     private final Map<Path, Held> byTarget = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService sweeper;
-    private final PodWatch watch;
+    /** v1 only, started with the first limit: a node that limits nothing runs no thread and no watch. */
+    private ScheduledExecutorService sweeper;
+    private PodWatch watch;
 
     /** {@code cgroupRoot}: where the host's cgroup filesystems are mounted ({@code /sys/fs/cgroup}). */
     public IoThrottle(Path cgroupRoot) {
         this.cgroups = new PodCgroups(cgroupRoot);
-        if (cgroups.hierarchical()) {
-            this.sweeper = null;
-            this.watch = null;
-        } else {
-            this.watch = PodWatch.start(this::sweep);
-            this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "strata-io-limits");
-                t.setDaemon(true);
-                return t;
-            });
-            sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void startSweeping() {
+        if (cgroups.hierarchical() || sweeper != null) {
+            return;
         }
+        watch = PodWatch.start(this::sweep);
+        sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "strata-io-limits");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -76,6 +78,7 @@ public final class IoThrottle implements AutoCloseable {
             cgroups.write(cgroup, device, limits);
         }
         byTarget.put(target, new Held(pod, device, limits));
+        startSweeping();
         if (watch != null) {
             watch.add(pod);
         }
@@ -114,7 +117,7 @@ public final class IoThrottle implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (sweeper != null) {
             sweeper.shutdownNow();
             watch.close();
