@@ -73,7 +73,7 @@ public final class IoThrottle implements AutoCloseable {
             return;
         }
         Path pod = cgroups.find(uid.get()).orElseThrow(() -> new CsiException(Status.Code.UNAVAILABLE, "the cgroup of "
-                + "pod " + uid.get() + " (target_path) is not under the node's cgroup root yet; I/O limits need it"));
+                + "pod " + uid.get() + " (target_path) is not under " + cgroups + " yet; its I/O limits need it"));
         for (Path cgroup : cgroups.targets(pod)) {
             cgroups.write(cgroup, device, limits);
         }

@@ -42,6 +42,12 @@ final class PodCgroups {
         return unified;
     }
 
+    /** The hierarchy searched, for messages. */
+    @Override
+    public String toString() {
+        return hierarchy.toString();
+    }
+
     String version() {
         return unified ? "cgroup v2 io.max" : "cgroup v1 blkio.throttle";
     }
