@@ -41,7 +41,7 @@ final class LocalCluster implements AutoCloseable {
         return null;
     }
 
-    private static boolean onPath(String tool) {
+    static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;

@@ -460,6 +460,20 @@ class RealClusterTest {
      * keeps its finalizer and the CRD stays Terminating: the README says to remove those by hand.
      */
     @Test
+    @Order(15)
+    void ioLimitsHoldALimitedPodAndSpareItsNeighbour() throws Exception {
+        assumeTrue(LocalCluster.onPath("fio"), "skipped: no fio on this host, so the cluster has no fio image "
+                + "(.ci/install-deps test installs it)");
+        IoLimitScenario scenario = new IoLimitScenario(this);
+        try {
+            scenario.run();
+        } finally {
+            deleteEverythingInTheTestNamespace();
+            scenario.deleteClasses();
+        }
+    }
+
+    @Test
     @Order(20)
     void manifestsUninstallKeepsRetainData() throws Exception {
         deleteEverythingInTheTestNamespace();
