@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -40,6 +41,8 @@ public final class NodeVolumes {
 
     /** What kubelet asks of a volume in use: its health and, for a mounted filesystem, its usage. */
     public record Stats(VolumeRecord volume, VolumeHealth health, Optional<VolumeUsage> usage) {}
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeVolumes.class);
 
     private final LocalStorage storage;
     private final Engines engines;
@@ -69,8 +72,7 @@ public final class NodeVolumes {
                 try (LockTable.Held held = lock(record.volumeId())) {
                     mounts.limitIo(resolve(record.volumeId()), Path.of(publication.targetPath()));
                 } catch (IOException | RuntimeException e) {
-                    LoggerFactory.getLogger(NodeVolumes.class).warn("I/O limits of {} at {}: {}", record.volumeId(),
-                            publication.targetPath(), e.toString());
+                    LOG.warn("I/O limits of {} at {}: {}", record.volumeId(), publication.targetPath(), e.toString());
                 }
             }
         }

@@ -54,12 +54,6 @@ public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, l
                 thinPool, ephemeral, keyFile, cgroupRoot);
     }
 
-    /** The same node, with the host's cgroup filesystems mounted at {@code root}. */
-    public StorageConfig withCgroupRoot(Path root) {
-        return new StorageConfig(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots,
-                thinPool, ephemeral, backupKeyFile, root);
-    }
-
     /** A node without a thin pool. */
     public StorageConfig(Path dataDir, String nodeId, String defaultEngine, long defaultVolumeBytes,
             int maxVolumesPerNode, List<Path> hostPathRoots) {
