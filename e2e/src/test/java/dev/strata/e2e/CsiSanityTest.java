@@ -107,9 +107,15 @@ class CsiSanityTest {
         List<String> command = new ArrayList<>(List.of(sanity.toString(), "--csi.endpoint=unix://" + socket,
                 "--csi.mountdir=" + dir.resolve("mount"), "--csi.stagingdir=" + dir.resolve("staging"),
                 "--csi.testnodevolumeattachlimit", "--csi.testvolumeparameters=" + parameters, "--ginkgo.no-color"));
-        if (engine.equals("dir") || engine.equals("shared")) {
-            // the engines with a mutable parameter: ControllerModifyVolume's specs run on them
-            Path mutable = Files.writeString(dir.resolve("mutable.yaml"), "mode: \"0770\"\n");
+        // The engines with mutable parameters: ControllerModifyVolume's specs run on them (csi-sanity's
+        // targets belong to no pod, so a thin volume's I/O limit is recorded and applied to none).
+        String mutableParameters = switch (engine) {
+            case "dir", "shared" -> "mode: \"0770\"\n";
+            case "thin" -> "writeIOPS: \"1000\"\n";
+            default -> null;
+        };
+        if (mutableParameters != null) {
+            Path mutable = Files.writeString(dir.resolve("mutable.yaml"), mutableParameters);
             command.add("--csi.testvolumemutableparameters=" + mutable);
         }
         command.addAll(options);
