@@ -451,14 +451,7 @@ class RealClusterTest {
         return status instanceof Map<?, ?> m ? String.valueOf(((Map<String, Object>) m).get("message")) : "";
     }
 
-    // ---- helm install / uninstall ---------------------------------------------------------------
-
-    /**
-     * {@code kubectl delete -k} deletes the CRDs, and with them every StrataVolume, while the node
-     * plugin may still run. Only a deletion the controller marks (DeleteVolume) removes storage, so
-     * the Retain volume's data stays. A StrataVolume whose node plugin was deleted before it let go
-     * keeps its finalizer and the CRD stays Terminating: the README says to remove those by hand.
-     */
+    /** Per-volume I/O limits measured with fio in pods (IoLimitScenario). */
     @Test
     @Order(15)
     void ioLimitsHoldALimitedPodAndSpareItsNeighbour() throws Exception {
@@ -473,6 +466,14 @@ class RealClusterTest {
         }
     }
 
+    // ---- helm install / uninstall ---------------------------------------------------------------
+
+    /**
+     * {@code kubectl delete -k} deletes the CRDs, and with them every StrataVolume, while the node
+     * plugin may still run. Only a deletion the controller marks (DeleteVolume) removes storage, so
+     * the Retain volume's data stays. A StrataVolume whose node plugin was deleted before it let go
+     * keeps its finalizer and the CRD stays Terminating: the README says to remove those by hand.
+     */
     @Test
     @Order(20)
     void manifestsUninstallKeepsRetainData() throws Exception {
