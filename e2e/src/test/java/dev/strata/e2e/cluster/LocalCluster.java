@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +22,14 @@ final class LocalCluster implements AutoCloseable {
             ? Path.of("..").toAbsolutePath().normalize() : Path.of("").toAbsolutePath();
     static final Path SCRIPT = REPO.resolve("bin/cluster");
     static final Path LOG_DIR = REPO.resolve("e2e/target/cluster");
+    /** Beside the cluster's directory (bin/cluster's STRATA_CLUSTER_DIR), which `down` removes. */
+    static final Path LOCK = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR", "/var/lib/strata-cluster") + ".lock");
+    /** Longer than a whole run of RealClusterTest with Kubernetes built cold. */
+    private static final Duration LOCK_PATIENCE = Duration.ofMinutes(90);
 
     private final KubernetesClient client;
     private final Path kubeconfig;
+    private final ClusterLock lock;
 
     /** Why the cluster cannot run here, or null. */
     static String unavailable() {
@@ -50,15 +56,28 @@ final class LocalCluster implements AutoCloseable {
         return false;
     }
 
-    /** Starts the cluster (building what the cache lacks), imports Strata's image from this tree. */
+    /**
+     * Takes the cluster for this run (waiting for another run on this host to finish with it), then
+     * starts a fresh one (building what the cache lacks) and imports Strata's image from this tree.
+     * A cluster left running, by a killed run or by hand, is taken down first: its objects are not
+     * this run's.
+     */
     static LocalCluster up() throws IOException, InterruptedException {
-        script(TimeUnit.MINUTES.toSeconds(75), "up");
-        script(TimeUnit.MINUTES.toSeconds(10), "images");
-        return new LocalCluster(Path.of(script(10, "kubeconfig").strip()));
+        ClusterLock lock = ClusterLock.take(LOCK, LOCK_PATIENCE);
+        try {
+            script(300, "down");
+            script(TimeUnit.MINUTES.toSeconds(75), "up");
+            script(TimeUnit.MINUTES.toSeconds(10), "images");
+            return new LocalCluster(Path.of(script(10, "kubeconfig").strip()), lock);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
-    private LocalCluster(Path kubeconfig) throws IOException {
+    private LocalCluster(Path kubeconfig, ClusterLock lock) throws IOException {
         this.kubeconfig = kubeconfig;
+        this.lock = lock;
         this.client = new KubernetesClientBuilder()
                 .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
     }
@@ -128,7 +147,9 @@ final class LocalCluster implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
-        client.close();
-        script(300, "down");
+        try (lock) {
+            client.close();
+            script(300, "down");
+        }
     }
 }
