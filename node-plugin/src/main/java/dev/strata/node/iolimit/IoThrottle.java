@@ -57,16 +57,12 @@ public final class IoThrottle implements AutoCloseable {
     }
 
     /**
-     * Holds the pod that {@code target} belongs to to {@code limits} on {@code device}; NONE lifts
-     * them. A target outside kubelet's pods (stratactl's) has no pod, and nothing to hold. A pod
-     * whose cgroup is not there yet gets UNAVAILABLE: kubelet makes it before it publishes, and
-     * retries.
+     * Holds the pod that {@code target} belongs to to {@code limits} on {@code device} (callers
+     * {@link #lift} rather than pass NONE). A target outside kubelet's pods (stratactl's) has no pod,
+     * and nothing to hold. A pod whose cgroup is not there yet gets UNAVAILABLE: kubelet makes it
+     * before it publishes, and retries.
      */
     public synchronized void limit(Path target, DeviceNumber device, IoLimits limits) throws IOException {
-        if (limits.none()) {
-            lift(target);
-            return;
-        }
         Optional<String> uid = PodOfTarget.uid(target);
         if (uid.isEmpty()) {
             LOG.info("{} belongs to no pod kubelet laid out: its I/O limits ({}) are not enforced", target, limits);

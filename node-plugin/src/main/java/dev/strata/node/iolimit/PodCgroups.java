@@ -100,8 +100,8 @@ final class PodCgroups {
     /** Whether the cgroup holds exactly these limits on the device (the v1 sweep's check). */
     boolean holds(Path cgroup, DeviceNumber device, IoLimits limits) throws IOException {
         long[] values = v1Values(limits);
+        String prefix = device + " ";
         for (int i = 0; i < V1_FILES.length; i++) {
-            String prefix = device + " ";
             long current = read(cgroup.resolve(V1_FILES[i])).lines().filter(l -> l.startsWith(prefix))
                     .mapToLong(l -> Long.parseLong(l.substring(prefix.length()).strip())).findFirst().orElse(0);
             if (current != values[i]) {
