@@ -1,6 +1,7 @@
 package dev.strata.common.model;
 
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +19,13 @@ public record VolumeRecord(String id, String name, String engine, long capacityB
         mutableParameters = Map.copyOf(mutableParameters);
         attachments = List.copyOf(attachments);
         attributes = attributes == null ? Map.of() : Map.copyOf(attributes); // records written before it existed
+    }
+
+    /** The StorageClass's parameters with the VolumeAttributesClass's (mutable parameters) over them. */
+    public Map<String, String> effectiveParameters() {
+        Map<String, String> merged = new HashMap<>(parameters);
+        merged.putAll(mutableParameters);
+        return Map.copyOf(merged);
     }
 
     public VolumeRecord withState(RecordState newState) {

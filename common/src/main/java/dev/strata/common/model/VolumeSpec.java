@@ -1,5 +1,6 @@
 package dev.strata.common.model;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,5 +19,12 @@ public record VolumeSpec(String name, long requiredBytes, long limitBytes, Acces
         parameters = Map.copyOf(parameters);
         mutableParameters = Map.copyOf(mutableParameters);
         nodes = List.copyOf(nodes);
+    }
+
+    /** The StorageClass's parameters with the VolumeAttributesClass's (mutable parameters) over them. */
+    public Map<String, String> effectiveParameters() {
+        Map<String, String> merged = new HashMap<>(parameters);
+        merged.putAll(mutableParameters);
+        return Map.copyOf(merged);
     }
 }

@@ -3,7 +3,6 @@ package dev.strata.node.iolimit;
 import dev.strata.common.CsiException;
 import dev.strata.common.Quantities;
 import dev.strata.common.model.VolumeRecord;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -43,13 +42,7 @@ public record IoLimits(long readBytesPerSecond, long writeBytesPerSecond, long r
 
     /** The limits a volume has now: its StorageClass's, with its VolumeAttributesClass's over them. */
     public static IoLimits of(VolumeRecord volume) {
-        return of(volume.parameters(), volume.mutableParameters());
-    }
-
-    public static IoLimits of(Map<String, String> parameters, Map<String, String> mutableParameters) {
-        Map<String, String> merged = new HashMap<>(parameters);
-        merged.putAll(mutableParameters);
-        return parse("parameters", merged);
+        return parse("parameters", volume.effectiveParameters());
     }
 
     /** Whether the parameters ask for a limit (a non-zero value of any key). */

@@ -249,9 +249,9 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             engine.validateParameters("mutable_parameters", mutableParameters);
             Map<String, String> merged = new LinkedHashMap<>(v.mutableParameters());
             merged.putAll(mutableParameters);
-            IoLimits limits = VolumeRequests.ioLimits(engine, v, mutableParameters, merged);
-            engine.modify(v, mutableParameters);
             VolumeRecord modified = v.withMutableParameters(merged);
+            IoLimits limits = VolumeRequests.ioLimits(engine, modified, mutableParameters);
+            engine.modify(v, mutableParameters);
             records.volumes().put(modified);
             limitPublications(modified, engine, limits);
             return modified;

@@ -21,7 +21,8 @@ import java.util.Set;
 /**
  * The checks a CreateVolume passes before anything is written: the engine it names or inherits, the
  * parameters that engine knows, the size within its limits and its source's, and, on a retry, that it
- * asks for the volume already made. Reads records; writes nothing.
+ * asks for the volume already made; and the I/O limits a ControllerModifyVolume asks for. Reads
+ * records; writes nothing.
  */
 final class VolumeRequests {
     private final StorageConfig config;
@@ -64,9 +65,7 @@ final class VolumeRequests {
         IoLimits.parse("mutable_parameters", spec.mutableParameters());
         if (!spec.mutableParameters().isEmpty()) {
             // Together: a VolumeAttributesClass's limits need what the StorageClass gives (a device).
-            Map<String, String> merged = new HashMap<>(spec.parameters());
-            merged.putAll(spec.mutableParameters());
-            engine.validateParameters("parameters", merged);
+            engine.validateParameters("parameters", spec.effectiveParameters());
         }
         if (!spec.nodes().isEmpty() && !spec.nodes().contains(config.nodeId())) {
             throw CsiException.resourceExhausted("accessibility_requirements: this plugin serves only node "
@@ -75,13 +74,13 @@ final class VolumeRequests {
     }
 
     /**
-     * The limits a ControllerModifyVolume gives the volume: INVALID_ARGUMENT naming the value that is
-     * wrong, or the first limit when the volume has no device of its own to key limits to.
+     * The limits a ControllerModifyVolume gives the volume ({@code volume} with the {@code changes}
+     * made): INVALID_ARGUMENT naming the value that is wrong, or the first limit when
+     * the volume has no device of its own to key limits to.
      */
-    static IoLimits ioLimits(VolumeEngine engine, VolumeRecord volume, Map<String, String> changes,
-            Map<String, String> merged) {
+    static IoLimits ioLimits(VolumeEngine engine, VolumeRecord volume, Map<String, String> changes) {
         IoLimits.parse("mutable_parameters", changes);
-        IoLimits limits = IoLimits.of(volume.parameters(), merged);
+        IoLimits limits = IoLimits.of(volume);
         if (!limits.none() && !engine.limitsIo(volume)) {
             String key = changes.keySet().stream().filter(IoLimits.KEYS::contains).sorted().findFirst()
                     .orElse(IoLimits.WRITE_BPS);

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.common.model.AccessType;
+import dev.strata.common.model.RecordState;
+import dev.strata.common.model.VolumeRecord;
 import io.grpc.Status.Code;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -28,8 +33,11 @@ class IoLimitsTest {
 
     @Test
     void aVolumeAttributesClassOverridesTheStorageClassAndZeroLiftsALimit() {
-        IoLimits l = IoLimits.of(Map.of("writeBytesPerSecond", "10Mi", "readIOPS", "100"),
-                Map.of("writeBytesPerSecond", "40Mi", "readIOPS", "0"));
+        VolumeRecord volume = new VolumeRecord("vol-1", "pvc-1", "dir", 1L << 30, AccessType.MOUNT,
+                Map.of("writeBytesPerSecond", "10Mi", "readIOPS", "100"),
+                Map.of("writeBytesPerSecond", "40Mi", "readIOPS", "0"), null, "node-1", List.of(), RecordState.READY,
+                Instant.EPOCH, Map.of());
+        IoLimits l = IoLimits.of(volume);
         assertEquals(new IoLimits(0, 40L << 20, 0, 0), l);
     }
 

@@ -126,7 +126,7 @@ public final class DirEngine implements VolumeEngine, DirectoryTrees {
 
     @Override
     public Optional<DeviceNumber> ioDevice(VolumeRecord volume) throws IOException {
-        return limitsIo(volume) ? sized.device(volume.id()) : Optional.empty();
+        return sized.loopDevice(volume.id());
     }
 
     @Override

@@ -131,10 +131,17 @@ final class SizedVolumes {
                 : Optional.of("the volume's own filesystem is not mounted at " + v.tree());
     }
 
-    /** The device of the volume's loop filesystem, while it is mounted at its tree. */
-    Optional<DeviceNumber> device(String volumeId) throws IOException {
+    /**
+     * The device of the volume's own loop filesystem, while it is mounted at its tree; nothing for a
+     * volume sized another way (its tree's filesystem is shared with other volumes).
+     */
+    Optional<DeviceNumber> loopDevice(String volumeId) throws IOException {
+        if (!holds(volumeId)) {
+            return Optional.empty();
+        }
         Limited v = place(volumeId);
-        if (!holds(volumeId) || !limitOf(v.home()).isOpen(v)) {
+        SizeLimit limit = limitOf(v.home());
+        if (!LoopFilesystem.NAME.equals(limit.name()) || !limit.isOpen(v)) {
             return Optional.empty();
         }
         return Optional.of(DeviceNumber.ofFilesystem(v.tree()));

@@ -5,6 +5,7 @@ import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceNumber;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -234,8 +235,7 @@ public final class LoopFilesystem implements SizeLimit {
 
     /** A mount point has another device than its parent directory. */
     private static boolean isMounted(Path dir) throws IOException {
-        return !Files.getAttribute(dir, "unix:dev", LinkOption.NOFOLLOW_LINKS)
-                .equals(Files.getAttribute(dir.getParent(), "unix:dev"));
+        return !DeviceNumber.ofFilesystem(dir).equals(DeviceNumber.ofFilesystem(dir.getParent()));
     }
 
     /** ext4 labels hold 16 bytes; the end of the ID is its most random part. */
