@@ -1,28 +1,29 @@
 package dev.strata.controller;
 
-import dev.strata.common.VolumeContext;
+import static dev.strata.controller.ControllerMessages.candidateNodes;
+import static dev.strata.controller.ControllerMessages.capacityRange;
+import static dev.strata.controller.ControllerMessages.condition;
+import static dev.strata.controller.ControllerMessages.contentSource;
+import static dev.strata.controller.ControllerMessages.toCsi;
+
 import com.google.protobuf.Int64Value;
-import com.google.protobuf.Timestamp;
 import dev.strata.common.BuildInfo;
 import dev.strata.common.Capabilities;
 import dev.strata.common.CsiException;
-import io.grpc.Status;
 import dev.strata.common.Gate;
 import dev.strata.common.Page;
 import dev.strata.common.Validate;
 import dev.strata.common.model.AccessMode;
-import dev.strata.common.port.Attacher;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
-import dev.strata.common.port.Provisioner;
 import dev.strata.common.model.SnapshotRecord;
-import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
-import dev.strata.csi.v1.CapacityRange;
+import dev.strata.common.port.Attacher;
+import dev.strata.common.port.Provisioner;
 import dev.strata.csi.v1.ControllerExpandVolumeRequest;
 import dev.strata.csi.v1.ControllerExpandVolumeResponse;
 import dev.strata.csi.v1.ControllerGetCapabilitiesRequest;
@@ -51,17 +52,11 @@ import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.ListSnapshotsResponse;
 import dev.strata.csi.v1.ListVolumesRequest;
 import dev.strata.csi.v1.ListVolumesResponse;
-import dev.strata.csi.v1.Snapshot;
-import dev.strata.csi.v1.Topology;
-import dev.strata.csi.v1.TopologyRequirement;
 import dev.strata.csi.v1.ValidateVolumeCapabilitiesRequest;
 import dev.strata.csi.v1.ValidateVolumeCapabilitiesResponse;
-import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeCapability;
-import dev.strata.csi.v1.VolumeCondition;
-import dev.strata.csi.v1.VolumeContentSource;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -362,106 +357,9 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         reply(out, ControllerModifyVolumeResponse.getDefaultInstance());
     }
 
-    // ---- translation ----------------------------------------------------------------------------
-
-    /** {required, limit}, 0 meaning "not given". */
-    private static long[] capacityRange(boolean present, CapacityRange range) {
-        if (!present) {
-            return new long[] {0, 0};
-        }
-        long required = range.getRequiredBytes();
-        long limit = range.getLimitBytes();
-        if (required < 0 || limit < 0) {
-            throw CsiException.invalidArgument("capacity_range", "bytes must not be negative");
-        }
-        if (limit > 0 && required > limit) {
-            throw CsiException.invalidArgument("capacity_range", "required_bytes (" + required
-                    + ") is above limit_bytes (" + limit + ")");
-        }
-        return new long[] {required, limit};
-    }
-
-    private static ContentSource contentSource(boolean present, VolumeContentSource source) {
-        if (!present) {
-            return null;
-        }
-        return switch (source.getTypeCase()) {
-            case SNAPSHOT -> ContentSource.snapshot(Validate.id("volume_content_source.snapshot.snapshot_id",
-                    source.getSnapshot().getSnapshotId()));
-            case VOLUME -> ContentSource.volume(Validate.id("volume_content_source.volume.volume_id",
-                    source.getVolume().getVolumeId()));
-            case TYPE_NOT_SET -> throw CsiException.invalidArgument("volume_content_source", "names no snapshot or volume");
-        };
-    }
-
-    /**
-     * The nodes a new volume may live on, in the order to try them: the preferred topologies this
-     * provisioner serves (WaitForFirstConsumer puts the pod's node first), then the requisite ones;
-     * empty when the request does not constrain it.
-     */
-    private static List<String> candidateNodes(Provisioner p, boolean present, TopologyRequirement requirement) {
-        if (!present || requirement.getRequisiteCount() + requirement.getPreferredCount() == 0) {
-            return List.of();
-        }
-        List<String> nodes = p.nodes();
-        Set<String> result = new java.util.LinkedHashSet<>();
-        for (List<Topology> candidates : List.of(requirement.getPreferredList(), requirement.getRequisiteList())) {
-            for (Topology t : candidates) {
-                String node = t.getSegmentsOrDefault(BuildInfo.TOPOLOGY_KEY, null);
-                if (node != null && nodes.contains(node)) {
-                    result.add(node);
-                }
-            }
-        }
-        if (!result.isEmpty()) {
-            return List.copyOf(result);
-        }
-        throw CsiException.resourceExhausted("accessibility_requirements: no requested topology is served by this "
-                + "plugin (it serves " + BuildInfo.TOPOLOGY_KEY + " in " + nodes + ")");
-    }
-
     private static VolumeRecord requireVolume(Provisioner p, String volumeId) {
         return p.findVolume(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
                 + " does not exist"));
-    }
-
-    static Volume toCsi(VolumeRecord v) {
-        Volume.Builder b = Volume.newBuilder()
-                .setVolumeId(v.id())
-                .setCapacityBytes(v.capacityBytes())
-                .putVolumeContext(VolumeContext.NAME, v.name())
-                .putVolumeContext(VolumeContext.ENGINE, v.engine())
-                .putAllVolumeContext(VolumeContext.attributes(v.attributes()))
-                .addAccessibleTopology(Topology.newBuilder().putSegments(BuildInfo.TOPOLOGY_KEY, v.nodeId()));
-        if (v.source() != null) {
-            VolumeContentSource.Builder source = VolumeContentSource.newBuilder();
-            if (v.source().kind() == ContentSource.Kind.SNAPSHOT) {
-                source.setSnapshot(VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(v.source().id()));
-            } else {
-                source.setVolume(VolumeContentSource.VolumeSource.newBuilder().setVolumeId(v.source().id()));
-            }
-            b.setContentSource(source);
-        }
-        return b.build();
-    }
-
-    static Snapshot toCsi(SnapshotRecord s) {
-        return Snapshot.newBuilder()
-                .setSnapshotId(s.id())
-                .setSourceVolumeId(s.sourceVolumeId())
-                .setSizeBytes(s.sizeBytes())
-                .setCreationTime(timestamp(s.createdAt()))
-                .setReadyToUse(s.readyToUse())
-                .setGroupSnapshotId(s.groupSnapshotId() == null ? "" : s.groupSnapshotId())
-                .build();
-    }
-
-    static Timestamp timestamp(Instant t) {
-        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
-    }
-
-    private static VolumeCondition condition(VolumeHealth health) {
-        return VolumeCondition.newBuilder().setAbnormal(health.abnormal()).setMessage(health.message()).build();
     }
 
     private static <T> void reply(StreamObserver<T> out, T message) {

@@ -83,10 +83,10 @@ public final class GroupControllerService extends GroupControllerGrpc.GroupContr
         Provisioner p = snapshots.get();
         VolumeGroupSnapshot.Builder b = VolumeGroupSnapshot.newBuilder()
                 .setGroupSnapshotId(group.id())
-                .setCreationTime(ControllerService.timestamp(group.createdAt()))
+                .setCreationTime(ControllerMessages.timestamp(group.createdAt()))
                 .setReadyToUse(true);
         for (String memberId : group.snapshotIds()) {
-            p.findSnapshot(memberId).ifPresent(s -> b.addSnapshots(ControllerService.toCsi(s)));
+            p.findSnapshot(memberId).ifPresent(s -> b.addSnapshots(ControllerMessages.toCsi(s)));
         }
         return b.build();
     }
