@@ -1,7 +1,6 @@
 package dev.strata.controller.cluster;
 
 import dev.strata.api.v1alpha1.Conversions;
-import dev.strata.api.v1alpha1.NodeReport;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataNode;
@@ -15,20 +14,14 @@ import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
-import dev.strata.common.port.Provisioner;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
+import dev.strata.common.port.Provisioner;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.CustomResource;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.grpc.Status;
-import java.net.HttpURLConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -37,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,11 +52,13 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     private final SharedIndexInformer<StrataNode> nodes;
     private final Waiters<StrataVolume> volumeWaiters;
     private final Waiters<StrataSnapshot> snapshotWaiters;
+    private final NodeRequests requests;
 
     private ClusterProvisioner(KubernetesClient client, String defaultEngine, Duration longestWait) {
         this.client = client;
         this.defaultEngine = defaultEngine;
         this.longestWait = longestWait;
+        this.requests = new NodeRequests(client, longestWait);
         this.volumes = client.resources(StrataVolume.class).runnableInformer(0);
         this.snapshots = client.resources(StrataSnapshot.class).runnableInformer(0);
         this.nodes = client.resources(StrataNode.class).runnableInformer(0);
@@ -112,48 +108,22 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         if (existing == null) {
             String node = placement(spec, engine);
             StrataVolume wanted = new StrataVolume();
-            wanted.setMetadata(meta(id, node));
+            wanted.setMetadata(NodeRequests.meta(id, node));
             wanted.setSpec(Conversions.volumeSpec(spec, node, engine));
-            existing = createOrGet(wanted);
+            existing = requests.create(wanted);
         }
         StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engine);
         if (!Conversions.sameRequest(existing.getSpec(), requested)) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
                     + "capabilities or content source");
         }
-        VolumeRecord record = Conversions.volumeRecord(settle(volumeWaiters, id, "CreateVolume " + spec.name()));
+        VolumeRecord record = Conversions.volumeRecord(requests.settle(volumeWaiters, id, "CreateVolume " + spec.name()));
         if (record.capacityBytes() < spec.requiredBytes()
                 || (spec.limitBytes() > 0 && record.capacityBytes() > spec.limitBytes())) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with " + record.capacityBytes()
                     + " bytes, outside capacity_range");
         }
         return record;
-    }
-
-    /**
-     * Waits for the node's answer on a volume or snapshot just asked for; a failed one is removed, so
-     * that a retry starts afresh.
-     */
-    private <T extends CustomResource<?, ? extends NodeReport>> T settle(Waiters<T> waiters, String name,
-            String what) {
-        // Present: the informer may not have seen a resource just made, so absence proves nothing here.
-        T r = waiters.await(name, o -> o.isPresent() && settled(o.get()), longestWait, what).get();
-        if (r.getMetadata().getDeletionTimestamp() != null) {
-            throw new CsiException(Status.Code.ABORTED, what + ": it is being deleted; retry");
-        }
-        if (Resources.FAILED.equals(r.getStatus().getPhase())) {
-            @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
-            Class<T> type = (Class<T>) r.getClass();
-            ResourceWrites.deleteWithStorage(client, type, name);
-            throw NodeErrors.toCsi(r.getStatus(), r);
-        }
-        return r;
-    }
-
-    private static boolean settled(CustomResource<?, ? extends NodeReport> r) {
-        return r.getMetadata().getDeletionTimestamp() != null
-                || (r.getStatus() != null && (Resources.READY.equals(r.getStatus().getPhase())
-                        || Resources.FAILED.equals(r.getStatus().getPhase())));
     }
 
     /** The engine parameters name, else the source's engine, else the default one. */
@@ -198,29 +168,6 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         return registered().place(engine, spec.requiredBytes(), spec.nodes());
     }
 
-    private <T extends HasMetadata> T createOrGet(T wanted) {
-        try {
-            return client.resource(wanted).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                throw e;
-            }
-            // Made meanwhile by a concurrent call with the same name: answer with that one.
-            @SuppressWarnings("unchecked")
-            T found = (T) client.resources(wanted.getClass()).withName(wanted.getMetadata().getName()).get();
-            if (found == null) {
-                throw new CsiException(Status.Code.ABORTED, wanted.getMetadata().getName()
-                        + " is being replaced; retry");
-            }
-            return found;
-        }
-    }
-
-    private static ObjectMeta meta(String name, String node) {
-        return new ObjectMetaBuilder().withName(name).addToLabels(Resources.NODE_LABEL, node)
-                .addToFinalizers(Resources.FINALIZER).build();
-    }
-
     @Override
     public void deleteVolume(String volumeId) {
         StrataVolume v = volumes.getStore().getByKey(volumeId);
@@ -228,24 +175,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             return;
         }
         ResourceWrites.deleteWithStorage(client, StrataVolume.class, volumeId);
-        awaitGone(volumeWaiters, volumeId, "DeleteVolume " + volumeId);
-    }
-
-    /**
-     * Waits until the node has removed the storage and dropped its finalizer; when it has not in time
-     * and says why (the volume is in use), answers with the node's reason.
-     */
-    private <T extends CustomResource<?, ? extends NodeReport>> void awaitGone(Waiters<T> waiters, String name,
-            String what) {
-        try {
-            waiters.await(name, Optional::isEmpty, longestWait, what);
-        } catch (CsiException e) {
-            T still = waiters.current(name).orElse(null);
-            if (still != null && still.getStatus() != null && still.getStatus().getErrorCode() != null) {
-                throw NodeErrors.toCsi(still.getStatus(), still);
-            }
-            throw e;
-        }
+        requests.awaitGone(volumeWaiters, volumeId, "DeleteVolume " + volumeId);
     }
 
     @Override
@@ -311,7 +241,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             Map<String, String> merged = new HashMap<>(Objects.requireNonNullElse(r.getSpec().getMutableParameters(),
                     Map.of()));
             merged.putAll(mutableParameters);
-            r.getSpec().setMutableParameters(new java.util.TreeMap<>(merged));
+            r.getSpec().setMutableParameters(new TreeMap<>(merged));
             return r;
         }).orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
         long generation = edited.getMetadata().getGeneration();
@@ -354,20 +284,20 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         if (existing == null) {
             StrataVolume source = requireReady(sourceVolumeId);
             StrataSnapshot wanted = new StrataSnapshot();
-            wanted.setMetadata(meta(id, source.getSpec().getNode()));
+            wanted.setMetadata(NodeRequests.meta(id, source.getSpec().getNode()));
             StrataSnapshotSpec spec = new StrataSnapshotSpec();
             spec.setNode(source.getSpec().getNode());
             spec.setName(name);
             spec.setSourceVolume(sourceVolumeId);
-            spec.setParameters(new java.util.TreeMap<>(parameters));
+            spec.setParameters(new TreeMap<>(parameters));
             wanted.setSpec(spec);
-            existing = createOrGet(wanted);
+            existing = requests.create(wanted);
         }
         if (!existing.getSpec().getSourceVolume().equals(sourceVolumeId)) {
             throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
                     + existing.getSpec().getSourceVolume() + ")");
         }
-        return Conversions.snapshotRecord(settle(snapshotWaiters, id, "CreateSnapshot " + name));
+        return Conversions.snapshotRecord(requests.settle(snapshotWaiters, id, "CreateSnapshot " + name));
     }
 
     /**
@@ -388,7 +318,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             return;
         }
         ResourceWrites.deleteWithStorage(client, StrataSnapshot.class, snapshotId);
-        awaitGone(snapshotWaiters, snapshotId, "DeleteSnapshot " + snapshotId);
+        requests.awaitGone(snapshotWaiters, snapshotId, "DeleteSnapshot " + snapshotId);
     }
 
     @Override
