@@ -2,13 +2,13 @@ package dev.strata.node.engine.thin;
 
 import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
-import dev.strata.common.model.PoolUsage;
-import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
@@ -22,7 +22,6 @@ import dev.strata.node.sys.DeviceNumber;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +63,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     private final ThinEncryption encryption;
     private final ThinBlockMaps blockMaps;
     private final PoolDevices devices;
+    private final ThinSnapshots cuts;
 
     public ThinEngine(Path root, ThinPoolConfig config, Mounter mounter, CommandRunner runner) throws IOException {
         this.dm = new Dmsetup(runner);
@@ -77,6 +77,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         this.encryption = new ThinEncryption(new Luks(runner), dm, filesystem, volumes);
         this.blockMaps = new ThinBlockMaps(pool, snapshots, runner);
         this.devices = new PoolDevices(pool, dm, runner, encryption);
+        this.cuts = new ThinSnapshots(pool, volumes, snapshots, devices);
     }
 
     @Override
@@ -220,55 +221,15 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         snapshotGroup(List.of(snapshot), List.of(source));
     }
 
-    /**
-     * Suspends every origin (dm flushes what is in flight), snaps each, resumes them: the snapshots
-     * hold the volumes as of one instant, as a power cut would have left them.
-     */
+    /** Every origin suspended for the one instant all are snapped: crash-consistent ({@link ThinSnapshots}). */
     @Override
     public void snapshotGroup(List<SnapshotRecord> group, List<VolumeRecord> sources) throws IOException {
-        List<String> origins = new ArrayList<>();
-        List<String> messages = new ArrayList<>();
-        for (int i = 0; i < group.size(); i++) {
-            String snapId = group.get(i).id();
-            if (snapshots.get(snapId).filter(ThinDevice::ready).isPresent()) {
-                continue;
-            }
-            var half = snapshots.get(snapId);
-            if (half.isPresent()) {
-                devices.discard(snapId, half.get(), snapshots, false); // cut short before: start again
-            }
-            ThinDevice origin = require(sources.get(i).id());
-            ThinDevice snap = ThinDevice.plain(snapshots.nextThinId(), origin.sectors(), origin.fsType());
-            if (origin.encrypted()) {
-                snap = snap.asEncrypted(origin.unformatted(), false);
-            }
-            snapshots.put(snapId, snap);
-            origins.add(sources.get(i).id());
-            messages.add("create_snap " + snap.thinId() + " " + origin.thinId());
-        }
-        if (messages.isEmpty()) {
-            return;
-        }
-        devices.suspendedWhile(origins, () -> {
-            for (String m : messages) {
-                pool.message(m);
-            }
-        });
-        pool.commit(); // the snapshots are in the pool's metadata before their notes say ready
-        for (SnapshotRecord s : group) {
-            var note = snapshots.get(s.id());
-            if (note.isPresent() && !note.get().ready()) {
-                snapshots.put(s.id(), note.get().asReady());
-            }
-        }
+        cuts.cut(group, sources);
     }
 
     @Override
     public void deleteSnapshot(String snapshotId) throws IOException {
-        var device = snapshots.get(snapshotId);
-        if (device.isPresent()) {
-            devices.discard(snapshotId, device.get(), snapshots, false);
-        }
+        cuts.delete(snapshotId);
     }
 
     @Override
@@ -364,36 +325,19 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         }
     }
 
-    /**
-     * What new volumes may still take: the data device's size times the over-commit ratio, less the
-     * sizes of the volumes there are, and never more than the free data blocks times the ratio.
-     */
+    /** What new volumes may still take, given the sizes of the volumes there are. */
     @Override
     public Capacity capacity() throws IOException {
-        DmPoolStatus status = pool.status();
-        long chunk = pool.config().chunkBytes();
-        double ratio = pool.config().overcommit();
         long promised = 0;
         for (ThinDevice d : volumes.all().values()) {
             promised += d.sectors() * 512;
         }
-        long byRatio = (long) (status.totalDataBlocks() * chunk * ratio) - promised;
-        long byFree = (long) ((status.totalDataBlocks() - status.usedDataBlocks()) * chunk * ratio);
-        long available = status.writable() && !monitor.refusesNewVolumes(status)
-                ? Math.max(0, Math.min(byRatio, byFree)) : 0;
-        // The largest volume the pool could ever hold is its size times the ratio: a request above
-        // that is out of range; one that only exceeds what is free now is a lack of capacity
-        // (RESOURCE_EXHAUSTED from create), which the CO may retry elsewhere or later.
-        return new Capacity(available, (long) (status.totalDataBlocks() * chunk * ratio), 1L << 20);
+        return monitor.capacity(promised);
     }
 
     @Override
     public List<PoolUsage> pools() throws IOException {
-        DmPoolStatus status = pool.status();
-        long chunk = pool.config().chunkBytes();
-        // Thin-pool metadata blocks are 4 KiB whatever the data chunk size.
-        return List.of(new PoolUsage(ThinPool.NAME, status.totalDataBlocks() * chunk, status.usedDataBlocks() * chunk,
-                status.totalMetadataBlocks() * 4096, status.usedMetadataBlocks() * 4096, status.problem()));
+        return List.of(monitor.usage());
     }
 
     /** The pool's watch: its low-water events, growths, limit and state. */

@@ -1,6 +1,8 @@
 package dev.strata.node.engine.thin;
 
 import dev.strata.common.metrics.Sample;
+import dev.strata.common.model.Capacity;
+import dev.strata.common.model.PoolUsage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +100,33 @@ final class ThinPoolMonitor implements AutoCloseable {
     synchronized boolean refusesNewVolumes(DmPoolStatus status) throws IOException {
         long free = status.totalDataBlocks() - status.usedDataBlocks();
         return free < config.lowWaterChunks() && !(config.grows() && pool.dataFileBytes() < config.maxDataBytes());
+    }
+
+    /**
+     * What new volumes may still take: the data device's size times the over-commit ratio, less
+     * {@code promisedBytes} (the sizes of the volumes there are), and never more than the free data
+     * blocks times the ratio; nothing while the pool refuses new volumes.
+     */
+    synchronized Capacity capacity(long promisedBytes) throws IOException {
+        DmPoolStatus status = pool.status();
+        long chunk = config.chunkBytes();
+        double ratio = config.overcommit();
+        long byRatio = (long) (status.totalDataBlocks() * chunk * ratio) - promisedBytes;
+        long byFree = (long) ((status.totalDataBlocks() - status.usedDataBlocks()) * chunk * ratio);
+        long available = status.writable() && !refusesNewVolumes(status) ? Math.max(0, Math.min(byRatio, byFree)) : 0;
+        // The largest volume the pool could ever hold is its size times the ratio: a request above
+        // that is out of range; one that only exceeds what is free now is a lack of capacity
+        // (RESOURCE_EXHAUSTED from create), which the CO may retry elsewhere or later.
+        return new Capacity(available, (long) (status.totalDataBlocks() * chunk * ratio), 1L << 20);
+    }
+
+    /** The pool's data and metadata, their sizes and what is used. */
+    PoolUsage usage() throws IOException {
+        DmPoolStatus status = pool.status();
+        long chunk = config.chunkBytes();
+        // Thin-pool metadata blocks are 4 KiB whatever the data chunk size.
+        return new PoolUsage(ThinPool.NAME, status.totalDataBlocks() * chunk, status.usedDataBlocks() * chunk,
+                status.totalMetadataBlocks() * 4096, status.usedMetadataBlocks() * 4096, status.problem());
     }
 
     synchronized List<Sample> samples(String engine, DmPoolStatus status) throws IOException {
