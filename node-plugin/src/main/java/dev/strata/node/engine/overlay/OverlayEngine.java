@@ -4,9 +4,9 @@ import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
+import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
-import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -23,23 +23,15 @@ import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Image-style layered volumes, as Docker's overlay storage driver makes containers: a volume is an
@@ -64,31 +56,20 @@ import org.slf4j.LoggerFactory;
 public final class OverlayEngine implements VolumeEngine {
     public static final String NAME = "overlay";
     private static final String PARTIAL = TreeCopy.PARTIAL;
-    private static final String CHAIN = "chain";
+    private static final String CHAIN = LayerChains.CHAIN;
     /** Chains longer than this are flattened; 32 layer paths stay well inside a mount's 4 KiB of options. */
     public static final int FLATTEN_DEPTH = 32;
-    private static final Logger LOG = LoggerFactory.getLogger(OverlayEngine.class);
 
     private final Path layers;
     private final Path volumes;
     private final Path snapshots;
-    private final Path base;
     private final Trash trash;
     private final Mounter mounter;
-    private final TreeCopy copy;
     private final LayerFreezer freezer;
     private final SizeLimit sizeLimit;
-    private final Path flattening;
     private final int flattenDepth;
-    /** Chain files are read and written, and layers collected, under this lock (the flattener runs alone). */
-    private final Object chains = new Object();
-    /** Layers being written whose chain is not yet written: the collector leaves them alone. */
-    private final Set<String> building = ConcurrentHashMap.newKeySet();
-    private final ExecutorService flattener = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "overlay-flatten");
-        t.setDaemon(true);
-        return t;
-    });
+    private final LayerChains chains;
+    private final ChainFlattener flattener;
 
     public OverlayEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
         this(root, mounter, runner, SizeLimit.detect(NAME, root, mounter, runner), FLATTEN_DEPTH);
@@ -99,7 +80,7 @@ public final class OverlayEngine implements VolumeEngine {
         this.layers = Files.createDirectories(root.resolve("layers"));
         this.volumes = Files.createDirectories(root.resolve("volumes"));
         this.snapshots = Files.createDirectories(root.resolve("snapshots"));
-        this.base = Files.createDirectories(root.resolve("base")); // overlayfs needs one lower layer
+        Path base = Files.createDirectories(root.resolve("base")); // overlayfs needs one lower layer
         // A crash may leave a discarded volume's filesystem mounted in the trash: unmount it before
         // the trash reclaims what is there.
         Path trashDir = root.resolve("trash");
@@ -109,11 +90,12 @@ public final class OverlayEngine implements VolumeEngine {
             }
         }
         this.trash = new Trash(root.resolve("trash"));
+        this.chains = new LayerChains(layers, volumes, snapshots, base, trash);
         this.mounter = mounter;
-        this.copy = new TreeCopy(runner);
         this.freezer = new LayerFreezer(runner);
         this.sizeLimit = sizeLimit;
-        this.flattening = Files.createDirectories(root.resolve("flatten"));
+        this.flattener = new ChainFlattener(snapshots, layers, Files.createDirectories(root.resolve("flatten")), chains,
+                mounter, new TreeCopy(runner));
         this.flattenDepth = flattenDepth;
     }
 
@@ -123,24 +105,22 @@ public final class OverlayEngine implements VolumeEngine {
      */
     @Override
     public void start() throws IOException {
-        for (Path mount : MountTable.read().under(flattening)) {
-            mounter.unmount(mount);
-        }
-        for (Path v : list(volumes)) {
+        flattener.recover();
+        for (Path v : LayerChains.list(volumes)) {
             if (!v.getFileName().toString().startsWith(PARTIAL)) {
                 sizeLimit.open(SizeLimit.Limited.in(v));
             }
         }
-        for (Path layer : list(layers)) {
+        for (Path layer : LayerChains.list(layers)) {
             if (layer.getFileName().toString().startsWith(PARTIAL)) {
                 Trash.deleteTree(layer);
             }
         }
-        collectLayers();
-        for (Path s : list(snapshots)) {
+        chains.collect();
+        for (Path s : LayerChains.list(snapshots)) {
             String name = s.getFileName().toString();
-            if (!name.startsWith(PARTIAL) && !name.endsWith(".tmp") && readChain(s).size() > flattenDepth) {
-                flattenLater(name);
+            if (!name.startsWith(PARTIAL) && !name.endsWith(".tmp") && LayerChains.read(s).size() > flattenDepth) {
+                flattener.flattenLater(name);
             }
         }
     }
@@ -170,7 +150,7 @@ public final class OverlayEngine implements VolumeEngine {
             try {
                 if (source != null && source.kind() == ContentSource.Kind.VOLUME) {
                     // A clone: the source's upper frozen as a layer of the clone's own, then a restore over it.
-                    building.add(cloneLayer);
+                    chains.building(cloneLayer);
                     Path sourceUpper = upper(volumes.resolve(source.id()));
                     if (Files.isDirectory(sourceUpper, LinkOption.NOFOLLOW_LINKS)) {
                         freezer.freeze(sourceUpper, layers, cloneLayer, Optional.empty(), null);
@@ -178,12 +158,13 @@ public final class OverlayEngine implements VolumeEngine {
                         Files.createDirectories(layers.resolve(cloneLayer)); // never written to: empty
                     }
                 }
-                synchronized (chains) {
-                    writeChain(partial.resolve(CHAIN), lowerChain(source, cloneLayer));
+                chains.whileStill(() -> {
+                    LayerChains.write(partial.resolve(CHAIN), lowerChain(source, cloneLayer));
                     AtomicFile.rename(partial, target);
-                }
+                    return null;
+                });
             } finally {
-                building.remove(cloneLayer);
+                chains.built(cloneLayer);
             }
         }
         CrashPoint.reach("overlay.create.chained");
@@ -223,9 +204,9 @@ public final class OverlayEngine implements VolumeEngine {
             return List.of();
         }
         if (source.kind() == ContentSource.Kind.SNAPSHOT) {
-            return readChain(snapshots.resolve(source.id()));
+            return LayerChains.read(snapshots.resolve(source.id()));
         }
-        return prepend(cloneLayer, readChain(volumes.resolve(source.id()).resolve(CHAIN)));
+        return LayerChains.prepend(cloneLayer, LayerChains.read(volumes.resolve(source.id()).resolve(CHAIN)));
     }
 
     @Override
@@ -240,7 +221,7 @@ public final class OverlayEngine implements VolumeEngine {
             // unmount, which writes back what the volume left dirty, happens on the trash's thread.
             trash.discard(dir, d -> sizeLimit.release(SizeLimit.Limited.in(d)));
         }
-        collectLayers();
+        chains.collect();
     }
 
     @Override
@@ -265,23 +246,24 @@ public final class OverlayEngine implements VolumeEngine {
                 .filter(f -> Files.isRegularFile(snapshots.resolve(f.snapshotId())));
         List<String> chain;
         LayerFreezer.Frozen frozen;
-        building.add(snapshot.id());
+        chains.building(snapshot.id());
         try {
             frozen = freezer.freeze(upper(volume), layers, snapshot.id(), previous, snapshot.id());
             CrashPoint.reach("overlay.snapshot.frozen");
-            synchronized (chains) {
+            chain = chains.whileStill(() -> {
                 List<String> below = previous.isPresent()
-                        ? readChain(snapshots.resolve(previous.get().snapshotId()))
-                        : readChain(volume.resolve(CHAIN));
-                chain = prepend(snapshot.id(), below);
-                writeChain(chainFile, chain);
-            }
+                        ? LayerChains.read(snapshots.resolve(previous.get().snapshotId()))
+                        : LayerChains.read(volume.resolve(CHAIN));
+                List<String> stacked = LayerChains.prepend(snapshot.id(), below);
+                LayerChains.write(chainFile, stacked);
+                return stacked;
+            });
         } finally {
-            building.remove(snapshot.id());
+            chains.built(snapshot.id());
         }
         LayerFreezer.remember(volume, frozen);
         if (chain.size() > flattenDepth) {
-            flattenLater(snapshot.id());
+            flattener.flattenLater(snapshot.id());
         }
     }
 
@@ -289,95 +271,22 @@ public final class OverlayEngine implements VolumeEngine {
         return volumeDir.resolve("fs").resolve("upper");
     }
 
-    private void flattenLater(String snapshotId) {
-        flattener.execute(() -> {
-            try {
-                flatten(snapshotId);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("flattening snapshot {} failed (tried again at the next start): {}", snapshotId, e.toString());
-            }
-        });
-    }
-
-    /**
-     * Replaces a snapshot's chain by one layer holding its merged view: the chain mounted read-only,
-     * copied, unmounted. Volumes already cut from the snapshot keep the old layers until they go.
-     */
-    void flatten(String snapshotId) throws IOException {
-        Path chainFile = snapshots.resolve(snapshotId);
-        List<String> chain;
-        synchronized (chains) {
-            if (!Files.isRegularFile(chainFile) || (chain = readChain(chainFile)).size() <= 1) {
-                return;
-            }
-        }
-        String layer = "flat-" + snapshotId + "-" + chain.size();
-        Path view = Files.createDirectories(flattening.resolve(snapshotId));
-        building.add(layer);
-        try {
-            mounter.mount("overlay", view, "overlay", LibC.MS_RDONLY, "lowerdir=" + lowerDirs(chain));
-            try {
-                copy.copyOnce(view, layers, layer);
-            } finally {
-                mounter.unmount(view);
-                Files.deleteIfExists(view);
-            }
-            synchronized (chains) {
-                if (Files.isRegularFile(chainFile) && readChain(chainFile).equals(chain)) {
-                    writeChain(chainFile, List.of(layer));
-                }
-            }
-        } finally {
-            building.remove(layer);
-        }
-        collectLayers();
-        LOG.info("snapshot {}: {} layers flattened into {}", snapshotId, chain.size(), layer);
-    }
-
     @Override
     public void close() throws InterruptedException {
-        flattener.shutdown();
-        flattener.awaitTermination(1, TimeUnit.MINUTES);
+        flattener.close();
         trash.close();
     }
 
     /** Waits for background flattening to finish (tests, orderly shutdown). */
     void awaitFlattening() throws Exception {
-        flattener.submit(() -> { }).get(1, TimeUnit.HOURS);
+        flattener.await();
     }
 
     @Override
     public void deleteSnapshot(String snapshotId) throws IOException {
         Files.deleteIfExists(snapshots.resolve(PARTIAL + snapshotId));
         Files.deleteIfExists(snapshots.resolve(snapshotId));
-        collectLayers();
-    }
-
-    /** Sends every layer that no volume or snapshot names any more to the trash. */
-    private void collectLayers() throws IOException {
-        synchronized (chains) {
-            collectUnusedLayers();
-        }
-    }
-
-    private void collectUnusedLayers() throws IOException {
-        Set<String> used = new HashSet<>();
-        for (Path v : list(volumes)) {
-            if (Files.exists(v.resolve(CHAIN))) {
-                used.addAll(readChain(v.resolve(CHAIN)));
-            }
-        }
-        for (Path s : list(snapshots)) {
-            if (Files.isRegularFile(s) && !s.getFileName().toString().endsWith(".tmp")) {
-                used.addAll(readChain(s));
-            }
-        }
-        for (Path layer : list(layers)) {
-            String name = layer.getFileName().toString();
-            if (!used.contains(name) && !name.startsWith(PARTIAL) && !building.contains(name)) {
-                trash.discard(layer);
-            }
-        }
+        chains.collect();
     }
 
     @Override
@@ -394,18 +303,9 @@ public final class OverlayEngine implements VolumeEngine {
     public void stage(VolumeRecord volume, Path mountPoint, BindOptions options) throws IOException {
         Path dir = storage(volume);
         Path fs = dir.resolve("fs");
-        String data = "lowerdir=" + lowerDirs(readChain(dir.resolve(CHAIN))) + ",upperdir=" + fs.resolve("upper")
+        String data = "lowerdir=" + chains.lowerDirs(LayerChains.read(dir.resolve(CHAIN))) + ",upperdir=" + fs.resolve("upper")
                 + ",workdir=" + fs.resolve("work");
         mounter.mount("overlay", mountPoint, "overlay", options.flags(), data);
-    }
-
-    /** The lowerdir option: the chain's layers, topmost first, over the empty base. */
-    private String lowerDirs(List<String> chain) {
-        StringBuilder lower = new StringBuilder();
-        for (String layer : chain) {
-            lower.append(layers.resolve(layer)).append(':');
-        }
-        return lower.append(base).toString();
     }
 
     @Override
@@ -430,60 +330,15 @@ public final class OverlayEngine implements VolumeEngine {
         return new Capacity(st.availableBytes(), st.totalBytes(), 0);
     }
 
-    private static List<String> prepend(String layer, List<String> chain) {
-        List<String> all = new ArrayList<>(List.of(layer));
-        all.addAll(chain);
-        return all;
-    }
-
     /** The trash's backlog, the layers on disk and the deepest chain of layers under a volume or snapshot. */
     @Override
     public List<Sample> samples() throws IOException {
-        long layerCount;
-        int deepest = 0;
-        synchronized (chains) {
-            layerCount = list(layers).stream().filter(l -> !l.getFileName().toString().startsWith(PARTIAL)).count();
-            List<Path> chainFiles = new ArrayList<>();
-            for (Path s : list(snapshots)) {
-                String name = s.getFileName().toString();
-                if (!name.startsWith(PARTIAL) && !name.endsWith(".tmp")) {
-                    chainFiles.add(s);
-                }
-            }
-            for (Path v : list(volumes)) {
-                chainFiles.add(v.resolve(CHAIN));
-            }
-            for (Path chain : chainFiles) {
-                if (Files.isRegularFile(chain)) {
-                    deepest = Math.max(deepest, readChain(chain).size());
-                }
-            }
-        }
+        long[] counts = chains.counts();
         List<Sample> all = new ArrayList<>(Trash.samples(NAME, List.of(trash)));
         all.add(Sample.gauge("strata_overlay_layers", "Read-only layers on disk, shared by the volumes and snapshots "
-                + "cut from them", Map.of(), layerCount));
+                + "cut from them", Map.of(), counts[0]));
         all.add(Sample.gauge("strata_overlay_deepest_chain", "Layers under the deepest volume or snapshot (chains "
-                + "deeper than " + flattenDepth + " are flattened)", Map.of(), deepest));
-        return all;
-    }
-
-    private static List<String> readChain(Path file) throws IOException {
-        if (!Files.exists(file)) {
-            throw CsiException.notFound("layer chain " + file + " is missing");
-        }
-        return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
-    }
-
-    /** Chains are what layers are counted from: each is synced before anything that relies on it. */
-    private static void writeChain(Path file, List<String> chain) throws IOException {
-        AtomicFile.write(file, (String.join("\n", chain) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    private static List<Path> list(Path dir) throws IOException {
-        List<Path> all = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            entries.forEach(all::add);
-        }
+                + "deeper than " + flattenDepth + " are flattened)", Map.of(), counts[1]));
         return all;
     }
 }
