@@ -410,8 +410,9 @@ class ClusterTest {
         assertEquals(nodes, seen, "ControllerGetVolume's published nodes");
     }
 
-    static void assertCode(Status.Code code, org.junit.jupiter.api.function.Executable call) {
+    static StatusRuntimeException assertCode(Status.Code code, org.junit.jupiter.api.function.Executable call) {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
         assertEquals(code, e.getStatus().getCode(), e.getMessage());
+        return e;
     }
 }

@@ -2,6 +2,7 @@ package dev.strata.api.v1alpha1;
 
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -24,6 +25,9 @@ import java.util.stream.Collectors;
 public final class Conversions {
     /** The parameter that names the engine, as StorageClasses give it. */
     public static final String ENGINE_PARAMETER = "engine";
+    static final String BACKUP_UPLOADING = "Uploading";
+    static final String BACKUP_STORED = "Stored";
+    static final String BACKUP_FAILED = "Failed";
 
     private Conversions() {}
 
@@ -81,11 +85,45 @@ public final class Conversions {
                 instant(st.getCreatedAt()), orEmpty(st.getAttributes()));
     }
 
+    /**
+     * The node's report as a record: READY once taken, and ready to use when, besides, its backup
+     * (if it has a target) is stored.
+     */
     public static SnapshotRecord snapshotRecord(StrataSnapshot snap) {
         StrataSnapshotStatus st = snap.getStatus() == null ? new StrataSnapshotStatus() : snap.getStatus();
+        boolean taken = Resources.READY.equals(st.getPhase());
         return new SnapshotRecord(snap.getMetadata().getName(), snap.getSpec().getName(),
                 snap.getSpec().getSourceVolume(), st.getEngine(), st.getSizeBytes(), null,
-                st.isReadyToUse() ? RecordState.READY : RecordState.CREATING, instant(st.getCreatedAt()));
+                taken ? RecordState.READY : RecordState.CREATING, instant(st.getCreatedAt()), backup(st));
+    }
+
+    /** The status's account of a snapshot's backup; the reverse of {@link #backup(StrataSnapshotStatus)}. */
+    public static void reportBackup(StrataSnapshotStatus st, BackupRef backup) {
+        st.setBackupUrl(backup == null ? null : backup.url());
+        st.setBackupPhase(backupPhase(backup));
+    }
+
+    /** How a status names a backup's phase (Uploading, Stored, Failed); null for a snapshot with none. */
+    public static String backupPhase(BackupRef backup) {
+        return backup == null ? null : switch (backup.phase()) {
+            case UPLOADING -> BACKUP_UPLOADING;
+            case STORED -> BACKUP_STORED;
+            case FAILED -> BACKUP_FAILED;
+        };
+    }
+
+    private static BackupRef backup(StrataSnapshotStatus st) {
+        String url = st.getBackupUrl();
+        if (url == null || url.lastIndexOf('#') < 0) {
+            return null;
+        }
+        int hash = url.lastIndexOf('#');
+        BackupRef ref = BackupRef.uploading(url.substring(0, hash), url.substring(hash + 1));
+        if (BACKUP_STORED.equals(st.getBackupPhase())) {
+            return ref.stored();
+        }
+        return BACKUP_FAILED.equals(st.getBackupPhase()) ? ref.failed(Objects.requireNonNullElse(st.getMessage(), ""))
+                : ref;
     }
 
     /** The volume condition from the Healthy condition; healthy until the node says otherwise. */

@@ -6,6 +6,11 @@ package dev.strata.common.model;
  * upload failed; it is empty otherwise.
  */
 public record BackupRef(String target, String name, Phase phase, String message) {
+    /** Snapshot parameter: the URL of the target the snapshot is also kept in. */
+    public static final String TARGET_PARAMETER = "backupTarget";
+    /** Volume parameter: the backup ({@code TARGET#NAME}) a new volume starts from. */
+    public static final String FROM_PARAMETER = "fromBackup";
+
     public enum Phase {
         /** Cut locally; the upload has not finished (or a restart interrupted it: the next CreateSnapshot resumes it). */
         UPLOADING,

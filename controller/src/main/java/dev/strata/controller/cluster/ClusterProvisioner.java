@@ -10,6 +10,7 @@ import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.api.v1alpha1.StrataVolumeSpec;
 import dev.strata.common.CsiException;
 import dev.strata.common.metrics.Sample;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
@@ -101,7 +102,6 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
 
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
-        refuseBackups(spec.parameters(), "fromBackup");
         String id = Ids.volumeId(spec.name());
         String engine = engineName(spec);
         StrataVolume existing = volumes.getStore().getByKey(id);
@@ -278,7 +278,6 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
 
     @Override
     public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
-        refuseBackups(parameters, "backupTarget");
         String id = Ids.snapshotId(name);
         StrataSnapshot existing = snapshots.getStore().getByKey(id);
         if (existing == null) {
@@ -297,18 +296,14 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
                     + existing.getSpec().getSourceVolume() + ")");
         }
-        return Conversions.snapshotRecord(requests.settle(snapshotWaiters, id, "CreateSnapshot " + name));
-    }
-
-    /**
-     * Remote snapshots (the node plugin's backupTarget and fromBackup parameters) are standalone's
-     * for now: a StrataSnapshot would say ready as soon as it is cut, before its upload is stored.
-     */
-    private static void refuseBackups(Map<String, String> parameters, String key) {
-        if (parameters.containsKey(key)) {
-            throw CsiException.invalidArgument("parameters." + key, "remote snapshots are served in standalone "
-                    + "mode only in this version (docs/backups.md)");
+        String hadTarget = Objects.requireNonNullElse(existing.getSpec().getParameters(), Map.<String, String>of())
+                .get(BackupRef.TARGET_PARAMETER);
+        if (!Objects.equals(hadTarget, parameters.get(BackupRef.TARGET_PARAMETER))) {
+            throw CsiException.alreadyExists("snapshot " + name + " exists with " + (hadTarget == null
+                    ? "no backup target" : "backup target " + hadTarget) + ", not "
+                    + Objects.requireNonNullElse(parameters.get(BackupRef.TARGET_PARAMETER), "none"));
         }
+        return Conversions.snapshotRecord(requests.settle(snapshotWaiters, id, "CreateSnapshot " + name));
     }
 
     @Override
@@ -327,8 +322,9 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 .map(Conversions::snapshotRecord);
     }
 
+    /** Taken: listed, with ready_to_use false until its backup (if it has a target) is stored. */
     private static boolean ready(StrataSnapshot s) {
-        return s.getStatus() != null && s.getStatus().isReadyToUse();
+        return s.getStatus() != null && Resources.READY.equals(s.getStatus().getPhase());
     }
 
     @Override

@@ -2,23 +2,30 @@ package dev.strata.controller.cluster;
 
 import static dev.strata.common.CsiAssertions.assertCsi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.strata.api.v1alpha1.Conversions;
 import dev.strata.api.v1alpha1.EngineCapacity;
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataNode;
 import dev.strata.api.v1alpha1.StrataNodeStatus;
+import dev.strata.api.v1alpha1.StrataSnapshot;
+import dev.strata.api.v1alpha1.StrataSnapshotSpec;
+import dev.strata.api.v1alpha1.StrataSnapshotStatus;
 import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.common.CsiException;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.testkit.MockCluster;
@@ -117,16 +124,60 @@ class ClusterProvisionerTest {
         assertEquals("thin", thin.engine());
     }
 
+    /**
+     * A remote snapshot as its node reports it: taken at once (listed, ready_to_use false) while its
+     * backup uploads, ready once stored; a retry naming another target is ALREADY_EXISTS; and the
+     * backup URL it reports restores through a StorageClass's fromBackup, which reaches the node.
+     */
     @Test
-    void remoteSnapshotsAreRefusedInClusterModeNamingTheParameterAndNothingIsWritten() {
-        CsiException snap = assertCsi(Status.Code.INVALID_ARGUMENT, () -> provisioner.createSnapshot("snap-remote",
-                "vol-00000000000000000000000000000000", Map.of("backupTarget", "file:///mnt/backups")));
-        assertTrue(snap.getMessage().startsWith("parameters.backupTarget: "), snap.getMessage());
-        CsiException vol = assertCsi(Status.Code.INVALID_ARGUMENT, () -> provisioner.createVolume(spec("pvc-restore",
-                GIB, Map.of("fromBackup", "file:///mnt/backups#snap-1"), null, List.of())));
-        assertTrue(vol.getMessage().startsWith("parameters.fromBackup: "), vol.getMessage());
-        assertEquals(null, client.resources(StrataVolume.class).withName(
-                dev.strata.common.model.Ids.volumeId("pvc-restore")).get(), "no StrataVolume was written");
+    void aRemoteSnapshotIsReadyOnceItsBackupIsStoredAndItsUrlRestores() {
+        String source = "vol-00000000000000000000000000000000";
+        String id = Ids.snapshotId("snap-remote");
+        String target = "file:///mnt/backups";
+        StrataSnapshot taken = new StrataSnapshot();
+        taken.setMetadata(new ObjectMetaBuilder().withName(id).addToLabels(Resources.NODE_LABEL, "node-a").build());
+        StrataSnapshotSpec spec = new StrataSnapshotSpec();
+        spec.setNode("node-a");
+        spec.setName("snap-remote");
+        spec.setSourceVolume(source);
+        spec.setParameters(Map.of(BackupRef.TARGET_PARAMETER, target));
+        taken.setSpec(spec);
+        client.resource(taken).create();
+        reportBackup(id, BackupRef.uploading(target, id));
+        eventually("the uploading snapshot is listed", () -> provisioner.listSnapshots().stream()
+                .anyMatch(r -> r.id().equals(id)));
+
+        SnapshotRecord uploading = provisioner.createSnapshot("snap-remote", source,
+                Map.of(BackupRef.TARGET_PARAMETER, target));
+        assertFalse(uploading.readyToUse(), "not ready to use while its backup uploads");
+        assertEquals(target + "#" + id, uploading.backup().url());
+        assertCsi(Status.Code.ALREADY_EXISTS, () -> provisioner.createSnapshot("snap-remote", source,
+                Map.of(BackupRef.TARGET_PARAMETER, "file:///elsewhere")));
+        assertCsi(Status.Code.ALREADY_EXISTS, () -> provisioner.createSnapshot("snap-remote", source, Map.of()));
+
+        reportBackup(id, BackupRef.uploading(target, id).stored());
+        eventually("ready to use once stored", () -> provisioner.findSnapshot(id).map(SnapshotRecord::readyToUse)
+                .orElse(false));
+
+        VolumeRecord restored = provisioner.createVolume(spec("pvc-from-backup", GIB,
+                Map.of(BackupRef.FROM_PARAMETER, target + "#" + id), null, List.of()));
+        assertEquals(target + "#" + id, specOf(restored.id()).getSpec().getParameters().get(BackupRef.FROM_PARAMETER),
+                "the node restores from the backup the parameter names");
+    }
+
+    /** What a node writes of a snapshot it took: Ready, and ready to use when its backup is stored. */
+    private static void reportBackup(String id, BackupRef backup) {
+        ResourceWrites.status(client, StrataSnapshot.class, id, r -> {
+            StrataSnapshotStatus st = r.getStatus() == null ? new StrataSnapshotStatus() : r.getStatus();
+            st.setPhase(Resources.READY);
+            st.setReadyToUse(backup.phase() == BackupRef.Phase.STORED);
+            st.setEngine("dir");
+            st.setSizeBytes(GIB);
+            st.setCreatedAt("2026-12-04T12:00:00Z");
+            Conversions.reportBackup(st, backup);
+            r.setStatus(st);
+            return r;
+        });
     }
 
     @Test

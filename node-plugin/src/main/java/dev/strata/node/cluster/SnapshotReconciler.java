@@ -1,23 +1,27 @@
 package dev.strata.node.cluster;
 
+import dev.strata.api.v1alpha1.Conversions;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataSnapshotStatus;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.node.storage.LocalStorage;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.cache.Store;
 import java.util.Map;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Takes this node's StrataSnapshots and deletes them when asked, then lets the finalizer go. Taking a
- * snapshot is idempotent by name, so a repeated reconcile finds the snapshot taken.
+ * snapshot is idempotent by name, so a repeated reconcile finds the snapshot taken. A snapshot with a
+ * backup target is reported taken at once, and ready to use once its backup is stored.
  */
 final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotReconciler.class);
@@ -52,23 +56,75 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
             return fail(s, "INTERNAL", e.toString());
         }
         CrashPoint.reach("node.snapshot.taken");
-        ResourceWrites.status(client, StrataSnapshot.class, name, r -> {
+        reportTaken(s, taken);
+        LOG.info("snapshot {} ({}) of {} taken{}", name, taken.name(), taken.sourceVolumeId(),
+                taken.backup() == null ? "" : "; its backup to " + taken.backup().target() + " is uploading");
+        storageChanged.run();
+        return taken.readyToUse(); // false while its backup uploads: refresh follows it, with the back-off
+    }
+
+    /**
+     * A snapshot whose backup is not stored yet: asks for it again, which is what a repeated
+     * CreateSnapshot does (a failed or interrupted upload starts again; one running is left to run),
+     * reports what changed, and is retried with the back-off until the backup is stored. Never
+     * Failed: the controller deletes a Failed snapshot with its storage, and the local snapshot is
+     * fine; only its upload has to be tried again.
+     */
+    @Override
+    boolean refresh(StrataSnapshot s) {
+        if (s.getStatus().isReadyToUse()) {
+            return true;
+        }
+        SnapshotRecord now;
+        try {
+            now = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
+                    s.getSpec().getParameters() == null ? Map.of() : s.getSpec().getParameters());
+        } catch (RuntimeException e) {
+            LOG.info("snapshot {}: its backup is not stored yet ({}); tried again later", s.getMetadata().getName(),
+                    e.getMessage());
+            return false;
+        }
+        StrataSnapshotStatus was = s.getStatus();
+        if (now.readyToUse() != was.isReadyToUse() || !Objects.equals(Conversions.backupPhase(now.backup()), was.getBackupPhase())
+                || !Objects.equals(message(s, now), was.getMessage())) {
+            reportTaken(s, now);
+            LOG.info("snapshot {}: {}", s.getMetadata().getName(), message(s, now));
+        }
+        return now.readyToUse();
+    }
+
+    /** Phase Ready (taken), ready to use once its backup, if it has a target, is stored. */
+    private void reportTaken(StrataSnapshot s, SnapshotRecord taken) {
+        ResourceWrites.status(client, StrataSnapshot.class, s.getMetadata().getName(), r -> {
             StrataSnapshotStatus st = report(r);
             st.setPhase(Resources.READY);
-            st.setReadyToUse(true);
+            st.setReadyToUse(taken.readyToUse());
+            Conversions.reportBackup(st, taken.backup());
             st.setSizeBytes(taken.sizeBytes());
             st.setEngine(taken.engine());
             st.setCreatedAt(taken.createdAt().toString());
             st.setErrorCode(null);
-            st.setMessage("taken on node " + s.getSpec().getNode());
+            st.setMessage(message(s, taken));
             st.setObservedGeneration(r.getMetadata().getGeneration());
-            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY, true, "Taken",
-                    "the snapshot is ready", r.getMetadata().getGeneration()));
+            st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_READY,
+                    taken.readyToUse(), taken.readyToUse() ? "Taken" : "BackupNotStored", taken.readyToUse()
+                            ? "the snapshot is ready" : "the snapshot is taken; its backup is not stored yet",
+                    r.getMetadata().getGeneration()));
             return r;
         });
-        LOG.info("snapshot {} ({}) of {} ready", name, taken.name(), taken.sourceVolumeId());
-        storageChanged.run();
-        return true;
+    }
+
+    private static String message(StrataSnapshot s, SnapshotRecord taken) {
+        String where = "taken on node " + s.getSpec().getNode();
+        BackupRef b = taken.backup();
+        if (b == null) {
+            return where;
+        }
+        return where + switch (b.phase()) {
+            case UPLOADING -> "; its backup to " + b.target() + " is uploading";
+            case STORED -> "; its backup is stored at " + b.url();
+            case FAILED -> "; its backup to " + b.target() + " failed (tried again): " + b.message();
+        };
     }
 
     @Override

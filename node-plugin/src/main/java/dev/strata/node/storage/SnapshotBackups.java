@@ -32,19 +32,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Snapshots kept off the node (Convoy's backups): a snapshot whose parameters name a
- * {@value #TARGET_PARAMETER} is cut locally as any other, then uploaded in the background to that
+ * {@value #BackupRef.TARGET_PARAMETER} is cut locally as any other, then uploaded in the background to that
  * target; until the upload is stored its record says UPLOADING and CSI's ready_to_use is false. An
  * upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks already
- * stored are not sent again). A volume whose parameters name {@value #FROM_PARAMETER} is filled from a
+ * stored are not sent again). A volume whose parameters name {@value #BackupRef.FROM_PARAMETER} is filled from a
  * backup, on any node that reaches the target. Only engines whose data is a plain directory tree
  * ({@link DirectoryTrees}) back up here. The key of an encrypted target is the node's
  * {@code --backup-key-file}, read at each use and never recorded.
  */
 final class SnapshotBackups implements AutoCloseable {
-    /** Snapshot parameter: the URL of the target the snapshot is also kept in. */
-    static final String TARGET_PARAMETER = "backupTarget";
-    /** Volume parameter: the backup ({@code TARGET#NAME}) a new volume starts from. */
-    static final String FROM_PARAMETER = "fromBackup";
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotBackups.class);
 
     private final Records records;
@@ -65,11 +61,11 @@ final class SnapshotBackups implements AutoCloseable {
 
     /** The backup a snapshot with these parameters asks for, or null; checked before anything is cut. */
     BackupRef plan(String snapshotId, Map<String, String> parameters, VolumeEngine engine) {
-        String url = parameters.get(TARGET_PARAMETER);
+        String url = parameters.get(BackupRef.TARGET_PARAMETER);
         if (url == null) {
             return null;
         }
-        String field = "parameters." + TARGET_PARAMETER;
+        String field = "parameters." + BackupRef.TARGET_PARAMETER;
         trees(engine, field);
         try {
             return BackupRef.uploading(BackupTarget.open(url).url(), snapshotId);
@@ -83,7 +79,7 @@ final class SnapshotBackups implements AutoCloseable {
         if (snapshot.backup() == null || snapshot.backup().phase() == BackupRef.Phase.STORED) {
             return;
         }
-        Path tree = trees(engine, "parameters." + TARGET_PARAMETER).snapshotTree(snapshot.id());
+        Path tree = trees(engine, "parameters." + BackupRef.TARGET_PARAMETER).snapshotTree(snapshot.id());
         uploads.compute(snapshot.id(), (id, running) -> running != null && !running.future.isDone() ? running
                 : start(snapshot, tree));
     }
@@ -240,13 +236,13 @@ final class SnapshotBackups implements AutoCloseable {
         }
     }
 
-    /** Checks a volume's {@value #FROM_PARAMETER} before anything is made: its engine, and the URL's form. */
+    /** Checks a volume's {@value #BackupRef.FROM_PARAMETER} before anything is made: its engine, and the URL's form. */
     String restoreSource(Map<String, String> parameters, VolumeEngine engine, boolean hasContentSource) {
-        String from = parameters.get(FROM_PARAMETER);
+        String from = parameters.get(BackupRef.FROM_PARAMETER);
         if (from == null) {
             return null;
         }
-        String field = "parameters." + FROM_PARAMETER;
+        String field = "parameters." + BackupRef.FROM_PARAMETER;
         if (hasContentSource) {
             throw CsiException.invalidArgument(field, "a volume starts from a backup or from a content source, not "
                     + "both");
@@ -267,7 +263,7 @@ final class SnapshotBackups implements AutoCloseable {
 
     /** Fills a new volume's (empty) tree from the backup {@code from} ({@code TARGET#NAME}). */
     void restore(String from, VolumeEngine engine, String volumeId) throws IOException {
-        String field = "parameters." + FROM_PARAMETER;
+        String field = "parameters." + BackupRef.FROM_PARAMETER;
         int hash = from.lastIndexOf('#');
         long started = System.nanoTime();
         BackupSummary summary;

@@ -3,6 +3,7 @@ package dev.strata.node.storage;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.SnapshotRecord;
@@ -34,7 +35,7 @@ final class Snapshots {
 
     SnapshotRecord create(String name, String sourceVolumeId, Map<String, String> parameters) throws IOException {
         Map<String, String> others = new java.util.HashMap<>(parameters);
-        others.remove(SnapshotBackups.TARGET_PARAMETER);
+        others.remove(BackupRef.TARGET_PARAMETER);
         SnapshotParameters.refuse(others, "snapshot");
         String id = Ids.snapshotId(name);
         try (LockTable.Held held = locks.acquire(LockKeys.snapshot(id), LockKeys.volume(sourceVolumeId))) {
@@ -68,7 +69,7 @@ final class Snapshots {
      * upload that is not stored (a restart interrupted it, or it failed) starts again.
      */
     private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters) {
-        String asked = parameters.get(SnapshotBackups.TARGET_PARAMETER);
+        String asked = parameters.get(BackupRef.TARGET_PARAMETER);
         String had = existing.backup() == null ? null : existing.backup().target();
         VolumeEngine engine = engines.get(existing.engine());
         String askedUrl = asked == null ? null : backups.plan(existing.id(), parameters, engine).target();

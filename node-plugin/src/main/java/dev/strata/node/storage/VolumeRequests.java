@@ -2,6 +2,7 @@ package dev.strata.node.storage;
 
 import dev.strata.common.CsiException;
 import dev.strata.common.model.AccessMode;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
@@ -94,7 +95,7 @@ final class VolumeRequests {
     static void checkKeys(String field, Map<String, String> given, Set<String> known, boolean creation) {
         for (String key : given.keySet()) {
             boolean ok = known.contains(key)
-                    || creation && (key.equals(LocalStorage.ENGINE_PARAMETER) || key.equals(SnapshotBackups.FROM_PARAMETER)
+                    || creation && (key.equals(LocalStorage.ENGINE_PARAMETER) || key.equals(BackupRef.FROM_PARAMETER)
                             || key.startsWith(LocalStorage.KUBERNETES_PREFIX));
             if (!ok) {
                 throw CsiException.invalidArgument(field + "." + key, "unknown parameter (known: "

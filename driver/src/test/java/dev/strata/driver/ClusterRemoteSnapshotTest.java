@@ -1,0 +1,204 @@
+package dev.strata.driver;
+
+import static dev.strata.driver.ClusterTest.assertCode;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.strata.api.v1alpha1.StrataSnapshot;
+import dev.strata.api.v1alpha1.StrataSnapshotStatus;
+import dev.strata.common.model.Ids;
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
+import dev.strata.csi.v1.ListSnapshotsRequest;
+import dev.strata.csi.v1.Snapshot;
+import dev.strata.csi.v1.Volume;
+import dev.strata.testkit.Csi;
+import dev.strata.testkit.CsiCalls;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Remote snapshots in cluster mode: the controller plugin and two node plugins through the API
+ * server (fabric8's mock server), with a file target both nodes reach (one directory here, as an NFS
+ * export mounted on every node would be). The snapshot is cut on its volume's node and reported
+ * taken at once; it is ready to use once its backup is stored (an upload that fails is tried again,
+ * and never fails the snapshot); its backup URL restores on the other node; and deleting it removes
+ * what only it used from the target.
+ */
+class ClusterRemoteSnapshotTest {
+    @RegisterExtension
+    final ClusterHarness cluster = new ClusterHarness();
+
+    @Test
+    void aSnapshotStoredOffItsNodeIsRestoredOnTheOtherNodeAndItsDeleteEmptiesTheTarget() throws Exception {
+        cluster.startNode("node-a");
+        cluster.startNode("node-b");
+        cluster.startController();
+        String source = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-src", "node-b").build())
+                .getVolume().getVolumeId();
+        Path data = CsiCalls.dirVolumeData(cluster.dataDir("node-b"), "dir", source);
+        byte[] blob = new byte[4 << 20];
+        new Random(16).nextBytes(blob);
+        Files.write(data.resolve("blob.bin"), blob);
+        Files.writeString(data.resolve("config"), "v1");
+        Path targetDir = Files.createDirectories(cluster.root().resolve("target"));
+        String target = "file://" + targetDir;
+        CreateSnapshotRequest ask = remote("snap-remote", source, target);
+        // The target cannot take chunks at first (a file where its chunk directory goes): the upload
+        // fails, and the snapshot stays taken but not ready to use; it is never Failed, which would
+        // make the controller delete it.
+        Files.writeString(targetDir.resolve("chunks"), "in the way");
+        Snapshot first = cluster.controller().createSnapshot(ask).getSnapshot();
+        assertFalse(first.getReadyToUse(), "not ready before its backup is stored");
+        StrataSnapshotStatus failing = awaitBackupPhase(first.getSnapshotId(), "Failed");
+        assertEquals("Ready", failing.getPhase(), "taken, whatever its upload did");
+        assertFalse(failing.isReadyToUse());
+        assertTrue(failing.getMessage().contains("failed (tried again)"), failing.getMessage());
+        assertFalse(cluster.controller().createSnapshot(ask).getSnapshot().getReadyToUse());
+
+        // The target mended: the node's next try stores it.
+        Files.delete(targetDir.resolve("chunks"));
+        Snapshot snap = awaitStored(ask);
+        assertEquals(first.getSnapshotId(), snap.getSnapshotId());
+        StrataSnapshotStatus status = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId())
+                .get().getStatus();
+        assertEquals("Stored", status.getBackupPhase());
+        assertTrue(status.getBackupUrl().endsWith("#" + snap.getSnapshotId()), status.getBackupUrl());
+        assertFalse(files(targetDir.resolve("chunks")).isEmpty(), "the backup's chunks are in the target");
+        assertTrue(cluster.controller().listSnapshots(ListSnapshotsRequest.getDefaultInstance()).getEntriesList()
+                .stream().anyMatch(e -> e.getSnapshot().getSnapshotId().equals(snap.getSnapshotId())
+                        && e.getSnapshot().getReadyToUse()));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> cluster.controller().createSnapshot(remote("snap-remote",
+                source, target + "-elsewhere")));
+
+        // Flocker's move: the backup's URL, as a StorageClass's fromBackup, makes the volume on the other node.
+        Volume moved = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-moved", "node-a")
+                .putParameters("fromBackup", status.getBackupUrl()).build()).getVolume();
+        assertEquals(List.of(ClusterTest.on("node-a")), moved.getAccessibleTopologyList());
+        Path restored = CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir", moved.getVolumeId());
+        assertEquals("v1", Files.readString(restored.resolve("config")));
+        assertArrayEquals(blob, Files.readAllBytes(restored.resolve("blob.bin")));
+
+        cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snap.getSnapshotId())
+                .build());
+        assertNull(cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get());
+        assertTrue(cluster.snapshotOn("node-b", snap.getSnapshotId()).isEmpty(), "the local snapshot is gone");
+        assertEquals(List.of(), files(targetDir.resolve("backups")), "its manifest is gone");
+        assertEquals(List.of(), files(targetDir.resolve("chunks")), "no chunk only it used is left");
+    }
+
+    @Test
+    void aTargetTheNodeCannotUseFailsWithTheNodesCodeAndLeavesNoSnapshot() throws Exception {
+        cluster.startNode("node-a");
+        cluster.startController();
+        String source = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-src", "node-a").build())
+                .getVolume().getVolumeId();
+        StatusRuntimeException refused = assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller()
+                .createSnapshot(remote("snap-bad", source, "ftp://somewhere/backups")));
+        assertTrue(refused.getStatus().getDescription().contains("backupTarget"), refused.getStatus().getDescription());
+        // Removed behind the node's finalizer, which lets it go once nothing of it is stored.
+        for (int i = 0; i < 120 && !cluster.api().resources(StrataSnapshot.class).list().getItems().isEmpty(); i++) {
+            Thread.sleep(250);
+        }
+        assertEquals(List.of(), cluster.api().resources(StrataSnapshot.class).list().getItems(),
+                "the refused snapshot's resource is removed");
+    }
+
+    /**
+     * The node plugin killed (as by kill -9) once the backup is in the target but before its record
+     * says so: the restarted plugin finishes the upload it had acknowledged nothing of, and the
+     * snapshot becomes ready to use with one backup in the target.
+     */
+    @Test
+    void aNodeKilledMidUploadFinishesItWhenItComesBack() throws Exception {
+        Process crashing = cluster.nodeProcess("node-a", "snapshot.backup.stored");
+        cluster.startController();
+        String source = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-src", "node-a").build())
+                .getVolume().getVolumeId();
+        byte[] blob = new byte[16 << 20]; // long enough an upload that the node reports the cut first
+        new Random(5).nextBytes(blob);
+        Files.write(CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir", source).resolve("blob.bin"), blob);
+        Path targetDir = Files.createDirectories(cluster.root().resolve("target"));
+        CreateSnapshotRequest ask = remote("snap-killed", source, "file://" + targetDir);
+        try {
+            assertFalse(cluster.controller().createSnapshot(ask).getSnapshot().getReadyToUse());
+        } catch (StatusRuntimeException e) {
+            assertEquals(Status.Code.ABORTED, e.getStatus().getCode(), "the node died before it reported: " + e);
+        }
+        assertTrue(crashing.waitFor(60, TimeUnit.SECONDS), "killed at its crash point");
+        assertEquals(137, crashing.exitValue());
+        String id = Ids.snapshotId("snap-killed");
+        StrataSnapshotStatus last = cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus();
+        assertTrue(last == null || "Uploading".equals(last.getBackupPhase()), "not reported stored: " + last);
+
+        cluster.nodeProcess("node-a", null);
+        Snapshot stored = awaitStored(ask);
+        assertEquals(id, stored.getSnapshotId());
+        assertEquals("Stored", cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus()
+                .getBackupPhase());
+        assertEquals(List.of(targetDir.resolve("backups").resolve(id)), files(targetDir.resolve("backups")),
+                "one backup, under the snapshot's ID");
+        Volume restored = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-back", "node-a")
+                .putParameters("fromBackup", "file://" + targetDir + "#" + id).build()).getVolume();
+        assertArrayEquals(blob, Files.readAllBytes(CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir",
+                restored.getVolumeId()).resolve("blob.bin")), "the backup restores what was cut");
+    }
+
+    private static CreateSnapshotRequest remote(String name, String volumeId, String target) {
+        return Csi.snapshot(name, volumeId).toBuilder().putParameters("backupTarget", target).build();
+    }
+
+    /**
+     * CreateSnapshot again until ready_to_use, as the external-snapshotter does after a cut; ABORTED
+     * (the node is recording the upload's outcome) is retried, as the sidecar does.
+     */
+    private Snapshot awaitStored(CreateSnapshotRequest ask) throws InterruptedException {
+        Snapshot s = Snapshot.getDefaultInstance();
+        for (int i = 0; i < 240 && !s.getReadyToUse(); i++) {
+            try {
+                s = cluster.controller().createSnapshot(ask).getSnapshot();
+            } catch (StatusRuntimeException e) {
+                assertEquals(Status.Code.ABORTED, e.getStatus().getCode(), e.toString());
+            }
+            if (!s.getReadyToUse()) {
+                Thread.sleep(250);
+            }
+        }
+        assertTrue(s.getReadyToUse(), "stored within a minute: " + s);
+        return s;
+    }
+
+    private StrataSnapshotStatus awaitBackupPhase(String id, String phase) throws InterruptedException {
+        StrataSnapshotStatus st = null;
+        for (int i = 0; i < 240; i++) {
+            st = cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus();
+            if (st != null && phase.equals(st.getBackupPhase())) {
+                return st;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("backup phase " + phase + " not reported within a minute: " + (st == null ? null
+                : st.getBackupPhase() + " " + st.getMessage()));
+    }
+
+    private static List<Path> files(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.filter(Files::isRegularFile).toList();
+        }
+    }
+}
