@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -95,6 +96,40 @@ class ChartTest {
         assertFalse(devices.stream().anyMatch(a -> a.startsWith("--thin-pool-dir")), "devices replace the files");
         assertEquals(2, node.getSpec().getTemplate().getSpec().getVolumes().stream()
                 .filter(v -> v.getName().startsWith("hostpath-root-")).count());
+    }
+
+    /**
+     * Remote snapshots: by default a file target at the node's /var/lib/strata-backups (with its
+     * VolumeSnapshotClass) and S3 credentials from an optional Secret; a key Secret turns encryption
+     * on; an empty hostPath leaves the directory and its class out.
+     */
+    @Test
+    void backupValuesMountTheTargetTheCredentialsAndTheKey() {
+        var strata = nodeContainer(render(Map.of()));
+        assertTrue(strata.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/var/lib/strata-backups")));
+        assertEquals("strata-backup-credentials", strata.getEnvFrom().get(0).getSecretRef().getName());
+        assertTrue(strata.getEnvFrom().get(0).getSecretRef().getOptional(), "the plugin starts without it");
+        assertFalse(strata.getArgs().stream().anyMatch(a -> a.startsWith("--backup-key-file")), "no key by default");
+
+        List<HasMetadata> keyed = render(Map.of("backups.keySecret", "team-key", "backups.hostPath", "/mnt/nfs"));
+        var withKey = nodeContainer(keyed);
+        assertTrue(withKey.getArgs().contains("--backup-key-file=/etc/strata/backup-key/key"));
+        var volumes = keyed.stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast).findFirst()
+                .orElseThrow().getSpec().getTemplate().getSpec().getVolumes();
+        assertTrue(volumes.stream().anyMatch(v -> v.getSecret() != null && "team-key".equals(v.getSecret()
+                .getSecretName())), "the key Secret is a volume");
+        assertTrue(volumes.stream().anyMatch(v -> v.getHostPath() != null && "/mnt/nfs".equals(v.getHostPath()
+                .getPath())), "the backups' host directory");
+
+        List<HasMetadata> none = render(Map.of("backups.hostPath", ""));
+        assertFalse(nodeContainer(none).getVolumeMounts().stream().anyMatch(m -> m.getName().equals("backups")));
+        assertFalse(none.stream().anyMatch(o -> o.getMetadata().getName().equals("strata-backup")),
+                "no class for a target that is not there");
+    }
+
+    private static Container nodeContainer(List<HasMetadata> objects) {
+        return objects.stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast).findFirst()
+                .orElseThrow().getSpec().getTemplate().getSpec().getContainers().get(0);
     }
 
     @Test

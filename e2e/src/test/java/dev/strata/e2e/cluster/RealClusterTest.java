@@ -59,7 +59,7 @@ class RealClusterTest {
     /** Where Strata's hostpath root is on the host (bin/cluster keeps the cluster's state under its own directory). */
     static final Path HOST_ROOT = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR", "/var/lib/strata-cluster"),
             "strata-host");
-    private static final ResourceDefinitionContext SNAPSHOTS = new ResourceDefinitionContext.Builder()
+    static final ResourceDefinitionContext SNAPSHOTS = new ResourceDefinitionContext.Builder()
             .withGroup("snapshot.storage.k8s.io").withVersion("v1").withPlural("volumesnapshots").withNamespaced(true)
             .withKind("VolumeSnapshot").build();
 
@@ -466,6 +466,19 @@ class RealClusterTest {
         }
     }
 
+    /** Remote snapshots through the strata-backup VolumeSnapshotClass, restored through fromBackup (BackupScenario). */
+    @Test
+    @Order(16)
+    void aRemoteSnapshotIsStoredOffTheVolumeAndRestoredFromItsUrl() throws Exception {
+        BackupScenario scenario = new BackupScenario(this);
+        try {
+            scenario.run();
+        } finally {
+            deleteEverythingInTheTestNamespace();
+            scenario.deleteClass();
+        }
+    }
+
     // ---- helm install / uninstall ---------------------------------------------------------------
 
     /**
@@ -581,10 +594,15 @@ class RealClusterTest {
     }
 
     void snapshot(String name, String claim) {
+        snapshot(name, claim, "strata");
+    }
+
+    /** A VolumeSnapshot of the claim, of this VolumeSnapshotClass, once it is ready to use. */
+    void snapshot(String name, String claim, String snapshotClass) {
         client().genericKubernetesResources(SNAPSHOTS).inNamespace(NS).resource(new GenericKubernetesResourceBuilder()
                 .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshot")
                 .withNewMetadata().withName(name).endMetadata()
-                .addToAdditionalProperties("spec", Map.of("volumeSnapshotClassName", "strata",
+                .addToAdditionalProperties("spec", Map.of("volumeSnapshotClassName", snapshotClass,
                         "source", Map.of("persistentVolumeClaimName", claim)))
                 .build()).create();
         client().genericKubernetesResources(SNAPSHOTS).inNamespace(NS).withName(name)
