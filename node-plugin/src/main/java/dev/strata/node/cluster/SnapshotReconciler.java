@@ -75,6 +75,13 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
         if (s.getStatus().isReadyToUse()) {
             return true;
         }
+        if (storage.findSnapshot(s.getMetadata().getName()).isEmpty()) {
+            // Reported taken, but this node keeps no such snapshot now: asking again would cut a new
+            // one, of the volume as it is now, under the name of the one acknowledged. Left as it is.
+            LOG.warn("snapshot {} is reported taken but this node has no record of it; its backup is not retried",
+                    s.getMetadata().getName());
+            return true;
+        }
         SnapshotRecord now;
         try {
             now = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
