@@ -57,7 +57,8 @@ final class ControllerMessages {
                     source.getSnapshot().getSnapshotId()));
             case VOLUME -> ContentSource.volume(Validate.id("volume_content_source.volume.volume_id",
                     source.getVolume().getVolumeId()));
-            case TYPE_NOT_SET -> throw CsiException.invalidArgument("volume_content_source", "names no snapshot or volume");
+            case TYPE_NOT_SET -> throw CsiException.invalidArgument("volume_content_source",
+                    "names no snapshot or volume");
         };
     }
 

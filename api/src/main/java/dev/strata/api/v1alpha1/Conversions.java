@@ -104,7 +104,7 @@ public final class Conversions {
     }
 
     /** How a status names a backup's phase (Uploading, Stored, Failed); null for a snapshot with none. */
-    public static String backupPhase(BackupRef backup) {
+    private static String backupPhase(BackupRef backup) {
         return backup == null ? null : switch (backup.phase()) {
             case UPLOADING -> BACKUP_UPLOADING;
             case STORED -> BACKUP_STORED;
@@ -114,10 +114,10 @@ public final class Conversions {
 
     private static BackupRef backup(StrataSnapshotStatus st) {
         String url = st.getBackupUrl();
-        if (url == null || url.lastIndexOf('#') < 0) {
+        int hash = url == null ? -1 : url.lastIndexOf('#');
+        if (hash < 0) {
             return null;
         }
-        int hash = url.lastIndexOf('#');
         BackupRef ref = BackupRef.uploading(url.substring(0, hash), url.substring(hash + 1));
         if (BACKUP_STORED.equals(st.getBackupPhase())) {
             return ref.stored();

@@ -10,11 +10,14 @@ import java.util.List;
 public class StrataSnapshotStatus implements NodeReport {
     @JsonPropertyDescription("Pending until the node acts, then Ready or Failed.")
     private String phase;
-    @JsonPropertyDescription("True once the snapshot can be restored (and, with a backup target, once its backup is stored).")
+    @JsonPropertyDescription("True once the snapshot can be restored (and, with a backup target, once its "
+            + "backup is stored).")
     private boolean readyToUse;
-    @JsonPropertyDescription("With a backup target: where the backup is (TARGET#NAME), the value of a StorageClass's fromBackup parameter that restores it on any node.")
+    @JsonPropertyDescription("With a backup target: where the backup is (TARGET#NAME), the value of a "
+            + "StorageClass's fromBackup parameter that restores it on any node.")
     private String backupUrl;
-    @JsonPropertyDescription("With a backup target: Uploading, Stored or Failed (the message says why; the node tries again).")
+    @JsonPropertyDescription("With a backup target: Uploading, Stored or Failed (the message says why; the "
+            + "node tries again).")
     private String backupPhase;
     @JsonPropertyDescription("The smallest volume the snapshot can be restored into.")
     private long sizeBytes;

@@ -117,7 +117,8 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
                     + "capabilities or content source");
         }
-        VolumeRecord record = Conversions.volumeRecord(requests.settle(volumeWaiters, id, "CreateVolume " + spec.name()));
+        VolumeRecord record = Conversions.volumeRecord(requests.settle(volumeWaiters, id,
+                "CreateVolume " + spec.name()));
         if (record.capacityBytes() < spec.requiredBytes()
                 || (spec.limitBytes() > 0 && record.capacityBytes() > spec.limitBytes())) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with " + record.capacityBytes()

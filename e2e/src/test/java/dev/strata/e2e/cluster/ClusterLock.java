@@ -39,8 +39,8 @@ final class ClusterLock implements AutoCloseable {
             boolean told = false;
             while ((lock = file.tryLock()) == null) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("another test run (pid " + holder(file) + ") has held the cluster's lock "
-                            + path + " for more than " + patience.toMinutes() + " min");
+                    throw new IllegalStateException("another test run (pid " + holder(file) + ") has held the "
+                            + "cluster's lock " + path + " for more than " + patience.toMinutes() + " min");
                 }
                 if (!told) {
                     System.err.println("waiting for the test run (pid " + holder(file) + ") that holds " + path);
@@ -48,7 +48,8 @@ final class ClusterLock implements AutoCloseable {
                 }
                 Thread.sleep(POLL.toMillis());
             }
-            file.truncate(0).write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+            byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
+            file.truncate(0).write(ByteBuffer.wrap(pid), 0);
             return new ClusterLock(file, lock);
         } catch (IOException | InterruptedException | RuntimeException e) {
             file.close();

@@ -47,8 +47,7 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
         Finalizer.hold(client, StrataSnapshot.class, s);
         SnapshotRecord taken;
         try {
-            taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
-                    s.getSpec().getParameters() == null ? Map.of() : s.getSpec().getParameters());
+            taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s));
         } catch (CsiException e) {
             return fail(s, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
@@ -84,16 +83,15 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
         }
         SnapshotRecord now;
         try {
-            now = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(),
-                    s.getSpec().getParameters() == null ? Map.of() : s.getSpec().getParameters());
+            now = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s));
         } catch (RuntimeException e) {
             LOG.info("snapshot {}: its backup is not stored yet ({}); tried again later", s.getMetadata().getName(),
                     e.getMessage());
             return false;
         }
         StrataSnapshotStatus was = s.getStatus();
-        if (now.readyToUse() != was.isReadyToUse() || !Objects.equals(Conversions.backupPhase(now.backup()), was.getBackupPhase())
-                || !Objects.equals(message(s, now), was.getMessage())) {
+        // The message says the backup's phase, and why an upload failed: a change of either is reported.
+        if (now.readyToUse() != was.isReadyToUse() || !Objects.equals(message(s, now), was.getMessage())) {
             reportTaken(s, now);
             LOG.info("snapshot {}: {}", s.getMetadata().getName(), message(s, now));
         }
@@ -119,6 +117,10 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
                     r.getMetadata().getGeneration()));
             return r;
         });
+    }
+
+    private static Map<String, String> parameters(StrataSnapshot s) {
+        return s.getSpec().getParameters() == null ? Map.of() : s.getSpec().getParameters();
     }
 
     private static String message(StrataSnapshot s, SnapshotRecord taken) {
