@@ -106,8 +106,10 @@ final class LayerChains {
         });
     }
 
-    /** The layers on disk, and the most any chain has: {layers, deepest}. */
-    long[] counts() throws IOException {
+    /** The layers on disk, and the most any chain has. */
+    record Counts(long layers, int deepest) {}
+
+    Counts counts() throws IOException {
         return whileStill(() -> {
             long layerCount = list(layers).stream().filter(l -> !l.getFileName().toString().startsWith(PARTIAL))
                     .count();
@@ -115,7 +117,7 @@ final class LayerChains {
             for (Path chain : chainFiles(false)) {
                 deepest = Math.max(deepest, read(chain).size());
             }
-            return new long[] {layerCount, deepest};
+            return new Counts(layerCount, deepest);
         });
     }
 
@@ -130,6 +132,17 @@ final class LayerChains {
                 files.add(v.resolve(CHAIN));
             }
         }
+        files.addAll(snapshotChains(partial));
+        return files;
+    }
+
+    /** The chain files of the snapshots there are, leaving out those a crash left unfinished. */
+    List<Path> snapshotChains() throws IOException {
+        return snapshotChains(false);
+    }
+
+    private List<Path> snapshotChains(boolean partial) throws IOException {
+        List<Path> files = new ArrayList<>();
         for (Path s : list(snapshots)) {
             String name = s.getFileName().toString();
             if (Files.isRegularFile(s) && (partial || !name.startsWith(PARTIAL)) && !name.endsWith(".tmp")) {

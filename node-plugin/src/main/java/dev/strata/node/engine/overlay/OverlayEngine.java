@@ -117,10 +117,9 @@ public final class OverlayEngine implements VolumeEngine {
             }
         }
         chains.collect();
-        for (Path s : LayerChains.list(snapshots)) {
-            String name = s.getFileName().toString();
-            if (!name.startsWith(PARTIAL) && !name.endsWith(".tmp") && LayerChains.read(s).size() > flattenDepth) {
-                flattener.flattenLater(name);
+        for (Path s : chains.snapshotChains()) {
+            if (LayerChains.read(s).size() > flattenDepth) {
+                flattener.flattenLater(s.getFileName().toString());
             }
         }
     }
@@ -333,12 +332,12 @@ public final class OverlayEngine implements VolumeEngine {
     /** The trash's backlog, the layers on disk and the deepest chain of layers under a volume or snapshot. */
     @Override
     public List<Sample> samples() throws IOException {
-        long[] counts = chains.counts();
+        LayerChains.Counts counts = chains.counts();
         List<Sample> all = new ArrayList<>(Trash.samples(NAME, List.of(trash)));
         all.add(Sample.gauge("strata_overlay_layers", "Read-only layers on disk, shared by the volumes and snapshots "
-                + "cut from them", Map.of(), counts[0]));
+                + "cut from them", Map.of(), counts.layers()));
         all.add(Sample.gauge("strata_overlay_deepest_chain", "Layers under the deepest volume or snapshot (chains "
-                + "deeper than " + flattenDepth + " are flattened)", Map.of(), counts[1]));
+                + "deeper than " + flattenDepth + " are flattened)", Map.of(), counts.deepest()));
         return all;
     }
 }
