@@ -19,13 +19,11 @@ import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -76,7 +74,7 @@ class ClusterRemoteSnapshotTest {
                 .get().getStatus();
         assertEquals("Stored", status.getBackupPhase());
         assertTrue(status.getBackupUrl().endsWith("#" + snap.getSnapshotId()), status.getBackupUrl());
-        assertFalse(files(targetDir.resolve("chunks")).isEmpty(), "the backup's chunks are in the target");
+        assertFalse(CsiCalls.files(targetDir.resolve("chunks")).isEmpty(), "the backup's chunks are in the target");
         assertTrue(cluster.controller().listSnapshots(ListSnapshotsRequest.getDefaultInstance()).getEntriesList()
                 .stream().anyMatch(e -> e.getSnapshot().getSnapshotId().equals(snap.getSnapshotId())
                         && e.getSnapshot().getReadyToUse()));
@@ -95,8 +93,8 @@ class ClusterRemoteSnapshotTest {
                 .build());
         assertNull(cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get());
         assertTrue(cluster.snapshotOn("node-b", snap.getSnapshotId()).isEmpty(), "the local snapshot is gone");
-        assertEquals(List.of(), files(targetDir.resolve("backups")), "its manifest is gone");
-        assertEquals(List.of(), files(targetDir.resolve("chunks")), "no chunk only it used is left");
+        assertEquals(List.of(), CsiCalls.files(targetDir.resolve("backups")), "its manifest is gone");
+        assertEquals(List.of(), CsiCalls.files(targetDir.resolve("chunks")), "no chunk only it used is left");
     }
 
     @Test
@@ -148,7 +146,7 @@ class ClusterRemoteSnapshotTest {
         assertEquals(id, stored.getSnapshotId());
         assertEquals("Stored", cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus()
                 .getBackupPhase());
-        assertEquals(List.of(targetDir.resolve("backups").resolve(id)), files(targetDir.resolve("backups")),
+        assertEquals(List.of(targetDir.resolve("backups").resolve(id)), CsiCalls.files(targetDir.resolve("backups")),
                 "one backup, under the snapshot's ID");
         Volume restored = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-back", "node-a")
                 .putParameters("fromBackup", "file://" + targetDir + "#" + id).build()).getVolume();
@@ -191,14 +189,5 @@ class ClusterRemoteSnapshotTest {
         }
         throw new AssertionError("backup phase " + phase + " not reported within a minute: " + (st == null ? null
                 : st.getBackupPhase() + " " + st.getMessage()));
-    }
-
-    private static List<Path> files(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            return all.filter(Files::isRegularFile).toList();
-        }
     }
 }

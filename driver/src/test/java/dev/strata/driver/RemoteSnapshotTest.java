@@ -195,9 +195,9 @@ class RemoteSnapshotTest {
             String id = hostA.controller().createSnapshot(remote("snap-" + round, volume, target())).getSnapshot()
                     .getSnapshotId();
             hostA.deleteSnapshot(id); // at once: the upload has just begun, or not yet
-            assertEquals(List.of(), files(shared.resolve("target/chunks")), "round " + round);
-            assertEquals(List.of(), files(shared.resolve("target/backups")), "round " + round);
-            assertEquals(List.of(), files(shared.resolve("target/locks")), "round " + round);
+            assertEquals(List.of(), CsiCalls.files(shared.resolve("target/chunks")), "round " + round);
+            assertEquals(List.of(), CsiCalls.files(shared.resolve("target/backups")), "round " + round);
+            assertEquals(List.of(), CsiCalls.files(shared.resolve("target/locks")), "round " + round);
         }
     }
 
@@ -206,10 +206,10 @@ class RemoteSnapshotTest {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 2);
         String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
-        assertFalse(files(shared.resolve("target/chunks")).isEmpty());
+        assertFalse(CsiCalls.files(shared.resolve("target/chunks")).isEmpty());
         hostA.deleteSnapshot(id);
         assertFalse(Files.exists(shared.resolve("target/backups/" + id)), "the manifest is gone");
-        assertEquals(List.of(), files(shared.resolve("target/chunks")), "no chunk is left");
+        assertEquals(List.of(), CsiCalls.files(shared.resolve("target/chunks")), "no chunk is left");
         assertStatus(Status.Code.NOT_FOUND, "fromBackup", () -> hostB.controller().createVolume(
                 fromBackup("pvc-gone", target() + "#" + id)));
         assertEquals(List.of(), hostB.listVolumeIds(), "a failed restore leaves no volume");
@@ -225,7 +225,7 @@ class RemoteSnapshotTest {
         fill(hostA.volumeDir(volume), 3);
         Files.writeString(hostA.volumeDir(volume).resolve("secret.txt"), "PLAINTEXT-MARKER");
         String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
-        for (Path chunk : files(shared.resolve("target/chunks"))) {
+        for (Path chunk : CsiCalls.files(shared.resolve("target/chunks"))) {
             assertFalse(new String(Files.readAllBytes(chunk), java.nio.charset.StandardCharsets.ISO_8859_1)
                     .contains("PLAINTEXT-MARKER"), "a chunk holds plaintext: " + chunk);
         }
@@ -249,7 +249,7 @@ class RemoteSnapshotTest {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 4);
         String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
-        List<Path> chunks = files(shared.resolve("target/chunks"));
+        List<Path> chunks = CsiCalls.files(shared.resolve("target/chunks"));
         Path victim = chunks.get(0);
         byte[] bytes = Files.readAllBytes(victim);
         bytes[bytes.length / 2] ^= 0x55;
@@ -298,15 +298,6 @@ class RemoteSnapshotTest {
                 fromBackup("pvc-none", target() + "#snap-00000000000000000000000000000000")));
         assertEquals(List.of(), hostB.listVolumeIds());
         hostA.deleteVolume(overlay);
-    }
-
-    private static List<Path> files(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).sorted().toList();
-        }
     }
 
     /** Same names, types, contents, link targets and modes, everywhere below the two roots. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.e2e.HostRoot.Run;
+import dev.strata.testkit.CsiCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,7 +117,7 @@ class BackupScenariosTest {
         // Deleting the snapshot on host A deletes its backup and every chunk only it used.
         ok(hostA, "snapshot", "rm", "nightly");
         assertEquals("", ok(hostA, "backup", "ls", "-q", target, "--key-file", key.toString()));
-        assertEquals(List.of(), files(host.dir.resolve("target/chunks")));
+        assertEquals(List.of(), CsiCalls.files(host.dir.resolve("target/chunks")));
         ok(hostA, "volume", "rm", "data");
     }
 
@@ -181,7 +181,7 @@ class BackupScenariosTest {
         assertEquals("", ok(driver, "volume", "ls", "-q"));
         assertEquals("", ok(driver, "snapshot", "ls", "-q"));
         assertEquals("", ok(driver, "backup", "ls", "-q", target, "--key-file", key.toString()));
-        assertEquals(List.of(), files(host.dir.resolve("target/chunks")));
+        assertEquals(List.of(), CsiCalls.files(host.dir.resolve("target/chunks")));
     }
 
     private void assertSameData(DriverProcess driver, byte[] blob) throws IOException {
@@ -200,14 +200,5 @@ class BackupScenariosTest {
 
     private Path writeTemp(byte[] data) throws IOException {
         return Files.write(host.dir.resolve("expected.bin"), data);
-    }
-
-    private static List<Path> files(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).toList();
-        }
     }
 }

@@ -181,6 +181,16 @@ public abstract class CsiCalls implements BeforeEachCallback, AfterEachCallback 
         }
     }
 
+    /** The regular files anywhere below a directory, sorted; empty when it does not exist. */
+    public static List<Path> files(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
     // ---- common calls -----------------------------------------------------------------------------
 
     public Volume createVolume(String name) {
