@@ -63,7 +63,9 @@ class HostileInlineVolumesTest extends E2eFixture {
                 Map.of("mkfsOptions", "-d var"),
                 Map.of("mkfsOptions", "victimfile -M"),
                 Map.of("uid", "0"),
-                Map.of("mode", "4777"));
+                Map.of("mode", "4777"),
+                // another tenant's backup, restored into the attacker's pod
+                Map.of("fromBackup", "file:///var/lib/strata-backups#snap-00000000000000000000000000000000"));
         for (Map<String, String> attack : attacks) {
             String key = attack.keySet().iterator().next();
             assertRefused(Status.Code.INVALID_ARGUMENT, "volume_context.\"" + key + "\"",
