@@ -9,12 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataSnapshotStatus;
+import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.csi.v1.Volume;
+import dev.strata.csi.v1.VolumeContentSource;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
 import io.grpc.Status;
@@ -32,7 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * server (fabric8's mock server), with a file target both nodes reach (one directory here, as an NFS
  * export mounted on every node would be). The snapshot is cut on its volume's node and reported
  * taken at once; it is ready to use once its backup is stored (an upload that fails is tried again,
- * and never fails the snapshot); its backup URL restores on the other node; and deleting it removes
+ * and never fails the snapshot); its backup URL restores on the other node, as does a CreateVolume
+ * from the snapshot whose topology names the other node; and deleting it removes
  * what only it used from the target.
  */
 class ClusterRemoteSnapshotTest {
@@ -65,6 +69,10 @@ class ClusterRemoteSnapshotTest {
         assertFalse(failing.isReadyToUse());
         assertTrue(failing.getMessage().contains("failed (tried again)"), failing.getMessage());
         assertFalse(cluster.controller().createSnapshot(ask).getSnapshot().getReadyToUse());
+        StatusRuntimeException notYet = assertCode(Status.Code.RESOURCE_EXHAUSTED, () -> cluster.controller()
+                .createVolume(fromSnapshot("pvc-early", first.getSnapshotId(), "node-a")));
+        assertTrue(notYet.getStatus().getDescription().contains("no stored backup"), notYet.getStatus()
+                .getDescription());
 
         // The target mended: the node's next try stores it.
         Files.delete(targetDir.resolve("chunks"));
@@ -88,6 +96,31 @@ class ClusterRemoteSnapshotTest {
         Path restored = CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir", moved.getVolumeId());
         assertEquals("v1", Files.readString(restored.resolve("config")));
         assertArrayEquals(blob, Files.readAllBytes(restored.resolve("blob.bin")));
+
+        // The CSI way: a claim whose dataSource is the VolumeSnapshot, its pod scheduled on the other
+        // node. The volume is made there from the backup, and says it came from the snapshot.
+        Volume elsewhere = cluster.controller().createVolume(fromSnapshot("pvc-elsewhere", snap.getSnapshotId(),
+                "node-a")).getVolume();
+        assertEquals(List.of(ClusterTest.on("node-a")), elsewhere.getAccessibleTopologyList());
+        assertEquals(snap.getSnapshotId(), elsewhere.getContentSource().getSnapshot().getSnapshotId());
+        assertArrayEquals(blob, Files.readAllBytes(CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir",
+                elsewhere.getVolumeId()).resolve("blob.bin")));
+        assertEquals(status.getBackupUrl(), cluster.api().resources(StrataVolume.class)
+                .withName(elsewhere.getVolumeId()).get().getSpec().getContentSource().getBackupUrl());
+        // Allowed on its own node, the restore stays local: no backup named.
+        Volume local = cluster.controller().createVolume(fromSnapshot("pvc-local", snap.getSnapshotId(), "node-b"))
+                .getVolume();
+        assertEquals(List.of(ClusterTest.on("node-b")), local.getAccessibleTopologyList());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(local.getVolumeId()).get().getSpec()
+                .getContentSource().getBackupUrl());
+        assertEquals("v1", Files.readString(CsiCalls.dirVolumeData(cluster.dataDir("node-b"), "dir",
+                local.getVolumeId()).resolve("config")));
+        // Both a backup and a content source: refused before anything is written.
+        StatusRuntimeException both = assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller()
+                .createVolume(fromSnapshot("pvc-both", snap.getSnapshotId(), "node-a").toBuilder()
+                        .putParameters("fromBackup", status.getBackupUrl()).build()));
+        assertTrue(both.getStatus().getDescription().contains("fromBackup"), both.getStatus().getDescription());
+        assertNull(cluster.api().resources(StrataVolume.class).withName(Ids.volumeId("pvc-both")).get());
 
         cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snap.getSnapshotId())
                 .build());
@@ -152,6 +185,11 @@ class ClusterRemoteSnapshotTest {
                 .putParameters("fromBackup", "file://" + targetDir + "#" + id).build()).getVolume();
         assertArrayEquals(blob, Files.readAllBytes(CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir",
                 restored.getVolumeId()).resolve("blob.bin")), "the backup restores what was cut");
+    }
+
+    private static CreateVolumeRequest fromSnapshot(String name, String snapshotId, String node) {
+        return ClusterTest.volumeOn(name, node).setVolumeContentSource(VolumeContentSource.newBuilder()
+                .setSnapshot(VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(snapshotId))).build();
     }
 
     private static CreateSnapshotRequest remote(String name, String volumeId, String target) {

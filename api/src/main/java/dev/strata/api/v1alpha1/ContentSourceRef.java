@@ -13,6 +13,10 @@ public class ContentSourceRef {
     @JsonPropertyDescription("The snapshot's or volume's CSI ID (the name of its StrataSnapshot or StrataVolume).")
     @Required
     private String id;
+    @JsonPropertyDescription("Set by the controller when the source is a snapshot on another node: the URL of that "
+            + "snapshot's stored backup (TARGET#NAME), which this volume's node restores instead of the local "
+            + "snapshot it does not have.")
+    private String backupUrl;
 
     public String getKind() {
         return kind;
@@ -28,5 +32,13 @@ public class ContentSourceRef {
 
     public void setId(String id) {
         this.id = id;
+    }
+
+    public String getBackupUrl() {
+        return backupUrl;
+    }
+
+    public void setBackupUrl(String backupUrl) {
+        this.backupUrl = backupUrl;
     }
 }

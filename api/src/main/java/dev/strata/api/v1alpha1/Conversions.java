@@ -46,14 +46,24 @@ public final class Conversions {
         return s;
     }
 
-    /** What the node plugin asks its storage for; the engine is named explicitly. */
+    /**
+     * What the node plugin asks its storage for; the engine is named explicitly. A snapshot source on
+     * another node (one with a {@code backupUrl}) becomes a restore from that backup, as if the volume's
+     * parameters named it; both given at once stay both, for the node to refuse.
+     */
     public static VolumeSpec volumeSpec(StrataVolumeSpec s) {
         Map<String, String> parameters = new HashMap<>(orEmpty(s.getParameters()));
         parameters.putIfAbsent(ENGINE_PARAMETER, s.getEngine());
+        ContentSource source = source(s.getContentSource());
+        String backupUrl = s.getContentSource() == null ? null : s.getContentSource().getBackupUrl();
+        if (backupUrl != null && !parameters.containsKey(BackupRef.FROM_PARAMETER)) {
+            parameters.put(BackupRef.FROM_PARAMETER, backupUrl);
+            source = null;
+        }
         return new VolumeSpec(s.getName(), s.getRequiredBytes(), s.getLimitBytes(), accessType(s),
                 s.getAccessModes() == null ? Set.of() : s.getAccessModes().stream().map(AccessMode::valueOf)
                         .collect(Collectors.toSet()),
-                parameters, orEmpty(s.getMutableParameters()), source(s.getContentSource()), List.of(s.getNode()));
+                parameters, orEmpty(s.getMutableParameters()), source, List.of(s.getNode()));
     }
 
     /**

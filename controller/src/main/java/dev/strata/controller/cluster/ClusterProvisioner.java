@@ -106,10 +106,13 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         String engine = engineName(spec);
         StrataVolume existing = volumes.getStore().getByKey(id);
         if (existing == null) {
-            String node = placement(spec, engine);
+            Placement placed = placement(spec, engine);
             StrataVolume wanted = new StrataVolume();
-            wanted.setMetadata(NodeRequests.meta(id, node));
-            wanted.setSpec(Conversions.volumeSpec(spec, node, engine));
+            wanted.setMetadata(NodeRequests.meta(id, placed.node()));
+            wanted.setSpec(Conversions.volumeSpec(spec, placed.node(), engine));
+            if (placed.backupUrl() != null) {
+                wanted.getSpec().getContentSource().setBackupUrl(placed.backupUrl());
+            }
             existing = requests.create(wanted);
         }
         StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engine);
@@ -150,24 +153,39 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     }
 
     /**
-     * The node for a new volume: its source's node when it has one, else the first candidate whose
-     * engine has room for it (any node when the request does not constrain it).
+     * Where a new volume goes: its source's node when the request allows it (a local clone or restore);
+     * for a snapshot the request keeps off its node, the first allowed node that can hold it, restored
+     * there from the snapshot's stored backup (Flocker's move); for a volume with no source, the first
+     * candidate whose engine has room for it (any node when the request does not constrain it).
      */
-    private String placement(VolumeSpec spec, String engine) {
-        if (spec.source() != null) {
-            String field = spec.source().kind() == ContentSource.Kind.SNAPSHOT
-                    ? "volume_content_source.snapshot" : "volume_content_source.volume";
-            HasMetadata source = source(spec.source()).orElseThrow(() -> CsiException.notFound(field + ": "
-                    + spec.source().id() + " does not exist"));
-            String node = source.getMetadata().getLabels().get(Resources.NODE_LABEL);
-            if (!spec.nodes().isEmpty() && !spec.nodes().contains(node)) {
-                throw CsiException.resourceExhausted("accessibility_requirements: " + field + " "
-                        + spec.source().id() + " is on node " + node + ", which the requirements exclude");
-            }
-            return node;
+    private Placement placement(VolumeSpec spec, String engine) {
+        if (spec.source() == null) {
+            return new Placement(registered().place(engine, spec.requiredBytes(), spec.nodes()), null);
         }
-        return registered().place(engine, spec.requiredBytes(), spec.nodes());
+        if (spec.parameters().containsKey(BackupRef.FROM_PARAMETER)) {
+            // refused here, as the node would refuse it, before any resource is written
+            throw CsiException.invalidArgument("parameters." + BackupRef.FROM_PARAMETER, "a volume starts from a "
+                    + "backup or from a content source, not both");
+        }
+        boolean snapshot = spec.source().kind() == ContentSource.Kind.SNAPSHOT;
+        String field = snapshot ? "volume_content_source.snapshot" : "volume_content_source.volume";
+        HasMetadata source = source(spec.source()).orElseThrow(() -> CsiException.notFound(field + ": "
+                + spec.source().id() + " does not exist"));
+        String node = source.getMetadata().getLabels().get(Resources.NODE_LABEL);
+        if (spec.nodes().isEmpty() || spec.nodes().contains(node)) {
+            return new Placement(node, null);
+        }
+        BackupRef backup = snapshot ? Conversions.snapshotRecord((StrataSnapshot) source).backup() : null;
+        if (backup == null || backup.phase() != BackupRef.Phase.STORED) {
+            throw CsiException.resourceExhausted("accessibility_requirements: " + field + " "
+                    + spec.source().id() + " is on node " + node + ", which the requirements exclude"
+                    + (snapshot ? ", and it has no stored backup to restore elsewhere" : ""));
+        }
+        return new Placement(registered().place(engine, spec.requiredBytes(), spec.nodes()), backup.url());
     }
+
+    /** A new volume's node, and the backup it is restored from when its source snapshot is elsewhere. */
+    private record Placement(String node, String backupUrl) {}
 
     @Override
     public void deleteVolume(String volumeId) {
