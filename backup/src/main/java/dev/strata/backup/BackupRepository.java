@@ -33,12 +33,13 @@ public final class BackupRepository {
 
     /**
      * Opens the repository at {@code url}, initialising it (writing "config") when the target is empty.
-     * {@code key}: secret bytes (a passphrase or a key file's content), or null for no encryption. A new
-     * repository is encrypted iff a key is given. An encrypted repository without a key is
-     * KEY_REQUIRED, with the wrong key WRONG_KEY; an unencrypted one with a key is INVALID.
+     * {@code secrets}: an S3 target's credentials (else the SDK's default chain) and the key, secret
+     * bytes (a passphrase or a key file's content; none for no encryption). A new repository is
+     * encrypted iff a key is given. An encrypted repository without a key is KEY_REQUIRED, with the
+     * wrong key WRONG_KEY; an unencrypted one with a key is INVALID.
      */
-    public static BackupRepository open(String url, byte[] key) throws IOException {
-        return open(BackupTarget.open(url), key);
+    public static BackupRepository open(String url, BackupSecrets secrets) throws IOException {
+        return open(BackupTarget.open(url, secrets), secrets.key());
     }
 
     /** Opens a repository on any target (tests wrap one to inject failures). */

@@ -18,7 +18,12 @@ public interface BackupTarget {
      * or a malformed s3 URL is {@link BackupException.Kind#INVALID}.
      */
     static BackupTarget open(String url) throws IOException {
-        return S3Location.isS3(url) ? S3Target.open(url) : FileTarget.open(url);
+        return open(url, BackupSecrets.NONE);
+    }
+
+    /** Opens a target by URL, an S3 one with the secrets' credentials (a file target needs none). */
+    static BackupTarget open(String url, BackupSecrets secrets) throws IOException {
+        return S3Location.isS3(url) ? S3Target.open(url, secrets) : FileTarget.open(url);
     }
 
     String url();

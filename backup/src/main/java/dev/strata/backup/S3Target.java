@@ -6,8 +6,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -22,7 +25,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@code s3://BUCKET[/PREFIX][?endpoint=http(s)://HOST[:PORT]][&region=NAME]} (see {@link S3Location}):
  * key K is the object PREFIX/K. S3 itself makes each PutObject atomic, and reads see the latest write.
  *
- * <p>Credentials never come from the URL but from the SDK's default chain: the environment
+ * <p>Credentials never come from the URL: a caller's {@link BackupSecrets} give them, else the SDK's
+ * default chain does: the environment
  * ({@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}), the system properties
  * {@code aws.accessKeyId}/{@code aws.secretAccessKey}, or the shared credentials file
  * ({@code ~/.aws/credentials}, or {@code AWS_SHARED_CREDENTIALS_FILE}).
@@ -58,9 +62,22 @@ public final class S3Target implements BackupTarget {
         this.pageSize = pageSize;
     }
 
-    /** Opens {@code s3://…}; nothing is sent until the first call. A malformed URL is INVALID. */
-    static S3Target open(String url) throws BackupException {
-        return new S3Target(S3Location.parse(url), null, MAX_PAGE);
+    /**
+     * Opens {@code s3://…} with the secrets' credentials, or the default chain when they have none;
+     * nothing is sent until the first call. A malformed URL is INVALID.
+     */
+    static S3Target open(String url, BackupSecrets secrets) throws BackupException {
+        return new S3Target(S3Location.parse(url), credentials(secrets), MAX_PAGE);
+    }
+
+    private static AwsCredentialsProvider credentials(BackupSecrets secrets) {
+        if (secrets.accessKeyId() == null) {
+            return null;
+        }
+        return StaticCredentialsProvider.create(secrets.sessionToken() == null
+                ? AwsBasicCredentials.create(secrets.accessKeyId(), secrets.secretAccessKey())
+                : AwsSessionCredentials.create(secrets.accessKeyId(), secrets.secretAccessKey(),
+                        secrets.sessionToken()));
     }
 
     @Override

@@ -26,7 +26,7 @@ class CorruptionTest {
         Files.writeString(tmp.resolve("tree/other.txt"), "fine");
         target = tmp.resolve("target");
         byte[] key = encrypted ? "k3y".getBytes(StandardCharsets.UTF_8) : null;
-        repo = BackupRepository.open(TestTrees.url(target), key);
+        repo = BackupRepository.open(TestTrees.url(target), BackupSecrets.keyOnly(key));
         repo.backup(tmp.resolve("tree"), "b", Map.of(), null);
         chunkId = repo.manifest("b").entries().stream().filter(e -> e.path().equals("sub/victim.bin"))
                 .findFirst().orElseThrow().chunks().get(0).id();

@@ -22,7 +22,7 @@ class DedupTest {
         Path big = tree.resolve("disk.img");
         Files.write(big, original);
         Files.writeString(tree.resolve("notes.txt"), "some notes");
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
 
         BackupSummary first = repo.backup(tree, "first", Map.of(), null);
         BackupSummary again = repo.backup(tree, "again", Map.of(), null);

@@ -36,7 +36,7 @@ class EncryptionTest {
     void storedObjectsRevealNeitherContentNorNames() throws Exception {
         Path tree = tree();
         Path target = tmp.resolve("target");
-        BackupRepository repo = BackupRepository.open(TestTrees.url(target), KEY);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(target), BackupSecrets.keyOnly(KEY));
         repo.backup(tree, "secret", Map.of(), null);
 
         byte[] marker = MARKER.getBytes(StandardCharsets.US_ASCII);
@@ -58,24 +58,24 @@ class EncryptionTest {
     void theKeyIsRequiredAndChecked() throws Exception {
         Path tree = tree();
         String url = TestTrees.url(tmp.resolve("target"));
-        BackupRepository.open(url, KEY).backup(tree, "secret", Map.of(), null);
+        BackupRepository.open(url, BackupSecrets.keyOnly(KEY)).backup(tree, "secret", Map.of(), null);
 
-        TestTrees.assertFails(BackupException.Kind.KEY_REQUIRED, () -> BackupRepository.open(url, null));
+        TestTrees.assertFails(BackupException.Kind.KEY_REQUIRED, () -> BackupRepository.open(url, BackupSecrets.NONE));
         BackupException wrong = TestTrees.assertFails(BackupException.Kind.WRONG_KEY,
-                () -> BackupRepository.open(url, "wrong".getBytes(StandardCharsets.UTF_8)));
+                () -> BackupRepository.open(url, BackupSecrets.keyOnly("wrong".getBytes(StandardCharsets.UTF_8))));
         assertTrue(wrong.getMessage().contains("the key does not open the backup target " + url), wrong.getMessage());
 
         Path into = Files.createDirectory(tmp.resolve("into"));
-        BackupRepository.open(url, KEY.clone()).restore("secret", into);
+        BackupRepository.open(url, BackupSecrets.keyOnly(KEY.clone())).restore("secret", into);
         TestTrees.assertSameTree(tree, into);
-        assertTrue(BackupRepository.open(url, KEY).verify("secret").ok());
+        assertTrue(BackupRepository.open(url, BackupSecrets.keyOnly(KEY)).verify("secret").ok());
     }
 
     @Test
     void anUnencryptedRepositoryRefusesAKey() throws Exception {
         String url = TestTrees.url(tmp.resolve("plain"));
-        BackupRepository.open(url, null);
-        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, KEY));
+        BackupRepository.open(url, BackupSecrets.NONE);
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, BackupSecrets.keyOnly(KEY)));
     }
 
     @Test
@@ -83,10 +83,10 @@ class EncryptionTest {
         byte[] keyFile = TestTrees.random(64, 5);
         Path tree = tree();
         String url = TestTrees.url(tmp.resolve("target"));
-        BackupRepository.open(url, keyFile).backup(tree, "b", Map.of(), null);
-        assertEquals(1, BackupRepository.open(url, keyFile).list().size());
+        BackupRepository.open(url, BackupSecrets.keyOnly(keyFile)).backup(tree, "b", Map.of(), null);
+        assertEquals(1, BackupRepository.open(url, BackupSecrets.keyOnly(keyFile)).list().size());
         keyFile[0] ^= 1;
-        TestTrees.assertFails(BackupException.Kind.WRONG_KEY, () -> BackupRepository.open(url, keyFile));
+        TestTrees.assertFails(BackupException.Kind.WRONG_KEY, () -> BackupRepository.open(url, BackupSecrets.keyOnly(keyFile)));
     }
 
     private static boolean contains(byte[] data, byte[] needle) {

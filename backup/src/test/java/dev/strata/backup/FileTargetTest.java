@@ -131,7 +131,7 @@ class FileTargetTest {
     @Test
     void aPruneSweepsTemporaryFilesThatOnlyACrashCouldHaveLeft() throws Exception {
         Path dir = tmp.resolve("t");
-        BackupRepository repo = BackupRepository.open(TestTrees.url(dir), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(dir), BackupSecrets.NONE);
         Files.createDirectories(dir.resolve("chunks/dd"));
         Path old = Files.writeString(dir.resolve("chunks/dd/.dd1.0b7c.tmp"), "cut off by a crash");
         Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.from(
@@ -148,6 +148,6 @@ class FileTargetTest {
     void urlIsTheOneGiven() throws Exception {
         String url = TestTrees.url(tmp.resolve("t"));
         assertEquals(url, BackupTarget.open(url).url());
-        assertEquals(url, BackupRepository.open(url, null).url());
+        assertEquals(url, BackupRepository.open(url, BackupSecrets.NONE).url());
     }
 }

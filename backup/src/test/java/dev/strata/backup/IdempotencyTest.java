@@ -18,7 +18,7 @@ class IdempotencyTest {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         TestTrees.writeRandom(tree.resolve("data.bin"), 1 << 20, 4);
         Path target = tmp.resolve("target");
-        BackupRepository repo = BackupRepository.open(TestTrees.url(target), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(target), BackupSecrets.NONE);
         BackupSummary first = repo.backup(tree, "nightly", Map.of("k", "v"), null);
         byte[] manifest = Files.readAllBytes(target.resolve("backups/nightly"));
         long objects = TestTrees.countFiles(target, "");

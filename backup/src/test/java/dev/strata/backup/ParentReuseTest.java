@@ -19,7 +19,7 @@ class ParentReuseTest {
         TestTrees.writeRandom(tree.resolve("dir/a.bin"), 3 << 20, 1);
         TestTrees.writeRandom(tree.resolve("b.bin"), 100_000, 2);
         Files.writeString(tree.resolve("c.txt"), "unchanged");
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
 
         BackupSummary first = repo.backup(tree, "first", Map.of(), null);
         BackupSummary unchanged = repo.backup(tree, "unchanged", Map.of(), "first");
@@ -45,7 +45,7 @@ class ParentReuseTest {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         TestTrees.writeRandom(tree.resolve("a.bin"), 2 << 20, 4);
         Files.writeString(tree.resolve("b.txt"), "b");
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         repo.backup(tree, "first", Map.of(), null);
         // what the dir engine's next snapshot is: cp -a, new inodes, the same nanosecond mtimes
         Path copy = tmp.resolve("copy");
@@ -60,7 +60,7 @@ class ParentReuseTest {
     @Test
     void aMissingParentIsNotFound() throws Exception {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         TestTrees.assertFails(BackupException.Kind.NOT_FOUND, () -> repo.backup(tree, "child", Map.of(), "nope"));
     }
 }

@@ -34,7 +34,7 @@ class PruneTest {
         TestTrees.writeRandom(tree.resolve("shared.bin"), 3 << 20, 1);
         TestTrees.writeRandom(tree.resolve("unique.bin"), 2 << 20, 2);
         target = tmp.resolve("target");
-        repo = BackupRepository.open(TestTrees.url(target), null);
+        repo = BackupRepository.open(TestTrees.url(target), BackupSecrets.NONE);
     }
 
     private Set<String> chunkIds(String backup) throws IOException {

@@ -46,7 +46,7 @@ class RoundTripTest {
         Process fifo = new ProcessBuilder("mkfifo", tree.resolve("a/fifo").toString()).start();
         assertEquals(0, fifo.waitFor());
         TestTrees.setMtime(tree.resolve("a"), 1_400_000_002L, 0);
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
 
         BackupSummary summary = repo.backup(tree, "first", Map.of("volume", "pvc-1"), null);
 
@@ -72,7 +72,7 @@ class RoundTripTest {
     @Test
     void manifestListsTheRootFirstThenEachDirectoryBeforeItsContents() throws Exception {
         Path tree = buildTree(tmp.resolve("tree"));
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         repo.backup(tree, "b", null, null);
 
         Manifest manifest = repo.manifest("b");
@@ -90,7 +90,7 @@ class RoundTripTest {
     void emptyTreeRoundTrips() throws IOException {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         TestTrees.setMode(tree, 0700);
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         BackupSummary summary = repo.backup(tree, "empty", Map.of(), null);
         assertEquals(0, summary.chunks());
         Path into = Files.createDirectory(tmp.resolve("into"));
@@ -101,7 +101,7 @@ class RoundTripTest {
     @Test
     void listIsSortedByCreationTime() throws IOException {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         repo.backup(tree, "zz-first", Map.of(), null);
         repo.backup(tree, "aa-second", Map.of(), null);
         assertEquals(java.util.List.of("zz-first", "aa-second"),

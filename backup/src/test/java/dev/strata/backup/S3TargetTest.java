@@ -199,6 +199,38 @@ class S3TargetTest {
         }
     }
 
+    /**
+     * The cluster path: a CSI call's secrets (a VolumeSnapshotClass's Secret) open the target, and win
+     * over whatever the process's own chain holds; their key encrypts the repository.
+     */
+    @Test
+    void aCallersSecretsOpenTheTargetOverTheDefaultChain() throws Exception {
+        String url = server.url(newBucket(), "secrets");
+        String oldId = System.getProperty("aws.accessKeyId");
+        String oldSecret = System.getProperty("aws.secretAccessKey");
+        System.setProperty("aws.accessKeyId", "nobody");
+        System.setProperty("aws.secretAccessKey", "nothing");
+        try {
+            IOException refused = assertThrows(IOException.class, () -> BackupTarget.open(url).put("k", bytes("x")));
+            assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
+
+            BackupSecrets secrets = BackupSecrets.from(java.util.Map.of(BackupSecrets.ACCESS_KEY_ID,
+                    S3Server.ACCESS_KEY, BackupSecrets.SECRET_ACCESS_KEY, S3Server.SECRET_KEY, BackupSecrets.KEY,
+                    "tenant passphrase", "unrelated", "ignored"));
+            BackupTarget.open(url, secrets).put("k", bytes("with the call's credentials"));
+            assertArrayEquals(bytes("with the call's credentials"), S3TestTargets.target(url).get("k"));
+
+            String repository = url.replace("/secrets", "/secrets-repo");
+            BackupRepository.open(repository, secrets);
+            BackupException noKey = assertThrows(BackupException.class, () -> BackupRepository.open(repository,
+                    new BackupSecrets(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null, null)));
+            assertEquals(BackupException.Kind.KEY_REQUIRED, noKey.kind(), "the secrets' key encrypted it");
+        } finally {
+            restore("aws.accessKeyId", oldId);
+            restore("aws.secretAccessKey", oldSecret);
+        }
+    }
+
     @Test
     void manyTargetsLeaveNoThreadsBehind() throws Exception {
         String url = server.url(newBucket(), "t");

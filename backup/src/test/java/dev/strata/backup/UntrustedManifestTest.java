@@ -24,7 +24,7 @@ class UntrustedManifestTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         outside = Files.createDirectory(tmp.resolve("outside"));
         into = Files.createDirectories(tmp.resolve("restore/into"));
     }

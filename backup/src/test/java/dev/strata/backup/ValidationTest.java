@@ -23,7 +23,7 @@ class ValidationTest {
     @ValueSource(strings = {"", "Upper", "-dash-first", ".dot-first", "a/b", "a_b", "a b", "..",
             "x23456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"})
     void badBackupNamesAreInvalid(String name) throws Exception {
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.backup(tree, name, Map.of(), null));
         TestTrees.assertFails(BackupException.Kind.INVALID, () -> repo.summary(name));
@@ -33,7 +33,7 @@ class ValidationTest {
 
     @Test
     void goodNamesAreAccepted() throws Exception {
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         repo.backup(tree, "snap-2024.01.01", Map.of(), null);
         repo.backup(tree, "0", Map.of(), null);
@@ -45,7 +45,7 @@ class ValidationTest {
     @ValueSource(strings = {"file:relative", "http://x", "file:///a/../b", "file://host/dir", "/plain/path",
             "file:///a/./b", "file:///a%2e%2e/b", ""})
     void badUrlsAreInvalidAndNamed(String url) {
-        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, null));
+        BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, BackupSecrets.NONE));
         assertTrue(e.getMessage().contains("'" + url + "'"), e.getMessage());
     }
 
@@ -57,7 +57,7 @@ class ValidationTest {
     void malformedS3UrlsAreInvalidAndNamed(String url) {
         BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(url));
         assertTrue(e.getMessage().contains("'" + url + "'"), e.getMessage());
-        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, null));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, BackupSecrets.NONE));
         TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(null));
     }
 
@@ -87,8 +87,8 @@ class ValidationTest {
     @Test
     void badKeysAreInvalid() {
         String url = TestTrees.url(tmp.resolve("target"));
-        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, new byte[0]));
-        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, new byte[(64 << 10) + 1]));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, BackupSecrets.keyOnly(new byte[0])));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(url, BackupSecrets.keyOnly(new byte[(64 << 10) + 1])));
         assertFalse(Files.exists(tmp.resolve("target/config")), "a refused key must not initialise the target");
     }
 
@@ -106,13 +106,13 @@ class ValidationTest {
     void aTargetHoldingOtherDataIsNotInitialised() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("target"));
         Files.writeString(dir.resolve("unrelated.txt"), "mine");
-        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(TestTrees.url(dir), null));
+        TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(TestTrees.url(dir), BackupSecrets.NONE));
         assertFalse(Files.exists(dir.resolve("config")));
     }
 
     @Test
     void restoreNeedsAnExistingEmptyDirectoryAndAnExistingBackup() throws Exception {
-        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), null);
+        BackupRepository repo = BackupRepository.open(TestTrees.url(tmp.resolve("target")), BackupSecrets.NONE);
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         Files.writeString(tree.resolve("f"), "x");
         repo.backup(tree, "b", Map.of(), null);

@@ -1,6 +1,7 @@
 package dev.strata.cli;
 
 import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSecrets;
 import dev.strata.backup.BackupSummary;
 import dev.strata.backup.Manifest;
 import dev.strata.backup.VerifyReport;
@@ -35,7 +36,7 @@ final class BackupCommands extends GroupCommand {
         }
 
         BackupRepository open(String target) throws IOException {
-            return BackupRepository.open(target, keyFile == null ? null : Files.readAllBytes(keyFile));
+            return BackupRepository.open(target, BackupSecrets.keyOnly(keyFile == null ? null : Files.readAllBytes(keyFile)));
         }
 
         /** {@code TARGET#NAME} split in two. */

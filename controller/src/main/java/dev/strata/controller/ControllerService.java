@@ -19,6 +19,7 @@ import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
@@ -142,7 +143,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         ContentSource source = contentSource(req.hasVolumeContentSource(), req.getVolumeContentSource());
         List<String> nodes = candidateNodes(p, req.hasAccessibilityRequirements(), req.getAccessibilityRequirements());
         VolumeRecord v = p.createVolume(new VolumeSpec(name, range[0], range[1], accessType, modes, parameters,
-                mutable, source, nodes));
+                mutable, source, nodes, secrets(req.getSecretsMap())));
         reply(out, CreateVolumeResponse.newBuilder().setVolume(toCsi(v)).build());
     }
 
@@ -299,14 +300,20 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         String name = Validate.name("name", req.getName());
         String source = Validate.id("source_volume_id", req.getSourceVolumeId());
         Map<String, String> parameters = new java.util.HashMap<>(Validate.map("parameters", req.getParametersMap()));
-        SnapshotRecord s = provisioner.get().createSnapshot(name, source, parameters);
+        SnapshotRecord s = provisioner.get().createSnapshot(name, source, parameters, secrets(req.getSecretsMap()));
         reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(s)).build());
     }
 
     @Override
     public void deleteSnapshot(DeleteSnapshotRequest req, StreamObserver<DeleteSnapshotResponse> out) {
-        provisioner.get().deleteSnapshot(Validate.id("snapshot_id", req.getSnapshotId()));
+        provisioner.get().deleteSnapshot(Validate.id("snapshot_id", req.getSnapshotId()),
+                secrets(req.getSecretsMap()));
         reply(out, DeleteSnapshotResponse.getDefaultInstance());
+    }
+
+    /** A call's secrets, bounded as any map a caller sends; what they mean is the backup's to say. */
+    private static Secrets secrets(Map<String, String> values) {
+        return new Secrets(Validate.map("secrets", values));
     }
 
     @Override

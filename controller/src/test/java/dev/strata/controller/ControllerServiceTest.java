@@ -14,6 +14,7 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
 import dev.strata.common.port.Provisioner;
 import dev.strata.common.model.RecordState;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
@@ -312,12 +313,13 @@ class ControllerServiceTest {
         }
 
         @Override
-        public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
+        public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters,
+                Secrets secrets) {
             throw new UnsupportedOperationException();
         }
 
         @Override
-        public void deleteSnapshot(String snapshotId) {
+        public void deleteSnapshot(String snapshotId, Secrets secrets) {
             throw new UnsupportedOperationException();
         }
 

@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.api.v1alpha1.SecretCopies;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataSnapshotStatus;
 import dev.strata.api.v1alpha1.StrataVolume;
+import dev.strata.backup.BackupException;
+import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSecrets;
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
@@ -20,11 +25,14 @@ import dev.strata.csi.v1.Volume;
 import dev.strata.csi.v1.VolumeContentSource;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -128,6 +136,70 @@ class ClusterRemoteSnapshotTest {
         assertTrue(cluster.snapshotOn("node-b", snap.getSnapshotId()).isEmpty(), "the local snapshot is gone");
         assertEquals(List.of(), CsiCalls.files(targetDir.resolve("backups")), "its manifest is gone");
         assertEquals(List.of(), CsiCalls.files(targetDir.resolve("chunks")), "no chunk only it used is left");
+    }
+
+    /**
+     * A VolumeSnapshotClass's secrets (its snapshotter secret: here the key) reach the node as the
+     * controller's Secret copy, owned by the resource and never in it; they encrypt the backup, restore
+     * it on the other node (the snapshot's copy serves a restore whose own call carries none), and
+     * remove it with its chunks on delete.
+     */
+    @Test
+    void aClassesSecretsReachTheNodeAsACopyThatEncryptsRestoresAndDeletes() throws Exception {
+        cluster.startNode("node-a");
+        cluster.startNode("node-b");
+        cluster.startController();
+        String source = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-src", "node-b").build())
+                .getVolume().getVolumeId();
+        byte[] blob = new byte[1 << 20];
+        new Random(18).nextBytes(blob);
+        Files.write(CsiCalls.dirVolumeData(cluster.dataDir("node-b"), "dir", source).resolve("blob.bin"), blob);
+        Path targetDir = Files.createDirectories(cluster.root().resolve("target"));
+        String target = "file://" + targetDir;
+        Map<String, String> secrets = Map.of("backupKey", "the tenant's passphrase");
+
+        StatusRuntimeException half = assertCode(Status.Code.INVALID_ARGUMENT, () -> cluster.controller()
+                .createSnapshot(remote("snap-half", source, target).toBuilder()
+                        .putSecrets("AWS_ACCESS_KEY_ID", "id-only").build()));
+        assertTrue(half.getStatus().getDescription().contains("AWS_SECRET_ACCESS_KEY"), half.getStatus()
+                .getDescription());
+        assertFalse(half.getStatus().getDescription().contains("id-only"), "never a secret's value");
+
+        CreateSnapshotRequest ask = remote("snap-keyed", source, target).toBuilder().putAllSecrets(secrets).build();
+        cluster.controller().createSnapshot(ask);
+        Snapshot snap = awaitStored(ask);
+        StrataSnapshot resource = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get();
+        String copy = resource.getSpec().getSecretName();
+        assertEquals(SecretCopies.name(snap.getSnapshotId()), copy);
+        assertFalse(Serialization.asJson(resource).contains("passphrase"), "no secret in the resource");
+        Secret secret = cluster.api().secrets().inAnyNamespace().list().getItems().stream()
+                .filter(x -> x.getMetadata().getName().equals(copy)).findFirst().orElseThrow();
+        assertEquals(resource.getMetadata().getUid(), secret.getMetadata().getOwnerReferences().get(0).getUid(),
+                "owned by its snapshot: collected after it");
+        BackupException locked = assertThrows(BackupException.class, () -> BackupRepository.open(target,
+                BackupSecrets.NONE));
+        assertEquals(BackupException.Kind.KEY_REQUIRED, locked.kind(), "the class's key encrypted the target");
+
+        Volume elsewhere = cluster.controller().createVolume(fromSnapshot("pvc-keyed", snap.getSnapshotId(),
+                "node-a")).getVolume();
+        assertArrayEquals(blob, Files.readAllBytes(CsiCalls.dirVolumeData(cluster.dataDir("node-a"), "dir",
+                elsewhere.getVolumeId()).resolve("blob.bin")), "restored with the snapshot's copy");
+        assertEquals(copy, cluster.api().resources(StrataVolume.class).withName(elsewhere.getVolumeId()).get()
+                .getSpec().getSecretName());
+        String url = target + "#" + snap.getSnapshotId();
+        StatusRuntimeException keyless = assertCode(Status.Code.FAILED_PRECONDITION, () -> cluster.controller()
+                .createVolume(ClusterTest.volumeOn("pvc-keyless", "node-a").putParameters("fromBackup", url)
+                        .build()));
+        assertTrue(keyless.getStatus().getDescription().contains("backupKey"), keyless.getStatus().getDescription());
+        Volume own = cluster.controller().createVolume(ClusterTest.volumeOn("pvc-own", "node-a")
+                .putParameters("fromBackup", url).putAllSecrets(secrets).build()).getVolume();
+        assertEquals(SecretCopies.name(own.getVolumeId()), cluster.api().resources(StrataVolume.class)
+                .withName(own.getVolumeId()).get().getSpec().getSecretName(), "a restore's own secrets: its copy");
+
+        cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snap.getSnapshotId())
+                .putAllSecrets(secrets).build());
+        assertEquals(List.of(), CsiCalls.files(targetDir.resolve("backups")), "its manifest is gone");
+        assertEquals(List.of(), CsiCalls.files(targetDir.resolve("chunks")), "its chunks too: the key was there");
     }
 
     @Test

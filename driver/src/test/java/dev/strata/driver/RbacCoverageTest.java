@@ -17,6 +17,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,13 +42,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * RBAC is exactly what the code uses: every request the controller and node plugins send to the API
  * server, over a session that exercises every path (create, retries racing on one name, snapshot,
  * restore, expand, modify, capacity, delete, a node plugin's first start and restart), is allowed by
- * the ClusterRoles bound to that component's service account in deploy/manifests/rbac, and every verb
- * those roles grant on Strata's resources was used.
+ * the ClusterRoles bound to that component's service account in deploy/manifests/rbac (and, for the
+ * Secret copies of a class's backup secrets, its Roles), and every verb those roles grant on Strata's
+ * resources and on Secrets was used.
  */
 class RbacCoverageTest {
     private static final Path RBAC = MockCluster.repo().resolve("deploy/manifests/rbac");
     private static final Pattern PATH = Pattern.compile(
             "/apis/(?<group>[^/]+)/[^/]+/(?<resource>[^/?]+)(?:/(?<name>[^/?]+))?(?:/(?<sub>[^/?]+))?(?:\\?(?<query>.*))?");
+    /** The one core resource Strata's own code touches: the Secret copies, in the driver's namespace. */
+    private static final Pattern SECRETS = Pattern.compile(
+            "/api/v1/namespaces/[^/]+/secrets(?:/(?<name>[^/?]+))?(?:\\?(?<query>.*))?");
 
     @RegisterExtension
     final ClusterHarness cluster = new ClusterHarness();
@@ -81,9 +87,12 @@ class RbacCoverageTest {
                 .putMutableParameters("mode", "0750").build());
         cluster.controller().getCapacity(GetCapacityRequest.newBuilder()
                 .setAccessibleTopology(ClusterTest.on("node-a")).build());
+        String remote = remoteSnapshotWithSecrets(id);
         cluster.stopNode("node-a");
         cluster.startNode("node-a");
         cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snapshot).build());
+        cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(remote)
+                .putAllSecrets(BACKUP_SECRETS).build());
         for (String volume : List.of(restored, id)) {
             cluster.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(volume).build());
         }
@@ -103,6 +112,26 @@ class RbacCoverageTest {
         granted.values().forEach(unused::addAll);
         unused.removeAll(used);
         assertEquals(Set.of(), unused, "grants no call needs (least privilege)");
+    }
+
+    private static final Map<String, String> BACKUP_SECRETS = Map.of("backupKey", "rbac passphrase");
+
+    /**
+     * A snapshot kept in a file target with a class's secrets (the controller copies them into a
+     * Secret, the node reads it), asked again with one more key (the copy is updated), until stored.
+     */
+    private String remoteSnapshotWithSecrets(String volumeId) throws Exception {
+        String target = "file://" + Files.createDirectories(cluster.root().resolve("rbac-target"));
+        var ask = Csi.snapshot("snap-rbac-remote", volumeId).toBuilder().putParameters("backupTarget", target)
+                .putAllSecrets(BACKUP_SECRETS).build();
+        var snap = cluster.controller().createSnapshot(ask).getSnapshot();
+        var rotated = ask.toBuilder().putSecrets("rotatedAt", "now").build();
+        for (int i = 0; i < 240 && !snap.getReadyToUse(); i++) {
+            Thread.sleep(250);
+            snap = cluster.controller().createSnapshot(rotated).getSnapshot();
+        }
+        assertTrue(snap.getReadyToUse(), "stored: " + snap);
+        return snap.getSnapshotId();
     }
 
     /** CreateSnapshot calls racing on one name: the losers read what the winner made. */
@@ -133,9 +162,17 @@ class RbacCoverageTest {
         while ((request = cluster.mock().server().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
             String agent = request.getHeader("User-Agent");
             String component = agent == null ? "" : agent.split("/")[0];
+            if (!Set.of(KubeClients.CONTROLLER, KubeClients.NODE).contains(component)) {
+                continue;
+            }
+            Matcher secrets = SECRETS.matcher(request.getPath());
+            if (secrets.matches()) {
+                used.add(new Access(component, verb(request.getMethod(), secrets.group("name") != null,
+                        secrets.group("query")), "secrets"));
+                continue;
+            }
             Matcher m = PATH.matcher(request.getPath());
-            if (!m.matches() || !m.group("group").equals("strata.csi.dev")
-                    || !Set.of(KubeClients.CONTROLLER, KubeClients.NODE).contains(component)) {
+            if (!m.matches() || !m.group("group").equals("strata.csi.dev")) {
                 continue;
             }
             String resource = m.group("resource") + (m.group("sub") == null ? "" : "/" + m.group("sub"));
@@ -171,11 +208,22 @@ class RbacCoverageTest {
         objects.stream().filter(ClusterRoleBinding.class::isInstance).map(ClusterRoleBinding.class::cast)
                 .filter(b -> b.getSubjects().stream().anyMatch(s -> s.getName().equals(serviceAccount)))
                 .forEach(b -> roles.add(b.getRoleRef().getName()));
+        Set<String> namespaced = new TreeSet<>();
+        objects.stream().filter(RoleBinding.class::isInstance).map(RoleBinding.class::cast)
+                .filter(b -> b.getSubjects().stream().anyMatch(s -> s.getName().equals(serviceAccount)))
+                .forEach(b -> namespaced.add(b.getRoleRef().getName()));
         Set<Access> grants = new TreeSet<>();
         objects.stream().filter(ClusterRole.class::isInstance).map(ClusterRole.class::cast)
                 .filter(r -> roles.contains(r.getMetadata().getName()))
                 .flatMap(r -> r.getRules().stream())
                 .filter(rule -> rule.getApiGroups().contains("strata.csi.dev"))
+                .forEach(rule -> add(grants, component, rule));
+        // The namespaced roles, on the core resources Strata's own code uses (the sidecars' Role is theirs).
+        objects.stream().filter(Role.class::isInstance).map(Role.class::cast)
+                .filter(r -> namespaced.contains(r.getMetadata().getName())
+                        && !r.getMetadata().getName().endsWith("-sidecars"))
+                .flatMap(r -> r.getRules().stream())
+                .filter(rule -> rule.getApiGroups().contains("") && rule.getResources().contains("secrets"))
                 .forEach(rule -> add(grants, component, rule));
         return grants;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
 import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.Snapshot;
@@ -19,6 +20,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -181,6 +183,40 @@ class RemoteSnapshotTest {
                 System.clearProperty("aws.accessKeyId");
                 System.clearProperty("aws.secretAccessKey");
             }
+        }
+    }
+
+    /**
+     * A call's secrets (a class's, in a cluster) open an S3 target the driver has no credentials for,
+     * and their key encrypts it. An upload a restart interrupted resumes only on a call that brings
+     * them again; the delete that brings them empties the bucket.
+     */
+    @Test
+    void aCallsSecretsOpenAndKeyAnS3TargetTheDriverHasNoCredentialsFor() throws Exception {
+        try (S3Server s3 = S3Server.start(Files.createDirectory(shared.resolve("s3")))) {
+            String target = s3.url(s3.createBucket("tenant"), "b");
+            Map<String, String> secrets = Map.of("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY,
+                    "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY, "backupKey", "the tenant's key");
+            String volume = hostA.createVolume("pvc-src").getVolumeId();
+            fill(hostA.volumeDir(volume), 8);
+            CreateSnapshotRequest ask = remote("snap-tenant", volume, target).toBuilder().putAllSecrets(secrets)
+                    .build();
+            String id = hostA.controller().createSnapshot(ask).getSnapshot().getSnapshotId();
+            hostA.restart(); // stops the upload wherever it is; the restart has no secrets to resume it with
+            awaitStored(hostA, ask);
+
+            String url = target + "#" + id;
+            assertStatus(Status.Code.FAILED_PRECONDITION, "backupKey", () -> hostB.controller().createVolume(
+                    fromBackup("pvc-keyless", url).toBuilder().putSecrets("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY)
+                            .putSecrets("AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY).build()));
+            String restored = hostB.controller().createVolume(fromBackup("pvc-tenant", url).toBuilder()
+                    .putAllSecrets(secrets).build()).getVolume().getVolumeId();
+            assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+
+            hostA.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(id)
+                    .putAllSecrets(secrets).build());
+            assertEquals(List.of("b/config"), s3.sdk().listObjectsV2(b -> b.bucket("tenant")).contents().stream()
+                    .map(o -> o.key()).filter(k -> !k.endsWith("/")).toList(), "only the target's config is left");
         }
     }
 

@@ -19,6 +19,10 @@ public class StrataSnapshotSpec {
     private String sourceVolume;
     @JsonPropertyDescription("VolumeSnapshotClass parameters.")
     private Map<String, String> parameters;
+    @JsonPropertyDescription("The Secret (in the plugins' namespace) with the call's secrets for the backup target: the "
+            + "controller's copy of the VolumeSnapshotClass's snapshotter secret. Unset: the node's own "
+            + "credentials and key.")
+    private String secretName;
 
     public String getNode() {
         return node;
@@ -50,5 +54,13 @@ public class StrataSnapshotSpec {
 
     public void setParameters(Map<String, String> parameters) {
         this.parameters = parameters;
+    }
+
+    public String getSecretName() {
+        return secretName;
+    }
+
+    public void setSecretName(String secretName) {
+        this.secretName = secretName;
     }
 }

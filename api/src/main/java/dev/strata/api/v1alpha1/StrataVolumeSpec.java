@@ -33,6 +33,10 @@ public class StrataVolumeSpec {
     private ContentSourceRef contentSource;
     @JsonPropertyDescription("StorageClass parameters (with the fsType under csi.storage.k8s.io/fstype).")
     private Map<String, String> parameters;
+    @JsonPropertyDescription("The Secret (in the plugins' namespace) with the secrets a restore from a backup opens its "
+            + "target with: the controller's copy of the StorageClass's provisioner secret, or the source "
+            + "snapshot's. Unset: the node's own credentials and key.")
+    private String secretName;
     @JsonPropertyDescription("VolumeAttributesClass parameters; changing them modifies the volume.")
     private Map<String, String> mutableParameters;
 
@@ -114,5 +118,13 @@ public class StrataVolumeSpec {
 
     public void setMutableParameters(Map<String, String> mutableParameters) {
         this.mutableParameters = mutableParameters;
+    }
+
+    public String getSecretName() {
+        return secretName;
+    }
+
+    public void setSecretName(String secretName) {
+        this.secretName = secretName;
     }
 }

@@ -2,6 +2,7 @@ package dev.strata.common.port;
 
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.EngineTraits;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
@@ -38,10 +39,11 @@ public interface Provisioner {
     /** Applies mutable parameters (a VolumeAttributesClass) to an existing volume. */
     VolumeRecord modifyVolume(String volumeId, Map<String, String> mutableParameters);
 
-    SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters);
+    /** Takes the snapshot; {@code secrets} are the call's (a backup target's credentials and key). */
+    SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters, Secrets secrets);
 
-    /** Deletes the snapshot; deleting an unknown snapshot succeeds. */
-    void deleteSnapshot(String snapshotId);
+    /** Deletes the snapshot (and its backup, opened with {@code secrets}); deleting an unknown one succeeds. */
+    void deleteSnapshot(String snapshotId, Secrets secrets);
 
     Optional<SnapshotRecord> findSnapshot(String snapshotId);
 

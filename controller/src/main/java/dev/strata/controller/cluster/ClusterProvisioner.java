@@ -3,6 +3,7 @@ package dev.strata.controller.cluster;
 import dev.strata.api.v1alpha1.Conversions;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
+import dev.strata.api.v1alpha1.SecretCopies;
 import dev.strata.api.v1alpha1.StrataNode;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataSnapshotSpec;
@@ -15,6 +16,7 @@ import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
@@ -106,15 +108,18 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         String engine = engineName(spec);
         StrataVolume existing = volumes.getStore().getByKey(id);
         if (existing == null) {
-            Placement placed = placement(spec, engine);
+            Placement placed = Placement.of(spec, engine, registered(), spec.source() == null ? Optional.empty()
+                    : source(spec.source()));
             StrataVolume wanted = new StrataVolume();
             wanted.setMetadata(NodeRequests.meta(id, placed.node()));
             wanted.setSpec(Conversions.volumeSpec(spec, placed.node(), engine));
             if (placed.backupUrl() != null) {
                 wanted.getSpec().getContentSource().setBackupUrl(placed.backupUrl());
             }
+            wanted.getSpec().setSecretName(placed.restoreSecretName(id, spec));
             existing = requests.create(wanted);
         }
+        copySecrets(existing, existing.getSpec().getSecretName(), spec.secrets());
         StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engine);
         if (!Conversions.sameRequest(existing.getSpec(), requested)) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
@@ -152,40 +157,12 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                 ? snapshots.getStore().getByKey(source.id()) : volumes.getStore().getByKey(source.id()));
     }
 
-    /**
-     * Where a new volume goes: its source's node when the request allows it (a local clone or restore);
-     * for a snapshot the request keeps off its node, the first allowed node that can hold it, restored
-     * there from the snapshot's stored backup (Flocker's move); for a volume with no source, the first
-     * candidate whose engine has room for it (any node when the request does not constrain it).
-     */
-    private Placement placement(VolumeSpec spec, String engine) {
-        if (spec.source() == null) {
-            return new Placement(registered().place(engine, spec.requiredBytes(), spec.nodes()), null);
+    /** Writes the call's secrets into the resource's own copy, when it names its own. */
+    private void copySecrets(HasMetadata resource, String secretName, Secrets secrets) {
+        if (!secrets.isEmpty() && SecretCopies.name(resource.getMetadata().getName()).equals(secretName)) {
+            SecretCopies.write(client, secretName, resource, secrets);
         }
-        if (spec.parameters().containsKey(BackupRef.FROM_PARAMETER)) {
-            // refused here, as the node would refuse it, before any resource is written
-            throw CsiException.invalidArgument("parameters." + BackupRef.FROM_PARAMETER, "a volume starts from a "
-                    + "backup or from a content source, not both");
-        }
-        boolean snapshot = spec.source().kind() == ContentSource.Kind.SNAPSHOT;
-        String field = snapshot ? "volume_content_source.snapshot" : "volume_content_source.volume";
-        HasMetadata source = source(spec.source()).orElseThrow(() -> CsiException.notFound(field + ": "
-                + spec.source().id() + " does not exist"));
-        String node = source.getMetadata().getLabels().get(Resources.NODE_LABEL);
-        if (spec.nodes().isEmpty() || spec.nodes().contains(node)) {
-            return new Placement(node, null);
-        }
-        BackupRef backup = snapshot ? Conversions.snapshotRecord((StrataSnapshot) source).backup() : null;
-        if (backup == null || backup.phase() != BackupRef.Phase.STORED) {
-            throw CsiException.resourceExhausted("accessibility_requirements: " + field + " "
-                    + spec.source().id() + " is on node " + node + ", which the requirements exclude"
-                    + (snapshot ? ", and it has no stored backup to restore elsewhere" : ""));
-        }
-        return new Placement(registered().place(engine, spec.requiredBytes(), spec.nodes()), backup.url());
     }
-
-    /** A new volume's node, and the backup it is restored from when its source snapshot is elsewhere. */
-    private record Placement(String node, String backupUrl) {}
 
     @Override
     public void deleteVolume(String volumeId) {
@@ -296,7 +273,8 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     // ---- snapshots ------------------------------------------------------------------------------
 
     @Override
-    public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
+    public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters,
+            Secrets secrets) {
         String id = Ids.snapshotId(name);
         StrataSnapshot existing = snapshots.getStore().getByKey(id);
         if (existing == null) {
@@ -308,9 +286,13 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             spec.setName(name);
             spec.setSourceVolume(sourceVolumeId);
             spec.setParameters(new TreeMap<>(parameters));
+            // The backup's secrets go to the node as a Secret of its own, never in the resource.
+            spec.setSecretName(secrets.isEmpty() || !parameters.containsKey(BackupRef.TARGET_PARAMETER) ? null
+                    : SecretCopies.name(id));
             wanted.setSpec(spec);
             existing = requests.create(wanted);
         }
+        copySecrets(existing, existing.getSpec().getSecretName(), secrets);
         if (!existing.getSpec().getSourceVolume().equals(sourceVolumeId)) {
             throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
                     + existing.getSpec().getSourceVolume() + ")");
@@ -326,11 +308,12 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     }
 
     @Override
-    public void deleteSnapshot(String snapshotId) {
+    public void deleteSnapshot(String snapshotId, Secrets secrets) {
         StrataSnapshot s = snapshots.getStore().getByKey(snapshotId);
         if (s == null) {
             return;
         }
+        copySecrets(s, s.getSpec().getSecretName(), secrets); // what removes the backup, should it have changed
         ResourceWrites.deleteWithStorage(client, StrataSnapshot.class, snapshotId);
         requests.awaitGone(snapshotWaiters, snapshotId, "DeleteSnapshot " + snapshotId);
     }

@@ -25,6 +25,7 @@ import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
@@ -148,12 +149,12 @@ class ClusterProvisionerTest {
                 .anyMatch(r -> r.id().equals(id)));
 
         SnapshotRecord uploading = provisioner.createSnapshot("snap-remote", source,
-                Map.of(BackupRef.TARGET_PARAMETER, target));
+                Map.of(BackupRef.TARGET_PARAMETER, target), Secrets.NONE);
         assertFalse(uploading.readyToUse(), "not ready to use while its backup uploads");
         assertEquals(target + "#" + id, uploading.backup().url());
         assertCsi(Status.Code.ALREADY_EXISTS, () -> provisioner.createSnapshot("snap-remote", source,
-                Map.of(BackupRef.TARGET_PARAMETER, "file:///elsewhere")));
-        assertCsi(Status.Code.ALREADY_EXISTS, () -> provisioner.createSnapshot("snap-remote", source, Map.of()));
+                Map.of(BackupRef.TARGET_PARAMETER, "file:///elsewhere"), Secrets.NONE));
+        assertCsi(Status.Code.ALREADY_EXISTS, () -> provisioner.createSnapshot("snap-remote", source, Map.of(), Secrets.NONE));
 
         reportBackup(id, BackupRef.uploading(target, id).stored());
         eventually("ready to use once stored", () -> provisioner.findSnapshot(id).map(SnapshotRecord::readyToUse)

@@ -1,14 +1,24 @@
 package dev.strata.e2e.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.backup.BackupException;
+import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSecrets;
+import dev.strata.testkit.CsiCalls;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -29,6 +39,13 @@ final class BackupScenario {
     private static final ResourceDefinitionContext CONTENTS = new ResourceDefinitionContext.Builder()
             .withGroup("snapshot.storage.k8s.io").withVersion("v1").withPlural("volumesnapshotcontents")
             .withNamespaced(false).withKind("VolumeSnapshotContent").build();
+
+    private static final ResourceDefinitionContext SNAPSHOT_CLASSES = new ResourceDefinitionContext.Builder()
+            .withGroup("snapshot.storage.k8s.io").withVersion("v1").withPlural("volumesnapshotclasses")
+            .withNamespaced(false).withKind("VolumeSnapshotClass").build();
+    private static final String KEYED_CLASS = "strata-e2e-keyed-backup";
+    private static final String KEY_SECRET = "strata-e2e-backup-key";
+    private static final String KEY = "a tenant's passphrase";
 
     private final RealClusterTest test;
     private final KubernetesClient client;
@@ -69,8 +86,74 @@ final class BackupScenario {
                 .withName(id).get() == null);
     }
 
+    /**
+     * The same with a class's own secrets, as a tenant keeps its backups: a Secret in the driver's
+     * namespace holds the key; a VolumeSnapshotClass names it as its snapshotter secret, and a
+     * StorageClass as its provisioner secret. The real csi-snapshotter and csi-provisioner read it
+     * and pass its data to the calls; the backup in the target opens only with that key; the
+     * restore reads it back; the delete removes the backup's chunks, which needs the key too.
+     */
+    void runWithClassSecrets() throws Exception {
+        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).resource(new SecretBuilder().withNewMetadata()
+                .withName(KEY_SECRET).endMetadata().withStringData(Map.of("backupKey", KEY)).build()).serverSideApply();
+        Map<String, String> secretRef = Map.of("csi.storage.k8s.io/snapshotter-secret-name", KEY_SECRET,
+                "csi.storage.k8s.io/snapshotter-secret-namespace", RealClusterTest.DRIVER_NAMESPACE);
+        Map<String, String> parameters = new HashMap<>(secretRef);
+        parameters.put("backupTarget", "file:///var/lib/strata-backups/keyed");
+        client.genericKubernetesResources(SNAPSHOT_CLASSES).resource(new GenericKubernetesResourceBuilder()
+                .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshotClass")
+                .withNewMetadata().withName(KEYED_CLASS).endMetadata()
+                .addToAdditionalProperties("driver", RealClusterTest.DRIVER)
+                .addToAdditionalProperties("deletionPolicy", "Delete")
+                .addToAdditionalProperties("parameters", parameters).build()).serverSideApply();
+
+        test.pvc("keyed-src", "strata-shared", "64Mi", "ReadWriteOnce", null);
+        test.runToEnd(RealClusterTest.pod("keyed-writer", "keyed-src", "echo kept with the tenant key > /data/f && sync"));
+        test.snapshot("keyed", "keyed-src", KEYED_CLASS);
+        String id = snapshotHandle("keyed");
+        Path target = BACKUPS.resolve("keyed");
+        assertTrue(Files.isRegularFile(target.resolve("backups").resolve(id)), "the manifest is in " + target);
+        BackupException locked = assertThrows(BackupException.class, () -> BackupRepository.open("file://" + target,
+                BackupSecrets.NONE));
+        assertEquals(BackupException.Kind.KEY_REQUIRED, locked.kind(), "the class's key encrypted the target");
+        assertEquals(1, BackupRepository.open("file://" + target, BackupSecrets.keyOnly(KEY.getBytes(
+                StandardCharsets.UTF_8))).list().size(), "the key opens it");
+        assertTrue(client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName("strata-secrets-" + id)
+                .get() != null, "the controller's copy of the class's secret, for the node");
+
+        Map<String, String> restore = new HashMap<>(Map.of("engine", "shared", "fromBackup",
+                "file:///var/lib/strata-backups/keyed#" + id,
+                "csi.storage.k8s.io/provisioner-secret-name", KEY_SECRET,
+                "csi.storage.k8s.io/provisioner-secret-namespace", RealClusterTest.DRIVER_NAMESPACE));
+        client.resource(new StorageClassBuilder().withNewMetadata().withName(KEYED_CLASS).endMetadata()
+                .withProvisioner(RealClusterTest.DRIVER).withParameters(restore)
+                .withVolumeBindingMode("WaitForFirstConsumer").withReclaimPolicy("Delete").build())
+                .serverSideApply();
+        test.pvc("keyed-restored", KEYED_CLASS, "64Mi", "ReadWriteOnce", null);
+        assertEquals("kept with the tenant key", test.runToEnd(RealClusterTest.pod("keyed-reader", "keyed-restored",
+                "cat /data/f")).strip());
+
+        client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
+                .withName("keyed").delete();
+        RealClusterTest.await("the keyed backup's chunks leave the target", () -> !Files.exists(target.resolve(
+                "backups").resolve(id)) && noFiles(target.resolve("chunks")));
+        System.out.printf("[cluster] a VolumeSnapshotClass's own key encrypted %s; its StorageClass restored it; "
+                + "the delete removed its chunks%n", target);
+    }
+
     void deleteClass() {
         client.storage().v1().storageClasses().withName(CLASS).delete();
+        client.storage().v1().storageClasses().withName(KEYED_CLASS).delete();
+        client.genericKubernetesResources(SNAPSHOT_CLASSES).withName(KEYED_CLASS).delete();
+        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName(KEY_SECRET).delete();
+    }
+
+    private static boolean noFiles(Path dir) {
+        try {
+            return CsiCalls.files(dir).isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The CSI snapshot ID behind a VolumeSnapshot: its content's status.snapshotHandle. */

@@ -54,6 +54,7 @@ class RealClusterTest {
     static final String NS = "strata-e2e";
     static final String BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.37.0-1";
     static final String DRIVER = "strata.csi.dev";
+    static final String DRIVER_NAMESPACE = "strata-system";
     static final List<String> NON_THIN = List.of("strata-overlay", "strata-hostpath", "strata-shared");
     static final List<String> THIN = List.of("strata-thin", "strata-thin-xfs", "strata-thin-block");
     /** Where Strata's hostpath root is on the host (bin/cluster keeps the cluster's state under its own directory). */
@@ -108,11 +109,11 @@ class RealClusterTest {
     /** The controller Deployment and node DaemonSet Ready, CSINode lists the driver, capacities published. */
     void waitUntilInstalled() throws InterruptedException {
         await("the controller Deployment is Ready", () -> {
-            var d = client().apps().deployments().inNamespace("strata-system").withName("strata-controller").get();
+            var d = client().apps().deployments().inNamespace(DRIVER_NAMESPACE).withName("strata-controller").get();
             return d != null && d.getStatus() != null && d.getSpec().getReplicas().equals(d.getStatus().getReadyReplicas());
         });
         await("the node DaemonSet is Ready", () -> {
-            var d = client().apps().daemonSets().inNamespace("strata-system").withName("strata-node").get();
+            var d = client().apps().daemonSets().inNamespace(DRIVER_NAMESPACE).withName("strata-node").get();
             return d != null && d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getNumberReady());
         });
         await("CSINode lists " + DRIVER, () -> client().storage().v1().csiNodes().list().getItems().stream()
@@ -479,6 +480,19 @@ class RealClusterTest {
         }
     }
 
+    /** The same with a class's own secret: its key encrypts, restores and deletes (BackupScenario). */
+    @Test
+    @Order(17)
+    void aClassesSecretKeysItsBackupsThroughTheRealSidecars() throws Exception {
+        BackupScenario scenario = new BackupScenario(this);
+        try {
+            scenario.runWithClassSecrets();
+        } finally {
+            deleteEverythingInTheTestNamespace();
+            scenario.deleteClass();
+        }
+    }
+
     // ---- helm install / uninstall ---------------------------------------------------------------
 
     /**
@@ -492,7 +506,7 @@ class RealClusterTest {
     void manifestsUninstallKeepsRetainData() throws Exception {
         deleteEverythingInTheTestNamespace();
         LocalCluster.script(300, "kubectl", "delete", "-k", overlay(), "--ignore-not-found", "--wait=false");
-        client().namespaces().withName("strata-system").waitUntilCondition(n -> n == null, 3, TimeUnit.MINUTES);
+        client().namespaces().withName(DRIVER_NAMESPACE).waitUntilCondition(n -> n == null, 3, TimeUnit.MINUTES);
         List<String> stuck = strataVolumes().stream().map(v -> v.getMetadata().getName()).toList();
         for (String v : stuck) {
             LocalCluster.script(60, "kubectl", "patch", "stratavolume", v, "--type=merge",
@@ -535,8 +549,8 @@ class RealClusterTest {
         String said = LocalCluster.script(300, "helm", "uninstall", "strata", "-n", "strata-system", "--wait");
         deleteWhatHelmCouldNotVerify(said);
         KubernetesClient c = client();
-        assertTrue(c.apps().deployments().inNamespace("strata-system").list().getItems().isEmpty(), said);
-        assertTrue(c.apps().daemonSets().inNamespace("strata-system").list().getItems().isEmpty(), said);
+        assertTrue(c.apps().deployments().inNamespace(DRIVER_NAMESPACE).list().getItems().isEmpty(), said);
+        assertTrue(c.apps().daemonSets().inNamespace(DRIVER_NAMESPACE).list().getItems().isEmpty(), said);
         List<String> classes = c.storage().v1().storageClasses().list().getItems().stream()
                 .filter(s -> DRIVER.equals(s.getProvisioner()))
                 .map(s -> s.getMetadata().getName() + " " + s.getMetadata().getLabels() + " "

@@ -3,10 +3,13 @@ package dev.strata.node.cluster;
 import dev.strata.api.v1alpha1.NodeReport;
 import dev.strata.api.v1alpha1.ResourceWrites;
 import dev.strata.api.v1alpha1.Resources;
+import dev.strata.api.v1alpha1.SecretCopies;
+import dev.strata.common.model.Secrets;
 import dev.strata.node.storage.LocalStorage;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.cache.Store;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +71,16 @@ abstract class Reconciler<T extends CustomResource<?, ? extends NodeReport>> {
      * Deletes the resource's storage (idempotent: gone already is done); a CsiException refuses (the
      * volume is in use, say). Its crash point is at the end, before the finalizer is let go.
      */
-    abstract void deleteStorage(String name);
+    abstract void deleteStorage(T resource);
+
+    /**
+     * The secrets of the copy the controller made for a resource ({@link SecretCopies}): none when it
+     * names none; empty when the copy is not there yet (the controller writes it just after the
+     * resource: the caller waits and is retried).
+     */
+    final Optional<Secrets> copiedSecrets(String secretName) {
+        return secretName == null ? Optional.of(Secrets.NONE) : SecretCopies.read(client, secretName);
+    }
 
     /** A Ready resource: applies what its spec asks now, and reports. */
     boolean refresh(T resource) {
@@ -110,7 +122,7 @@ abstract class Reconciler<T extends CustomResource<?, ? extends NodeReport>> {
             Finalizer.release(client, type, name);
             return true;
         }
-        boolean done = Finalizer.deleteThenRelease(client, type, resource, () -> deleteStorage(name),
+        boolean done = Finalizer.deleteThenRelease(client, type, resource, () -> deleteStorage(resource),
                 (r, e) -> {
                     report(r).setErrorCode(e.code().name());
                     report(r).setMessage(e.getMessage());

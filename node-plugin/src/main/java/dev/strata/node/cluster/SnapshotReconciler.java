@@ -9,12 +9,14 @@ import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.node.storage.LocalStorage;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.cache.Store;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +46,16 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
             return fail(s, "INVALID_ARGUMENT", "metadata.name must be " + Ids.snapshotId(s.getSpec().getName())
                     + ", the snapshot ID of spec.name");
         }
+        Optional<Secrets> secrets = copiedSecrets(s.getSpec().getSecretName());
+        if (secrets.isEmpty()) {
+            LOG.info("snapshot {}: waiting for its Secret {}", name, s.getSpec().getSecretName());
+            return false;
+        }
         Finalizer.hold(client, StrataSnapshot.class, s);
         SnapshotRecord taken;
         try {
-            taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s));
+            taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s),
+                    secrets.get());
         } catch (CsiException e) {
             return fail(s, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
@@ -81,9 +89,16 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
                     s.getMetadata().getName());
             return true;
         }
+        Optional<Secrets> secrets = copiedSecrets(s.getSpec().getSecretName());
+        if (secrets.isEmpty()) {
+            LOG.info("snapshot {}: its Secret {} is gone; its backup is tried again once it is back",
+                    s.getMetadata().getName(), s.getSpec().getSecretName());
+            return false;
+        }
         SnapshotRecord now;
         try {
-            now = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s));
+            now = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s),
+                    secrets.get());
         } catch (RuntimeException e) {
             LOG.info("snapshot {}: its backup is not stored yet ({}); tried again later", s.getMetadata().getName(),
                     e.getMessage());
@@ -137,8 +152,10 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
     }
 
     @Override
-    void deleteStorage(String name) {
-        storage.deleteSnapshot(name);
+    void deleteStorage(StrataSnapshot s) {
+        // A copy gone already (its owner was deleted by hand) leaves the node's own secrets to try.
+        storage.deleteSnapshot(s.getMetadata().getName(), copiedSecrets(s.getSpec().getSecretName())
+                .orElse(Secrets.NONE));
         CrashPoint.reach("node.snapshot.deleted");
     }
 

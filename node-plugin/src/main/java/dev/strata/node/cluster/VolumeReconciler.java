@@ -8,6 +8,7 @@ import dev.strata.api.v1alpha1.StrataVolumeStatus;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.storage.LocalStorage;
@@ -51,10 +52,15 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
             return fail(v, "INVALID_ARGUMENT", "metadata.name must be " + Ids.volumeId(v.getSpec().getName())
                     + ", the volume ID of spec.name");
         }
+        Optional<Secrets> secrets = copiedSecrets(v.getSpec().getSecretName());
+        if (secrets.isEmpty()) {
+            LOG.info("volume {}: waiting for its Secret {}", name, v.getSpec().getSecretName());
+            return false;
+        }
         Finalizer.hold(client, StrataVolume.class, v);
         VolumeRecord made;
         try {
-            made = storage.createVolume(Conversions.volumeSpec(v.getSpec()));
+            made = storage.createVolume(Conversions.volumeSpec(v.getSpec()).withSecrets(secrets.get()));
         } catch (CsiException e) {
             if (e.code() == Status.Code.RESOURCE_EXHAUSTED) {
                 events.volume(v, EventRecorder.Type.WARNING, "NotEnoughCapacity", "CreateVolume",
@@ -177,8 +183,8 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
 
     /** In use, say: refused, and the resource stays (its deletion pending) while the controller reports why. */
     @Override
-    void deleteStorage(String name) {
-        storage.deleteVolume(name);
+    void deleteStorage(StrataVolume v) {
+        storage.deleteVolume(v.getMetadata().getName());
         CrashPoint.reach("node.volume.deleted");
     }
 

@@ -14,6 +14,7 @@ import dev.strata.common.port.GroupSnapshotter;
 import dev.strata.common.model.Ids;
 import dev.strata.common.port.Provisioner;
 import dev.strata.common.model.RecordState;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
@@ -103,8 +104,9 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         recovery.run();
         // Uploads a stop or crash interrupted go on (a failed one waits for the next CreateSnapshot).
         for (SnapshotRecord s : snapshots.ready()) {
-            if (s.backup() != null && s.backup().phase() == BackupRef.Phase.UPLOADING) {
-                backups.upload(s, engines.get(s.engine()));
+            // One opened with a call's secrets waits for the next CreateSnapshot, which carries them.
+            if (s.backup() != null && s.backup().phase() == BackupRef.Phase.UPLOADING && !s.backup().callSecrets()) {
+                backups.upload(s, engines.get(s.engine()), Secrets.NONE);
             }
         }
     }
@@ -125,7 +127,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     public VolumeRecord createVolume(VolumeSpec spec) {
         VolumeEngine engine = engines.get(spec.parameters().getOrDefault(ENGINE_PARAMETER, requests.defaultEngineFor(spec.source())));
         requests.check(engine, spec);
-        String fromBackup = backups.restoreSource(spec.parameters(), engine, spec.source() != null);
+        String fromBackup = backups.restoreSource(spec.parameters(), engine, spec.source() != null, spec.secrets());
         String id = Ids.volumeId(spec.name());
         List<String> keys = new ArrayList<>(List.of(LockKeys.volume(id)));
         if (spec.source() != null) {
@@ -148,7 +150,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             try {
                 engine.create(record);
                 if (fromBackup != null) {
-                    backups.restore(fromBackup, engine, id);
+                    backups.restore(fromBackup, engine, id, spec.secrets());
                 }
             } catch (IOException | RuntimeException e) {
                 undoCreate(engine, record, e);
@@ -290,18 +292,19 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     }
 
     @Override
-    public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters) {
+    public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters,
+            Secrets secrets) {
         try {
-            return snapshots.create(name, sourceVolumeId, parameters);
+            return snapshots.create(name, sourceVolumeId, parameters, secrets);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     @Override
-    public void deleteSnapshot(String snapshotId) {
+    public void deleteSnapshot(String snapshotId, Secrets secrets) {
         try {
-            snapshots.delete(snapshotId);
+            snapshots.delete(snapshotId, secrets);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -3,6 +3,7 @@ package dev.strata.node.storage;
 import dev.strata.common.Validate;
 import dev.strata.common.model.GroupSnapshotRecord;
 import dev.strata.common.model.RecordState;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
@@ -54,10 +55,17 @@ final class Recovery {
             }
         }
         for (SnapshotRecord s : records.snapshots().all()) {
+            if (s.state() == RecordState.DELETING && s.backup() != null && s.backup().callSecrets()) {
+                // Its backup opens only with the secrets a call carries: the CO's next DeleteSnapshot
+                // (it retries until one succeeds) removes it; the node's own would remove nothing.
+                LOG.info("snapshot {} was left DELETING; its backup needs the call's secrets, so the next "
+                        + "DeleteSnapshot removes it", s.id());
+                continue;
+            }
             if (s.state() != RecordState.READY) {
                 settle("snapshot", s.id(), s.name(), s.state(), () -> {
                     if (s.state() == RecordState.DELETING) {
-                        backups.remove(s); // a CREATING one never started its upload: nothing is off the node
+                        backups.remove(s, Secrets.NONE); // a CREATING one never started its upload
                     }
                     engines.get(s.engine()).deleteSnapshot(s.id());
                     records.snapshots().remove(s.id());

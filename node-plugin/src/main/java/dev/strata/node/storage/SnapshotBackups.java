@@ -2,6 +2,7 @@ package dev.strata.node.storage;
 
 import dev.strata.backup.BackupException;
 import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSecrets;
 import dev.strata.backup.BackupSummary;
 import dev.strata.backup.BackupTarget;
 import dev.strata.common.CrashPoint;
@@ -9,6 +10,7 @@ import dev.strata.common.CsiException;
 import dev.strata.common.LockTable;
 import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.RecordState;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.VolumeEngine;
@@ -37,8 +39,10 @@ import org.slf4j.LoggerFactory;
  * upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks already
  * stored are not sent again). A volume whose parameters name {@value #BackupRef.FROM_PARAMETER} is filled from a
  * backup, on any node that reaches the target. Only engines whose data is a plain directory tree
- * ({@link DirectoryTrees}) back up here. The key of an encrypted target is the node's
- * {@code --backup-key-file}, read at each use and never recorded.
+ * ({@link DirectoryTrees}) back up here. A target opens with the call's secrets ({@link BackupSecrets}:
+ * S3 credentials and the key) where it carries them, else with the node's own (the AWS SDK's default
+ * chain, and its {@code --backup-key-file}, read at each use); neither is ever recorded. An upload
+ * opened with a call's secrets resumes only on a call, which carries them again.
  */
 final class SnapshotBackups implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotBackups.class);
@@ -59,29 +63,37 @@ final class SnapshotBackups implements AutoCloseable {
         this.keyFile = keyFile;
     }
 
-    /** The backup a snapshot with these parameters asks for, or null; checked before anything is cut. */
-    BackupRef plan(String snapshotId, Map<String, String> parameters, VolumeEngine engine) {
+    /**
+     * The backup a snapshot with these parameters asks for, or null; checked (with the call's
+     * secrets) before anything is cut.
+     */
+    BackupRef plan(String snapshotId, Map<String, String> parameters, VolumeEngine engine, Secrets secrets) {
         String url = parameters.get(BackupRef.TARGET_PARAMETER);
         if (url == null) {
             return null;
         }
         String field = "parameters." + BackupRef.TARGET_PARAMETER;
         trees(engine, field);
+        BackupSecrets fromCall = fromCall(secrets);
         try {
-            return BackupRef.uploading(BackupTarget.open(url).url(), snapshotId);
+            return BackupRef.uploading(BackupTarget.open(url, fromCall).url(), snapshotId)
+                    .withCallSecrets(!fromCall.isEmpty());
         } catch (IOException e) {
             throw mapped(field, e);
         }
     }
 
-    /** Starts (or resumes) the upload of a cut snapshot, unless one is already running. */
-    void upload(SnapshotRecord snapshot, VolumeEngine engine) {
+    /**
+     * Starts (or resumes) the upload of a cut snapshot, unless one is already running; {@code secrets}
+     * are the call's, held by the upload only while it runs.
+     */
+    void upload(SnapshotRecord snapshot, VolumeEngine engine, Secrets secrets) {
         if (snapshot.backup() == null || snapshot.backup().phase() == BackupRef.Phase.STORED) {
             return;
         }
         Path tree = trees(engine, "parameters." + BackupRef.TARGET_PARAMETER).snapshotTree(snapshot.id());
         uploads.compute(snapshot.id(), (id, running) -> running != null && !running.future.isDone() ? running
-                : start(snapshot, tree));
+                : start(snapshot, tree, fromCall(secrets)));
     }
 
     /**
@@ -95,7 +107,7 @@ final class SnapshotBackups implements AutoCloseable {
         Future<?> future;
     }
 
-    private Upload start(SnapshotRecord snapshot, Path tree) {
+    private Upload start(SnapshotRecord snapshot, Path tree, BackupSecrets fromCall) {
         Upload upload = new Upload();
         upload.future = uploader.submit(() -> {
             if (!upload.claimed.compareAndSet(false, true)) {
@@ -103,7 +115,7 @@ final class SnapshotBackups implements AutoCloseable {
             }
             BackupRef outcome;
             try {
-                outcome = backUp(snapshot, tree);
+                outcome = backUp(snapshot, tree, fromCall);
             } finally {
                 upload.stopped.countDown();
             }
@@ -118,12 +130,12 @@ final class SnapshotBackups implements AutoCloseable {
         return upload;
     }
 
-    private BackupRef backUp(SnapshotRecord snapshot, Path tree) {
+    private BackupRef backUp(SnapshotRecord snapshot, Path tree, BackupSecrets fromCall) {
         BackupRef ref = snapshot.backup();
         BackupRef outcome;
         long started = System.nanoTime();
         try {
-            BackupRepository repository = BackupRepository.open(ref.target(), key());
+            BackupRepository repository = BackupRepository.open(ref.target(), withNodeKey(fromCall));
             BackupSummary summary = repository.backup(tree, ref.name(), Map.of("volume", snapshot.sourceVolumeId(),
                     "snapshot", snapshot.name(), "engine", snapshot.engine()), parent(snapshot));
             CrashPoint.reach("snapshot.backup.stored"); // stored in the target, the record still UPLOADING
@@ -194,19 +206,19 @@ final class SnapshotBackups implements AutoCloseable {
      * and prunes the chunks only it used. Without the key of an encrypted target only the manifest
      * goes; its chunks wait for the next prune that has the key.
      */
-    void remove(SnapshotRecord snapshot) throws IOException {
+    void remove(SnapshotRecord snapshot, Secrets secrets) throws IOException {
         BackupRef ref = snapshot.backup();
         if (ref == null) {
             return;
         }
         awaitUpload(snapshot.id());
         try {
-            BackupRepository.open(ref.target(), key()).remove(ref.name());
+            BackupRepository.open(ref.target(), withNodeKey(fromCall(secrets))).remove(ref.name());
         } catch (BackupException e) {
             if (e.kind() != BackupException.Kind.KEY_REQUIRED && e.kind() != BackupException.Kind.WRONG_KEY) {
                 throw e;
             }
-            BackupTarget.open(ref.target()).delete("backups/" + ref.name());
+            BackupTarget.open(ref.target(), fromCall(secrets)).delete("backups/" + ref.name());
         }
     }
 
@@ -237,7 +249,8 @@ final class SnapshotBackups implements AutoCloseable {
     }
 
     /** Checks a volume's {@value #BackupRef.FROM_PARAMETER} before anything is made: its engine, and the URL's form. */
-    String restoreSource(Map<String, String> parameters, VolumeEngine engine, boolean hasContentSource) {
+    String restoreSource(Map<String, String> parameters, VolumeEngine engine, boolean hasContentSource,
+            Secrets secrets) {
         String from = parameters.get(BackupRef.FROM_PARAMETER);
         if (from == null) {
             return null;
@@ -254,7 +267,7 @@ final class SnapshotBackups implements AutoCloseable {
                     + "file:///mnt/backups#snap-1234)");
         }
         try {
-            BackupTarget.open(from.substring(0, hash));
+            BackupTarget.open(from.substring(0, hash), fromCall(secrets));
         } catch (IOException e) {
             throw mapped(field, e);
         }
@@ -262,13 +275,14 @@ final class SnapshotBackups implements AutoCloseable {
     }
 
     /** Fills a new volume's (empty) tree from the backup {@code from} ({@code TARGET#NAME}). */
-    void restore(String from, VolumeEngine engine, String volumeId) throws IOException {
+    void restore(String from, VolumeEngine engine, String volumeId, Secrets secrets) throws IOException {
         String field = "parameters." + BackupRef.FROM_PARAMETER;
         int hash = from.lastIndexOf('#');
         long started = System.nanoTime();
         BackupSummary summary;
         try {
-            BackupRepository repository = BackupRepository.open(from.substring(0, hash), key());
+            BackupRepository repository = BackupRepository.open(from.substring(0, hash),
+                    withNodeKey(fromCall(secrets)));
             summary = trees(engine, field).fillVolume(volumeId, tree -> {
                 BackupSummary restored = repository.restore(from.substring(hash + 1), tree);
                 // The engine contract: what a call made is durable before its record says READY.
@@ -290,8 +304,18 @@ final class SnapshotBackups implements AutoCloseable {
                 + "off the node yet (dir, shared and hostpath do)");
     }
 
-    private byte[] key() throws IOException {
-        return keyFile == null ? null : Files.readAllBytes(keyFile);
+    /** The backup secrets a call carries, or INVALID_ARGUMENT naming the secret that is wrong. */
+    private static BackupSecrets fromCall(Secrets secrets) {
+        try {
+            return BackupSecrets.from(secrets.values());
+        } catch (BackupException e) {
+            throw CsiException.invalidArgument("secrets", e.getMessage());
+        }
+    }
+
+    /** The call's secrets, with the node's key file where the call gives no key. */
+    private BackupSecrets withNodeKey(BackupSecrets fromCall) throws IOException {
+        return fromCall.orKey(keyFile == null ? null : Files.readAllBytes(keyFile));
     }
 
     /** A backup's failure as the CSI code a caller can act on, naming the parameter. */
@@ -304,7 +328,7 @@ final class SnapshotBackups implements AutoCloseable {
             case INVALID -> CsiException.invalidArgument(field, b.getMessage());
             case NOT_FOUND -> CsiException.notFound(field + ": " + b.getMessage());
             case KEY_REQUIRED, WRONG_KEY -> CsiException.failedPrecondition(field + ": " + b.getMessage()
-                    + " (the node's --backup-key-file)");
+                    + " (the key is the call's secret " + BackupSecrets.KEY + ", else the node's --backup-key-file)");
             case MISSING_CHUNK, CORRUPT -> new CsiException(Status.Code.DATA_LOSS, field + ": " + b.getMessage());
             case BUSY -> CsiException.aborted(field + ": " + b.getMessage());
         };

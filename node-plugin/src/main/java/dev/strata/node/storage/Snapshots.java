@@ -6,6 +6,7 @@ import dev.strata.common.LockTable;
 import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.RecordState;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
@@ -33,7 +34,8 @@ final class Snapshots {
         this.backups = backups;
     }
 
-    SnapshotRecord create(String name, String sourceVolumeId, Map<String, String> parameters) throws IOException {
+    SnapshotRecord create(String name, String sourceVolumeId, Map<String, String> parameters, Secrets secrets)
+            throws IOException {
         Map<String, String> others = new java.util.HashMap<>(parameters);
         others.remove(BackupRef.TARGET_PARAMETER);
         SnapshotParameters.refuse(others, "snapshot");
@@ -45,21 +47,21 @@ final class Snapshots {
                     throw CsiException.alreadyExists("name: a snapshot named \"" + name + "\" already exists for "
                             + "another volume (" + existing.get().sourceVolumeId() + ")");
                 }
-                return resumed(existing.get(), parameters);
+                return resumed(existing.get(), parameters, secrets);
             }
             VolumeRecord source = records.readyVolume(sourceVolumeId).orElseThrow(() -> CsiException.notFound(
                     "source_volume_id: volume " + sourceVolumeId + " does not exist"));
             VolumeEngine engine = engines.get(source.engine());
             SnapshotRecord record = new SnapshotRecord(id, name, sourceVolumeId, source.engine(),
                     source.capacityBytes(), null, RecordState.CREATING, Instant.now(),
-                    backups.plan(id, parameters, engine));
+                    backups.plan(id, parameters, engine, secrets));
             records.snapshots().put(record);
             CrashPoint.reach("snapshot.create.recorded");
             cut(record, source, engine);
             CrashPoint.reach("snapshot.create.stored");
             SnapshotRecord ready = record.withState(RecordState.READY);
             records.snapshots().put(ready);
-            backups.upload(ready, engine);
+            backups.upload(ready, engine, secrets);
             return ready;
         }
     }
@@ -68,18 +70,19 @@ final class Snapshots {
      * A retried CreateSnapshot: the same backup target as first asked (or ALREADY_EXISTS), and an
      * upload that is not stored (a restart interrupted it, or it failed) starts again.
      */
-    private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters) {
+    private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters, Secrets secrets) {
         String asked = parameters.get(BackupRef.TARGET_PARAMETER);
         String had = existing.backup() == null ? null : existing.backup().target();
         VolumeEngine engine = engines.get(existing.engine());
-        String askedUrl = asked == null ? null : backups.plan(existing.id(), parameters, engine).target();
+        String askedUrl = asked == null ? null : backups.plan(existing.id(), parameters, engine, secrets)
+                .target();
         if (!java.util.Objects.equals(askedUrl, had)) {
             throw CsiException.alreadyExists("name: snapshot \"" + existing.name() + "\" exists with "
                     + (had == null ? "no backup target" : "backup target " + had) + ", not "
                     + (askedUrl == null ? "none" : askedUrl));
         }
         if (existing.state() == RecordState.READY) {
-            backups.upload(existing, engine);
+            backups.upload(existing, engine, secrets);
         }
         return existing;
     }
@@ -99,7 +102,7 @@ final class Snapshots {
         }
     }
 
-    void delete(String snapshotId) throws IOException {
+    void delete(String snapshotId, Secrets secrets) throws IOException {
         try (LockTable.Held held = locks.acquire(LockKeys.snapshot(snapshotId))) {
             Optional<SnapshotRecord> found = records.snapshots().get(snapshotId);
             if (found.isEmpty()) {
@@ -112,7 +115,7 @@ final class Snapshots {
             }
             records.snapshots().put(s.withState(RecordState.DELETING));
             CrashPoint.reach("snapshot.delete.recorded");
-            backups.remove(s);
+            backups.remove(s, secrets);
             engines.get(s.engine()).deleteSnapshot(snapshotId);
             records.snapshots().remove(snapshotId);
         }

@@ -8,6 +8,7 @@ import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.metrics.Sample;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
@@ -57,7 +58,7 @@ class StorageSamplesTest {
 
         VolumeRecord a = storage.createVolume(spec("a", 2 * StorageConfig.GIB));
         storage.createVolume(spec("b", StorageConfig.GIB));
-        storage.createSnapshot("snap-of-a", a.id(), Map.of());
+        storage.createSnapshot("snap-of-a", a.id(), Map.of(), Secrets.NONE);
         List<Sample> two = source.samples();
         assertEquals(2, value(two, "strata_volumes", Map.of("engine", "dir", "state", "READY")));
         assertEquals(0, value(two, "strata_volumes", Map.of("engine", "dir", "state", "CREATING")));

@@ -9,6 +9,7 @@ import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.Ids;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
@@ -162,7 +163,7 @@ class PowerCutVmTest {
             Path live = stage(opened, v1, "v1-live");
             write(live.resolve("a"), "alpha");
             ack(rig, steps, world, "write v1", Map.of("v1", Expected.with(Map.of("a", "alpha"))));
-            storage.createSnapshot("s1", v1.id(), Map.of());
+            storage.createSnapshot("s1", v1.id(), Map.of(), Secrets.NONE);
             ack(rig, steps, world, "snapshot s1", Map.of("snap:s1", Expected.with(Map.of("a", "alpha"))));
             write(live.resolve("a"), "beta");
             write(live.resolve("b"), "bravo");
@@ -176,7 +177,7 @@ class PowerCutVmTest {
             int acknowledgedLines = snapshotWhileAppending(storage, v1, live.resolve("log"));
             ack(rig, steps, world, "snapshot s2", Map.of("snap:s2",
                     new Expected(true, Map.of("a", "beta", "b", "bravo"), acknowledgedLines)));
-            storage.deleteSnapshot(Ids.snapshotId("s1"));
+            storage.deleteSnapshot(Ids.snapshotId("s1"), Secrets.NONE);
             ack(rig, steps, world, "delete s1", Map.of("snap:s1", Expected.ABSENT));
             opened.engines().get(engine).unstage(v1, live);
         } finally {
@@ -216,7 +217,7 @@ class PowerCutVmTest {
             Thread.sleep(10);
         }
         int before = synced.get();
-        storage.createSnapshot("s2", v1.id(), Map.of());
+        storage.createSnapshot("s2", v1.id(), Map.of(), Secrets.NONE);
         writing.set(false);
         writer.join();
         return before;

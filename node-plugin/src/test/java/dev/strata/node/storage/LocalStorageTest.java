@@ -17,6 +17,7 @@ import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.GroupSnapshotRecord;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.RecordState;
+import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
@@ -197,23 +198,23 @@ class LocalStorageTest {
     void snapshotsAndRestores() throws IOException {
         VolumeRecord source = storage.createVolume(spec("pvc-1", 2 * GIB, 0, Map.of(), null));
         Files.writeString(engine.volumePath(source.id()).resolve("data"), "v1");
-        SnapshotRecord snap = storage.createSnapshot("snap-a", source.id(), Map.of());
+        SnapshotRecord snap = storage.createSnapshot("snap-a", source.id(), Map.of(), Secrets.NONE);
         assertEquals(Ids.snapshotId("snap-a"), snap.id());
         assertEquals(RecordState.READY, snap.state());
         assertEquals(2 * GIB, snap.sizeBytes());
-        assertEquals(snap, storage.createSnapshot("snap-a", source.id(), Map.of()), "idempotent");
+        assertEquals(snap, storage.createSnapshot("snap-a", source.id(), Map.of(), Secrets.NONE), "idempotent");
         VolumeRecord other = storage.createVolume(spec("pvc-2"));
-        assertCsi(Code.ALREADY_EXISTS, () -> storage.createSnapshot("snap-a", other.id(), Map.of()));
+        assertCsi(Code.ALREADY_EXISTS, () -> storage.createSnapshot("snap-a", other.id(), Map.of(), Secrets.NONE));
         assertCsi(Code.INVALID_ARGUMENT, "parameters.x", () -> storage.createSnapshot("snap-b", source.id(),
-                Map.of("x", "y")));
+                Map.of("x", "y"), Secrets.NONE));
         // What csi-snapshotter --extra-create-metadata adds to every CreateSnapshot (the real cluster's
         // snapshots all failed on it): the CO's own keys, taken and ignored.
         SnapshotRecord withMetadata = storage.createSnapshot("snap-meta", source.id(), Map.of(
                 "csi.storage.k8s.io/volumesnapshot/name", "s", "csi.storage.k8s.io/volumesnapshot/namespace", "ns",
-                "csi.storage.k8s.io/volumesnapshotcontent/name", "c"));
+                "csi.storage.k8s.io/volumesnapshotcontent/name", "c"), Secrets.NONE);
         assertEquals(RecordState.READY, withMetadata.state());
-        storage.deleteSnapshot(withMetadata.id());
-        assertCsi(Code.NOT_FOUND, "source_volume_id", () -> storage.createSnapshot("snap-c", "vol-missing", Map.of()));
+        storage.deleteSnapshot(withMetadata.id(), Secrets.NONE);
+        assertCsi(Code.NOT_FOUND, "source_volume_id", () -> storage.createSnapshot("snap-c", "vol-missing", Map.of(), Secrets.NONE));
         Files.writeString(engine.volumePath(source.id()).resolve("data"), "v2");
 
         VolumeRecord restored = storage.createVolume(spec("pvc-3", 0, 0, Map.of(), ContentSource.snapshot(snap.id())));
@@ -225,8 +226,8 @@ class LocalStorageTest {
         VolumeRecord clone = storage.createVolume(spec("pvc-5", 0, 0, Map.of(), ContentSource.volume(source.id())));
         assertEquals("v2", Files.readString(engine.volumePath(clone.id()).resolve("data")));
 
-        storage.deleteSnapshot(snap.id());
-        storage.deleteSnapshot(snap.id());
+        storage.deleteSnapshot(snap.id(), Secrets.NONE);
+        storage.deleteSnapshot(snap.id(), Secrets.NONE);
         assertEquals(List.of(), storage.listSnapshots());
         assertEquals(Set.of(), engine.storedSnapshotIds());
     }
@@ -419,7 +420,7 @@ class LocalStorageTest {
         assertEquals(Set.copyOf(g.snapshotIds()), engine.storedSnapshotIds());
 
         String member = g.snapshotIds().get(0);
-        CsiException e = assertCsi(Code.FAILED_PRECONDITION, () -> storage.deleteSnapshot(member));
+        CsiException e = assertCsi(Code.FAILED_PRECONDITION, () -> storage.deleteSnapshot(member, Secrets.NONE));
         assertTrue(e.getMessage().contains(g.id()), e.getMessage());
         assertTrue(storage.findSnapshot(member).isPresent());
 

@@ -1,5 +1,6 @@
 package dev.strata.node.storage;
 
+import dev.strata.common.model.Secrets;
 import dev.strata.node.engine.VolumeKey;
 import static dev.strata.common.CsiAssertions.assertCsi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,7 +59,7 @@ class NodeStorageLocksTest {
             assertCsi(Code.ABORTED, () -> storage.provisioner().deleteVolume(id));
             assertCsi(Code.ABORTED, () -> storage.volumes().stage(id, tmp.resolve("staging"),
                     (traits, volume) -> AccessMode.SINGLE_NODE_WRITER, List.of(), VolumeKey.NONE));
-            assertCsi(Code.ABORTED, () -> storage.provisioner().createSnapshot("snap-1", id, Map.of()));
+            assertCsi(Code.ABORTED, () -> storage.provisioner().createSnapshot("snap-1", id, Map.of(), Secrets.NONE));
             assertEquals(Ids.volumeId("pvc-other"), create("pvc-other").id(), "another volume goes ahead");
         }
         assertFalse(locks.isHeld(LockKeys.volume(id)), "lock still held");
