@@ -119,12 +119,12 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             wanted.getSpec().setSecretName(placed.restoreSecretName(id, spec));
             existing = requests.create(wanted);
         }
-        copySecrets(existing, existing.getSpec().getSecretName(), spec.secrets());
         StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engine);
         if (!Conversions.sameRequest(existing.getSpec(), requested)) {
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
                     + "capabilities or content source");
         }
+        copySecrets(existing, existing.getSpec().getSecretName(), spec.secrets()); // only for the same request
         VolumeRecord record = Conversions.volumeRecord(requests.settle(volumeWaiters, id,
                 "CreateVolume " + spec.name()));
         if (record.capacityBytes() < spec.requiredBytes()
@@ -292,7 +292,6 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             wanted.setSpec(spec);
             existing = requests.create(wanted);
         }
-        copySecrets(existing, existing.getSpec().getSecretName(), secrets);
         if (!existing.getSpec().getSourceVolume().equals(sourceVolumeId)) {
             throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
                     + existing.getSpec().getSourceVolume() + ")");
@@ -304,6 +303,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
                     ? "no backup target" : "backup target " + hadTarget) + ", not "
                     + Objects.requireNonNullElse(parameters.get(BackupRef.TARGET_PARAMETER), "none"));
         }
+        copySecrets(existing, existing.getSpec().getSecretName(), secrets); // only for the same request
         return Conversions.snapshotRecord(requests.settle(snapshotWaiters, id, "CreateSnapshot " + name));
     }
 
