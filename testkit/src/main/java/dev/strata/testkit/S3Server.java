@@ -99,6 +99,21 @@ public final class S3Server implements AutoCloseable {
         return bucket;
     }
 
+    /**
+     * Runs a server for a benchmark script until it is killed: {@code S3Server DIR PORT BUCKET...}
+     * keeps objects under DIR, listens on 127.0.0.1:PORT with {@link #ACCESS_KEY}/{@link #SECRET_KEY},
+     * makes the buckets, and prints its endpoint.
+     */
+    public static void main(String[] args) throws Exception {
+        S3Server server = new S3Server(Path.of(args[0]));
+        server.startOn(Integer.parseInt(args[1]));
+        for (int i = 2; i < args.length; i++) {
+            server.createBucket(args[i]);
+        }
+        System.out.println("s3 server at " + server.endpoint());
+        Thread.currentThread().join();
+    }
+
     @Override
     public void close() throws Exception {
         if (sdk != null) {
