@@ -88,13 +88,7 @@ driver_b=$!
 trap 'kill $driver $driver_b 2>/dev/null; wait $driver $driver_b 2>/dev/null || true' EXIT
 for _ in $(seq 300); do [[ -S $work/b.sock ]] && break; sleep 0.1; done
 first=$(head -1 "$work/first.out")
-timed() { # LABEL COMMAND...: wall time from a cold page cache, the command's writes synced
-  sync; echo 3 > /proc/sys/vm/drop_caches
-  local start; start=$(date +%s%N)
-  "${@:2}" > /dev/null
-  sync
-  echo "$1: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-}
+. docs/bench/cold-timed.sh
 timed "strata restore (stratactl volume create --from-backup, wall)" \
   $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create copy --size 10Gi --from-backup "file://$work/strata#$first"
 echo "strata restore (driver's own time): $(grep "restored from" "$work/driver-b.log" | sed 's/.* in \([0-9]* ms\).*/\1/')"

@@ -57,13 +57,7 @@ sigv4=(--silent --show-error --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$
   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
 for f in "$tree"/*.bin; do curl "${sigv4[@]}" -T "$f" "$endpoint/raw/$(basename "$f")"; done
 
-timed() { # LABEL COMMAND...: wall time from a cold page cache, the command's writes synced
-  sync; echo 3 > /proc/sys/vm/drop_caches
-  local start; start=$(date +%s%N)
-  "${@:2}" > /dev/null
-  sync
-  echo "$1: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-}
+. docs/bench/cold-timed.sh
 get_all() {
   mkdir -p "$work/curl"
   for f in "$tree"/*.bin; do curl "${sigv4[@]}" -o "$work/curl/$(basename "$f")" "$endpoint/raw/$(basename "$f")"; done
