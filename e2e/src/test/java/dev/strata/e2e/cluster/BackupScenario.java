@@ -56,8 +56,7 @@ final class BackupScenario {
     }
 
     void run() throws Exception {
-        test.pvc("backed-up", "strata-shared", "64Mi", "ReadWriteOnce", null);
-        test.runToEnd(RealClusterTest.pod("backup-writer", "backed-up", "echo kept off the node > /data/f && sync"));
+        write("backed-up", "kept off the node");
         test.snapshot("nightly", "backed-up", "strata-backup");
 
         String id = snapshotHandle("nightly");
@@ -70,13 +69,7 @@ final class BackupScenario {
         System.out.printf("[cluster] VolumeSnapshot nightly (strata-backup) is ready to use with its backup stored "
                 + "at %s%n", url);
 
-        client.resource(new StorageClassBuilder().withNewMetadata().withName(CLASS).endMetadata()
-                .withProvisioner(RealClusterTest.DRIVER).withParameters(Map.of("engine", "shared", "fromBackup", url))
-                .withVolumeBindingMode("WaitForFirstConsumer").withReclaimPolicy("Delete").build())
-                .serverSideApply();
-        test.pvc("from-backup", CLASS, "64Mi", "ReadWriteOnce", null);
-        assertEquals("kept off the node", test.runToEnd(RealClusterTest.pod("backup-reader", "from-backup",
-                "cat /data/f")).strip());
+        assertRestores(CLASS, Map.of("engine", "shared", "fromBackup", url), "from-backup", "kept off the node");
 
         client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
                 .withName("nightly").delete();
@@ -107,8 +100,7 @@ final class BackupScenario {
                 .addToAdditionalProperties("deletionPolicy", "Delete")
                 .addToAdditionalProperties("parameters", parameters).build()).serverSideApply();
 
-        test.pvc("keyed-src", "strata-shared", "64Mi", "ReadWriteOnce", null);
-        test.runToEnd(RealClusterTest.pod("keyed-writer", "keyed-src", "echo kept with the tenant key > /data/f && sync"));
+        write("keyed-src", "kept with the tenant key");
         test.snapshot("keyed", "keyed-src", KEYED_CLASS);
         String id = snapshotHandle("keyed");
         Path target = BACKUPS.resolve("keyed");
@@ -125,13 +117,7 @@ final class BackupScenario {
                 "file:///var/lib/strata-backups/keyed#" + id,
                 "csi.storage.k8s.io/provisioner-secret-name", KEY_SECRET,
                 "csi.storage.k8s.io/provisioner-secret-namespace", RealClusterTest.DRIVER_NAMESPACE));
-        client.resource(new StorageClassBuilder().withNewMetadata().withName(KEYED_CLASS).endMetadata()
-                .withProvisioner(RealClusterTest.DRIVER).withParameters(restore)
-                .withVolumeBindingMode("WaitForFirstConsumer").withReclaimPolicy("Delete").build())
-                .serverSideApply();
-        test.pvc("keyed-restored", KEYED_CLASS, "64Mi", "ReadWriteOnce", null);
-        assertEquals("kept with the tenant key", test.runToEnd(RealClusterTest.pod("keyed-reader", "keyed-restored",
-                "cat /data/f")).strip());
+        assertRestores(KEYED_CLASS, restore, "keyed-restored", "kept with the tenant key");
 
         client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
                 .withName("keyed").delete();
@@ -139,6 +125,23 @@ final class BackupScenario {
                 "backups").resolve(id)) && noFiles(target.resolve("chunks")));
         System.out.printf("[cluster] a VolumeSnapshotClass's own key encrypted %s; its StorageClass restored it; "
                 + "the delete removed its chunks%n", target);
+    }
+
+    /** A claim of strata-shared whose file f a pod writes {@code text} into (no quote in it: sh -c). */
+    private void write(String claim, String text) throws Exception {
+        test.pvc(claim, "strata-shared", "64Mi", "ReadWriteOnce", null);
+        test.runToEnd(RealClusterTest.pod(claim + "-writer", claim, "echo " + text + " > /data/f && sync"));
+    }
+
+    /** A StorageClass with these parameters restores into a new claim whose file f a pod reads as {@code text}. */
+    private void assertRestores(String storageClass, Map<String, String> parameters, String claim, String text)
+            throws Exception {
+        client.resource(new StorageClassBuilder().withNewMetadata().withName(storageClass).endMetadata()
+                .withProvisioner(RealClusterTest.DRIVER).withParameters(parameters)
+                .withVolumeBindingMode("WaitForFirstConsumer").withReclaimPolicy("Delete").build())
+                .serverSideApply();
+        test.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
+        assertEquals(text, test.runToEnd(RealClusterTest.pod(claim + "-reader", claim, "cat /data/f")).strip());
     }
 
     void deleteClass() {
