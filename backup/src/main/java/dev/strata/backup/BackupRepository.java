@@ -57,7 +57,28 @@ public final class BackupRepository {
      * {@code parent}, files whose size, mtime and inode match the parent's are not read again.
      */
     public BackupSummary backup(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
-        return new BackupWriter(chunks, manifests, chunker, locks).backup(tree, name, labels, parent);
+        return new BackupWriter(chunks, manifests, chunker, locks).backupTree(tree, name, labels, parent);
+    }
+
+    /**
+     * Backs up a block device as backup {@code name}, reading only the blocks {@code plan} names
+     * (see {@link ImagePlan}); blocks that read zero are stored as holes. An existing name returns
+     * its summary unchanged. The plan's parent must be an image of the same block size.
+     */
+    public BackupSummary backupImage(BlockImage image, ImagePlan plan, String name, Map<String, String> labels)
+            throws IOException {
+        return new BackupWriter(chunks, manifests, chunker, locks).backupImage(image, plan, name, labels);
+    }
+
+    /**
+     * Restores the device image {@code name} onto {@code device}, which must be at least as large and
+     * read zero everywhere (holes are not written), checking every chunk; then flushes the device.
+     * A tree's backup is INVALID here, as an image's is for {@link #restore}.
+     */
+    public BackupSummary restoreImage(String name, BlockImage device) throws IOException {
+        Manifest manifest = manifest(name);
+        new ImageRestore(chunks, chunker.maxChunk()).restore(manifest, device);
+        return manifest.summary();
     }
 
     /**

@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes one backup: chunks first, the manifest last, so a backup exists only once it is complete and
+ * Makes one backup, of a tree or of a device image: chunks first, the manifest last, so a backup exists only once it is complete and
  * an interrupted one leaves only orphan chunks for a prune to collect. A name that already exists
  * returns that backup's summary, so a retried call is harmless.
  */
@@ -31,23 +31,44 @@ final class BackupWriter {
         this.locks = locks;
     }
 
-    BackupSummary backup(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
+    /** Reads what a backup holds, storing its chunks through {@code uploader} as it goes. */
+    @FunctionalInterface
+    interface ContentReader {
+        /** {@code parent}: the parent backup's manifest, null without one. */
+        BackupContents read(ChunkUploader uploader, Manifest parent, Locks.Lock lock) throws IOException;
+    }
+
+    /** Backs up a directory tree; files unchanged since the parent are not read again. */
+    BackupSummary backupTree(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
+        if (tree == null || !Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + tree + ", is not a directory");
+        }
+        return backup(tree.toString(), name, labels, parent, (uploader, parentManifest, lock) ->
+                new TreeBackup(chunker, uploader, entriesByPath(parentManifest), lock).run(tree));
+    }
+
+    /** Backs up a device image; only the blocks the plan names are read. */
+    BackupSummary backupImage(BlockImage image, ImagePlan plan, String name, Map<String, String> labels)
+            throws IOException {
+        return backup("a device image", name, labels, plan.parent(), (uploader, parentManifest, lock) ->
+                new ImageBackup(uploader, lock, chunker.maxChunk()).run(image, plan, parentManifest));
+    }
+
+    private BackupSummary backup(String what, String name, Map<String, String> labels, String parent,
+            ContentReader reader) throws IOException {
         BackupNames.check(name, "backup name");
         Map<String, String> checkedLabels = checkLabels(labels);
         if (parent != null) {
             BackupNames.check(parent, "parent backup name");
         }
-        if (tree == null || !Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
-            throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + tree + ", is not a directory");
-        }
         if (manifests.exists(name)) {
             return manifests.read(name).summary();
         }
-        Map<String, Manifest.Entry> parentEntries = parent == null ? Map.of() : entriesByPath(manifests.read(parent));
+        Manifest parentManifest = parent == null ? null : manifests.read(parent);
         Instant createdAt = Instant.now();
         try (Locks.Lock lock = locks.acquireBackup();
                 ChunkUploader uploader = new ChunkUploader(chunks, manifests)) {
-            TreeBackup.Contents contents = new TreeBackup(chunker, uploader, parentEntries, lock).run(tree);
+            BackupContents contents = reader.read(uploader, parentManifest, lock);
             uploader.finish();
             if (manifests.exists(name)) {
                 return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
@@ -56,15 +77,15 @@ final class BackupWriter {
             chunks.flush(); // every chunk durable before the manifest that makes the backup exist
             manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
                     contents.entries(), summary));
-            LOG.info("backup {} of {} to {}: {} files, {} bytes, {} new chunks ({} bytes stored)", name, tree,
-                    chunks.url(), summary.files(), summary.logicalBytes(), summary.newChunks(),
-                    summary.uploadedBytes());
+            LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,
+                    what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
+                    summary.newChunks(), summary.uploadedBytes());
             return summary;
         }
     }
 
     private static BackupSummary summarise(String name, Instant createdAt, Map<String, String> labels, String parent,
-            TreeBackup.Contents contents, ChunkUploader uploader) {
+            BackupContents contents, ChunkUploader uploader) {
         return new BackupSummary(name, createdAt, labels, parent, contents.files(), contents.directories(),
                 contents.symlinks(), contents.skipped(), contents.logicalBytes(), contents.chunks(),
                 uploader.newChunks(), uploader.uploadedBytes(), contents.readBytes());
@@ -87,6 +108,9 @@ final class BackupWriter {
 
     private static Map<String, Manifest.Entry> entriesByPath(Manifest parent) {
         Map<String, Manifest.Entry> byPath = new HashMap<>();
+        if (parent == null) {
+            return byPath;
+        }
         for (Manifest.Entry entry : parent.entries()) {
             if (entry != null && entry.path() != null) {
                 byPath.put(entry.path(), entry);

@@ -31,11 +31,11 @@ final class ChunkPrefetch implements AutoCloseable {
         this.pool = new WorkerPool("backup-restore", threads);
     }
 
-    /** The chunks of every file of {@code entries}, in the order a restore writes them. */
+    /** The chunks of every file (or image) of {@code entries}, holes left out, in the order a restore writes them. */
     static List<Wanted> inOrder(List<Manifest.Entry> entries) {
         return entries.stream().filter(e -> !e.type().equals(Manifest.Entry.DIR)
                         && !e.type().equals(Manifest.Entry.SYMLINK))
-                .flatMap(e -> e.chunks().stream().map(ref -> new Wanted(ref, e.path())))
+                .flatMap(e -> e.chunks().stream().filter(ref -> !ref.isHole()).map(ref -> new Wanted(ref, e.path())))
                 .toList();
     }
 

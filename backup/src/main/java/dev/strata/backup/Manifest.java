@@ -1,12 +1,15 @@
 package dev.strata.backup;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A backup's manifest, as stored (JSON, sealed by the same codec as chunks): every entry of the tree
- * in pre-order (a directory before what it holds), the root first with the path {@code "."}.
+ * A backup's manifest, as stored (JSON, sealed by the same codec as chunks). A tree's manifest holds
+ * every entry of the tree in pre-order (a directory before what it holds), the root first with the
+ * path {@code "."}. A device image's holds one {@value Entry#IMAGE} entry, {@code "."}, whose chunks
+ * are the device's blocks in order, a run of blocks that read zero being one hole.
  */
 public record Manifest(int version, String name, Instant createdAt, Map<String, String> labels, String parent,
         List<Entry> entries, BackupSummary summary) {
@@ -23,16 +26,18 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
      * One file, directory or symlink.
      *
      * @param path relative to the tree's root, '/'-separated; {@code "."} for the root
-     * @param type {@code "dir"}, {@code "file"} or {@code "symlink"}
+     * @param type {@code "dir"}, {@code "file"}, {@code "symlink"} or {@code "image"}
      * @param mode the 12 permission bits (with setuid, setgid and sticky)
      * @param target a symlink's target as stored, else null
-     * @param chunks a file's content in order; empty for other types and for empty files
+     * @param chunks a file's or image's content in order; empty for other types and for empty files
      */
     public record Entry(String path, String type, int mode, int uid, int gid,
             long mtimeNanos, long size, long inode, String target, List<ChunkRef> chunks) {
         public static final String DIR = "dir";
         public static final String FILE = "file";
         public static final String SYMLINK = "symlink";
+        /** A block device's content (a thin volume's), the only entry of its manifest. */
+        public static final String IMAGE = "image";
 
         /** Absent chunks (as a hostile manifest may have) read as none. */
         public Entry {
@@ -41,10 +46,20 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
     }
 
     /**
-     * A piece of a file's content.
+     * A piece of a file's or image's content.
      *
-     * @param id the chunk's ID (hex SHA-256, or hex HMAC-SHA256 in an encrypted repository)
-     * @param size the plaintext size of the chunk
+     * @param id the chunk's ID (hex SHA-256, or hex HMAC-SHA256 in an encrypted repository); null for
+     *     a hole, bytes of an image that read zero and are stored nowhere
+     * @param size the plaintext size of the chunk, or the length of the hole
      */
-    public record ChunkRef(String id, int size) {}
+    public record ChunkRef(String id, int size) {
+        static ChunkRef hole(int size) {
+            return new ChunkRef(null, size);
+        }
+
+        @JsonIgnore // not stored: a hole is a ref without an ID
+        public boolean isHole() {
+            return id == null;
+        }
+    }
 }

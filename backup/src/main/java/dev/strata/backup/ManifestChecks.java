@@ -17,9 +17,59 @@ final class ManifestChecks {
 
     private ManifestChecks() {}
 
+    /** Whether the manifest is a device image's (its only entry is one); else it is a tree's. */
+    static boolean isImage(Manifest manifest) {
+        List<Manifest.Entry> entries = manifest.entries();
+        return entries != null && !entries.isEmpty() && entries.get(0) != null
+                && Manifest.Entry.IMAGE.equals(entries.get(0).type());
+    }
+
+    /** The checks of a tree's or an image's manifest, whichever it is. */
+    static void check(Manifest manifest, int maxChunk) throws BackupException {
+        if (isImage(manifest)) {
+            checkImage(manifest, maxChunk);
+        } else {
+            checkRestorable(manifest, maxChunk);
+        }
+    }
+
+    /**
+     * An image's manifest: one entry {@code "."}, whose refs (chunks no larger than {@code maxChunk},
+     * holes of any positive length) add up to its size.
+     */
+    static void checkImage(Manifest manifest, int maxChunk) throws BackupException {
+        String backup = "backup " + manifest.name();
+        if (!isImage(manifest)) {
+            throw new BackupException(BackupException.Kind.INVALID, backup + " is a tree of files, not a device image");
+        }
+        Manifest.Entry image = manifest.entries().get(0);
+        if (manifest.entries().size() != 1 || !".".equals(image.path())) {
+            throw new BackupException(BackupException.Kind.CORRUPT, backup + ": an image must be its manifest's only "
+                    + "entry, '.'");
+        }
+        long total = 0;
+        for (Manifest.ChunkRef ref : image.chunks()) {
+            boolean valid = ref != null && ref.size() > 0
+                    && (ref.isHole() || (ChunkStore.isValidId(ref.id()) && ref.size() <= maxChunk));
+            if (!valid) {
+                throw new BackupException(BackupException.Kind.CORRUPT, backup + ": the image references an invalid "
+                        + "chunk " + ref);
+            }
+            total += ref.size();
+        }
+        if (total != image.size()) {
+            throw new BackupException(BackupException.Kind.CORRUPT, backup + ": the image's chunks hold " + total
+                    + " bytes but its size is " + image.size());
+        }
+    }
+
     static void checkRestorable(Manifest manifest, int maxChunk) throws BackupException {
         List<Manifest.Entry> entries = manifest.entries();
         String backup = "backup " + manifest.name() + " cannot be restored safely: ";
+        if (isImage(manifest)) {
+            throw new BackupException(BackupException.Kind.INVALID, "backup " + manifest.name() + " is a device "
+                    + "image, not a tree of files: it restores onto a volume of a block engine (thin)");
+        }
         if (entries.isEmpty() || entries.get(0) == null || !".".equals(entries.get(0).path())
                 || !Manifest.Entry.DIR.equals(entries.get(0).type())) {
             throw new BackupException(BackupException.Kind.CORRUPT, backup + "its first entry is not the root directory '.'");

@@ -59,7 +59,8 @@ final class ManifestStore {
             }
             for (Manifest.Entry entry : manifest.entries()) {
                 if (entry != null && entry.chunks() != null) {
-                    entry.chunks().forEach(ref -> referenced.add(ref.id()));
+                    entry.chunks().stream().filter(ref -> ref != null && !ref.isHole())
+                            .forEach(ref -> referenced.add(ref.id()));
                 }
             }
         }

@@ -17,10 +17,6 @@ import java.util.Map;
  * the same mtimes, and a backup is of a snapshot.
  */
 final class TreeBackup {
-    /** The entries of the tree and what reading it cost. */
-    record Contents(List<Manifest.Entry> entries, long files, long directories, long symlinks, long skipped,
-            long logicalBytes, long chunks, long readBytes) {}
-
     private final Chunker chunker;
     private final ChunkUploader uploader;
     private final Map<String, Manifest.Entry> parentEntries;
@@ -41,9 +37,9 @@ final class TreeBackup {
         this.lock = lock;
     }
 
-    Contents run(Path tree) throws IOException {
+    BackupContents run(Path tree) throws IOException {
         long skipped = TreeWalker.walk(tree, this::add);
-        return new Contents(List.copyOf(entries), files, directories, symlinks, skipped, logicalBytes, chunks, readBytes);
+        return new BackupContents(entries, files, directories, symlinks, skipped, logicalBytes, chunks, readBytes);
     }
 
     private void add(TreeWalker.Found found) throws IOException {

@@ -22,7 +22,7 @@ final class Verifier {
     VerifyReport verify(Manifest manifest) throws IOException {
         List<String> problems = new ArrayList<>();
         try {
-            ManifestChecks.checkRestorable(manifest, maxChunk);
+            ManifestChecks.check(manifest, maxChunk);
         } catch (BackupException e) {
             problems.add(e.getMessage());
         }
@@ -33,7 +33,7 @@ final class Verifier {
                 continue;
             }
             for (Manifest.ChunkRef ref : entry.chunks()) {
-                if (ref == null || !checked.add(ref.id())) {
+                if (ref == null || ref.isHole() || !checked.add(ref.id())) {
                     continue;
                 }
                 try {
