@@ -90,8 +90,13 @@ final class BackupCommands extends GroupCommand {
             BackupSummary s = manifest.summary();
             out().printf("backup:     %s%ncreated:    %s%nparent:     %s%nlabels:     %s%n", url, s.createdAt(),
                     s.parent() == null ? "-" : s.parent(), s.labels());
-            out().printf("files:      %d (%s), %d directories, %d links, %d skipped%n", s.files(),
-                    Sizes.human(s.logicalBytes()), s.directories(), s.symlinks(), s.skipped());
+            if (s.files() == 0 && manifest.entries().size() == 1 && Manifest.Entry.IMAGE.equals(
+                    manifest.entries().get(0).type())) {
+                out().printf("image:      %s (a device's blocks)%n", Sizes.human(s.logicalBytes()));
+            } else {
+                out().printf("files:      %d (%s), %d directories, %d links, %d skipped%n", s.files(),
+                        Sizes.human(s.logicalBytes()), s.directories(), s.symlinks(), s.skipped());
+            }
             out().printf("chunks:     %d, %d new (%s uploaded, %s read)%n", s.chunks(), s.newChunks(),
                     Sizes.human(s.uploadedBytes()), Sizes.human(s.readBytes()));
             if (files) {

@@ -150,7 +150,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             try {
                 engine.create(record);
                 if (fromBackup != null) {
-                    backups.restore(fromBackup, engine, id, spec.secrets());
+                    backups.restore(fromBackup, engine, record, spec.secrets());
                 }
             } catch (IOException | RuntimeException e) {
                 undoCreate(engine, record, e);

@@ -12,9 +12,8 @@ import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
-import dev.strata.node.engine.DirectoryTrees;
+import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
-import dev.strata.node.sys.FileHandle;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,15 +33,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Snapshots kept off the node (Convoy's backups): a snapshot whose parameters name a
- * {@value #BackupRef.TARGET_PARAMETER} is cut locally as any other, then uploaded in the background to that
- * target; until the upload is stored its record says UPLOADING and CSI's ready_to_use is false. An
- * upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks already
- * stored are not sent again). A volume whose parameters name {@value #BackupRef.FROM_PARAMETER} is filled from a
- * backup, on any node that reaches the target. Only engines whose data is a plain directory tree
- * ({@link DirectoryTrees}) back up here. A target opens with the call's secrets ({@link BackupSecrets}:
- * S3 credentials and the key) where it carries them, else with the node's own (the AWS SDK's default
- * chain, and its {@code --backup-key-file}, read at each use); neither is ever recorded. An upload
- * opened with a call's secrets resumes only on a call, which carries them again.
+ * {@value #BackupRef.TARGET_PARAMETER} is cut locally as any other, then uploaded in the background
+ * to that target; until the upload is stored its record says UPLOADING and CSI's ready_to_use is
+ * false. An upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks
+ * already stored are not sent again). A volume whose parameters name
+ * {@value #BackupRef.FROM_PARAMETER} is filled from a backup, on any node that reaches the target.
+ * Engines whose data is a directory tree back up file by file, thin volumes block by block
+ * ({@link SnapshotContent}); overlay does not back up here yet. A target opens with the call's
+ * secrets ({@link BackupSecrets}: S3 credentials and the key) where it carries them, else with the
+ * node's own (the AWS SDK's default chain, and its {@code --backup-key-file}, read at each use);
+ * neither is ever recorded. An upload opened with a call's secrets resumes only on a call, which
+ * carries them again.
  */
 final class SnapshotBackups implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotBackups.class);
@@ -73,7 +74,7 @@ final class SnapshotBackups implements AutoCloseable {
             return null;
         }
         String field = "parameters." + BackupRef.TARGET_PARAMETER;
-        trees(engine, field);
+        SnapshotContent.of(engine, field);
         BackupSecrets fromCall = fromCall(secrets);
         try {
             return BackupRef.uploading(BackupTarget.open(url, fromCall).url(), snapshotId)
@@ -91,9 +92,9 @@ final class SnapshotBackups implements AutoCloseable {
         if (snapshot.backup() == null || snapshot.backup().phase() == BackupRef.Phase.STORED) {
             return;
         }
-        Path tree = trees(engine, "parameters." + BackupRef.TARGET_PARAMETER).snapshotTree(snapshot.id());
+        SnapshotContent content = SnapshotContent.of(engine, "parameters." + BackupRef.TARGET_PARAMETER);
         uploads.compute(snapshot.id(), (id, running) -> running != null && !running.future.isDone() ? running
-                : start(snapshot, tree, fromCall(secrets)));
+                : start(snapshot, content, fromCall(secrets)));
     }
 
     /**
@@ -107,7 +108,7 @@ final class SnapshotBackups implements AutoCloseable {
         Future<?> future;
     }
 
-    private Upload start(SnapshotRecord snapshot, Path tree, BackupSecrets fromCall) {
+    private Upload start(SnapshotRecord snapshot, SnapshotContent content, BackupSecrets fromCall) {
         Upload upload = new Upload();
         upload.future = uploader.submit(() -> {
             if (!upload.claimed.compareAndSet(false, true)) {
@@ -115,7 +116,7 @@ final class SnapshotBackups implements AutoCloseable {
             }
             BackupRef outcome;
             try {
-                outcome = backUp(snapshot, tree, fromCall);
+                outcome = backUp(snapshot, content, fromCall);
             } finally {
                 upload.stopped.countDown();
             }
@@ -130,13 +131,13 @@ final class SnapshotBackups implements AutoCloseable {
         return upload;
     }
 
-    private BackupRef backUp(SnapshotRecord snapshot, Path tree, BackupSecrets fromCall) {
+    private BackupRef backUp(SnapshotRecord snapshot, SnapshotContent content, BackupSecrets fromCall) {
         BackupRef ref = snapshot.backup();
         BackupRef outcome;
         long started = System.nanoTime();
         try {
             BackupRepository repository = BackupRepository.open(ref.target(), withNodeKey(fromCall));
-            BackupSummary summary = repository.backup(tree, ref.name(), Map.of("volume", snapshot.sourceVolumeId(),
+            BackupSummary summary = content.backUp(repository, snapshot, Map.of("volume", snapshot.sourceVolumeId(),
                     "snapshot", snapshot.name(), "engine", snapshot.engine()), parent(snapshot));
             CrashPoint.reach("snapshot.backup.stored"); // stored in the target, the record still UPLOADING
             LOG.info("snapshot {} stored in {} in {} ms: {} files, {} bytes, {} bytes read, {} new chunks, {} bytes "
@@ -158,15 +159,16 @@ final class SnapshotBackups implements AutoCloseable {
     }
 
     /**
-     * The last stored backup of the same volume in the same target: its unchanged files are not read
-     * again. Null when there is none (the first backup reads everything; chunks still deduplicate).
+     * The snapshot of the same volume last stored in the same target: what its backup holds need not
+     * be read again. Null when there is none (the first backup reads everything; chunks still
+     * deduplicate).
      */
-    private String parent(SnapshotRecord snapshot) {
+    private SnapshotRecord parent(SnapshotRecord snapshot) {
         return records.snapshots().all().stream()
                 .filter(s -> s.sourceVolumeId().equals(snapshot.sourceVolumeId()) && !s.id().equals(snapshot.id()))
                 .filter(s -> s.backup() != null && s.backup().phase() == BackupRef.Phase.STORED
                         && s.backup().target().equals(snapshot.backup().target()))
-                .max(Comparator.comparing(SnapshotRecord::createdAt)).map(s -> s.backup().name()).orElse(null);
+                .max(Comparator.comparing(SnapshotRecord::createdAt)).orElse(null);
     }
 
     /**
@@ -260,7 +262,7 @@ final class SnapshotBackups implements AutoCloseable {
             throw CsiException.invalidArgument(field, "a volume starts from a backup or from a content source, not "
                     + "both");
         }
-        trees(engine, field);
+        SnapshotContent.of(engine, field);
         int hash = from.lastIndexOf('#');
         if (hash <= 0 || hash == from.length() - 1) {
             throw CsiException.invalidArgument(field, "\"" + from + "\" is not TARGET#BACKUP (e.g. "
@@ -274,8 +276,8 @@ final class SnapshotBackups implements AutoCloseable {
         return from;
     }
 
-    /** Fills a new volume's (empty) tree from the backup {@code from} ({@code TARGET#NAME}). */
-    void restore(String from, VolumeEngine engine, String volumeId, Secrets secrets) throws IOException {
+    /** Fills a new volume (still being created) from the backup {@code from} ({@code TARGET#NAME}). */
+    void restore(String from, VolumeEngine engine, VolumeRecord volume, Secrets secrets) throws IOException {
         String field = "parameters." + BackupRef.FROM_PARAMETER;
         int hash = from.lastIndexOf('#');
         long started = System.nanoTime();
@@ -283,25 +285,12 @@ final class SnapshotBackups implements AutoCloseable {
         try {
             BackupRepository repository = BackupRepository.open(from.substring(0, hash),
                     withNodeKey(fromCall(secrets)));
-            summary = trees(engine, field).fillVolume(volumeId, tree -> {
-                BackupSummary restored = repository.restore(from.substring(hash + 1), tree);
-                // The engine contract: what a call made is durable before its record says READY.
-                FileHandle.syncFilesystem(tree);
-                return restored;
-            });
+            summary = SnapshotContent.of(engine, field).restore(repository, from.substring(hash + 1), volume);
         } catch (BackupException e) {
             throw mapped(field, e);
         }
-        LOG.info("volume {} restored from {} in {} ms: {} files, {} bytes", volumeId, from,
+        LOG.info("volume {} restored from {} in {} ms: {} files, {} bytes", volume.id(), from,
                 (System.nanoTime() - started) / 1_000_000, summary.files(), summary.logicalBytes());
-    }
-
-    private static DirectoryTrees trees(VolumeEngine engine, String field) {
-        if (engine instanceof DirectoryTrees trees) {
-            return trees;
-        }
-        throw CsiException.invalidArgument(field, "the " + engine.traits().name() + " engine does not back up "
-                + "off the node yet (dir, shared and hostpath do)");
     }
 
     /** The backup secrets a call carries, or INVALID_ARGUMENT naming the secret that is wrong. */

@@ -38,7 +38,7 @@ final class Luks {
     boolean isLuks(String device) throws IOException {
         CommandRunner.Result r = runner.run("cryptsetup", "isLuks", "--", device);
         if (r.exitCode() > 1) {
-            ThinEngine.check(r);
+            ThinCommands.check(r);
         }
         return r.ok();
     }
@@ -49,7 +49,7 @@ final class Luks {
                 "--offset", Long.toString(HEADER_BYTES / 512)));
         command.addAll(PBKDF);
         command.addAll(List.of("--key-file", "-", "--", device));
-        ThinEngine.check(runner.run(command, key.bytes()));
+        ThinCommands.check(runner.run(command, key.bytes()));
     }
 
     /**
@@ -77,19 +77,19 @@ final class Luks {
             throw CsiException.invalidArgument(field, "does not open volume " + volumeId
                     + ": no key slot of its LUKS2 header takes this key");
         }
-        ThinEngine.check(r);
+        ThinCommands.check(r);
     }
 
     /** Closes the mapping; one that is not open counts as closed. */
     void close(String name, Dmsetup dm) throws IOException {
         if (dm.exists(name)) {
-            ThinEngine.check(runner.run("cryptsetup", "close", "--", name));
+            ThinCommands.check(runner.run("cryptsetup", "close", "--", name));
         }
     }
 
     /** Makes the open mapping as large as its (grown) device allows, online. */
     void resize(String name) throws IOException {
-        ThinEngine.check(runner.run("cryptsetup", "resize", "--", name));
+        ThinCommands.check(runner.run("cryptsetup", "resize", "--", name));
     }
 
     /**
@@ -98,9 +98,9 @@ final class Luks {
      */
     void wipe(String device) throws IOException {
         if (isLuks(device)) {
-            ThinEngine.check(runner.run("cryptsetup", "erase", "--batch-mode", "--", device));
+            ThinCommands.check(runner.run("cryptsetup", "erase", "--batch-mode", "--", device));
         }
-        ThinEngine.check(runner.run("blkdiscard", "--zeroout", "--length", Long.toString(HEADER_BYTES), "--",
+        ThinCommands.check(runner.run("blkdiscard", "--zeroout", "--length", Long.toString(HEADER_BYTES), "--",
                 device));
     }
 }

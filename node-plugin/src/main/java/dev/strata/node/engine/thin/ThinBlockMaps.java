@@ -26,7 +26,7 @@ final class ThinBlockMaps {
     /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */
     BlockMap allocated(String snapshotId) throws IOException {
         ThinDevice snap = requireSnapshot(snapshotId);
-        String xml = pool.withMetadataSnapshot(meta -> ThinEngine.check(runner.run("thin_dump", "-m", "--dev-id",
+        String xml = pool.withMetadataSnapshot(meta -> ThinCommands.check(runner.run("thin_dump", "-m", "--dev-id",
                 Long.toString(snap.thinId()), meta)).stdout());
         return blockMap(snap, BlockRanges.mapped(xml));
     }
@@ -35,7 +35,7 @@ final class ThinBlockMaps {
     BlockMap changed(String baseSnapshotId, String targetSnapshotId) throws IOException {
         ThinDevice base = requireSnapshot(baseSnapshotId);
         ThinDevice target = requireSnapshot(targetSnapshotId);
-        String xml = pool.withMetadataSnapshot(meta -> ThinEngine.check(runner.run("thin_delta", "-m", "--snap1",
+        String xml = pool.withMetadataSnapshot(meta -> ThinCommands.check(runner.run("thin_delta", "-m", "--snap1",
                 Long.toString(base.thinId()), "--snap2", Long.toString(target.thinId()), meta)).stdout());
         return blockMap(target, BlockRanges.changed(xml));
     }

@@ -12,7 +12,7 @@ import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
-import dev.strata.node.engine.ChangedBlockTracking;
+import dev.strata.node.engine.BlockImages;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.VolumeKey;
 import dev.strata.node.iolimit.IoLimits;
@@ -43,15 +43,13 @@ import java.util.Set;
  * that belong to nothing.
  * </ul>
  */
-public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
+public final class ThinEngine implements VolumeEngine, BlockImages {
     public static final String NAME = "thin";
     /** The filesystem, as external-provisioner passes a StorageClass's csi.storage.k8s.io/fstype. */
     public static final String FS_TYPE_PARAMETER = dev.strata.common.Capabilities.FS_TYPE_PARAMETER;
     public static final String MKFS_OPTIONS_PARAMETER = "mkfsOptions";
     /** "true": the volume is LUKS2-encrypted, with the key of its node-stage secret. */
     public static final String ENCRYPTED_PARAMETER = ThinEncryption.PARAMETER;
-    private static final Set<String> PARAMETER_KEYS = IoLimits.withKeys(Set.of(FS_TYPE_PARAMETER,
-            MKFS_OPTIONS_PARAMETER, ENCRYPTED_PARAMETER));
 
     private final ThinPool pool;
     private final Dmsetup dm;
@@ -64,6 +62,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     private final ThinBlockMaps blockMaps;
     private final PoolDevices devices;
     private final ThinSnapshots cuts;
+    private final ThinImages images;
 
     public ThinEngine(Path root, ThinPoolConfig config, Mounter mounter, CommandRunner runner) throws IOException {
         this.dm = new Dmsetup(runner);
@@ -78,6 +77,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         this.blockMaps = new ThinBlockMaps(pool, snapshots, runner);
         this.devices = new PoolDevices(pool, dm, runner, encryption);
         this.cuts = new ThinSnapshots(pool, volumes, snapshots, devices);
+        this.images = new ThinImages(pool, dm, volumes, snapshots, devices, filesystem);
     }
 
     @Override
@@ -85,23 +85,12 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return new EngineTraits(NAME, EnumSet.of(AccessType.MOUNT, AccessType.BLOCK),
                 EnumSet.of(AccessMode.SINGLE_NODE_WRITER, AccessMode.SINGLE_NODE_READER_ONLY,
                         AccessMode.SINGLE_NODE_SINGLE_WRITER, AccessMode.SINGLE_NODE_MULTI_WRITER),
-                Set.of("", "ext4", "xfs"), PARAMETER_KEYS, IoLimits.KEYS, false);
+                Set.of("", "ext4", "xfs"), ThinParameters.KEYS, IoLimits.KEYS, false);
     }
 
     @Override
     public void validateParameters(String field, Map<String, String> parameters) {
-        String fs = parameters.get(FS_TYPE_PARAMETER);
-        if (fs != null && !fs.equals("ext4") && !fs.equals("xfs")) {
-            throw CsiException.invalidArgument(field + "." + FS_TYPE_PARAMETER, "\"" + fs
-                    + "\" is not a filesystem the thin engine makes (ext4, xfs)");
-        }
-        MkfsOptions.parse(field + "." + MKFS_OPTIONS_PARAMETER, fsType(parameters),
-                parameters.get(MKFS_OPTIONS_PARAMETER));
-        String encrypted = parameters.get(ENCRYPTED_PARAMETER);
-        if (encrypted != null && !encrypted.equals("true") && !encrypted.equals("false")) {
-            throw CsiException.invalidArgument(field + "." + ENCRYPTED_PARAMETER, "\"" + encrypted
-                    + "\" is neither true nor false");
-        }
+        ThinParameters.validate(field, parameters);
     }
 
     /** Activates the pool, then its devices as {@link ThinRecovery} says, then watches it. */
@@ -128,7 +117,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         if (existing.isPresent()) {
             devices.discard(volume.id(), existing.get(), volumes, true); // a create cut short: start again
         }
-        boolean encrypted = encrypted(volume.parameters());
+        boolean encrypted = ThinParameters.encrypted(volume.parameters());
         long sectors = sectors(volume.capacityBytes()) + (encrypted ? Luks.HEADER_BYTES / 512 : 0);
         Capacity capacity = capacity();
         if (volume.capacityBytes() > capacity.availableBytes()) {
@@ -136,7 +125,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
                     + " more bytes of volumes (over-commit " + pool.config().overcommit() + "), not "
                     + volume.capacityBytes());
         }
-        String fs = volume.accessType() == AccessType.BLOCK ? "" : fsType(volume.parameters());
+        String fs = volume.accessType() == AccessType.BLOCK ? "" : ThinParameters.fsType(volume.parameters());
         ContentSource source = volume.source();
         ThinDevice origin = source == null ? null : origin(source, encrypted);
         ThinDevice device = ThinDevice.plain(volumes.nextThinId(), sectors, fs);
@@ -156,7 +145,8 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         }
         pool.commit(); // the pool's metadata holds the device before anything says it is there
         devices.activate(volume.id(), device);
-        if (!device.block() && !encrypted) { // an encrypted one gets its filesystem when its key comes
+        // an encrypted one gets its filesystem when its key comes; a restored one, from its image
+        if (!device.block() && !encrypted && !ThinImages.toBeFilled(volume)) {
             if (source == null) {
                 filesystem.make(devicePath(volume.id()), fs, volume.parameters().getOrDefault(MKFS_OPTIONS_PARAMETER,
                         ""));
@@ -280,7 +270,7 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     @Override
     public Optional<DeviceNumber> ioDevice(VolumeRecord volume) throws IOException {
         String id = volume.id();
-        return Optional.of(DeviceNumber.ofDevice(Path.of(encrypted(volume.parameters())
+        return Optional.of(DeviceNumber.ofDevice(Path.of(ThinParameters.encrypted(volume.parameters())
                 ? ThinEncryption.mappingPath(id) : devicePath(id))));
     }
 
@@ -290,13 +280,13 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
             return stageMountPoint;
         }
         String id = volume.id();
-        return Path.of(encrypted(volume.parameters()) ? ThinEncryption.mappingPath(id) : devicePath(id));
+        return Path.of(ThinParameters.encrypted(volume.parameters()) ? ThinEncryption.mappingPath(id) : devicePath(id));
     }
 
     @Override
     public void unstage(VolumeRecord volume, Path mountPoint) throws IOException {
         mounter.unmount(mountPoint);
-        if (encrypted(volume.parameters())) {
+        if (ThinParameters.encrypted(volume.parameters())) {
             encryption.close(volume.id());
         }
     }
@@ -362,18 +352,30 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
         return blockMaps.changed(baseSnapshotId, targetSnapshotId);
     }
 
+    @Override
+    public int blockBytes(String snapshotId) throws IOException {
+        return images.blockBytes(snapshotId);
+    }
+
+    @Override
+    public Map<String, String> imageLabels(String snapshotId) throws IOException {
+        return images.labels(snapshotId);
+    }
+
+    @Override
+    public <T> T readSnapshot(String snapshotId, DeviceAccess<T> read) throws IOException {
+        return images.readSnapshot(snapshotId, read);
+    }
+
+    @Override
+    public <T> T fillVolume(VolumeRecord volume, long imageBytes, Map<String, String> labels, DeviceAccess<T> fill)
+            throws IOException {
+        return images.fillVolume(volume, imageBytes, labels, fill);
+    }
+
     private ThinDevice require(String volumeId) throws IOException {
         return volumes.get(volumeId).orElseThrow(() -> CsiException.notFound("volume " + volumeId
                 + " has no thin device"));
-    }
-
-    static boolean encrypted(Map<String, String> parameters) {
-        return Boolean.parseBoolean(parameters.get(ENCRYPTED_PARAMETER));
-    }
-
-    static String fsType(Map<String, String> parameters) {
-        String fs = parameters.getOrDefault(FS_TYPE_PARAMETER, "");
-        return fs.isEmpty() ? "ext4" : fs;
     }
 
     static String dmName(String id) {
@@ -387,12 +389,5 @@ public final class ThinEngine implements VolumeEngine, ChangedBlockTracking {
     /** Bytes to 512-byte sectors, rounded up to whole 4 KiB blocks. */
     private static long sectors(long bytes) {
         return ((bytes + 4095) / 4096) * 8;
-    }
-
-    static CommandRunner.Result check(CommandRunner.Result r) throws IOException {
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
-        return r;
     }
 }

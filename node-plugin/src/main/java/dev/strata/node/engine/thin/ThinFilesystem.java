@@ -29,7 +29,7 @@ final class ThinFilesystem {
         command.addAll(MkfsOptions.parse("parameters." + ThinEngine.MKFS_OPTIONS_PARAMETER, fs, options));
         command.add("--");
         command.add(device);
-        ThinEngine.check(runner.run(command));
+        ThinCommands.check(runner.run(command));
     }
 
     /** Grows the filesystem to fill its device: online where it is mounted, else unmounted. */
@@ -38,9 +38,9 @@ final class ThinFilesystem {
         if (mounted.isEmpty()) {
             growUnmounted(device, fs);
         } else if (fs.equals("xfs")) {
-            ThinEngine.check(runner.run("xfs_growfs", "--", mounted.get().mountPoint().toString()));
+            ThinCommands.check(runner.run("xfs_growfs", "--", mounted.get().mountPoint().toString()));
         } else {
-            ThinEngine.check(runner.run("resize2fs", "--", device));
+            ThinCommands.check(runner.run("resize2fs", "--", device));
         }
     }
 
@@ -51,7 +51,7 @@ final class ThinFilesystem {
             try {
                 mounter.mount(device, tmp, "xfs", 0, null);
                 try {
-                    ThinEngine.check(runner.run("xfs_growfs", "--", tmp.toString()));
+                    ThinCommands.check(runner.run("xfs_growfs", "--", tmp.toString()));
                 } finally {
                     mounter.unmount(tmp);
                 }
@@ -61,9 +61,9 @@ final class ThinFilesystem {
         } else {
             CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", "--", device);
             if (fsck.exitCode() > 1) {
-                ThinEngine.check(fsck);
+                ThinCommands.check(fsck);
             }
-            ThinEngine.check(runner.run("resize2fs", "--", device));
+            ThinCommands.check(runner.run("resize2fs", "--", device));
         }
     }
 }

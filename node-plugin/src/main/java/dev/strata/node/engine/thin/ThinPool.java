@@ -91,7 +91,7 @@ final class ThinPool {
 
     /** The IDs of the thin devices in the pool's metadata (thin_dump of a metadata snapshot, no mappings). */
     java.util.Set<Long> deviceIds() throws IOException {
-        String xml = withMetadataSnapshot(meta -> check(runner.run("thin_dump", "-m", "--skip-mappings", meta))
+        String xml = withMetadataSnapshot(meta -> ThinCommands.check(runner.run("thin_dump", "-m", "--skip-mappings", meta))
                 .stdout());
         java.util.Set<Long> ids = new java.util.TreeSet<>();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("<device dev_id=\"(\\d+)\"").matcher(xml);
@@ -130,7 +130,7 @@ final class ThinPool {
             }
         }
         String loop = attach(config.data(), config.dataBytes());
-        check(runner.run("losetup", "-c", loop));
+        ThinCommands.check(runner.run("losetup", "-c", loop));
         String[] table = dm.table(NAME).split("\\s+");
         long sectors = sizeOf(loop) / 512;
         if (Long.parseLong(table[1]) >= sectors) {
@@ -151,15 +151,15 @@ final class ThinPool {
                 f.setLength(bytes);
             }
         }
-        String attached = check(runner.run("losetup", "-j", path.toString(), "-n", "-O", "NAME")).stdout().strip();
+        String attached = ThinCommands.check(runner.run("losetup", "-j", path.toString(), "-n", "-O", "NAME")).stdout().strip();
         if (!attached.isEmpty()) {
             return attached.lines().findFirst().orElseThrow();
         }
-        return check(runner.run("losetup", "-f", "--show", path.toString())).stdout().strip();
+        return ThinCommands.check(runner.run("losetup", "-f", "--show", path.toString())).stdout().strip();
     }
 
     private long sizeOf(String device) throws IOException {
-        return Long.parseLong(check(runner.run("blockdev", "--getsize64", device)).stdout().strip());
+        return Long.parseLong(ThinCommands.check(runner.run("blockdev", "--getsize64", device)).stdout().strip());
     }
 
     /** A new pool's metadata device starts with a zeroed superblock. */
@@ -169,12 +169,5 @@ final class ThinPool {
             int n = in.readNBytes(block, 0, block.length);
             return n == block.length && Arrays.equals(block, new byte[block.length]);
         }
-    }
-
-    private static CommandRunner.Result check(CommandRunner.Result r) throws IOException {
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
-        return r;
     }
 }

@@ -21,16 +21,16 @@ import org.junit.jupiter.api.Assumptions;
  * A dm-thin pool on two sparse loop files under a test's temporary directory, for the VM's tests,
  * and the removal of all it made: mounts, LUKS mappings, thin devices, the pool, the loop devices.
  */
-final class ThinPoolScratch {
-    static final long MIB = 1L << 20;
+public final class ThinPoolScratch {
+    public static final long MIB = 1L << 20;
 
-    final CommandRunner runner = new CommandRunner();
-    final Mounter mounter = new Mounter();
+    public final CommandRunner runner = new CommandRunner();
+    public final Mounter mounter = new Mounter();
     private final Path tmp;
     final Path root;
 
     /** Skips the test unless it runs as root with device-mapper (in the VM). */
-    ThinPoolScratch(Path tmp) throws IOException {
+    public ThinPoolScratch(Path tmp) throws IOException {
         Assumptions.assumeTrue(Posix.isRoot(), "needs root: device-mapper and loop devices");
         Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
                 "needs device-mapper (/dev/mapper/control): run it in the VM, vm/README.md");
@@ -38,14 +38,14 @@ final class ThinPoolScratch {
         this.root = this.tmp.resolve("thin");
     }
 
-    ThinEngine open(long poolBytes, double overcommit) throws IOException {
+    public ThinEngine open(long poolBytes, double overcommit) throws IOException {
         ThinEngine e = new ThinEngine(root, ThinPoolConfig.files(root.resolve("pool"), poolBytes, overcommit),
                 mounter, runner);
         e.start();
         return e;
     }
 
-    void removeEverything() throws IOException {
+    public void removeEverything() throws IOException {
         for (Path p : MountTable.read().under(tmp)) {
             mounter.detach(p);
         }

@@ -1,0 +1,41 @@
+package dev.strata.node.storage;
+
+import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSummary;
+import dev.strata.common.CsiException;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.BlockImages;
+import dev.strata.node.engine.DirectoryTrees;
+import dev.strata.node.engine.VolumeEngine;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * How an engine's snapshot goes into a backup off the node, and a new volume comes back out of one:
+ * as a tree of files ({@link DirectoryTrees}: dir, shared, hostpath) or as a device image
+ * ({@link BlockImages}: thin).
+ */
+sealed interface SnapshotContent permits TreeContent, ImageContent {
+    /** The engine's way, or INVALID_ARGUMENT naming {@code field} for an engine that has none. */
+    static SnapshotContent of(VolumeEngine engine, String field) {
+        if (engine instanceof DirectoryTrees trees) {
+            return new TreeContent(trees);
+        }
+        if (engine instanceof BlockImages images) {
+            return new ImageContent(images);
+        }
+        throw CsiException.invalidArgument(field, "the " + engine.traits().name() + " engine does not back up "
+                + "off the node yet (dir, shared, hostpath and thin do)");
+    }
+
+    /**
+     * Backs the snapshot up as its backup's name; {@code parent} is the volume's last snapshot stored
+     * in the same target (what need not be read again), or null.
+     */
+    BackupSummary backUp(BackupRepository repository, SnapshotRecord snapshot, Map<String, String> labels,
+            SnapshotRecord parent) throws IOException;
+
+    /** Fills {@code volume}, still being created, from backup {@code name}; durable when this returns. */
+    BackupSummary restore(BackupRepository repository, String name, VolumeRecord volume) throws IOException;
+}
