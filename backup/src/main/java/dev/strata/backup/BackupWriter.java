@@ -43,19 +43,23 @@ final class BackupWriter {
         if (tree == null || !Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
             throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + tree + ", is not a directory");
         }
-        return backup(tree.toString(), name, labels, parent, (uploader, parentManifest, lock) ->
+        return backup(tree.toString(), name, labels, parent, false, (uploader, parentManifest, lock) ->
                 new TreeBackup(chunker, uploader, entriesByPath(parentManifest), lock).run(tree));
     }
 
     /** Backs up a device image; only the blocks the plan names are read. */
     BackupSummary backupImage(BlockImage image, ImagePlan plan, String name, Map<String, String> labels)
             throws IOException {
-        return backup("a device image", name, labels, plan.parent(), (uploader, parentManifest, lock) ->
+        return backup("a device image", name, labels, plan.parent(), true, (uploader, parentManifest, lock) ->
                 new ImageBackup(uploader, lock, chunker.maxChunk()).run(image, plan, parentManifest));
     }
 
+    /**
+     * {@code parentChunksOnly}: with a parent, the backup knows only the parent's chunks
+     * ({@link ChunkUploader#knowingTheParent}); otherwise every chunk of the target.
+     */
     private BackupSummary backup(String what, String name, Map<String, String> labels, String parent,
-            ContentReader reader) throws IOException {
+            boolean parentChunksOnly, ContentReader reader) throws IOException {
         BackupNames.check(name, "backup name");
         Map<String, String> checkedLabels = checkLabels(labels);
         if (parent != null) {
@@ -64,24 +68,34 @@ final class BackupWriter {
         if (manifests.exists(name)) {
             return manifests.read(name).summary();
         }
-        Manifest parentManifest = parent == null ? null : manifests.read(parent);
         Instant createdAt = Instant.now();
-        try (Locks.Lock lock = locks.acquireBackup();
-                ChunkUploader uploader = new ChunkUploader(chunks, manifests)) {
-            BackupContents contents = reader.read(uploader, parentManifest, lock);
-            uploader.finish();
-            if (manifests.exists(name)) {
-                return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
+        try (Locks.Lock lock = locks.acquireBackup()) {
+            // read under the lock: no prune runs now, so the chunks the parent references stay
+            Manifest parentManifest = parent == null ? null : manifests.read(parent);
+            try (ChunkUploader uploader = parentChunksOnly && parentManifest != null
+                    ? ChunkUploader.knowingTheParent(chunks, parentManifest)
+                    : ChunkUploader.knowingTheTarget(chunks, manifests)) {
+                return store(what, name, checkedLabels, parent, createdAt, reader.read(uploader, parentManifest, lock),
+                        uploader);
             }
-            BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
-            chunks.flush(); // every chunk durable before the manifest that makes the backup exist
-            manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
-                    contents.entries(), summary));
-            LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,
-                    what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
-                    summary.newChunks(), summary.uploadedBytes());
-            return summary;
         }
+    }
+
+    /** Waits for the chunks, makes them durable, then writes the manifest that makes the backup exist. */
+    private BackupSummary store(String what, String name, Map<String, String> checkedLabels, String parent,
+            Instant createdAt, BackupContents contents, ChunkUploader uploader) throws IOException {
+        uploader.finish();
+        if (manifests.exists(name)) {
+            return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
+        }
+        BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
+        chunks.flush(); // every chunk durable before the manifest that makes the backup exist
+        manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
+                contents.entries(), summary));
+        LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,
+                what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
+                summary.newChunks(), summary.uploadedBytes());
+        return summary;
     }
 
     private static BackupSummary summarise(String name, Instant createdAt, Map<String, String> labels, String parent,

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,12 +32,33 @@ final class ChunkUploader implements AutoCloseable {
     private final AtomicLong uploadedBytes = new AtomicLong();
     private long newChunks;
 
-    ChunkUploader(ChunkStore store, ManifestStore manifests) throws IOException {
+    private ChunkUploader(ChunkStore store, Set<String> known) {
         this.store = store;
-        this.known = store.listIds();
+        this.known = known;
+    }
+
+    /** Knows every whole chunk of the target: one listing, and where orphans may be torn, every manifest. */
+    static ChunkUploader knowingTheTarget(ChunkStore store, ManifestStore manifests) throws IOException {
+        Set<String> known = store.listIds();
         if (!store.orphansAreWhole()) {
             known.retainAll(manifests.referencedChunkIds());
         }
+        return new ChunkUploader(store, known);
+    }
+
+    /**
+     * Knows only the chunks {@code parent} references, which are whole while its manifest exists and
+     * a backup lock is held (no prune runs then): an incremental image backup reuses the parent's
+     * blocks and rarely meets a new block another backup has, so listing the target and reading
+     * every manifest (most of its time, for a large device) would buy little. A new chunk another
+     * backup has is stored again, which is harmless.
+     */
+    static ChunkUploader knowingTheParent(ChunkStore store, Manifest parent) {
+        Set<String> known = new HashSet<>();
+        for (Manifest.Entry entry : parent.entries()) {
+            entry.chunks().stream().filter(ref -> !ref.isHole()).forEach(ref -> known.add(ref.id()));
+        }
+        return new ChunkUploader(store, known);
     }
 
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {
