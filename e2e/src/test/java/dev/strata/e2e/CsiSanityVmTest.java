@@ -24,18 +24,23 @@ class CsiSanityVmTest {
 
     /**
      * Encrypted thin volumes (issue 18): every volume sanity stages is formatted with the key of the
-     * node-stage secret, and its snapshots and clones open with it; the key reaches no log.
+     * node-stage secret, and its snapshots and clones open with it; the key reaches no log. Every
+     * snapshot is a remote one too (issue 16): thin volumes back up block by block, and an encrypted
+     * one's backup is its ciphertext.
      */
     @Test
-    void everySanitySpecPassesOnEncryptedThin() throws Exception {
+    void everySanitySpecPassesOnEncryptedThinWithARemoteSnapshotClass() throws Exception {
         String key = "sanity-" + java.util.UUID.randomUUID();
         onThin((sanity, driver) -> {
             Path secrets = Files.writeString(driver.root().resolve("secrets.yaml"),
                     "NodeStageVolumeSecret:\n  encryptionKey: " + key + "\n");
+            Path snapshotParameters = Files.writeString(driver.root().resolve("snapshot-parameters.yaml"),
+                    "backupTarget: file://" + driver.root().resolve("backups") + "\n");
             CsiSanityTest.assertEverySpecPasses(sanity, "thin", "encrypted: \"true\"\n", driver,
-                    List.of("--csi.secrets=" + secrets));
+                    List.of("--csi.secrets=" + secrets, "--csi.testsnapshotparameters=" + snapshotParameters));
             String log = Files.readString(driver.root().resolve("driver-1.log"));
             assertTrue(log.contains("NodeStageVolume"), "the driver's log holds no NodeStageVolume");
+            assertTrue(log.contains("stored in file://"), "no snapshot was uploaded");
             assertFalse(log.contains(key), "the key is in the driver's log");
         });
     }
