@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,11 +53,7 @@ final class ChunkUploader implements AutoCloseable {
      * backup has is stored again, which is harmless.
      */
     static ChunkUploader knowingTheParent(ChunkStore store, Manifest parent) {
-        Set<String> known = new HashSet<>();
-        for (Manifest.Entry entry : parent.entries()) {
-            entry.chunks().stream().filter(ref -> !ref.isHole()).forEach(ref -> known.add(ref.id()));
-        }
-        return new ChunkUploader(store, known);
+        return new ChunkUploader(store, ManifestStore.chunkIdsOf(parent));
     }
 
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {

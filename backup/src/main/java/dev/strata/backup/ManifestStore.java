@@ -57,14 +57,20 @@ final class ManifestStore {
                 }
                 throw e;
             }
-            for (Manifest.Entry entry : manifest.entries()) {
-                if (entry != null && entry.chunks() != null) {
-                    entry.chunks().stream().filter(ref -> ref != null && !ref.isHole())
-                            .forEach(ref -> referenced.add(ref.id()));
-                }
-            }
+            referenced.addAll(chunkIdsOf(manifest));
         }
         return referenced;
+    }
+
+    /** The chunks one manifest references (holes reference none). */
+    static java.util.Set<String> chunkIdsOf(Manifest manifest) {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (Manifest.Entry entry : manifest.entries()) {
+            if (entry != null && entry.chunks() != null) {
+                entry.chunks().stream().filter(ref -> ref != null && !ref.isHole()).forEach(ref -> ids.add(ref.id()));
+            }
+        }
+        return ids;
     }
 
     Manifest read(String name) throws IOException {
