@@ -76,7 +76,15 @@ public final class BackupRepository {
      * A tree's backup is INVALID here, as an image's is for {@link #restore}.
      */
     public BackupSummary restoreImage(String name, BlockImage device) throws IOException {
-        Manifest manifest = manifest(name);
+        return restoreImage(manifest(name), device);
+    }
+
+    /**
+     * As {@link #restoreImage(String, BlockImage)}, from a manifest already read with
+     * {@link #manifest} (a caller that checked its labels first need not read it again); it is
+     * checked here all the same.
+     */
+    public BackupSummary restoreImage(Manifest manifest, BlockImage device) throws IOException {
         new ImageRestore(chunks, chunker.maxChunk()).restore(manifest, device);
         return manifest.summary();
     }

@@ -4,6 +4,7 @@ import dev.strata.backup.BackupRepository;
 import dev.strata.backup.BackupSummary;
 import dev.strata.backup.BlockImage;
 import dev.strata.backup.ImagePlan;
+import dev.strata.backup.Manifest;
 import dev.strata.common.CsiException;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
@@ -58,8 +59,8 @@ record ImageContent(BlockImages images) implements SnapshotContent {
 
     @Override
     public BackupSummary restore(BackupRepository repository, String name, VolumeRecord volume) throws IOException {
-        BackupSummary summary = repository.summary(name);
-        return images.fillVolume(volume, summary.logicalBytes(), summary.labels(), (device, size) ->
-                repository.restoreImage(name, BlockImage.of(device, size)));
+        Manifest manifest = repository.manifest(name); // read once: its labels are checked, then it is restored
+        return images.fillVolume(volume, manifest.summary().logicalBytes(), manifest.summary().labels(),
+                (device, size) -> repository.restoreImage(manifest, BlockImage.of(device, size)));
     }
 }
