@@ -33,7 +33,7 @@ final class ImageBackup {
             throw new BackupException(BackupException.Kind.INVALID, "an image block of " + block
                     + " bytes is larger than the repository's largest chunk, " + maxChunk);
         }
-        ParentImage previous = parent == null ? null : ParentImage.of(parent, block);
+        ParentImage previous = parent == null ? null : ParentImage.of(parent);
         List<ImagePlan.Range> ranges = plan.ranges();
         long size = image.sizeBytes();
         byte[] buffer = new byte[block];
@@ -102,11 +102,8 @@ final class ImageBackup {
 
     /** The parent backup's image, looked up by offset. */
     private record ParentImage(long[] starts, List<Manifest.ChunkRef> refs, long size) {
-        static ParentImage of(Manifest parent, int block) throws BackupException {
-            if (!ManifestChecks.isImage(parent)) {
-                throw new BackupException(BackupException.Kind.INVALID, "the parent backup " + parent.name()
-                        + " is not a device image");
-            }
+        /** The parent, checked as a restore would check it (a tree's backup is INVALID as a parent). */
+        static ParentImage of(Manifest parent) throws BackupException {
             ManifestChecks.checkImage(parent, Integer.MAX_VALUE);
             Manifest.Entry entry = parent.entries().get(0);
             List<Manifest.ChunkRef> refs = entry.chunks();
