@@ -71,6 +71,43 @@ public final class BackupRepository {
     }
 
     /**
+     * Backs up an overlay snapshot's layers, topmost first, as backup {@code name}. Each layer is
+     * stored once per target, by its content ({@link Layer}); a layer whose key the layers of a
+     * {@code known} backup name is not read again. An existing name returns its summary unchanged.
+     */
+    public BackupSummary backupLayers(List<Layer> layers, String name, Map<String, String> labels, List<String> known,
+            LayerMarks marks) throws IOException {
+        return new BackupWriter(chunks, manifests, chunker, locks).backupLayers(List.copyOf(layers), name, labels,
+                List.copyOf(known), marks);
+    }
+
+    /**
+     * The layers' backups of the overlay snapshot's backup {@code name}, topmost first; any other
+     * backup is INVALID.
+     */
+    public List<String> layersOf(String name) throws IOException {
+        Manifest manifest = manifest(name);
+        ManifestChecks.checkLayered(manifest);
+        return manifest.entries().stream().map(Manifest.Entry::target).toList();
+    }
+
+    /**
+     * Restores one layer's backup into {@code into}, an existing empty directory, with its whiteouts
+     * and opaque directories. A layer whose content does not match its name is CORRUPT before
+     * anything is written: a node keeps a restored layer by that name and shares it.
+     */
+    public BackupSummary restoreLayer(String layerName, Path into, LayerMarks marks) throws IOException {
+        Manifest layer = manifest(layerName);
+        ManifestChecks.checkRestorable(layer, chunker.maxChunk(), true);
+        if (!layerName.equals(ManifestChecks.LAYER_PREFIX + LayerBackup.contentId(chunks, layer.entries()))) {
+            throw new BackupException(BackupException.Kind.CORRUPT, "the layer " + layerName + " in " + url()
+                    + " does not hold the content its name says");
+        }
+        new TreeRestore(chunks, chunker.maxChunk(), isRoot(), marks).restore(layer, into);
+        return layer.summary();
+    }
+
+    /**
      * Restores the device image {@code name} onto {@code device}, which must be at least as large and
      * read zero everywhere (holes are not written), checking every chunk; then flushes the device.
      * A tree's backup is INVALID here, as an image's is for {@link #restore}.
@@ -96,15 +133,20 @@ public final class BackupRepository {
      */
     public BackupSummary restore(String name, Path into) throws IOException {
         Manifest manifest = manifest(name);
-        new TreeRestore(chunks, chunker.maxChunk(), isRoot()).restore(manifest, into);
+        new TreeRestore(chunks, chunker.maxChunk(), isRoot(), null).restore(manifest, into);
         return manifest.summary();
     }
 
-    /** Every backup's summary, sorted by creation time, then name. */
+    /**
+     * Every backup's summary, sorted by creation time, then name; not the layers' backups, which are
+     * parts of the overlay snapshots' that name them.
+     */
     public List<BackupSummary> list() throws IOException {
         List<BackupSummary> summaries = new ArrayList<>();
         for (String name : manifests.names()) {
-            summaries.add(manifests.read(name).summary());
+            if (!ManifestChecks.isLayerName(name)) {
+                summaries.add(manifests.read(name).summary());
+            }
         }
         summaries.sort(Comparator.comparing(BackupSummary::createdAt).thenComparing(BackupSummary::name));
         return summaries;
@@ -118,23 +160,33 @@ public final class BackupRepository {
         return manifests.read(BackupNames.check(name, "backup name"));
     }
 
-    /** Re-reads and checks every chunk the backup references; the report names each bad chunk and a file using it. */
+    /**
+     * Re-reads and checks every chunk the backup references (an overlay snapshot's: every chunk of
+     * every layer); the report names each bad chunk and a file using it.
+     */
     public VerifyReport verify(String name) throws IOException {
-        return new Verifier(chunks, chunker.maxChunk()).verify(manifest(name));
+        return new Verifier(chunks, manifests, chunker.maxChunk()).verify(manifest(name));
     }
 
     /**
      * Removes the backup's manifest (a missing one is a no-op), then prunes with no grace: the chunks
-     * only it used go now. That is safe because a prune never runs beside a live backup (see
-     * {@link Locks}); the grace of {@link #prune} is for chunks of backups whose lock went stale.
+     * only it used go now, and the layers only it named. That is safe because a prune never runs
+     * beside a live backup (see {@link Locks}); the grace of {@link #prune} is for chunks of backups
+     * whose lock went stale. A layer's backup is not removed by name: it goes with the last backup
+     * that names it.
      */
     public PruneReport remove(String name) throws IOException {
+        if (ManifestChecks.isLayerName(name)) {
+            throw new BackupException(BackupException.Kind.INVALID, "backup " + name + " is a layer of overlay "
+                    + "snapshots: it goes with the last backup that names it");
+        }
         target.delete(ManifestStore.key(BackupNames.check(name, "backup name")));
         return prune(Duration.ZERO);
     }
 
     /**
-     * Deletes chunks that no manifest references and that are older than {@code grace}; skipped
+     * Deletes the layers' backups that no backup names and chunks that no manifest references, each
+     * older than {@code grace}; skipped
      * (nothing deleted) while a backup holds a lock.
      */
     public PruneReport prune(Duration grace) throws IOException {

@@ -6,13 +6,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes one backup, of a tree or of a device image: chunks first, the manifest last, so a backup exists only once it is complete and
+ * Makes one backup, of a tree, a device image or an overlay snapshot's layers: chunks first, the manifest last, so a backup exists only once it is complete and
  * an interrupted one leaves only orphan chunks for a prune to collect. A name that already exists
  * returns that backup's summary, so a retried call is harmless.
  */
@@ -44,7 +45,7 @@ final class BackupWriter {
             throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + tree + ", is not a directory");
         }
         return backup(tree.toString(), name, labels, parent, false, (uploader, parentManifest, lock) ->
-                new TreeBackup(chunker, uploader, entriesByPath(parentManifest), lock).run(tree));
+                new TreeBackup(chunker, uploader, entriesByPath(parentManifest), lock).run(tree, null));
     }
 
     /** Backs up a device image; only the blocks the plan names are read. */
@@ -55,12 +56,54 @@ final class BackupWriter {
     }
 
     /**
+     * Backs up an overlay snapshot's layers, topmost first, each stored once by content; a layer
+     * whose key the layers of a {@code known} backup name is not read again.
+     */
+    BackupSummary backupLayers(List<Layer> layers, String name, Map<String, String> labels, List<String> known,
+            LayerMarks marks) throws IOException {
+        if (layers.isEmpty()) {
+            throw new BackupException(BackupException.Kind.INVALID, "an overlay snapshot to back up has no layers");
+        }
+        for (String k : known) {
+            BackupNames.check(k, "known backup name");
+        }
+        return backup("an overlay snapshot's " + layers.size() + " layers", name, labels, null, false,
+                (uploader, parentManifest, lock) -> new LayerBackup(chunker, chunks, manifests, uploader, lock, marks)
+                        .run(layers, knownLayers(known)));
+    }
+
+    /** The layer entries of the known backups by key; read under the backup lock, so their layers stay. */
+    private Map<String, Manifest.Entry> knownLayers(List<String> known) throws IOException {
+        Map<String, Manifest.Entry> byKey = new HashMap<>();
+        for (String name : known) {
+            Manifest manifest;
+            try {
+                manifest = manifests.read(name);
+            } catch (BackupException e) {
+                if (e.kind() == BackupException.Kind.NOT_FOUND) {
+                    continue; // removed meanwhile: its layers are read again, which is only slower
+                }
+                throw e;
+            }
+            if (ManifestChecks.isLayered(manifest)) {
+                ManifestChecks.checkLayered(manifest);
+                manifest.entries().forEach(layer -> byKey.putIfAbsent(layer.path(), layer));
+            }
+        }
+        return byKey;
+    }
+
+    /**
      * {@code parentChunksOnly}: with a parent, the backup knows only the parent's chunks
      * ({@link ChunkUploader#knowingTheParent}); otherwise every chunk of the target.
      */
     private BackupSummary backup(String what, String name, Map<String, String> labels, String parent,
             boolean parentChunksOnly, ContentReader reader) throws IOException {
         BackupNames.check(name, "backup name");
+        if (ManifestChecks.isLayerName(name)) {
+            throw new BackupException(BackupException.Kind.INVALID, "invalid backup name '" + name + "': names "
+                    + "starting with " + ManifestChecks.LAYER_PREFIX + " are kept for overlay layers");
+        }
         Map<String, String> checkedLabels = checkLabels(labels);
         if (parent != null) {
             BackupNames.check(parent, "parent backup name");
@@ -90,6 +133,9 @@ final class BackupWriter {
         }
         BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
         chunks.flush(); // every chunk durable before the manifest that makes the backup exist
+        for (Manifest layer : contents.layers()) {
+            manifests.write(layer); // a layer before the backup that names it
+        }
         manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
                 contents.entries(), summary));
         LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,

@@ -1,6 +1,7 @@
 package dev.strata.backup;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,10 @@ import java.util.Map;
  * A backup's manifest, as stored (JSON, sealed by the same codec as chunks). A tree's manifest holds
  * every entry of the tree in pre-order (a directory before what it holds), the root first with the
  * path {@code "."}. A device image's holds one {@value Entry#IMAGE} entry, {@code "."}, whose chunks
- * are the device's blocks in order, a run of blocks that read zero being one hole.
+ * are the device's blocks in order, a run of blocks that read zero being one hole. An overlay
+ * snapshot's holds one {@value Entry#LAYER} entry per layer, topmost first, each naming the backup
+ * that stores that layer (a tree, with whiteouts and opaque directories) by its content: see
+ * {@link Layer}.
  */
 public record Manifest(int version, String name, Instant createdAt, Map<String, String> labels, String parent,
         List<Entry> entries, BackupSummary summary) {
@@ -23,25 +27,40 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
     }
 
     /**
-     * One file, directory or symlink.
+     * One file, directory or symlink; in a layer also a whiteout; or one layer of an overlay snapshot.
      *
-     * @param path relative to the tree's root, '/'-separated; {@code "."} for the root
-     * @param type {@code "dir"}, {@code "file"}, {@code "symlink"} or {@code "image"}
+     * @param path relative to the tree's root, '/'-separated; {@code "."} for the root; for a
+     *     {@value #LAYER}, the key its node gave the layer ({@link Layer#key})
+     * @param type {@code "dir"}, {@code "file"}, {@code "symlink"}, {@code "whiteout"}, {@code "image"}
+     *     or {@code "layer"}
      * @param mode the 12 permission bits (with setuid, setgid and sticky)
-     * @param target a symlink's target as stored, else null
+     * @param size a file's or image's bytes; a layer's logical bytes
+     * @param target a symlink's target as stored, a layer's backup name, else null
      * @param chunks a file's or image's content in order; empty for other types and for empty files
+     * @param opaque a directory of a layer that hides what the layers below hold at its path
      */
     public record Entry(String path, String type, int mode, int uid, int gid,
-            long mtimeNanos, long size, long inode, String target, List<ChunkRef> chunks) {
+            long mtimeNanos, long size, long inode, String target, List<ChunkRef> chunks,
+            @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean opaque) {
         public static final String DIR = "dir";
         public static final String FILE = "file";
         public static final String SYMLINK = "symlink";
+        /** In a layer: a path deleted from the layers below (overlayfs's 0/0 character device). */
+        public static final String WHITEOUT = "whiteout";
         /** A block device's content (a thin volume's), the only entry of its manifest. */
         public static final String IMAGE = "image";
+        /** One layer of an overlay snapshot, stored as a backup of its own. */
+        public static final String LAYER = "layer";
 
         /** Absent chunks (as a hostile manifest may have) read as none. */
         public Entry {
             chunks = chunks == null ? List.of() : List.copyOf(chunks);
+        }
+
+        /** An entry that is not an opaque directory. */
+        public Entry(String path, String type, int mode, int uid, int gid, long mtimeNanos, long size, long inode,
+                String target, List<ChunkRef> chunks) {
+            this(path, type, mode, uid, gid, mtimeNanos, size, inode, target, chunks, false);
         }
     }
 

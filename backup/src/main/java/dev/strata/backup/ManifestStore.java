@@ -46,20 +46,28 @@ final class ManifestStore {
      * must not guess, and a backup must not trust chunks it cannot account for.
      */
     java.util.Set<String> referencedChunkIds() throws IOException {
+        return referencedChunkIds(readAll().values());
+    }
+
+    static java.util.Set<String> referencedChunkIds(java.util.Collection<Manifest> all) {
         java.util.Set<String> referenced = new java.util.HashSet<>();
-        for (String name : names()) {
-            Manifest manifest;
-            try {
-                manifest = read(name);
-            } catch (BackupException e) {
-                if (e.kind() == BackupException.Kind.NOT_FOUND) {
-                    continue; // removed since listed: its chunks are no longer referenced by it
-                }
-                throw e;
-            }
-            referenced.addAll(chunkIdsOf(manifest));
-        }
+        all.forEach(manifest -> referenced.addAll(chunkIdsOf(manifest)));
         return referenced;
+    }
+
+    /** Every manifest, by name; one removed since listed is left out, one that cannot be read fails the call. */
+    java.util.Map<String, Manifest> readAll() throws IOException {
+        java.util.Map<String, Manifest> all = new java.util.HashMap<>();
+        for (String name : names()) {
+            try {
+                all.put(name, read(name));
+            } catch (BackupException e) {
+                if (e.kind() != BackupException.Kind.NOT_FOUND) {
+                    throw e;
+                }
+            }
+        }
+        return all;
     }
 
     /** The chunks one manifest references (holes reference none). */
@@ -88,6 +96,10 @@ final class ManifestStore {
             throw new BackupException(BackupException.Kind.CORRUPT, what + " is corrupt: " + e.getMessage());
         }
         return checkShape(Json.read(json, Manifest.class, what), name, what);
+    }
+
+    void delete(String name) throws IOException {
+        target.delete(key(name));
     }
 
     void write(Manifest manifest) throws IOException {

@@ -4,15 +4,20 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes the chunks no manifest references. It reads every manifest first and fails rather than
- * guess if one cannot be read: a chunk deleted wrongly cannot be brought back. Orphans younger than
- * the grace period are kept, and nothing is deleted while a backup runs.
+ * Deletes the layers' backups no backup names, then the chunks no manifest left references. It
+ * reads every manifest first and fails rather than guess if one cannot be read: a chunk deleted
+ * wrongly cannot be brought back. Orphans younger than the grace period are kept (a layer's backup
+ * by its creation time), and nothing is deleted while a backup runs: a backup that reuses a layer
+ * checks that it is there under its lock.
  */
 final class Pruner {
     private static final Logger LOG = LoggerFactory.getLogger(Pruner.class);
@@ -41,8 +46,36 @@ final class Pruner {
         try (Locks.Lock lock = acquired.get()) {
             locks.deleteStale();
             chunks.sweepInterrupted(Instant.now().minus(INTERRUPTED_WRITE_AGE));
-            return deleteUnreferenced(manifests.referencedChunkIds(), Instant.now().minus(grace));
+            Instant cutoff = Instant.now().minus(grace);
+            Map<String, Manifest> all = manifests.readAll();
+            deleteUnnamedLayers(all, cutoff);
+            return deleteUnreferenced(ManifestStore.referencedChunkIds(all.values()), cutoff);
         }
+    }
+
+    /** Deletes the layers no overlay snapshot's backup names, and leaves them out of {@code all}. */
+    private void deleteUnnamedLayers(Map<String, Manifest> all, Instant cutoff) throws IOException {
+        Set<String> named = new HashSet<>();
+        for (Manifest manifest : all.values()) {
+            if (ManifestChecks.isLayered(manifest)) {
+                ManifestChecks.checkLayered(manifest); // a prune must not guess which layers a backup names
+                manifest.entries().forEach(layer -> named.add(layer.target()));
+            }
+        }
+        List<String> unnamed = all.keySet().stream().filter(ManifestChecks::isLayerName)
+                .filter(name -> !named.contains(name) && isBefore(all.get(name).createdAt(), cutoff)).toList();
+        for (String layer : unnamed) {
+            manifests.delete(layer);
+            all.remove(layer);
+        }
+        if (!unnamed.isEmpty()) {
+            LOG.info("prune of {}: {} layers no backup names deleted", chunks.url(), unnamed.size());
+        }
+    }
+
+    /** A manifest without a creation time (only a hand-written one) counts as old. */
+    private static boolean isBefore(Instant createdAt, Instant cutoff) {
+        return createdAt == null || createdAt.isBefore(cutoff);
     }
 
     private PruneReport deleteUnreferenced(Set<String> referenced, Instant cutoff) throws IOException {

@@ -37,8 +37,9 @@ final class TreeBackup {
         this.lock = lock;
     }
 
-    BackupContents run(Path tree) throws IOException {
-        long skipped = TreeWalker.walk(tree, this::add);
+    /** {@code marks}: the tree is an overlay layer, whose whiteouts and opaque directories count; else null. */
+    BackupContents run(Path tree, LayerMarks marks) throws IOException {
+        long skipped = TreeWalker.walk(tree, marks, this::add);
         return new BackupContents(entries, files, directories, symlinks, skipped, logicalBytes, chunks, readBytes);
     }
 
@@ -52,6 +53,7 @@ final class TreeBackup {
                 symlinks++;
                 entries.add(found.toEntry(0, List.of()));
             }
+            case Manifest.Entry.WHITEOUT -> entries.add(found.toEntry(0, List.of()));
             default -> addFile(found);
         }
         lock.refreshIfDue();

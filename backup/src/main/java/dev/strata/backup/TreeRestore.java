@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * directories with createDirectory, files with CREATE_NEW and NOFOLLOW_LINKS, and the manifest
  * checks guarantee that every parent is a directory this restore made. Owners, modes and times are
  * set after the content, a directory's after everything inside it (writing a child changes the
- * directory's mtime; a read-only mode would stop the writes).
+ * directory's mtime; a read-only mode would stop the writes). An overlay layer's whiteouts and
+ * opaque marks are made through {@link LayerMarks}, in directories this restore made.
  */
 final class TreeRestore {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
@@ -33,17 +34,19 @@ final class TreeRestore {
     private final ChunkStore store;
     private final int maxChunk;
     private final boolean chown;
+    private final LayerMarks marks;
 
-    /** {@code chown}: set owners, which only root may do. */
-    TreeRestore(ChunkStore store, int maxChunk, boolean chown) {
+    /** {@code chown}: set owners, which only root may do; {@code marks}: restore a layer, else null. */
+    TreeRestore(ChunkStore store, int maxChunk, boolean chown, LayerMarks marks) {
         this.store = store;
         this.maxChunk = maxChunk;
         this.chown = chown;
+        this.marks = marks;
     }
 
     void restore(Manifest manifest, Path into) throws IOException {
         Path root = emptyDirectory(into);
-        ManifestChecks.checkRestorable(manifest, maxChunk);
+        ManifestChecks.checkRestorable(manifest, maxChunk, marks != null);
         List<Manifest.Entry> directories = new ArrayList<>();
         try (ChunkPrefetch chunks = new ChunkPrefetch(store, ChunkPrefetch.inOrder(manifest.entries()),
                 READ_THREADS, READ_WINDOW)) {
@@ -64,8 +67,14 @@ final class TreeRestore {
                     if (!path.equals(root)) {
                         Files.createDirectory(path);
                     }
+                    if (entry.opaque()) {
+                        marks.makeOpaque(path);
+                    }
                     directories.add(entry);
                 }
+                // nothing of a whiteout but its name matters to overlayfs (and a 0/0 device cannot be
+                // opened to set its times): it stays as made
+                case Manifest.Entry.WHITEOUT -> marks.makeWhiteout(path.getParent(), path.getFileName().toString());
                 case Manifest.Entry.SYMLINK -> {
                     Files.createSymbolicLink(path, Path.of(entry.target()));
                     applyAttributes(path, entry);

@@ -17,16 +17,20 @@ import java.util.concurrent.TimeUnit;
 /**
  * Walks a tree in pre-order (each directory before what it holds, names sorted) without following
  * symlinks and without descending into other filesystems mounted inside it: a mount point is
- * reported as an empty directory. Iterative, so a deep tree cannot overflow the stack.
+ * reported as an empty directory. Iterative, so a deep tree cannot overflow the stack. A walk of
+ * an overlay layer (given {@link LayerMarks}) also reports whiteouts and opaque directories.
  */
 final class TreeWalker {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFCHR = 0020000;
 
     /** One file, directory or symlink found, with what {@code unix:*} says of it. */
     record Found(String path, Path file, String type, int mode, int uid, int gid, long mtimeNanos, long size,
-            long inode, String target) {
+            long inode, String target, boolean opaque) {
         Manifest.Entry toEntry(long contentSize, List<Manifest.ChunkRef> chunks) {
-            return new Manifest.Entry(path, type, mode, uid, gid, mtimeNanos, contentSize, inode, target, chunks);
+            return new Manifest.Entry(path, type, mode, uid, gid, mtimeNanos, contentSize, inode, target, chunks,
+                    opaque);
         }
     }
 
@@ -39,14 +43,17 @@ final class TreeWalker {
 
     private TreeWalker() {}
 
-    /** Walks {@code root}, which must be a directory; returns how many entries of other types it skipped. */
-    static long walk(Path root, Visitor visitor) throws IOException {
+    /**
+     * Walks {@code root}, which must be a directory; returns how many entries of other types it
+     * skipped. {@code marks}: the layer's marks to read, null for a tree that is not a layer.
+     */
+    static long walk(Path root, LayerMarks marks, Visitor visitor) throws IOException {
         Map<String, Object> rootAttributes = Files.readAttributes(root, "unix:*", NOFOLLOW);
         if (!Boolean.TRUE.equals(rootAttributes.get("isDirectory"))) {
             throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + root + ", is not a directory");
         }
         Object rootDevice = rootAttributes.get("dev");
-        visitor.visit(found(".", root, Manifest.Entry.DIR, rootAttributes));
+        visitor.visit(found(".", root, Manifest.Entry.DIR, rootAttributes, marks));
         long skipped = 0;
         Deque<Iterator<Child>> pending = new ArrayDeque<>();
         pending.push(children(root, ".").iterator());
@@ -58,12 +65,12 @@ final class TreeWalker {
             }
             Child child = siblings.next();
             Map<String, Object> attributes = Files.readAttributes(child.file(), "unix:*", NOFOLLOW);
-            String type = typeOf(attributes);
+            String type = typeOf(attributes, marks != null);
             if (type == null) {
                 skipped++;
                 continue;
             }
-            visitor.visit(found(child.path(), child.file(), type, attributes));
+            visitor.visit(found(child.path(), child.file(), type, attributes, marks));
             if (type.equals(Manifest.Entry.DIR) && rootDevice.equals(attributes.get("dev"))) {
                 pending.push(children(child.file(), child.path()).iterator());
             }
@@ -86,7 +93,7 @@ final class TreeWalker {
         return children;
     }
 
-    private static String typeOf(Map<String, Object> attributes) {
+    private static String typeOf(Map<String, Object> attributes, boolean layer) {
         if (Boolean.TRUE.equals(attributes.get("isSymbolicLink"))) {
             return Manifest.Entry.SYMLINK;
         }
@@ -96,15 +103,24 @@ final class TreeWalker {
         if (Boolean.TRUE.equals(attributes.get("isRegularFile"))) {
             return Manifest.Entry.FILE;
         }
-        return null;
+        boolean whiteout = ((Integer) attributes.get("mode") & S_IFMT) == S_IFCHR
+                && ((Long) attributes.get("rdev")) == 0;
+        return layer && whiteout ? Manifest.Entry.WHITEOUT : null;
     }
 
-    private static Found found(String path, Path file, String type, Map<String, Object> attributes) throws IOException {
+    private static Found found(String path, Path file, String type, Map<String, Object> attributes,
+            LayerMarks marks) throws IOException {
         String target = type.equals(Manifest.Entry.SYMLINK) ? Files.readSymbolicLink(file).toString() : null;
         long size = type.equals(Manifest.Entry.FILE) ? (Long) attributes.get("size") : 0;
+        boolean opaque = marks != null && type.equals(Manifest.Entry.DIR) && marks.isOpaque(file);
+        if (type.equals(Manifest.Entry.WHITEOUT)) {
+            // only its name matters, and a restore makes it afresh: a layer's content ID must not
+            // depend on when or by whom a file was deleted
+            return new Found(path, file, type, 0, 0, 0, 0, 0, (Long) attributes.get("ino"), null, false);
+        }
         return new Found(path, file, type, (Integer) attributes.get("mode") & 07777,
                 (Integer) attributes.get("uid"), (Integer) attributes.get("gid"),
                 ((FileTime) attributes.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS),
-                size, (Long) attributes.get("ino"), target);
+                size, (Long) attributes.get("ino"), target, opaque);
     }
 }

@@ -12,22 +12,58 @@ import java.util.Set;
  */
 final class Verifier {
     private final ChunkStore store;
+    private final ManifestStore manifests;
     private final int maxChunk;
+    private final List<String> problems = new ArrayList<>();
+    private final Set<String> checked = new HashSet<>();
+    private long bytes;
 
-    Verifier(ChunkStore store, int maxChunk) {
+    Verifier(ChunkStore store, ManifestStore manifests, int maxChunk) {
         this.store = store;
+        this.manifests = manifests;
         this.maxChunk = maxChunk;
     }
 
+    /** One verifier per report: it counts each chunk once across an overlay snapshot's layers. */
     VerifyReport verify(Manifest manifest) throws IOException {
-        List<String> problems = new ArrayList<>();
+        if (check(manifest) && ManifestChecks.isLayered(manifest)) {
+            for (Manifest.Entry layer : manifest.entries()) {
+                verifyLayer(layer.target());
+            }
+        } else {
+            verifyChunks(manifest);
+        }
+        return new VerifyReport(manifest.name(), checked.size(), bytes, problems);
+    }
+
+    private boolean check(Manifest manifest) {
         try {
             ManifestChecks.check(manifest, maxChunk);
+            return true;
         } catch (BackupException e) {
             problems.add(e.getMessage());
+            return false;
         }
-        Set<String> checked = new HashSet<>();
-        long bytes = 0;
+    }
+
+    private void verifyLayer(String name) throws IOException {
+        Manifest layer;
+        try {
+            layer = manifests.read(name);
+        } catch (BackupException e) {
+            if (e.kind() != BackupException.Kind.NOT_FOUND && e.kind() != BackupException.Kind.CORRUPT) {
+                throw e;
+            }
+            problems.add(e.getMessage());
+            return;
+        }
+        if (check(layer) && !name.equals(ManifestChecks.LAYER_PREFIX + LayerBackup.contentId(store, layer.entries()))) {
+            problems.add("the layer " + name + " does not hold the content its name says");
+        }
+        verifyChunks(layer);
+    }
+
+    private void verifyChunks(Manifest manifest) throws IOException {
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry == null || entry.chunks() == null) {
                 continue;
@@ -46,6 +82,5 @@ final class Verifier {
                 }
             }
         }
-        return new VerifyReport(manifest.name(), checked.size(), bytes, problems);
     }
 }
