@@ -2,8 +2,13 @@ package dev.strata.backup;
 
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Manifests on the target, at {@code backups/NAME}, sealed by the chunk codec with their key as AAD
@@ -45,34 +50,59 @@ final class ManifestStore {
      * Every chunk some manifest references. A manifest that cannot be read fails the call: a prune
      * must not guess, and a backup must not trust chunks it cannot account for.
      */
-    java.util.Set<String> referencedChunkIds() throws IOException {
-        return referencedChunkIds(readAll().values());
+    Set<String> referencedChunkIds() throws IOException {
+        return referenced(null).chunkIds();
     }
 
-    static java.util.Set<String> referencedChunkIds(java.util.Collection<Manifest> all) {
-        java.util.Set<String> referenced = new java.util.HashSet<>();
-        all.forEach(manifest -> referenced.addAll(chunkIdsOf(manifest)));
-        return referenced;
-    }
+    /**
+     * What a prune keeps: the chunks of every manifest but the layers no backup names that were
+     * made before {@code layerCutoff} (none when it is null), which it may delete.
+     */
+    record Referenced(Set<String> chunkIds, List<String> unnamedLayers) {}
 
-    /** Every manifest, by name; one removed since listed is left out, one that cannot be read fails the call. */
-    java.util.Map<String, Manifest> readAll() throws IOException {
-        java.util.Map<String, Manifest> all = new java.util.HashMap<>();
+    /** Reads one manifest at a time (a target's manifests together may not fit in memory). */
+    Referenced referenced(Instant layerCutoff) throws IOException {
+        Set<String> referenced = new HashSet<>();
+        Set<String> named = new HashSet<>();
+        Map<String, Instant> layerCreated = new HashMap<>();
+        Map<String, Set<String>> layerChunks = new HashMap<>();
         for (String name : names()) {
+            Manifest manifest;
             try {
-                all.put(name, read(name));
+                manifest = read(name);
             } catch (BackupException e) {
-                if (e.kind() != BackupException.Kind.NOT_FOUND) {
-                    throw e;
+                if (e.kind() == BackupException.Kind.NOT_FOUND) {
+                    continue; // removed since listed: its chunks are no longer referenced by it
                 }
+                throw e;
+            }
+            if (ManifestChecks.isLayered(manifest)) {
+                ManifestChecks.checkLayered(manifest); // which layers a backup names is not guessed either
+                manifest.entries().forEach(layer -> named.add(layer.target()));
+            }
+            if (ManifestChecks.isLayerName(name)) {
+                layerChunks.put(name, chunkIdsOf(manifest));
+                layerCreated.put(name, manifest.createdAt());
+            } else {
+                referenced.addAll(chunkIdsOf(manifest));
             }
         }
-        return all;
+        List<String> unnamed = new ArrayList<>();
+        for (var layer : layerChunks.entrySet()) {
+            Instant createdAt = layerCreated.get(layer.getKey());
+            boolean old = layerCutoff != null && (createdAt == null || createdAt.isBefore(layerCutoff));
+            if (old && !named.contains(layer.getKey())) {
+                unnamed.add(layer.getKey()); // only a hand-written manifest lacks its creation time
+            } else {
+                referenced.addAll(layer.getValue());
+            }
+        }
+        return new Referenced(referenced, unnamed);
     }
 
     /** The chunks one manifest references (holes reference none). */
-    static java.util.Set<String> chunkIdsOf(Manifest manifest) {
-        java.util.Set<String> ids = new java.util.HashSet<>();
+    static Set<String> chunkIdsOf(Manifest manifest) {
+        Set<String> ids = new HashSet<>();
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry != null && entry.chunks() != null) {
                 entry.chunks().stream().filter(ref -> ref != null && !ref.isHole()).forEach(ref -> ids.add(ref.id()));

@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -47,35 +44,16 @@ final class Pruner {
             locks.deleteStale();
             chunks.sweepInterrupted(Instant.now().minus(INTERRUPTED_WRITE_AGE));
             Instant cutoff = Instant.now().minus(grace);
-            Map<String, Manifest> all = manifests.readAll();
-            deleteUnnamedLayers(all, cutoff);
-            return deleteUnreferenced(ManifestStore.referencedChunkIds(all.values()), cutoff);
-        }
-    }
-
-    /** Deletes the layers no overlay snapshot's backup names, and leaves them out of {@code all}. */
-    private void deleteUnnamedLayers(Map<String, Manifest> all, Instant cutoff) throws IOException {
-        Set<String> named = new HashSet<>();
-        for (Manifest manifest : all.values()) {
-            if (ManifestChecks.isLayered(manifest)) {
-                ManifestChecks.checkLayered(manifest); // a prune must not guess which layers a backup names
-                manifest.entries().forEach(layer -> named.add(layer.target()));
+            ManifestStore.Referenced referenced = manifests.referenced(cutoff);
+            for (String layer : referenced.unnamedLayers()) {
+                manifests.delete(layer);
             }
+            if (!referenced.unnamedLayers().isEmpty()) {
+                LOG.info("prune of {}: {} layers no backup names deleted", chunks.url(),
+                        referenced.unnamedLayers().size());
+            }
+            return deleteUnreferenced(referenced.chunkIds(), cutoff);
         }
-        List<String> unnamed = all.keySet().stream().filter(ManifestChecks::isLayerName)
-                .filter(name -> !named.contains(name) && isBefore(all.get(name).createdAt(), cutoff)).toList();
-        for (String layer : unnamed) {
-            manifests.delete(layer);
-            all.remove(layer);
-        }
-        if (!unnamed.isEmpty()) {
-            LOG.info("prune of {}: {} layers no backup names deleted", chunks.url(), unnamed.size());
-        }
-    }
-
-    /** A manifest without a creation time (only a hand-written one) counts as old. */
-    private static boolean isBefore(Instant createdAt, Instant cutoff) {
-        return createdAt == null || createdAt.isBefore(cutoff);
     }
 
     private PruneReport deleteUnreferenced(Set<String> referenced, Instant cutoff) throws IOException {

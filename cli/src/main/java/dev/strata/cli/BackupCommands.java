@@ -93,6 +93,9 @@ final class BackupCommands extends GroupCommand {
             if (s.files() == 0 && manifest.entries().size() == 1 && Manifest.Entry.IMAGE.equals(
                     manifest.entries().get(0).type())) {
                 out().printf("image:      %s (a device's blocks)%n", Sizes.human(s.logicalBytes()));
+            } else if (!manifest.entries().isEmpty() && Manifest.Entry.LAYER.equals(manifest.entries().get(0).type())) {
+                out().printf("layers:     %d (%s), each a backup of its own, shared by content%n",
+                        manifest.entries().size(), Sizes.human(s.logicalBytes()));
             } else {
                 out().printf("files:      %d (%s), %d directories, %d links, %d skipped%n", s.files(),
                         Sizes.human(s.logicalBytes()), s.directories(), s.symlinks(), s.skipped());

@@ -27,7 +27,8 @@ import java.util.Map;
  * under its own directory) becomes ready to use once its backup is stored there, through the real
  * csi-snapshotter's CreateSnapshot retries; the StrataSnapshot names the backup's URL; a StorageClass
  * whose fromBackup is that URL restores it into a new claim, which a pod reads; deleting the
- * VolumeSnapshot removes the backup from the target.
+ * VolumeSnapshot removes the backup from the target. The plain class's scenario runs on overlay
+ * (layers), the keyed one on shared (a tree of files).
  */
 final class BackupScenario {
     static final String CLASS = "strata-e2e-from-backup";
@@ -55,8 +56,9 @@ final class BackupScenario {
         this.client = test.client();
     }
 
+    /** On an overlay volume: its snapshot's backup names its layers, and the restore rebuilds them. */
     void run() throws Exception {
-        write("backed-up", "kept off the node");
+        write("backed-up", "strata-overlay", "kept off the node");
         test.snapshot("nightly", "backed-up", "strata-backup");
 
         String id = snapshotHandle("nightly");
@@ -69,7 +71,7 @@ final class BackupScenario {
         System.out.printf("[cluster] VolumeSnapshot nightly (strata-backup) is ready to use with its backup stored "
                 + "at %s%n", url);
 
-        assertRestores(CLASS, Map.of("engine", "shared", "fromBackup", url), "from-backup", "kept off the node");
+        assertRestores(CLASS, Map.of("engine", "overlay", "fromBackup", url), "from-backup", "kept off the node");
 
         client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
                 .withName("nightly").delete();
@@ -100,7 +102,7 @@ final class BackupScenario {
                 .addToAdditionalProperties("deletionPolicy", "Delete")
                 .addToAdditionalProperties("parameters", parameters).build()).serverSideApply();
 
-        write("keyed-src", "kept with the tenant key");
+        write("keyed-src", "strata-shared", "kept with the tenant key");
         test.snapshot("keyed", "keyed-src", KEYED_CLASS);
         String id = snapshotHandle("keyed");
         Path target = BACKUPS.resolve("keyed");
@@ -127,9 +129,9 @@ final class BackupScenario {
                 + "the delete removed its chunks%n", target);
     }
 
-    /** A claim of strata-shared whose file f a pod writes {@code text} into (no quote in it: sh -c). */
-    private void write(String claim, String text) throws Exception {
-        test.pvc(claim, "strata-shared", "64Mi", "ReadWriteOnce", null);
+    /** A claim of {@code storageClass} whose file f a pod writes {@code text} into (no quote in it: sh -c). */
+    private void write(String claim, String storageClass, String text) throws Exception {
+        test.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
         test.runToEnd(RealClusterTest.pod(claim + "-writer", claim, "echo " + text + " > /data/f && sync"));
     }
 

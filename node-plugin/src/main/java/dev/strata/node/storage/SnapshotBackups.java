@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * false. An upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks
  * already stored are not sent again). A volume whose parameters name
  * {@value #BackupRef.FROM_PARAMETER} is filled from a backup, on any node that reaches the target.
- * Engines whose data is a directory tree back up file by file, thin volumes block by block
- * ({@link SnapshotContent}); overlay does not back up here yet. A target opens with the call's
+ * Engines whose data is a directory tree back up file by file, thin volumes block by block, overlay
+ * volumes layer by layer ({@link SnapshotContent}). A target opens with the call's
  * secrets ({@link BackupSecrets}: S3 credentials and the key) where it carries them, else with the
  * node's own (the AWS SDK's default chain, and its {@code --backup-key-file}, read at each use);
  * neither is ever recorded. An upload opened with a call's secrets resumes only on a call, which

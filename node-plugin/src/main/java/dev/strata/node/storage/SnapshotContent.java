@@ -7,16 +7,17 @@ import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.BlockImages;
 import dev.strata.node.engine.DirectoryTrees;
+import dev.strata.node.engine.LayeredSnapshots;
 import dev.strata.node.engine.VolumeEngine;
 import java.io.IOException;
 import java.util.Map;
 
 /**
  * How an engine's snapshot goes into a backup off the node, and a new volume comes back out of one:
- * as a tree of files ({@link DirectoryTrees}: dir, shared, hostpath) or as a device image
- * ({@link BlockImages}: thin).
+ * as a tree of files ({@link DirectoryTrees}: dir, shared, hostpath), as a device image
+ * ({@link BlockImages}: thin) or as layers ({@link LayeredSnapshots}: overlay).
  */
-sealed interface SnapshotContent permits TreeContent, ImageContent {
+sealed interface SnapshotContent permits TreeContent, ImageContent, LayerContent {
     /** The engine's way, or INVALID_ARGUMENT naming {@code field} for an engine that has none. */
     static SnapshotContent of(VolumeEngine engine, String field) {
         if (engine instanceof DirectoryTrees trees) {
@@ -25,8 +26,11 @@ sealed interface SnapshotContent permits TreeContent, ImageContent {
         if (engine instanceof BlockImages images) {
             return new ImageContent(images);
         }
+        if (engine instanceof LayeredSnapshots layered) {
+            return new LayerContent(layered);
+        }
         throw CsiException.invalidArgument(field, "the " + engine.traits().name() + " engine does not back up "
-                + "off the node yet (dir, shared, hostpath and thin do)");
+                + "off the node");
     }
 
     /**

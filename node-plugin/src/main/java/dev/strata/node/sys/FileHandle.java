@@ -81,6 +81,8 @@ public final class FileHandle implements AutoCloseable {
 
         long fgetxattr(int fd, String name, @Out byte[] value, long size);
 
+        int fsetxattr(int fd, String name, byte[] value, long size, int flags);
+
         int umask(int mask);
 
         int syncfs(int fd);
@@ -186,6 +188,11 @@ public final class FileHandle implements AutoCloseable {
         if (NATIVE.fremovexattr(fd, attribute) != 0 && errno() != LibC.ENODATA) {
             throw failure("fremovexattr " + attribute, name, errno());
         }
+    }
+
+    /** Sets the extended attribute on this (readable) descriptor's file. */
+    public void setXattr(String attribute, byte[] value) throws IOException {
+        check(NATIVE.fsetxattr(fd, attribute, value, value.length, 0), "fsetxattr " + attribute, name);
     }
 
     /** Sets the owner of the file this handle names; -1 leaves an ID as it is. */

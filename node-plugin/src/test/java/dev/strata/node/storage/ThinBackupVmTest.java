@@ -14,7 +14,6 @@ import dev.strata.common.LockTable;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
 import dev.strata.common.model.BackupRef;
-import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
@@ -106,16 +105,8 @@ class ThinBackupVmTest {
                 null, List.of());
     }
 
-    /** Takes a remote snapshot and waits for its upload; returns the stored backup's summary. */
     private BackupSummary backUp(String name, String volumeId) throws Exception {
-        SnapshotRecord s = storage.createSnapshot(name, volumeId, Map.of(BackupRef.TARGET_PARAMETER, target()),
-                Secrets.NONE);
-        for (int i = 0; i < 600 && s.backup().phase() == BackupRef.Phase.UPLOADING; i++) {
-            Thread.sleep(200);
-            s = storage.findSnapshot(s.id()).orElseThrow();
-        }
-        assertEquals(BackupRef.Phase.STORED, s.backup().phase(), "the upload of " + name + ": " + s.backup());
-        return BackupRepository.open(target(), BackupSecrets.keyOnly(null)).summary(s.backup().name());
+        return RemoteSnapshots.backUp(storage, target(), name, volumeId);
     }
 
     private String from(String snapshotName) throws IOException {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -36,8 +37,11 @@ final class LayerChains {
     private final Path base;
     private final Trash trash;
     private final Object lock = new Object();
-    /** Layers being written whose chain is not yet written: the collector leaves them alone. */
-    private final Set<String> building = ConcurrentHashMap.newKeySet();
+    /**
+     * Layers being written whose chain is not yet written, or being read by a backup, each with how
+     * many are at it: the collector leaves them alone.
+     */
+    private final Map<String, Integer> building = new ConcurrentHashMap<>();
 
     LayerChains(Path layers, Path volumes, Path snapshots, Path base, Trash trash) {
         this.layers = layers;
@@ -53,13 +57,16 @@ final class LayerChains {
         }
     }
 
-    /** Keeps {@code layer} from the collector until {@link #built}: its chain is not written yet. */
+    /**
+     * Keeps {@code layer} from the collector until {@link #built}: its chain is not written yet, or
+     * a backup reads it. Counted: two restores may wait on one shared layer.
+     */
     void building(String layer) {
-        building.add(layer);
+        building.merge(layer, 1, Integer::sum);
     }
 
     void built(String layer) {
-        building.remove(layer);
+        building.computeIfPresent(layer, (name, count) -> count == 1 ? null : count - 1);
     }
 
     static List<String> read(Path file) throws IOException {
@@ -98,7 +105,7 @@ final class LayerChains {
             }
             for (Path layer : list(layers)) {
                 String name = layer.getFileName().toString();
-                if (!used.contains(name) && !name.startsWith(PARTIAL) && !building.contains(name)) {
+                if (!used.contains(name) && !name.startsWith(PARTIAL) && !building.containsKey(name)) {
                     trash.discard(layer);
                 }
             }

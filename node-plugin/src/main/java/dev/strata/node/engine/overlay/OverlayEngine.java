@@ -13,6 +13,7 @@ import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.LayeredSnapshots;
 import dev.strata.node.engine.Trash;
 import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
@@ -51,9 +52,11 @@ import java.util.Set;
  * chain names it, and goes to the trash when the last one goes. Counts cannot drift after a crash.
  * <li>A snapshot whose chain grows deeper than {@code flattenDepth} is flattened in the background
  * into one layer (the merged view, copied), so mounts stay within overlayfs's limits.
+ * <li>A backup off the node stores each layer once by content ({@link LayerTransfer}); a restore
+ * keeps each layer under its backup's ID, shared by every volume restored over it.
  * </ul>
  */
-public final class OverlayEngine implements VolumeEngine {
+public final class OverlayEngine implements VolumeEngine, LayeredSnapshots {
     public static final String NAME = "overlay";
     private static final String PARTIAL = TreeCopy.PARTIAL;
     private static final String CHAIN = LayerChains.CHAIN;
@@ -70,6 +73,7 @@ public final class OverlayEngine implements VolumeEngine {
     private final int flattenDepth;
     private final LayerChains chains;
     private final ChainFlattener flattener;
+    private final LayerTransfer transfer;
 
     public OverlayEngine(Path root, Mounter mounter, CommandRunner runner) throws IOException {
         this(root, mounter, runner, SizeLimit.detect(NAME, root, mounter, runner), FLATTEN_DEPTH);
@@ -97,6 +101,7 @@ public final class OverlayEngine implements VolumeEngine {
         this.flattener = new ChainFlattener(snapshots, layers, Files.createDirectories(root.resolve("flatten")), chains,
                 mounter, new TreeCopy(runner));
         this.flattenDepth = flattenDepth;
+        this.transfer = new LayerTransfer(layers, volumes, snapshots, chains);
     }
 
     /**
@@ -286,6 +291,31 @@ public final class OverlayEngine implements VolumeEngine {
         Files.deleteIfExists(snapshots.resolve(PARTIAL + snapshotId));
         Files.deleteIfExists(snapshots.resolve(snapshotId));
         chains.collect();
+    }
+
+    @Override
+    public <T> T readLayers(String snapshotId, LayersRead<T> read) throws IOException {
+        return transfer.readLayers(snapshotId, read);
+    }
+
+    @Override
+    public boolean isOpaque(Path directory) throws IOException {
+        return LayerTransfer.isOpaque(directory);
+    }
+
+    @Override
+    public void makeWhiteout(Path directory, String name) throws IOException {
+        LayerTransfer.makeWhiteout(directory, name);
+    }
+
+    @Override
+    public void makeOpaque(Path directory) throws IOException {
+        LayerTransfer.makeOpaque(directory);
+    }
+
+    @Override
+    public void fillVolume(VolumeRecord volume, List<String> layerIds, LayerFill fill) throws IOException {
+        transfer.fillVolume(volume, layerIds, fill);
     }
 
     @Override

@@ -1,0 +1,51 @@
+package dev.strata.node.storage;
+
+import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSummary;
+import dev.strata.backup.Layer;
+import dev.strata.backup.LayerMarks;
+import dev.strata.common.model.SnapshotRecord;
+import dev.strata.common.model.VolumeRecord;
+import dev.strata.node.engine.LayeredSnapshots;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An overlay snapshot backed up layer by layer, each layer stored once per target by its content:
+ * the layers the parent's backup already names are not read again, and a layer another volume's
+ * backup stored (a clone's base) is read but not stored again. A restore makes only the layers
+ * the node lacks, and shares them.
+ */
+record LayerContent(LayeredSnapshots layered) implements SnapshotContent, LayerMarks {
+    @Override
+    public BackupSummary backUp(BackupRepository repository, SnapshotRecord snapshot, Map<String, String> labels,
+            SnapshotRecord parent) throws IOException {
+        List<String> known = parent == null ? List.of() : List.of(parent.backup().name());
+        return layered.readLayers(snapshot.id(), layers -> repository.backupLayers(
+                layers.stream().map(l -> new Layer(l.key(), l.dir())).toList(), snapshot.backup().name(), labels,
+                known, this));
+    }
+
+    @Override
+    public BackupSummary restore(BackupRepository repository, String name, VolumeRecord volume) throws IOException {
+        layered.fillVolume(volume, repository.layersOf(name), (id, into) -> repository.restoreLayer(id, into, this));
+        return repository.summary(name);
+    }
+
+    @Override
+    public boolean isOpaque(Path directory) throws IOException {
+        return layered.isOpaque(directory);
+    }
+
+    @Override
+    public void makeWhiteout(Path directory, String name) throws IOException {
+        layered.makeWhiteout(directory, name);
+    }
+
+    @Override
+    public void makeOpaque(Path directory) throws IOException {
+        layered.makeOpaque(directory);
+    }
+}
