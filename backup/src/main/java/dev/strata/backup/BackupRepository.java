@@ -152,6 +152,11 @@ public final class BackupRepository {
         return summaries;
     }
 
+    /** Whether backup {@code name} is in the target. */
+    public boolean exists(String name) throws IOException {
+        return manifests.exists(BackupNames.check(name, "backup name"));
+    }
+
     public BackupSummary summary(String name) throws IOException {
         return manifest(name).summary();
     }

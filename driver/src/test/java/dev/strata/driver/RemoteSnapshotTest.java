@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.backup.BackupRepository;
+import dev.strata.backup.BackupSecrets;
 import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeRequest;
@@ -249,6 +251,23 @@ class RemoteSnapshotTest {
         assertStatus(Status.Code.NOT_FOUND, "fromBackup", () -> hostB.controller().createVolume(
                 fromBackup("pvc-gone", target() + "#" + id)));
         assertEquals(List.of(), hostB.listVolumeIds(), "a failed restore leaves no volume");
+    }
+
+    /**
+     * A parent is only a shortcut: when its backup was removed from the target by hand
+     * ({@code stratactl backup rm}), the next backup reads everything instead of failing on it.
+     */
+    @Test
+    void aParentBackupRemovedByHandIsSkippedAndTheNextBackupReadsEverything() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        fill(hostA.volumeDir(volume), 6);
+        String first = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        BackupRepository.open(target(), BackupSecrets.NONE).remove(first);
+        Files.writeString(hostA.volumeDir(volume).resolve("later.txt"), "written after snap-1");
+        String second = awaitStored(hostA, remote("snap-2", volume, target())).getSnapshotId();
+        String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + second))
+                .getVolume().getVolumeId();
+        assertSameTree(hostA.snapshotDir(second), hostB.volumeDir(restored));
     }
 
     @Test

@@ -138,7 +138,7 @@ final class SnapshotBackups implements AutoCloseable {
         try {
             BackupRepository repository = BackupRepository.open(ref.target(), withNodeKey(fromCall));
             BackupSummary summary = content.backUp(repository, snapshot, Map.of("volume", snapshot.sourceVolumeId(),
-                    "snapshot", snapshot.name(), "engine", snapshot.engine()), parent(snapshot));
+                    "snapshot", snapshot.name(), "engine", snapshot.engine()), parentIn(repository, snapshot));
             CrashPoint.reach("snapshot.backup.stored"); // stored in the target, the record still UPLOADING
             LOG.info("snapshot {} stored in {} in {} ms: {} files, {} bytes, {} bytes read, {} new chunks, {} bytes "
                     + "uploaded", snapshot.id(), ref.target(), (System.nanoTime() - started) / 1_000_000,
@@ -169,6 +169,20 @@ final class SnapshotBackups implements AutoCloseable {
                 .filter(s -> s.backup() != null && s.backup().phase() == BackupRef.Phase.STORED
                         && s.backup().target().equals(snapshot.backup().target()))
                 .max(Comparator.comparing(SnapshotRecord::createdAt)).orElse(null);
+    }
+
+    /**
+     * The parent, unless its backup is gone from the target (removed by hand, {@code stratactl backup
+     * rm}): a parent only spares reads, so without it the backup reads everything rather than fail.
+     */
+    private SnapshotRecord parentIn(BackupRepository repository, SnapshotRecord snapshot) throws IOException {
+        SnapshotRecord parent = parent(snapshot);
+        if (parent != null && !repository.exists(parent.backup().name())) {
+            LOG.warn("snapshot {}: the backup of its parent {} is gone from {}; reading everything", snapshot.id(),
+                    parent.id(), snapshot.backup().target());
+            return null;
+        }
+        return parent;
     }
 
     /**
