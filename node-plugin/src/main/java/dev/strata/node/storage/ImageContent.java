@@ -28,7 +28,7 @@ record ImageContent(BlockImages images) implements SnapshotContent {
 
     @Override
     public BackupSummary backUp(BackupRepository repository, SnapshotRecord snapshot, Map<String, String> labels,
-            SnapshotRecord parent) throws IOException {
+            SnapshotRecord parent, List<String> alike) throws IOException {
         ImagePlan plan = plan(snapshot, parent);
         Map<String, String> imageLabels = new HashMap<>(labels);
         imageLabels.putAll(images.imageLabels(snapshot.id()));

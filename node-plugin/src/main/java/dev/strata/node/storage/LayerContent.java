@@ -9,23 +9,29 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.LayeredSnapshots;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An overlay snapshot backed up layer by layer, each layer stored once per target by its content:
- * the layers the parent's backup already names are not read again, and a layer another volume's
- * backup stored (a clone's base) is read but not stored again. A restore makes only the layers
- * the node lacks, and shares them.
+ * the layers the parent's backup, or another stored snapshot's of this node, already names are not
+ * read again (a clone's base), and a layer some other backup stored is read but not stored again.
+ * A restore makes only the layers the node lacks, and shares them.
  */
 record LayerContent(LayeredSnapshots layered) implements SnapshotContent, LayerMarks {
     @Override
     public BackupSummary backUp(BackupRepository repository, SnapshotRecord snapshot, Map<String, String> labels,
-            SnapshotRecord parent) throws IOException {
-        List<String> known = parent == null ? List.of() : List.of(parent.backup().name());
+            SnapshotRecord parent, List<String> alike) throws IOException {
+        Set<String> known = new LinkedHashSet<>(); // the parent's layers first: most are its
+        if (parent != null) {
+            known.add(parent.backup().name());
+        }
+        known.addAll(alike);
         return layered.readLayers(snapshot.id(), layers -> repository.backupLayers(
                 layers.stream().map(l -> new Layer(l.key(), l.dir())).toList(), snapshot.backup().name(), labels,
-                known, this));
+                List.copyOf(known), this));
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SnapshotBackups implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotBackups.class);
+    /** How many other stored snapshots a backup may look into (one small manifest read each). */
+    private static final int ALIKE = 8;
 
     private final Records records;
     private final LockTable locks;
@@ -138,7 +142,8 @@ final class SnapshotBackups implements AutoCloseable {
         try {
             BackupRepository repository = BackupRepository.open(ref.target(), withNodeKey(fromCall));
             BackupSummary summary = content.backUp(repository, snapshot, Map.of("volume", snapshot.sourceVolumeId(),
-                    "snapshot", snapshot.name(), "engine", snapshot.engine()), parentIn(repository, snapshot));
+                    "snapshot", snapshot.name(), "engine", snapshot.engine()), parentIn(repository, snapshot),
+                    storedAlike(snapshot));
             CrashPoint.reach("snapshot.backup.stored"); // stored in the target, the record still UPLOADING
             LOG.info("snapshot {} stored in {} in {} ms: {} files, {} bytes, {} bytes read, {} new chunks, {} bytes "
                     + "uploaded", snapshot.id(), ref.target(), (System.nanoTime() - started) / 1_000_000,
@@ -164,11 +169,25 @@ final class SnapshotBackups implements AutoCloseable {
      * deduplicate).
      */
     private SnapshotRecord parent(SnapshotRecord snapshot) {
-        return records.snapshots().all().stream()
-                .filter(s -> s.sourceVolumeId().equals(snapshot.sourceVolumeId()) && !s.id().equals(snapshot.id()))
-                .filter(s -> s.backup() != null && s.backup().phase() == BackupRef.Phase.STORED
-                        && s.backup().target().equals(snapshot.backup().target()))
+        return storedBeside(snapshot).filter(s -> s.sourceVolumeId().equals(snapshot.sourceVolumeId()))
                 .max(Comparator.comparing(SnapshotRecord::createdAt)).orElse(null);
+    }
+
+    /**
+     * The backups of the node's other snapshots of the same engine stored in the same target, newest
+     * first, at most {@value #ALIKE}: a backup may reuse what it finds unchanged in them.
+     */
+    private List<String> storedAlike(SnapshotRecord snapshot) {
+        return storedBeside(snapshot).filter(s -> s.engine().equals(snapshot.engine()))
+                .sorted(Comparator.comparing(SnapshotRecord::createdAt).reversed()).limit(ALIKE)
+                .map(s -> s.backup().name()).toList();
+    }
+
+    /** The node's other snapshots stored in the same target as this one's backup. */
+    private Stream<SnapshotRecord> storedBeside(SnapshotRecord snapshot) {
+        return records.snapshots().all().stream().filter(s -> !s.id().equals(snapshot.id()))
+                .filter(s -> s.backup() != null && s.backup().phase() == BackupRef.Phase.STORED
+                        && s.backup().target().equals(snapshot.backup().target()));
     }
 
     /**

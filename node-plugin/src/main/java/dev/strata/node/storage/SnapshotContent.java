@@ -10,6 +10,7 @@ import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.engine.LayeredSnapshots;
 import dev.strata.node.engine.VolumeEngine;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,10 +36,12 @@ sealed interface SnapshotContent permits TreeContent, ImageContent, LayerContent
 
     /**
      * Backs the snapshot up as its backup's name; {@code parent} is the volume's last snapshot stored
-     * in the same target (what need not be read again), or null.
+     * in the same target (what need not be read again), or null; {@code alike} names the backups of
+     * the node's other snapshots of the same engine stored in that target, newest first, whose parts
+     * a backup may reuse unread where it finds them unchanged (an overlay snapshot's layers).
      */
     BackupSummary backUp(BackupRepository repository, SnapshotRecord snapshot, Map<String, String> labels,
-            SnapshotRecord parent) throws IOException;
+            SnapshotRecord parent, List<String> alike) throws IOException;
 
     /** Fills {@code volume}, still being created, from backup {@code name}; durable when this returns. */
     BackupSummary restore(BackupRepository repository, String name, VolumeRecord volume) throws IOException;

@@ -7,13 +7,14 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.DirectoryTrees;
 import dev.strata.node.sys.FileHandle;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /** A snapshot backed up file by file; files unchanged since the parent backup are not read again. */
 record TreeContent(DirectoryTrees trees) implements SnapshotContent {
     @Override
     public BackupSummary backUp(BackupRepository repository, SnapshotRecord snapshot, Map<String, String> labels,
-            SnapshotRecord parent) throws IOException {
+            SnapshotRecord parent, List<String> alike) throws IOException {
         return repository.backup(trees.snapshotTree(snapshot.id()), snapshot.backup().name(), labels,
                 parent == null ? null : parent.backup().name());
     }

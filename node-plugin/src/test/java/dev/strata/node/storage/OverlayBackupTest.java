@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Overlay volumes backed up off the node layer by layer, on real overlayfs mounts (issue 16): two
- * clones of one snapshot share its layer in the target, so the second clone's backup uploads a
- * sliver of the first's; an incremental backup reads only its new layer; a snapshot cut while a
+ * clones of one snapshot share its layer in the target, so the second clone's backup reads and
+ * uploads only its own layer; an incremental backup reads only its new layer; a snapshot cut while a
  * writer appends, with a whiteout and an opaque directory in its layer, restores on a fresh node (its
  * own data directory, sharing only the target) to the same merged view, the shared layer made once.
  */
@@ -211,6 +211,8 @@ class OverlayBackupTest {
         BackupSummary second = backUp("two-1", volumeIdOf("two"));
         assertTrue(second.uploadedBytes() <= first.uploadedBytes() / 20, "the second clone uploads at most 5% of "
                 + "the first: " + second.uploadedBytes() + " of " + first.uploadedBytes());
+        assertTrue(second.readBytes() <= (128 << 10) + 64, "and reads only its own layer, the base's named by the "
+                + "first clone's backup: " + second.readBytes());
 
         writeRandom(one.resolve("later.bin"), 64 << 10, 4);
         BackupSummary incremental = backUp("one-2", oneId);
