@@ -177,6 +177,47 @@ class BackupScenariosTest {
         ok(hostA, "volume", "rm", "data");
     }
 
+    /**
+     * An overlay volume's remote snapshot is its layers: inspect says so, ls shows the backup but not
+     * its layers, the other host rebuilds the chain (a whiteout included), and removing the snapshot
+     * takes its layers and their chunks along.
+     */
+    @Test
+    void anOverlayVolumeGoesToAnotherHostByItsLayers() throws Exception {
+        String keyFile = key.toString();
+        ok(hostA, "volume", "create", "layered", "--size", "256Mi", "--param", "engine=overlay");
+        Path mountA = host.dir.resolve("a");
+        ok(hostA, "mount", "layered", mountA.toString());
+        Files.writeString(mountA.resolve("kept.txt"), "in the lower layer\n");
+        Files.writeString(mountA.resolve("doomed.txt"), "deleted after the first snapshot\n");
+        ok(hostA, "snapshot", "create", "layered", "--name", "lower");
+        Files.delete(mountA.resolve("doomed.txt"));
+        Files.writeString(mountA.resolve("top.txt"), "in the top layer\n");
+        String cut = ok(hostA, "snapshot", "create", "layered", "--name", "top", "--to", target);
+        String url = lastLine(cut);
+        ok(hostA, "umount", "layered", mountA.toString());
+        String inspect = ok(hostA, "backup", "inspect", url, "--key-file", keyFile);
+        assertTrue(inspect.contains("layers:     2 "), inspect);
+        assertEquals(List.of(url), ok(hostA, "backup", "ls", "-q", target, "--key-file", keyFile).lines().toList(),
+                "a layer is part of a backup, not listed as one");
+        assertTrue(ok(hostA, "backup", "verify", url, "--key-file", keyFile).contains(": ok"));
+
+        ok(hostB, "volume", "create", "layered", "--from-backup", url, "--param", "engine=overlay");
+        Path mountB = host.dir.resolve("b");
+        ok(hostB, "mount", "layered", mountB.toString());
+        assertEquals("in the lower layer\n", Files.readString(mountB.resolve("kept.txt")));
+        assertEquals("in the top layer\n", Files.readString(mountB.resolve("top.txt")));
+        assertFalse(Files.exists(mountB.resolve("doomed.txt")), "the whiteout came back with its layer");
+        ok(hostB, "umount", "layered", mountB.toString());
+        ok(hostB, "volume", "rm", "layered");
+
+        ok(hostA, "snapshot", "rm", "top");
+        assertEquals(List.of(), CsiCalls.files(host.dir.resolve("target/backups")), "its layers went with it");
+        assertEquals(List.of(), CsiCalls.files(host.dir.resolve("target/chunks")));
+        ok(hostA, "snapshot", "rm", "lower");
+        ok(hostA, "volume", "rm", "layered");
+    }
+
     private void assertNothingOf(DriverProcess driver) throws IOException {
         assertEquals("", ok(driver, "volume", "ls", "-q"));
         assertEquals("", ok(driver, "snapshot", "ls", "-q"));
