@@ -13,7 +13,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -60,15 +59,17 @@ class CsiSanityTest {
     }
 
     /**
-     * The dir engine again, every snapshot a remote one (issue 16): the VolumeSnapshotClass names a
-     * backup target in a directory, so each CreateSnapshot also uploads, and DeleteSnapshot removes.
+     * The dir engine again (a tree of files), and overlay (layers), every snapshot a remote one
+     * (issue 16): the VolumeSnapshotClass names a backup target in a directory, so each
+     * CreateSnapshot also uploads, and DeleteSnapshot removes.
      */
-    @Test
-    void everySanitySpecPassesWithARemoteSnapshotClass() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"dir", "overlay"})
+    void everySanitySpecPassesWithARemoteSnapshotClass(String engine) throws Exception {
         try (DriverProcess driver = new DriverProcess("--max-volumes-per-node", "4").start()) {
             Path snapshotParameters = Files.writeString(driver.root().resolve("snapshot-parameters.yaml"),
                     "backupTarget: file://" + driver.root().resolve("backups") + "\n");
-            assertEverySpecPasses(sanity, "dir", driver, List.of("--csi.testsnapshotparameters=" + snapshotParameters));
+            assertEverySpecPasses(sanity, engine, driver, List.of("--csi.testsnapshotparameters=" + snapshotParameters));
             assertTrue(Files.readString(driver.root().resolve("driver-1.log")).contains("stored in file://"),
                     "no snapshot was uploaded");
             try (var left = Files.walk(driver.root().resolve("backups"))) {
