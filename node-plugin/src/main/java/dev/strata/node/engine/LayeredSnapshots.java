@@ -37,7 +37,7 @@ public interface LayeredSnapshots {
      * {@code layerIds}, topmost first: a layer the node already has under its ID is shared, one it
      * has not is made by {@code fill} into an empty directory, made durable and kept under that ID.
      * A volume that holds data already is refused (ALREADY_EXISTS); an ID that is not a layer
-     * backup's is INVALID_ARGUMENT.
+     * backup's is DATA_LOSS (the backup that names it is damaged or forged).
      */
     void fillVolume(VolumeRecord volume, List<String> layerIds, LayerFill fill) throws IOException;
 
