@@ -13,9 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes one backup, of a tree, a device image or an overlay snapshot's layers: chunks first, the manifest last, so a backup exists only once it is complete and
- * an interrupted one leaves only orphan chunks for a prune to collect. A name that already exists
- * returns that backup's summary, so a retried call is harmless.
+ * Makes one backup, of a tree, a device image or an overlay snapshot's layers: chunks first, the
+ * manifest last (after the manifests of the layers it names), so a backup exists only once it is
+ * complete and an interrupted one leaves only orphan chunks (and layers) for a prune to collect. A
+ * name that already exists returns that backup's summary, so a retried call is harmless.
  */
 final class BackupWriter {
     private static final Logger LOG = LoggerFactory.getLogger(BackupWriter.class);
