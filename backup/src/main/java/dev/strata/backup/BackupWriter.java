@@ -101,7 +101,7 @@ final class BackupWriter {
     private BackupSummary backup(String what, String name, Map<String, String> labels, String parent,
             boolean parentChunksOnly, ContentReader reader) throws IOException {
         BackupNames.check(name, "backup name");
-        if (ManifestChecks.isLayerName(name)) {
+        if (ManifestChecks.isReservedName(name)) {
             throw new BackupException(BackupException.Kind.INVALID, "invalid backup name '" + name + "': names "
                     + "starting with " + ManifestChecks.LAYER_PREFIX + " are kept for overlay layers");
         }

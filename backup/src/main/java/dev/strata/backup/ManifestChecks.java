@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Decides whether a manifest is safe to restore, before anything is written. The manifest is
@@ -17,6 +18,7 @@ final class ManifestChecks {
             Manifest.Entry.WHITEOUT);
     /** How a layer's backup is named: by its content ({@link Layer}). */
     static final String LAYER_PREFIX = "layer-";
+    private static final Pattern LAYER_NAME = Pattern.compile("layer-[0-9a-f]{64}");
 
     private ManifestChecks() {}
 
@@ -35,8 +37,17 @@ final class ManifestChecks {
         return isLayerName(manifest.name()) && !isImage(manifest) && !isLayered(manifest);
     }
 
+    /**
+     * Whether {@code name} is a layer's: the prefix and an ID, exactly, so that no other backup can
+     * be taken for a layer (a prune deletes the layers no backup names).
+     */
     static boolean isLayerName(String name) {
-        return BackupNames.isValid(name) && name.startsWith(LAYER_PREFIX);
+        return name != null && LAYER_NAME.matcher(name).matches();
+    }
+
+    /** Whether {@code name} starts as a layer's, which no other backup may. */
+    static boolean isReservedName(String name) {
+        return name != null && name.startsWith(LAYER_PREFIX);
     }
 
     private static boolean firstType(Manifest manifest, String type) {

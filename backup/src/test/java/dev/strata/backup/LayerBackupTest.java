@@ -208,6 +208,24 @@ class LayerBackupTest {
         assertEquals(0, TestTrees.countFiles(into, "."), "nothing was written");
     }
 
+    /** A backup made before layers existed may start with "layer-": only the prefix and an ID is a layer. */
+    @Test
+    void onlyALayerPrefixAndAnIdIsTakenForALayer() throws Exception {
+        BackupRepository repo = repo(null);
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Files.writeString(tree.resolve("f"), "kept");
+        repo.backup(tree, "plain", Map.of(), null);
+        Manifest plain = repo.manifest("plain");
+        repo.writeManifest(new Manifest(Manifest.VERSION, "layer-old", Instant.EPOCH, Map.of(), null, plain.entries(),
+                plain.summary()));
+        repo.prune(Duration.ZERO);
+        assertTrue(repo.list().stream().anyMatch(b -> b.name().equals("plain")));
+        assertEquals(2, repo.list().size(), "layer-old is listed as the backup it is");
+        Path into = Files.createDirectories(tmp.resolve("into"));
+        repo.restore("layer-old", into);
+        assertEquals("kept", Files.readString(into.resolve("f")), "and was neither pruned nor taken for a layer");
+    }
+
     @Test
     void hostileLayersAreRefusedBeforeAnythingIsWritten() throws Exception {
         BackupRepository repo = repo(null);
