@@ -44,19 +44,24 @@ class BackupScenariosTest {
         hostB = new DriverProcess("--backup-key-file", key.toString()).start();
     }
 
+    /** Stops both drivers even when the first fails to close, so that a failed test leaks no process. */
     @AfterEach
     void stop() throws IOException {
+        IOException failed = null;
         for (AutoCloseable c : new AutoCloseable[] {hostA, hostB}) {
             if (c != null) {
                 try {
                     c.close(); // fails when anything is still mounted under the driver's directory
                 } catch (Exception e) {
-                    throw new IOException(e);
+                    failed = failed == null ? new IOException(e) : failed;
                 }
             }
         }
         if (host != null) {
             host.close();
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 
