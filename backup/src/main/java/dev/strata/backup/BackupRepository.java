@@ -99,7 +99,7 @@ public final class BackupRepository {
     public BackupSummary restoreLayer(String layerName, Path into, LayerMarks marks) throws IOException {
         Manifest layer = manifest(layerName);
         ManifestChecks.checkRestorable(layer, chunker.maxChunk(), true);
-        if (!layerName.equals(ManifestChecks.LAYER_PREFIX + LayerBackup.contentId(chunks, layer.entries()))) {
+        if (!LayerBackup.isNamedByContent(chunks, layer)) {
             throw new BackupException(BackupException.Kind.CORRUPT, "the layer " + layerName + " in " + url()
                     + " does not hold the content its name says");
         }

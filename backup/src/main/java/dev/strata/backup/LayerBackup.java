@@ -66,7 +66,7 @@ final class LayerBackup {
 
     private void read(Layer layer) throws IOException {
         BackupContents tree = new TreeBackup(chunker, uploader, Map.of(), lock).run(layer.dir(), marks);
-        String name = ManifestChecks.LAYER_PREFIX + contentId(chunks, tree.entries());
+        String name = nameOf(chunks, tree.entries());
         if (!toStore.containsKey(name) && !manifests.exists(name)) {
             Instant now = Instant.now();
             toStore.put(name, new Manifest(Manifest.VERSION, name, now, LAYER_LABELS, null, tree.entries(),
@@ -85,13 +85,18 @@ final class LayerBackup {
     }
 
     /**
-     * The ID of a layer's content: its entries without inodes, keyed as chunk IDs are. A restore
-     * checks a layer's backup against its name by it.
+     * The name a layer's backup has: the prefix and the ID of its content, its entries without
+     * inodes, keyed as chunk IDs are.
      */
-    static String contentId(ChunkStore chunks, List<Manifest.Entry> layerEntries) throws IOException {
+    static String nameOf(ChunkStore chunks, List<Manifest.Entry> layerEntries) throws IOException {
         byte[] json = Json.write(layerEntries.stream().map(e -> new Manifest.Entry(e.path(), e.type(), e.mode(),
                 e.uid(), e.gid(), e.mtimeNanos(), e.size(), 0, e.target(), e.chunks(), e.opaque())).toList());
-        return chunks.idOf(json, 0, json.length);
+        return ManifestChecks.LAYER_PREFIX + chunks.idOf(json, 0, json.length);
+    }
+
+    /** Whether a (checked) layer's manifest holds the content its name says: a restore and a verify ask. */
+    static boolean isNamedByContent(ChunkStore chunks, Manifest layer) throws IOException {
+        return layer.name().equals(nameOf(chunks, layer.entries()));
     }
 
     private static Manifest.Entry layerEntry(String key, long size, String layerName) {

@@ -57,7 +57,7 @@ final class Verifier {
             problems.add(e.getMessage());
             return;
         }
-        if (check(layer) && !name.equals(ManifestChecks.LAYER_PREFIX + LayerBackup.contentId(store, layer.entries()))) {
+        if (check(layer) && !LayerBackup.isNamedByContent(store, layer)) {
             problems.add("the layer " + name + " does not hold the content its name says");
         }
         verifyChunks(layer);
