@@ -86,7 +86,11 @@ public final class BackupRepository {
      * backup is INVALID.
      */
     public List<String> layersOf(String name) throws IOException {
-        Manifest manifest = manifest(name);
+        return layersOf(manifest(name));
+    }
+
+    /** As {@link #layersOf(String)}, from a manifest already read with {@link #manifest}. */
+    public static List<String> layersOf(Manifest manifest) throws BackupException {
         ManifestChecks.checkLayered(manifest);
         return manifest.entries().stream().map(Manifest.Entry::target).toList();
     }

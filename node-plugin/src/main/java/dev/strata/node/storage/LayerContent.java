@@ -4,6 +4,7 @@ import dev.strata.backup.BackupRepository;
 import dev.strata.backup.BackupSummary;
 import dev.strata.backup.Layer;
 import dev.strata.backup.LayerMarks;
+import dev.strata.backup.Manifest;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.LayeredSnapshots;
@@ -36,8 +37,10 @@ record LayerContent(LayeredSnapshots layered) implements SnapshotContent, LayerM
 
     @Override
     public BackupSummary restore(BackupRepository repository, String name, VolumeRecord volume) throws IOException {
-        layered.fillVolume(volume, repository.layersOf(name), (id, into) -> repository.restoreLayer(id, into, this));
-        return repository.summary(name);
+        Manifest manifest = repository.manifest(name); // read once: its layers are named, then its summary told
+        layered.fillVolume(volume, BackupRepository.layersOf(manifest),
+                (id, into) -> repository.restoreLayer(id, into, this));
+        return manifest.summary();
     }
 
     @Override
