@@ -9,8 +9,9 @@
 # back up again. Then the first backup is restored on "another host" (a second driver with its own
 # data directory and the same key) beside restic's restore of its first snapshot and a plain
 # `cp -a` of the same tree on the same disk (what the disk can move; each followed by sync, each
-# from a cold page cache). As root; scratch under /var/tmp/bench-backup. Prints one line per
-# measurement.
+# from a cold page cache). As root; scratch under /var/tmp/bench-backup. STRATA_JAVA_OPTS goes to
+# both drivers (-Dstrata.backup.crypto=jdk: the JDK's own hash and cipher instead of NSS). Prints
+# one line per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-backup
@@ -66,6 +67,7 @@ round() { # NAME
 
 sync; echo 3 > /proc/sys/vm/drop_caches
 round first
+echo "strata's crypto: $(grep -o 'backups hash and encrypt with .*' "$work/driver.log" | head -1)"
 python3 - "$work/mnt" <<'PY'
 import os, random, sys
 root = sys.argv[1]

@@ -12,7 +12,8 @@
 #     own "restored in" time;
 #   - restic: restore of its snapshot of the same tree, from a repository in the same server.
 # As root; scratch under /var/tmp/bench-restore. BENCH_MVN_ARGS passes options to mvn (for the
-# classpath of the S3 server). Prints one line per measurement.
+# classpath of the S3 server), STRATA_JAVA_OPTS to both drivers (-Dstrata.backup.crypto=jdk: the
+# JDK's own hash and cipher instead of NSS). Prints one line per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-restore
@@ -49,6 +50,7 @@ $ctl --endpoint "unix://$work/a.sock" snapshot create data --name one --to "s3:/
 id=$(head -1 "$work/one.out")
 tree="$work/data-a/engines/dir/snapshots/$id"
 echo "data: $(du -sb "$tree" | cut -f1) bytes in $(find "$tree" -type f | wc -l) files"
+echo "strata's crypto: $(grep -o 'backups hash and encrypt with .*' "$work/driver-a.log" | head -1)"
 echo "strata backup: $(grep "snapshot $id stored" "$work/driver-a.log" | sed 's/.*stored in [^ ]* in //')"
 restic init --repo "s3:$endpoint/bench/restic" > /dev/null
 restic backup --repo "s3:$endpoint/bench/restic" --host bench "$tree" > /dev/null

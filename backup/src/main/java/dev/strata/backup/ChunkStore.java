@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import dev.strata.common.CrashPoint;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.HashSet;
@@ -15,6 +16,9 @@ import java.util.regex.Pattern;
 final class ChunkStore {
     static final String PREFIX = "chunks/";
     private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
+    /** More than a stored chunk adds to its plaintext: 2 header bytes, a 12-byte nonce, a 16-byte tag. */
+    private static final int STORED_OVERHEAD = 64;
+    private static final byte[] NO_BUFFER = new byte[0];
 
     private final BackupTarget target;
     private final ChunkCodec codec;
@@ -81,39 +85,57 @@ final class ChunkStore {
         return ids;
     }
 
-    /** Seals and stores a chunk under its ID; returns the stored size. */
-    long write(String id, byte[] data, int offset, int length) throws IOException {
-        byte[] sealed = codec.seal(data, offset, length, id);
+    /** Seals (in {@code scratch}, as {@link ChunkCodec#seal} says) and stores a chunk under its ID; returns the stored size. */
+    long write(String id, byte[] data, int offset, int length, ThreadLocal<byte[]> scratch) throws IOException {
+        byte[] sealed = codec.seal(data, offset, length, id, scratch);
         target.putBuffered(key(id), sealed); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
         return sealed.length;
     }
 
     /** The chunk's plaintext, checked; {@code file} names the file using it, for the error message. */
-    byte[] read(Manifest.ChunkRef ref, String file) throws IOException {
+    ByteBuffer read(Manifest.ChunkRef ref, String file) throws IOException {
+        return read(ref, file, NO_BUFFER);
+    }
+
+    /**
+     * As {@link #read(Manifest.ChunkRef, String)}, read into {@code reuse} when it is big enough: the
+     * plaintext may be a view of it (a plain object's is), so it is valid only while {@code reuse}
+     * is not used again. A smaller {@code reuse} is replaced by an array of the next power of two.
+     */
+    ByteBuffer read(Manifest.ChunkRef ref, String file, byte[] reuse) throws IOException {
         String where = "chunk " + ref.id() + " of file " + file;
         if (!isValidId(ref.id())) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk ID");
         }
-        byte[] stored;
+        ByteBuffer stored;
         try {
-            stored = target.get(key(ref.id()));
+            stored = target.get(key(ref.id()), bigEnough(reuse, ref.size()));
         } catch (NoSuchFileException e) {
             throw new BackupException(BackupException.Kind.MISSING_CHUNK, where + " is missing from " + target.url());
         }
-        byte[] plain;
+        ByteBuffer plain;
         try {
             plain = codec.open(stored, ref.id(), maxChunk);
         } catch (BackupException e) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + " is corrupt: " + e.getMessage());
         }
-        if (!codec.chunkId(plain, 0, plain.length).equals(ref.id())) {
+        if (!codec.chunkId(plain.array(), plain.arrayOffset() + plain.position(), plain.remaining()).equals(ref.id())) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + " is corrupt: its content does not match its ID");
         }
-        if (plain.length != ref.size()) {
+        if (plain.remaining() != ref.size()) {
             throw new BackupException(BackupException.Kind.CORRUPT,
-                    where + " is corrupt: it holds " + plain.length + " bytes, the manifest says " + ref.size());
+                    where + " is corrupt: it holds " + plain.remaining() + " bytes, the manifest says " + ref.size());
         }
         return plain;
+    }
+
+    /** Room for the stored form of a chunk of {@code plainSize} bytes: its header, nonce and tag. */
+    private byte[] bigEnough(byte[] reuse, long plainSize) {
+        long needed = Math.min(Math.max(plainSize, 0), maxChunk) + STORED_OVERHEAD;
+        if (reuse.length >= needed) {
+            return reuse;
+        }
+        return new byte[(int) Math.min(Long.highestOneBit(needed - 1) << 1, maxChunk + STORED_OVERHEAD)];
     }
 }

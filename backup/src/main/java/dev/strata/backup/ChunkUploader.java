@@ -29,6 +29,7 @@ final class ChunkUploader implements AutoCloseable {
     private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
     private final ArrayDeque<Future<?>> inFlight = new ArrayDeque<>();
     private final AtomicLong uploadedBytes = new AtomicLong();
+    private final ThreadLocal<byte[]> sealScratch = new ThreadLocal<>(); // one array per thread of the pool
     private long newChunks;
 
     private ChunkUploader(ChunkStore store, Set<String> known) {
@@ -64,7 +65,7 @@ final class ChunkUploader implements AutoCloseable {
             }
             byte[] copy = Arrays.copyOfRange(data, offset, offset + length);
             inFlight.add(pool.submit(() -> {
-                uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length));
+                uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch));
                 return null;
             }));
             newChunks++;

@@ -3,6 +3,8 @@ package dev.strata.backup;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -10,6 +12,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -136,6 +139,21 @@ public final class FileTarget implements BackupTarget {
     @Override
     public byte[] get(String key) throws IOException {
         return Files.readAllBytes(resolve(key));
+    }
+
+    @Override
+    public ByteBuffer get(String key, byte[] reuse) throws IOException {
+        try (FileChannel channel = FileChannel.open(resolve(key), StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size > reuse.length) {
+                return ByteBuffer.wrap(get(key));
+            }
+            ByteBuffer into = ByteBuffer.wrap(reuse, 0, (int) size);
+            while (into.hasRemaining() && channel.read(into) >= 0) {
+                // an object is written whole before it is renamed into place: it does not change
+            }
+            return into.flip();
+        }
     }
 
     @Override

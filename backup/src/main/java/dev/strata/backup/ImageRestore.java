@@ -1,7 +1,6 @@
 package dev.strata.backup;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -33,7 +32,7 @@ final class ImageRestore {
             long offset = 0;
             for (Manifest.ChunkRef ref : image.chunks()) {
                 if (!ref.isHole()) {
-                    device.write(offset, ByteBuffer.wrap(chunks.next()));
+                    device.write(offset, chunks.next());
                 }
                 offset += ref.size();
             }

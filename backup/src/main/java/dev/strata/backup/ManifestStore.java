@@ -1,6 +1,7 @@
 package dev.strata.backup;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -121,7 +122,9 @@ final class ManifestStore {
         String what = "the manifest of backup " + name + " in " + target.url();
         byte[] json;
         try {
-            json = codec.open(stored, key(name), MAX_MANIFEST_BYTES);
+            ByteBuffer plain = codec.open(stored, key(name), MAX_MANIFEST_BYTES);
+            json = new byte[plain.remaining()];
+            plain.get(json);
         } catch (BackupException e) {
             throw new BackupException(BackupException.Kind.CORRUPT, what + " is corrupt: " + e.getMessage());
         }

@@ -54,7 +54,8 @@ record RepositoryKeys(SecretKey encryptionKey, SecretKey idKey) {
     /** A known text sealed with the encryption key: opening it tells a wrong key from damaged data. */
     String keyCheck() {
         try {
-            byte[] sealed = Aead.seal(encryptionKey, KEY_CHECK_AAD, new byte[0], KEY_CHECK_TEXT, 0, KEY_CHECK_TEXT.length);
+            byte[] sealed = Aead.seal(CryptoPrimitives.preferred(), encryptionKey, KEY_CHECK_AAD, new byte[0],
+                    KEY_CHECK_TEXT, 0, KEY_CHECK_TEXT.length);
             return Base64.getEncoder().encodeToString(sealed);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM failed", e);
@@ -63,7 +64,8 @@ record RepositoryKeys(SecretKey encryptionKey, SecretKey idKey) {
 
     boolean opens(String keyCheck) {
         try {
-            byte[] plain = Aead.open(encryptionKey, KEY_CHECK_AAD, Base64.getDecoder().decode(keyCheck), 0);
+            byte[] sealed = Base64.getDecoder().decode(keyCheck);
+            byte[] plain = Aead.open(CryptoPrimitives.preferred(), encryptionKey, KEY_CHECK_AAD, sealed, 0, sealed.length);
             return Arrays.equals(plain, KEY_CHECK_TEXT);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return false;

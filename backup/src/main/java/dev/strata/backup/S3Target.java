@@ -1,9 +1,12 @@
 package dev.strata.backup;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -14,6 +17,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -38,6 +42,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class S3Target implements BackupTarget {
     /** S3's own upper bound for one ListObjectsV2 page. */
     static final int MAX_PAGE = 1000;
+    /** Covers a chunk of the default chunker (4 MiB at most) whole; bigger objects grow as they arrive. */
+    private static final int FIRST_READ_BYTES = 8 << 20;
+    private static final byte[] NO_BUFFER = new byte[0];
     private static final int PRECONDITION_FAILED = 412;
     private static final int CONFLICT = 409;
     private static final int NOT_IMPLEMENTED = 501;
@@ -93,8 +100,38 @@ public final class S3Target implements BackupTarget {
 
     @Override
     public byte[] get(String key) throws IOException {
+        ByteBuffer body = get(key, NO_BUFFER);
+        return body.remaining() == body.array().length ? body.array() : Arrays.copyOf(body.array(), body.remaining());
+    }
+
+    @Override
+    public ByteBuffer get(String key, byte[] reuse) throws IOException {
         String object = objectKey(key);
-        return call("read", key, s3 -> s3.getObjectAsBytes(b -> b.bucket(location.bucket()).key(object)).asByteArrayUnsafe());
+        return call("read", key, s3 -> s3.getObject(b -> b.bucket(location.bucket()).key(object),
+                (response, body) -> readBody(response, body, reuse)));
+    }
+
+    /**
+     * The body into {@code reuse} or one new array of the announced length. The SDK's own
+     * {@code getObjectAsBytes} grows a ByteArrayOutputStream and copies it once more: four times a
+     * chunk's size in garbage. A length the server cannot be trusted with is allocated only up to
+     * {@link #FIRST_READ_BYTES}, the rest as it arrives.
+     */
+    private static ByteBuffer readBody(GetObjectResponse response, InputStream body, byte[] reuse) throws IOException {
+        Long announced = response.contentLength();
+        int first = announced == null ? 0 : (int) Math.min(Math.max(announced, 0), FIRST_READ_BYTES);
+        byte[] head = first <= reuse.length ? reuse : new byte[first];
+        int read = body.readNBytes(head, 0, first);
+        if (read < first) {
+            throw new IOException("the object ended after " + read + " of its " + announced + " bytes");
+        }
+        byte[] rest = body.readAllBytes();
+        if (rest.length == 0) {
+            return ByteBuffer.wrap(head, 0, read);
+        }
+        byte[] whole = Arrays.copyOf(head, Math.addExact(read, rest.length));
+        System.arraycopy(rest, 0, whole, read, rest.length);
+        return ByteBuffer.wrap(whole);
     }
 
     @Override

@@ -114,7 +114,7 @@ final class TreeRestore {
         try (FileChannel channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE, NOFOLLOW), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
             for (int i = 0; i < entry.chunks().size(); i++) {
-                ByteBuffer content = ByteBuffer.wrap(chunks.next());
+                ByteBuffer content = chunks.next();
                 while (content.hasRemaining()) {
                     channel.write(content);
                 }

@@ -73,7 +73,7 @@ final class Verifier {
                     continue;
                 }
                 try {
-                    bytes += store.read(ref, entry.path()).length;
+                    bytes += store.read(ref, entry.path()).remaining();
                 } catch (BackupException e) {
                     if (e.kind() != BackupException.Kind.MISSING_CHUNK && e.kind() != BackupException.Kind.CORRUPT) {
                         throw e;

@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -25,8 +26,9 @@ class ChunkCodecTest {
         assertTrue(sealedText.length < text.length / 10);
         assertEquals(0, sealedNoise[1], "stored uncompressed");
         assertEquals(noise.length + 2, sealedNoise.length);
-        assertArrayEquals(text, codec.open(sealedText, "id", 1 << 20));
-        assertArrayEquals(noise, codec.open(sealedNoise, "id", 1 << 20));
+        assertArrayEquals(text, TestTrees.bytes(codec.open(sealedText, "id", 1 << 20)));
+        assertArrayEquals(noise, TestTrees.bytes(codec.open(sealedNoise, "id", 1 << 20)));
+        assertSame(sealedNoise, codec.open(sealedNoise, "id", 1 << 20).array(), "a plain object is opened in place");
         assertEquals(TestTrees.sha256(text), codec.chunkId(text, 0, text.length));
     }
 
@@ -37,7 +39,7 @@ class ChunkCodecTest {
         byte[] sealed = codec.seal(text, 0, text.length, "backups/a");
 
         assertEquals(3, sealed[1] | 1, "encrypted flag");
-        assertArrayEquals(text, codec.open(sealed, "backups/a", 1024));
+        assertArrayEquals(text, TestTrees.bytes(codec.open(sealed, "backups/a", 1024)));
         TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> codec.open(sealed, "backups/b", 1024));
         TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> new ChunkCodec(null).open(sealed, "backups/a", 1024));
         byte[] plain = new ChunkCodec(null).seal(text, 0, text.length, "backups/a");

@@ -49,6 +49,11 @@ class FileTargetTest {
     }
 
     @Test
+    void readsIntoAReusedArray() throws Exception {
+        TestTrees.assertReadsIntoReusedArrays(BackupTarget.open(TestTrees.url(tmp.resolve("t"))));
+    }
+
+    @Test
     void putIfAbsentCreatesOnce() throws Exception {
         BackupTarget target = BackupTarget.open(TestTrees.url(tmp.resolve("t")));
         assertTrue(target.putIfAbsent("config", new byte[] {1}));

@@ -75,6 +75,22 @@ class S3TargetTest {
     }
 
     @Test
+    void objectsOfEverySizeComeBackWhole() throws Exception {
+        S3Target target = S3TestTargets.target(server.url(newBucket(), ""));
+        // empty, a chunk's size, and past the first read's 8 MiB, where the rest is read as it comes
+        for (int size : new int[] {0, 1 << 20, (8 << 20) + 12345}) {
+            byte[] data = TestTrees.random(size, size);
+            target.put("o" + size, data);
+            assertArrayEquals(data, target.get("o" + size), size + " bytes");
+        }
+    }
+
+    @Test
+    void readsIntoAReusedArray() throws Exception {
+        TestTrees.assertReadsIntoReusedArrays(S3TestTargets.target(server.url(newBucket(), "")));
+    }
+
+    @Test
     void keysLiveUnderThePrefixAndListWithoutIt() throws Exception {
         String bucket = newBucket();
         S3Target target = S3TestTargets.target(server.url(bucket, "team/backups"));

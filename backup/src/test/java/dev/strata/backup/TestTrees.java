@@ -1,16 +1,21 @@
 package dev.strata.backup;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -86,6 +91,32 @@ final class TestTrees {
                 type.equals("file") ? (Long) a.get("size") : 0,
                 type.equals("file") ? sha256(Files.readAllBytes(path)) : null,
                 link ? Files.readSymbolicLink(path).toString() : null);
+    }
+
+    /** Reads into a reused array hold exactly the object, whatever the array held before. */
+    static void assertReadsIntoReusedArrays(BackupTarget target) throws Exception {
+        byte[] big = TestTrees.random(100_000, 3);
+        byte[] small = TestTrees.random(1_000, 4);
+        target.put("big", big);
+        target.put("small", small);
+        byte[] reuse = new byte[200_000];
+        Arrays.fill(reuse, (byte) 7);
+
+        ByteBuffer read = target.get("big", reuse);
+        assertSame(reuse, read.array(), "read into the array given");
+        assertArrayEquals(big, TestTrees.bytes(read));
+        read = target.get("small", reuse);
+        assertArrayEquals(small, TestTrees.bytes(read));
+        read = target.get("big", new byte[10]); // too small: a new array
+        assertArrayEquals(big, TestTrees.bytes(read));
+        assertThrows(NoSuchFileException.class, () -> target.get("absent", reuse));
+    }
+
+    /** The remaining bytes of {@code buffer}, leaving its position alone. */
+    static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
     }
 
     static String sha256(byte[] data) {
