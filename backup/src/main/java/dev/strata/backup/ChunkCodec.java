@@ -27,6 +27,7 @@ final class ChunkCodec {
     private static final int FLAG_ENCRYPTED = 2;
     private static final int HEADER_BYTES = 2;
     private static final HexFormat HEX = HexFormat.of();
+    private static final byte[] NO_SCRATCH = new byte[0];
 
     private final RepositoryKeys keys;
     private final CryptoPrimitives crypto;
@@ -58,23 +59,24 @@ final class ChunkCodec {
 
     /** The stored form of {@code data} (a manifest's: a rare, one-off call). */
     byte[] seal(byte[] data, int offset, int length, String aad) {
-        return seal(data, offset, length, aad, new ThreadLocal<>());
+        return seal(data, offset, length, aad, NO_SCRATCH);
+    }
+
+    /** What {@link #seal(byte[], int, int, String, byte[])} needs as scratch for {@code length} bytes. */
+    static int scratchBytes(int length) {
+        return new ZstdCompressor().maxCompressedLength(length);
     }
 
     /**
-     * The stored form of {@code data}, where the only array allocated is the result: zstd writes
-     * into {@code scratch}'s array for this thread, grown when too small and kept for the thread's
-     * next chunk. A backup of a GiB made four copies of every chunk before, and the driver's small
-     * heap spent a third of the backup collecting them. The caller owns {@code scratch} and the
-     * threads, so the arrays go when its backup does.
+     * The stored form of {@code data}, where the only array allocated is the result when
+     * {@code scratch} holds {@link #scratchBytes} (else a scratch array is allocated for this call):
+     * zstd writes there. A backup of a GiB made four copies of every chunk before, and the driver's
+     * small heap spent a third of the backup collecting them.
      */
-    byte[] seal(byte[] data, int offset, int length, String aad, ThreadLocal<byte[]> scratch) {
+    byte[] seal(byte[] data, int offset, int length, String aad, byte[] scratch) {
         ZstdCompressor compressor = new ZstdCompressor();
-        byte[] buffer = scratch.get();
-        if (buffer == null || buffer.length < compressor.maxCompressedLength(length)) {
-            buffer = new byte[compressor.maxCompressedLength(length)];
-            scratch.set(buffer);
-        }
+        int room = compressor.maxCompressedLength(length);
+        byte[] buffer = scratch.length >= room ? scratch : new byte[room];
         int compressed = compressor.compress(data, offset, length, buffer, 0, buffer.length);
         boolean shrank = compressed < length;
         byte[] payload = shrank ? buffer : data;

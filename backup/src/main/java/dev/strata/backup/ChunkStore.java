@@ -86,11 +86,16 @@ final class ChunkStore {
     }
 
     /** Seals (in {@code scratch}, as {@link ChunkCodec#seal} says) and stores a chunk under its ID; returns the stored size. */
-    long write(String id, byte[] data, int offset, int length, ThreadLocal<byte[]> scratch) throws IOException {
+    long write(String id, byte[] data, int offset, int length, byte[] scratch) throws IOException {
         byte[] sealed = codec.seal(data, offset, length, id, scratch);
         target.putBuffered(key(id), sealed); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
         return sealed.length;
+    }
+
+    /** Scratch enough to seal any chunk of this store. */
+    byte[] newSealScratch() {
+        return new byte[ChunkCodec.scratchBytes(maxChunk)];
     }
 
     /** The chunk's plaintext, checked; {@code file} names the file using it, for the error message. */

@@ -29,12 +29,15 @@ final class ChunkUploader implements AutoCloseable {
     private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
     private final ArrayDeque<Future<?>> inFlight = new ArrayDeque<>();
     private final AtomicLong uploadedBytes = new AtomicLong();
-    private final ThreadLocal<byte[]> sealScratch = new ThreadLocal<>(); // one array per thread of the pool
+    // one array per thread of the pool, whose threads end with this uploader (a long-lived thread's
+    // would stay pinned by its ThreadLocalMap)
+    private final ThreadLocal<byte[]> sealScratch;
     private long newChunks;
 
     private ChunkUploader(ChunkStore store, Set<String> known) {
         this.store = store;
         this.known = known;
+        this.sealScratch = ThreadLocal.withInitial(store::newSealScratch);
     }
 
     /** Knows every whole chunk of the target: one listing, and where orphans may be torn, every manifest. */
@@ -65,7 +68,7 @@ final class ChunkUploader implements AutoCloseable {
             }
             byte[] copy = Arrays.copyOfRange(data, offset, offset + length);
             inFlight.add(pool.submit(() -> {
-                uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch));
+                uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch.get()));
                 return null;
             }));
             newChunks++;

@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -41,6 +42,14 @@ class CryptoPrimitivesTest {
             }
         }
         assertEquals(TestTrees.sha256(new byte[0]), new ChunkCodec(null, nss).chunkId(new byte[0], 0, 0));
+    }
+
+    @Test
+    void backupsUseNssWhereItLoadsUnlessToldOtherwise() {
+        assumeTrue(nss != null, () -> "NSS is not usable here: " + nssMissing);
+        assumeTrue(System.getProperty(CryptoPrimitives.PROPERTY) == null, "the property chooses here");
+        assertSame(nss, CryptoPrimitives.preferred());
+        assertSame(CryptoPrimitives.preferred(), CryptoPrimitives.preferred());
     }
 
     @Test
