@@ -18,7 +18,6 @@ final class ChunkStore {
     private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
     /** More than a stored chunk adds to its plaintext: 2 header bytes, a 12-byte nonce, a 16-byte tag. */
     private static final int STORED_OVERHEAD = 64;
-    private static final byte[] NO_BUFFER = new byte[0];
 
     private final BackupTarget target;
     private final ChunkCodec codec;
@@ -98,15 +97,11 @@ final class ChunkStore {
         return new byte[ChunkCodec.scratchBytes(maxChunk)];
     }
 
-    /** The chunk's plaintext, checked; {@code file} names the file using it, for the error message. */
-    ByteBuffer read(Manifest.ChunkRef ref, String file) throws IOException {
-        return read(ref, file, NO_BUFFER);
-    }
-
     /**
-     * As {@link #read(Manifest.ChunkRef, String)}, read into {@code reuse} when it is big enough: the
-     * plaintext may be a view of it (a plain object's is), so it is valid only while {@code reuse}
-     * is not used again. A smaller {@code reuse} is replaced by an array of the next power of two.
+     * The chunk's plaintext, checked ({@code file} names the file using it, for the error message),
+     * read into {@code reuse} when it is big enough: the plaintext may be a view of it (a plain
+     * object's is), so it is valid only while {@code reuse} is not used again. A smaller
+     * {@code reuse} is replaced by an array of the next power of two.
      */
     ByteBuffer read(Manifest.ChunkRef ref, String file, byte[] reuse) throws IOException {
         String where = "chunk " + ref.id() + " of file " + file;

@@ -1,6 +1,7 @@
 package dev.strata.backup;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +18,7 @@ final class Verifier {
     private final List<String> problems = new ArrayList<>();
     private final Set<String> checked = new HashSet<>();
     private long bytes;
+    private byte[] readBuffer = new byte[0]; // each chunk is read into the last one's array
 
     Verifier(ChunkStore store, ManifestStore manifests, int maxChunk) {
         this.store = store;
@@ -73,7 +75,9 @@ final class Verifier {
                     continue;
                 }
                 try {
-                    bytes += store.read(ref, entry.path()).remaining();
+                    ByteBuffer chunk = store.read(ref, entry.path(), readBuffer);
+                    readBuffer = chunk.array();
+                    bytes += chunk.remaining();
                 } catch (BackupException e) {
                     if (e.kind() != BackupException.Kind.MISSING_CHUNK && e.kind() != BackupException.Kind.CORRUPT) {
                         throw e;
