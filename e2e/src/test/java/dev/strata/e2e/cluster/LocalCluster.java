@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The real single-node Kubernetes of {@code bin/cluster} (upstream kube-apiserver, controller
+ * The real Kubernetes (one node; two after add-node) of {@code bin/cluster} (upstream kube-apiserver, controller
  * manager, scheduler, kubelet, kube-proxy, containerd, runc and CNI built from e2e/cluster/go.mod),
  * driven through that script as a user would: up, install, kubectl, down.
  */

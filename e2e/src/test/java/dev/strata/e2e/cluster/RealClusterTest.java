@@ -55,6 +55,7 @@ class RealClusterTest {
     static final String BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.37.0-1";
     static final String DRIVER = "strata.csi.dev";
     static final String DRIVER_NAMESPACE = "strata-system";
+    static final String NODE_1 = "strata-cluster";
     static final List<String> NON_THIN = List.of("strata-overlay", "strata-hostpath", "strata-shared");
     static final List<String> THIN = List.of("strata-thin", "strata-thin-xfs", "strata-thin-block");
     /** Where Strata's hostpath root is on the host (bin/cluster keeps the cluster's state under its own directory). */
@@ -114,7 +115,9 @@ class RealClusterTest {
         });
         await("the node DaemonSet is Ready", () -> {
             var d = client().apps().daemonSets().inNamespace(DRIVER_NAMESPACE).withName("strata-node").get();
-            return d != null && d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getNumberReady());
+            return d != null && d.getStatus() != null && d.getStatus().getNumberReady() != null
+                    && d.getStatus().getNumberReady() > 0
+                    && d.getStatus().getNumberReady().equals(d.getStatus().getDesiredNumberScheduled());
         });
         await("CSINode lists " + DRIVER, () -> client().storage().v1().csiNodes().list().getItems().stream()
                 .anyMatch(n -> n.getSpec().getDrivers() != null && n.getSpec().getDrivers().stream().anyMatch(d -> d.getName().equals(DRIVER))));
@@ -138,8 +141,9 @@ class RealClusterTest {
         }
     }
 
+    /** Node 1, the host itself (bin/cluster's name for it); where every pod runs unless it asks for node 2. */
     String node() {
-        return client().nodes().list().getItems().get(0).getMetadata().getName();
+        return NODE_1;
     }
 
     @ParameterizedTest
@@ -490,6 +494,25 @@ class RealClusterTest {
         } finally {
             deleteEverythingInTheTestNamespace();
             scenario.deleteClass();
+        }
+    }
+
+    /**
+     * A second node (SecondNodeScenario): a volume goes where its first pod runs, a remote snapshot
+     * follows its pod to the other node on two engines, a local one stays. Node 2 stays until down.
+     */
+    @Test
+    @Order(18)
+    void aSecondNodeTakesWhatTheFirstBackedUp() throws Exception {
+        SecondNodeScenario scenario = new SecondNodeScenario(this);
+        try {
+            scenario.addNode();
+            scenario.aNewVolumeGoesWhereItsPodRuns();
+            scenario.moves("strata-overlay");
+            scenario.moves("strata-shared");
+            scenario.aLocalSnapshotStaysOnItsNode();
+        } finally {
+            deleteEverythingInTheTestNamespace();
         }
     }
 
