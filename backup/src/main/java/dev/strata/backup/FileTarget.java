@@ -145,10 +145,12 @@ public final class FileTarget implements BackupTarget {
     public ByteBuffer get(String key, byte[] reuse) throws IOException {
         try (FileChannel channel = FileChannel.open(resolve(key), StandardOpenOption.READ)) {
             long size = channel.size();
-            if (size > reuse.length) {
-                return ByteBuffer.wrap(get(key));
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IOException(key + ": " + size + " bytes, too many to read whole");
             }
-            ByteBuffer into = ByteBuffer.wrap(reuse, 0, (int) size);
+            // a new array only when the caller's is too small, read from the file already open
+            byte[] array = size <= reuse.length ? reuse : new byte[(int) size];
+            ByteBuffer into = ByteBuffer.wrap(array, 0, (int) size);
             while (into.hasRemaining() && channel.read(into) >= 0) {
                 // an object is written whole before it is renamed into place: it does not change
             }

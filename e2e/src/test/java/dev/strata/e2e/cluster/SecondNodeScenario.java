@@ -1,6 +1,7 @@
 package dev.strata.e2e.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.PersistentVolume;
@@ -64,7 +65,7 @@ final class SecondNodeScenario {
         String id = volumeOf("on-node-2").getSpec().getCsi().getVolumeHandle();
         assertTrue(holds(STATE.resolve("node2/strata"), id), "volume " + id + " is in node 2's data directory, "
                 + STATE.resolve("node2/strata"));
-        assertTrue(!holds(STATE.resolve("strata"), id), "and not in node 1's");
+        assertFalse(holds(STATE.resolve("strata"), id), "and not in node 1's");
     }
 
     /**
