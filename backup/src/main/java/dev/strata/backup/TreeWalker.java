@@ -24,8 +24,12 @@ final class TreeWalker {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
     private static final int S_IFMT = 0170000;
     private static final int S_IFCHR = 0020000;
+    // Named, not "unix:*": that also asks for the owner's and group's names, one getpwuid and one
+    // getgrgid per file (each a read of /etc/passwd or /etc/group), for names the walk never uses.
+    private static final String ATTRIBUTES =
+            "unix:mode,uid,gid,ino,dev,rdev,size,lastModifiedTime,isDirectory,isRegularFile,isSymbolicLink";
 
-    /** One file, directory or symlink found, with what {@code unix:*} says of it. */
+    /** One file, directory or symlink found, with what its {@code unix:} attributes say of it. */
     record Found(String path, Path file, String type, int mode, int uid, int gid, long mtimeNanos, long size,
             long inode, String target, boolean opaque) {
         Manifest.Entry toEntry(long contentSize, List<Manifest.ChunkRef> chunks) {
@@ -48,7 +52,7 @@ final class TreeWalker {
      * skipped. {@code marks}: the layer's marks to read, null for a tree that is not a layer.
      */
     static long walk(Path root, LayerMarks marks, Visitor visitor) throws IOException {
-        Map<String, Object> rootAttributes = Files.readAttributes(root, "unix:*", NOFOLLOW);
+        Map<String, Object> rootAttributes = Files.readAttributes(root, ATTRIBUTES, NOFOLLOW);
         if (!Boolean.TRUE.equals(rootAttributes.get("isDirectory"))) {
             throw new BackupException(BackupException.Kind.INVALID, "the tree to back up, " + root + ", is not a directory");
         }
@@ -64,7 +68,7 @@ final class TreeWalker {
                 continue;
             }
             Child child = siblings.next();
-            Map<String, Object> attributes = Files.readAttributes(child.file(), "unix:*", NOFOLLOW);
+            Map<String, Object> attributes = Files.readAttributes(child.file(), ATTRIBUTES, NOFOLLOW);
             String type = typeOf(attributes, marks != null);
             if (type == null) {
                 skipped++;
