@@ -54,7 +54,6 @@ public interface BackupTarget {
         return true;
     }
 
-    /** The object's bytes; a missing key is a {@link java.nio.file.NoSuchFileException}. */
     /**
      * Removes what writes that a crash cut off before {@code before} left behind (a file target's
      * temporary files), never a write still running; a prune calls it. Targets whose writes leave
@@ -62,7 +61,23 @@ public interface BackupTarget {
      */
     default void sweepInterrupted(Instant before) throws IOException {}
 
+    /** The object's bytes; a missing key is a {@link java.nio.file.NoSuchFileException}. */
     byte[] get(String key) throws IOException;
+
+    /**
+     * {@code length} bytes of the object from {@code offset}, in {@code reuse} when it is big enough:
+     * one chunk of a pack. An object that ends before them is an {@link java.io.EOFException}; a
+     * missing key is a {@link java.nio.file.NoSuchFileException}.
+     */
+    default ByteBuffer getRange(String key, long offset, int length, byte[] reuse) throws IOException {
+        byte[] whole = get(key);
+        if (offset < 0 || length < 0 || offset + length > whole.length) {
+            throw new java.io.EOFException(key + " holds " + whole.length + " bytes, not " + offset + "+" + length);
+        }
+        byte[] into = length <= reuse.length ? reuse : new byte[length];
+        System.arraycopy(whole, (int) offset, into, 0, length);
+        return ByteBuffer.wrap(into, 0, length);
+    }
 
     /**
      * The object's bytes, in {@code reuse} when it is big enough, else in a new array: a restore

@@ -125,7 +125,10 @@ final class BackupWriter {
         }
     }
 
-    /** Waits for the chunks, makes them durable, then writes the manifest that makes the backup exist. */
+    /**
+     * Waits for the chunks, makes them durable, then writes the manifest that makes the backup exist,
+     * each packed chunk with its place.
+     */
     private BackupSummary store(String what, String name, Map<String, String> checkedLabels, String parent,
             Instant createdAt, BackupContents contents, ChunkUploader uploader) throws IOException {
         uploader.finish();
@@ -134,11 +137,12 @@ final class BackupWriter {
         }
         BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
         chunks.flush(); // every chunk durable before the manifest that makes the backup exist
-        for (Manifest layer : contents.layers()) {
-            manifests.write(layer); // a layer before the backup that names it
+        for (Manifest layer : contents.layers()) { // a layer before the backup that names it
+            manifests.write(new Manifest(layer.version(), layer.name(), layer.createdAt(), layer.labels(),
+                    layer.parent(), uploader.locate(layer.entries()), layer.summary()));
         }
         manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
-                contents.entries(), summary));
+                uploader.locate(contents.entries()), summary));
         LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,
                 what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
                 summary.newChunks(), summary.uploadedBytes());

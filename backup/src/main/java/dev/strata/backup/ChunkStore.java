@@ -1,20 +1,26 @@
 package dev.strata.backup;
 
 import dev.strata.common.CrashPoint;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * Chunks on the target, at {@code chunks/ID[0..2]/ID}. Reading checks every chunk against its ID
- * before anyone uses its bytes, and names the file it belongs to when something is wrong.
+ * Chunks on the target: each at {@code chunks/ID[0..2]/ID}, or many together in a pack at
+ * {@code packs/PACK[0..2]/PACK}, where a manifest's {@link Manifest.ChunkRef} says at which offset
+ * and length. A pack is the sealed chunks one after the other, each sealed as a chunk of its own
+ * is (its ID the AAD), so a chunk read from a pack is checked exactly as any other: against its
+ * ID, before anyone uses its bytes, naming the file it belongs to when something is wrong.
  */
 final class ChunkStore {
     static final String PREFIX = "chunks/";
+    static final String PACK_PREFIX = "packs/";
     private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
     /** More than a stored chunk adds to its plaintext: 2 header bytes, a 12-byte nonce, a 16-byte tag. */
     private static final int STORED_OVERHEAD = 64;
@@ -33,8 +39,22 @@ final class ChunkStore {
         return PREFIX + id.substring(0, 2) + "/" + id;
     }
 
+    static String packKey(String pack) {
+        return PACK_PREFIX + pack.substring(0, 2) + "/" + pack;
+    }
+
     static boolean isValidId(String id) {
         return id != null && ID.matcher(id).matches();
+    }
+
+    /** A chunk's ref as a manifest may hold it: a valid ID and size and, when packed, a place that could hold it. */
+    static boolean isValidRef(Manifest.ChunkRef ref, int maxChunk) {
+        boolean sized = isValidId(ref.id()) && ref.size() > 0 && ref.size() <= maxChunk;
+        if (!ref.isPacked()) {
+            return sized && ref.offset() == 0 && ref.stored() == 0;
+        }
+        return sized && isValidId(ref.pack()) && ref.offset() >= 0 && ref.stored() > 0
+                && ref.stored() <= (long) maxChunk + STORED_OVERHEAD;
     }
 
     /** The ID a chunk of these bytes has on this target (keyed when the target is encrypted). */
@@ -56,14 +76,18 @@ final class ChunkStore {
         return target.url();
     }
 
-    Instant modified(String id) throws IOException {
-        return target.modified(key(id));
+    /** When the object at {@code key} (a chunk's {@link #key}, a pack's {@link #packKey}) was stored. */
+    Instant modified(String key) throws IOException {
+        return target.modified(key);
     }
 
-    /** Deletes a stored chunk; returns its size. NoSuchFileException when someone else deleted it first. */
-    long delete(String id) throws IOException {
-        long size = target.size(key(id));
-        target.delete(key(id));
+    /**
+     * Deletes a chunk or a pack by its key; returns its size. NoSuchFileException when someone else
+     * deleted it first.
+     */
+    long delete(String key) throws IOException {
+        long size = target.size(key);
+        target.delete(key);
         return size;
     }
 
@@ -72,24 +96,44 @@ final class ChunkStore {
         target.sweepInterrupted(before);
     }
 
-    /** The IDs of every chunk stored, from their keys; stray files under chunks/ are ignored. */
+    /** The IDs of every chunk stored as an object of its own; stray files under chunks/ are ignored. */
     Set<String> listIds() throws IOException {
-        Set<String> ids = new HashSet<>();
-        for (String key : target.list(PREFIX)) {
-            String id = key.substring(key.lastIndexOf('/') + 1);
-            if (isValidId(id) && key.equals(key(id))) {
-                ids.add(id);
+        return namesUnder(PREFIX, ChunkStore::key);
+    }
+
+    /** The names of every pack stored; stray files under packs/ are ignored. */
+    Set<String> listPacks() throws IOException {
+        return namesUnder(PACK_PREFIX, ChunkStore::packKey);
+    }
+
+    private Set<String> namesUnder(String prefix, UnaryOperator<String> keyOf) throws IOException {
+        Set<String> names = new HashSet<>();
+        for (String key : target.list(prefix)) {
+            String name = key.substring(key.lastIndexOf('/') + 1);
+            if (isValidId(name) && key.equals(keyOf.apply(name))) {
+                names.add(name);
             }
         }
-        return ids;
+        return names;
     }
 
     /** Seals (in {@code scratch}, as {@link ChunkCodec#seal} says) and stores a chunk under its ID; returns the stored size. */
     long write(String id, byte[] data, int offset, int length, byte[] scratch) throws IOException {
-        byte[] sealed = codec.seal(data, offset, length, id, scratch);
+        byte[] sealed = seal(id, data, offset, length, scratch);
         target.putBuffered(key(id), sealed); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
         return sealed.length;
+    }
+
+    /** The stored form of a chunk that goes into a pack ({@link #write} says what {@code scratch} is). */
+    byte[] seal(String id, byte[] data, int offset, int length, byte[] scratch) {
+        return codec.seal(data, offset, length, id, scratch);
+    }
+
+    /** Stores a pack of sealed chunks under its name. */
+    void writePack(String name, byte[] pack) throws IOException {
+        target.putBuffered(packKey(name), pack); // durable at the flush before the manifest
+        CrashPoint.reach("backup.chunk.stored");
     }
 
     /** Scratch enough to seal any chunk of this store. */
@@ -105,15 +149,10 @@ final class ChunkStore {
      */
     ByteBuffer read(Manifest.ChunkRef ref, String file, byte[] reuse) throws IOException {
         String where = "chunk " + ref.id() + " of file " + file;
-        if (!isValidId(ref.id())) {
-            throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk ID");
+        if (!isValidRef(ref, maxChunk)) {
+            throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk reference");
         }
-        ByteBuffer stored;
-        try {
-            stored = target.get(key(ref.id()), bigEnough(reuse, ref.size()));
-        } catch (NoSuchFileException e) {
-            throw new BackupException(BackupException.Kind.MISSING_CHUNK, where + " is missing from " + target.url());
-        }
+        ByteBuffer stored = readStored(ref, where, reuse);
         ByteBuffer plain;
         try {
             plain = codec.open(stored, ref.id(), maxChunk);
@@ -128,6 +167,25 @@ final class ChunkStore {
                     where + " is corrupt: it holds " + plain.remaining() + " bytes, the manifest says " + ref.size());
         }
         return plain;
+    }
+
+    private ByteBuffer readStored(Manifest.ChunkRef ref, String where, byte[] reuse) throws IOException {
+        if (!ref.isPacked()) {
+            try {
+                return target.get(key(ref.id()), bigEnough(reuse, ref.size()));
+            } catch (NoSuchFileException e) {
+                throw new BackupException(BackupException.Kind.MISSING_CHUNK, where + " is missing from " + target.url());
+            }
+        }
+        try {
+            return target.getRange(packKey(ref.pack()), ref.offset(), ref.stored(), bigEnough(reuse, ref.size()));
+        } catch (NoSuchFileException e) {
+            throw new BackupException(BackupException.Kind.MISSING_CHUNK, where + ": its pack " + ref.pack()
+                    + " is missing from " + target.url());
+        } catch (EOFException e) {
+            throw new BackupException(BackupException.Kind.CORRUPT, where + " is corrupt: its pack " + ref.pack()
+                    + " ends before the chunk does");
+        }
     }
 
     /** Room for the stored form of a chunk of {@code plainSize} bytes: its header, nonce and tag. */

@@ -1,9 +1,16 @@
 package dev.strata.backup;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,35 +25,58 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A new chunk is sealed (compressed, encrypted) and stored on a few threads while the backup goes
  * on reading and hashing: on the one thread, the CPU waited for every put and the target for every
  * seal. At most {@link #WINDOW} chunks are in flight, each a copy (the chunker reuses its buffer).
- * {@link #finish} waits for them all; a backup writes its manifest only after it.
+ *
+ * <p>A chunk smaller than {@link #PACKED_BELOW} (a small file, a big file's tail) goes into a pack
+ * with others, {@link #PACK_BYTES} or so of them: one object where a tree of small files made one
+ * per file, each a create and a rename (most of the time a first backup of 100,000 files took). The
+ * backup's own thread appends the sealed chunks in the order they were handed in, so where each
+ * lands is known only then: {@link #locate} gives the manifest's entries their places once
+ * {@link #finish} returned. A backup writes its manifest only after that.
  */
 final class ChunkUploader implements AutoCloseable {
     private static final int THREADS = 2;
     private static final int WINDOW = 6;
+    /** The Chunker cuts no chunk under 512 KiB but a file's last: only those are packed. */
+    static final int PACKED_BELOW = 512 << 10;
+    static final int PACK_BYTES = 8 << 20;
+    /** Packs being put at once: each holds {@link #PACK_BYTES} of the driver's small heap. */
+    private static final int PACKS_IN_FLIGHT = 2;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ChunkStore store;
     private final Set<String> known;
+    /** Where the packed chunks known are: from the manifests read, and the packs this backup filled. */
+    private final Map<String, Manifest.ChunkRef> packed;
     private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
-    private final ArrayDeque<Future<?>> inFlight = new ArrayDeque<>();
+    private final ArrayDeque<Future<?>> puts = new ArrayDeque<>();
+    private final ArrayDeque<Sealing> sealing = new ArrayDeque<>();
     private final AtomicLong uploadedBytes = new AtomicLong();
     // one array per thread of the pool, whose threads end with this uploader (a long-lived thread's
     // would stay pinned by its ThreadLocalMap)
     private final ThreadLocal<byte[]> sealScratch;
+    private final ByteArrayOutputStream pack = new ByteArrayOutputStream();
+    private String packName;
     private long newChunks;
 
-    private ChunkUploader(ChunkStore store, Set<String> known) {
+    /** A chunk for the pack, being sealed on the pool. */
+    private record Sealing(String id, int size, Future<byte[]> sealed) {}
+
+    private ChunkUploader(ChunkStore store, Set<String> known, Map<String, Manifest.ChunkRef> packed) {
         this.store = store;
         this.known = known;
+        this.packed = packed;
         this.sealScratch = ThreadLocal.withInitial(store::newSealScratch);
     }
 
-    /** Knows every whole chunk of the target: one listing, and where orphans may be torn, every manifest. */
+    /** Knows every whole chunk of the target: one listing, every manifest (for the packed ones' places). */
     static ChunkUploader knowingTheTarget(ChunkStore store, ManifestStore manifests) throws IOException {
         Set<String> known = store.listIds();
+        ManifestStore.Chunks referenced = manifests.referencedChunks();
         if (!store.orphansAreWhole()) {
-            known.retainAll(manifests.referencedChunkIds());
+            known.retainAll(referenced.ids());
         }
-        return new ChunkUploader(store, known);
+        known.addAll(referenced.packed().keySet());
+        return new ChunkUploader(store, known, referenced.packed());
     }
 
     /**
@@ -57,31 +87,101 @@ final class ChunkUploader implements AutoCloseable {
      * backup has is stored again, which is harmless.
      */
     static ChunkUploader knowingTheParent(ChunkStore store, Manifest parent) {
-        return new ChunkUploader(store, ManifestStore.chunkIdsOf(parent));
+        ManifestStore.Chunks chunks = ManifestStore.Chunks.of(parent);
+        return new ChunkUploader(store, chunks.ids(), chunks.packed());
     }
 
+    /** The chunk's ref; a packed one's place is known once {@link #finish} returned ({@link #locate}). */
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {
         String id = store.idOf(data, offset, length);
-        if (!known.contains(id)) {
-            while (inFlight.size() >= WINDOW) {
-                WorkerPool.await(inFlight.poll());
-            }
+        if (known.add(id)) { // a failed store fails the backup, which then writes no manifest
             byte[] copy = Arrays.copyOfRange(data, offset, offset + length);
-            inFlight.add(pool.submit(() -> {
-                uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch.get()));
-                return null;
-            }));
             newChunks++;
-            known.add(id); // a failed store fails the backup, which then writes no manifest
+            if (length < PACKED_BELOW) {
+                sealForPack(id, copy);
+            } else {
+                awaitPutsBelow(WINDOW);
+                puts.add(pool.submit(() -> {
+                    uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch.get()));
+                    return null;
+                }));
+            }
         }
-        return new Manifest.ChunkRef(id, length);
+        Manifest.ChunkRef where = packed.get(id);
+        return where != null ? where : new Manifest.ChunkRef(id, length);
+    }
+
+    private void sealForPack(String id, byte[] copy) throws IOException {
+        while (sealing.size() >= WINDOW) {
+            packOldest();
+        }
+        sealing.add(new Sealing(id, copy.length,
+                pool.submit(() -> store.seal(id, copy, 0, copy.length, sealScratch.get()))));
+    }
+
+    /** Appends the oldest sealed chunk to the open pack, and puts the pack once it is full. */
+    private void packOldest() throws IOException {
+        Sealing next = sealing.poll();
+        byte[] sealed = WorkerPool.await(next.sealed());
+        if (packName == null) {
+            byte[] name = new byte[32];
+            RANDOM.nextBytes(name);
+            packName = HexFormat.of().formatHex(name);
+        }
+        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, pack.size(), sealed.length));
+        pack.write(sealed, 0, sealed.length);
+        if (pack.size() >= PACK_BYTES) {
+            putPack();
+        }
+    }
+
+    private void putPack() throws IOException {
+        String name = packName;
+        byte[] bytes = pack.toByteArray();
+        pack.reset();
+        packName = null;
+        awaitPutsBelow(PACKS_IN_FLIGHT);
+        puts.add(pool.submit(() -> {
+            store.writePack(name, bytes);
+            uploadedBytes.addAndGet(bytes.length);
+            return null;
+        }));
+    }
+
+    private void awaitPutsBelow(int limit) throws IOException {
+        while (puts.size() >= limit) {
+            WorkerPool.await(puts.poll());
+        }
     }
 
     /** Waits until every chunk handed to {@link #upload} is stored; throws the first failure. */
     void finish() throws IOException {
-        while (!inFlight.isEmpty()) {
-            WorkerPool.await(inFlight.poll());
+        while (!sealing.isEmpty()) {
+            packOldest();
         }
+        if (pack.size() > 0) {
+            putPack();
+        }
+        awaitPutsBelow(1);
+    }
+
+    /** The entries with each packed chunk's place filled in: what the manifest stores. */
+    List<Manifest.Entry> locate(List<Manifest.Entry> entries) {
+        List<Manifest.Entry> located = new ArrayList<>(entries.size());
+        for (Manifest.Entry e : entries) {
+            located.add(e.chunks().isEmpty() ? e : new Manifest.Entry(e.path(), e.type(), e.mode(), e.uid(), e.gid(),
+                    e.mtimeNanos(), e.size(), e.inode(), e.target(), locateChunks(e.chunks()), e.opaque()));
+        }
+        return located;
+    }
+
+    private List<Manifest.ChunkRef> locateChunks(List<Manifest.ChunkRef> chunks) {
+        List<Manifest.ChunkRef> located = new ArrayList<>(chunks.size());
+        for (Manifest.ChunkRef ref : chunks) {
+            Manifest.ChunkRef where = ref.isHole() || ref.isPacked() ? null : packed.get(ref.id());
+            located.add(where != null ? where : ref);
+        }
+        return located;
     }
 
     /** Whether a chunk list reused from the parent is still whole on the target. */

@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.io.AtomicFile;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -153,6 +154,23 @@ public final class FileTarget implements BackupTarget {
             ByteBuffer into = ByteBuffer.wrap(array, 0, (int) size);
             while (into.hasRemaining() && channel.read(into) >= 0) {
                 // an object is written whole before it is renamed into place: it does not change
+            }
+            return into.flip();
+        }
+    }
+
+    @Override
+    public ByteBuffer getRange(String key, long offset, int length, byte[] reuse) throws IOException {
+        try (FileChannel channel = FileChannel.open(resolve(key), StandardOpenOption.READ)) {
+            byte[] array = length <= reuse.length ? reuse : new byte[length];
+            ByteBuffer into = ByteBuffer.wrap(array, 0, length);
+            long position = offset;
+            while (into.hasRemaining()) {
+                int read = channel.read(into, position);
+                if (read < 0) {
+                    throw new EOFException(key + " ends at " + position + ", before " + offset + "+" + length);
+                }
+                position += read;
             }
             return into.flip();
         }

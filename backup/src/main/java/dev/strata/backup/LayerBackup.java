@@ -86,11 +86,12 @@ final class LayerBackup {
 
     /**
      * The name a layer's backup has: the prefix and the ID of its content, its entries without
-     * inodes, keyed as chunk IDs are.
+     * inodes and its chunks without where they are stored, keyed as chunk IDs are.
      */
     static String nameOf(ChunkStore chunks, List<Manifest.Entry> layerEntries) throws IOException {
         byte[] json = Json.write(layerEntries.stream().map(e -> new Manifest.Entry(e.path(), e.type(), e.mode(),
-                e.uid(), e.gid(), e.mtimeNanos(), e.size(), 0, e.target(), e.chunks(), e.opaque())).toList());
+                e.uid(), e.gid(), e.mtimeNanos(), e.size(), 0, e.target(),
+                e.chunks().stream().map(Manifest.ChunkRef::content).toList(), e.opaque())).toList());
         return ManifestChecks.LAYER_PREFIX + chunks.idOf(json, 0, json.length);
     }
 

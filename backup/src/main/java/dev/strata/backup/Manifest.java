@@ -17,8 +17,10 @@ import java.util.Map;
  */
 public record Manifest(int version, String name, Instant createdAt, Map<String, String> labels, String parent,
         List<Entry> entries, BackupSummary summary) {
-    /** The only manifest format this code writes and reads. */
-    public static final int VERSION = 1;
+    /** The manifest format this code writes: 2 may name packs ({@link ChunkRef#pack}), 1 never does. */
+    public static final int VERSION = 2;
+    /** The oldest format this code reads. */
+    public static final int FIRST_VERSION = 1;
 
     /** Immutable copies; a null element (only in a hostile manifest) fails here, before any use. */
     public Manifest {
@@ -70,8 +72,19 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
      * @param id the chunk's ID (hex SHA-256, or hex HMAC-SHA256 in an encrypted repository); null for
      *     a hole, bytes of an image that read zero and are stored nowhere
      * @param size the plaintext size of the chunk, or the length of the hole
+     * @param pack the pack holding the chunk ({@link ChunkStore#packKey}); null for a chunk stored as
+     *     an object of its own (every chunk of a version 1 manifest)
+     * @param offset where the chunk's stored form starts in its pack
+     * @param stored the length of the chunk's stored form in its pack
      */
-    public record ChunkRef(String id, int size) {
+    public record ChunkRef(String id, int size, @JsonInclude(JsonInclude.Include.NON_NULL) String pack,
+            @JsonInclude(JsonInclude.Include.NON_DEFAULT) long offset,
+            @JsonInclude(JsonInclude.Include.NON_DEFAULT) int stored) {
+        /** A chunk stored as an object of its own, or a hole. */
+        public ChunkRef(String id, int size) {
+            this(id, size, null, 0, 0);
+        }
+
         static ChunkRef hole(int size) {
             return new ChunkRef(null, size);
         }
@@ -79,6 +92,21 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
         @JsonIgnore // not stored: a hole is a ref without an ID
         public boolean isHole() {
             return id == null;
+        }
+
+        @JsonIgnore
+        public boolean isPacked() {
+            return pack != null;
+        }
+
+        /** The same chunk, stored {@code stored} bytes at {@code offset} of {@code pack}. */
+        ChunkRef in(String pack, long offset, int stored) {
+            return new ChunkRef(id, size, pack, offset, stored);
+        }
+
+        /** What the chunk holds, without where it is stored: a layer's name hashes this. */
+        ChunkRef content() {
+            return isPacked() ? new ChunkRef(id, size) : this;
         }
     }
 }

@@ -110,8 +110,8 @@ final class ManifestChecks {
         }
         long total = 0;
         for (Manifest.ChunkRef ref : image.chunks()) {
-            boolean valid = ref != null && ref.size() > 0
-                    && (ref.isHole() || (ChunkStore.isValidId(ref.id()) && ref.size() <= maxChunk));
+            boolean valid = ref != null && (ref.isHole() ? ref.size() > 0 && !ref.isPacked()
+                    : ChunkStore.isValidRef(ref, maxChunk));
             if (!valid) {
                 throw new BackupException(BackupException.Kind.CORRUPT, backup + ": the image references an invalid "
                         + "chunk " + ref);
@@ -225,7 +225,7 @@ final class ManifestChecks {
         }
         long total = 0;
         for (Manifest.ChunkRef ref : chunks) {
-            if (ref == null || !ChunkStore.isValidId(ref.id()) || ref.size() <= 0 || ref.size() > maxChunk) {
+            if (ref == null || !ChunkStore.isValidRef(ref, maxChunk)) {
                 return "references an invalid chunk " + ref;
             }
             total += ref.size();

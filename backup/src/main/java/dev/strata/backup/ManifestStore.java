@@ -51,22 +51,66 @@ final class ManifestStore {
      * Every chunk some manifest references. A manifest that cannot be read fails the call: a prune
      * must not guess, and a backup must not trust chunks it cannot account for.
      */
-    Set<String> referencedChunkIds() throws IOException {
-        return referenced(null).chunkIds();
+    Chunks referencedChunks() throws IOException {
+        return referenced(null).chunks();
+    }
+
+    /**
+     * Chunks some manifests reference: every ID, and where each packed one is (one place for an ID
+     * that two packs hold: either serves).
+     */
+    record Chunks(Set<String> ids, Map<String, Manifest.ChunkRef> packed) {
+        Chunks() {
+            this(new HashSet<>(), new HashMap<>());
+        }
+
+        /** The chunks one manifest references (holes reference none). */
+        static Chunks of(Manifest manifest) {
+            Chunks chunks = new Chunks();
+            chunks.add(manifest);
+            return chunks;
+        }
+
+        /** The packs that hold them. */
+        Set<String> packs() {
+            Set<String> packs = new HashSet<>();
+            packed.values().forEach(ref -> packs.add(ref.pack()));
+            return packs;
+        }
+
+        void add(Manifest manifest) {
+            for (Manifest.Entry entry : manifest.entries()) {
+                if (entry != null && entry.chunks() != null) {
+                    entry.chunks().stream().filter(ref -> ref != null && !ref.isHole()).forEach(this::add);
+                }
+            }
+        }
+
+        void addAll(Chunks other) {
+            ids.addAll(other.ids);
+            other.packed.forEach(packed::putIfAbsent);
+        }
+
+        private void add(Manifest.ChunkRef ref) {
+            ids.add(ref.id());
+            if (ref.isPacked()) {
+                packed.putIfAbsent(ref.id(), ref);
+            }
+        }
     }
 
     /**
      * What a prune keeps: the chunks of every manifest but the layers no backup names that were
      * made before {@code layerCutoff} (none when it is null), which it may delete.
      */
-    record Referenced(Set<String> chunkIds, List<String> unnamedLayers) {}
+    record Referenced(Chunks chunks, List<String> unnamedLayers) {}
 
     /** Reads one manifest at a time (a target's manifests together may not fit in memory). */
     Referenced referenced(Instant layerCutoff) throws IOException {
-        Set<String> referenced = new HashSet<>();
+        Chunks referenced = new Chunks();
         Set<String> named = new HashSet<>();
         Map<String, Instant> layerCreated = new HashMap<>();
-        Map<String, Set<String>> layerChunks = new HashMap<>();
+        Map<String, Chunks> layerChunks = new HashMap<>();
         for (String name : names()) {
             Manifest manifest;
             try {
@@ -82,10 +126,10 @@ final class ManifestStore {
                 manifest.entries().forEach(layer -> named.add(layer.target()));
             }
             if (ManifestChecks.isLayerName(name)) {
-                layerChunks.put(name, chunkIdsOf(manifest));
+                layerChunks.put(name, Chunks.of(manifest));
                 layerCreated.put(name, manifest.createdAt());
             } else {
-                referenced.addAll(chunkIdsOf(manifest));
+                referenced.add(manifest);
             }
         }
         List<String> unnamed = new ArrayList<>();
@@ -99,17 +143,6 @@ final class ManifestStore {
             }
         }
         return new Referenced(referenced, unnamed);
-    }
-
-    /** The chunks one manifest references (holes reference none). */
-    static Set<String> chunkIdsOf(Manifest manifest) {
-        Set<String> ids = new HashSet<>();
-        for (Manifest.Entry entry : manifest.entries()) {
-            if (entry != null && entry.chunks() != null) {
-                entry.chunks().stream().filter(ref -> ref != null && !ref.isHole()).forEach(ref -> ids.add(ref.id()));
-            }
-        }
-        return ids;
     }
 
     Manifest read(String name) throws IOException {
@@ -142,7 +175,8 @@ final class ManifestStore {
     }
 
     private static Manifest checkShape(Manifest manifest, String name, String what) throws BackupException {
-        String problem = manifest.version() != Manifest.VERSION ? "has version " + manifest.version()
+        String problem = manifest.version() < Manifest.FIRST_VERSION || manifest.version() > Manifest.VERSION
+                ? "has version " + manifest.version() + ", which this driver does not read"
                 : !name.equals(manifest.name()) ? "names another backup, " + manifest.name()
                 : manifest.entries() == null || manifest.summary() == null ? "lacks its entries or summary"
                 : null;

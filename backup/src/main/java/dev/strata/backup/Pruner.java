@@ -6,11 +6,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes the layers' backups no backup names, then the chunks no manifest left references. It
+ * Deletes the layers' backups no backup names, then the chunks and the packs no manifest left
+ * references (a pack that still holds one referenced chunk is kept whole: see docs/backups.md). It
  * reads every manifest first and fails rather than guess if one cannot be read: a chunk deleted
  * wrongly cannot be brought back. Orphans younger than the grace period are kept (a layer's backup
  * by its creation time), and nothing is deleted while a backup runs: a backup that reuses a layer
@@ -52,27 +54,39 @@ final class Pruner {
                 LOG.info("prune of {}: {} layers no backup names deleted", chunks.url(),
                         referenced.unnamedLayers().size());
             }
-            return deleteUnreferenced(referenced.chunkIds(), cutoff);
+            return deleteUnreferenced(referenced.chunks(), cutoff);
         }
     }
 
-    private PruneReport deleteUnreferenced(Set<String> referenced, Instant cutoff) throws IOException {
+    private PruneReport deleteUnreferenced(ManifestStore.Chunks referenced, Instant cutoff) throws IOException {
+        Deleted loose = deleteUnreferenced(chunks.listIds(), referenced.ids(), ChunkStore::key, cutoff);
+        Deleted packs = deleteUnreferenced(chunks.listPacks(), referenced.packs(), ChunkStore::packKey, cutoff);
+        LOG.info("prune of {}: {} chunks and {} packs deleted ({} bytes), {} chunks and {} packs kept", chunks.url(),
+                loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), packs.kept());
+        return new PruneReport(loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), false);
+    }
+
+    private record Deleted(long count, long bytes, long kept) {}
+
+    /** Deletes the stored chunks or packs ({@code keyOf} names their keys) that are unreferenced and old. */
+    private Deleted deleteUnreferenced(Set<String> stored, Set<String> referenced, UnaryOperator<String> keyOf,
+            Instant cutoff) throws IOException {
         long deleted = 0;
         long bytes = 0;
         long kept = 0;
-        for (String id : chunks.listIds()) {
+        for (String name : stored) {
+            String key = keyOf.apply(name);
             try {
-                if (referenced.contains(id) || chunks.modified(id).isAfter(cutoff)) {
+                if (referenced.contains(name) || chunks.modified(key).isAfter(cutoff)) {
                     kept++;
                     continue;
                 }
-                bytes += chunks.delete(id);
+                bytes += chunks.delete(key);
                 deleted++;
             } catch (NoSuchFileException e) {
                 // deleted by someone else since listed
             }
         }
-        LOG.info("prune of {}: {} chunks deleted ({} bytes), {} kept", chunks.url(), deleted, bytes, kept);
-        return new PruneReport(deleted, bytes, kept, false);
+        return new Deleted(deleted, bytes, kept);
     }
 }

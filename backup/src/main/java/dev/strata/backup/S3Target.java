@@ -1,5 +1,6 @@
 package dev.strata.backup;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -109,6 +110,35 @@ public final class S3Target implements BackupTarget {
         String object = objectKey(key);
         return call("read", key, s3 -> s3.getObject(b -> b.bucket(location.bucket()).key(object),
                 (response, body) -> readBody(response, body, reuse)));
+    }
+
+    @Override
+    public ByteBuffer getRange(String key, long offset, int length, byte[] reuse) throws IOException {
+        String object = objectKey(key);
+        String range = "bytes=" + offset + "-" + (offset + length - 1);
+        try {
+            return call("read", key, s3 -> s3.getObject(b -> b.bucket(location.bucket()).key(object).range(range),
+                    (response, body) -> readRange(key, body, length, reuse)));
+        } catch (IOException e) {
+            // a range that starts past the end (416), or a body that ends early (the SDK wraps what readRange throws)
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof EOFException || cause instanceof S3Exception s3 && s3.statusCode() == 416) {
+                    throw (EOFException) new EOFException(key + " ends before " + offset + "+" + length).initCause(e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Exactly {@code length} bytes of a range's body: fewer mean the object ends before the range does. */
+    private static ByteBuffer readRange(String key, InputStream body, int length, byte[] reuse) throws IOException {
+        byte[] into = length <= reuse.length ? reuse : new byte[length];
+        int read = body.readNBytes(into, 0, length);
+        if (read < length || body.read() >= 0) {
+            throw new EOFException(key + ": a range of " + length + " bytes answered with " + (read < length ? read
+                    : "more") + " bytes");
+        }
+        return ByteBuffer.wrap(into, 0, length);
     }
 
     /**

@@ -44,7 +44,7 @@ class EncryptionTest {
         try (Stream<Path> files = Files.walk(target)) {
             objects = files.filter(Files::isRegularFile).toList();
         }
-        assertTrue(objects.size() >= 4, "config, manifest and chunks: " + objects);
+        assertTrue(objects.size() >= 3, "config, manifest and a pack of chunks: " + objects);
         for (Path object : objects) {
             assertFalse(contains(Files.readAllBytes(object), marker), object + " holds the plaintext marker");
         }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -208,11 +209,12 @@ class ImageBackupTest {
             repo.backupImage(image, ImagePlan.allocated(BLOCK, ranges(0, 2 * BLOCK)), "b", Map.of());
         }
         List<Manifest.ChunkRef> refs = repo.manifest("b").entries().get(0).chunks();
-        Path first = tmp.resolve("target").resolve(ChunkStore.key(refs.get(0).id()));
-        byte[] stored = Files.readAllBytes(first);
-        stored[stored.length / 2] ^= 1;
-        Files.write(first, stored);
-        Files.delete(tmp.resolve("target").resolve(ChunkStore.key(refs.get(1).id())));
+        // blocks of 64 KiB are packed: the first one's bytes flipped, the pack cut short in the second
+        assertEquals(refs.get(0).pack(), refs.get(1).pack(), "one backup's blocks share a pack");
+        Path pack = tmp.resolve("target").resolve(ChunkStore.packKey(refs.get(0).pack()));
+        byte[] stored = Files.readAllBytes(pack);
+        stored[(int) refs.get(0).offset() + refs.get(0).stored() / 2] ^= 1;
+        Files.write(pack, Arrays.copyOf(stored, (int) refs.get(1).offset() + refs.get(1).stored() / 2));
 
         try (CountingImage device = new CountingImage(device("into"), SIZE)) {
             TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> repo.restoreImage("b", device));

@@ -42,6 +42,16 @@ class PruneTest {
                 .map(Manifest.ChunkRef::id).collect(Collectors.toSet());
     }
 
+    /** The chunks of a backup stored as objects of their own: the others are in packs. */
+    private Set<String> looseChunkIds(String backup) throws IOException {
+        return repo.manifest(backup).entries().stream().flatMap(e -> e.chunks().stream())
+                .filter(ref -> !ref.isPacked()).map(Manifest.ChunkRef::id).collect(Collectors.toSet());
+    }
+
+    private List<String> storedPacks() throws IOException {
+        return BackupTarget.open(TestTrees.url(target)).list("packs/");
+    }
+
     private long storedChunks() throws IOException {
         return BackupTarget.open(TestTrees.url(target)).list("chunks/").size();
     }
@@ -51,7 +61,7 @@ class PruneTest {
         repo.backup(tree, "one", Map.of(), null);
         TestTrees.writeRandom(tree.resolve("unique.bin"), 2 << 20, 3);
         repo.backup(tree, "two", Map.of(), null);
-        Set<String> onlyInOne = new HashSet<>(chunkIds("one"));
+        Set<String> onlyInOne = new HashSet<>(looseChunkIds("one"));
         onlyInOne.removeAll(chunkIds("two"));
         assertFalse(onlyInOne.isEmpty());
         long before = storedChunks();
@@ -196,5 +206,42 @@ class PruneTest {
         PruneReport old = repo.prune(Duration.ZERO);
         assertEquals(3, old.chunksDeleted());
         assertEquals(0, storedChunks());
+    }
+
+    /**
+     * A pack goes once no manifest references a chunk in it, and not before: one backup's small
+     * files share a pack, and a later backup that keeps one of them keeps the whole pack.
+     */
+    @Test
+    void aPackGoesWhenItsLastReferencedChunkDoes() throws Exception {
+        Path small = Files.createDirectory(tmp.resolve("small"));
+        for (int i = 0; i < 20; i++) {
+            TestTrees.writeRandom(small.resolve("f" + i), 3000 + i, 100 + i);
+        }
+        repo.backup(small, "one", Map.of(), null);
+        List<String> onePack = storedPacks();
+        assertEquals(1, onePack.size(), "twenty small files, one pack: " + onePack);
+        for (int i = 1; i < 20; i++) {
+            Files.delete(small.resolve("f" + i));
+        }
+        TestTrees.writeRandom(small.resolve("new"), 5000, 7);
+        repo.backup(small, "two", Map.of(), null);
+        assertEquals(2, storedPacks().size(), "the new file's chunk is in a pack of its own");
+
+        PruneReport first = repo.remove("one");
+        assertEquals(0, first.packsDeleted(), "f0's chunk, which two still uses, keeps one's pack");
+        assertEquals(2, storedPacks().size());
+        Path into = Files.createDirectory(tmp.resolve("into-two"));
+        repo.restore("two", into);
+        TestTrees.assertSameTree(small, into);
+
+        BackupRepository.open(TestTrees.url(target), BackupSecrets.NONE).backup(small, "three", Map.of(), null);
+        assertEquals(2, storedPacks().size(), "three stores nothing new: its chunks are found in two's packs");
+        repo.remove("two");
+        assertEquals(2, storedPacks().size(), "three names the chunks of both packs");
+        PruneReport last = repo.remove("three");
+        assertEquals(2, last.packsDeleted());
+        assertTrue(last.bytesDeleted() > 3000 + 5000, last.toString());
+        assertEquals(List.of(), storedPacks());
     }
 }

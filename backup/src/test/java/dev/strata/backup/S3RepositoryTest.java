@@ -83,7 +83,12 @@ class S3RepositoryTest {
 
         assertEquals(3 + 1, first.files());
         assertTrue(first.newChunks() >= 10, "20 MiB in chunks of about 1 MiB: " + first.newChunks());
-        assertEquals(first.newChunks(), stored("chunks/").size());
+        assertEquals(first.newChunks(), chunkIds(repo, "first").size());
+        assertEquals(looseChunkIds(repo, "first").size(), stored("chunks/").size());
+        assertEquals(Set.of(ChunkStore.packKey(repo.manifest("first").entries().stream()
+                .filter(e -> e.path().equals("README")).findFirst().orElseThrow().chunks().get(0).pack())),
+                Set.copyOf(stored("packs/")), "the small files' chunks share one pack");
+        assertEquals(packKeys(repo, "first"), Set.copyOf(stored("packs/")));
         assertEquals(List.of("backups/first"), stored("backups/"));
         assertEquals(List.of(), stored("locks/"), "the backup released its lock");
         assertRestores(repo, "first");
@@ -94,7 +99,8 @@ class S3RepositoryTest {
         assertEquals(0, again.newChunks());
         assertEquals(0, again.uploadedBytes());
         assertEquals(first.chunks(), again.chunks());
-        assertEquals(first.newChunks(), stored("chunks/").size());
+        assertEquals(looseChunkIds(repo, "first").size(), stored("chunks/").size());
+        assertEquals(packKeys(repo, "first"), Set.copyOf(stored("packs/")), "no pack was added");
         assertEquals(List.of("again", "first"), reopened.list().stream().map(BackupSummary::name).sorted().toList());
         assertRestores(reopened, "again");
 
@@ -106,9 +112,9 @@ class S3RepositoryTest {
     void removeAndPruneDeleteTheUnsharedChunksOnS3() throws Exception {
         BackupRepository repo = open();
         repo.backup(tree, "one", Map.of(), null);
-        TestTrees.writeRandom(tree.resolve("etc/small.bin"), 2 << 20, 22);
+        TestTrees.writeRandom(tree.resolve("disk.img"), 20L << 20, 22); // its chunks are objects of their own
         repo.backup(tree, "two", Map.of(), null);
-        Set<String> onlyInOne = new HashSet<>(chunkIds(repo, "one"));
+        Set<String> onlyInOne = new HashSet<>(looseChunkIds(repo, "one"));
         onlyInOne.removeAll(chunkIds(repo, "two"));
         assertFalse(onlyInOne.isEmpty());
         int before = stored("chunks/").size();
@@ -125,17 +131,25 @@ class S3RepositoryTest {
         assertEquals(List.of(), stored("locks/"));
         assertRestores(repo, "two");
         assertEquals(0, repo.prune(Duration.ZERO).chunksDeleted());
+        // one's pack also holds chunks two still uses (README's): kept whole until two goes too
+        assertEquals(packKeys(repo, "two"), Set.copyOf(stored("packs/")));
+        PruneReport last = repo.remove("two");
+        assertEquals(List.of(), stored("packs/"), "no backup is left: every pack goes");
+        assertTrue(last.packsDeleted() >= 1, last.toString());
+        assertEquals(List.of(), stored("chunks/"));
     }
 
     @Test
     void aChunkOverwrittenOnS3IsCorrupt() throws Exception {
         BackupRepository repo = open();
         repo.backup(tree, "b", Map.of(), null);
-        String chunkId = repo.manifest("b").entries().stream().filter(e -> e.path().equals("etc/small.bin"))
-                .findFirst().orElseThrow().chunks().get(0).id();
-        String object = PREFIX + "/" + ChunkStore.key(chunkId);
+        Manifest.ChunkRef ref = repo.manifest("b").entries().stream().filter(e -> e.path().equals("etc/small.bin"))
+                .findFirst().orElseThrow().chunks().get(0);
+        assertTrue(ref.isPacked(), "a small file's chunk is in a pack, read by a ranged GET");
+        String chunkId = ref.id();
+        String object = PREFIX + "/" + ChunkStore.packKey(ref.pack());
         byte[] stored = server.sdk().getObjectAsBytes(b -> b.bucket(BUCKET).key(object)).asByteArray();
-        stored[stored.length / 2] ^= 0x20;
+        stored[(int) ref.offset() + ref.stored() / 2] ^= 0x20;
         server.sdk().putObject(b -> b.bucket(BUCKET).key(object), RequestBody.fromBytes(stored));
 
         Path into = Files.createDirectory(tmp.resolve("into"));
@@ -192,6 +206,18 @@ class S3RepositoryTest {
     private static Set<String> chunkIds(BackupRepository repo, String backup) throws IOException {
         return repo.manifest(backup).entries().stream().flatMap(e -> e.chunks().stream())
                 .map(Manifest.ChunkRef::id).collect(Collectors.toSet());
+    }
+
+    /** The chunks of a backup stored as objects of their own: the others are in packs. */
+    private static Set<String> looseChunkIds(BackupRepository repo, String backup) throws IOException {
+        return repo.manifest(backup).entries().stream().flatMap(e -> e.chunks().stream())
+                .filter(ref -> !ref.isPacked()).map(Manifest.ChunkRef::id).collect(Collectors.toSet());
+    }
+
+    private static Set<String> packKeys(BackupRepository repo, String backup) throws IOException {
+        return repo.manifest(backup).entries().stream().flatMap(e -> e.chunks().stream())
+                .filter(Manifest.ChunkRef::isPacked).map(ref -> ChunkStore.packKey(ref.pack()))
+                .collect(Collectors.toSet());
     }
 
     private static void stop(S3Server server) {

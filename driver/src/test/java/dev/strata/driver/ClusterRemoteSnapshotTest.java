@@ -66,10 +66,10 @@ class ClusterRemoteSnapshotTest {
         Path targetDir = Files.createDirectories(cluster.root().resolve("target"));
         String target = "file://" + targetDir;
         CreateSnapshotRequest ask = remote("snap-remote", source, target);
-        // The target cannot take chunks at first (a file where its chunk directory goes): the upload
+        // The target cannot take chunks at first (a file where its pack directory goes): the upload
         // fails, and the snapshot stays taken but not ready to use; it is never Failed, which would
         // make the controller delete it.
-        Files.writeString(targetDir.resolve("chunks"), "in the way");
+        Files.writeString(targetDir.resolve("packs"), "in the way");
         Snapshot first = cluster.controller().createSnapshot(ask).getSnapshot();
         assertFalse(first.getReadyToUse(), "not ready before its backup is stored");
         StrataSnapshotStatus failing = awaitBackupPhase(first.getSnapshotId(), "Failed");
@@ -83,14 +83,14 @@ class ClusterRemoteSnapshotTest {
                 .getDescription());
 
         // The target mended: the node's next try stores it.
-        Files.delete(targetDir.resolve("chunks"));
+        Files.delete(targetDir.resolve("packs"));
         Snapshot snap = awaitStored(ask);
         assertEquals(first.getSnapshotId(), snap.getSnapshotId());
         StrataSnapshotStatus status = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId())
                 .get().getStatus();
         assertEquals("Stored", status.getBackupPhase());
         assertTrue(status.getBackupUrl().endsWith("#" + snap.getSnapshotId()), status.getBackupUrl());
-        assertFalse(CsiCalls.files(targetDir.resolve("chunks")).isEmpty(), "the backup's chunks are in the target");
+        assertFalse(CsiCalls.files(targetDir.resolve("packs")).isEmpty(), "the backup's small chunks are in a pack");
         assertTrue(cluster.controller().listSnapshots(ListSnapshotsRequest.getDefaultInstance()).getEntriesList()
                 .stream().anyMatch(e -> e.getSnapshot().getSnapshotId().equals(snap.getSnapshotId())
                         && e.getSnapshot().getReadyToUse()));
@@ -136,6 +136,7 @@ class ClusterRemoteSnapshotTest {
         assertTrue(cluster.snapshotOn("node-b", snap.getSnapshotId()).isEmpty(), "the local snapshot is gone");
         assertEquals(List.of(), CsiCalls.files(targetDir.resolve("backups")), "its manifest is gone");
         assertEquals(List.of(), CsiCalls.files(targetDir.resolve("chunks")), "no chunk only it used is left");
+        assertEquals(List.of(), CsiCalls.files(targetDir.resolve("packs")), "nor any pack");
     }
 
     /**
@@ -200,6 +201,7 @@ class ClusterRemoteSnapshotTest {
                 .putAllSecrets(secrets).build());
         assertEquals(List.of(), CsiCalls.files(targetDir.resolve("backups")), "its manifest is gone");
         assertEquals(List.of(), CsiCalls.files(targetDir.resolve("chunks")), "its chunks too: the key was there");
+        assertEquals(List.of(), CsiCalls.files(targetDir.resolve("packs")), "and its packs");
     }
 
     @Test

@@ -279,9 +279,9 @@ class CrashRecoveryTest {
                         driver.deleteVolume(restored);
                         driver.deleteSnapshot(sourceId);
                         assertEquals(List.of(), CsiCalls.names(driver.root().resolve("target/backups")));
-                        try (var chunks = Files.walk(driver.root().resolve("target/chunks"))) {
-                            assertEquals(List.of(), chunks.filter(Files::isRegularFile).toList(),
-                                    "chunks of the cut-short upload were left behind");
+                        for (String stored : List.of("target/chunks", "target/packs")) {
+                            assertEquals(List.of(), CsiCalls.files(driver.root().resolve(stored)),
+                                    stored + " of the cut-short upload were left behind");
                         }
                     });
             default -> throw new IllegalArgumentException("no scenario for crash point " + crashPoint);

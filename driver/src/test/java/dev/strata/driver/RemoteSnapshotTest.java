@@ -222,6 +222,13 @@ class RemoteSnapshotTest {
         }
     }
 
+    /** The stored chunks: objects of their own under chunks/, and packs of small ones under packs/. */
+    private List<Path> storedChunks() throws IOException {
+        List<Path> stored = new java.util.ArrayList<>(CsiCalls.files(shared.resolve("target/chunks")));
+        stored.addAll(CsiCalls.files(shared.resolve("target/packs")));
+        return stored;
+    }
+
     /** A delete while the upload runs stops it, and nothing of it stays in the target afterwards. */
     @Test
     void deletingASnapshotWhileItUploadsLeavesNothingInTheTarget() throws Exception {
@@ -233,7 +240,7 @@ class RemoteSnapshotTest {
             String id = hostA.controller().createSnapshot(remote("snap-" + round, volume, target())).getSnapshot()
                     .getSnapshotId();
             hostA.deleteSnapshot(id); // at once: the upload has just begun, or not yet
-            assertEquals(List.of(), CsiCalls.files(shared.resolve("target/chunks")), "round " + round);
+            assertEquals(List.of(), storedChunks(), "round " + round);
             assertEquals(List.of(), CsiCalls.files(shared.resolve("target/backups")), "round " + round);
             assertEquals(List.of(), CsiCalls.files(shared.resolve("target/locks")), "round " + round);
         }
@@ -244,10 +251,10 @@ class RemoteSnapshotTest {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 2);
         String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
-        assertFalse(CsiCalls.files(shared.resolve("target/chunks")).isEmpty());
+        assertFalse(storedChunks().isEmpty());
         hostA.deleteSnapshot(id);
         assertFalse(Files.exists(shared.resolve("target/backups/" + id)), "the manifest is gone");
-        assertEquals(List.of(), CsiCalls.files(shared.resolve("target/chunks")), "no chunk is left");
+        assertEquals(List.of(), storedChunks(), "no chunk or pack is left");
         assertStatus(Status.Code.NOT_FOUND, "fromBackup", () -> hostB.controller().createVolume(
                 fromBackup("pvc-gone", target() + "#" + id)));
         assertEquals(List.of(), hostB.listVolumeIds(), "a failed restore leaves no volume");
@@ -280,9 +287,9 @@ class RemoteSnapshotTest {
         fill(hostA.volumeDir(volume), 3);
         Files.writeString(hostA.volumeDir(volume).resolve("secret.txt"), "PLAINTEXT-MARKER");
         String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
-        for (Path chunk : CsiCalls.files(shared.resolve("target/chunks"))) {
+        for (Path chunk : storedChunks()) {
             assertFalse(new String(Files.readAllBytes(chunk), java.nio.charset.StandardCharsets.ISO_8859_1)
-                    .contains("PLAINTEXT-MARKER"), "a chunk holds plaintext: " + chunk);
+                    .contains("PLAINTEXT-MARKER"), "a chunk or pack holds plaintext: " + chunk);
         }
         String url = target() + "#" + id;
         assertStatus(Status.Code.FAILED_PRECONDITION, "fromBackup", () -> hostB.controller().createVolume(
@@ -304,7 +311,7 @@ class RemoteSnapshotTest {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 4);
         String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
-        List<Path> chunks = CsiCalls.files(shared.resolve("target/chunks"));
+        List<Path> chunks = storedChunks();
         Path victim = chunks.get(0);
         byte[] bytes = Files.readAllBytes(victim);
         bytes[bytes.length / 2] ^= 0x55;

@@ -74,8 +74,8 @@ class CsiSanityTest {
                     "no snapshot was uploaded");
             try (var left = Files.walk(driver.root().resolve("backups"))) {
                 assertEquals(List.of(), left.filter(Files::isRegularFile).map(Path::toString)
-                        .filter(f -> f.contains("/chunks/") || f.contains("/backups/backups/")).toList(),
-                        "every snapshot was deleted: none of their manifests and chunks may be left");
+                        .filter(f -> f.contains("/chunks/") || f.contains("/packs/") || f.contains("/backups/backups/"))
+                        .toList(), "every snapshot was deleted: none of their manifests, chunks and packs may be left");
             }
         }
     }

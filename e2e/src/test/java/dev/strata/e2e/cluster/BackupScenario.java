@@ -124,9 +124,9 @@ final class BackupScenario {
         client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
                 .withName("keyed").delete();
         RealClusterTest.await("the keyed backup's chunks leave the target", () -> !Files.exists(target.resolve(
-                "backups").resolve(id)) && noFiles(target.resolve("chunks")));
+                "backups").resolve(id)) && noFiles(target.resolve("chunks")) && noFiles(target.resolve("packs")));
         System.out.printf("[cluster] a VolumeSnapshotClass's own key encrypted %s; its StorageClass restored it; "
-                + "the delete removed its chunks%n", target);
+                + "the delete removed its chunks and packs%n", target);
     }
 
     /** A claim of {@code storageClass} whose file f a pod writes {@code text} into (no quote in it: sh -c). */
