@@ -44,38 +44,51 @@ final class Chunker {
         return max;
     }
 
-    /**
-     * Cuts the stream into chunks, in order, holding at most one maximum-size buffer. An empty stream
-     * gives no chunk. Returns the bytes read.
-     */
+    /** Cuts one stream with a buffer of its own ({@link Reader} says why a backup keeps one). */
     long split(InputStream in, Sink sink) throws IOException {
-        // Most files are small: start small and grow to max only for a file that needs it (a fresh
-        // max-size buffer per file made a tree of small files allocate gigabytes, GC all the time).
-        byte[] buffer = new byte[Math.min(max, FIRST_BUFFER)];
-        int filled = 0;
-        long total = 0;
-        boolean eof = false;
-        while (true) {
-            // a cut point depends on up to max bytes ahead: fill the buffer before choosing one
-            while (!eof && filled < max) {
-                if (filled == buffer.length) {
-                    buffer = Arrays.copyOf(buffer, Math.min(max, buffer.length * 2));
+        return new Reader().split(in, sink);
+    }
+
+    /** A reader for one thread, whose buffer serves every stream it splits. */
+    Reader reader() {
+        return new Reader();
+    }
+
+    /**
+     * Splits streams one after the other through one buffer, which starts small and grows to the
+     * maximum chunk size only for a stream that needs it. A buffer per file made a tree of 100,000
+     * small files allocate 6 GiB, and the small heap collected through most of the backup.
+     */
+    final class Reader {
+        private byte[] buffer = new byte[Math.min(max, FIRST_BUFFER)];
+
+        /** Cuts the stream into chunks, in order. An empty stream gives no chunk. Returns the bytes read. */
+        long split(InputStream in, Sink sink) throws IOException {
+            int filled = 0;
+            long total = 0;
+            boolean eof = false;
+            while (true) {
+                // a cut point depends on up to max bytes ahead: fill the buffer before choosing one
+                while (!eof && filled < max) {
+                    if (filled == buffer.length) {
+                        buffer = Arrays.copyOf(buffer, Math.min(max, buffer.length * 2));
+                    }
+                    int n = in.read(buffer, filled, buffer.length - filled);
+                    if (n < 0) {
+                        eof = true;
+                    } else {
+                        filled += n;
+                    }
                 }
-                int n = in.read(buffer, filled, buffer.length - filled);
-                if (n < 0) {
-                    eof = true;
-                } else {
-                    filled += n;
+                if (filled == 0) {
+                    return total;
                 }
+                int length = cut(buffer, 0, filled);
+                sink.accept(buffer, 0, length);
+                total += length;
+                System.arraycopy(buffer, length, buffer, 0, filled - length);
+                filled -= length;
             }
-            if (filled == 0) {
-                return total;
-            }
-            int length = cut(buffer, 0, filled);
-            sink.accept(buffer, 0, length);
-            total += length;
-            System.arraycopy(buffer, length, buffer, 0, filled - length);
-            filled -= length;
         }
     }
 

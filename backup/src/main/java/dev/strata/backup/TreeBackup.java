@@ -17,7 +17,7 @@ import java.util.Map;
  * the same mtimes, and a backup is of a snapshot.
  */
 final class TreeBackup {
-    private final Chunker chunker;
+    private final Chunker.Reader reader;
     private final ChunkUploader uploader;
     private final Map<String, Manifest.Entry> parentEntries;
     private final Locks.Lock lock;
@@ -31,7 +31,7 @@ final class TreeBackup {
 
     /** {@code parentEntries}: the parent backup's entries by path, empty without a parent. */
     TreeBackup(Chunker chunker, ChunkUploader uploader, Map<String, Manifest.Entry> parentEntries, Locks.Lock lock) {
-        this.chunker = chunker;
+        this.reader = chunker.reader();
         this.uploader = uploader;
         this.parentEntries = parentEntries;
         this.lock = lock;
@@ -80,7 +80,7 @@ final class TreeBackup {
         long size;
         // NOFOLLOW: a file swapped for a symlink since the walk saw it must not lead outside the tree
         try (InputStream in = Files.newInputStream(found.file(), LinkOption.NOFOLLOW_LINKS)) {
-            size = chunker.split(in, (buffer, offset, length) -> {
+            size = reader.split(in, (buffer, offset, length) -> {
                 refs.add(uploader.upload(buffer, offset, length));
                 lock.refreshIfDue();
             });
