@@ -33,13 +33,16 @@ public interface BackupTarget {
     void put(String key, byte[] data) throws IOException;
 
     /**
-     * Stores {@code data} under {@code key} atomically, durable only once {@link #flush} returns: a
-     * backup writes its chunks so, then flushes once, then puts its manifest. On a filesystem that
-     * saves two fsyncs per chunk, which for a tree of small files is most of the time a backup takes.
-     * Targets whose every put is durable (S3) need not override it.
+     * Stores the remaining bytes of {@code data} (its position is left as it was) under {@code key}
+     * atomically, durable only once {@link #flush} returns: a backup writes its chunks and packs so,
+     * then flushes once, then puts its manifest. On a filesystem that saves two fsyncs per object.
+     * Targets whose every put is durable (S3) need not override it, but may, to send a pack from
+     * the uploader's buffer without copying it.
      */
-    default void putBuffered(String key, byte[] data) throws IOException {
-        put(key, data);
+    default void putBuffered(String key, ByteBuffer data) throws IOException {
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        put(key, bytes);
     }
 
     /** Makes every {@link #putBuffered} so far durable. */

@@ -120,7 +120,7 @@ final class ChunkStore {
     /** Seals (in {@code scratch}, as {@link ChunkCodec#seal} says) and stores a chunk under its ID; returns the stored size. */
     long write(String id, byte[] data, int offset, int length, byte[] scratch) throws IOException {
         byte[] sealed = seal(id, data, offset, length, scratch);
-        target.putBuffered(key(id), sealed); // durable at the flush before the manifest
+        target.putBuffered(key(id), ByteBuffer.wrap(sealed)); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
         return sealed.length;
     }
@@ -130,9 +130,9 @@ final class ChunkStore {
         return codec.seal(data, offset, length, id, scratch);
     }
 
-    /** Stores a pack of sealed chunks under its name. */
-    void writePack(String name, byte[] pack) throws IOException {
-        target.putBuffered(packKey(name), pack); // durable at the flush before the manifest
+    /** Stores a pack of sealed chunks, the first {@code length} bytes of {@code pack}, under its name. */
+    void writePack(String name, byte[] pack, int length) throws IOException {
+        target.putBuffered(packKey(name), ByteBuffer.wrap(pack, 0, length)); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored");
     }
 

@@ -1,6 +1,5 @@
 package dev.strata.backup;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.security.SecureRandom;
@@ -48,13 +47,17 @@ final class ChunkUploader implements AutoCloseable {
     /** Where the packed chunks known are: from the manifests read, and the packs this backup filled. */
     private final Map<String, Manifest.ChunkRef> packed;
     private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
-    private final ArrayDeque<Future<?>> puts = new ArrayDeque<>();
+    /** Puts of chunks and packs, oldest first; a pack's put gives its buffer back. */
+    private final ArrayDeque<Future<byte[]>> puts = new ArrayDeque<>();
     private final ArrayDeque<Sealing> sealing = new ArrayDeque<>();
     private final AtomicLong uploadedBytes = new AtomicLong();
     // one array per thread of the pool, whose threads end with this uploader (a long-lived thread's
     // would stay pinned by its ThreadLocalMap)
     private final ThreadLocal<byte[]> sealScratch;
-    private final ByteArrayOutputStream pack = new ByteArrayOutputStream();
+    /** Pack buffers free to fill: one being filled and {@link #PACKS_IN_FLIGHT} being put are all there are. */
+    private final ArrayDeque<byte[]> freePackBuffers = new ArrayDeque<>();
+    private byte[] pack;
+    private int packLength;
     private String packName;
     private long newChunks;
 
@@ -103,7 +106,7 @@ final class ChunkUploader implements AutoCloseable {
                 awaitPutsBelow(WINDOW);
                 puts.add(pool.submit(() -> {
                     uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch.get()));
-                    return null;
+                    return (byte[]) null;
                 }));
             }
         }
@@ -123,34 +126,50 @@ final class ChunkUploader implements AutoCloseable {
     private void packOldest() throws IOException {
         Sealing next = sealing.poll();
         byte[] sealed = WorkerPool.await(next.sealed());
-        if (packName == null) {
-            byte[] name = new byte[32];
-            RANDOM.nextBytes(name);
-            packName = HexFormat.of().formatHex(name);
+        if (pack == null) {
+            startPack();
         }
-        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, pack.size(), sealed.length));
-        pack.write(sealed, 0, sealed.length);
-        if (pack.size() >= PACK_BYTES) {
+        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed.length));
+        System.arraycopy(sealed, 0, pack, packLength, sealed.length);
+        packLength += sealed.length;
+        if (packLength >= PACK_BYTES) {
             putPack();
         }
     }
 
+    /**
+     * A pack goes to the target from the buffer it was filled in, which comes back when its put is
+     * done: a new array per pack (8 MiB, beyond the young generation) made the small heap run a full
+     * collection every few packs.
+     */
+    private void startPack() {
+        // room for one more chunk once PACK_BYTES is reached: a sealed chunk adds at most 64 bytes
+        pack = freePackBuffers.isEmpty() ? new byte[PACK_BYTES + PACKED_BELOW + 64] : freePackBuffers.pop();
+        packLength = 0;
+        byte[] name = new byte[32];
+        RANDOM.nextBytes(name);
+        packName = HexFormat.of().formatHex(name);
+    }
+
     private void putPack() throws IOException {
         String name = packName;
-        byte[] bytes = pack.toByteArray();
-        pack.reset();
-        packName = null;
+        byte[] buffer = pack;
+        int length = packLength;
+        pack = null;
         awaitPutsBelow(PACKS_IN_FLIGHT);
         puts.add(pool.submit(() -> {
-            store.writePack(name, bytes);
-            uploadedBytes.addAndGet(bytes.length);
-            return null;
+            store.writePack(name, buffer, length);
+            uploadedBytes.addAndGet(length);
+            return buffer;
         }));
     }
 
     private void awaitPutsBelow(int limit) throws IOException {
         while (puts.size() >= limit) {
-            WorkerPool.await(puts.poll());
+            byte[] freed = WorkerPool.await(puts.poll());
+            if (freed != null) {
+                freePackBuffers.push(freed);
+            }
         }
     }
 
@@ -159,7 +178,7 @@ final class ChunkUploader implements AutoCloseable {
         while (!sealing.isEmpty()) {
             packOldest();
         }
-        if (pack.size() > 0) {
+        if (pack != null) {
             putPack();
         }
         awaitPutsBelow(1);

@@ -83,7 +83,7 @@ public final class FileTarget implements BackupTarget {
     }
 
     @Override
-    public void putBuffered(String key, byte[] data) throws IOException {
+    public void putBuffered(String key, ByteBuffer data) throws IOException {
         Path file = resolve(key);
         createParents(file.getParent());
         AtomicFile.writeShared(file, data, AtomicFile.Durability.CRASH_ONLY);

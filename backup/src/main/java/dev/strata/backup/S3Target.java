@@ -1,5 +1,6 @@
 package dev.strata.backup;
 
+import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,8 +96,19 @@ public final class S3Target implements BackupTarget {
 
     @Override
     public void put(String key, byte[] data) throws IOException {
+        putBuffered(key, ByteBuffer.wrap(data));
+    }
+
+    /** Every put is durable; this one streams from the caller's buffer ({@code fromBytes} would copy it). */
+    @Override
+    public void putBuffered(String key, ByteBuffer data) throws IOException {
         String object = objectKey(key);
-        call("write", key, s3 -> s3.putObject(b -> b.bucket(location.bucket()).key(object), RequestBody.fromBytes(data)));
+        byte[] array = data.array();
+        int offset = data.arrayOffset() + data.position();
+        int length = data.remaining();
+        RequestBody body = RequestBody.fromContentProvider(() -> new ByteArrayInputStream(array, offset, length),
+                length, "application/octet-stream");
+        call("write", key, s3 -> s3.putObject(b -> b.bucket(location.bucket()).key(object), body));
     }
 
     @Override

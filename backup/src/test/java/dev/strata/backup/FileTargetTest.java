@@ -78,7 +78,7 @@ class FileTargetTest {
         List<Thread> writers = List.of(a, b).stream().map(bytes -> new Thread(() -> {
             try {
                 for (int i = 0; i < 300; i++) {
-                    target.putBuffered("chunks/cc/cc1", bytes);
+                    target.putBuffered("chunks/cc/cc1", java.nio.ByteBuffer.wrap(bytes));
                 }
             } catch (Throwable e) {
                 failure.compareAndSet(null, e);
@@ -113,7 +113,7 @@ class FileTargetTest {
         Thread otherHost = new Thread(() -> {
             try {
                 for (int i = 1; churning.get(); i++) {
-                    target.putBuffered("chunks/ee/ee" + i, new byte[] {2});
+                    target.putBuffered("chunks/ee/ee" + i, java.nio.ByteBuffer.wrap(new byte[] {2}));
                     target.delete("chunks/ee/ee" + i);
                 }
             } catch (Throwable e) {

@@ -47,16 +47,24 @@ public final class AtomicFile {
      * older than any write could take.
      */
     public static void writeShared(Path file, byte[] bytes, Durability durability) throws IOException {
-        write(file, bytes, durability, file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID()
-                + ".tmp"));
+        writeShared(file, ByteBuffer.wrap(bytes), durability);
+    }
+
+    /** {@link #writeShared(Path, byte[], Durability)} of the buffer's remaining bytes (its position is left as it was). */
+    public static void writeShared(Path file, ByteBuffer bytes, Durability durability) throws IOException {
+        write(file, bytes.duplicate(), durability, file.resolveSibling("." + file.getFileName() + "."
+                + UUID.randomUUID() + ".tmp"));
     }
 
     private static void write(Path file, byte[] bytes, Durability durability, Path tmp) throws IOException {
+        write(file, ByteBuffer.wrap(bytes), durability, tmp);
+    }
+
+    private static void write(Path file, ByteBuffer buffer, Durability durability, Path tmp) throws IOException {
         boolean sync = durability == Durability.SYNCED;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {
                     ch.write(buffer);
                 }
