@@ -1,5 +1,6 @@
 package dev.strata.backup;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,9 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a tree into manifest entries, storing each file's chunks as it goes. A file whose size and
- * mtime (to the nanosecond) equal the parent backup's entry for the same path is not read: its chunk
- * list is reused (restic's trick), provided those chunks are still on the target. The inode is left
+ * Reads a tree into manifest entries, storing each file's chunks as it goes; small files are read
+ * ahead on other threads ({@link ReadAhead}), and their entries keep their places. A file whose
+ * size and mtime (to the nanosecond) equal the parent backup's entry for the same path is not read:
+ * its chunk list is reused (restic's trick), provided those chunks are still on the target. The inode is left
  * out (restic's --ignore-inode): each snapshot of a directory volume is a copy, with new inodes and
  * the same mtimes, and a backup is of a snapshot.
  */
@@ -22,6 +24,7 @@ final class TreeBackup {
     private final Map<String, Manifest.Entry> parentEntries;
     private final Locks.Lock lock;
     private final List<Manifest.Entry> entries = new ArrayList<>();
+    private final ReadAhead<Placed> readAhead = new ReadAhead<>(this::addRead); // no thread until a file is added
     private long files;
     private long directories;
     private long symlinks;
@@ -39,9 +42,16 @@ final class TreeBackup {
 
     /** {@code marks}: the tree is an overlay layer, whose whiteouts and opaque directories count; else null. */
     BackupContents run(Path tree, LayerMarks marks) throws IOException {
-        long skipped = TreeWalker.walk(tree, marks, this::add);
+        long skipped;
+        try (readAhead) {
+            skipped = TreeWalker.walk(tree, marks, this::add);
+            readAhead.finish();
+        }
         return new BackupContents(entries, files, directories, symlinks, skipped, logicalBytes, chunks, readBytes);
     }
+
+    /** A small file being read ahead, and where its entry goes. */
+    private record Placed(int index, TreeWalker.Found found) {}
 
     private void add(TreeWalker.Found found) throws IOException {
         switch (found.type()) {
@@ -61,11 +71,28 @@ final class TreeBackup {
 
     private void addFile(TreeWalker.Found found) throws IOException {
         Manifest.Entry reused = reusable(found);
-        Manifest.Entry entry = reused != null ? found.toEntry(reused.size(), reused.chunks()) : read(found);
+        if (reused != null) {
+            entries.add(counted(found.toEntry(reused.size(), reused.chunks())));
+        } else if (found.size() <= ReadAhead.MAX_FILE) {
+            entries.add(null); // its place, filled in when its content comes back
+            readAhead.add(new Placed(entries.size() - 1, found), found.file());
+        } else {
+            entries.add(counted(read(found)));
+        }
+    }
+
+    /** A small file's content (null: it grew past what is read ahead, and is read as a big one). */
+    private void addRead(Placed placed, byte[] content) throws IOException {
+        Manifest.Entry entry = content == null ? read(placed.found())
+                : split(placed.found(), new ByteArrayInputStream(content));
+        entries.set(placed.index(), counted(entry));
+    }
+
+    private Manifest.Entry counted(Manifest.Entry entry) {
         files++;
         logicalBytes += entry.size();
         chunks += entry.chunks().size();
-        entries.add(entry);
+        return entry;
     }
 
     private Manifest.Entry reusable(TreeWalker.Found found) {
@@ -76,15 +103,18 @@ final class TreeBackup {
     }
 
     private Manifest.Entry read(TreeWalker.Found found) throws IOException {
-        List<Manifest.ChunkRef> refs = new ArrayList<>();
-        long size;
         // NOFOLLOW: a file swapped for a symlink since the walk saw it must not lead outside the tree
         try (InputStream in = Files.newInputStream(found.file(), LinkOption.NOFOLLOW_LINKS)) {
-            size = reader.split(in, (buffer, offset, length) -> {
-                refs.add(uploader.upload(buffer, offset, length));
-                lock.refreshIfDue();
-            });
+            return split(found, in);
         }
+    }
+
+    private Manifest.Entry split(TreeWalker.Found found, InputStream in) throws IOException {
+        List<Manifest.ChunkRef> refs = new ArrayList<>();
+        long size = reader.split(in, (buffer, offset, length) -> {
+            refs.add(uploader.upload(buffer, offset, length));
+            lock.refreshIfDue();
+        });
         readBytes += size;
         return found.toEntry(size, List.copyOf(refs));
     }
