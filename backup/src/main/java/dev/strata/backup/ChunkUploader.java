@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -94,18 +95,31 @@ final class ChunkUploader implements AutoCloseable {
         return new ChunkUploader(store, chunks.ids(), chunks.packed());
     }
 
-    /** The chunk's ref; a packed one's place is known once {@link #finish} returned ({@link #locate}). */
+    /**
+     * The chunk's ref; a packed one's place is known once {@link #finish} returned ({@link #locate}).
+     * The bytes are copied if new: the caller may use {@code data} again at once.
+     */
     Manifest.ChunkRef upload(byte[] data, int offset, int length) throws IOException {
+        return upload(data, offset, length, false);
+    }
+
+    /** {@link #upload} of a buffer's remaining bytes that its caller never uses again: nothing is copied. */
+    Manifest.ChunkRef uploadOwned(ByteBuffer chunk) throws IOException {
+        return upload(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining(), true);
+    }
+
+    private Manifest.ChunkRef upload(byte[] data, int offset, int length, boolean owned) throws IOException {
         String id = store.idOf(data, offset, length);
         if (known.add(id)) { // a failed store fails the backup, which then writes no manifest
-            byte[] copy = Arrays.copyOfRange(data, offset, offset + length);
+            // the bytes from 0 to length of an array nobody else writes: the sealing runs later
+            byte[] mine = owned && offset == 0 ? data : Arrays.copyOfRange(data, offset, offset + length);
             newChunks++;
             if (length < PACKED_BELOW) {
-                sealForPack(id, copy);
+                sealForPack(id, mine, length);
             } else {
                 awaitPutsBelow(WINDOW);
                 puts.add(pool.submit(() -> {
-                    uploadedBytes.addAndGet(store.write(id, copy, 0, copy.length, sealScratch.get()));
+                    uploadedBytes.addAndGet(store.write(id, mine, 0, length, sealScratch.get()));
                     return (byte[]) null;
                 }));
             }
@@ -114,12 +128,11 @@ final class ChunkUploader implements AutoCloseable {
         return where != null ? where : new Manifest.ChunkRef(id, length);
     }
 
-    private void sealForPack(String id, byte[] copy) throws IOException {
+    private void sealForPack(String id, byte[] data, int length) throws IOException {
         while (sealing.size() >= WINDOW) {
             packOldest();
         }
-        sealing.add(new Sealing(id, copy.length,
-                pool.submit(() -> store.seal(id, copy, 0, copy.length, sealScratch.get()))));
+        sealing.add(new Sealing(id, length, pool.submit(() -> store.seal(id, data, 0, length, sealScratch.get()))));
     }
 
     /** Appends the oldest sealed chunk to the open pack, and puts the pack once it is full. */

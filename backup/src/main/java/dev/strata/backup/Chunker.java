@@ -62,6 +62,11 @@ final class Chunker {
     final class Reader {
         private byte[] buffer = new byte[Math.min(max, FIRST_BUFFER)];
 
+        /** Whether a stream of {@code length} bytes is one chunk whatever its content: no cut comes before min. */
+        boolean isOneChunk(int length) {
+            return length <= min;
+        }
+
         /** Cuts the stream into chunks, in order. An empty stream gives no chunk. Returns the bytes read. */
         long split(InputStream in, Sink sink) throws IOException {
             int filled = 0;

@@ -3,6 +3,7 @@ package dev.strata.backup;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -75,16 +76,27 @@ final class TreeBackup {
             entries.add(counted(found.toEntry(reused.size(), reused.chunks())));
         } else if (found.size() <= ReadAhead.MAX_FILE) {
             entries.add(null); // its place, filled in when its content comes back
-            readAhead.add(new Placed(entries.size() - 1, found), found.file());
+            readAhead.add(new Placed(entries.size() - 1, found), found.file(), found.size());
         } else {
             entries.add(counted(read(found)));
         }
     }
 
     /** A small file's content (null: it grew past what is read ahead, and is read as a big one). */
-    private void addRead(Placed placed, byte[] content) throws IOException {
-        Manifest.Entry entry = content == null ? read(placed.found())
-                : split(placed.found(), new ByteArrayInputStream(content));
+    private void addRead(Placed placed, ByteBuffer content) throws IOException {
+        Manifest.Entry entry;
+        if (content == null) {
+            entry = read(placed.found());
+        } else if (content.remaining() == 0) {
+            entry = placed.found().toEntry(0, List.of());
+        } else if (reader.isOneChunk(content.remaining())) {
+            // the usual small file: one chunk, whose array is the uploader's to keep (no copy)
+            readBytes += content.remaining();
+            entry = placed.found().toEntry(content.remaining(), List.of(uploader.uploadOwned(content)));
+            lock.refreshIfDue();
+        } else {
+            entry = split(placed.found(), new ByteArrayInputStream(content.array(), 0, content.remaining()));
+        }
         entries.set(placed.index(), counted(entry));
     }
 
