@@ -119,19 +119,25 @@ final class BackupWriter {
             try (ChunkUploader uploader = parentChunksOnly && parentManifest != null
                     ? ChunkUploader.knowingTheParent(chunks, parentManifest)
                     : ChunkUploader.knowingTheTarget(chunks, manifests)) {
-                return store(what, name, checkedLabels, parent, createdAt, reader.read(uploader, parentManifest, lock),
-                        uploader);
+                BackupContents contents;
+                try {
+                    contents = reader.read(uploader, parentManifest, lock);
+                    uploader.finish();
+                } catch (IOException | RuntimeException | Error e) {
+                    uploader.discardPacks(e); // before any manifest: nothing can name them
+                    throw e;
+                }
+                return store(what, name, checkedLabels, parent, createdAt, contents, uploader);
             }
         }
     }
 
     /**
-     * Waits for the chunks, makes them durable, then writes the manifest that makes the backup exist,
-     * each packed chunk with its place.
+     * Makes the stored chunks durable, then writes the manifest that makes the backup exist, each
+     * packed chunk with its place.
      */
     private BackupSummary store(String what, String name, Map<String, String> checkedLabels, String parent,
             Instant createdAt, BackupContents contents, ChunkUploader uploader) throws IOException {
-        uploader.finish();
         if (manifests.exists(name)) {
             return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
         }

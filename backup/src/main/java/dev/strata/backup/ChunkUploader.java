@@ -3,6 +3,7 @@ package dev.strata.backup;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -60,6 +61,7 @@ final class ChunkUploader implements AutoCloseable {
     private byte[] pack;
     private int packLength;
     private String packName;
+    private final List<String> packsPut = new ArrayList<>();
     private long newChunks;
 
     /** A chunk for the pack, being sealed on the pool. */
@@ -79,7 +81,6 @@ final class ChunkUploader implements AutoCloseable {
         if (!store.orphansAreWhole()) {
             known.retainAll(referenced.ids());
         }
-        known.addAll(referenced.packed().keySet());
         return new ChunkUploader(store, known, referenced.packed());
     }
 
@@ -110,7 +111,8 @@ final class ChunkUploader implements AutoCloseable {
 
     private Manifest.ChunkRef upload(byte[] data, int offset, int length, boolean owned) throws IOException {
         String id = store.idOf(data, offset, length);
-        if (known.add(id)) { // a failed store fails the backup, which then writes no manifest
+        if (!isKnown(id)) { // a failed store fails the backup, which then writes no manifest
+            known.add(id);
             // the bytes from 0 to length of an array nobody else writes: the sealing runs later
             byte[] mine = owned && offset == 0 ? data : Arrays.copyOfRange(data, offset, offset + length);
             newChunks++;
@@ -166,6 +168,7 @@ final class ChunkUploader implements AutoCloseable {
 
     private void putPack() throws IOException {
         String name = packName;
+        packsPut.add(name);
         byte[] buffer = pack;
         int length = packLength;
         pack = null;
@@ -195,35 +198,77 @@ final class ChunkUploader implements AutoCloseable {
             putPack();
         }
         awaitPutsBelow(1);
+        freePackBuffers.clear(); // 25 MiB the manifest's writing needs more
     }
 
-    /** The entries with each packed chunk's place filled in: what the manifest stores. */
+    /**
+     * Deletes the packs this uploader wrote, after a failure before its backup's manifest was
+     * written: no manifest can reference them (a pack is found only through the manifest that names
+     * it), and a backup retried until it succeeds would otherwise leave a new set of orphans at
+     * every try for a prune to find. Chunks stored alone stay: another backup may have stored the
+     * same one at the same moment. Best effort: what cannot be deleted is added to {@code failure}.
+     */
+    void discardPacks(Throwable failure) {
+        try {
+            pool.close(); // no put still landing behind the deletes
+        } catch (InterruptedIOException e) {
+            failure.addSuppressed(e);
+            return;
+        }
+        for (String name : packsPut) {
+            try {
+                store.delete(ChunkStore.packKey(name));
+            } catch (NoSuchFileException e) {
+                // its put had not begun, or failed
+            } catch (IOException | RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
+    /**
+     * The entries with each packed chunk's place filled in: what the manifest stores. An entry whose
+     * chunks all have theirs already (most of an incremental backup's) is kept as it is.
+     */
     List<Manifest.Entry> locate(List<Manifest.Entry> entries) {
         List<Manifest.Entry> located = new ArrayList<>(entries.size());
         for (Manifest.Entry e : entries) {
-            located.add(e.chunks().isEmpty() ? e : new Manifest.Entry(e.path(), e.type(), e.mode(), e.uid(), e.gid(),
-                    e.mtimeNanos(), e.size(), e.inode(), e.target(), locateChunks(e.chunks()), e.opaque()));
+            List<Manifest.ChunkRef> chunks = locateChunks(e.chunks());
+            located.add(chunks == e.chunks() ? e : new Manifest.Entry(e.path(), e.type(), e.mode(), e.uid(), e.gid(),
+                    e.mtimeNanos(), e.size(), e.inode(), e.target(), chunks, e.opaque()));
         }
         return located;
     }
 
+    /** The same list when no chunk of it was waiting for its place. */
     private List<Manifest.ChunkRef> locateChunks(List<Manifest.ChunkRef> chunks) {
-        List<Manifest.ChunkRef> located = new ArrayList<>(chunks.size());
-        for (Manifest.ChunkRef ref : chunks) {
+        List<Manifest.ChunkRef> located = null;
+        for (int i = 0; i < chunks.size(); i++) {
+            Manifest.ChunkRef ref = chunks.get(i);
             Manifest.ChunkRef where = ref.isHole() || ref.isPacked() ? null : packed.get(ref.id());
-            located.add(where != null ? where : ref);
+            if (where != null && located == null) {
+                located = new ArrayList<>(chunks.subList(0, i));
+            }
+            if (located != null) {
+                located.add(where != null ? where : ref);
+            }
         }
-        return located;
+        return located == null ? chunks : located;
     }
 
     /** Whether a chunk list reused from the parent is still whole on the target. */
     boolean haveAll(Iterable<Manifest.ChunkRef> chunks) {
         for (Manifest.ChunkRef ref : chunks) {
-            if (!known.contains(ref.id())) {
+            if (!isKnown(ref.id())) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** On the target whole, or handed to this uploader: {@code known} holds the chunks stored alone. */
+    private boolean isKnown(String id) {
+        return known.contains(id) || packed.containsKey(id);
     }
 
     long newChunks() {

@@ -56,8 +56,8 @@ final class ManifestStore {
     }
 
     /**
-     * Chunks some manifests reference: every ID, and where each packed one is (one place for an ID
-     * that two packs hold: either serves).
+     * Chunks some manifests reference: the IDs of those stored as objects of their own, and where
+     * each packed one is (one place for an ID that two packs hold: either serves).
      */
     record Chunks(Set<String> ids, Map<String, Manifest.ChunkRef> packed) {
         Chunks() {
@@ -92,9 +92,10 @@ final class ManifestStore {
         }
 
         private void add(Manifest.ChunkRef ref) {
-            ids.add(ref.id());
             if (ref.isPacked()) {
                 packed.putIfAbsent(ref.id(), ref);
+            } else {
+                ids.add(ref.id());
             }
         }
     }

@@ -244,4 +244,31 @@ class PruneTest {
         assertTrue(last.bytesDeleted() > 3000 + 5000, last.toString());
         assertEquals(List.of(), storedPacks());
     }
+
+    /** A backup that fails before its manifest deletes the packs it wrote: a retry would leave new ones. */
+    @Test
+    void aFailedBackupDeletesThePacksItWrote() throws Exception {
+        Path small = Files.createDirectory(tmp.resolve("many"));
+        for (int i = 0; i < 3000; i++) {
+            TestTrees.writeRandom(small.resolve("f" + i), 5000, 1000 + i); // 15 MB: two packs at least
+        }
+        java.util.concurrent.atomic.AtomicInteger packs = new java.util.concurrent.atomic.AtomicInteger();
+        BackupTarget real = BackupTarget.open(TestTrees.url(target));
+        BackupRepository failing = BackupRepository.open(new InterceptedTarget(real, (key, index) -> {
+            if (key.startsWith("packs/") && packs.incrementAndGet() == 2) {
+                throw new IOException("injected failure writing " + key);
+            }
+        }), null);
+
+        IOException e = assertThrows(IOException.class, () -> failing.backup(small, "cut", Map.of(), null));
+
+        assertTrue(e.getMessage().contains("injected failure"), e.getMessage());
+        assertTrue(packs.get() >= 2, "the first pack was put before the second failed");
+        assertEquals(List.of(), storedPacks(), "the pack that got through was deleted");
+        assertEquals(0, TestTrees.countFiles(target, "locks"));
+        repo.backup(small, "cut", Map.of(), null);
+        Path into = Files.createDirectory(tmp.resolve("into-many"));
+        repo.restore("cut", into);
+        TestTrees.assertSameTree(small, into);
+    }
 }
