@@ -68,6 +68,7 @@ round() { # NAME
 sync; echo 3 > /proc/sys/vm/drop_caches
 round first
 echo "strata's crypto: $(grep -o 'backups hash and encrypt with .*' "$work/driver.log" | head -1)"
+echo "strata driver after the first backup: $(grep -E 'VmHWM|VmRSS' /proc/$driver/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 python3 - "$work/mnt" <<'PY'
 import os, random, sys
 root = sys.argv[1]
