@@ -44,11 +44,6 @@ final class Chunker {
         return max;
     }
 
-    /** Cuts one stream with a buffer of its own ({@link Reader} says why a backup keeps one). */
-    long split(InputStream in, Sink sink) throws IOException {
-        return new Reader().split(in, sink);
-    }
-
     /** A reader for one thread, whose buffer serves every stream it splits. */
     Reader reader() {
         return new Reader();

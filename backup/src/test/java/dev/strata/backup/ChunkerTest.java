@@ -20,7 +20,7 @@ class ChunkerTest {
 
     private static List<byte[]> split(Chunker chunker, InputStream in) throws IOException {
         List<byte[]> chunks = new ArrayList<>();
-        chunker.split(in, (buffer, offset, length) -> chunks.add(java.util.Arrays.copyOfRange(buffer, offset, offset + length)));
+        chunker.reader().split(in, (buffer, offset, length) -> chunks.add(java.util.Arrays.copyOfRange(buffer, offset, offset + length)));
         return chunks;
     }
 
