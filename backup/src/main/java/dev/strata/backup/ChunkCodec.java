@@ -13,8 +13,8 @@ import javax.crypto.Mac;
  * Turns plaintext into stored objects and back, for chunks and manifests alike.
  *
  * <p>Object format: byte 0 is the format version (1), byte 1 the flags (bit 0: zstd-compressed,
- * bit 1: encrypted), then either the payload or, encrypted, a 12-byte nonce and the AES-256-GCM
- * ciphertext of the payload with the object's AAD (a chunk's ID, a manifest's key), so an object
+ * bit 1: encrypted, bit 2: zstd-compressed in blocks, {@link ZstdBlocks}: a manifest), then
+ * either the payload or, encrypted, a 12-byte nonce and the AES-256-GCM ciphertext of the payload with the object's AAD (a chunk's ID, a manifest's key), so an object
  * moved to another key does not open. Data that zstd cannot shrink is stored as it is, and data
  * that looks random ({@link Compressibility}) is not given to zstd at all.
  *
@@ -26,6 +26,8 @@ final class ChunkCodec {
     private static final byte FORMAT = 1;
     private static final int FLAG_ZSTD = 1;
     private static final int FLAG_ENCRYPTED = 2;
+    /** Compressed in blocks as it was written ({@link ZstdBlocks}); never with {@link #FLAG_ZSTD}. */
+    private static final int FLAG_ZSTD_BLOCKS = 4;
     private static final int HEADER_BYTES = 2;
     private static final HexFormat HEX = HexFormat.of();
     private static final byte[] NO_SCRATCH = new byte[0];
@@ -81,10 +83,18 @@ final class ChunkCodec {
         int compressed = Compressibility.worthTrying(data, offset, length)
                 ? compressor.compress(data, offset, length, buffer, 0, buffer.length) : length;
         boolean shrank = compressed < length;
-        byte[] payload = shrank ? buffer : data;
-        int from = shrank ? 0 : offset;
-        int size = shrank ? compressed : length;
-        int flags = (shrank ? FLAG_ZSTD : 0) | (keys != null ? FLAG_ENCRYPTED : 0);
+        return stored(shrank ? FLAG_ZSTD : 0, shrank ? buffer : data, shrank ? 0 : offset,
+                shrank ? compressed : length, aad);
+    }
+
+    /** The stored form of a payload compressed as it was written ({@link ZstdBlocks}: a manifest). */
+    byte[] seal(ZstdBlocks.Writer blocks, String aad) {
+        blocks.finish();
+        return stored(FLAG_ZSTD_BLOCKS, blocks.bytes(), 0, blocks.size(), aad);
+    }
+
+    private byte[] stored(int compression, byte[] payload, int from, int size, String aad) {
+        int flags = compression | (keys != null ? FLAG_ENCRYPTED : 0);
         byte[] header = {FORMAT, (byte) flags};
         if (keys == null) {
             byte[] out = new byte[HEADER_BYTES + size];
@@ -118,7 +128,8 @@ final class ChunkCodec {
             throw corrupt("unknown object format");
         }
         int flags = bytes[from + 1];
-        if ((flags & ~(FLAG_ZSTD | FLAG_ENCRYPTED)) != 0) {
+        if ((flags & ~(FLAG_ZSTD | FLAG_ENCRYPTED | FLAG_ZSTD_BLOCKS)) != 0
+                || (flags & (FLAG_ZSTD | FLAG_ZSTD_BLOCKS)) == (FLAG_ZSTD | FLAG_ZSTD_BLOCKS)) {
             throw corrupt("unknown flags " + flags);
         }
         // Refuse plaintext objects in an encrypted repository: whoever can write the target could
@@ -128,6 +139,9 @@ final class ChunkCodec {
         }
         ByteBuffer payload = keys == null ? ByteBuffer.wrap(bytes, from + HEADER_BYTES, end - from - HEADER_BYTES)
                 : ByteBuffer.wrap(decrypt(bytes, from + HEADER_BYTES, end, aad));
+        if ((flags & FLAG_ZSTD_BLOCKS) != 0) {
+            return ByteBuffer.wrap(decompressBlocks(payload, maxPlain));
+        }
         return (flags & FLAG_ZSTD) != 0 ? ByteBuffer.wrap(decompress(payload, maxPlain)) : checkSize(payload, maxPlain);
     }
 
@@ -154,6 +168,15 @@ final class ChunkCodec {
                 throw corrupt("decompressed to " + written + " bytes, not the " + size + " announced");
             }
             return out;
+        } catch (RuntimeException e) { // MalformedInputException, or any other slip on hostile input
+            throw corrupt("decompression failed: " + e.getMessage());
+        }
+    }
+
+    private static byte[] decompressBlocks(ByteBuffer payload, int maxPlain) throws BackupException {
+        try {
+            return ZstdBlocks.decompress(payload.array(), payload.arrayOffset() + payload.position(),
+                    payload.remaining(), maxPlain);
         } catch (RuntimeException e) { // MalformedInputException, or any other slip on hostile input
             throw corrupt("decompression failed: " + e.getMessage());
         }

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 
@@ -29,6 +30,14 @@ final class Json {
 
     static byte[] write(Object value) throws IOException {
         return MAPPER.writeValueAsBytes(value);
+    }
+
+    /** Writes {@code value} to {@code out}, which it leaves open. */
+    static void write(Object value, OutputStream out) throws IOException {
+        try (JsonGenerator generator = MAPPER.getFactory().createGenerator(out)) {
+            generator.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            MAPPER.writeValue(generator, value);
+        }
     }
 
     /** Parses stored JSON; anything unreadable is CORRUPT, naming {@code what}. */

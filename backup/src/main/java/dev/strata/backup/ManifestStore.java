@@ -169,10 +169,12 @@ final class ManifestStore {
         target.delete(key(name));
     }
 
+    /** Serialised straight into compressed blocks: no whole copy of the JSON is ever in memory. */
     void write(Manifest manifest) throws IOException {
         String key = key(manifest.name());
-        byte[] json = Json.write(manifest);
-        target.put(key, codec.seal(json, 0, json.length, key));
+        ZstdBlocks.Writer blocks = new ZstdBlocks.Writer();
+        Json.write(manifest, blocks);
+        target.put(key, codec.seal(blocks, key));
     }
 
     private static Manifest checkShape(Manifest manifest, String name, String what) throws BackupException {

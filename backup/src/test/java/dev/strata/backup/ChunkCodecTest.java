@@ -56,4 +56,37 @@ class ChunkCodecTest {
         TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> codec.open(new byte[] {1, 8, 1}, "id", 1000));
         TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> codec.open(new byte[] {1, 1, 1, 2, 3}, "id", 1000));
     }
+
+    /**
+     * A manifest is compressed as it is serialised, in blocks: each opens whole, and the sizes they
+     * state are added up against the limit before anything is allocated.
+     */
+    @Test
+    void blocksCompressedAsWrittenOpenWithinTheLimit() throws Exception {
+        byte[] text = new byte[ZstdBlocks.BLOCK_BYTES * 2 + 12345];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (byte) ('a' + (i * 7 + i / 4096) % 26);
+        }
+        for (ChunkCodec codec : new ChunkCodec[] {new ChunkCodec(null), new ChunkCodec(KEYS)}) {
+            ZstdBlocks.Writer blocks = new ZstdBlocks.Writer();
+            blocks.write(text, 0, 1000);
+            blocks.write(text[1000]);
+            blocks.write(text, 1001, text.length - 1001);
+            byte[] sealed = codec.seal(blocks, "backups/big");
+
+            assertEquals(4, sealed[1] & 5, "the blocks flag, not the one-frame one");
+            assertTrue(sealed.length < text.length / 10, "compressed: " + sealed.length);
+            assertArrayEquals(text, TestTrees.bytes(codec.open(sealed, "backups/big", text.length)));
+            BackupException e = TestTrees.assertFails(BackupException.Kind.CORRUPT,
+                    () -> codec.open(sealed, "backups/big", text.length - 1));
+            assertTrue(e.getMessage().contains("more than the limit"), e.getMessage());
+        }
+        ChunkCodec plain = new ChunkCodec(null);
+        byte[] cut = plain.seal(new ZstdBlocks.Writer(), "m");
+        assertEquals(0, TestTrees.bytes(plain.open(cut, "m", 10)).length, "no block: empty");
+        TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> plain.open(new byte[] {1, 4, 0, 0, 0, 9, 1}, "m", 1000));
+        TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> plain.open(new byte[] {1, 4, 0, 0}, "m", 1000));
+        TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> plain.open(new byte[] {1, 4, 0, 0, 0, 2, 7, 7}, "m", 1000));
+        TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> plain.open(new byte[] {1, 5, 1, 2, 3}, "m", 1000));
+    }
 }
