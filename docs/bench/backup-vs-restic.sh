@@ -27,21 +27,7 @@ for _ in $(seq 300); do [[ -S $work/csi.sock ]] && break; sleep 0.1; done
 e=unix://$work/csi.sock
 $ctl --endpoint "$e" volume create data --size 10Gi > /dev/null
 $ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
-python3 - "$work/mnt" <<'PY'
-import os, random, sys
-root = sys.argv[1]
-rnd = random.Random(16)
-for d in range(100):
-    os.makedirs(f"{root}/small/{d:03d}", exist_ok=True)
-    for f in range(1000):
-        with open(f"{root}/small/{d:03d}/{f:04d}.txt", "wb") as out:
-            out.write(rnd.randbytes(rnd.randint(1024, 8192)))
-os.makedirs(f"{root}/large", exist_ok=True)
-for i in range(4):
-    with open(f"{root}/large/{i}.bin", "wb") as out:
-        for _ in range(64):
-            out.write(os.urandom(1 << 20))
-PY
+python3 docs/bench/backup-tree.py "$work/mnt"
 sync
 echo "data: $(du -sb "$work/mnt" | cut -f1) bytes in $(find "$work/mnt" -type f | wc -l) files"
 restic init --repo "$work/restic" --repository-version 2 > /dev/null
