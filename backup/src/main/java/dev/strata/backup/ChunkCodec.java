@@ -14,9 +14,10 @@ import javax.crypto.Mac;
  *
  * <p>Object format: byte 0 is the format version (1), byte 1 the flags (bit 0: zstd-compressed,
  * bit 1: encrypted, bit 2: zstd-compressed in blocks, {@link ZstdBlocks}: a manifest), then
- * either the payload or, encrypted, a 12-byte nonce and the AES-256-GCM ciphertext of the payload with the object's AAD (a chunk's ID, a manifest's key), so an object
- * moved to another key does not open. Data that zstd cannot shrink is stored as it is, and data
- * that looks random ({@link Compressibility}) is not given to zstd at all.
+ * either the payload or, encrypted, a 12-byte nonce and the AES-256-GCM ciphertext of the payload
+ * with the object's AAD (a chunk's ID, a manifest's key), so an object moved to another key does
+ * not open. Data that zstd cannot shrink is stored as it is, and data that looks random
+ * ({@link Compressibility}) is not given to zstd at all.
  *
  * <p>A chunk's ID is the hex SHA-256 of its plaintext, or in an encrypted repository the hex
  * HMAC-SHA256 under the ID key, so that IDs reveal nothing of the content. The primitives come from
