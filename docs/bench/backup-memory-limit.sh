@@ -22,7 +22,8 @@ echo "$driver" > "$cg/cgroup.procs"
 cleanup() {
   kill "$driver" 2>/dev/null || true; wait "$driver" 2>/dev/null || true
   findmnt -rn -o TARGET | grep "^$work/" | sort -r | xargs -r -n1 umount
-  rmdir "$cg" 2>/dev/null || true
+  # the driver's children (mount helpers) may still be leaving the cgroup
+  for _ in $(seq 20); do rmdir "$cg" 2>/dev/null && break; sleep 0.5; done
 }
 trap cleanup EXIT
 for _ in $(seq 300); do [[ -S $work/csi.sock ]] && break; sleep 0.1; done
