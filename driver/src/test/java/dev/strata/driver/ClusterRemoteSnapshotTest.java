@@ -1,5 +1,6 @@
 package dev.strata.driver;
 
+import static dev.strata.driver.SnapshotUploads.awaitStored;
 import static dev.strata.driver.ClusterTest.assertCode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -84,7 +85,7 @@ class ClusterRemoteSnapshotTest {
 
         // The target mended: the node's next try stores it.
         Files.delete(targetDir.resolve("packs"));
-        Snapshot snap = awaitStored(ask);
+        Snapshot snap = awaitStored(cluster.controller(), ask);
         assertEquals(first.getSnapshotId(), snap.getSnapshotId());
         StrataSnapshotStatus status = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId())
                 .get().getStatus();
@@ -168,7 +169,7 @@ class ClusterRemoteSnapshotTest {
 
         CreateSnapshotRequest ask = remote("snap-keyed", source, target).toBuilder().putAllSecrets(secrets).build();
         cluster.controller().createSnapshot(ask);
-        Snapshot snap = awaitStored(ask);
+        Snapshot snap = awaitStored(cluster.controller(), ask);
         StrataSnapshot resource = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get();
         String copy = resource.getSpec().getSecretName();
         assertEquals(SecretCopies.name(snap.getSnapshotId()), copy);
@@ -249,7 +250,7 @@ class ClusterRemoteSnapshotTest {
         assertTrue(last == null || "Uploading".equals(last.getBackupPhase()), "not reported stored: " + last);
 
         cluster.nodeProcess("node-a", null);
-        Snapshot stored = awaitStored(ask);
+        Snapshot stored = awaitStored(cluster.controller(), ask);
         assertEquals(id, stored.getSnapshotId());
         assertEquals("Stored", cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus()
                 .getBackupPhase());
@@ -268,26 +269,6 @@ class ClusterRemoteSnapshotTest {
 
     private static CreateSnapshotRequest remote(String name, String volumeId, String target) {
         return Csi.snapshot(name, volumeId).toBuilder().putParameters("backupTarget", target).build();
-    }
-
-    /**
-     * CreateSnapshot again until ready_to_use, as the external-snapshotter does after a cut; ABORTED
-     * (the node is recording the upload's outcome) is retried, as the sidecar does.
-     */
-    private Snapshot awaitStored(CreateSnapshotRequest ask) throws InterruptedException {
-        Snapshot s = Snapshot.getDefaultInstance();
-        for (int i = 0; i < 240 && !s.getReadyToUse(); i++) {
-            try {
-                s = cluster.controller().createSnapshot(ask).getSnapshot();
-            } catch (StatusRuntimeException e) {
-                assertEquals(Status.Code.ABORTED, e.getStatus().getCode(), e.toString());
-            }
-            if (!s.getReadyToUse()) {
-                Thread.sleep(250);
-            }
-        }
-        assertTrue(s.getReadyToUse(), "stored within a minute: " + s);
-        return s;
     }
 
     private StrataSnapshotStatus awaitBackupPhase(String id, String phase) throws InterruptedException {

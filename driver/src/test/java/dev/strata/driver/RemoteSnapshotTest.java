@@ -1,5 +1,6 @@
 package dev.strata.driver;
 
+import static dev.strata.driver.SnapshotUploads.awaitStored;
 import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -56,26 +57,6 @@ class RemoteSnapshotTest {
                 .putParameters("backupTarget", target).build();
     }
 
-    /**
-     * CreateSnapshot again until ready_to_use, as the external-snapshotter does after a cut; ABORTED
-     * (the upload is recording its outcome under the snapshot's lock) is retried, as the sidecar does.
-     */
-    private static Snapshot awaitStored(CsiHarness host, CreateSnapshotRequest req) throws InterruptedException {
-        Snapshot s = Snapshot.getDefaultInstance();
-        for (int i = 0; i < 300 && !s.getReadyToUse(); i++) {
-            try {
-                s = host.controller().createSnapshot(req).getSnapshot();
-            } catch (io.grpc.StatusRuntimeException e) {
-                assertEquals(Status.Code.ABORTED, e.getStatus().getCode(), e.toString());
-            }
-            if (!s.getReadyToUse()) {
-                Thread.sleep(100);
-            }
-        }
-        assertTrue(s.getReadyToUse(), "the upload was not stored in 30 s: " + s);
-        return s;
-    }
-
     private static void fill(Path dir, long seed) throws IOException {
         Random random = new Random(seed);
         Files.createDirectories(dir.resolve("a/b"));
@@ -117,7 +98,7 @@ class RemoteSnapshotTest {
             writing.set(false);
             writer.join();
         }
-        Snapshot stored = awaitStored(hostA, remote("snap-1", volume, target()));
+        Snapshot stored = awaitStored(hostA.controller(), remote("snap-1", volume, target()));
         assertEquals(cut.getSnapshotId(), stored.getSnapshotId());
         assertTrue(hostA.listSnapshots(ListSnapshotsRequest.getDefaultInstance()).stream()
                 .anyMatch(s -> s.getSnapshotId().equals(cut.getSnapshotId()) && s.getReadyToUse()));
@@ -148,7 +129,7 @@ class RemoteSnapshotTest {
         String volume = hostA.controller().createVolume(Csi.createVolume("pvc-src")
                 .putParameters("engine", "hostpath").build()).getVolume().getVolumeId();
         fill(hostA.hostRoot().resolve("pvc-src"), 3);
-        String id = awaitStored(hostA, remote("snap-h", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA.controller(), remote("snap-h", volume, target())).getSnapshotId();
         Path taken = Files.createDirectories(hostB.hostRoot().resolve("pvc-taken"));
         Files.writeString(taken.resolve("kept.txt"), "someone's data");
         assertStatus(Status.Code.ALREADY_EXISTS, "already holds data", () -> hostB.controller().createVolume(
@@ -172,7 +153,7 @@ class RemoteSnapshotTest {
                 String target = s3.url(s3.createBucket("backups"), "team-a");
                 String volume = hostA.createVolume("pvc-src").getVolumeId();
                 fill(hostA.volumeDir(volume), 6);
-                String id = awaitStored(hostA, remote("snap-s3", volume, target)).getSnapshotId();
+                String id = awaitStored(hostA.controller(), remote("snap-s3", volume, target)).getSnapshotId();
                 String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target + "#" + id))
                         .getVolume().getVolumeId();
                 assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
@@ -205,7 +186,7 @@ class RemoteSnapshotTest {
                     .build();
             String id = hostA.controller().createSnapshot(ask).getSnapshot().getSnapshotId();
             hostA.restart(); // stops the upload wherever it is; the restart has no secrets to resume it with
-            awaitStored(hostA, ask);
+            awaitStored(hostA.controller(), ask);
 
             String url = target + "#" + id;
             assertStatus(Status.Code.FAILED_PRECONDITION, "backupKey", () -> hostB.controller().createVolume(
@@ -250,7 +231,7 @@ class RemoteSnapshotTest {
     void deletingTheSnapshotRemovesItsBackupAndTheChunksOnlyItUsed() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 2);
-        String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
         assertFalse(storedChunks().isEmpty());
         hostA.deleteSnapshot(id);
         assertFalse(Files.exists(shared.resolve("target/backups/" + id)), "the manifest is gone");
@@ -268,10 +249,10 @@ class RemoteSnapshotTest {
     void aParentBackupRemovedByHandIsSkippedAndTheNextBackupReadsEverything() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 6);
-        String first = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        String first = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
         BackupRepository.open(target(), BackupSecrets.NONE).remove(first);
         Files.writeString(hostA.volumeDir(volume).resolve("later.txt"), "written after snap-1");
-        String second = awaitStored(hostA, remote("snap-2", volume, target())).getSnapshotId();
+        String second = awaitStored(hostA.controller(), remote("snap-2", volume, target())).getSnapshotId();
         String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + second))
                 .getVolume().getVolumeId();
         assertSameTree(hostA.snapshotDir(second), hostB.volumeDir(restored));
@@ -286,7 +267,7 @@ class RemoteSnapshotTest {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 3);
         Files.writeString(hostA.volumeDir(volume).resolve("secret.txt"), "PLAINTEXT-MARKER");
-        String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
         for (Path chunk : storedChunks()) {
             assertFalse(new String(Files.readAllBytes(chunk), java.nio.charset.StandardCharsets.ISO_8859_1)
                     .contains("PLAINTEXT-MARKER"), "a chunk or pack holds plaintext: " + chunk);
@@ -310,7 +291,7 @@ class RemoteSnapshotTest {
     void aCorruptedOrMissingChunkIsDataLossNeverAWrongVolume() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 4);
-        String id = awaitStored(hostA, remote("snap-1", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
         List<Path> chunks = storedChunks();
         Path victim = chunks.get(0);
         byte[] bytes = Files.readAllBytes(victim);
@@ -333,7 +314,7 @@ class RemoteSnapshotTest {
         String id = hostA.controller().createSnapshot(remote("snap-1", volume, target())).getSnapshot()
                 .getSnapshotId();
         hostA.restart(); // stops the upload wherever it is
-        awaitStored(hostA, remote("snap-1", volume, target()));
+        awaitStored(hostA.controller(), remote("snap-1", volume, target()));
         String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + id))
                 .getVolume().getVolumeId();
         assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
