@@ -101,14 +101,16 @@ public final class BackupRepository {
      * anything is written: a node keeps a restored layer by that name and shares it.
      */
     public BackupSummary restoreLayer(String layerName, Path into, LayerMarks marks) throws IOException {
-        Manifest layer = manifest(layerName);
-        ManifestChecks.checkRestorable(layer, chunker.maxChunk(), true);
-        if (!LayerBackup.isNamedByContent(chunks, layer)) {
-            throw new BackupException(BackupException.Kind.CORRUPT, "the layer " + layerName + " in " + url()
-                    + " does not hold the content its name says");
+        try (Locks.Held reading = locks.holdForReading()) {
+            Manifest layer = manifest(layerName);
+            ManifestChecks.checkRestorable(layer, chunker.maxChunk(), true);
+            if (!LayerBackup.isNamedByContent(chunks, layer)) {
+                throw new BackupException(BackupException.Kind.CORRUPT, "the layer " + layerName + " in " + url()
+                        + " does not hold the content its name says");
+            }
+            new TreeRestore(chunks, chunker.maxChunk(), isRoot(), marks).restore(layer, into);
+            return layer.summary();
         }
-        new TreeRestore(chunks, chunker.maxChunk(), isRoot(), marks).restore(layer, into);
-        return layer.summary();
     }
 
     /**
@@ -117,17 +119,24 @@ public final class BackupRepository {
      * A tree's backup is INVALID here, as an image's is for {@link #restore}.
      */
     public BackupSummary restoreImage(String name, BlockImage device) throws IOException {
-        return restoreImage(manifest(name), device);
+        try (Locks.Held reading = locks.holdForReading()) {
+            Manifest manifest = manifest(name);
+            new ImageRestore(chunks, chunker.maxChunk()).restore(manifest, device);
+            return manifest.summary();
+        }
     }
 
     /**
-     * As {@link #restoreImage(String, BlockImage)}, from a manifest already read with
-     * {@link #manifest} (a caller that checked its labels first need not read it again); it is
-     * checked here all the same.
+     * As {@link #restoreImage(String, BlockImage)}, for a manifest a caller read with
+     * {@link #manifest} to check its labels. It is read again under the reader's lock: a repack may
+     * have moved its chunks since.
      */
     public BackupSummary restoreImage(Manifest manifest, BlockImage device) throws IOException {
-        new ImageRestore(chunks, chunker.maxChunk()).restore(manifest, device);
-        return manifest.summary();
+        try (Locks.Held reading = locks.holdForReading()) {
+            Manifest current = manifest(manifest.name());
+            new ImageRestore(chunks, chunker.maxChunk()).restore(current, device);
+            return current.summary();
+        }
     }
 
     /**
@@ -136,9 +145,11 @@ public final class BackupRepository {
      * backup's summary.
      */
     public BackupSummary restore(String name, Path into) throws IOException {
-        Manifest manifest = manifest(name);
-        new TreeRestore(chunks, chunker.maxChunk(), isRoot(), null).restore(manifest, into);
-        return manifest.summary();
+        try (Locks.Held reading = locks.holdForReading()) {
+            Manifest manifest = manifest(name);
+            new TreeRestore(chunks, chunker.maxChunk(), isRoot(), null).restore(manifest, into);
+            return manifest.summary();
+        }
     }
 
     /**
@@ -174,7 +185,9 @@ public final class BackupRepository {
      * every layer); the report names each bad chunk and a file using it.
      */
     public VerifyReport verify(String name) throws IOException {
-        return new Verifier(chunks, manifests, chunker.maxChunk()).verify(manifest(name));
+        try (Locks.Held reading = locks.holdForReading()) {
+            return new Verifier(chunks, manifests, chunker.maxChunk()).verify(manifest(name));
+        }
     }
 
     /**
@@ -182,15 +195,30 @@ public final class BackupRepository {
      * only it used go now, and the layers only it named. That is safe because a prune never runs
      * beside a live backup (see {@link Locks}); the grace of {@link #prune} is for chunks of backups
      * whose lock went stale. A layer's backup is not removed by name: it goes with the last backup
-     * that names it.
+     * that names it. BUSY while a repack rewrites manifests.
      */
     public PruneReport remove(String name) throws IOException {
         if (ManifestChecks.isLayerName(name)) {
             throw new BackupException(BackupException.Kind.INVALID, "backup " + name + " is a layer of overlay "
                     + "snapshots: it goes with the last backup that names it");
         }
-        target.delete(ManifestStore.key(BackupNames.check(name, "backup name")));
+        removeManifest(target, BackupNames.check(name, "backup name"));
         return prune(Duration.ZERO);
+    }
+
+    /**
+     * Removes only the manifest of backup {@code name} from {@code url}: without the key of an
+     * encrypted repository nothing else can be done (its chunks wait for a prune that has the key).
+     * BUSY while a repack rewrites manifests, as {@link #remove}.
+     */
+    public static void removeManifestOnly(String url, BackupSecrets secrets, String name) throws IOException {
+        removeManifest(BackupTarget.open(url, secrets), BackupNames.check(name, "backup name"));
+    }
+
+    private static void removeManifest(BackupTarget target, String name) throws IOException {
+        try (Locks.Lock removing = new Locks(target).acquireRemove()) {
+            target.delete(ManifestStore.key(name));
+        }
     }
 
     /**

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Where backups live: opaque objects by key, e.g. {@code "config"}, {@code "chunks/ab/ab12…"},
@@ -95,6 +97,22 @@ public interface BackupTarget {
 
     /** Every key starting with {@code prefix}, sorted; temporary files are never listed. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * As {@link #list}, with each object's stored size. Targets whose listing tells the sizes (S3's
+     * does, a directory walk's stat does) should say so: a repack weighs every pack by its size.
+     */
+    default SortedMap<String, Long> listWithSizes(String prefix) throws IOException {
+        SortedMap<String, Long> sizes = new TreeMap<>();
+        for (String key : list(prefix)) {
+            try {
+                sizes.put(key, size(key));
+            } catch (java.nio.file.NoSuchFileException e) {
+                // deleted since listed
+            }
+        }
+        return sizes;
+    }
 
     Instant modified(String key) throws IOException;
 

@@ -5,8 +5,12 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
+import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -24,6 +28,7 @@ final class ChunkStore {
     private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
     /** More than a stored chunk adds to its plaintext: 2 header bytes, a 12-byte nonce, a 16-byte tag. */
     private static final int STORED_OVERHEAD = 64;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final BackupTarget target;
     private final ChunkCodec codec;
@@ -41,6 +46,13 @@ final class ChunkStore {
 
     static String packKey(String pack) {
         return PACK_PREFIX + pack.substring(0, 2) + "/" + pack;
+    }
+
+    /** A new pack's name: random, so two backups filling packs at once never pick the same. */
+    static String newPackName() {
+        byte[] name = new byte[32];
+        RANDOM.nextBytes(name);
+        return HexFormat.of().formatHex(name);
     }
 
     static boolean isValidId(String id) {
@@ -103,18 +115,36 @@ final class ChunkStore {
 
     /** The names of every pack stored; stray files under packs/ are ignored. */
     Set<String> listPacks() throws IOException {
-        return namesUnder(PACK_PREFIX, ChunkStore::packKey);
+        return packSizes().keySet();
+    }
+
+    /** Every pack stored, by name, with its stored size. */
+    Map<String, Long> packSizes() throws IOException {
+        Map<String, Long> sizes = new HashMap<>();
+        target.listWithSizes(PACK_PREFIX).forEach((key, size) -> {
+            String name = nameIn(key, ChunkStore::packKey);
+            if (name != null) {
+                sizes.put(name, size);
+            }
+        });
+        return sizes;
     }
 
     private Set<String> namesUnder(String prefix, UnaryOperator<String> keyOf) throws IOException {
         Set<String> names = new HashSet<>();
         for (String key : target.list(prefix)) {
-            String name = key.substring(key.lastIndexOf('/') + 1);
-            if (isValidId(name) && key.equals(keyOf.apply(name))) {
+            String name = nameIn(key, keyOf);
+            if (name != null) {
                 names.add(name);
             }
         }
         return names;
+    }
+
+    /** The chunk's or pack's name in {@code key}, null for a stray file. */
+    private static String nameIn(String key, UnaryOperator<String> keyOf) {
+        String name = key.substring(key.lastIndexOf('/') + 1);
+        return isValidId(name) && key.equals(keyOf.apply(name)) ? name : null;
     }
 
     /** Seals (in {@code scratch}, as {@link ChunkCodec#seal} says) and stores a chunk under its ID; returns the stored size. */
@@ -152,7 +182,24 @@ final class ChunkStore {
         if (!isValidRef(ref, maxChunk)) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk reference");
         }
-        ByteBuffer stored = readStored(ref, where, reuse);
+        return open(ref, readStored(ref, where, reuse), where);
+    }
+
+    /**
+     * A pack's stored bytes, whole: a repack copies the chunks still referenced out of it. A pack
+     * is at most a few MiB ({@link ChunkUploader#PACK_BYTES} and one chunk).
+     */
+    byte[] readPack(String pack) throws IOException {
+        try {
+            return target.get(packKey(pack));
+        } catch (NoSuchFileException e) {
+            throw new BackupException(BackupException.Kind.MISSING_CHUNK, "pack " + pack + " is missing from "
+                    + target.url());
+        }
+    }
+
+    /** The plaintext of a chunk's stored form, checked against its ref ({@code where} names it for errors). */
+    ByteBuffer open(Manifest.ChunkRef ref, ByteBuffer stored, String where) throws BackupException {
         ByteBuffer plain;
         try {
             plain = codec.open(stored, ref.id(), maxChunk);

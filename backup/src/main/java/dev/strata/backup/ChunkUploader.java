@@ -4,11 +4,9 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
-import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +39,6 @@ final class ChunkUploader implements AutoCloseable {
     static final int PACK_BYTES = 8 << 20;
     /** Packs being put at once: each holds {@link #PACK_BYTES} of the driver's small heap. */
     private static final int PACKS_IN_FLIGHT = 2;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ChunkStore store;
     private final Set<String> known;
@@ -160,9 +157,7 @@ final class ChunkUploader implements AutoCloseable {
         // room for one more chunk once PACK_BYTES is reached: a sealed chunk adds at most 64 bytes
         pack = freePackBuffers.isEmpty() ? new byte[PACK_BYTES + PACKED_BELOW + 64] : freePackBuffers.pop();
         packLength = 0;
-        byte[] name = new byte[32];
-        RANDOM.nextBytes(name);
-        packName = HexFormat.of().formatHex(name);
+        packName = ChunkStore.newPackName();
     }
 
     private void putPack() throws IOException {

@@ -16,8 +16,9 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -183,21 +184,25 @@ public final class FileTarget implements BackupTarget {
 
     @Override
     public List<String> list(String prefix) throws IOException {
+        return List.copyOf(listWithSizes(prefix).keySet());
+    }
+
+    @Override
+    public SortedMap<String, Long> listWithSizes(String prefix) throws IOException {
         TargetKeys.checkPrefix(prefix);
         int slash = prefix.lastIndexOf('/');
         Path base = slash < 0 ? dir : dir.resolve(prefix.substring(0, slash));
+        SortedMap<String, Long> keys = new TreeMap<>();
         if (!Files.isDirectory(base, NOFOLLOW)) {
-            return List.of();
+            return keys;
         }
-        List<String> keys = new ArrayList<>();
         walkFiles(base, (file, attrs) -> {
             String key = dir.relativize(file).toString();
             if (!AtomicFile.isTemporary(file.getFileName().toString()) && key.startsWith(prefix)
                     && TargetKeys.isValid(key)) {
-                keys.add(key);
+                keys.put(key, attrs.size());
             }
         });
-        keys.sort(null);
         return keys;
     }
 

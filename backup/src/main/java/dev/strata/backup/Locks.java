@@ -7,6 +7,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a prune from deleting the chunks of a backup that is still running. Each side writes its own
@@ -15,16 +21,38 @@ import java.util.UUID;
  * older than an hour, a running backup rewriting its lock well before that, or at once when its holder
  * was a process on this host that no longer runs (restic's rule: a driver killed mid-upload must not
  * hold every prune of the target back for an hour after it restarts).
+ *
+ * <p>Packs move ({@link Repacker}), and three more kinds of lock keep that safe. A restore or a
+ * verify holds a reader's lock while it reads chunks: no pack is then deleted or moved, since the
+ * reader may hold a manifest from before a repack. A repack holds its own: no other prune deletes
+ * a pack then (the new ones are named by no manifest yet), and no backup's removal deletes a
+ * manifest, which the repack's rewrite could bring back.
  */
 final class Locks {
+    private static final Logger LOG = LoggerFactory.getLogger(Locks.class);
     static final String PREFIX = "locks/";
     static final String BACKUP = "backup-";
     static final String PRUNE = "prune-";
+    static final String READER = "reader-";
+    static final String REPACK = "repack-";
+    static final String REMOVE = "remove-";
     static final Duration STALE_AFTER = Duration.ofHours(1);
     private static final Duration REFRESH_EVERY = Duration.ofMinutes(10);
     /** pid@host, as the JVM names itself: the holder a lock records. */
     private static final String HOLDER = ManagementFactory.getRuntimeMXBean().getName();
     private static final String THIS_HOST = HOLDER.substring(HOLDER.indexOf('@') + 1);
+    /** Refreshes readers' locks, which have no loop of their own to do it in; its one thread starts with the first. */
+    private static final ScheduledExecutorService REFRESHER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "backup-reader-lock");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    /** A lock held until closed. */
+    interface Held extends AutoCloseable {
+        @Override
+        void close() throws IOException;
+    }
 
     /** What a lock file says, for whoever finds one left behind. */
     record LockInfo(String kind, String holder, Instant createdAt) {}
@@ -45,12 +73,76 @@ final class Locks {
         return acquire(PRUNE, BACKUP);
     }
 
-    /** Writes a lock of {@code kind}, and gives it up again (empty) while a fresh lock of {@code excludedBy} is there. */
-    private Optional<Lock> acquire(String kind, String excludedBy) throws IOException {
-        Lock lock = write(kind);
-        boolean busy;
+    /**
+     * A reader's lock, refreshed in the background until closed. Where the target refuses it
+     * (credentials that may only read), the reader goes on without one: a prune that repacks
+     * meanwhile may then make it fail MISSING_CHUNK, and a retry reads the new manifest.
+     */
+    Held holdForReading() {
+        Lock lock;
         try {
-            busy = anyFresh(excludedBy);
+            lock = write(READER);
+        } catch (IOException e) {
+            LOG.warn("reading {} without a reader's lock: {}", target.url(), e.getMessage());
+            return () -> { };
+        }
+        ScheduledFuture<?> refreshing = REFRESHER.scheduleAtFixedRate(() -> refreshQuietly(lock),
+                REFRESH_EVERY.toSeconds(), REFRESH_EVERY.toSeconds(), TimeUnit.SECONDS);
+        return () -> {
+            refreshing.cancel(false);
+            synchronized (lock) { // a refresh running now must not write the lock again after this
+                lock.close();
+            }
+        };
+    }
+
+    private static void refreshQuietly(Lock lock) {
+        synchronized (lock) {
+            try {
+                if (!lock.closed) {
+                    lock.refresh();
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("refreshing the reader's lock {} failed: {}", lock.key(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Held while a repack moves chunks and rewrites the manifests that name them: empty while
+     * another repack runs, or a backup's removal (which deletes a manifest a rewrite could bring back).
+     */
+    Optional<Lock> tryAcquireRepack() throws IOException {
+        return acquire(REPACK, REMOVE, REPACK);
+    }
+
+    /** Held while a backup's manifest is deleted; BUSY while a repack runs. */
+    Lock acquireRemove() throws IOException {
+        return acquire(REMOVE, REPACK).orElseThrow(() -> new BackupException(BackupException.Kind.BUSY,
+                "a repack of " + target.url() + " is moving chunks; retry"));
+    }
+
+    /** Whether a pack may not go now: a reader may need one no manifest names any more, a repack one it just wrote. */
+    boolean packsInUse() throws IOException {
+        return anyFresh(READER, null) || anyFresh(REPACK, null);
+    }
+
+    /** Whether a restore or a verify is reading. */
+    boolean anyReader() throws IOException {
+        return anyFresh(READER, null);
+    }
+
+    /**
+     * Writes a lock of {@code kind}, and gives it up again (empty) while a fresh lock of one of
+     * {@code excludedBy} (but itself) is there.
+     */
+    private Optional<Lock> acquire(String kind, String... excludedBy) throws IOException {
+        Lock lock = write(kind);
+        boolean busy = false;
+        try {
+            for (String excluding : excludedBy) {
+                busy |= anyFresh(excluding, lock.key());
+            }
         } catch (IOException | RuntimeException e) {
             lock.releaseAfter(e);
             throw e;
@@ -113,9 +205,9 @@ final class Locks {
         return lock;
     }
 
-    private boolean anyFresh(String kind) throws IOException {
+    private boolean anyFresh(String kind, String exceptKey) throws IOException {
         for (String key : target.list(PREFIX + kind)) {
-            if (age(key).isPresent() && !isStale(key)) {
+            if (!key.equals(exceptKey) && age(key).isPresent() && !isStale(key)) {
                 return true;
             }
         }
@@ -136,6 +228,7 @@ final class Locks {
         private final String kind;
         private final String key;
         private Instant written = Instant.MIN;
+        private boolean closed;
 
         private Lock(String kind, String key) {
             this.kind = kind;
@@ -166,6 +259,7 @@ final class Locks {
         @Override
         public void close() throws IOException {
             boolean interrupted = Thread.interrupted();
+            closed = true;
             try {
                 target.delete(key);
             } finally {

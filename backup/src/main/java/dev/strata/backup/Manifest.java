@@ -28,6 +28,11 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
         entries = entries == null ? null : List.copyOf(entries);
     }
 
+    /** The same backup, its entries' content stored elsewhere (a repack moved it). */
+    Manifest withEntries(List<Entry> moved) {
+        return new Manifest(version, name, createdAt, labels, parent, moved, summary);
+    }
+
     /**
      * One file, directory or symlink; in a layer also a whiteout; or one layer of an overlay snapshot.
      *
@@ -57,6 +62,11 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
         /** Absent chunks (as a hostile manifest may have) read as none. */
         public Entry {
             chunks = chunks == null ? List.of() : List.copyOf(chunks);
+        }
+
+        /** The same entry, its content stored elsewhere (a repack moved it). */
+        Entry withChunks(List<ChunkRef> moved) {
+            return new Entry(path, type, mode, uid, gid, mtimeNanos, size, inode, target, moved, opaque);
         }
 
         /** An entry that is not an opaque directory. */

@@ -57,11 +57,14 @@ final class ManifestStore {
 
     /**
      * Chunks some manifests reference: the IDs of those stored as objects of their own, and where
-     * each packed one is (one place for an ID that two packs hold: either serves).
+     * each packed one is (one place for an ID that two packs hold: either serves). Every pack some
+     * manifest names is counted, with the stored bytes its referenced chunks take: two backups that
+     * stored the same chunk at once name it in two packs, and neither pack may go.
      */
-    record Chunks(Set<String> ids, Map<String, Manifest.ChunkRef> packed) {
+    record Chunks(Set<String> ids, Map<String, Manifest.ChunkRef> packed, Map<String, Long> livePackBytes,
+            Set<Manifest.ChunkRef> packedElsewhere) {
         Chunks() {
-            this(new HashSet<>(), new HashMap<>());
+            this(new HashSet<>(), new HashMap<>(), new HashMap<>(), new HashSet<>());
         }
 
         /** The chunks one manifest references (holes reference none). */
@@ -73,9 +76,15 @@ final class ManifestStore {
 
         /** The packs that hold them. */
         Set<String> packs() {
-            Set<String> packs = new HashSet<>();
-            packed.values().forEach(ref -> packs.add(ref.pack()));
-            return packs;
+            return livePackBytes.keySet();
+        }
+
+        /** Every referenced place in {@code pack}, once each. */
+        List<Manifest.ChunkRef> refsIn(String pack) {
+            List<Manifest.ChunkRef> refs = new ArrayList<>();
+            packed.values().stream().filter(ref -> ref.pack().equals(pack)).forEach(refs::add);
+            packedElsewhere.stream().filter(ref -> ref.pack().equals(pack)).forEach(refs::add);
+            return refs;
         }
 
         void add(Manifest manifest) {
@@ -88,14 +97,20 @@ final class ManifestStore {
 
         void addAll(Chunks other) {
             ids.addAll(other.ids);
-            other.packed.forEach(packed::putIfAbsent);
+            other.packed.values().forEach(this::add);
+            other.packedElsewhere.forEach(this::add);
         }
 
         private void add(Manifest.ChunkRef ref) {
-            if (ref.isPacked()) {
-                packed.putIfAbsent(ref.id(), ref);
-            } else {
+            if (!ref.isPacked()) {
                 ids.add(ref.id());
+                return;
+            }
+            Manifest.ChunkRef first = packed.putIfAbsent(ref.id(), ref);
+            boolean newPlace = first == null
+                    || (!first.equals(ref) && packedElsewhere.add(ref)); // another pack, or a copy in the same
+            if (newPlace) {
+                livePackBytes.merge(ref.pack(), (long) ref.stored(), Long::sum);
             }
         }
     }
@@ -104,7 +119,14 @@ final class ManifestStore {
      * What a prune keeps: the chunks of every manifest but the layers no backup names that were
      * made before {@code layerCutoff} (none when it is null), which it may delete.
      */
-    record Referenced(Chunks chunks, List<String> unnamedLayers) {}
+    record Referenced(Chunks chunks, List<String> unnamedLayers, Map<String, Set<String>> packsByManifest) {
+        /** The manifests (kept ones: not the unnamed layers) that name a chunk in one of {@code packs}. */
+        List<String> naming(Set<String> packs) {
+            return packsByManifest.entrySet().stream()
+                    .filter(e -> !unnamedLayers.contains(e.getKey()) && e.getValue().stream().anyMatch(packs::contains))
+                    .map(Map.Entry::getKey).sorted().toList();
+        }
+    }
 
     /** Reads one manifest at a time (a target's manifests together may not fit in memory). */
     Referenced referenced(Instant layerCutoff) throws IOException {
@@ -112,6 +134,7 @@ final class ManifestStore {
         Set<String> named = new HashSet<>();
         Map<String, Instant> layerCreated = new HashMap<>();
         Map<String, Chunks> layerChunks = new HashMap<>();
+        Map<String, Set<String>> packsByManifest = new HashMap<>();
         for (String name : names()) {
             Manifest manifest;
             try {
@@ -122,6 +145,7 @@ final class ManifestStore {
                 }
                 throw e;
             }
+            packsByManifest.put(name, packsOf(manifest));
             if (ManifestChecks.isLayered(manifest)) {
                 ManifestChecks.checkLayered(manifest); // which layers a backup names is not guessed either
                 manifest.entries().forEach(layer -> named.add(layer.target()));
@@ -143,7 +167,15 @@ final class ManifestStore {
                 referenced.addAll(layer.getValue());
             }
         }
-        return new Referenced(referenced, unnamed);
+        return new Referenced(referenced, unnamed, packsByManifest);
+    }
+
+    private static Set<String> packsOf(Manifest manifest) {
+        Set<String> packs = new HashSet<>();
+        for (Manifest.Entry entry : manifest.entries()) {
+            entry.chunks().stream().filter(ref -> ref != null && ref.isPacked()).forEach(ref -> packs.add(ref.pack()));
+        }
+        return packs;
     }
 
     Manifest read(String name) throws IOException {

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes the layers' backups no backup names, then the chunks and the packs no manifest left
- * references (a pack that still holds one referenced chunk is kept whole: see docs/backups.md). It
+ * references, then moves the live chunks out of packs more than half dead ({@link Repacker}). It
  * reads every manifest first and fails rather than guess if one cannot be read: a chunk deleted
  * wrongly cannot be brought back. Orphans younger than the grace period are kept (a layer's backup
  * by its creation time), and nothing is deleted while a backup runs: a backup that reuses a layer
@@ -54,19 +54,26 @@ final class Pruner {
                 LOG.info("prune of {}: {} layers no backup names deleted", chunks.url(),
                         referenced.unnamedLayers().size());
             }
-            return deleteUnreferenced(referenced.chunks(), cutoff);
+            Deleted loose = deleteUnreferenced(chunks.listIds(), referenced.chunks().ids(), ChunkStore::key, cutoff);
+            Deleted packs = Deleted.NONE;
+            Repacker.Repacked repacked = Repacker.Repacked.NONE;
+            if (locks.packsInUse()) {
+                LOG.info("prune of {}: no pack deleted or moved while a restore, a verify or a repack runs",
+                        chunks.url());
+            } else {
+                packs = deleteUnreferenced(chunks.listPacks(), referenced.chunks().packs(), ChunkStore::packKey, cutoff);
+                repacked = new Repacker(chunks, manifests, locks).repack(referenced);
+            }
+            LOG.info("prune of {}: {} chunks and {} packs deleted ({} bytes), {} chunks and {} packs kept", chunks.url(),
+                    loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), packs.kept());
+            return new PruneReport(loose.count(), packs.count() + repacked.deleted(),
+                    loose.bytes() + packs.bytes() + repacked.bytesFreed(), loose.kept(), false, repacked.packs());
         }
     }
 
-    private PruneReport deleteUnreferenced(ManifestStore.Chunks referenced, Instant cutoff) throws IOException {
-        Deleted loose = deleteUnreferenced(chunks.listIds(), referenced.ids(), ChunkStore::key, cutoff);
-        Deleted packs = deleteUnreferenced(chunks.listPacks(), referenced.packs(), ChunkStore::packKey, cutoff);
-        LOG.info("prune of {}: {} chunks and {} packs deleted ({} bytes), {} chunks and {} packs kept", chunks.url(),
-                loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), packs.kept());
-        return new PruneReport(loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), false);
+    private record Deleted(long count, long bytes, long kept) {
+        static final Deleted NONE = new Deleted(0, 0, 0);
     }
-
-    private record Deleted(long count, long bytes, long kept) {}
 
     /** Deletes the stored chunks or packs ({@code keyOf} names their keys) that are unreferenced and old. */
     private Deleted deleteUnreferenced(Set<String> stored, Set<String> referenced, UnaryOperator<String> keyOf,

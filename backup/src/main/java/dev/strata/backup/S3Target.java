@@ -7,9 +7,10 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.Set;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -187,24 +188,28 @@ public final class S3Target implements BackupTarget {
     }
 
     @Override
-    public List<String> list(String prefix) throws IOException {
+    public SortedMap<String, Long> listWithSizes(String prefix) throws IOException {
         TargetKeys.checkPrefix(prefix);
         // the bucket holds PREFIX/KEY; with no target prefix a key is the whole object key
         int strip = location.prefix().isEmpty() ? 0 : location.prefix().length() + 1;
         String objectPrefix = location.prefix().isEmpty() ? prefix : location.prefix() + "/" + prefix;
-        List<String> keys = new ArrayList<>();
+        SortedMap<String, Long> keys = new TreeMap<>(); // S3 lists in UTF-8 byte order; the keys are ASCII
         call("list", prefix + "*", s3 -> {
             for (S3Object object : s3.listObjectsV2Paginator(b -> b.bucket(location.bucket())
                     .prefix(objectPrefix).maxKeys(pageSize)).contents()) {
                 String key = object.key().substring(strip);
                 if (TargetKeys.isValid(key)) { // another tool's objects under the prefix are not ours to show
-                    keys.add(key);
+                    keys.put(key, object.size());
                 }
             }
             return null;
         });
-        keys.sort(null); // S3 lists in UTF-8 byte order; the keys are ASCII, so this only makes it explicit
         return keys;
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        return List.copyOf(listWithSizes(prefix).keySet());
     }
 
     @Override

@@ -131,12 +131,32 @@ class S3RepositoryTest {
         assertEquals(List.of(), stored("locks/"));
         assertRestores(repo, "two");
         assertEquals(0, repo.prune(Duration.ZERO).chunksDeleted());
-        // one's pack also holds chunks two still uses (README's): kept whole until two goes too
+        // one's pack also holds chunks two still uses (README's): kept, or repacked, as two names them
         assertEquals(packKeys(repo, "two"), Set.copyOf(stored("packs/")));
         PruneReport last = repo.remove("two");
         assertEquals(List.of(), stored("packs/"), "no backup is left: every pack goes");
         assertTrue(last.packsDeleted() >= 1, last.toString());
         assertEquals(List.of(), stored("chunks/"));
+    }
+
+    /** small.bin is most of one's pack: once one goes, what two names of it moves to a new pack (ranged reads, HEADs). */
+    @Test
+    void aPackMostlyDeadIsRepackedOnS3() throws Exception {
+        BackupRepository repo = open();
+        repo.backup(tree, "one", Map.of(), null);
+        Set<String> onePacks = Set.copyOf(stored("packs/"));
+        Files.delete(tree.resolve("etc/small.bin"));
+        repo.backup(tree, "two", Map.of(), null);
+
+        PruneReport pruned = repo.remove("one");
+
+        assertEquals(1, pruned.packsRepacked(), pruned.toString());
+        Set<String> now = Set.copyOf(stored("packs/"));
+        assertTrue(now.stream().noneMatch(onePacks::contains), "one's pack is gone: " + now);
+        assertEquals(packKeys(repo, "two"), now, "two names the new pack");
+        assertEquals(List.of(), stored("locks/"));
+        assertRestores(repo, "two");
+        assertTrue(repo.verify("two").ok());
     }
 
     @Test

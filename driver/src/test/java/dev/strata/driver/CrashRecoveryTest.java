@@ -1,5 +1,6 @@
 package dev.strata.driver;
 
+import static dev.strata.driver.SnapshotUploads.awaitStored;
 import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,7 +63,8 @@ class CrashRecoveryTest {
                 "snapshot.create.recorded", "snapshot.create.stored", "snapshot.delete.recorded",
                 "group.create.recorded", "node.stage.recorded", "node.publish.recorded", "node.publish.mounted",
                 "node.unpublish.unmounted", "node.unstage.unmounted", "hostpath.create.recorded",
-                "overlay.create.chained", "overlay.snapshot.frozen", "backup.chunk.stored", "snapshot.backup.stored");
+                "overlay.create.chained", "overlay.snapshot.frozen", "backup.chunk.stored", "snapshot.backup.stored",
+                "backup.repack.packed", "backup.repack.rewritten");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -267,10 +269,10 @@ class CrashRecoveryTest {
                         volumeId = driver.createVolume("pvc-1").getVolumeId();
                         writeFiles(driver.volumeDir(volumeId));
                     },
-                    () -> awaitStored(remoteSnapshot()), // the upload in the background halts the driver
+                    () -> awaitStored(driver.controller(), remoteSnapshot()), // the upload in the background halts the driver
                     () -> {
                         // The upload resumed at the start: stored, restorable, and nothing stored twice.
-                        Snapshot s = awaitStored(remoteSnapshot());
+                        Snapshot s = awaitStored(driver.controller(), remoteSnapshot());
                         sourceId = s.getSnapshotId();
                         String restored = driver.controller().createVolume(Csi.createVolume("pvc-restored")
                                 .putParameters("fromBackup", backupTarget() + "#" + sourceId).build()).getVolume()
@@ -283,6 +285,31 @@ class CrashRecoveryTest {
                             assertEquals(List.of(), CsiCalls.files(driver.root().resolve(stored)),
                                     stored + " of the cut-short upload were left behind");
                         }
+                    });
+            case "backup.repack.packed", "backup.repack.rewritten" -> new Scenario(
+                    () -> { // the first backup's pack is mostly junk.bin's, which the second has not
+                        volumeId = driver.createVolume("pvc-1").getVolumeId();
+                        writeFiles(driver.volumeDir(volumeId));
+                        Files.write(driver.volumeDir(volumeId).resolve("junk.bin"), randomBytes(300_000));
+                        sourceId = awaitStored(driver.controller(), remoteSnapshot("snap-old")).getSnapshotId();
+                        Files.delete(driver.volumeDir(volumeId).resolve("junk.bin"));
+                        awaitStored(driver.controller(), remoteSnapshot());
+                    },
+                    () -> driver.deleteSnapshot(sourceId), // its prune moves a.txt and b.txt to a new pack
+                    () -> {
+                        driver.deleteSnapshot(sourceId); // again: whatever the crash left is deleted now
+                        String kept = awaitStored(driver.controller(), remoteSnapshot()).getSnapshotId();
+                        assertEquals(List.of(kept), driver.listSnapshotIds());
+                        volumeId = driver.controller().createVolume(Csi.createVolume("pvc-restored")
+                                .putParameters("fromBackup", backupTarget() + "#" + kept).build()).getVolume()
+                                .getVolumeId();
+                        assertFiles(driver.volumeDir(volumeId));
+                        assertFalse(Files.exists(driver.volumeDir(volumeId).resolve("junk.bin")));
+                        assertTrue(CsiCalls.files(driver.root().resolve("target/packs")).size() <= 1,
+                                "one pack holds what the kept backup names: " + CsiCalls.files(driver.root()
+                                        .resolve("target/packs")));
+                        driver.deleteSnapshot(kept);
+                        assertEquals(List.of(), CsiCalls.files(driver.root().resolve("target/packs")));
                     });
             default -> throw new IllegalArgumentException("no scenario for crash point " + crashPoint);
         };
@@ -318,26 +345,18 @@ class CrashRecoveryTest {
     }
 
     private CreateSnapshotRequest remoteSnapshot() {
-        return CreateSnapshotRequest.newBuilder().setName("snap-remote").setSourceVolumeId(volumeId)
+        return remoteSnapshot("snap-remote");
+    }
+
+    private CreateSnapshotRequest remoteSnapshot(String name) {
+        return CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(volumeId)
                 .putParameters("backupTarget", backupTarget()).build();
     }
 
-    /** CreateSnapshot again until ready_to_use (ABORTED while the upload records its outcome: again). */
-    private Snapshot awaitStored(CreateSnapshotRequest req) throws InterruptedException {
-        for (int i = 0; i < 300; i++) {
-            try {
-                Snapshot s = driver.controller().createSnapshot(req).getSnapshot();
-                if (s.getReadyToUse()) {
-                    return s;
-                }
-            } catch (io.grpc.StatusRuntimeException e) {
-                if (e.getStatus().getCode() != Code.ABORTED) {
-                    throw e;
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the remote snapshot was not stored in 30 s\n" + driver.logTail());
+    private static byte[] randomBytes(int size) {
+        byte[] bytes = new byte[size];
+        new java.util.Random(16).nextBytes(bytes);
+        return bytes;
     }
 
     private static void writeFiles(Path dir) throws IOException {

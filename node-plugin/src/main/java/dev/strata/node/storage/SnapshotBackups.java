@@ -253,7 +253,7 @@ final class SnapshotBackups implements AutoCloseable {
             if (e.kind() != BackupException.Kind.KEY_REQUIRED && e.kind() != BackupException.Kind.WRONG_KEY) {
                 throw e;
             }
-            BackupTarget.open(ref.target(), fromCall(secrets)).delete("backups/" + ref.name());
+            BackupRepository.removeManifestOnly(ref.target(), fromCall(secrets), ref.name());
         }
     }
 

@@ -1,0 +1,201 @@
+package dev.strata.backup;
+
+import dev.strata.common.CrashPoint;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gives back the space of mostly dead packs, as {@code restic prune} does: a pack whose referenced
+ * chunks take less than half of it has them copied into new packs as they are stored (each is sealed
+ * alone, its ID the AAD, so it moves without being opened again); then every manifest naming it is
+ * rewritten to name the new places; only then does the old pack go. At every moment each manifest
+ * names whole packs: a crash leaves the new packs unnamed, or the old ones, and a later prune
+ * deletes them as any orphan. A chunk is checked against its ID before it moves: a pack holding a
+ * corrupt one stays as it is, for verify to report. Runs inside a prune (no backup runs), under a
+ * repack lock (see {@link Locks}); the old packs stay while a reader holds a lock.
+ */
+final class Repacker {
+    private static final Logger LOG = LoggerFactory.getLogger(Repacker.class);
+
+    private final ChunkStore chunks;
+    private final ManifestStore manifests;
+    private final Locks locks;
+
+    /** What a repack did: the packs it emptied, those of them it deleted, and the bytes that gave back. */
+    record Repacked(long packs, long deleted, long bytesFreed) {
+        static final Repacked NONE = new Repacked(0, 0, 0);
+    }
+
+    Repacker(ChunkStore chunks, ManifestStore manifests, Locks locks) {
+        this.chunks = chunks;
+        this.manifests = manifests;
+        this.locks = locks;
+    }
+
+    Repacked repack(ManifestStore.Referenced referenced) throws IOException {
+        Map<String, Long> sparse = sparsePacks(referenced.chunks());
+        if (sparse.isEmpty()) {
+            return Repacked.NONE;
+        }
+        Optional<Locks.Lock> acquired = locks.tryAcquireRepack();
+        if (acquired.isEmpty()) {
+            LOG.info("repack of {} skipped: another repack or a backup's removal is running", chunks.url());
+            return Repacked.NONE;
+        }
+        try (Locks.Lock lock = acquired.get()) {
+            Map<Manifest.ChunkRef, Manifest.ChunkRef> moved = new HashMap<>();
+            PackFiller filler = new PackFiller(chunks);
+            for (String pack : List.copyOf(sparse.keySet())) {
+                if (!copyLive(pack, referenced.chunks().refsIn(pack), filler, moved)) {
+                    sparse.remove(pack);
+                }
+            }
+            filler.finish();
+            chunks.flush();
+            CrashPoint.reach("backup.repack.packed"); // new packs no manifest names yet
+            for (String name : referenced.naming(sparse.keySet())) {
+                rewrite(name, moved);
+            }
+            CrashPoint.reach("backup.repack.rewritten"); // old packs no manifest names any more
+            return deleteOld(sparse);
+        }
+    }
+
+    /** The referenced packs more than half dead, with their stored sizes (a missing one has nothing to move). */
+    private Map<String, Long> sparsePacks(ManifestStore.Chunks referenced) throws IOException {
+        Map<String, Long> sparse = new TreeMap<>();
+        Map<String, Long> stored = chunks.packSizes();
+        referenced.livePackBytes().forEach((pack, live) -> {
+            Long size = stored.get(pack);
+            if (size != null && live * 2 < size) {
+                sparse.put(pack, size);
+            }
+        });
+        return sparse;
+    }
+
+    /** Copies the pack's live chunks into the filler, recording where each went; false (nothing moved) when one is bad. */
+    private boolean copyLive(String pack, List<Manifest.ChunkRef> live, PackFiller filler,
+            Map<Manifest.ChunkRef, Manifest.ChunkRef> moved) throws IOException {
+        byte[] whole;
+        try {
+            whole = chunks.readPack(pack);
+        } catch (BackupException e) {
+            LOG.warn("repack of {}: pack {} left as it is: {}", chunks.url(), pack, e.getMessage());
+            return false;
+        }
+        live.sort(Comparator.comparingLong(Manifest.ChunkRef::offset));
+        for (Manifest.ChunkRef ref : live) {
+            String where = "chunk " + ref.id() + " in pack " + pack;
+            try {
+                if (!ChunkStore.isValidId(ref.id()) || ref.offset() < 0 || ref.stored() <= 0
+                        || ref.offset() + ref.stored() > whole.length) {
+                    throw new BackupException(BackupException.Kind.CORRUPT, where + ": its place is outside the pack");
+                }
+                chunks.open(ref, ByteBuffer.wrap(whole, (int) ref.offset(), ref.stored()).slice(), where);
+            } catch (BackupException e) {
+                LOG.warn("repack of {}: pack {} left as it is: {}", chunks.url(), pack, e.getMessage());
+                return false;
+            }
+        }
+        for (Manifest.ChunkRef ref : live) {
+            moved.put(ref, filler.add(ref, whole, (int) ref.offset()));
+        }
+        return true;
+    }
+
+    /** Rewrites one manifest to name the chunks' new places; one removed since it was read is left removed. */
+    private void rewrite(String name, Map<Manifest.ChunkRef, Manifest.ChunkRef> moved) throws IOException {
+        Manifest manifest;
+        try {
+            manifest = manifests.read(name);
+        } catch (BackupException e) {
+            if (e.kind() == BackupException.Kind.NOT_FOUND) {
+                return;
+            }
+            throw e;
+        }
+        List<Manifest.Entry> entries = new ArrayList<>(manifest.entries().size());
+        boolean changed = false;
+        for (Manifest.Entry entry : manifest.entries()) {
+            if (entry.chunks().stream().anyMatch(moved::containsKey)) {
+                entry = entry.withChunks(entry.chunks().stream().map(ref -> moved.getOrDefault(ref, ref)).toList());
+                changed = true;
+            }
+            entries.add(entry);
+        }
+        if (changed) {
+            manifests.write(manifest.withEntries(entries));
+        }
+    }
+
+    private Repacked deleteOld(Map<String, Long> emptied) throws IOException {
+        if (emptied.isEmpty()) {
+            return Repacked.NONE;
+        }
+        if (locks.anyReader()) {
+            LOG.info("repack of {}: {} packs no manifest names any more are kept while a restore or a verify "
+                    + "reads; a later prune deletes them", chunks.url(), emptied.size());
+            return new Repacked(emptied.size(), 0, 0);
+        }
+        long freed = 0;
+        long deleted = 0;
+        for (var pack : emptied.entrySet()) {
+            try {
+                chunks.delete(ChunkStore.packKey(pack.getKey()));
+                freed += pack.getValue();
+                deleted++;
+            } catch (NoSuchFileException e) {
+                // deleted by someone else since
+            }
+        }
+        LOG.info("repack of {}: {} packs emptied and deleted ({} bytes)", chunks.url(), deleted, freed);
+        return new Repacked(emptied.size(), deleted, freed);
+    }
+
+    /** Fills new packs with stored chunks, putting each once it holds {@link ChunkUploader#PACK_BYTES}. */
+    private static final class PackFiller {
+        private final ChunkStore chunks;
+        private final byte[] buffer = new byte[ChunkUploader.PACK_BYTES + ChunkUploader.PACKED_BELOW + 64];
+        private String name = ChunkStore.newPackName();
+        private int length;
+
+        PackFiller(ChunkStore chunks) {
+            this.chunks = chunks;
+        }
+
+        /** Where the chunk stored at {@code offset} of {@code from} lands. */
+        Manifest.ChunkRef add(Manifest.ChunkRef ref, byte[] from, int offset) throws IOException {
+            System.arraycopy(from, offset, buffer, length, ref.stored());
+            Manifest.ChunkRef there = ref.in(name, length, ref.stored());
+            length += ref.stored();
+            if (length >= ChunkUploader.PACK_BYTES) {
+                put();
+            }
+            return there;
+        }
+
+        private void put() throws IOException {
+            chunks.writePack(name, buffer, length);
+            name = ChunkStore.newPackName();
+            length = 0;
+        }
+
+        /** Puts the last pack, if it holds anything. */
+        void finish() throws IOException {
+            if (length > 0) {
+                put();
+            }
+        }
+    }
+}
