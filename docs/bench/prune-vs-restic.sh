@@ -13,16 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-prune
-ctl=bin/stratactl
-rm -rf "$work" && mkdir -p "$work"
-printf 'bench key' > "$work/key"
-export RESTIC_PASSWORD='bench key' RESTIC_CACHE_DIR="$work/restic-cache"
-bin/strata standalone --endpoint "unix://$work/csi.sock" --data-dir "$work/data" --node-id bench \
-  --backup-key-file "$work/key" > "$work/driver.log" 2>&1 &
-driver=$!
-trap 'kill $driver 2>/dev/null; wait $driver 2>/dev/null || true' EXIT
-for _ in $(seq 300); do [[ -S $work/csi.sock ]] && break; sleep 0.1; done
-e=unix://$work/csi.sock
+. docs/bench/encrypted-driver.sh
 . docs/bench/cold-timed.sh
 $ctl --endpoint "$e" volume create data --size 10Gi > /dev/null
 $ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
