@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * the other: a backup then fails BUSY, a prune skips. A lock is stale (its holder died) when it is
  * older than an hour, a running backup rewriting its lock well before that, or at once when its holder
  * was a process on this host that no longer runs (restic's rule: a driver killed mid-upload must not
- * hold every prune of the target back for an hour after it restarts).
+ * hold every prune of the target back for an hour after it restarts). The lock records when its
+ * holder started, so a holder's pid now running another process counts as gone too: a restarted
+ * container's driver often runs with its predecessor's pid.
  *
  * <p>Packs move ({@link Repacker}), and three more kinds of lock keep that safe. A restore or a
  * verify holds a reader's lock while it reads chunks: no pack is then deleted or moved, since the
@@ -41,6 +43,8 @@ final class Locks {
     /** pid@host, as the JVM names itself: the holder a lock records. */
     private static final String HOLDER = ManagementFactory.getRuntimeMXBean().getName();
     private static final String THIS_HOST = HOLDER.substring(HOLDER.indexOf('@') + 1);
+    /** When this process started: a restarted container's driver often has its predecessor's pid (1). */
+    static final Instant HOLDER_STARTED = ProcessHandle.current().info().startInstant().orElse(null);
     /** Refreshes readers' locks, which have no loop of their own to do it in; its one thread starts with the first. */
     private static final ScheduledExecutorService REFRESHER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "backup-reader-lock");
@@ -55,7 +59,7 @@ final class Locks {
     }
 
     /** What a lock file says, for whoever finds one left behind. */
-    record LockInfo(String kind, String holder, Instant createdAt) {}
+    record LockInfo(String kind, String holder, Instant createdAt, Instant holderStarted) {}
 
     private final BackupTarget target;
 
@@ -168,26 +172,35 @@ final class Locks {
         return age.isPresent() && (age.get().compareTo(STALE_AFTER) > 0 || holderIsGone(key));
     }
 
-    /** True only when the lock names a process of this host that does not run (not for other hosts). */
+    /**
+     * True only when the lock names a process of this host that does not run (not for other hosts):
+     * its pid is not running, or runs a process that started at another time than the holder did.
+     */
     private boolean holderIsGone(String key) throws IOException {
-        String holder;
+        LockInfo info;
         try {
-            holder = Json.read(target.get(key), LockInfo.class, "lock " + key).holder();
+            info = Json.read(target.get(key), LockInfo.class, "lock " + key);
         } catch (NoSuchFileException e) {
             return false; // released since listed
         } catch (IOException | RuntimeException unreadable) {
             return false; // torn or foreign: only its age can tell
         }
+        String holder = info.holder();
         int at = holder == null ? -1 : holder.indexOf('@');
         if (at <= 0 || !holder.substring(at + 1).equals(THIS_HOST)) {
             return false;
         }
+        Optional<ProcessHandle> process;
         try {
-            long pid = Long.parseLong(holder.substring(0, at));
-            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+            process = ProcessHandle.of(Long.parseLong(holder.substring(0, at)));
         } catch (NumberFormatException e) {
             return false;
         }
+        if (process.isEmpty() || !process.get().isAlive()) {
+            return true;
+        }
+        Instant started = process.get().info().startInstant().orElse(null);
+        return info.holderStarted() != null && started != null && !started.equals(info.holderStarted());
     }
 
     /**
@@ -248,7 +261,7 @@ final class Locks {
 
         private void refresh() throws IOException {
             Instant now = Instant.now();
-            target.put(key, Json.write(new LockInfo(kind.replace("-", ""), HOLDER, now)));
+            target.put(key, Json.write(new LockInfo(kind.replace("-", ""), HOLDER, now, HOLDER_STARTED)));
             written = now;
         }
 

@@ -138,6 +138,29 @@ class PruneTest {
         assertEquals(List.of(), raw.list("locks/"), "the dead holder's lock was deleted");
     }
 
+    /**
+     * A restarted container's driver often runs with its predecessor's pid (1): a lock naming this
+     * pid but another start time is a dead predecessor's, stale at once; with this start time, ours.
+     */
+    @Test
+    void aLockOfAnEarlierProcessWithThisPidIsStaleAtOnce() throws Exception {
+        repo.backup(tree, "one", Map.of(), null);
+        String holder = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+        BackupTarget raw = BackupTarget.open(TestTrees.url(target));
+        raw.put("locks/backup-mine", Json.write(new Locks.LockInfo("backup", holder, Instant.now(),
+                Locks.HOLDER_STARTED)));
+        assertTrue(repo.remove("one").skippedBusy(), "this process's own backup lock holds");
+        raw.delete("locks/backup-mine");
+        raw.put("locks/backup-before-restart", Json.write(new Locks.LockInfo("backup", holder, Instant.now(),
+                Locks.HOLDER_STARTED.minusSeconds(600))));
+
+        PruneReport done = repo.prune(Duration.ZERO);
+
+        assertFalse(done.skippedBusy(), "the predecessor's lock holds nothing back");
+        assertTrue(done.chunksDeleted() > 0);
+        assertEquals(List.of(), raw.list("locks/"), "the predecessor's lock was deleted");
+    }
+
     @Test
     void aRunningPruneMakesABackupBusy() throws Exception {
         BackupTarget raw = BackupTarget.open(TestTrees.url(target));
