@@ -132,11 +132,7 @@ public final class BackupRepository {
      * have moved its chunks since.
      */
     public BackupSummary restoreImage(Manifest manifest, BlockImage device) throws IOException {
-        try (Locks.Held reading = locks.holdForReading()) {
-            Manifest current = manifest(manifest.name());
-            new ImageRestore(chunks, chunker.maxChunk()).restore(current, device);
-            return current.summary();
-        }
+        return restoreImage(manifest.name(), device);
     }
 
     /**

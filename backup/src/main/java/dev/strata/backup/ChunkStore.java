@@ -69,6 +69,11 @@ final class ChunkStore {
                 && ref.stored() <= (long) maxChunk + STORED_OVERHEAD;
     }
 
+    /** {@link #isValidRef} with this store's largest chunk. */
+    boolean isValid(Manifest.ChunkRef ref) {
+        return isValidRef(ref, maxChunk);
+    }
+
     /** The ID a chunk of these bytes has on this target (keyed when the target is encrypted). */
     String idOf(byte[] data, int offset, int length) {
         return codec.chunkId(data, offset, length);
@@ -113,12 +118,7 @@ final class ChunkStore {
         return namesUnder(PREFIX, ChunkStore::key);
     }
 
-    /** The names of every pack stored; stray files under packs/ are ignored. */
-    Set<String> listPacks() throws IOException {
-        return packSizes().keySet();
-    }
-
-    /** Every pack stored, by name, with its stored size. */
+    /** Every pack stored, by name, with its stored size; stray files under packs/ are ignored. */
     Map<String, Long> packSizes() throws IOException {
         Map<String, Long> sizes = new HashMap<>();
         target.listWithSizes(PACK_PREFIX).forEach((key, size) -> {
@@ -179,7 +179,7 @@ final class ChunkStore {
      */
     ByteBuffer read(Manifest.ChunkRef ref, String file, byte[] reuse) throws IOException {
         String where = "chunk " + ref.id() + " of file " + file;
-        if (!isValidRef(ref, maxChunk)) {
+        if (!isValid(ref)) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk reference");
         }
         return open(ref, readStored(ref, where, reuse), where);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -61,8 +62,9 @@ final class Pruner {
                 LOG.info("prune of {}: no pack deleted or moved while a restore, a verify or a repack runs",
                         chunks.url());
             } else {
-                packs = deleteUnreferenced(chunks.listPacks(), referenced.chunks().packs(), ChunkStore::packKey, cutoff);
-                repacked = new Repacker(chunks, manifests, locks).repack(referenced);
+                Map<String, Long> stored = chunks.packSizes(); // one listing for both
+                packs = deleteUnreferenced(stored.keySet(), referenced.chunks().packs(), ChunkStore::packKey, cutoff);
+                repacked = new Repacker(chunks, manifests, locks).repack(referenced, stored);
             }
             LOG.info("prune of {}: {} chunks and {} packs deleted ({} bytes), {} chunks and {} packs kept", chunks.url(),
                     loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), packs.kept());

@@ -42,8 +42,9 @@ final class Repacker {
         this.locks = locks;
     }
 
-    Repacked repack(ManifestStore.Referenced referenced) throws IOException {
-        Map<String, Long> sparse = sparsePacks(referenced.chunks());
+    /** {@code stored}: every pack on the target with its size, as the prune listed them. */
+    Repacked repack(ManifestStore.Referenced referenced, Map<String, Long> stored) throws IOException {
+        Map<String, Long> sparse = sparsePacks(referenced.chunks(), stored);
         if (sparse.isEmpty()) {
             return Repacked.NONE;
         }
@@ -72,9 +73,8 @@ final class Repacker {
     }
 
     /** The referenced packs more than half dead, with their stored sizes (a missing one has nothing to move). */
-    private Map<String, Long> sparsePacks(ManifestStore.Chunks referenced) throws IOException {
+    private static Map<String, Long> sparsePacks(ManifestStore.Chunks referenced, Map<String, Long> stored) {
         Map<String, Long> sparse = new TreeMap<>();
-        Map<String, Long> stored = chunks.packSizes();
         referenced.livePackBytes().forEach((pack, live) -> {
             Long size = stored.get(pack);
             if (size != null && live * 2 < size) {
@@ -98,8 +98,7 @@ final class Repacker {
         for (Manifest.ChunkRef ref : live) {
             String where = "chunk " + ref.id() + " in pack " + pack;
             try {
-                if (!ChunkStore.isValidId(ref.id()) || ref.offset() < 0 || ref.stored() <= 0
-                        || ref.offset() + ref.stored() > whole.length) {
+                if (!chunks.isValid(ref) || ref.offset() + ref.stored() > whole.length) {
                     throw new BackupException(BackupException.Kind.CORRUPT, where + ": its place is outside the pack");
                 }
                 chunks.open(ref, ByteBuffer.wrap(whole, (int) ref.offset(), ref.stored()).slice(), where);
