@@ -47,6 +47,18 @@ public final class LiveCopy {
                 .map(m -> m.group(1)).toList();
     }
 
+    private static final Pattern ABORTED = Pattern.compile("ABORTING due to invalid path from sender: .*");
+
+    /**
+     * Whether rsync gave up on the whole copy because its list named a path below a directory that
+     * had become a link by the time it looked again (a pod swapping the two): its receiver refuses
+     * such a path as a protocol error (code 2). Nothing about the target is wrong, and the copy can
+     * run again.
+     */
+    public static boolean abortedByASwap(CommandRunner.Result r) {
+        return r.exitCode() == 2 && r.stderr().lines().anyMatch(line -> ABORTED.matcher(line).matches());
+    }
+
     /** Throws unless the copy succeeded or failed only on entries that changed under it. */
     public static void check(CommandRunner.Result r) {
         if (r.ok()) {

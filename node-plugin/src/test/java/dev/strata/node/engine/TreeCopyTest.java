@@ -2,7 +2,9 @@ package dev.strata.node.engine;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
 import java.nio.file.Files;
@@ -57,6 +59,21 @@ class TreeCopyTest {
                 "rsync: [receiver] mkstemp \"/dst/.x.abc\" failed: No space left on device (28)\n"
                         + "rsync error: some files/attrs were not transferred (see previous errors) (code 23)\n")));
         assertThrows(CommandRunner.CommandFailedException.class, () -> LiveCopy.check(cp(1, "")));
+    }
+
+    /** What rsync said in CI when the racing pod swapped d and a link between its list and its copy. */
+    @Test
+    void anRsyncThatASwapAbortedIsToldApartFromOtherFailures() {
+        CommandRunner.Result aborted = rsync(2,
+                "rsync: [sender] get_xattr_data: lgetxattr(\"/src/d\",\"trusted.overlay.opaque\",0) failed: No data "
+                        + "available (61)\n"
+                        + "ABORTING due to invalid path from sender: d/sub\n"
+                        + "rsync error: protocol incompatibility (code 2) at generator.c(1715) [generator=3.5.0]\n");
+        assertTrue(LiveCopy.abortedByASwap(aborted));
+        assertThrows(CommandRunner.CommandFailedException.class, () -> LiveCopy.check(aborted),
+                "an aborted copy is incomplete: it is run again, never taken as it is");
+        assertFalse(LiveCopy.abortedByASwap(rsync(2, "rsync error: protocol incompatibility (code 2)\n")));
+        assertFalse(LiveCopy.abortedByASwap(rsync(23, "ABORTING due to invalid path from sender: d/sub\n")));
     }
 
     @Test

@@ -43,6 +43,8 @@ final class LayerFreezer {
     static final String OPAQUE = "trusted.overlay.opaque";
     private static final String FROZEN = "frozen";
     private static final String MARKER = ".freeze-marker";
+    /** rsync runs again after a pod's swap aborted it; a pod that swaps without pause fails its own snapshot. */
+    private static final int RSYNC_ATTEMPTS = 5;
 
     private final CommandRunner runner;
     private final TreeCopy copy;
@@ -189,7 +191,8 @@ final class LayerFreezer {
 
     /**
      * rsync copies a list of paths (directories without their content) with owners, xattrs and
-     * devices, confined to the upper directory and the layer ({@link Sandbox}).
+     * devices, confined to the upper directory and the layer ({@link Sandbox}), from the start
+     * again when a swap aborted it ({@link LiveCopy#abortedByASwap}).
      */
     private void rsync(Path from, Path to, List<String> paths) throws IOException {
         Path list = to.resolveSibling(to.getFileName() + ".list");
@@ -199,12 +202,21 @@ final class LayerFreezer {
             bytes.write(0);
         }
         Files.write(list, bytes.toByteArray());
+        List<String> command = Sandbox.command(List.of(Sandbox.Bind.readOnly(from, Sandbox.SOURCE),
+                Sandbox.Bind.writable(to, Sandbox.TARGET), Sandbox.Bind.readOnly(list, "/list")),
+                List.of("rsync", "-aXS", "--numeric-ids", "--from0", "--files-from=/list", "--",
+                        Sandbox.SOURCE + "/", Sandbox.TARGET + "/"));
         try {
-            CommandRunner.Result r = runner.run(Sandbox.command(List.of(Sandbox.Bind.readOnly(from, Sandbox.SOURCE),
-                    Sandbox.Bind.writable(to, Sandbox.TARGET), Sandbox.Bind.readOnly(list, "/list")),
-                    List.of("rsync", "-aXS", "--numeric-ids", "--from0", "--files-from=/list", "--",
-                            Sandbox.SOURCE + "/", Sandbox.TARGET + "/")));
-            LiveCopy.check(r);
+            for (int attempt = 1; ; attempt++) {
+                CommandRunner.Result r = runner.run(command);
+                if (attempt == RSYNC_ATTEMPTS || !LiveCopy.abortedByASwap(r)) {
+                    LiveCopy.check(r);
+                    return;
+                }
+                // The pod swapped a directory and a link under rsync's feet; start the copy afresh.
+                Trash.deleteTree(to);
+                Files.createDirectories(to);
+            }
         } finally {
             Files.deleteIfExists(list);
         }
