@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * A crash point added to the main code needs a scenario in {@link CrashRecoveryTest} (standalone) or
- * {@link NodePluginCrashTest} (the node plugin of a cluster).
+ * A crash point added to the main code needs a scenario in {@link CrashRecoveryTest} or
+ * {@link BackupCrashRecoveryTest} (standalone), or {@link NodePluginCrashTest} (the node plugin of a
+ * cluster).
  */
 class CrashPointCoverageTest {
     private static final Pattern REACH = Pattern.compile("CrashPoint\\.reach\\(\"([^\"]+)\"\\)");
@@ -38,6 +39,7 @@ class CrashPointCoverageTest {
             }
         }
         Set<String> tested = new TreeSet<>(CrashRecoveryTest.crashPoints());
+        tested.addAll(BackupCrashRecoveryTest.crashPoints());
         tested.addAll(NodePluginCrashTest.CRASH_POINTS);
         assertEquals(inSources, tested);
     }

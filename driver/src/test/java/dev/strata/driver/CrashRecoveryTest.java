@@ -1,86 +1,47 @@
 package dev.strata.driver;
 
-import static dev.strata.driver.SnapshotUploads.awaitStored;
 import static dev.strata.testkit.CsiAssert.assertStatus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.CreateVolumeGroupSnapshotRequest;
 import dev.strata.csi.v1.DeleteVolumeGroupSnapshotRequest;
 import dev.strata.csi.v1.NodeGetVolumeStatsRequest;
 import dev.strata.csi.v1.NodeGetVolumeStatsResponse;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.csi.v1.VolumeGroupSnapshot;
-import dev.strata.node.sys.Posix;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
 import dev.strata.testkit.MountInfo;
-import dev.strata.testkit.ProcessHarness;
 import io.grpc.Status.Code;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Kills the driver process at each crash point (as {@code kill -9} would, between two steps of an
- * operation) and checks that the restarted driver has finished or undone the operation: the state is
- * consistent, the call can be retried, and everything can still be cleaned up.
+ * Kills the driver process at each crash point of volumes, snapshots and mounts (as {@code kill -9}
+ * would, between two steps of an operation) and checks that the restarted driver has finished or
+ * undone the operation: the state is consistent, the call can be retried, and everything can still
+ * be cleaned up. The backups' crash points are in {@link BackupCrashRecoveryTest}.
  */
-class CrashRecoveryTest {
-    @RegisterExtension
-    final ProcessHarness driver = new ProcessHarness();
-
-    /** What one crash point needs: state to crash in, the call that crashes, and the checks after restart. */
-    private interface Step {
-        void run() throws Exception;
-    }
-
-    private record Scenario(Step setup, Step crash, Step verify) {}
-
-    private String volumeId;
-    private String sourceId;
+class CrashRecoveryTest extends CrashScenarioFixture {
     private Path target;
 
-    @BeforeAll
-    static void needsRoot() {
-        Assumptions.assumeTrue(Posix.isRoot(), "needs root: bind mounts");
-    }
-
-    /** Every crash point in the main code (CrashPointCoverageTest checks that none is missing). */
+    /** Every crash point of volumes, snapshots and mounts (CrashPointCoverageTest checks that none is missing). */
     static List<String> crashPoints() {
         return List.of(
                 "volume.create.recorded", "volume.create.stored", "dir.create.partial", "volume.delete.recorded",
                 "snapshot.create.recorded", "snapshot.create.stored", "snapshot.delete.recorded",
                 "group.create.recorded", "node.stage.recorded", "node.publish.recorded", "node.publish.mounted",
                 "node.unpublish.unmounted", "node.unstage.unmounted", "hostpath.create.recorded",
-                "overlay.create.chained", "overlay.snapshot.frozen", "backup.chunk.stored", "snapshot.backup.stored",
-                "backup.repack.packed", "backup.repack.rewritten");
+                "overlay.create.chained", "overlay.snapshot.frozen");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("crashPoints")
-    void operationIsFinishedOrUndoneAfterACrashAt(String crashPoint) throws Exception {
-        Scenario scenario = scenario(crashPoint);
-        scenario.setup().run(); // on the driver the harness started
-        driver.terminate();
-        driver.startCrashingAt(crashPoint);
-        driver.assertCrashes(scenario.crash()::run);
-        driver.start();
-        scenario.verify().run();
-        deleteEverything();
-    }
-
-    private Scenario scenario(String crashPoint) {
+    @Override
+    Scenario scenario(String crashPoint) {
         return switch (crashPoint) {
             case "volume.create.recorded", "volume.create.stored" -> new Scenario(
                     () -> { },
@@ -264,53 +225,6 @@ class CrashRecoveryTest {
                         driver.unstage(sourceId);
                         driver.unstage(volumeId);
                     });
-            case "backup.chunk.stored", "snapshot.backup.stored" -> new Scenario(
-                    () -> {
-                        volumeId = driver.createVolume("pvc-1").getVolumeId();
-                        writeFiles(driver.volumeDir(volumeId));
-                    },
-                    () -> awaitStored(driver.controller(), remoteSnapshot()), // the upload in the background halts the driver
-                    () -> {
-                        // The upload resumed at the start: stored, restorable, and nothing stored twice.
-                        Snapshot s = awaitStored(driver.controller(), remoteSnapshot());
-                        sourceId = s.getSnapshotId();
-                        String restored = driver.controller().createVolume(Csi.createVolume("pvc-restored")
-                                .putParameters("fromBackup", backupTarget() + "#" + sourceId).build()).getVolume()
-                                .getVolumeId();
-                        assertFiles(driver.volumeDir(restored));
-                        driver.deleteVolume(restored);
-                        driver.deleteSnapshot(sourceId);
-                        assertEquals(List.of(), CsiCalls.names(driver.root().resolve("target/backups")));
-                        for (String stored : List.of("target/chunks", "target/packs")) {
-                            assertEquals(List.of(), CsiCalls.files(driver.root().resolve(stored)),
-                                    stored + " of the cut-short upload were left behind");
-                        }
-                    });
-            case "backup.repack.packed", "backup.repack.rewritten" -> new Scenario(
-                    () -> { // the first backup's pack is mostly junk.bin's, which the second has not
-                        volumeId = driver.createVolume("pvc-1").getVolumeId();
-                        writeFiles(driver.volumeDir(volumeId));
-                        Files.write(driver.volumeDir(volumeId).resolve("junk.bin"), randomBytes(300_000));
-                        sourceId = awaitStored(driver.controller(), remoteSnapshot("snap-old")).getSnapshotId();
-                        Files.delete(driver.volumeDir(volumeId).resolve("junk.bin"));
-                        awaitStored(driver.controller(), remoteSnapshot());
-                    },
-                    () -> driver.deleteSnapshot(sourceId), // its prune moves a.txt and b.txt to a new pack
-                    () -> {
-                        driver.deleteSnapshot(sourceId); // again: whatever the crash left is deleted now
-                        String kept = awaitStored(driver.controller(), remoteSnapshot()).getSnapshotId();
-                        assertEquals(List.of(kept), driver.listSnapshotIds());
-                        volumeId = driver.controller().createVolume(Csi.createVolume("pvc-restored")
-                                .putParameters("fromBackup", backupTarget() + "#" + kept).build()).getVolume()
-                                .getVolumeId();
-                        assertFiles(driver.volumeDir(volumeId));
-                        assertFalse(Files.exists(driver.volumeDir(volumeId).resolve("junk.bin")));
-                        assertTrue(CsiCalls.files(driver.root().resolve("target/packs")).size() <= 1,
-                                "one pack holds what the kept backup names: " + CsiCalls.files(driver.root()
-                                        .resolve("target/packs")));
-                        driver.deleteSnapshot(kept);
-                        assertEquals(List.of(), CsiCalls.files(driver.root().resolve("target/packs")));
-                    });
             default -> throw new IllegalArgumentException("no scenario for crash point " + crashPoint);
         };
     }
@@ -318,10 +232,6 @@ class CrashRecoveryTest {
     private String createOverlay(String name) {
         return driver.controller().createVolume(Csi.createVolume(name).putParameters("engine", "overlay").build())
                 .getVolume().getVolumeId();
-    }
-
-    private Path overlayDir(String kind) {
-        return driver.dataDir().resolve("engines/overlay").resolve(kind);
     }
 
     private void stagedVolume() {
@@ -340,66 +250,8 @@ class CrashRecoveryTest {
                 .setVolumePath(path.toString()).build());
     }
 
-    private String backupTarget() {
-        return "file://" + driver.root().resolve("target");
-    }
-
-    private CreateSnapshotRequest remoteSnapshot() {
-        return remoteSnapshot("snap-remote");
-    }
-
-    private CreateSnapshotRequest remoteSnapshot(String name) {
-        return CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(volumeId)
-                .putParameters("backupTarget", backupTarget()).build();
-    }
-
-    private static byte[] randomBytes(int size) {
-        byte[] bytes = new byte[size];
-        new java.util.Random(16).nextBytes(bytes);
-        return bytes;
-    }
-
-    private static void writeFiles(Path dir) throws IOException {
-        Files.writeString(dir.resolve("a.txt"), "a");
-        Files.createDirectories(dir.resolve("sub"));
-        Files.writeString(dir.resolve("sub/b.txt"), "b".repeat(100_000));
-    }
-
-    private static void assertFiles(Path dir) throws IOException {
-        assertEquals("a", Files.readString(dir.resolve("a.txt")));
-        assertEquals("b".repeat(100_000), Files.readString(dir.resolve("sub/b.txt")));
-    }
-
     /** The trash is emptied in the background after a start; give it up to 10 s. */
     private void awaitEmptyTrash() throws InterruptedException {
         awaitEmptyTrash(driver.trashDir());
-    }
-
-    private static void awaitEmptyTrash(Path trash) throws InterruptedException {
-        for (int i = 0; i < 200 && !CsiCalls.names(trash).isEmpty(); i++) {
-            Thread.sleep(50);
-        }
-        assertEquals(List.of(), CsiCalls.names(trash), "the trash was not emptied");
-    }
-
-    /** Unpublishes, unstages and deletes whatever the scenario left, then checks nothing remains. */
-    private void deleteEverything() throws InterruptedException {
-        for (String id : driver.listVolumeIds()) {
-            driver.unpublish(id, driver.target("pod-1"));
-            driver.unstage(id);
-        }
-        for (String id : driver.listSnapshotIds()) {
-            driver.deleteSnapshot(id);
-        }
-        for (String id : driver.listVolumeIds()) {
-            driver.deleteVolume(id);
-        }
-        assertEquals(List.of(), driver.listVolumeIds());
-        assertEquals(List.of(), driver.listSnapshotIds());
-        assertEquals(List.of(), CsiCalls.names(driver.volumesDir()));
-        assertEquals(List.of(), CsiCalls.names(driver.snapshotsDir()));
-        awaitEmptyTrash(driver.trashDir());
-        awaitEmptyTrash(overlayDir("trash")); // an overlay volume's filesystem is unmounted there
-        assertEquals(List.of(), MountInfo.under(driver.root()), "mounts left under the test directory");
     }
 }

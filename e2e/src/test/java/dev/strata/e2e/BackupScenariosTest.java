@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * Convoy's flow with the real binaries: {@code bin/strata standalone} on two "hosts" (two drivers,
  * two data directories, nothing shared but the backup target and its key) and {@code bin/stratactl}.
  * A volume's snapshot goes to an encrypted target, survives a kill -9 of its driver right after the
- * cut (while it uploads, or just after: CrashRecoveryTest halts it at exact points of the upload), and
+ * cut (while it uploads, or just after: BackupCrashRecoveryTest halts it at exact points of the upload), and
  * comes back on the other host byte for byte; {@code stratactl backup} lists, verifies and removes it.
  */
 class BackupScenariosTest {
