@@ -9,7 +9,7 @@ package dev.strata.backup;
  * @param bytesDeleted the stored size of the deleted chunks and packs
  * @param chunksKept the chunks left: referenced ones, and orphans younger than the grace period
  * @param skippedBusy a backup was running, so nothing was deleted
- * @param packsRepacked the packs more than half dead whose live chunks moved to new packs
+ * @param packsRepacked the packs (more than half dead, or small ones merged) whose live chunks moved to new packs
  */
 public record PruneReport(long chunksDeleted, long packsDeleted, long bytesDeleted, long chunksKept, boolean skippedBusy,
         long packsRepacked) {

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Gives back the space of mostly dead packs, as {@code restic prune} does: a pack whose referenced
  * chunks take less than half of it has them copied into new packs as they are stored (each is sealed
- * alone, its ID the AAD, so it moves without being opened again); then every manifest naming it is
+ * alone, its ID the AAD, so it moves without being opened again); small packs (each backup's last,
+ * and all of a small backup's) are merged the same way once together they fill a pack, so that a
+ * target of many small backups is not one object per backup. Then every manifest naming them is
  * rewritten to name the new places; only then does the old pack go. At every moment each manifest
  * names whole packs: a crash leaves the new packs unnamed, or the old ones, and a later prune
  * deletes them as any orphan. A chunk is checked against its ID before it moves: a pack holding a
@@ -26,6 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Repacker {
     private static final Logger LOG = LoggerFactory.getLogger(Repacker.class);
+    /** A pack under half the usual size: the last of a backup, or all of a small backup's. */
+    static final int SMALL_PACK_BYTES = ChunkUploader.PACK_BYTES / 2;
 
     private final ChunkStore chunks;
     private final ManifestStore manifests;
@@ -44,8 +48,8 @@ final class Repacker {
 
     /** {@code stored}: every pack on the target with its size, as the prune listed them. */
     Repacked repack(ManifestStore.Referenced referenced, Map<String, Long> stored) throws IOException {
-        Map<String, Long> sparse = sparsePacks(referenced.chunks(), stored);
-        if (sparse.isEmpty()) {
+        Map<String, Long> chosen = packsToRepack(referenced.chunks(), stored);
+        if (chosen.isEmpty()) {
             return Repacked.NONE;
         }
         Optional<Locks.Lock> acquired = locks.tryAcquireRepack();
@@ -56,32 +60,48 @@ final class Repacker {
         try (Locks.Lock lock = acquired.get()) {
             Map<Manifest.ChunkRef, Manifest.ChunkRef> moved = new HashMap<>();
             PackFiller filler = new PackFiller(chunks);
-            for (String pack : List.copyOf(sparse.keySet())) {
+            for (String pack : List.copyOf(chosen.keySet())) {
                 if (!copyLive(pack, referenced.chunks().refsIn(pack), filler, moved)) {
-                    sparse.remove(pack);
+                    chosen.remove(pack);
                 }
             }
             filler.finish();
             chunks.flush();
             CrashPoint.reach("backup.repack.packed"); // new packs no manifest names yet
-            for (String name : referenced.naming(sparse.keySet())) {
+            for (String name : referenced.naming(chosen.keySet())) {
                 rewrite(name, moved);
             }
             CrashPoint.reach("backup.repack.rewritten"); // old packs no manifest names any more
-            return deleteOld(sparse);
+            return deleteOld(chosen);
         }
     }
 
-    /** The referenced packs more than half dead, with their stored sizes (a missing one has nothing to move). */
-    private static Map<String, Long> sparsePacks(ManifestStore.Chunks referenced, Map<String, Long> stored) {
-        Map<String, Long> sparse = new TreeMap<>();
-        referenced.livePackBytes().forEach((pack, live) -> {
-            Long size = stored.get(pack);
-            if (size != null && live * 2 < size) {
-                sparse.put(pack, size);
+    /**
+     * The referenced packs to move, with their stored sizes: those more than half dead, and the small
+     * ones once their live chunks would fill a pack (a missing pack has nothing to move). Merging
+     * only then makes every merge write at least one full pack, so no chunk is copied again and again
+     * through a row of merges each leaving a small pack behind.
+     */
+    private static Map<String, Long> packsToRepack(ManifestStore.Chunks referenced, Map<String, Long> stored) {
+        Map<String, Long> chosen = new TreeMap<>();
+        Map<String, Long> small = new TreeMap<>();
+        long smallLive = 0;
+        for (Map.Entry<String, Long> e : referenced.livePackBytes().entrySet()) {
+            Long size = stored.get(e.getKey());
+            if (size == null) {
+                continue;
             }
-        });
-        return sparse;
+            if (e.getValue() * 2 < size) {
+                chosen.put(e.getKey(), size);
+            } else if (size < SMALL_PACK_BYTES) {
+                small.put(e.getKey(), size);
+                smallLive += e.getValue();
+            }
+        }
+        if (smallLive >= ChunkUploader.PACK_BYTES) {
+            chosen.putAll(small);
+        }
+        return chosen;
     }
 
     /** Copies the pack's live chunks into the filler, recording where each went; false (nothing moved) when one is bad. */

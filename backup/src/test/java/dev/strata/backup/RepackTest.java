@@ -18,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Packs more than half dead give their space back; every backup restores through every step of that. */
+/**
+ * Packs more than half dead give their space back, and small packs are merged; every backup
+ * restores through every step of that.
+ */
 class RepackTest {
     private static final byte[] KEY = "repack-test-key".getBytes(StandardCharsets.UTF_8);
 
@@ -196,5 +199,51 @@ class RepackTest {
         repo.remove("a");
         assertEquals(List.of(ChunkStore.packKey(packB)), storedPacks(), "a's pack went with a alone");
         assertRestores(repo, "b", "into-b");
+    }
+
+    /**
+     * Each small backup leaves one small pack: they stay apart until their live chunks would fill a
+     * pack, then one prune merges them into a full pack and what is left over, and the next prune
+     * leaves that remainder alone.
+     */
+    @ParameterizedTest(name = "encrypted={0}")
+    @ValueSource(booleans = {false, true})
+    void smallPacksAreMergedOnceTheyWouldFillAPack(boolean encrypted) throws Exception {
+        BackupRepository repo = open(encrypted);
+        List<Path> trees = new java.util.ArrayList<>();
+        for (int b = 0; b < 3; b++) {
+            Path tree = Files.createDirectory(tmp.resolve("small-backup-" + b));
+            for (int i = 0; i < 32; i++) { // 3.2 MB of chunks under PACKED_BELOW: one pack under SMALL_PACK_BYTES
+                TestTrees.writeRandom(tree.resolve("f" + i), 100_000, 1000L * b + i);
+            }
+            trees.add(tree);
+            repo.backup(tree, "b" + b, Map.of(), null);
+            if (b == 1) {
+                PruneReport twoSmall = repo.prune(Duration.ZERO);
+                assertEquals(0, twoSmall.packsRepacked(), "two small packs do not fill one: " + twoSmall);
+                assertEquals(2, storedPacks().size());
+            }
+        }
+        List<String> before = storedPacks();
+        assertEquals(3, before.size(), before.toString());
+
+        PruneReport merged = repo.prune(Duration.ZERO);
+
+        assertEquals(3, merged.packsRepacked(), merged.toString());
+        List<String> after = storedPacks();
+        assertEquals(2, after.size(), "a full pack and the remainder: " + after);
+        assertTrue(after.stream().noneMatch(before::contains), "the small packs went: " + after);
+        long largest = 0;
+        for (String key : after) {
+            largest = Math.max(largest, raw().size(key));
+        }
+        assertTrue(largest >= ChunkUploader.PACK_BYTES, "one pack is full: " + largest);
+        assertEquals(0, repo.prune(Duration.ZERO).packsRepacked(), "the remainder alone stays");
+        for (int b = 0; b < 3; b++) {
+            Path dir = Files.createDirectory(tmp.resolve("into-b" + b));
+            repo.restore("b" + b, dir);
+            TestTrees.assertSameTree(trees.get(b), dir);
+            assertEquals(List.of(), repo.verify("b" + b).problems(), "b" + b + " verifies");
+        }
     }
 }
