@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -16,9 +18,12 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.api.model.storage.CSIDriver;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -144,6 +149,28 @@ class ManifestsTest {
                 assertTrue(c.getResources().getLimits().containsKey("memory"), c.getName() + " has no memory limit");
             }
             assertTrue(container(pod, "strata").getLivenessProbe() != null, "the driver's liveness probe");
+        }
+    }
+
+    /**
+     * The driver's memory limit holds its heap's cap (STRATA_MAX_HEAP, or bin/strata's default) and
+     * what the JVM keeps outside the heap, about 90 MiB (docs/benchmarks.md): a limit under the two
+     * lets the kernel kill the driver before the JVM can fail the one call that asked too much.
+     */
+    @Test
+    void eachDriversMemoryLimitHoldsItsHeapAndTheJvmBesideIt() throws Exception {
+        Matcher defaults = Pattern.compile("STRATA_MAX_HEAP:-(\\d+[mMgG])")
+                .matcher(Files.readString(Path.of("").toAbsolutePath().getParent().resolve("bin/strata")));
+        assertTrue(defaults.find(), "bin/strata's default heap cap");
+        for (PodSpec pod : List.of(controller(), node())) {
+            Container strata = container(pod, "strata");
+            String heap = strata.getEnv().stream().filter(e -> e.getName().equals("STRATA_MAX_HEAP"))
+                    .map(EnvVar::getValue).findFirst().orElse(defaults.group(1));
+            long heapBytes = Long.parseLong(heap.substring(0, heap.length() - 1))
+                    << (Character.toLowerCase(heap.charAt(heap.length() - 1)) == 'g' ? 30 : 20);
+            long limit = Quantity.getAmountInBytes(strata.getResources().getLimits().get("memory")).longValueExact();
+            assertTrue(limit - heapBytes >= 90L << 20, pod.getServiceAccountName() + ": a limit of " + limit
+                    + " bytes leaves " + ((limit - heapBytes) >> 20) + " MiB beside a heap of " + heap);
         }
     }
 
