@@ -31,6 +31,8 @@ final class LocalCluster implements AutoCloseable {
     private final KubernetesClient client;
     private final Path kubeconfig;
     private final ClusterLock lock;
+    /** The host's IPv4 forwarding before the cluster came up, which `down` puts back. */
+    private final String ipForwardBefore;
 
     /** Why the cluster cannot run here, or null. */
     static String unavailable() {
@@ -67,18 +69,20 @@ final class LocalCluster implements AutoCloseable {
         ClusterLock lock = ClusterLock.take(LOCK, LOCK_PATIENCE);
         try {
             script(300, "down");
+            String ipForward = ipForward();
             script(TimeUnit.MINUTES.toSeconds(75), "up");
             script(TimeUnit.MINUTES.toSeconds(10), "images");
-            return new LocalCluster(Path.of(script(10, "kubeconfig").strip()), lock);
+            return new LocalCluster(Path.of(script(10, "kubeconfig").strip()), lock, ipForward);
         } catch (IOException | InterruptedException | RuntimeException e) {
             lock.close();
             throw e;
         }
     }
 
-    private LocalCluster(Path kubeconfig, ClusterLock lock) throws IOException {
+    private LocalCluster(Path kubeconfig, ClusterLock lock, String ipForwardBefore) throws IOException {
         this.kubeconfig = kubeconfig;
         this.lock = lock;
+        this.ipForwardBefore = ipForwardBefore;
         this.client = new KubernetesClientBuilder()
                 .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
     }
@@ -151,6 +155,14 @@ final class LocalCluster implements AutoCloseable {
         try (lock) {
             client.close();
             script(300, "down");
+            if (!ipForward().equals(ipForwardBefore)) {
+                throw new IllegalStateException("bin/cluster down left net.ipv4.ip_forward at " + ipForward()
+                        + ", where it was " + ipForwardBefore + " before up");
+            }
         }
+    }
+
+    private static String ipForward() throws IOException {
+        return Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
     }
 }
