@@ -198,6 +198,15 @@ final class ChunkStore {
         }
     }
 
+    /**
+     * {@code length} stored bytes of a pack from {@code offset}, in {@code reuse} when it is big
+     * enough: the chunks a verify checks there, read at once. A missing pack is a
+     * {@link java.nio.file.NoSuchFileException}, one that ends before them an {@link EOFException}.
+     */
+    ByteBuffer readPackSpan(String pack, long offset, int length, byte[] reuse) throws IOException {
+        return target.getRange(packKey(pack), offset, length, reuse);
+    }
+
     /** The plaintext of a chunk's stored form, checked against its ref ({@code where} names it for errors). */
     ByteBuffer open(Manifest.ChunkRef ref, ByteBuffer stored, String where) throws BackupException {
         ByteBuffer plain;

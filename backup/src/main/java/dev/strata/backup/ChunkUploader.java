@@ -37,6 +37,8 @@ final class ChunkUploader implements AutoCloseable {
     /** The Chunker cuts no chunk under 512 KiB but a file's last: only those are packed. */
     static final int PACKED_BELOW = 512 << 10;
     static final int PACK_BYTES = 8 << 20;
+    /** The most a pack holds: it is put once past {@link #PACK_BYTES}, the last chunk in it sealed under {@link #PACKED_BELOW}. */
+    static final int MAX_PACK_BYTES = PACK_BYTES + PACKED_BELOW + 64;
     /** Packs being put at once: each holds {@link #PACK_BYTES} of the driver's small heap. */
     private static final int PACKS_IN_FLIGHT = 2;
 
@@ -155,7 +157,7 @@ final class ChunkUploader implements AutoCloseable {
      */
     private void startPack() {
         // room for one more chunk once PACK_BYTES is reached: a sealed chunk adds at most 64 bytes
-        pack = freePackBuffers.isEmpty() ? new byte[PACK_BYTES + PACKED_BELOW + 64] : freePackBuffers.pop();
+        pack = freePackBuffers.isEmpty() ? new byte[MAX_PACK_BYTES] : freePackBuffers.pop();
         packLength = 0;
         packName = ChunkStore.newPackName();
     }

@@ -185,7 +185,7 @@ final class Repacker {
     /** Fills new packs with stored chunks, putting each once it holds {@link ChunkUploader#PACK_BYTES}. */
     private static final class PackFiller {
         private final ChunkStore chunks;
-        private final byte[] buffer = new byte[ChunkUploader.PACK_BYTES + ChunkUploader.PACKED_BELOW + 64];
+        private final byte[] buffer = new byte[ChunkUploader.MAX_PACK_BYTES];
         private String name = ChunkStore.newPackName();
         private int length;
 

@@ -137,6 +137,10 @@ class CorruptionTest {
         Path into = Files.createDirectory(tmp.resolve("into"));
         BackupException cut = TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> repo.restore("b", into));
         assertTrue(cut.getMessage().contains("ends before"), cut.getMessage());
+        VerifyReport cutReport = repo.verify("b");
+        assertTrue(cutReport.problems().stream().anyMatch(p -> p.contains(ref.id()) && p.contains("ends before")),
+                cutReport.problems().toString());
+        assertTrue(cutReport.problems().stream().allMatch(p -> p.contains("ends before")), cutReport.problems().toString());
 
         Files.delete(pack);
         Path again = Files.createDirectory(tmp.resolve("again"));

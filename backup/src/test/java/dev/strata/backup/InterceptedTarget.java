@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A target that runs a test's hook before each put, then does what the real target does: how a test
- * cuts a backup off part-way (a put that fails, a server stopped for real).
+ * cuts a backup off part-way (a put that fails, a server stopped for real). It also lists the keys
+ * read, for tests of how many requests a read takes.
  */
 final class InterceptedTarget implements BackupTarget {
     /** Runs before put number {@code index} (from 0, in the order the puts began) of {@code key}; may throw to fail it. */
@@ -21,6 +22,8 @@ final class InterceptedTarget implements BackupTarget {
     private final java.util.function.Predicate<String> failAfterLanding;
     private final AtomicInteger puts = new AtomicInteger();
     private final AtomicInteger done = new AtomicInteger();
+    /** The keys read, in order: the reads of whole objects and of their ranges. */
+    final List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     InterceptedTarget(BackupTarget delegate, BeforePut hook) {
         this(delegate, hook, key -> false);
@@ -78,7 +81,14 @@ final class InterceptedTarget implements BackupTarget {
 
     @Override
     public byte[] get(String key) throws IOException {
+        reads.add(key);
         return delegate.get(key);
+    }
+
+    @Override
+    public java.nio.ByteBuffer getRange(String key, long offset, int length, byte[] reuse) throws IOException {
+        reads.add(key);
+        return delegate.getRange(key, offset, length, reuse);
     }
 
     @Override

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Packs more than half dead give their space back, and small packs are merged; every backup
- * restores through every step of that.
+ * restores through every step of that. A verify reads a pack's chunks at once.
  */
 class RepackTest {
     private static final byte[] KEY = "repack-test-key".getBytes(StandardCharsets.UTF_8);
@@ -245,5 +245,19 @@ class RepackTest {
             TestTrees.assertSameTree(trees.get(b), dir);
             assertEquals(List.of(), repo.verify("b" + b).problems(), "b" + b + " verifies");
         }
+    }
+
+    /** Verify reads a pack's chunks with one request (restic's check reads by pack too), not one per chunk. */
+    @Test
+    void verifyReadsAPacksChunksAtOnce() throws Exception {
+        open(false).backup(small, "one", Map.of(), null);
+        InterceptedTarget counting = new InterceptedTarget(raw(), (key, index) -> {});
+        BackupRepository repo = BackupRepository.open(counting, null);
+
+        VerifyReport report = repo.verify("one");
+
+        assertTrue(report.ok(), report.problems().toString());
+        assertEquals(20, report.chunksChecked(), report.toString());
+        assertEquals(1, counting.reads.stream().filter(k -> k.startsWith("packs/")).count(), counting.reads.toString());
     }
 }
