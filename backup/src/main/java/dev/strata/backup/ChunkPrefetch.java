@@ -1,9 +1,12 @@
 package dev.strata.backup;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Future;
@@ -19,19 +22,34 @@ import java.util.concurrent.Future;
  * asks for the next one, and then its array reads another chunk. A restore of a GiB allocated a GiB
  * of arrays before, each living just long enough to be promoted, and the small heap spent a third
  * of the restore in full collections.
+ *
+ * <p>Chunks that lie one after another in a pack are read with one request ({@link #nextRun}): on
+ * S3 a restore of small files was one ranged GET per file.
  */
 final class ChunkPrefetch implements AutoCloseable {
     private static final byte[] NO_BUFFER = new byte[0];
+    /** The most one read of adjacent packed chunks takes: a restore of small files is a run of them. */
+    static final int RUN_BYTES = 1 << 20;
+
     /** One chunk the writer will ask for, and the file it belongs to (for the error message). */
-    record Wanted(Manifest.ChunkRef ref, String file) {}
+    record Wanted(Manifest.ChunkRef ref, String file) {
+        long end() {
+            return ref.offset() + ref.stored();
+        }
+    }
+
+    /** Chunks read at once, and the array they were read into, given back once the writer is past them. */
+    private record Fetched(List<ByteBuffer> chunks, byte[] array) {}
 
     private final ChunkStore store;
     private final Iterator<Wanted> upcoming;
+    private Wanted pending; // read off upcoming, not yet in a run
     private final int window;
-    private final ArrayDeque<Future<ByteBuffer>> inFlight = new ArrayDeque<>();
+    private final ArrayDeque<Future<Fetched>> inFlight = new ArrayDeque<>();
     private final WorkerPool pool;
     private final ArrayDeque<byte[]> spare = new ArrayDeque<>(); // guarded by itself
-    private byte[] lent; // the array under the chunk the writer holds
+    private Fetched current; // the chunks the writer is going through
+    private int position;
 
     ChunkPrefetch(ChunkStore store, List<Wanted> wanted, int threads, int window) {
         this.store = store;
@@ -48,23 +66,90 @@ final class ChunkPrefetch implements AutoCloseable {
                 .toList();
     }
 
-    /** The next chunk's checked plaintext; the error of a chunk that failed is thrown here, in order. */
+    /**
+     * The next chunk's checked plaintext, valid until the next call; the error of a chunk that failed
+     * is thrown here, in order.
+     */
     ByteBuffer next() throws IOException {
-        if (lent != null) {
-            giveBack(lent);
-            lent = null;
+        if (current == null || position == current.chunks().size()) {
+            if (current != null) {
+                giveBack(current.array());
+            }
+            current = null;
+            fill();
+            Future<Fetched> head = inFlight.poll();
+            if (head == null) {
+                throw new IllegalStateException("the restore asked for more chunks than its manifest lists");
+            }
+            current = WorkerPool.await(head);
+            position = 0;
         }
-        while (inFlight.size() < window && upcoming.hasNext()) {
+        fill();
+        return current.chunks().get(position++);
+    }
+
+    private void fill() {
+        while (inFlight.size() < window && (pending != null || upcoming.hasNext())) {
+            List<Wanted> run = nextRun();
+            inFlight.add(pool.submit(() -> fetch(run)));
+        }
+    }
+
+    /**
+     * The next chunks that lie one after another in one pack, up to {@link #RUN_BYTES}: a backup
+     * packs small files in the order it walks them, which is the order a restore writes them, so
+     * the chunks of a directory of small files come back with one request instead of one each.
+     */
+    private List<Wanted> nextRun() {
+        Wanted first = pending != null ? pending : upcoming.next();
+        pending = null;
+        List<Wanted> run = new ArrayList<>(List.of(first));
+        if (!first.ref().isPacked() || !store.isValid(first.ref())) {
+            return run;
+        }
+        long end = first.end();
+        while (upcoming.hasNext()) {
             Wanted w = upcoming.next();
-            inFlight.add(pool.submit(() -> store.read(w.ref(), w.file(), take())));
+            Manifest.ChunkRef ref = w.ref();
+            if (ref.isPacked() && ref.pack().equals(first.ref().pack()) && ref.offset() == end
+                    && store.isValid(ref) && w.end() - first.ref().offset() <= RUN_BYTES) {
+                run.add(w);
+                end = w.end();
+            } else {
+                pending = w;
+                break;
+            }
         }
-        Future<ByteBuffer> head = inFlight.poll();
-        if (head == null) {
-            throw new IllegalStateException("the restore asked for more chunks than its manifest lists");
+        return run;
+    }
+
+    private Fetched fetch(List<Wanted> run) throws IOException {
+        if (run.size() == 1) {
+            ByteBuffer chunk = store.read(run.get(0).ref(), run.get(0).file(), take());
+            return new Fetched(List.of(chunk), chunk.array());
         }
-        ByteBuffer chunk = WorkerPool.await(head);
-        lent = chunk.array();
-        return chunk;
+        long from = run.get(0).ref().offset();
+        ByteBuffer span;
+        try {
+            span = store.readPackSpan(run.get(0).ref().pack(), from, (int) (run.get(run.size() - 1).end() - from),
+                    take());
+        } catch (NoSuchFileException | EOFException e) {
+            return fetchOneByOne(run); // each chunk's own read says what is wrong with it
+        }
+        List<ByteBuffer> chunks = new ArrayList<>(run.size());
+        for (Wanted w : run) {
+            chunks.add(store.openInSpan(w.ref(), w.file(), span, from));
+        }
+        return new Fetched(chunks, span.array());
+    }
+
+    /** Throws the first chunk's error, as a read of each alone would, in order. */
+    private Fetched fetchOneByOne(List<Wanted> run) throws IOException {
+        List<ByteBuffer> chunks = new ArrayList<>(run.size());
+        for (Wanted w : run) {
+            chunks.add(store.read(w.ref(), w.file(), NO_BUFFER));
+        }
+        return new Fetched(chunks, NO_BUFFER);
     }
 
     private byte[] take() {
@@ -76,7 +161,7 @@ final class ChunkPrefetch implements AutoCloseable {
 
     private void giveBack(byte[] array) {
         synchronized (spare) {
-            if (spare.size() <= window) {
+            if (array.length > 0 && spare.size() <= window) {
                 spare.push(array);
             }
         }

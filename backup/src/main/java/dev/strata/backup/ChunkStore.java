@@ -178,7 +178,7 @@ final class ChunkStore {
      * {@code reuse} is replaced by an array of the next power of two.
      */
     ByteBuffer read(Manifest.ChunkRef ref, String file, byte[] reuse) throws IOException {
-        String where = "chunk " + ref.id() + " of file " + file;
+        String where = where(ref, file);
         if (!isValid(ref)) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk reference");
         }
@@ -205,6 +205,19 @@ final class ChunkStore {
      */
     ByteBuffer readPackSpan(String pack, long offset, int length, byte[] reuse) throws IOException {
         return target.getRange(packKey(pack), offset, length, reuse);
+    }
+
+    /**
+     * A packed chunk's checked plaintext, out of a span of its pack that {@link #readPackSpan} read
+     * from {@code spanStart}; the caller made sure the span holds it and the ref {@link #isValid}.
+     */
+    ByteBuffer openInSpan(Manifest.ChunkRef ref, String file, ByteBuffer span, long spanStart) throws BackupException {
+        int at = span.arrayOffset() + span.position() + (int) (ref.offset() - spanStart);
+        return open(ref, ByteBuffer.wrap(span.array(), at, ref.stored()).slice(), where(ref, file));
+    }
+
+    private static String where(Manifest.ChunkRef ref, String file) {
+        return "chunk " + ref.id() + " of file " + file;
     }
 
     /** The plaintext of a chunk's stored form, checked against its ref ({@code where} names it for errors). */

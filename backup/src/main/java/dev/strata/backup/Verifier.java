@@ -99,10 +99,6 @@ final class Verifier {
 
     /** A chunk and the file that names it first. */
     private record Located(Manifest.ChunkRef ref, String file) {
-        String where() {
-            return "chunk " + ref.id() + " of file " + file;
-        }
-
         long end() {
             return ref.offset() + ref.stored();
         }
@@ -125,10 +121,8 @@ final class Verifier {
                 verifyOne(chunk);
                 continue;
             }
-            int at = span.arrayOffset() + (int) (chunk.ref().offset() - from);
             try {
-                bytes += store.open(chunk.ref(), ByteBuffer.wrap(span.array(), at, chunk.ref().stored()).slice(),
-                        chunk.where()).remaining();
+                bytes += store.openInSpan(chunk.ref(), chunk.file(), span, from).remaining();
             } catch (BackupException e) {
                 problems.add(e.getMessage());
             }

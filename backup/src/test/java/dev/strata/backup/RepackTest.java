@@ -247,17 +247,29 @@ class RepackTest {
         }
     }
 
-    /** Verify reads a pack's chunks with one request (restic's check reads by pack too), not one per chunk. */
-    @Test
-    void verifyReadsAPacksChunksAtOnce() throws Exception {
-        open(false).backup(small, "one", Map.of(), null);
+    /**
+     * Verify reads a pack's chunks with one request (restic's check reads by pack too), and a restore
+     * the chunks that lie one after another in a pack: not one request per small file.
+     */
+    @ParameterizedTest(name = "encrypted={0}")
+    @ValueSource(booleans = {false, true})
+    void verifyAndRestoreReadAPacksChunksAtOnce(boolean encrypted) throws Exception {
+        open(encrypted).backup(small, "one", Map.of(), null);
         InterceptedTarget counting = new InterceptedTarget(raw(), (key, index) -> {});
-        BackupRepository repo = BackupRepository.open(counting, null);
+        BackupRepository repo = BackupRepository.open(counting, encrypted ? KEY.clone() : null);
 
         VerifyReport report = repo.verify("one");
-
         assertTrue(report.ok(), report.problems().toString());
         assertEquals(20, report.chunksChecked(), report.toString());
-        assertEquals(1, counting.reads.stream().filter(k -> k.startsWith("packs/")).count(), counting.reads.toString());
+        assertEquals(1, packReads(counting), counting.reads.toString());
+
+        Path into = Files.createDirectory(tmp.resolve("into"));
+        repo.restore("one", into);
+        TestTrees.assertSameTree(small, into);
+        assertEquals(2, packReads(counting), "one more for the restore: " + counting.reads);
+    }
+
+    private static long packReads(InterceptedTarget target) {
+        return target.reads.stream().filter(k -> k.startsWith("packs/")).count();
     }
 }
