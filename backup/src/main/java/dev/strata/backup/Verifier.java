@@ -4,25 +4,32 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
 
 /**
  * Re-reads every chunk a backup references, each once, and checks it as a restore would. Problems
  * are collected, not thrown, so one report lists all the damage.
  */
 final class Verifier {
+    /** As many as a restore reads with. */
+    private static final int THREADS = 3;
     private final ChunkStore store;
     private final ManifestStore manifests;
     private final int maxChunk;
     private final List<String> problems = new ArrayList<>();
     private final Set<String> checked = new HashSet<>();
     private long bytes;
-    private byte[] readBuffer = new byte[0]; // each chunk is read into the last one's array
+    /** Each worker reads into the array of its last chunk or span. */
+    private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[0]);
 
     Verifier(ChunkStore store, ManifestStore manifests, int maxChunk) {
         this.store = store;
@@ -70,13 +77,16 @@ final class Verifier {
     }
 
     /**
-     * Checks the manifest's chunks not checked yet. A pack's are read with one request for the span
-     * they take, not one each (a backup of 100,000 small files is some fifty packs): restic's check
-     * reads pack by pack too. Anything wrong with that read, a pack missing or shorter than its
-     * chunks, sends its chunks through the one-by-one read, which names each one's problem.
+     * Checks the manifest's chunks not checked yet, on {@link #THREADS} threads (opening and hashing
+     * 100,000 small chunks on one thread took longer than restic's check reading them all). A
+     * pack's are read with one request for the span they take, not one each: restic's check reads
+     * pack by pack too. Anything wrong with that read, a pack missing or shorter than its chunks,
+     * sends its chunks through the one-by-one read, which names each one's problem. Problems are
+     * reported in the order of the work, whichever thread finds them.
      */
     private void verifyChunks(Manifest manifest) throws IOException {
         Map<String, List<Located>> packed = new TreeMap<>();
+        List<Callable<Tally>> work = new ArrayList<>();
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry == null || entry.chunks() == null) {
                 continue;
@@ -85,15 +95,30 @@ final class Verifier {
                 if (ref == null || ref.isHole() || !checked.add(ref.id())) {
                     continue;
                 }
+                Located chunk = new Located(ref, entry.path());
                 if (ref.isPacked() && store.isValid(ref)) {
-                    packed.computeIfAbsent(ref.pack(), p -> new ArrayList<>()).add(new Located(ref, entry.path()));
+                    packed.computeIfAbsent(ref.pack(), p -> new ArrayList<>()).add(chunk);
                 } else {
-                    verifyOne(new Located(ref, entry.path()));
+                    work.add(() -> verifyOne(chunk, new Tally()));
                 }
             }
         }
-        for (Map.Entry<String, List<Located>> pack : packed.entrySet()) {
-            verifyPack(pack.getKey(), pack.getValue());
+        packed.forEach((pack, chunks) -> work.add(() -> verifyPack(pack, chunks)));
+        run(work);
+    }
+
+    private void run(List<Callable<Tally>> work) throws IOException {
+        try (WorkerPool pool = new WorkerPool("backup-verify", THREADS)) {
+            ArrayDeque<Future<Tally>> inFlight = new ArrayDeque<>();
+            Iterator<Callable<Tally>> next = work.iterator();
+            while (next.hasNext() || !inFlight.isEmpty()) {
+                while (inFlight.size() < 2 * THREADS && next.hasNext()) {
+                    inFlight.add(pool.submit(next.next()));
+                }
+                Tally done = WorkerPool.await(inFlight.poll());
+                bytes += done.bytes;
+                problems.addAll(done.problems);
+            }
         }
     }
 
@@ -104,41 +129,50 @@ final class Verifier {
         }
     }
 
-    private void verifyPack(String pack, List<Located> chunks) throws IOException {
+    /** What one piece of the work checked; each is confined to the thread that does it. */
+    private static final class Tally {
+        long bytes;
+        final List<String> problems = new ArrayList<>();
+    }
+
+    private Tally verifyPack(String pack, List<Located> chunks) throws IOException {
+        Tally tally = new Tally();
         long from = chunks.stream().mapToLong(c -> c.ref().offset()).min().orElseThrow();
         long to = chunks.stream().mapToLong(Located::end).max().orElseThrow();
         ByteBuffer span = null;
         if (to - from <= ChunkUploader.MAX_PACK_BYTES) {
             try {
-                span = store.readPackSpan(pack, from, (int) (to - from), readBuffer);
-                readBuffer = span.array();
+                span = store.readPackSpan(pack, from, (int) (to - from), buffers.get());
+                buffers.set(span.array());
             } catch (NoSuchFileException | EOFException e) {
                 // each chunk's own read says what is wrong with it
             }
         }
         for (Located chunk : chunks) {
             if (span == null) {
-                verifyOne(chunk);
+                verifyOne(chunk, tally);
                 continue;
             }
             try {
-                bytes += store.openInSpan(chunk.ref(), chunk.file(), span, from).remaining();
+                tally.bytes += store.openInSpan(chunk.ref(), chunk.file(), span, from).remaining();
             } catch (BackupException e) {
-                problems.add(e.getMessage());
+                tally.problems.add(e.getMessage());
             }
         }
+        return tally;
     }
 
-    private void verifyOne(Located chunk) throws IOException {
+    private Tally verifyOne(Located chunk, Tally tally) throws IOException {
         try {
-            ByteBuffer plain = store.read(chunk.ref(), chunk.file(), readBuffer);
-            readBuffer = plain.array();
-            bytes += plain.remaining();
+            ByteBuffer plain = store.read(chunk.ref(), chunk.file(), buffers.get());
+            buffers.set(plain.array());
+            tally.bytes += plain.remaining();
         } catch (BackupException e) {
             if (e.kind() != BackupException.Kind.MISSING_CHUNK && e.kind() != BackupException.Kind.CORRUPT) {
                 throw e;
             }
-            problems.add(e.getMessage());
+            tally.problems.add(e.getMessage());
         }
+        return tally;
     }
 }
