@@ -17,29 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-restore
-ctl=bin/stratactl
 port=9199
-rm -rf "$work" && mkdir -p "$work/s3"
-command -v restic > /dev/null || apt-get install -y -q restic > /dev/null
-mvn -B -q -o ${BENCH_MVN_ARGS:-} -pl testkit dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
-# warnings only: with no configuration logback logs every request at DEBUG, which slows the server
-printf '<configuration><root level="WARN"/></configuration>\n' > "$work/logback.xml"
-java -Dlogback.configurationFile="$work/logback.xml" -cp "testkit/target/classes:$(cat "$work/cp.txt")" \
-  dev.strata.testkit.S3Server "$work/s3" $port bench raw > "$work/s3.log" 2>&1 &
-s3=$!
-export AWS_ACCESS_KEY_ID=strata-test-access AWS_SECRET_ACCESS_KEY=strata-test-secret-0123456789
-export RESTIC_PASSWORD='bench key' RESTIC_CACHE_DIR="$work/restic-cache"
-endpoint=http://127.0.0.1:$port
-for _ in $(seq 300); do grep -q 's3 server at' "$work/s3.log" && break; sleep 0.1; done
-start_driver() { # NAME
-  bin/strata standalone --endpoint "unix://$work/$1.sock" --data-dir "$work/data-$1" --node-id "bench-$1" \
-    > "$work/driver-$1.log" 2>&1 &
-  echo $!
-  for _ in $(seq 300); do [[ -S $work/$1.sock ]] && break; sleep 0.1; done
-}
-a=$(start_driver a)
-b=$(start_driver b)
-trap 'kill $a $b $s3 2>/dev/null; wait $a $b $s3 2>/dev/null || true' EXIT
+BUCKETS=raw . docs/bench/s3-two-drivers.sh
 $ctl --endpoint "unix://$work/a.sock" volume create data --size 2Gi > /dev/null
 $ctl --endpoint "unix://$work/a.sock" mount data "$work/mnt" > /dev/null
 for i in $(seq -w 0 15); do head -c 64M /dev/urandom > "$work/mnt/$i.bin"; done
@@ -59,21 +38,17 @@ sigv4=(--silent --show-error --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$
   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
 for f in "$tree"/*.bin; do curl "${sigv4[@]}" -T "$f" "$endpoint/raw/$(basename "$f")"; done
 
-. docs/bench/cold-timed.sh
 get_all() {
   mkdir -p "$work/curl"
   for f in "$tree"/*.bin; do curl "${sigv4[@]}" -o "$work/curl/$(basename "$f")" "$endpoint/raw/$(basename "$f")"; done
 }
 timed "limit: curl GET of the 16 objects into files (S3 server + disk)" get_all
 timed "limit: cp of the tree (disk alone)" cp -a "$tree" "$work/cp-copy"
-timed "strata restore (stratactl volume create --from-backup, wall)" \
-  $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create copy --size 2Gi \
-  --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
-echo "strata restore (driver's own time): $(grep "restored from" "$work/driver-b.log" | sed 's/.* in \([0-9]* ms\).*/\1/')"
-timed "restic restore" restic restore --repo "s3:$endpoint/bench/restic" --target "$work/restic-restore" latest
-for d in "$work/data-b/engines/dir/volumes" "$work/restic-restore" "$work/curl"; do
+restore_both
+for d in "$work/copy" "$work/restic-restore" "$work/curl"; do
   echo "restored: $(du -sb "$d" | cut -f1) bytes in $d"
 done
 digest() { find "$1" -name '*.bin' -printf '%f %p\n' | sort | cut -d' ' -f2 | xargs cat | sha256sum; }
-[[ $(digest "$tree") == $(digest "$work/data-b/engines/dir/volumes") ]] \
+[[ $(digest "$tree") == $(digest "$work/copy") ]] \
   && echo "strata's restore is byte for byte the snapshot"
+$ctl --endpoint "unix://$work/b.sock" umount copy "$work/copy" > /dev/null

@@ -1,0 +1,40 @@
+# Sourced by the benchmark scripts that restore from S3 on "another host". With $work and $port set
+# (and BUCKETS, the buckets to make besides "bench"): empties $work, starts S3Proxy (testkit's
+# S3Server, run as a process, its objects in $work/s3, logging warnings only: at DEBUG it logs every
+# request, which slows it) on $port, and two standalone drivers, a and b, each with its own data
+# directory ($work/data-a, $work/data-b), socket and log; all three are killed on exit. Sets ctl,
+# endpoint, and restic's and the AWS tools' credentials. BENCH_MVN_ARGS passes options to the mvn
+# that builds the server's classpath.
+ctl=bin/stratactl
+rm -rf "$work" && mkdir -p "$work/s3"
+command -v restic > /dev/null || apt-get install -y -q restic > /dev/null
+mvn -B -q -o ${BENCH_MVN_ARGS:-} -pl testkit dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
+printf '<configuration><root level="WARN"/></configuration>\n' > "$work/logback.xml"
+java -Dlogback.configurationFile="$work/logback.xml" -cp "testkit/target/classes:$(cat "$work/cp.txt")" \
+  dev.strata.testkit.S3Server "$work/s3" "$port" bench ${BUCKETS:-} > "$work/s3.log" 2>&1 &
+s3=$!
+export AWS_ACCESS_KEY_ID=strata-test-access AWS_SECRET_ACCESS_KEY=strata-test-secret-0123456789
+export RESTIC_PASSWORD='bench key' RESTIC_CACHE_DIR="$work/restic-cache"
+endpoint=http://127.0.0.1:$port
+for _ in $(seq 300); do grep -qs 's3 server at' "$work/s3.log" && break; sleep 0.1; done
+start_driver() { # NAME
+  bin/strata standalone --endpoint "unix://$work/$1.sock" --data-dir "$work/data-$1" --node-id "bench-$1" \
+    > "$work/driver-$1.log" 2>&1 &
+  echo $!
+  for _ in $(seq 300); do [[ -S $work/$1.sock ]] && break; sleep 0.1; done
+}
+a=$(start_driver a)
+b=$(start_driver b)
+trap 'kill $a $b $s3 2>/dev/null; wait $a $b $s3 2>/dev/null || true' EXIT
+. docs/bench/cold-timed.sh
+# Restores backup $id from s3://bench/strata on driver b as the volume "copy", mounted afterwards at
+# $work/copy for the caller's checks, and restic's latest snapshot from s3://bench/restic into
+# $work/restic-restore; each from a cold page cache, ending with sync.
+restore_both() {
+  timed "strata restore (stratactl volume create --from-backup, wall)" \
+    $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create copy --size 2Gi \
+    --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
+  echo "strata restore (driver's own time): $(grep "restored from" "$work/driver-b.log" | sed 's/.* in \([0-9]* ms\).*/\1/')"
+  timed "restic restore" restic restore --repo "s3:$endpoint/bench/restic" --target "$work/restic-restore" latest
+  $ctl --endpoint "unix://$work/b.sock" mount copy "$work/copy" > /dev/null
+}
