@@ -1,5 +1,6 @@
 package dev.strata.backup;
 
+import dev.strata.backup.ChunkPrefetch.Wanted;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -85,7 +86,7 @@ final class Verifier {
      * reported in the order of the work, whichever thread finds them.
      */
     private void verifyChunks(Manifest manifest) throws IOException {
-        Map<String, List<Located>> packed = new TreeMap<>();
+        Map<String, List<Wanted>> packed = new TreeMap<>();
         List<Callable<Tally>> work = new ArrayList<>();
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry == null || entry.chunks() == null) {
@@ -95,7 +96,7 @@ final class Verifier {
                 if (ref == null || ref.isHole() || !checked.add(ref.id())) {
                     continue;
                 }
-                Located chunk = new Located(ref, entry.path());
+                Wanted chunk = new Wanted(ref, entry.path()); // the file that names it first
                 if (ref.isPacked() && store.isValid(ref)) {
                     packed.computeIfAbsent(ref.pack(), p -> new ArrayList<>()).add(chunk);
                 } else {
@@ -122,23 +123,16 @@ final class Verifier {
         }
     }
 
-    /** A chunk and the file that names it first. */
-    private record Located(Manifest.ChunkRef ref, String file) {
-        long end() {
-            return ref.offset() + ref.stored();
-        }
-    }
-
     /** What one piece of the work checked; each is confined to the thread that does it. */
     private static final class Tally {
         long bytes;
         final List<String> problems = new ArrayList<>();
     }
 
-    private Tally verifyPack(String pack, List<Located> chunks) throws IOException {
+    private Tally verifyPack(String pack, List<Wanted> chunks) throws IOException {
         Tally tally = new Tally();
         long from = chunks.stream().mapToLong(c -> c.ref().offset()).min().orElseThrow();
-        long to = chunks.stream().mapToLong(Located::end).max().orElseThrow();
+        long to = chunks.stream().mapToLong(Wanted::end).max().orElseThrow();
         ByteBuffer span = null;
         if (to - from <= ChunkUploader.MAX_PACK_BYTES) {
             try {
@@ -148,7 +142,7 @@ final class Verifier {
                 // each chunk's own read says what is wrong with it
             }
         }
-        for (Located chunk : chunks) {
+        for (Wanted chunk : chunks) {
             if (span == null) {
                 verifyOne(chunk, tally);
                 continue;
@@ -162,7 +156,7 @@ final class Verifier {
         return tally;
     }
 
-    private Tally verifyOne(Located chunk, Tally tally) throws IOException {
+    private Tally verifyOne(Wanted chunk, Tally tally) throws IOException {
         try {
             ByteBuffer plain = store.read(chunk.ref(), chunk.file(), buffers.get());
             buffers.set(plain.array());
