@@ -32,11 +32,7 @@ final class ChunkPrefetch implements AutoCloseable {
     static final int RUN_BYTES = 1 << 20;
 
     /** One chunk the writer will ask for, and the file it belongs to (for the error message). */
-    record Wanted(Manifest.ChunkRef ref, String file) {
-        long end() {
-            return ref.offset() + ref.stored();
-        }
-    }
+    record Wanted(Manifest.ChunkRef ref, String file) {}
 
     /** Chunks read at once, and the array they were read into, given back once the writer is past them. */
     private record Fetched(List<ByteBuffer> chunks, byte[] array) {}
@@ -72,20 +68,25 @@ final class ChunkPrefetch implements AutoCloseable {
      */
     ByteBuffer next() throws IOException {
         if (current == null || position == current.chunks().size()) {
-            if (current != null) {
-                giveBack(current.array());
-            }
+            advance();
+        }
+        return current.chunks().get(position++);
+    }
+
+    /** Moves to the next run, its slot in the window given to the run after the last one asked for. */
+    private void advance() throws IOException {
+        if (current != null) {
+            giveBack(current.array());
             current = null;
-            fill();
-            Future<Fetched> head = inFlight.poll();
-            if (head == null) {
-                throw new IllegalStateException("the restore asked for more chunks than its manifest lists");
-            }
-            current = WorkerPool.await(head);
-            position = 0;
         }
         fill();
-        return current.chunks().get(position++);
+        Future<Fetched> head = inFlight.poll();
+        if (head == null) {
+            throw new IllegalStateException("the restore asked for more chunks than its manifest lists");
+        }
+        fill();
+        current = WorkerPool.await(head);
+        position = 0;
     }
 
     private void fill() {
@@ -107,14 +108,14 @@ final class ChunkPrefetch implements AutoCloseable {
         if (!first.ref().isPacked() || !store.isValid(first.ref())) {
             return run;
         }
-        long end = first.end();
+        long end = first.ref().end();
         while (upcoming.hasNext()) {
             Wanted w = upcoming.next();
             Manifest.ChunkRef ref = w.ref();
             if (ref.isPacked() && ref.pack().equals(first.ref().pack()) && ref.offset() == end
-                    && store.isValid(ref) && w.end() - first.ref().offset() <= RUN_BYTES) {
+                    && store.isValid(ref) && ref.end() - first.ref().offset() <= RUN_BYTES) {
                 run.add(w);
-                end = w.end();
+                end = ref.end();
             } else {
                 pending = w;
                 break;
@@ -129,10 +130,10 @@ final class ChunkPrefetch implements AutoCloseable {
             return new Fetched(List.of(chunk), chunk.array());
         }
         long from = run.get(0).ref().offset();
+        int length = (int) (run.get(run.size() - 1).ref().end() - from);
         ByteBuffer span;
         try {
-            span = store.readPackSpan(run.get(0).ref().pack(), from, (int) (run.get(run.size() - 1).end() - from),
-                    take());
+            span = store.readPackSpan(run.get(0).ref().pack(), from, length, take());
         } catch (NoSuchFileException | EOFException e) {
             return fetchOneByOne(run); // each chunk's own read says what is wrong with it
         }

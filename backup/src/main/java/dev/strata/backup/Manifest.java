@@ -117,6 +117,11 @@ public record Manifest(int version, String name, Instant createdAt, Map<String, 
             return pack != null;
         }
 
+        /** Where a packed chunk's stored bytes end in its pack. */
+        long end() {
+            return offset + stored;
+        }
+
         /** The same chunk, stored {@code stored} bytes at {@code offset} of {@code pack}. */
         ChunkRef in(String pack, long offset, int stored) {
             return new ChunkRef(id, size, pack, offset, stored);

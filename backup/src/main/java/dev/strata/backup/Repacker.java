@@ -118,7 +118,7 @@ final class Repacker {
         for (Manifest.ChunkRef ref : live) {
             String where = "chunk " + ref.id() + " in pack " + pack;
             try {
-                if (!chunks.isValid(ref) || ref.offset() + ref.stored() > whole.length) {
+                if (!chunks.isValid(ref) || ref.end() > whole.length) {
                     throw new BackupException(BackupException.Kind.CORRUPT, where + ": its place is outside the pack");
                 }
                 chunks.open(ref, ByteBuffer.wrap(whole, (int) ref.offset(), ref.stored()).slice(), where);

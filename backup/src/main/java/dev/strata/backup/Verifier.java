@@ -132,7 +132,7 @@ final class Verifier {
     private Tally verifyPack(String pack, List<Wanted> chunks) throws IOException {
         Tally tally = new Tally();
         long from = chunks.stream().mapToLong(c -> c.ref().offset()).min().orElseThrow();
-        long to = chunks.stream().mapToLong(Wanted::end).max().orElseThrow();
+        long to = chunks.stream().mapToLong(c -> c.ref().end()).max().orElseThrow();
         ByteBuffer span = null;
         if (to - from <= ChunkUploader.MAX_PACK_BYTES) {
             try {
