@@ -3,7 +3,6 @@ package dev.strata.backup;
 import java.security.GeneralSecurityException;
 import java.security.ProviderException;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
@@ -20,20 +19,34 @@ final class Aead {
 
     private Aead() {}
 
+    /** What {@link #sealInto} writes for {@code length} bytes of plaintext after a header of {@code headerBytes}. */
+    static int sealedBytes(int headerBytes, int length) {
+        return headerBytes + NONCE_BYTES + TAG_BITS / 8 + length;
+    }
+
     /** {@code header || nonce || ciphertext-with-tag}; the header is stored in clear, not authenticated. */
     static byte[] seal(CryptoPrimitives crypto, SecretKey key, byte[] aad, byte[] header, byte[] plain, int offset,
             int length)
             throws GeneralSecurityException {
+        byte[] out = new byte[sealedBytes(header.length, length)];
+        sealInto(crypto, key, aad, header, plain, offset, length, out);
+        return out;
+    }
+
+    /** {@link #seal} into the start of {@code out}, which holds at least {@link #sealedBytes}; returns that length. */
+    static int sealInto(CryptoPrimitives crypto, SecretKey key, byte[] aad, byte[] header, byte[] plain, int offset,
+            int length, byte[] out) throws GeneralSecurityException {
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);
         Cipher cipher = crypto.aesGcm(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
         cipher.updateAAD(aad);
-        byte[] out = new byte[header.length + NONCE_BYTES + cipher.getOutputSize(length)];
         System.arraycopy(header, 0, out, 0, header.length);
         System.arraycopy(nonce, 0, out, header.length, NONCE_BYTES);
         int written = cipher.doFinal(plain, offset, length, out, header.length + NONCE_BYTES);
-        return written == out.length - header.length - NONCE_BYTES ? out
-                : Arrays.copyOf(out, header.length + NONCE_BYTES + written);
+        if (written != length + TAG_BITS / 8) {
+            throw new GeneralSecurityException("AES-GCM wrote " + written + " bytes for " + length);
+        }
+        return header.length + NONCE_BYTES + written;
     }
 
     /** Opens {@code nonce || ciphertext} from {@code offset} to {@code end}; a wrong key or any flipped bit throws. */

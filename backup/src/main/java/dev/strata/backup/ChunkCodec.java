@@ -78,34 +78,61 @@ final class ChunkCodec {
      * small heap spent a third of the backup collecting them.
      */
     byte[] seal(byte[] data, int offset, int length, String aad, byte[] scratch) {
-        ZstdCompressor compressor = new ZstdCompressor();
-        int room = compressor.maxCompressedLength(length);
-        byte[] buffer = scratch.length >= room ? scratch : new byte[room];
-        int compressed = Compressibility.worthTrying(data, offset, length)
-                ? compressor.compress(data, offset, length, buffer, 0, buffer.length) : length;
-        boolean shrank = compressed < length;
-        return stored(shrank ? FLAG_ZSTD : 0, shrank ? buffer : data, shrank ? 0 : offset,
-                shrank ? compressed : length, aad);
+        Payload payload = compressed(data, offset, length, scratch);
+        byte[] out = new byte[storedBytes(payload.size())];
+        storedInto(payload, aad, out);
+        return out;
+    }
+
+    /** The most the stored form of {@code length} bytes takes. */
+    int storedBytes(int length) {
+        return keys == null ? HEADER_BYTES + length : Aead.sealedBytes(HEADER_BYTES, length);
+    }
+
+    /**
+     * {@link #seal} into the start of {@code out}, which holds at least {@link #storedBytes} of
+     * {@code length}; returns the stored length. A backup's packed chunks are sealed into arrays used
+     * again, chunk after chunk.
+     */
+    int sealInto(byte[] data, int offset, int length, String aad, byte[] scratch, byte[] out) {
+        return storedInto(compressed(data, offset, length, scratch), aad, out);
+    }
+
+    /** What is stored, before the header and the encryption: compressed (in scratch) if that shrank it. */
+    private record Payload(int compression, byte[] bytes, int from, int size) {}
+
+    private static Payload compressed(byte[] data, int offset, int length, byte[] scratch) {
+        if (Compressibility.worthTrying(data, offset, length)) {
+            ZstdCompressor compressor = new ZstdCompressor();
+            int room = compressor.maxCompressedLength(length);
+            byte[] buffer = scratch.length >= room ? scratch : new byte[room];
+            int compressed = compressor.compress(data, offset, length, buffer, 0, buffer.length);
+            if (compressed < length) {
+                return new Payload(FLAG_ZSTD, buffer, 0, compressed);
+            }
+        }
+        return new Payload(0, data, offset, length);
     }
 
     /** The stored form of a payload compressed as it was written ({@link ZstdBlocks}: a manifest). */
     byte[] seal(ZstdBlocks.Writer blocks, String aad) {
         blocks.finish();
-        return stored(FLAG_ZSTD_BLOCKS, blocks.bytes(), 0, blocks.size(), aad);
+        byte[] out = new byte[storedBytes(blocks.size())];
+        storedInto(new Payload(FLAG_ZSTD_BLOCKS, blocks.bytes(), 0, blocks.size()), aad, out);
+        return out;
     }
 
-    private byte[] stored(int compression, byte[] payload, int from, int size, String aad) {
-        int flags = compression | (keys != null ? FLAG_ENCRYPTED : 0);
+    private int storedInto(Payload payload, String aad, byte[] out) {
+        int flags = payload.compression() | (keys != null ? FLAG_ENCRYPTED : 0);
         byte[] header = {FORMAT, (byte) flags};
         if (keys == null) {
-            byte[] out = new byte[HEADER_BYTES + size];
             System.arraycopy(header, 0, out, 0, HEADER_BYTES);
-            System.arraycopy(payload, from, out, HEADER_BYTES, size);
-            return out;
+            System.arraycopy(payload.bytes(), payload.from(), out, HEADER_BYTES, payload.size());
+            return HEADER_BYTES + payload.size();
         }
         try {
-            return Aead.seal(crypto, keys.encryptionKey(), aad.getBytes(StandardCharsets.UTF_8), header, payload, from,
-                    size);
+            return Aead.sealInto(crypto, keys.encryptionKey(), aad.getBytes(StandardCharsets.UTF_8), header,
+                    payload.bytes(), payload.from(), payload.size(), out);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM failed", e);
         }

@@ -149,15 +149,23 @@ final class ChunkStore {
 
     /** Seals (in {@code scratch}, as {@link ChunkCodec#seal} says) and stores a chunk under its ID; returns the stored size. */
     long write(String id, byte[] data, int offset, int length, byte[] scratch) throws IOException {
-        byte[] sealed = seal(id, data, offset, length, scratch);
+        byte[] sealed = codec.seal(data, offset, length, id, scratch);
         target.putBuffered(key(id), ByteBuffer.wrap(sealed)); // durable at the flush before the manifest
         CrashPoint.reach("backup.chunk.stored"); // an upload cut short: chunks without a manifest
         return sealed.length;
     }
 
-    /** The stored form of a chunk that goes into a pack ({@link #write} says what {@code scratch} is). */
-    byte[] seal(String id, byte[] data, int offset, int length, byte[] scratch) {
-        return codec.seal(data, offset, length, id, scratch);
+    /**
+     * The stored form of a chunk that goes into a pack, written into {@code out}, which holds
+     * {@link #sealedRoom} of it ({@link #write} says what {@code scratch} is); returns its length.
+     */
+    int sealInto(String id, byte[] data, int offset, int length, byte[] scratch, byte[] out) {
+        return codec.sealInto(data, offset, length, id, scratch, out);
+    }
+
+    /** What {@link #sealInto} may write for a chunk of {@code length} bytes. */
+    int sealedRoom(int length) {
+        return codec.storedBytes(length);
     }
 
     /** Stores a pack of sealed chunks, the first {@code length} bytes of {@code pack}, under its name. */

@@ -62,8 +62,14 @@ final class ChunkUploader implements AutoCloseable {
     private final List<String> packsPut = new ArrayList<>();
     private long newChunks;
 
-    /** A chunk for the pack, being sealed on the pool. */
-    private record Sealing(String id, int size, Future<byte[]> sealed) {}
+    /**
+     * Arrays packed chunks are sealed into, given back once copied into their pack: one new array
+     * per sealed chunk was a quarter of a backup's allocation. Used on the backup's thread only.
+     */
+    private final ArrayDeque<byte[]> freeSealed = new ArrayDeque<>();
+
+    /** A chunk for the pack, being sealed on the pool into {@code out}; the future gives its stored length. */
+    private record Sealing(String id, int size, byte[] out, Future<Integer> sealed) {}
 
     private ChunkUploader(ChunkStore store, Set<String> known, Map<String, Manifest.ChunkRef> packed) {
         this.store = store;
@@ -132,19 +138,22 @@ final class ChunkUploader implements AutoCloseable {
         while (sealing.size() >= WINDOW) {
             packOldest();
         }
-        sealing.add(new Sealing(id, length, pool.submit(() -> store.seal(id, data, 0, length, sealScratch.get()))));
+        byte[] out = freeSealed.isEmpty() ? new byte[store.sealedRoom(PACKED_BELOW)] : freeSealed.pop();
+        sealing.add(new Sealing(id, length, out,
+                pool.submit(() -> store.sealInto(id, data, 0, length, sealScratch.get(), out))));
     }
 
     /** Appends the oldest sealed chunk to the open pack, and puts the pack once it is full. */
     private void packOldest() throws IOException {
         Sealing next = sealing.poll();
-        byte[] sealed = WorkerPool.await(next.sealed());
+        int sealed = WorkerPool.await(next.sealed());
         if (pack == null) {
             startPack();
         }
-        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed.length));
-        System.arraycopy(sealed, 0, pack, packLength, sealed.length);
-        packLength += sealed.length;
+        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed));
+        System.arraycopy(next.out(), 0, pack, packLength, sealed);
+        freeSealed.push(next.out());
+        packLength += sealed;
         if (packLength >= PACK_BYTES) {
             putPack();
         }
@@ -195,6 +204,7 @@ final class ChunkUploader implements AutoCloseable {
         }
         awaitPutsBelow(1);
         freePackBuffers.clear(); // 25 MiB the manifest's writing needs more
+        freeSealed.clear();
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ChunkCodecTest {
@@ -44,6 +45,23 @@ class ChunkCodecTest {
         TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> new ChunkCodec(null).open(sealed, "backups/a", 1024));
         byte[] plain = new ChunkCodec(null).seal(text, 0, text.length, "backups/a");
         TestTrees.assertFails(BackupException.Kind.CORRUPT, () -> codec.open(plain, "backups/a", 1024));
+    }
+
+    @Test
+    void sealingIntoAnArrayUsedAgainGivesWhatSealingAloneGives() throws Exception {
+        byte[] text = "abc".repeat(3_000).getBytes(StandardCharsets.US_ASCII);
+        byte[] noise = TestTrees.random(9_000, 2);
+        for (ChunkCodec codec : new ChunkCodec[] {new ChunkCodec(null), new ChunkCodec(KEYS)}) {
+            byte[] out = new byte[codec.storedBytes(noise.length)];
+            byte[] scratch = new byte[ChunkCodec.scratchBytes(noise.length)];
+            for (byte[] data : new byte[][] {noise, text, noise}) {
+                Arrays.fill(out, (byte) 0x5a); // what the array held before must not matter
+                int stored = codec.sealInto(data, 0, data.length, "id", scratch, out);
+                byte[] alone = codec.seal(data, 0, data.length, "id");
+                assertEquals(alone.length, stored, "the same length as a sealing of its own");
+                assertArrayEquals(data, TestTrees.bytes(codec.open(Arrays.copyOf(out, stored), "id", 1 << 20)));
+            }
+        }
     }
 
     @Test
