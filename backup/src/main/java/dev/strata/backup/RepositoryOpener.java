@@ -47,7 +47,7 @@ final class RepositoryOpener {
             RepositoryConfig.Kdf kdf = new RepositoryConfig.Kdf(
                     Base64.getEncoder().encodeToString(RepositoryKeys.newSalt()),
                     RepositoryKeys.DEFAULT_ITERATIONS);
-            RepositoryKeys keys = RepositoryKeys.derive(secret, kdf.saltBytes(), kdf.iterations());
+            RepositoryKeys keys = KeyCache.derive(secret, kdf.saltBytes(), kdf.iterations());
             opened = new Opened(RepositoryConfig.encrypted(kdf, keys), keys);
         }
         return target.putIfAbsent(RepositoryConfig.KEY, opened.config().toJson()) ? opened : null;
@@ -65,7 +65,7 @@ final class RepositoryOpener {
             throw new BackupException(BackupException.Kind.KEY_REQUIRED,
                     "the backup target " + url + " is encrypted; a key is required");
         }
-        RepositoryKeys keys = RepositoryKeys.derive(secret, config.kdf().saltBytes(), config.kdf().iterations());
+        RepositoryKeys keys = KeyCache.derive(secret, config.kdf().saltBytes(), config.kdf().iterations());
         if (!keys.opens(config.keyCheck())) {
             throw new BackupException(BackupException.Kind.WRONG_KEY, "the key does not open the backup target " + url);
         }
