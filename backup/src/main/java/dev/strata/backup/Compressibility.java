@@ -23,9 +23,9 @@ final class Compressibility {
     static final double RANDOM_BITS_PER_BYTE = 7.5;
     private static final double LN2 = Math.log(2);
 
-    private Compressibility() {}
-
     private static final ThreadLocal<int[]> COUNTS = ThreadLocal.withInitial(() -> new int[256]);
+
+    private Compressibility() {}
 
     static boolean worthTrying(byte[] data, int offset, int length) {
         int[] counts = COUNTS.get(); // a histogram per chunk was a twentieth of a backup's allocation
