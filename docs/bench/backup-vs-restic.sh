@@ -15,32 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-backup
-. docs/bench/encrypted-driver.sh
-$ctl --endpoint "$e" volume create data --size 10Gi > /dev/null
-$ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
-python3 docs/bench/backup-tree.py "$work/mnt"
-sync
-echo "data: $(du -sb "$work/mnt" | cut -f1) bytes in $(find "$work/mnt" -type f | wc -l) files"
-restic init --repo "$work/restic" --repository-version 2 > /dev/null
-mkdir -p "$work/view"
-
-round() { # NAME
-  $ctl --endpoint "$e" umount data "$work/mnt" > /dev/null
-  $ctl --endpoint "$e" snapshot create data --name "$1" --to "file://$work/strata" > "$work/$1.out"
-  local id; id=$(head -1 "$work/$1.out")
-  echo "strata $1: $(grep "snapshot $id stored" "$work/driver.log" | sed 's/.*stored in [^ ]* in //')"
-  echo "strata $1: target now $(du -sb "$work/strata" | cut -f1) bytes"
-  # restic reads the same snapshot tree, at one path every round so that it finds its parent, and
-  # with the same change test as Strata's (size and mtime: a snapshot is a copy, with new inodes)
-  mount --bind "$work/data/engines/dir/snapshots/$id" "$work/view"
-  local start; start=$(date +%s%N)
-  restic backup --repo "$work/restic" --host bench --tag "$1" --ignore-inode --ignore-ctime "$work/view" \
-    > "$work/restic-$1.out"
-  echo "restic $1: $(( ($(date +%s%N) - start) / 1000000 )) ms: $(grep -E 'Added to the repo|processed' "$work/restic-$1.out" | tr '\n' ' ')"
-  echo "restic $1: repository now $(du -sb "$work/restic" | cut -f1) bytes"
-  umount "$work/view"
-  $ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
-}
+. docs/bench/dir-tree-round.sh
 
 sync; echo 3 > /proc/sys/vm/drop_caches
 round first
