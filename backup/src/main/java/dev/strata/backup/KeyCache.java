@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The repository keys this process derived lately. Every backup, restore and removal opens its
@@ -21,29 +22,42 @@ final class KeyCache {
 
     private record Derivation(int iterations, String saltAndSecretDigest) {}
 
-    private static final Map<Derivation, RepositoryKeys> RECENT = new LinkedHashMap<>(ENTRIES, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Derivation, RepositoryKeys> eldest) {
-            return size() > ENTRIES;
-        }
-    };
+    /** The derivations done or still running: a second caller waits for the one running. */
+    private static final Map<Derivation, CompletableFuture<RepositoryKeys>> RECENT =
+            new LinkedHashMap<>(ENTRIES, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Derivation, CompletableFuture<RepositoryKeys>> eldest) {
+                    return size() > ENTRIES;
+                }
+            };
 
     private KeyCache() {}
 
-    /** {@link RepositoryKeys#derive}, or the keys it gave for the same secret, salt and rounds. */
+    /**
+     * {@link RepositoryKeys#derive}, or the keys it gave, or is giving another thread, for the same
+     * secret, salt and rounds.
+     */
     static RepositoryKeys derive(byte[] secret, byte[] salt, int iterations) {
         Derivation derivation = new Derivation(iterations, digest(salt, secret));
+        CompletableFuture<RepositoryKeys> mine = new CompletableFuture<>();
+        CompletableFuture<RepositoryKeys> known;
         synchronized (RECENT) {
-            RepositoryKeys known = RECENT.get(derivation);
-            if (known != null) {
-                return known;
+            known = RECENT.putIfAbsent(derivation, mine);
+        }
+        if (known != null) {
+            return known.join(); // done, or most of a second away: another thread derives it
+        }
+        try {
+            RepositoryKeys keys = RepositoryKeys.derive(secret, salt, iterations); // outside the lock
+            mine.complete(keys);
+            return keys;
+        } catch (RuntimeException e) {
+            synchronized (RECENT) {
+                RECENT.remove(derivation, mine);
             }
+            mine.completeExceptionally(e);
+            throw e;
         }
-        RepositoryKeys keys = RepositoryKeys.derive(secret, salt, iterations); // outside the lock: most of a second
-        synchronized (RECENT) {
-            RECENT.put(derivation, keys);
-        }
-        return keys;
     }
 
     private static String digest(byte[] salt, byte[] secret) {

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 class KeyCacheTest {
@@ -30,6 +35,41 @@ class KeyCacheTest {
                 KeyCache.derive(SECRET, RepositoryKeys.newSalt(), 10_000), KeyCache.derive(SECRET, salt, 10_001)}) {
             assertNotSame(keys, other);
             assertFalse(keys.opens(other.keyCheck()), "other keys");
+        }
+    }
+
+    @Test
+    void aSaltAndSecretThatRunTogetherIntoTheSameBytesDeriveApart() {
+        byte[] salt = RepositoryKeys.newSalt();
+        byte[] longerSalt = java.util.Arrays.copyOf(salt, salt.length + 1);
+        longerSalt[salt.length] = SECRET[0];
+        byte[] shorterSecret = java.util.Arrays.copyOfRange(SECRET, 1, SECRET.length);
+
+        RepositoryKeys keys = KeyCache.derive(SECRET, salt, 10_000);
+        RepositoryKeys other = KeyCache.derive(shorterSecret, longerSalt, 10_000);
+
+        assertNotSame(keys, other);
+        assertFalse(keys.opens(other.keyCheck()), "other keys");
+    }
+
+    @Test
+    void twoThreadsAskingAtOnceShareOneDerivation() throws Exception {
+        byte[] salt = RepositoryKeys.newSalt();
+        CountDownLatch start = new CountDownLatch(1);
+        // a million rounds: the second thread asks well before the first has derived
+        Callable<RepositoryKeys> derive = () -> {
+            start.await();
+            return KeyCache.derive(SECRET, salt, 1_000_000);
+        };
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<RepositoryKeys> first = threads.submit(derive);
+            Future<RepositoryKeys> second = threads.submit(derive);
+            start.countDown();
+
+            assertSame(first.get(), second.get());
+        } finally {
+            threads.shutdownNow();
         }
     }
 }

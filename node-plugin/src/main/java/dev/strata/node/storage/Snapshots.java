@@ -57,6 +57,7 @@ final class Snapshots {
                     backups.plan(id, parameters, engine, secrets));
             records.snapshots().put(record);
             CrashPoint.reach("snapshot.create.recorded");
+            backups.unlockAhead(record.backup(), secrets);
             cut(record, source, engine);
             CrashPoint.reach("snapshot.create.stored");
             SnapshotRecord ready = record.withState(RecordState.READY);
