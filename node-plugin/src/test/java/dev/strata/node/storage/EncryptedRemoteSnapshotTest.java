@@ -16,6 +16,7 @@ import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.dir.DirEngine;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
+import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,6 +49,7 @@ class EncryptedRemoteSnapshotTest {
 
     @BeforeEach
     void setUp() throws IOException {
+        Assumptions.assumeTrue(Posix.isRoot(), "needs root: a dir volume is a loop-mounted filesystem here");
         Path dataDir = Files.createDirectories(tmp.toRealPath().resolve("data"));
         engine = new DirEngine(dataDir.resolve("engines").resolve(DirEngine.NAME), new Mounter(), new CommandRunner());
         storage = new LocalStorage(new StorageConfig(dataDir, "node-1", DirEngine.NAME, StorageConfig.GIB, 3),
@@ -57,7 +60,9 @@ class EncryptedRemoteSnapshotTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        engine.close();
+        if (engine != null) {
+            engine.close();
+        }
     }
 
     @Test
