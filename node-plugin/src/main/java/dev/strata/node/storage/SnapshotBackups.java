@@ -56,23 +56,22 @@ final class SnapshotBackups implements AutoCloseable {
     private final LockTable locks;
     private final Path keyFile;
     private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
-    private final ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "backup-upload");
-        t.setDaemon(true);
-        return t;
-    });
-
+    private final ExecutorService uploader = oneDaemonThread("backup-upload");
     /** Opens a target while a snapshot for it is cut (see {@link #unlockAhead}). */
-    private final ExecutorService unlocker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "backup-unlock");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService unlocker = oneDaemonThread("backup-unlock");
 
     SnapshotBackups(Records records, LockTable locks, Path keyFile) {
         this.records = records;
         this.locks = locks;
         this.keyFile = keyFile;
+    }
+
+    private static ExecutorService oneDaemonThread(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**

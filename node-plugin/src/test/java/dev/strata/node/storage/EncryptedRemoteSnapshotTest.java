@@ -70,31 +70,23 @@ class EncryptedRemoteSnapshotTest {
         String volume = storage.createVolume(new VolumeSpec("pvc-1", 0, 0, AccessType.MOUNT,
                 Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of(), null, List.of())).id();
         Files.writeString(engine.volumePath(volume).resolve("data.txt"), "kept off the node");
-        assertEquals(BackupRef.Phase.STORED, settled(snapshot("snap-1", volume, "the key")).phase());
+        assertEquals(BackupRef.Phase.STORED,
+                RemoteSnapshots.settled(storage, snapshot("snap-1", volume, "the key")).phase());
         Map<String, String> before = contents(tmp.resolve("target"));
 
-        BackupRef wrong = settled(snapshot("snap-2", volume, "not the key"));
+        BackupRef wrong = RemoteSnapshots.settled(storage, snapshot("snap-2", volume, "not the key"));
 
         assertEquals(BackupRef.Phase.FAILED, wrong.phase());
         assertTrue(wrong.message().contains("the key does not open the backup target"), wrong.message());
         assertEquals(before, contents(tmp.resolve("target")), "the target is as it was");
-        assertEquals(BackupRef.Phase.STORED, settled(snapshot("snap-3", volume, "the key")).phase(),
+        assertEquals(BackupRef.Phase.STORED,
+                RemoteSnapshots.settled(storage, snapshot("snap-3", volume, "the key")).phase(),
                 "the right key still opens it");
     }
 
     private SnapshotRecord snapshot(String name, String volume, String key) throws IOException {
         return storage.createSnapshot(name, volume, Map.of(BackupRef.TARGET_PARAMETER, target),
                 new Secrets(Map.of(BackupSecrets.KEY, key)));
-    }
-
-    /** The snapshot's backup once its upload has stopped, stored or failed. */
-    private BackupRef settled(SnapshotRecord snapshot) throws Exception {
-        SnapshotRecord s = snapshot;
-        for (int i = 0; i < 600 && s.backup().phase() == BackupRef.Phase.UPLOADING; i++) {
-            Thread.sleep(100);
-            s = storage.findSnapshot(s.id()).orElseThrow();
-        }
-        return s.backup();
     }
 
     /** Every file under {@code root}, by path, with its bytes (Base64; the target holds a few KiB). */

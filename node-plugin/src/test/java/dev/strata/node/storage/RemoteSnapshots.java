@@ -18,11 +18,18 @@ final class RemoteSnapshots {
     static BackupSummary backUp(LocalStorage storage, String target, String name, String volumeId) throws Exception {
         SnapshotRecord s = storage.createSnapshot(name, volumeId, Map.of(BackupRef.TARGET_PARAMETER, target),
                 Secrets.NONE);
+        BackupRef backup = settled(storage, s);
+        assertEquals(BackupRef.Phase.STORED, backup.phase(), "the upload of " + name + ": " + backup);
+        return BackupRepository.open(target, BackupSecrets.keyOnly(null)).summary(backup.name());
+    }
+
+    /** The snapshot's backup once its upload has stopped, stored or failed (or after two minutes). */
+    static BackupRef settled(LocalStorage storage, SnapshotRecord snapshot) throws InterruptedException {
+        SnapshotRecord s = snapshot;
         for (int i = 0; i < 600 && s.backup().phase() == BackupRef.Phase.UPLOADING; i++) {
             Thread.sleep(200);
             s = storage.findSnapshot(s.id()).orElseThrow();
         }
-        assertEquals(BackupRef.Phase.STORED, s.backup().phase(), "the upload of " + name + ": " + s.backup());
-        return BackupRepository.open(target, BackupSecrets.keyOnly(null)).summary(s.backup().name());
+        return s.backup();
     }
 }
