@@ -19,6 +19,7 @@ public final class BackupRepository {
     private final BackupTarget target;
     private final ChunkStore chunks;
     private final ManifestStore manifests;
+    private final IndexStore indexes;
     private final Chunker chunker;
     private final Locks locks;
 
@@ -28,6 +29,7 @@ public final class BackupRepository {
         this.chunker = new Chunker(opened.config().chunker());
         this.chunks = new ChunkStore(target, codec, chunker.maxChunk());
         this.manifests = new ManifestStore(target, codec);
+        this.indexes = new IndexStore(target, codec, chunker.maxChunk());
         this.locks = new Locks(target);
     }
 
@@ -57,7 +59,7 @@ public final class BackupRepository {
      * {@code parent}, files whose size, mtime and inode match the parent's are not read again.
      */
     public BackupSummary backup(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
-        return new BackupWriter(chunks, manifests, chunker, locks).backupTree(tree, name, labels, parent);
+        return new BackupWriter(chunks, manifests, indexes, chunker, locks).backupTree(tree, name, labels, parent);
     }
 
     /**
@@ -67,7 +69,7 @@ public final class BackupRepository {
      */
     public BackupSummary backupImage(BlockImage image, ImagePlan plan, String name, Map<String, String> labels)
             throws IOException {
-        return new BackupWriter(chunks, manifests, chunker, locks).backupImage(image, plan, name, labels);
+        return new BackupWriter(chunks, manifests, indexes, chunker, locks).backupImage(image, plan, name, labels);
     }
 
     /**
@@ -77,8 +79,8 @@ public final class BackupRepository {
      */
     public BackupSummary backupLayers(List<Layer> layers, String name, Map<String, String> labels, List<String> known,
             LayerMarks marks) throws IOException {
-        return new BackupWriter(chunks, manifests, chunker, locks).backupLayers(List.copyOf(layers), name, labels,
-                List.copyOf(known), marks);
+        return new BackupWriter(chunks, manifests, indexes, chunker, locks).backupLayers(List.copyOf(layers), name,
+                labels, List.copyOf(known), marks);
     }
 
     /**
@@ -223,7 +225,7 @@ public final class BackupRepository {
      * (nothing deleted) while a backup holds a lock.
      */
     public PruneReport prune(Duration grace) throws IOException {
-        return new Pruner(chunks, manifests, locks).prune(grace);
+        return new Pruner(chunks, manifests, indexes, locks).prune(grace);
     }
 
     /** Stores a manifest as it is, unchecked: tests use it to hand-write hostile ones. */

@@ -1,10 +1,12 @@
 package dev.strata.backup;
 
+import dev.strata.common.CrashPoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,12 +25,14 @@ final class BackupWriter {
 
     private final ChunkStore chunks;
     private final ManifestStore manifests;
+    private final IndexStore indexes;
     private final Chunker chunker;
     private final Locks locks;
 
-    BackupWriter(ChunkStore chunks, ManifestStore manifests, Chunker chunker, Locks locks) {
+    BackupWriter(ChunkStore chunks, ManifestStore manifests, IndexStore indexes, Chunker chunker, Locks locks) {
         this.chunks = chunks;
         this.manifests = manifests;
+        this.indexes = indexes;
         this.chunker = chunker;
         this.locks = locks;
     }
@@ -116,9 +120,10 @@ final class BackupWriter {
         try (Locks.Lock lock = locks.acquireBackup()) {
             // read under the lock: no prune runs now, so the chunks the parent references stay
             Manifest parentManifest = parent == null ? null : manifests.read(parent);
-            try (ChunkUploader uploader = parentChunksOnly && parentManifest != null
-                    ? ChunkUploader.knowingTheParent(chunks, parentManifest)
-                    : ChunkUploader.knowingTheTarget(chunks, manifests)) {
+            IndexStore.Known known = parentChunksOnly && parentManifest != null ? null
+                    : indexes.known(chunks, manifests);
+            try (ChunkUploader uploader = known == null ? ChunkUploader.knowingTheParent(chunks, parentManifest)
+                    : ChunkUploader.knowingTheTarget(chunks, known)) {
                 BackupContents contents;
                 try {
                     contents = reader.read(uploader, parentManifest, lock);
@@ -127,22 +132,27 @@ final class BackupWriter {
                     uploader.discardPacks(e); // before any manifest: nothing can name them
                     throw e;
                 }
-                return store(what, name, checkedLabels, parent, createdAt, contents, uploader);
+                IndexStore.Uncovered uncovered = known == null ? IndexStore.Uncovered.none() : known.uncovered();
+                return store(what, name, checkedLabels, parent, createdAt, contents, uploader, uncovered);
             }
         }
     }
 
     /**
-     * Makes the stored chunks durable, then writes the manifest that makes the backup exist, each
-     * packed chunk with its place.
+     * Makes the stored chunks durable, then indexes them, then writes the manifest that makes the
+     * backup exist, each packed chunk with its place. The index covers the backup and its new layers
+     * even when it names nothing new, so that no later backup has to read their manifests.
      */
     private BackupSummary store(String what, String name, Map<String, String> checkedLabels, String parent,
-            Instant createdAt, BackupContents contents, ChunkUploader uploader) throws IOException {
+            Instant createdAt, BackupContents contents, ChunkUploader uploader, IndexStore.Uncovered uncovered)
+            throws IOException {
         if (manifests.exists(name)) {
             return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
         }
         BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
-        chunks.flush(); // every chunk durable before the manifest that makes the backup exist
+        chunks.flush(); // every chunk durable before the index and the manifest that name it
+        index(name, contents, uploader, uncovered);
+        CrashPoint.reach("backup.indexed"); // an index naming chunks no manifest references yet
         for (Manifest layer : contents.layers()) { // a layer before the backup that names it
             manifests.write(new Manifest(layer.version(), layer.name(), layer.createdAt(), layer.labels(),
                     layer.parent(), uploader.locate(layer.entries()), layer.summary()));
@@ -153,6 +163,19 @@ final class BackupWriter {
                 what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
                 summary.newChunks(), summary.uploadedBytes());
         return summary;
+    }
+
+    /** Indexes what {@code uploader} stored and what the manifests no index covered reference. */
+    private void index(String name, BackupContents contents, ChunkUploader uploader, IndexStore.Uncovered uncovered)
+            throws IOException {
+        List<String> covers = new ArrayList<>(uncovered.names());
+        covers.add(name);
+        contents.layers().forEach(layer -> covers.add(layer.name()));
+        List<String> ids = new ArrayList<>(uploader.storedAlone());
+        ids.addAll(uncovered.chunks().ids());
+        List<Manifest.ChunkRef> places = new ArrayList<>(uploader.storedPacked());
+        places.addAll(uncovered.chunks().places());
+        indexes.write(covers, ids, places);
     }
 
     private static BackupSummary summarise(String name, Instant createdAt, Map<String, String> labels, String parent,

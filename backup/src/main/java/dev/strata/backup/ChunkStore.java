@@ -118,6 +118,11 @@ final class ChunkStore {
         return namesUnder(PREFIX, ChunkStore::key);
     }
 
+    /** Every pack stored, by name; stray files under packs/ are ignored. */
+    Set<String> listPacks() throws IOException {
+        return namesUnder(PACK_PREFIX, ChunkStore::packKey);
+    }
+
     /** Every pack stored, by name, with its stored size; stray files under packs/ are ignored. */
     Map<String, Long> packSizes() throws IOException {
         Map<String, Long> sizes = new HashMap<>();

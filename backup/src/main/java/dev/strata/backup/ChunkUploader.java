@@ -44,7 +44,7 @@ final class ChunkUploader implements AutoCloseable {
 
     private final ChunkStore store;
     private final Set<String> known;
-    /** Where the packed chunks known are: from the manifests read, and the packs this backup filled. */
+    /** Where the packed chunks known are: from the indexes and manifests read, and the packs this backup filled. */
     private final Map<String, Manifest.ChunkRef> packed;
     private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
     /** Puts of chunks and packs, oldest first; a pack's put gives its buffer back. */
@@ -60,6 +60,9 @@ final class ChunkUploader implements AutoCloseable {
     private int packLength;
     private String packName;
     private final List<String> packsPut = new ArrayList<>();
+    /** What this uploader stored, for its backup's index: the chunks stored alone, and the packed ones' places. */
+    private final List<String> storedAlone = new ArrayList<>();
+    private final List<Manifest.ChunkRef> storedPacked = new ArrayList<>();
     private long newChunks;
 
     /**
@@ -78,14 +81,9 @@ final class ChunkUploader implements AutoCloseable {
         this.sealScratch = ThreadLocal.withInitial(store::newSealScratch);
     }
 
-    /** Knows every whole chunk of the target: one listing, every manifest (for the packed ones' places). */
-    static ChunkUploader knowingTheTarget(ChunkStore store, ManifestStore manifests) throws IOException {
-        Set<String> known = store.listIds();
-        ManifestStore.Chunks referenced = manifests.referencedChunks();
-        if (!store.orphansAreWhole()) {
-            known.retainAll(referenced.ids());
-        }
-        return new ChunkUploader(store, known, referenced.packed());
+    /** Knows every whole chunk of the target its indexes name ({@link IndexStore#known}). */
+    static ChunkUploader knowingTheTarget(ChunkStore store, IndexStore.Known known) {
+        return new ChunkUploader(store, known.ids(), known.packed());
     }
 
     /**
@@ -123,6 +121,7 @@ final class ChunkUploader implements AutoCloseable {
             if (length < PACKED_BELOW) {
                 sealForPack(id, mine, length);
             } else {
+                storedAlone.add(id);
                 awaitPutsBelow(WINDOW);
                 puts.add(pool.submit(() -> {
                     uploadedBytes.addAndGet(store.write(id, mine, 0, length, sealScratch.get()));
@@ -150,7 +149,9 @@ final class ChunkUploader implements AutoCloseable {
         if (pack == null) {
             startPack();
         }
-        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed));
+        Manifest.ChunkRef place = new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed);
+        packed.put(next.id(), place);
+        storedPacked.add(place);
         System.arraycopy(next.out(), 0, pack, packLength, sealed);
         freeSealed.push(next.out());
         packLength += sealed;
@@ -275,6 +276,16 @@ final class ChunkUploader implements AutoCloseable {
     /** On the target whole, or handed to this uploader: {@code known} holds the chunks stored alone. */
     private boolean isKnown(String id) {
         return known.contains(id) || packed.containsKey(id);
+    }
+
+    /** The chunks this uploader stored alone; final once {@link #finish} returned. */
+    List<String> storedAlone() {
+        return storedAlone;
+    }
+
+    /** Where this uploader packed the chunks it packed; final once {@link #finish} returned. */
+    List<Manifest.ChunkRef> storedPacked() {
+        return storedPacked;
     }
 
     long newChunks() {

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Manifests on the target, at {@code backups/NAME}, sealed by the chunk codec with their key as AAD
@@ -48,14 +49,6 @@ final class ManifestStore {
     }
 
     /**
-     * Every chunk some manifest references. A manifest that cannot be read fails the call: a prune
-     * must not guess, and a backup must not trust chunks it cannot account for.
-     */
-    Chunks referencedChunks() throws IOException {
-        return referenced(null).chunks();
-    }
-
-    /**
      * Chunks some manifests reference: the IDs of those stored as objects of their own, and where
      * each packed one is (one place for an ID that two packs hold: either serves). Every pack some
      * manifest names is counted, with the stored bytes its referenced chunks take: two backups that
@@ -79,11 +72,17 @@ final class ManifestStore {
             return livePackBytes.keySet();
         }
 
+        /** Every referenced place of a packed chunk, once each. */
+        List<Manifest.ChunkRef> places() {
+            List<Manifest.ChunkRef> places = new ArrayList<>(packed.values());
+            places.addAll(packedElsewhere);
+            return places;
+        }
+
         /** Every referenced place in {@code pack}, once each. */
         List<Manifest.ChunkRef> refsIn(String pack) {
-            List<Manifest.ChunkRef> refs = new ArrayList<>();
-            packed.values().stream().filter(ref -> ref.pack().equals(pack)).forEach(refs::add);
-            packedElsewhere.stream().filter(ref -> ref.pack().equals(pack)).forEach(refs::add);
+            List<Manifest.ChunkRef> refs = places();
+            refs.removeIf(ref -> !ref.pack().equals(pack));
             return refs;
         }
 
@@ -120,6 +119,18 @@ final class ManifestStore {
      * made before {@code layerCutoff} (none when it is null), which it may delete.
      */
     record Referenced(Chunks chunks, List<String> unnamedLayers, Map<String, Set<String>> packsByManifest) {
+        /** Every manifest read. */
+        Set<String> names() {
+            return packsByManifest.keySet();
+        }
+
+        /** The manifests read that a prune keeps: not the unnamed layers. */
+        Set<String> kept() {
+            Set<String> kept = new HashSet<>(names());
+            unnamedLayers.forEach(kept::remove);
+            return kept;
+        }
+
         /** The manifests (kept ones: not the unnamed layers) that name a chunk in one of {@code packs}. */
         List<String> naming(Set<String> packs) {
             return packsByManifest.entrySet().stream()
@@ -128,14 +139,26 @@ final class ManifestStore {
         }
     }
 
-    /** Reads one manifest at a time (a target's manifests together may not fit in memory). */
+    /**
+     * Reads one manifest at a time (a target's manifests together may not fit in memory). A manifest
+     * that cannot be read fails the call: a prune must not guess, and a backup must not trust chunks
+     * it cannot account for.
+     */
     Referenced referenced(Instant layerCutoff) throws IOException {
+        return referenced(layerCutoff, name -> true);
+    }
+
+    /** {@link #referenced(Instant)} of the manifests {@code which} picks by name. */
+    Referenced referenced(Instant layerCutoff, Predicate<String> which) throws IOException {
         Chunks referenced = new Chunks();
         Set<String> named = new HashSet<>();
         Map<String, Instant> layerCreated = new HashMap<>();
         Map<String, Chunks> layerChunks = new HashMap<>();
         Map<String, Set<String>> packsByManifest = new HashMap<>();
         for (String name : names()) {
+            if (!which.test(name)) {
+                continue;
+            }
             Manifest manifest;
             try {
                 manifest = read(name);

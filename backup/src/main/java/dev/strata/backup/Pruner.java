@@ -12,7 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes the layers' backups no backup names, then the chunks and the packs no manifest left
+ * Folds the indexes into one naming what the manifests reference ({@link IndexStore#replaceAll}), then
+ * deletes the layers' backups no backup names, then the chunks and the packs no manifest left
  * references, then moves the live chunks out of packs more than half dead ({@link Repacker}). It
  * reads every manifest first and fails rather than guess if one cannot be read: a chunk deleted
  * wrongly cannot be brought back. Orphans younger than the grace period are kept (a layer's backup
@@ -26,11 +27,13 @@ final class Pruner {
 
     private final ChunkStore chunks;
     private final ManifestStore manifests;
+    private final IndexStore indexes;
     private final Locks locks;
 
-    Pruner(ChunkStore chunks, ManifestStore manifests, Locks locks) {
+    Pruner(ChunkStore chunks, ManifestStore manifests, IndexStore indexes, Locks locks) {
         this.chunks = chunks;
         this.manifests = manifests;
+        this.indexes = indexes;
         this.locks = locks;
     }
 
@@ -48,6 +51,7 @@ final class Pruner {
             chunks.sweepInterrupted(Instant.now().minus(INTERRUPTED_WRITE_AGE));
             Instant cutoff = Instant.now().minus(grace);
             ManifestStore.Referenced referenced = manifests.referenced(cutoff);
+            indexes.replaceAll(referenced.kept(), referenced.chunks()); // before anything it names may go
             for (String layer : referenced.unnamedLayers()) {
                 manifests.delete(layer);
             }
@@ -64,7 +68,7 @@ final class Pruner {
             } else {
                 Map<String, Long> stored = chunks.packSizes(); // one listing for both
                 packs = deleteUnreferenced(stored.keySet(), referenced.chunks().packs(), ChunkStore::packKey, cutoff);
-                repacked = new Repacker(chunks, manifests, locks).repack(referenced, stored);
+                repacked = new Repacker(chunks, manifests, indexes, locks).repack(referenced, stored);
             }
             LOG.info("prune of {}: {} chunks and {} packs deleted ({} bytes), {} chunks and {} packs kept", chunks.url(),
                     loose.count(), packs.count(), loose.bytes() + packs.bytes(), loose.kept(), packs.kept());

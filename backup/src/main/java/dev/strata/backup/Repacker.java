@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * target of many small backups is not one object per backup. Then every manifest naming them is
  * rewritten to name the new places; only then does the old pack go. At every moment each manifest
  * names whole packs: a crash leaves the new packs unnamed, or the old ones, and a later prune
- * deletes them as any orphan. A chunk is checked against its ID before it moves: a pack holding a
+ * deletes them as any orphan. The new packs are indexed once durable, before any manifest names
+ * them. A chunk is checked against its ID before it moves: a pack holding a
  * corrupt one stays as it is, for verify to report. Runs inside a prune (no backup runs), under a
  * repack lock (see {@link Locks}); the old packs stay while a reader holds a lock.
  */
@@ -33,6 +34,7 @@ final class Repacker {
 
     private final ChunkStore chunks;
     private final ManifestStore manifests;
+    private final IndexStore indexes;
     private final Locks locks;
 
     /** What a repack did: the packs it emptied, those of them it deleted, and the bytes that gave back. */
@@ -40,9 +42,10 @@ final class Repacker {
         static final Repacked NONE = new Repacked(0, 0, 0);
     }
 
-    Repacker(ChunkStore chunks, ManifestStore manifests, Locks locks) {
+    Repacker(ChunkStore chunks, ManifestStore manifests, IndexStore indexes, Locks locks) {
         this.chunks = chunks;
         this.manifests = manifests;
+        this.indexes = indexes;
         this.locks = locks;
     }
 
@@ -67,6 +70,9 @@ final class Repacker {
             }
             filler.finish();
             chunks.flush();
+            if (!moved.isEmpty()) {
+                indexes.write(List.of(), List.of(), moved.values()); // the new places, for the next backups
+            }
             CrashPoint.reach("backup.repack.packed"); // new packs no manifest names yet
             for (String name : referenced.naming(chosen.keySet())) {
                 rewrite(name, moved);

@@ -21,14 +21,14 @@ import java.util.List;
 class BackupCrashRecoveryTest extends CrashScenarioFixture {
     /** Every crash point of backups (CrashPointCoverageTest checks that none is missing). */
     static List<String> crashPoints() {
-        return List.of("backup.chunk.stored", "snapshot.backup.stored", "backup.repack.packed",
+        return List.of("backup.chunk.stored", "backup.indexed", "snapshot.backup.stored", "backup.repack.packed",
                 "backup.repack.rewritten");
     }
 
     @Override
     Scenario scenario(String crashPoint) {
         return switch (crashPoint) {
-            case "backup.chunk.stored", "snapshot.backup.stored" -> new Scenario(
+            case "backup.chunk.stored", "backup.indexed", "snapshot.backup.stored" -> new Scenario(
                     () -> {
                         volumeId = driver.createVolume("pvc-1").getVolumeId();
                         writeFiles(driver.volumeDir(volumeId));
@@ -45,7 +45,7 @@ class BackupCrashRecoveryTest extends CrashScenarioFixture {
                         driver.deleteVolume(restored);
                         driver.deleteSnapshot(sourceId);
                         assertEquals(List.of(), CsiCalls.names(driver.root().resolve("target/backups")));
-                        for (String stored : List.of("target/chunks", "target/packs")) {
+                        for (String stored : List.of("target/chunks", "target/packs", "target/index")) {
                             assertEquals(List.of(), CsiCalls.files(driver.root().resolve(stored)),
                                     stored + " of the cut-short upload were left behind");
                         }
