@@ -63,6 +63,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     private final GroupSnapshots groups;
     private final Recovery recovery;
     private final SnapshotBackups backups;
+    private final BackupRestores restores;
     private final IoThrottle throttle;
 
     /** A storage with its own I/O throttle (tests; the node's shares one with its {@link NodeVolumes}). */
@@ -84,7 +85,9 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         this.throttle = throttle;
         this.requests = new VolumeRequests(config, records);
         this.attachments = new Attachments(config.nodeId(), config.maxVolumesPerNode(), records, engines, locks);
-        this.backups = new SnapshotBackups(records, locks, config.backupKeyFile());
+        BackupCalls backupCalls = new BackupCalls(config.backupKeyFile());
+        this.backups = new SnapshotBackups(records, locks, backupCalls);
+        this.restores = new BackupRestores(backupCalls);
         this.snapshots = new Snapshots(records, engines, locks, backups);
         this.groups = new GroupSnapshots(records, engines, locks);
         this.recovery = new Recovery(records, engines, groups, backups);
@@ -127,7 +130,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
     public VolumeRecord createVolume(VolumeSpec spec) {
         VolumeEngine engine = engines.get(spec.parameters().getOrDefault(ENGINE_PARAMETER, requests.defaultEngineFor(spec.source())));
         requests.check(engine, spec);
-        String fromBackup = backups.restoreSource(spec.parameters(), engine, spec.source() != null, spec.secrets());
+        String fromBackup = restores.restoreSource(spec.parameters(), engine, spec.source() != null, spec.secrets());
         String id = Ids.volumeId(spec.name());
         List<String> keys = new ArrayList<>(List.of(LockKeys.volume(id)));
         if (spec.source() != null) {
@@ -150,7 +153,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             try {
                 engine.create(record);
                 if (fromBackup != null) {
-                    backups.restore(fromBackup, engine, record, spec.secrets());
+                    restores.restore(fromBackup, engine, record, spec.secrets());
                 }
             } catch (IOException | RuntimeException e) {
                 undoCreate(engine, record, e);

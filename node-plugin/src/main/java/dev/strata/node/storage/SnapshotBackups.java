@@ -1,5 +1,8 @@
 package dev.strata.node.storage;
 
+import static dev.strata.node.storage.BackupCalls.fromCall;
+import static dev.strata.node.storage.BackupCalls.mapped;
+
 import dev.strata.backup.BackupException;
 import dev.strata.backup.BackupRepository;
 import dev.strata.backup.BackupSecrets;
@@ -12,12 +15,9 @@ import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.RecordState;
 import dev.strata.common.model.Secrets;
 import dev.strata.common.model.SnapshotRecord;
-import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
 import io.grpc.Status;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -38,14 +38,12 @@ import org.slf4j.LoggerFactory;
  * {@value #BackupRef.TARGET_PARAMETER} is cut locally as any other, then uploaded in the background
  * to that target; until the upload is stored its record says UPLOADING and CSI's ready_to_use is
  * false. An upload a restart interrupted resumes on the next CreateSnapshot of the same name (chunks
- * already stored are not sent again). A volume whose parameters name
- * {@value #BackupRef.FROM_PARAMETER} is filled from a backup, on any node that reaches the target.
- * Engines whose data is a directory tree back up file by file, thin volumes block by block, overlay
- * volumes layer by layer ({@link SnapshotContent}). A target opens with the call's
- * secrets ({@link BackupSecrets}: S3 credentials and the key) where it carries them, else with the
- * node's own (the AWS SDK's default chain, and its {@code --backup-key-file}, read at each use);
- * neither is ever recorded. An upload opened with a call's secrets resumes only on a call, which
- * carries them again.
+ * already stored are not sent again). Engines whose data is a directory tree back up file by file,
+ * thin volumes block by block, overlay volumes layer by layer ({@link SnapshotContent}). A target
+ * opens with the call's secrets ({@link BackupSecrets}: S3 credentials and the key) where it carries
+ * them, else with the node's own ({@link BackupCalls}). An upload opened with a call's secrets
+ * resumes only on a call, which carries them again. Volumes restored from a backup are
+ * {@link BackupRestores}'.
  */
 final class SnapshotBackups implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotBackups.class);
@@ -54,16 +52,16 @@ final class SnapshotBackups implements AutoCloseable {
 
     private final Records records;
     private final LockTable locks;
-    private final Path keyFile;
+    private final BackupCalls calls;
     private final Map<String, Upload> uploads = new ConcurrentHashMap<>();
     private final ExecutorService uploader = oneDaemonThread("backup-upload");
     /** Opens a target while a snapshot for it is cut (see {@link #unlockAhead}). */
     private final ExecutorService unlocker = oneDaemonThread("backup-unlock");
 
-    SnapshotBackups(Records records, LockTable locks, Path keyFile) {
+    SnapshotBackups(Records records, LockTable locks, BackupCalls calls) {
         this.records = records;
         this.locks = locks;
-        this.keyFile = keyFile;
+        this.calls = calls;
     }
 
     private static ExecutorService oneDaemonThread(String name) {
@@ -109,7 +107,7 @@ final class SnapshotBackups implements AutoCloseable {
         BackupSecrets fromCall = fromCall(secrets);
         unlocker.execute(() -> {
             try {
-                BackupSecrets withKey = withNodeKey(fromCall);
+                BackupSecrets withKey = calls.withNodeKey(fromCall);
                 if (withKey.key() != null) {
                     BackupRepository.open(planned.target(), withKey);
                 }
@@ -171,7 +169,7 @@ final class SnapshotBackups implements AutoCloseable {
         BackupRef outcome;
         long started = System.nanoTime();
         try {
-            BackupRepository repository = BackupRepository.open(ref.target(), withNodeKey(fromCall));
+            BackupRepository repository = BackupRepository.open(ref.target(), calls.withNodeKey(fromCall));
             BackupSummary summary = content.backUp(repository, snapshot, Map.of("volume", snapshot.sourceVolumeId(),
                     "snapshot", snapshot.name(), "engine", snapshot.engine()), parentIn(repository, snapshot),
                     storedAlike(snapshot));
@@ -279,7 +277,7 @@ final class SnapshotBackups implements AutoCloseable {
         }
         awaitUpload(snapshot.id());
         try {
-            BackupRepository.open(ref.target(), withNodeKey(fromCall(secrets))).remove(ref.name());
+            BackupRepository.open(ref.target(), calls.withNodeKey(fromCall(secrets))).remove(ref.name());
         } catch (BackupException e) {
             if (e.kind() != BackupException.Kind.KEY_REQUIRED && e.kind() != BackupException.Kind.WRONG_KEY) {
                 throw e;
@@ -312,79 +310,6 @@ final class SnapshotBackups implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while stopping the upload of " + snapshotId, e);
         }
-    }
-
-    /** Checks a volume's {@value #BackupRef.FROM_PARAMETER} before anything is made: its engine, and the URL's form. */
-    String restoreSource(Map<String, String> parameters, VolumeEngine engine, boolean hasContentSource,
-            Secrets secrets) {
-        String from = parameters.get(BackupRef.FROM_PARAMETER);
-        if (from == null) {
-            return null;
-        }
-        String field = "parameters." + BackupRef.FROM_PARAMETER;
-        if (hasContentSource) {
-            throw CsiException.invalidArgument(field, "a volume starts from a backup or from a content source, not "
-                    + "both");
-        }
-        SnapshotContent.of(engine, field);
-        int hash = from.lastIndexOf('#');
-        if (hash <= 0 || hash == from.length() - 1) {
-            throw CsiException.invalidArgument(field, "\"" + from + "\" is not TARGET#BACKUP (e.g. "
-                    + "file:///mnt/backups#snap-1234)");
-        }
-        try {
-            BackupTarget.open(from.substring(0, hash), fromCall(secrets));
-        } catch (IOException e) {
-            throw mapped(field, e);
-        }
-        return from;
-    }
-
-    /** Fills a new volume (still being created) from the backup {@code from} ({@code TARGET#NAME}). */
-    void restore(String from, VolumeEngine engine, VolumeRecord volume, Secrets secrets) throws IOException {
-        String field = "parameters." + BackupRef.FROM_PARAMETER;
-        int hash = from.lastIndexOf('#');
-        long started = System.nanoTime();
-        BackupSummary summary;
-        try {
-            BackupRepository repository = BackupRepository.open(from.substring(0, hash),
-                    withNodeKey(fromCall(secrets)));
-            summary = SnapshotContent.of(engine, field).restore(repository, from.substring(hash + 1), volume);
-        } catch (BackupException e) {
-            throw mapped(field, e);
-        }
-        LOG.info("volume {} restored from {} in {} ms: {} files, {} bytes", volume.id(), from,
-                (System.nanoTime() - started) / 1_000_000, summary.files(), summary.logicalBytes());
-    }
-
-    /** The backup secrets a call carries, or INVALID_ARGUMENT naming the secret that is wrong. */
-    private static BackupSecrets fromCall(Secrets secrets) {
-        try {
-            return BackupSecrets.from(secrets.values());
-        } catch (BackupException e) {
-            throw CsiException.invalidArgument("secrets", e.getMessage());
-        }
-    }
-
-    /** The call's secrets, with the node's key file where the call gives no key. */
-    private BackupSecrets withNodeKey(BackupSecrets fromCall) throws IOException {
-        return fromCall.orKey(keyFile == null ? null : Files.readAllBytes(keyFile));
-    }
-
-    /** A backup's failure as the CSI code a caller can act on, naming the parameter. */
-    private static CsiException mapped(String field, IOException e) {
-        if (!(e instanceof BackupException b)) {
-            return new CsiException(Status.Code.UNAVAILABLE, field + ": the backup target cannot be reached: "
-                    + e.getMessage());
-        }
-        return switch (b.kind()) {
-            case INVALID -> CsiException.invalidArgument(field, b.getMessage());
-            case NOT_FOUND -> CsiException.notFound(field + ": " + b.getMessage());
-            case KEY_REQUIRED, WRONG_KEY -> CsiException.failedPrecondition(field + ": " + b.getMessage()
-                    + " (the key is the call's secret " + BackupSecrets.KEY + ", else the node's --backup-key-file)");
-            case MISSING_CHUNK, CORRUPT -> new CsiException(Status.Code.DATA_LOSS, field + ": " + b.getMessage());
-            case BUSY -> CsiException.aborted(field + ": " + b.getMessage());
-        };
     }
 
     /** Stops uploading; an interrupted upload resumes on the next CreateSnapshot after a restart. */
