@@ -132,7 +132,8 @@ final class BackupWriter {
                     uploader.discardPacks(e); // before any manifest: nothing can name them
                     throw e;
                 }
-                IndexStore.Uncovered uncovered = known == null ? IndexStore.Uncovered.none() : known.uncovered();
+                ManifestStore.Referenced uncovered = known == null ? ManifestStore.Referenced.none()
+                        : known.uncovered();
                 return store(what, name, checkedLabels, parent, createdAt, contents, uploader, uncovered);
             }
         }
@@ -144,7 +145,7 @@ final class BackupWriter {
      * even when it names nothing new, so that no later backup has to read their manifests.
      */
     private BackupSummary store(String what, String name, Map<String, String> checkedLabels, String parent,
-            Instant createdAt, BackupContents contents, ChunkUploader uploader, IndexStore.Uncovered uncovered)
+            Instant createdAt, BackupContents contents, ChunkUploader uploader, ManifestStore.Referenced uncovered)
             throws IOException {
         if (manifests.exists(name)) {
             return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
@@ -166,8 +167,8 @@ final class BackupWriter {
     }
 
     /** Indexes what {@code uploader} stored and what the manifests no index covered reference. */
-    private void index(String name, BackupContents contents, ChunkUploader uploader, IndexStore.Uncovered uncovered)
-            throws IOException {
+    private void index(String name, BackupContents contents, ChunkUploader uploader,
+            ManifestStore.Referenced uncovered) throws IOException {
         List<String> covers = new ArrayList<>(uncovered.names());
         covers.add(name);
         contents.layers().forEach(layer -> covers.add(layer.name()));

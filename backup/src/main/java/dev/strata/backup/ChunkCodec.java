@@ -2,6 +2,7 @@ package dev.strata.backup;
 
 import io.airlift.compress.zstd.ZstdCompressor;
 import io.airlift.compress.zstd.ZstdDecompressor;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -114,7 +115,30 @@ final class ChunkCodec {
         return new Payload(0, data, offset, length);
     }
 
-    /** The stored form of a payload compressed as it was written ({@link ZstdBlocks}: a manifest). */
+    /**
+     * {@code value} as JSON, stored as a chunk is: a manifest, an index. Serialised straight into
+     * compressed blocks ({@link ZstdBlocks}): no whole copy of the JSON is ever in memory.
+     */
+    byte[] sealJson(Object value, String aad) throws IOException {
+        ZstdBlocks.Writer blocks = new ZstdBlocks.Writer();
+        Json.write(value, blocks);
+        return seal(blocks, aad);
+    }
+
+    /** What {@link #sealJson} stored, at most {@code maxPlain} bytes of JSON; CORRUPT naming {@code what}. */
+    <T> T openJson(byte[] stored, String aad, int maxPlain, Class<T> type, String what) throws BackupException {
+        byte[] json;
+        try {
+            ByteBuffer plain = open(stored, aad, maxPlain);
+            json = new byte[plain.remaining()];
+            plain.get(json);
+        } catch (BackupException e) {
+            throw new BackupException(BackupException.Kind.CORRUPT, what + " is corrupt: " + e.getMessage());
+        }
+        return Json.read(json, type, what);
+    }
+
+    /** The stored form of a payload compressed as it was written ({@link ZstdBlocks}). */
     byte[] seal(ZstdBlocks.Writer blocks, String aad) {
         blocks.finish();
         byte[] out = new byte[storedBytes(blocks.size())];

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,9 +61,8 @@ final class ChunkUploader implements AutoCloseable {
     private int packLength;
     private String packName;
     private final List<String> packsPut = new ArrayList<>();
-    /** What this uploader stored, for its backup's index: the chunks stored alone, and the packed ones' places. */
+    /** The chunks this uploader stored alone, for its backup's index. */
     private final List<String> storedAlone = new ArrayList<>();
-    private final List<Manifest.ChunkRef> storedPacked = new ArrayList<>();
     private long newChunks;
 
     /**
@@ -149,9 +149,7 @@ final class ChunkUploader implements AutoCloseable {
         if (pack == null) {
             startPack();
         }
-        Manifest.ChunkRef place = new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed);
-        packed.put(next.id(), place);
-        storedPacked.add(place);
+        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed));
         System.arraycopy(next.out(), 0, pack, packLength, sealed);
         freeSealed.push(next.out());
         packLength += sealed;
@@ -283,9 +281,10 @@ final class ChunkUploader implements AutoCloseable {
         return storedAlone;
     }
 
-    /** Where this uploader packed the chunks it packed; final once {@link #finish} returned. */
+    /** Where this uploader packed chunks: the places in the packs it put; final once {@link #finish} returned. */
     List<Manifest.ChunkRef> storedPacked() {
-        return storedPacked;
+        Set<String> mine = new HashSet<>(packsPut);
+        return packed.values().stream().filter(ref -> mine.contains(ref.pack())).toList();
     }
 
     long newChunks() {

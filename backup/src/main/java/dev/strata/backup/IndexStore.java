@@ -1,7 +1,6 @@
 package dev.strata.backup;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -51,19 +50,11 @@ final class IndexStore {
 
     /**
      * The chunks a backup may take as stored whole: IDs of those stored alone, and a place for each
-     * packed one, both the backup's own to add to; and the manifests no index covered.
+     * packed one, both the backup's own to add to; and the manifests no index covered (an older
+     * driver's) with what they reference, which the backup's index takes in, so that the backups
+     * after it need not read them.
      */
-    record Known(Set<String> ids, Map<String, Manifest.ChunkRef> packed, Uncovered uncovered) {}
-
-    /**
-     * Manifests no index covered when a backup began (an older driver's), and the chunks they
-     * reference: the backup's index takes them in, so the backups after it need not read them.
-     */
-    record Uncovered(Set<String> names, ManifestStore.Chunks chunks) {
-        static Uncovered none() {
-            return new Uncovered(Set.of(), new ManifestStore.Chunks());
-        }
-    }
+    record Known(Set<String> ids, Map<String, Manifest.ChunkRef> packed, ManifestStore.Referenced uncovered) {}
 
     IndexStore(BackupTarget target, ChunkCodec codec, int maxChunk) {
         this.target = target;
@@ -102,7 +93,7 @@ final class IndexStore {
         LOG.info("{}: {} chunks stored alone and {} packed known from {} indexes and {} manifests no index covers, "
                 + "in {} ms", target.url(), stored.size(), packed.size(), keys.size(), uncovered.names().size(),
                 (System.nanoTime() - start) / 1_000_000);
-        return new Known(stored, packed, new Uncovered(uncovered.names(), uncovered.chunks()));
+        return new Known(stored, packed, uncovered);
     }
 
     private static void addPlaces(Collection<Manifest.ChunkRef> places, Set<String> packs,
@@ -118,9 +109,8 @@ final class IndexStore {
     String write(Collection<String> covers, Collection<String> ids, Collection<Manifest.ChunkRef> packed)
             throws IOException {
         String key = PREFIX + ChunkStore.newPackName();
-        ZstdBlocks.Writer blocks = new ZstdBlocks.Writer();
-        Json.write(new ChunkIndex(VERSION, List.copyOf(covers), List.copyOf(ids), List.copyOf(packed)), blocks);
-        target.put(key, codec.seal(blocks, key));
+        target.put(key, codec.sealJson(new ChunkIndex(VERSION, List.copyOf(covers), List.copyOf(ids),
+                List.copyOf(packed)), key));
         return key;
     }
 
@@ -160,14 +150,11 @@ final class IndexStore {
     private ChunkIndex readOrSkip(String key) throws IOException {
         String what = "the index " + key + " in " + target.url();
         try {
-            ByteBuffer plain = codec.open(target.get(key), key, MAX_INDEX_BYTES);
-            byte[] json = new byte[plain.remaining()];
-            plain.get(json);
-            return check(Json.read(json, ChunkIndex.class, what), what);
+            return check(codec.openJson(target.get(key), key, MAX_INDEX_BYTES, ChunkIndex.class, what), what);
         } catch (NoSuchFileException e) {
             return null; // deleted since listed: the prune that did it wrote one in its place
-        } catch (BackupException e) {
-            LOG.warn("{} is skipped, and the manifests it covers are read instead: {}", what, e.getMessage());
+        } catch (BackupException e) { // its message names the index
+            LOG.warn("{}; it is skipped, and the manifests it covers are read instead", e.getMessage());
             return null;
         }
     }

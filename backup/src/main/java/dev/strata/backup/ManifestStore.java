@@ -1,7 +1,6 @@
 package dev.strata.backup;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -119,6 +118,11 @@ final class ManifestStore {
      * made before {@code layerCutoff} (none when it is null), which it may delete.
      */
     record Referenced(Chunks chunks, List<String> unnamedLayers, Map<String, Set<String>> packsByManifest) {
+        /** No manifest read. */
+        static Referenced none() {
+            return new Referenced(new Chunks(), List.of(), Map.of());
+        }
+
         /** Every manifest read. */
         Set<String> names() {
             return packsByManifest.keySet();
@@ -209,27 +213,16 @@ final class ManifestStore {
             throw new BackupException(BackupException.Kind.NOT_FOUND, "backup " + name + " not found in " + target.url());
         }
         String what = "the manifest of backup " + name + " in " + target.url();
-        byte[] json;
-        try {
-            ByteBuffer plain = codec.open(stored, key(name), MAX_MANIFEST_BYTES);
-            json = new byte[plain.remaining()];
-            plain.get(json);
-        } catch (BackupException e) {
-            throw new BackupException(BackupException.Kind.CORRUPT, what + " is corrupt: " + e.getMessage());
-        }
-        return checkShape(Json.read(json, Manifest.class, what), name, what);
+        return checkShape(codec.openJson(stored, key(name), MAX_MANIFEST_BYTES, Manifest.class, what), name, what);
     }
 
     void delete(String name) throws IOException {
         target.delete(key(name));
     }
 
-    /** Serialised straight into compressed blocks: no whole copy of the JSON is ever in memory. */
     void write(Manifest manifest) throws IOException {
         String key = key(manifest.name());
-        ZstdBlocks.Writer blocks = new ZstdBlocks.Writer();
-        Json.write(manifest, blocks);
-        target.put(key, codec.seal(blocks, key));
+        target.put(key, codec.sealJson(manifest, key));
     }
 
     private static Manifest checkShape(Manifest manifest, String name, String what) throws BackupException {
