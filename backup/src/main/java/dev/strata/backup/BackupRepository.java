@@ -180,11 +180,13 @@ public final class BackupRepository {
 
     /**
      * Re-reads and checks every chunk the backup references (an overlay snapshot's: every chunk of
-     * every layer); the report names each bad chunk and a file using it.
+     * every layer), and what the target's indexes say of those chunks; the report names each bad
+     * chunk and a file using it, each index that cannot be read, and each entry placing a chunk
+     * where it is not.
      */
     public VerifyReport verify(String name) throws IOException {
         try (Locks.Held reading = locks.holdForReading()) {
-            return new Verifier(chunks, manifests, chunker.maxChunk()).verify(manifest(name));
+            return new Verifier(chunks, manifests, indexes, chunker.maxChunk()).verify(manifest(name));
         }
     }
 

@@ -191,7 +191,11 @@ final class ChunkStore {
      * {@code reuse} is replaced by an array of the next power of two.
      */
     ByteBuffer read(Manifest.ChunkRef ref, String file, byte[] reuse) throws IOException {
-        String where = where(ref, file);
+        return readAs(ref, where(ref, file), reuse);
+    }
+
+    /** {@link #read}, its errors naming the chunk as {@code where} says: an index's entry, not a file's chunk. */
+    ByteBuffer readAs(Manifest.ChunkRef ref, String where, byte[] reuse) throws IOException {
         if (!isValid(ref)) {
             throw new BackupException(BackupException.Kind.CORRUPT, where + ": not a valid chunk reference");
         }

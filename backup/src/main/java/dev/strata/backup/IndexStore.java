@@ -146,15 +146,35 @@ final class IndexStore {
         return keys;
     }
 
+    /** An index as {@code backup verify} reads it: what it says, or why it cannot be read (then null). */
+    record Read(String key, ChunkIndex index, String problem) {}
+
+    /** The index at {@code key}, or why it cannot be read; null when it was deleted since listed. */
+    Read readForCheck(String key) throws IOException {
+        try {
+            ChunkIndex index = read(key);
+            return index == null ? null : new Read(key, index, null);
+        } catch (BackupException e) {
+            return new Read(key, null, e.getMessage());
+        }
+    }
+
     /** The index at {@code key}; null, with a warning, when it cannot be read or is not one this code reads. */
     private ChunkIndex readOrSkip(String key) throws IOException {
+        try {
+            return read(key);
+        } catch (BackupException e) { // its message names the index
+            LOG.warn("{}; it is skipped, and the manifests it covers are read instead", e.getMessage());
+            return null;
+        }
+    }
+
+    /** The index at {@code key}; null when deleted since listed (the prune that did it wrote one in its place). */
+    private ChunkIndex read(String key) throws IOException {
         String what = "the index " + key + " in " + target.url();
         try {
             return check(codec.openJson(target.get(key), key, MAX_INDEX_BYTES, ChunkIndex.class, what), what);
         } catch (NoSuchFileException e) {
-            return null; // deleted since listed: the prune that did it wrote one in its place
-        } catch (BackupException e) { // its message names the index
-            LOG.warn("{}; it is skipped, and the manifests it covers are read instead", e.getMessage());
             return null;
         }
     }

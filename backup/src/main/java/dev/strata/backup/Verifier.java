@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -17,24 +17,28 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 
 /**
- * Re-reads every chunk a backup references, each once, and checks it as a restore would. Problems
- * are collected, not thrown, so one report lists all the damage.
+ * Re-reads every chunk a backup references, each once, and checks it as a restore would; then what
+ * the target's indexes say of those chunks. Problems are collected, not thrown, so one report lists
+ * all the damage.
  */
 final class Verifier {
     /** As many as a restore reads with. */
     private static final int THREADS = 3;
     private final ChunkStore store;
     private final ManifestStore manifests;
+    private final IndexStore indexes;
     private final int maxChunk;
     private final List<String> problems = new ArrayList<>();
-    private final Set<String> checked = new HashSet<>();
+    /** Each chunk checked, by ID, as the first manifest entry naming it places it. */
+    private final Map<String, Manifest.ChunkRef> checked = new HashMap<>();
     private long bytes;
     /** Each worker reads into the array of its last chunk or span. */
     private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[0]);
 
-    Verifier(ChunkStore store, ManifestStore manifests, int maxChunk) {
+    Verifier(ChunkStore store, ManifestStore manifests, IndexStore indexes, int maxChunk) {
         this.store = store;
         this.manifests = manifests;
+        this.indexes = indexes;
         this.maxChunk = maxChunk;
     }
 
@@ -47,6 +51,7 @@ final class Verifier {
         } else {
             verifyChunks(manifest);
         }
+        verifyIndexes();
         return new VerifyReport(manifest.name(), checked.size(), bytes, problems);
     }
 
@@ -93,7 +98,7 @@ final class Verifier {
                 continue;
             }
             for (Manifest.ChunkRef ref : entry.chunks()) {
-                if (ref == null || ref.isHole() || !checked.add(ref.id())) {
+                if (ref == null || ref.isHole() || checked.putIfAbsent(ref.id(), ref) != null) {
                     continue;
                 }
                 Wanted chunk = new Wanted(ref, entry.path()); // the file that names it first
@@ -168,5 +173,59 @@ final class Verifier {
             tally.problems.add(e.getMessage());
         }
         return tally;
+    }
+
+    /**
+     * Checks what the target's indexes say of the chunks this backup references: each index must
+     * open, and an entry placing one of them where this check did not read it must hold it there. A
+     * wrong entry would have the next backup that stores the same content reference a place that
+     * does not hold it. Entries whose pack or chunk is gone are stale: backups do not trust them,
+     * so they are not reported. A prune rewrites every index from the manifests.
+     */
+    private void verifyIndexes() throws IOException {
+        Set<String> packs = null;
+        Set<String> alone = null;
+        for (String key : indexes.keys()) { // one at a time: together they may be big
+            IndexStore.Read read = indexes.readForCheck(key);
+            if (read == null) {
+                continue;
+            }
+            if (read.index() == null) {
+                problems.add(read.problem() + "; backups read the manifests it covers instead, and a prune "
+                        + "rewrites it");
+                continue;
+            }
+            for (Manifest.ChunkRef entry : read.index().packed()) {
+                Manifest.ChunkRef ours = checked.get(entry.id());
+                if (ours != null && !entry.equals(ours)) {
+                    packs = packs != null ? packs : store.listPacks();
+                    if (packs.contains(entry.pack())) {
+                        verifyEntry(read.key(), entry);
+                    }
+                }
+            }
+            for (String id : read.index().chunks()) {
+                Manifest.ChunkRef ours = checked.get(id);
+                if (ours != null && ours.isPacked()) { // stored alone too: this check read the packed copy
+                    alone = alone != null ? alone : store.listIds();
+                    if (alone.contains(id)) {
+                        verifyEntry(read.key(), new Manifest.ChunkRef(id, ours.size()));
+                    }
+                }
+            }
+        }
+    }
+
+    private void verifyEntry(String index, Manifest.ChunkRef entry) throws IOException {
+        String where = "chunk " + entry.id() + " as the index " + index + " places it" + (entry.isPacked()
+                ? " (pack " + entry.pack() + " at " + entry.offset() + ")" : " (stored alone)");
+        try {
+            buffers.set(store.readAs(entry, where, buffers.get()).array());
+        } catch (BackupException e) {
+            if (e.kind() != BackupException.Kind.MISSING_CHUNK && e.kind() != BackupException.Kind.CORRUPT) {
+                throw e;
+            }
+            problems.add(e.getMessage() + "; a prune rewrites the indexes from the manifests");
+        }
     }
 }

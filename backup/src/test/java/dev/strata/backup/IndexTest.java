@@ -151,7 +151,49 @@ class IndexTest {
 
         assertEquals(0, two.newChunks(), two.toString());
         assertEquals(List.of("backups/one"), manifestsRead(counting));
-        assertRestores(repo, "two");
+        Path into = Files.createDirectory(tmp.resolve("into-two"));
+        repo.restore("two", into);
+        TestTrees.assertSameTree(tree, into);
+        List<String> problems = repo.verify("two").problems();
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("the index " + indexes.get(0) + " in ")
+                && problems.get(0).contains(" is corrupt: ") && problems.get(0).endsWith("a prune rewrites it"),
+                problems.get(0));
+        repo.prune(Duration.ofHours(1));
+        assertEquals(List.of(), repo.verify("two").problems(), "the prune rewrote the indexes");
+    }
+
+    /**
+     * An index entry that places a chunk where it is not would have the next backup of the same
+     * content reference that place: verify reports it. Entries naming a pack that is gone are stale,
+     * which backups do not trust, and verify does not report them.
+     */
+    @Test
+    void verifyReportsAnIndexEntryPlacingAChunkWhereItIsNot() throws Exception {
+        BackupRepository repo = BackupRepository.open(raw(), null);
+        repo.backup(tree, "one", Map.of(), null);
+        IndexStore indexes = new IndexStore(raw(), new ChunkCodec(null), 4 << 20);
+        List<Manifest.ChunkRef> packed = indexes.readForCheck(indexes.keys().get(0)).index().packed();
+        Manifest.ChunkRef moved = packed.get(0);
+        Manifest.ChunkRef other = packed.stream().filter(ref -> ref.pack().equals(moved.pack())
+                && ref.offset() != moved.offset()).findFirst().orElseThrow();
+        Manifest.ChunkRef gone = packed.get(1);
+        String wrong = indexes.write(List.of(), List.of(packed.get(2).id()), List.of(
+                new Manifest.ChunkRef(moved.id(), moved.size()).in(moved.pack(), other.offset(), other.stored()),
+                new Manifest.ChunkRef(gone.id(), gone.size()).in("0".repeat(64), 0, gone.stored())));
+        raw().put(ChunkStore.key(packed.get(2).id()), "not the chunk".getBytes(StandardCharsets.UTF_8));
+
+        List<String> problems = repo.verify("one").problems();
+
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).startsWith("chunk " + moved.id() + " as the index " + wrong + " places it (pack "
+                + moved.pack() + " at " + other.offset() + ") is corrupt: "), problems.get(0));
+        assertTrue(problems.get(1).startsWith("chunk " + packed.get(2).id() + " as the index " + wrong
+                + " places it (stored alone) is corrupt: "), problems.get(1));
+        assertTrue(problems.stream().allMatch(p -> p.endsWith("a prune rewrites the indexes from the manifests")),
+                problems.toString());
+        repo.prune(Duration.ZERO);
+        assertEquals(List.of(), repo.verify("one").problems(), "the prune rewrote the indexes");
     }
 
     /** The index lands, the manifest does not (a server gone between them): the retry stores nothing again. */

@@ -36,6 +36,11 @@ final class BackupCalls {
         return fromCall.orKey(keyFile == null ? null : Files.readAllBytes(keyFile));
     }
 
+    /** {@link #withNodeKey} of the call's own {@code secrets}. */
+    BackupSecrets forCall(Secrets secrets) throws IOException {
+        return withNodeKey(fromCall(secrets));
+    }
+
     /** A backup's failure as the CSI code a caller can act on, naming the parameter. */
     static CsiException mapped(String field, IOException e) {
         if (!(e instanceof BackupException b)) {

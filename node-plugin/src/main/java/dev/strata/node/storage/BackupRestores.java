@@ -64,8 +64,7 @@ final class BackupRestores {
         long started = System.nanoTime();
         BackupSummary summary;
         try {
-            BackupRepository repository = BackupRepository.open(from.substring(0, hash),
-                    calls.withNodeKey(fromCall(secrets)));
+            BackupRepository repository = BackupRepository.open(from.substring(0, hash), calls.forCall(secrets));
             summary = SnapshotContent.of(engine, FIELD).restore(repository, from.substring(hash + 1), volume);
         } catch (BackupException e) {
             throw mapped(FIELD, e);

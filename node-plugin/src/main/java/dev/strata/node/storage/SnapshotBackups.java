@@ -277,7 +277,7 @@ final class SnapshotBackups implements AutoCloseable {
         }
         awaitUpload(snapshot.id());
         try {
-            BackupRepository.open(ref.target(), calls.withNodeKey(fromCall(secrets))).remove(ref.name());
+            BackupRepository.open(ref.target(), calls.forCall(secrets)).remove(ref.name());
         } catch (BackupException e) {
             if (e.kind() != BackupException.Kind.KEY_REQUIRED && e.kind() != BackupException.Kind.WRONG_KEY) {
                 throw e;
