@@ -7,6 +7,9 @@
 . docs/bench/encrypted-driver.sh
 $ctl --endpoint "$e" volume create data --size 10Gi > /dev/null
 $ctl --endpoint "$e" mount data "$work/mnt" > /dev/null
+# a run that fails half way (a tool missing) unmounts the volume, which detaches its loop device
+trap 'umount "$work/view" 2> /dev/null; $ctl --endpoint "$e" umount data "$work/mnt" > /dev/null 2>&1
+  kill $driver 2> /dev/null; wait $driver 2> /dev/null || true' EXIT
 python3 docs/bench/backup-tree.py "$work/mnt"
 sync
 echo "data: $(du -sb "$work/mnt" | cut -f1) bytes in $(find "$work/mnt" -type f | wc -l) files"

@@ -7,10 +7,12 @@
 # (incompressible, so nothing is saved by zstd), backed up unencrypted (the key's cost is measured
 # in backup-vs-restic.sh). Each timed step starts from a cold page cache and ends with sync:
 #   - the limit: curl (SigV4) GETs the same 1 GiB, uploaded before as sixteen objects, into files
-#     on the same disk; and `cp` of the tree on the same disk (the disk alone);
+#     on the same disk, one at a time and four at a time; and `cp` of the tree on the same disk
+#     (the disk alone);
 #   - Strata: stratactl volume create --from-backup on the second driver (wall), and the driver's
-#     own "restored in" time;
-#   - restic: restore of its snapshot of the same tree, from a repository in the same server.
+#     own "restored in" time; then the same restore again on that driver, its JVM warm;
+#   - restic: restore of its snapshot of the same tree, from a repository in the same server;
+#   - the CPU time the S3 server and the restoring driver used in each restore (two cores hold both).
 # As root; scratch under /var/tmp/bench-restore. BENCH_MVN_ARGS passes options to mvn (for the
 # classpath of the S3 server), STRATA_JAVA_OPTS to both drivers (-Dstrata.backup.crypto=jdk: the
 # JDK's own hash and cipher instead of NSS). Prints one line per measurement.
@@ -42,10 +44,30 @@ get_all() {
   mkdir -p "$work/curl"
   for f in "$tree"/*.bin; do curl "${sigv4[@]}" -o "$work/curl/$(basename "$f")" "$endpoint/raw/$(basename "$f")"; done
 }
+# Strata's restore reads ahead on several threads, so one stream is not the limit: four at a time too
+get_four_at_a_time() {
+  mkdir -p "$work/curl4"
+  local n=0
+  for f in "$tree"/*.bin; do
+    curl "${sigv4[@]}" -o "$work/curl4/$(basename "$f")" "$endpoint/raw/$(basename "$f")" &
+    if (( ++n % 4 == 0 )); then wait; fi
+  done
+  wait
+}
 timed "limit: curl GET of the 16 objects into files (S3 server + disk)" get_all
+timed "limit: curl GET of the 16 objects, four at a time" get_four_at_a_time
 timed "limit: cp of the tree (disk alone)" cp -a "$tree" "$work/cp-copy"
 restore_both
-for d in "$work/copy" "$work/restic-restore" "$work/curl"; do
+# The same restore again on the same driver: its JVM has now run the S3 client and the restore's
+# code, and the S3 server's has served ranged reads (the first restore pays for both warming up).
+s3_cpu=$(cpu_ms "$s3"); b_cpu=$(cpu_ms "$b")
+timed "strata restore again, same driver (warm JVMs, wall)" \
+  $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create again --size 2Gi \
+  --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
+echo "strata restore again (driver's own time): $(grep "restored from" "$work/driver-b.log" | tail -1 \
+  | sed 's/.* in \([0-9]* ms\).*/\1/')"
+echo "strata restore again, CPU: S3 server $(( $(cpu_ms "$s3") - s3_cpu )) ms, driver $(( $(cpu_ms "$b") - b_cpu )) ms"
+for d in "$work/copy" "$work/restic-restore" "$work/curl" "$work/curl4"; do
   echo "restored: $(du -sb "$d" | cut -f1) bytes in $d"
 done
 digest() { find "$1" -name '*.bin' -printf '%f %p\n' | sort | cut -d' ' -f2 | xargs cat | sha256sum; }

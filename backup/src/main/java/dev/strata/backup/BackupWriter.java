@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,7 +143,10 @@ final class BackupWriter {
     /**
      * Makes the stored chunks durable, then indexes them, then writes the manifest that makes the
      * backup exist, each packed chunk with its place. The index covers the backup and its new layers
-     * even when it names nothing new, so that no later backup has to read their manifests.
+     * even when it names nothing new, so that no later backup has to read their manifests. The
+     * manifests are sealed (serialised, compressed, encrypted: half a second for 100,000 files) on a
+     * thread of their own while the chunks are flushed and the index is written: only the puts need
+     * their order.
      */
     private BackupSummary store(String what, String name, Map<String, String> checkedLabels, String parent,
             Instant createdAt, BackupContents contents, ChunkUploader uploader, ManifestStore.Referenced uncovered)
@@ -151,19 +155,34 @@ final class BackupWriter {
             return manifests.read(name).summary(); // a racing retry finished first; ours only left orphans
         }
         BackupSummary summary = summarise(name, createdAt, checkedLabels, parent, contents, uploader);
-        chunks.flush(); // every chunk durable before the index and the manifest that name it
-        index(name, contents, uploader, uncovered);
-        CrashPoint.reach("backup.indexed"); // an index naming chunks no manifest references yet
-        for (Manifest layer : contents.layers()) { // a layer before the backup that names it
-            manifests.write(new Manifest(layer.version(), layer.name(), layer.createdAt(), layer.labels(),
+        List<Manifest> located = new ArrayList<>(); // put in this order: a layer before the backup naming it
+        for (Manifest layer : contents.layers()) {
+            located.add(new Manifest(layer.version(), layer.name(), layer.createdAt(), layer.labels(),
                     layer.parent(), uploader.locate(layer.entries()), layer.summary()));
         }
-        manifests.write(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
+        located.add(new Manifest(Manifest.VERSION, name, createdAt, checkedLabels, parent,
                 uploader.locate(contents.entries()), summary));
+        try (WorkerPool sealer = new WorkerPool("backup-seal", 1)) {
+            Future<List<ManifestStore.Sealed>> sealed = sealer.submit(() -> seal(located));
+            chunks.flush(); // every chunk durable before the index and the manifest that name it
+            index(name, contents, uploader, uncovered);
+            CrashPoint.reach("backup.indexed"); // an index naming chunks no manifest references yet
+            for (ManifestStore.Sealed manifest : WorkerPool.await(sealed)) {
+                manifests.put(manifest);
+            }
+        }
         LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,
                 what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
                 summary.newChunks(), summary.uploadedBytes());
         return summary;
+    }
+
+    private List<ManifestStore.Sealed> seal(List<Manifest> located) throws IOException {
+        List<ManifestStore.Sealed> sealed = new ArrayList<>();
+        for (Manifest manifest : located) {
+            sealed.add(manifests.seal(manifest));
+        }
+        return sealed;
     }
 
     /** Indexes what {@code uploader} stored and what the manifests no index covered reference. */

@@ -221,8 +221,19 @@ final class ManifestStore {
     }
 
     void write(Manifest manifest) throws IOException {
+        put(seal(manifest));
+    }
+
+    /** A manifest in its stored form, ready for its put: the sealing needs neither the disk nor the target. */
+    record Sealed(String key, byte[] stored) {}
+
+    Sealed seal(Manifest manifest) throws IOException {
         String key = key(manifest.name());
-        target.put(key, codec.sealJson(manifest, key));
+        return new Sealed(key, codec.sealJson(manifest, key));
+    }
+
+    void put(Sealed manifest) throws IOException {
+        target.put(manifest.key(), manifest.stored());
     }
 
     private static Manifest checkShape(Manifest manifest, String name, String what) throws BackupException {
