@@ -47,12 +47,12 @@ get_all() {
 # Strata's restore reads ahead on several threads, so one stream is not the limit: four at a time too
 get_four_at_a_time() {
   mkdir -p "$work/curl4"
-  local n=0
+  local pids=() # waited for by pid: a bare wait would wait for the S3 server too
   for f in "$tree"/*.bin; do
     curl "${sigv4[@]}" -o "$work/curl4/$(basename "$f")" "$endpoint/raw/$(basename "$f")" &
-    if (( ++n % 4 == 0 )); then wait; fi
+    pids+=($!)
+    if (( ${#pids[@]} == 4 )); then wait "${pids[@]}"; pids=(); fi
   done
-  wait
 }
 timed "limit: curl GET of the 16 objects into files (S3 server + disk)" get_all
 timed "limit: curl GET of the 16 objects, four at a time" get_four_at_a_time
