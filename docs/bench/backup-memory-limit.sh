@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The node plugin's memory limit against a big tree: the driver runs in a cgroup-v1 memory cgroup
-# of LIMIT bytes (default 256 MiB), as a container limit would hold it, and backs up a volume of
+# of LIMIT bytes (default 320 MiB, the node plugin's limit in deploy/manifests/node.yaml and the
+# chart), as the container's limit would hold it, and backs up a volume of
 # docs/bench/backup-tree.py's tree (100,000 small files, four 64 MiB ones) to an encrypted file:// target.
 # Prints the backup's line from the driver's log (or that the kernel killed the driver), the
 # driver's peak resident memory and the cgroup's OOM kills. As root; scratch under
 # /var/tmp/bench-memory. STRATA_JAVA_OPTS goes to the driver.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-limit=${LIMIT:-268435456}
+limit=${LIMIT:-335544320}
 work=/var/tmp/bench-memory
 cg=/sys/fs/cgroup/memory/strata-bench-memory
 ctl=bin/stratactl
