@@ -60,13 +60,7 @@ timed "limit: cp of the tree (disk alone)" cp -a "$tree" "$work/cp-copy"
 restore_both
 # The same restore again on the same driver: its JVM has now run the S3 client and the restore's
 # code, and the S3 server's has served ranged reads (the first restore pays for both warming up).
-s3_cpu=$(cpu_ms "$s3"); b_cpu=$(cpu_ms "$b")
-timed "strata restore again, same driver (warm JVMs, wall)" \
-  $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create again --size 2Gi \
-  --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
-echo "strata restore again (driver's own time): $(grep "restored from" "$work/driver-b.log" | tail -1 \
-  | sed 's/.* in \([0-9]* ms\).*/\1/')"
-echo "strata restore again, CPU: S3 server $(( $(cpu_ms "$s3") - s3_cpu )) ms, driver $(( $(cpu_ms "$b") - b_cpu )) ms"
+restore_strata again "strata restore again, same driver (warm JVMs)"
 for d in "$work/copy" "$work/restic-restore" "$work/curl" "$work/curl4"; do
   echo "restored: $(du -sb "$d" | cut -f1) bytes in $d"
 done
