@@ -39,7 +39,8 @@ restore_strata() {
   timed "$2 (stratactl volume create --from-backup, wall)" \
     $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create "$1" --size 2Gi \
     --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
-  echo "$2 (driver's own time): $(grep "restored from" "$work/driver-b.log" | tail -1 | sed 's/.* in \([0-9]* ms\).*/\1/')"
+  echo "$2 (driver's own time): $(grep "restored from" "$work/driver-b.log" | tail -1 \
+    | sed 's/.* in \([0-9]* ms\).*/\1/')"
   echo "$2, CPU: S3 server $(( $(cpu_ms "$s3") - s3_cpu )) ms, driver $(( $(cpu_ms "$b") - b_cpu )) ms"
 }
 # Restores backup $id on driver b as the volume "copy" (restore_strata), mounted afterwards at
