@@ -57,13 +57,12 @@ get_four_at_a_time() {
   done
 }
 # A production S3 server runs for days; this one is a JVM this script has just started, and a cold
-# server spends seconds of the two cores' CPU on its first ranged reads. So driver a restores the
-# backup once first, not a figure: the limit and the restores below meet a warm server, and driver b
-# (the one measured) is still cold. SERVER_WARMUP=0 skips it (the figures before 2026-12-06, evening).
+# server spends a second or two more of the two cores' CPU on its first ranged reads. So driver a
+# restores the backup once first, not a figure: the limit and the restores below meet a warm server,
+# and driver b (the one measured) is still cold. SERVER_WARMUP=0 skips it (the figures before
+# 2026-12-06, evening).
 if [[ ${SERVER_WARMUP:-1} == 1 ]]; then
-  timed "server warm-up: the same restore on driver a (not a figure)" \
-    $ctl --endpoint "unix://$work/a.sock" --timeout 1800 volume create warmup --size 2Gi \
-    --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
+  timed "server warm-up: the same restore on driver a (not a figure)" restore_on a warmup
   $ctl --endpoint "unix://$work/a.sock" volume rm warmup > /dev/null
 fi
 timed "limit: curl GET of the 16 objects into files (S3 server + disk)" get_all

@@ -31,14 +31,17 @@ trap 'kill $a $b $s3 2>/dev/null; for p in $a $b $s3; do tail --pid=$p -f /dev/n
 # CPU time (user and system, in ms) a process has used so far: on two cores the S3 server and the
 # restoring driver share them, so each one's share says where a restore's time goes.
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
-# restore_strata VOLUME LABEL: restores backup $id from s3://bench/strata on driver b as VOLUME,
-# from a cold page cache, ending with sync; prints stratactl's wall time, the driver's own and the
-# CPU time the S3 server and driver b used.
+# restore_on DRIVER VOLUME: stratactl's restore of backup $id from s3://bench/strata on driver a or b.
+restore_on() {
+  $ctl --endpoint "unix://$work/$1.sock" --timeout 1800 volume create "$2" --size 2Gi \
+    --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
+}
+# restore_strata VOLUME LABEL: restores backup $id on driver b as VOLUME (restore_on), from a cold
+# page cache, ending with sync; prints stratactl's wall time, the driver's own and the CPU time the
+# S3 server and driver b used.
 restore_strata() {
   local s3_cpu b_cpu; s3_cpu=$(cpu_ms "$s3"); b_cpu=$(cpu_ms "$b")
-  timed "$2 (stratactl volume create --from-backup, wall)" \
-    $ctl --endpoint "unix://$work/b.sock" --timeout 1800 volume create "$1" --size 2Gi \
-    --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
+  timed "$2 (stratactl volume create --from-backup, wall)" restore_on b "$1"
   echo "$2 (driver's own time): $(grep "restored from" "$work/driver-b.log" | tail -1 \
     | sed 's/.* in \([0-9]* ms\).*/\1/')"
   echo "$2, CPU: S3 server $(( $(cpu_ms "$s3") - s3_cpu )) ms, driver $(( $(cpu_ms "$b") - b_cpu )) ms"
