@@ -10,11 +10,11 @@ import dev.strata.csi.v1.GetMetadataDeltaRequest;
 import dev.strata.csi.v1.SnapshotMetadataGrpc;
 import dev.strata.csi.v1.NodePublishVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability;
+import dev.strata.node.sys.DeviceMapper;
 import dev.strata.node.sys.Posix;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.ProcessHarness;
 import java.io.RandomAccessFile;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -43,7 +43,7 @@ class ThinCrashVmTest {
     @BeforeEach
     void needsDeviceMapper() {
         Assumptions.assumeTrue(Posix.isRoot(), "needs root");
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
+        Assumptions.assumeTrue(DeviceMapper.available(),
                 "needs device-mapper: run it in the VM, vm/README.md");
     }
 

@@ -3,6 +3,7 @@ package dev.strata.e2e;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.node.sys.DeviceMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,7 +52,7 @@ class CsiSanityVmTest {
     }
 
     private static void onThin(SanityRun run) throws Exception {
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
+        Assumptions.assumeTrue(DeviceMapper.available(),
                 "needs device-mapper: run it in the VM, vm/README.md");
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "csi-sanity mounts: needs root");
         Path sanity = CsiSanityTest.built();

@@ -3,6 +3,7 @@ package dev.strata.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.strata.node.sys.DeviceMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -95,7 +96,7 @@ abstract class E2eFixture {
         } catch (IOException | UncheckedIOException e) {
             found.add(e.toString()); // the trash thread deleted something while we walked: look again
         }
-        if (Files.exists(Path.of("/dev/mapper/control"))) {
+        if (DeviceMapper.available()) {
             Runc.Result dm = Runc.run(List.of("dmsetup", "ls"));
             dm.stdout().lines().filter(l -> l.contains(volumeId)).forEach(l -> found.add("dm " + l));
         }

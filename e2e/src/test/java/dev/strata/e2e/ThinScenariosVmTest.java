@@ -1,7 +1,6 @@
 package dev.strata.e2e;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.strata.node.sys.DeviceMapper;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
@@ -20,7 +19,7 @@ class ThinScenariosVmTest extends VolumeScenarios {
 
     @Override
     String unavailable() {
-        if (!Files.exists(Path.of("/dev/mapper/control"))) {
+        if (!DeviceMapper.available()) {
             return "needs device-mapper: run it in the VM, vm/README.md";
         }
         return super.unavailable();

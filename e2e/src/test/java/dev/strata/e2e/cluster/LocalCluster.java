@@ -1,5 +1,6 @@
 package dev.strata.e2e.cluster;
 
+import dev.strata.node.sys.DeviceMapper;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -135,9 +136,9 @@ final class LocalCluster implements AutoCloseable {
         return text.length() <= 4000 ? text : "…" + text.substring(text.length() - 4000);
     }
 
-    /** The node's kernel has device-mapper: the thin StorageClasses need it. */
+    /** The node's kernel has device-mapper (not just its control node): the thin StorageClasses need it. */
     static boolean hasDeviceMapper() {
-        return Files.exists(Path.of("/dev/mapper/control"));
+        return DeviceMapper.available();
     }
 
     /** Whether this host's root may use CAP_SYS_RESOURCE (some sandboxes withhold it: then no mounted ext4 grows). */

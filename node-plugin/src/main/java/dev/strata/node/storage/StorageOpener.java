@@ -12,6 +12,7 @@ import dev.strata.node.iolimit.IoThrottle;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
+import dev.strata.node.sys.DeviceMapper;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +26,6 @@ import org.slf4j.LoggerFactory;
 /** Makes a node's engines from its settings and opens its storage, as standalone and node plugin both do. */
 public final class StorageOpener {
     private static final Logger LOG = LoggerFactory.getLogger(StorageOpener.class);
-    private static final Path DEVICE_MAPPER = Path.of("/dev/mapper/control");
 
     private StorageOpener() {}
 
@@ -35,7 +35,7 @@ public final class StorageOpener {
      * serves its other engines: one DaemonSet runs on every node, and not every kernel has dm-thin).
      */
     public static NodeStorage open(StorageConfig config, Mounter mounter) throws IOException {
-        return open(config, mounter, DEVICE_MAPPER);
+        return open(config, mounter, DeviceMapper.CONTROL);
     }
 
     static NodeStorage open(StorageConfig config, Mounter mounter, Path deviceMapper) throws IOException {
@@ -54,13 +54,13 @@ public final class StorageOpener {
         Map<String, String> unavailable = new TreeMap<>();
         if (config.thinPool() != null) {
             new CommandRunner().run("modprobe", "dm-thin-pool"); // best effort: the check below says what is missing
-            if (Files.exists(deviceMapper)) {
+            if (DeviceMapper.opens(deviceMapper)) {
                 engines.put(ThinEngine.NAME, new ThinEngine(engineRoot.resolve(ThinEngine.NAME), config.thinPool(),
                         mounter, runner));
             } else {
-                String why = "this kernel has no device-mapper (" + deviceMapper + " is missing and modprobe "
-                        + "dm-thin-pool did not load it); the thin pool is not made and thin volumes cannot be "
-                        + "created on this node";
+                String why = "this kernel has no device-mapper (" + deviceMapper + " is missing or opens no "
+                        + "driver, and modprobe dm-thin-pool did not load it); the thin pool is not made and thin "
+                        + "volumes cannot be created on this node";
                 LOG.warn("the thin engine is unavailable: {}", why);
                 unavailable.put(ThinEngine.NAME, why);
             }

@@ -21,6 +21,7 @@ import dev.strata.node.storage.LocalStorage;
 import dev.strata.node.storage.NodeStorage;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.storage.StorageOpener;
+import dev.strata.node.sys.DeviceMapper;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -97,7 +98,7 @@ class PowerCutVmTest {
     @MethodSource("engines")
     void aPowerCutAnywhereLosesNothingAcknowledgedAndLeavesNothingBehind(String engine) throws Exception {
         Assumptions.assumeTrue(Posix.isRoot(), "needs root: loop devices, device-mapper, mounts");
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
+        Assumptions.assumeTrue(DeviceMapper.available(),
                 "needs device-mapper (dm-log-writes, dm-snapshot): run it in the VM, vm/README.md");
         try (PowerCutRig rig = new PowerCutRig(tmp)) {
             rig.start(768 * MIB);

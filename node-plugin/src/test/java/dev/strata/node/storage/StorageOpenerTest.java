@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.strata.common.CsiException;
 import dev.strata.node.engine.thin.ThinPoolConfig;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceMapper;
+import dev.strata.node.sys.Posix;
 import io.grpc.Status.Code;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,5 +49,28 @@ class StorageOpenerTest {
         Engines engines = StorageOpener.open(config, new Mounter(), dir.resolve("no-mapper-control")).engines();
         assertTrue(engines.unavailable().isEmpty());
         assertEquals(Code.INVALID_ARGUMENT, assertThrows(CsiException.class, () -> engines.get("thin")).code());
+    }
+
+    /**
+     * libdevmapper makes /dev/mapper/control wherever it is missing, also where the kernel has no
+     * driver behind it (cryptsetup did so on this host once, and every node plugin after it tried to
+     * make its pool and exited): such a node is no device-mapper.
+     */
+    @Test
+    void aControlNodeWithNoDriverBehindItIsNoDeviceMapper(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Posix.isRoot(), "needs root: mknod");
+        Path control = dir.resolve("control");
+        Process mknod = new ProcessBuilder("mknod", control.toString(), "c", "10", "236").inheritIO().start();
+        assertEquals(0, mknod.waitFor(), "mknod");
+        Assumptions.assumeFalse(DeviceMapper.opens(control), "this kernel has device-mapper: its control node opens");
+        StorageConfig config = new StorageConfig(dir.resolve("data"), "node-a", "dir", StorageConfig.GIB, 16,
+                List.of(dir.resolve("host")), ThinPoolConfig.files(dir.resolve("data/thin-pool"), 1L << 30, 1.0));
+
+        Engines engines = StorageOpener.open(config, new Mounter(), control).engines();
+
+        String why = engines.unavailable().get("thin");
+        assertTrue(why != null && why.contains("opens no driver"), "the reason: " + why);
+        assertEquals(4, engines.all().size(), "the other engines serve");
+        assertFalse(Files.exists(dir.resolve("data/thin-pool/data")), "no pool file is made for nothing");
     }
 }

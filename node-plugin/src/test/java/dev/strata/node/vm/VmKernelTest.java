@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceMapper;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -53,7 +54,7 @@ class VmKernelTest {
     @BeforeEach
     void needsDeviceMapper() {
         Assumptions.assumeTrue(Posix.isRoot(), "needs root: device-mapper and loop devices");
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
+        Assumptions.assumeTrue(DeviceMapper.available(),
                 "needs device-mapper (/dev/mapper/control): run it in the VM, vm/README.md");
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The node's dm-thin pool: built on first start (a zeroed metadata device makes a new pool),
@@ -35,26 +36,52 @@ final class ThinPool {
         return config;
     }
 
-    /** Activates the pool unless it is active; checks existing metadata before it does. */
+    /**
+     * Activates the pool unless it is active; checks existing metadata before it does. When it cannot
+     * (damaged metadata, a kernel that refuses the table), the loop devices of a pool on files are
+     * detached again: nothing uses them, and each failed start would otherwise leave two behind,
+     * bound to files that an uninstall later deletes.
+     */
     void activate() throws IOException {
         if (dm.exists(NAME)) {
             return;
         }
         runner.run("modprobe", "dm-thin-pool"); // built in, or loaded already, on most kernels: best effort
-        String metadata = attach(config.metadata(), config.metadataBytes());
-        String data = attach(config.data(), config.dataBytes());
-        if (!zeroed(metadata)) {
-            CommandRunner.Result check = runner.run("thin_check", "-q", metadata);
-            if (!check.ok()) {
-                throw new IOException("thin_check found the pool's metadata " + metadata + " damaged; repair it "
-                        + "with thin_repair before Strata uses it: " + check.stderr().strip());
+        try {
+            String metadata = attach(config.metadata(), config.metadataBytes());
+            String data = attach(config.data(), config.dataBytes());
+            if (!zeroed(metadata)) {
+                CommandRunner.Result check = runner.run("thin_check", "-q", metadata);
+                if (!check.ok()) {
+                    throw new IOException("thin_check found the pool's metadata " + config.metadata() + " damaged; "
+                            + "repair it with thin_repair before Strata uses it: " + check.stderr().strip());
+                }
             }
+            long sectors = sizeOf(data) / 512;
+            // Features: fail writes at once when the pool is full, rather than queue them (and hang).
+            String features = config.discardPassdown() ? "1 error_if_no_space"
+                    : "2 error_if_no_space no_discard_passdown";
+            dm.create(NAME, "0 " + sectors + " thin-pool " + metadata + " " + data + " " + config.chunkSectors() + " "
+                    + config.lowWaterChunks() + " " + features);
+        } catch (IOException | RuntimeException e) {
+            detach(config.metadata(), e);
+            detach(config.data(), e);
+            throw e;
         }
-        long sectors = sizeOf(data) / 512;
-        // Features: fail writes at once when the pool is full, rather than queue them (and hang).
-        String features = config.discardPassdown() ? "1 error_if_no_space" : "2 error_if_no_space no_discard_passdown";
-        dm.create(NAME, "0 " + sectors + " thin-pool " + metadata + " " + data + " " + config.chunkSectors() + " "
-                + config.lowWaterChunks() + " " + features);
+    }
+
+    /** Detaches the loop devices bound to a pool file; a failure is added to {@code failure}. */
+    private void detach(Path path, Exception failure) {
+        if (path.startsWith("/dev/")) {
+            return;
+        }
+        try {
+            for (String loop : boundTo(path)) {
+                ThinCommands.check(runner.run("losetup", "-d", loop));
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /** The metadata device (its loop device when it is a file). */
@@ -151,11 +178,17 @@ final class ThinPool {
                 f.setLength(bytes);
             }
         }
-        String attached = ThinCommands.check(runner.run("losetup", "-j", path.toString(), "-n", "-O", "NAME")).stdout().strip();
+        List<String> attached = boundTo(path);
         if (!attached.isEmpty()) {
-            return attached.lines().findFirst().orElseThrow();
+            return attached.get(0);
         }
         return ThinCommands.check(runner.run("losetup", "-f", "--show", path.toString())).stdout().strip();
+    }
+
+    /** The loop devices bound to a file (losetup -j). */
+    private List<String> boundTo(Path file) throws IOException {
+        String out = ThinCommands.check(runner.run("losetup", "-j", file.toString(), "-n", "-O", "NAME")).stdout();
+        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
     private long sizeOf(String device) throws IOException {

@@ -8,9 +8,9 @@ import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
+import dev.strata.node.sys.DeviceMapper;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -32,7 +32,7 @@ public final class ThinPoolScratch {
     /** Skips the test unless it runs as root with device-mapper (in the VM). */
     public ThinPoolScratch(Path tmp) throws IOException {
         Assumptions.assumeTrue(Posix.isRoot(), "needs root: device-mapper and loop devices");
-        Assumptions.assumeTrue(Files.exists(Path.of("/dev/mapper/control")),
+        Assumptions.assumeTrue(DeviceMapper.available(),
                 "needs device-mapper (/dev/mapper/control): run it in the VM, vm/README.md");
         this.tmp = tmp.toRealPath();
         this.root = this.tmp.resolve("thin");
