@@ -16,7 +16,8 @@ public final class DeviceMapper {
     /**
      * Whether {@code control} opens. The node alone proves nothing: libdevmapper (dmsetup, cryptsetup)
      * makes it, at the usual 10:236, wherever it is missing, also on a kernel without the driver,
-     * where opening it fails with ENODEV. Opening it has no other effect (and loads a modular driver).
+     * where opening it fails with ENODEV. Opening it changes nothing (it may load a modular driver, as
+     * any use of the node would).
      */
     public static boolean opens(Path control) {
         if (!Files.exists(control)) {

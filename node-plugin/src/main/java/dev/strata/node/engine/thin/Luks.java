@@ -21,7 +21,7 @@ final class Luks {
     /**
      * The key-derivation function's cost, fixed: argon2id over 64 MiB, 4 passes, one lane. That is
      * RFC 9106's setting for memory-constrained use (64 MiB, 3 passes) at cryptsetup's minimum of 4
-     * passes, about 0.25 s of one core per try on our test machine, and within what a node plugin
+     * passes, about 0.3 s of one core per try on our test machine, and within what a node plugin
      * held to a few hundred MiB can give (cryptsetup's default lets argon2id take up to 1 GiB). Not
      * benchmarked: cryptsetup's benchmark added about 5 s to every new volume's first stage
      * (14 s under the VM's emulation, where it settled on these same 4 passes), and on a busy node
