@@ -6,6 +6,7 @@ import dev.strata.common.io.AtomicFile;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.DeviceNumber;
+import dev.strata.node.sys.LoopDevices;
 import dev.strata.node.sys.Posix;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -85,27 +86,22 @@ public final class LoopFilesystem implements SizeLimit {
      * clears it (autoclear runs after), and mounting it fails: that one is waited out.
      */
     private void mount(Path image, Path fs) throws IOException {
-        List<String> bound = boundTo(image);
+        List<String> bound = LoopDevices.boundTo(runner, image);
         if (bound.size() == 1 && runner.run("mount", "-t", "ext4", "-o", "discard,noatime", bound.get(0),
                 fs.toString()).ok()) {
             return;
         }
         if (!unboundWithin(image)) {
-            throw new IOException("loop devices " + boundTo(image) + " stay bound to " + image + " and none mounts");
+            throw new IOException("loop devices " + LoopDevices.boundTo(runner, image) + " stay bound to " + image
+                    + " and none mounts");
         }
         check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()));
         directIo(fs);
     }
 
-    /** The loop devices bound to this file (losetup -j). */
-    private List<String> boundTo(Path file) throws IOException {
-        String out = check(runner.run("losetup", "-j", file.toString(), "-n", "-O", "NAME")).stdout();
-        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
-    }
-
     /** Whether the file's loop devices go (the last unmount has returned) within the polls. */
     private boolean unboundWithin(Path file) throws IOException {
-        for (int attempt = 0; !boundTo(file).isEmpty(); attempt++) {
+        for (int attempt = 0; !LoopDevices.boundTo(runner, file).isEmpty(); attempt++) {
             if (attempt == CLEARING_POLLS) {
                 return false;
             }
@@ -138,7 +134,7 @@ public final class LoopFilesystem implements SizeLimit {
 
     private void growOnline(Limited v, Path image, long bytes) throws IOException {
         open(v);
-        List<String> bound = boundTo(image);
+        List<String> bound = LoopDevices.boundTo(runner, image);
         if (bound.size() != 1) {
             throw new IOException("no single loop device backs " + image + ": " + bound);
         }

@@ -1,6 +1,7 @@
 package dev.strata.node.engine.thin;
 
 import dev.strata.common.exec.CommandRunner;
+import dev.strata.node.sys.LoopDevices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -76,7 +77,7 @@ final class ThinPool {
             return;
         }
         try {
-            for (String loop : boundTo(path)) {
+            for (String loop : LoopDevices.boundTo(runner, path)) {
                 ThinCommands.check(runner.run("losetup", "-d", loop));
             }
         } catch (IOException | RuntimeException e) {
@@ -178,17 +179,11 @@ final class ThinPool {
                 f.setLength(bytes);
             }
         }
-        List<String> attached = boundTo(path);
+        List<String> attached = LoopDevices.boundTo(runner, path);
         if (!attached.isEmpty()) {
             return attached.get(0);
         }
         return ThinCommands.check(runner.run("losetup", "-f", "--show", path.toString())).stdout().strip();
-    }
-
-    /** The loop devices bound to a file (losetup -j). */
-    private List<String> boundTo(Path file) throws IOException {
-        String out = ThinCommands.check(runner.run("losetup", "-j", file.toString(), "-n", "-O", "NAME")).stdout();
-        return out.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
     private long sizeOf(String device) throws IOException {
