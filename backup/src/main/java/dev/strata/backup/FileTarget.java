@@ -98,8 +98,7 @@ public final class FileTarget implements BackupTarget {
     public void flush() throws IOException {
         CommandRunner.Result r = RUNNER.run("sync", "-f", "--", dir.toString());
         if (!r.ok()) {
-            throw new IOException("could not sync the backup target " + url + ": "
-                    + new CommandRunner.CommandFailedException(r).getMessage());
+            throw new IOException("could not sync the backup target " + url + ": " + r.failure());
         }
     }
 

@@ -45,6 +45,22 @@ public class CommandRunner {
             }
             return this;
         }
+
+        /**
+         * {@link #check()} for callers whose tools' failures are I/O failures: an IOException with the
+         * same message, saying what ran, how it exited and what it said.
+         */
+        public Result checkIo() throws IOException {
+            if (!ok()) {
+                throw new IOException(failure());
+            }
+            return this;
+        }
+
+        /** The command line, its exit code and its stderr: what a failure's message says. */
+        public String failure() {
+            return String.join(" ", command) + " exited " + exitCode + ": " + stderr.strip();
+        }
     }
 
     /** A command that exited non-zero; its message carries the command, exit code and stderr. */
@@ -52,8 +68,7 @@ public class CommandRunner {
         private final transient Result result;
 
         public CommandFailedException(Result result) {
-            super(String.join(" ", result.command()) + " exited " + result.exitCode() + ": "
-                    + result.stderr().strip());
+            super(result.failure());
             this.result = result;
         }
 

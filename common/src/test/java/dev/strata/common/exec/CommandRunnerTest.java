@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,17 @@ class CommandRunnerTest {
                 new CommandRunner.CommandFailedException(r).getMessage());
         // A tool that exits without reading its input is no error of the runner's.
         assertTrue(runner.run(List.of("true"), new byte[1 << 20]).ok());
+    }
+
+    @Test
+    void checkIoSaysWhatFailedAsAnIOExceptionAndPassesSuccessThrough() throws IOException {
+        CommandRunner.Result failed = runner.run("sh", "-c", "echo no space >&2; exit 3");
+        IOException e = assertThrows(IOException.class, failed::checkIo);
+        assertEquals("sh -c echo no space >&2; exit 3 exited 3: no space", e.getMessage());
+        assertEquals(e.getMessage(), assertThrows(CommandRunner.CommandFailedException.class, failed::check)
+                .getMessage());
+        CommandRunner.Result ok = runner.run("true");
+        assertSame(ok, ok.checkIo());
     }
 
     @Test

@@ -151,7 +151,7 @@ public final class Trash implements AutoCloseable {
     public long pendingBytes() throws IOException {
         CommandRunner.Result r = RUNNER.run("du", "-x", "-B1", "-d1", "--", dir.toString());
         if (!r.ok() && r.stdout().isBlank()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
+            throw new IOException(r.failure());
         }
         // One line per tree, then the trash directory's own total (its own block too): the trees count.
         // du also fails when a tree goes while it walks (the reclaimer): the others' lines still stand.
@@ -187,10 +187,7 @@ public final class Trash implements AutoCloseable {
         if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        CommandRunner.Result r = RUNNER.run("rm", "-rf", "--one-file-system", "--", tree.toString());
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
+        RUNNER.run("rm", "-rf", "--one-file-system", "--", tree.toString()).checkIo();
     }
 
     @Override

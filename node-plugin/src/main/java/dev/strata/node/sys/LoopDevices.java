@@ -11,10 +11,7 @@ public final class LoopDevices {
 
     /** The loop devices bound to {@code file} (losetup -j), in losetup's order. */
     public static List<String> boundTo(CommandRunner runner, Path file) throws IOException {
-        CommandRunner.Result r = runner.run("losetup", "-j", file.toString(), "-n", "-O", "NAME");
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
-        return r.stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        String listed = runner.run("losetup", "-j", file.toString(), "-n", "-O", "NAME").checkIo().stdout();
+        return listed.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 }

@@ -163,17 +163,11 @@ final class PowerCutRig implements AutoCloseable {
     private void dm(String... args) throws IOException {
         List<String> command = new ArrayList<>(DMSETUP);
         command.addAll(List.of(args));
-        check(runner.run(command));
+        runner.run(command).checkIo();
     }
 
     private CommandRunner.Result run(String... command) throws IOException {
-        return check(runner.run(command));
+        return runner.run(command).checkIo();
     }
 
-    private static CommandRunner.Result check(CommandRunner.Result r) throws IOException {
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
-        return r;
-    }
 }

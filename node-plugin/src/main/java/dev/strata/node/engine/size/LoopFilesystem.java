@@ -54,8 +54,8 @@ public final class LoopFilesystem implements SizeLimit {
             // A new sparse file reads as zeros, so neither mkfs nor the kernel (after mount, in the
             // background) need zero the inode tables and journal: mkfs writes a few MiB at any size.
             // No reserved blocks: the volume is all the user's.
-            check(runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
-                    "-E", "assume_storage_prezeroed=1,nodiscard", "--", partial.toString()));
+            runner.run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", label(volumeId),
+                    "-E", "assume_storage_prezeroed=1,nodiscard", "--", partial.toString()).checkIo();
             AtomicFile.rename(partial, image); // mkfs synced what it wrote
             // mkfs's lost+found stays, for e2fsck: the engines keep a volume's data in a directory
             // of the filesystem, not at its root, so pods never see it.
@@ -95,7 +95,7 @@ public final class LoopFilesystem implements SizeLimit {
             throw new IOException("loop devices " + LoopDevices.boundTo(runner, image) + " stay bound to " + image
                     + " and none mounts");
         }
-        check(runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()));
+        runner.run("mount", "-t", "ext4", "-o", "loop,discard,noatime", image.toString(), fs.toString()).checkIo();
         directIo(fs);
     }
 
@@ -140,8 +140,8 @@ public final class LoopFilesystem implements SizeLimit {
         }
         String device = bound.get(0);
         setLength(image, bytes);
-        check(runner.run("losetup", "-c", device)); // the loop device learns the new size
-        check(runner.run("resize2fs", "--", device)); // online: ext4 grows while mounted
+        runner.run("losetup", "-c", device).checkIo(); // the loop device learns the new size
+        runner.run("resize2fs", "--", device).checkIo(); // online: ext4 grows while mounted
     }
 
     /**
@@ -171,9 +171,9 @@ public final class LoopFilesystem implements SizeLimit {
             setLength(image, bytes);
             CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", "--", image.toString());
             if (fsck.exitCode() > 1) { // 1: errors corrected; resize2fs wants a freshly checked filesystem
-                check(fsck);
+                fsck.checkIo();
             }
-            check(runner.run("resize2fs", "--", image.toString()));
+            runner.run("resize2fs", "--", image.toString()).checkIo();
         } finally {
             open(v);
         }
@@ -239,10 +239,4 @@ public final class LoopFilesystem implements SizeLimit {
         return volumeId.length() <= 16 ? volumeId : volumeId.substring(volumeId.length() - 16);
     }
 
-    private static CommandRunner.Result check(CommandRunner.Result result) throws IOException {
-        if (!result.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(result).getMessage());
-        }
-        return result;
-    }
 }

@@ -111,9 +111,7 @@ public final class ProjectQuota implements SizeLimit {
         CommandRunner.Result r = fsType.equals("xfs")
                 ? runner.run("xfs_quota", "-x", "-c", command, mountPoint.toString())
                 : runner.run("xfs_quota", "-x", "-f", "-c", command, mountPoint.toString());
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
+        r.checkIo();
     }
 
     private static long project(Limited v) throws IOException {

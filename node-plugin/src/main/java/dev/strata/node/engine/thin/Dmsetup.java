@@ -72,10 +72,6 @@ final class Dmsetup {
     private String run(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("dmsetup", "--verifyudev"));
         command.addAll(List.of(args));
-        CommandRunner.Result r = runner.run(command);
-        if (!r.ok()) {
-            throw new IOException(new CommandRunner.CommandFailedException(r).getMessage());
-        }
-        return r.stdout();
+        return runner.run(command).checkIo().stdout();
     }
 }

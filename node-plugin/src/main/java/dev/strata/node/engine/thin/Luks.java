@@ -42,7 +42,7 @@ final class Luks {
     boolean isLuks(String device) throws IOException {
         CommandRunner.Result r = runner.run("cryptsetup", "isLuks", "--", device);
         if (r.exitCode() > 1) {
-            ThinCommands.check(r);
+            r.checkIo();
         }
         return r.ok();
     }
@@ -53,7 +53,7 @@ final class Luks {
                 "--offset", Long.toString(HEADER_BYTES / 512)));
         command.addAll(PBKDF);
         command.addAll(List.of("--key-file", "-", "--", device));
-        ThinCommands.check(runner.run(command, key.bytes()));
+        runner.run(command, key.bytes()).checkIo();
     }
 
     /**
@@ -81,19 +81,19 @@ final class Luks {
             throw CsiException.invalidArgument(field, "does not open volume " + volumeId
                     + ": no key slot of its LUKS2 header takes this key");
         }
-        ThinCommands.check(r);
+        r.checkIo();
     }
 
     /** Closes the mapping; one that is not open counts as closed. */
     void close(String name, Dmsetup dm) throws IOException {
         if (dm.exists(name)) {
-            ThinCommands.check(runner.run("cryptsetup", "close", "--", name));
+            runner.run("cryptsetup", "close", "--", name).checkIo();
         }
     }
 
     /** Makes the open mapping as large as its (grown) device allows, online. */
     void resize(String name) throws IOException {
-        ThinCommands.check(runner.run("cryptsetup", "resize", "--", name));
+        runner.run("cryptsetup", "resize", "--", name).checkIo();
     }
 
     /**
@@ -102,9 +102,9 @@ final class Luks {
      */
     void wipe(String device) throws IOException {
         if (isLuks(device)) {
-            ThinCommands.check(runner.run("cryptsetup", "erase", "--batch-mode", "--", device));
+            runner.run("cryptsetup", "erase", "--batch-mode", "--", device).checkIo();
         }
-        ThinCommands.check(runner.run("blkdiscard", "--zeroout", "--length", Long.toString(HEADER_BYTES), "--",
-                device));
+        runner.run("blkdiscard", "--zeroout", "--length", Long.toString(HEADER_BYTES), "--",
+                device).checkIo();
     }
 }

@@ -26,8 +26,8 @@ final class ThinBlockMaps {
     /** From thin_dump of the pool's metadata snapshot: the blocks the snapshot's device maps. */
     BlockMap allocated(String snapshotId) throws IOException {
         ThinDevice snap = requireSnapshot(snapshotId);
-        String xml = pool.withMetadataSnapshot(meta -> ThinCommands.check(runner.run("thin_dump", "-m", "--dev-id",
-                Long.toString(snap.thinId()), meta)).stdout());
+        String xml = pool.withMetadataSnapshot(meta -> runner.run("thin_dump", "-m", "--dev-id",
+                Long.toString(snap.thinId()), meta).checkIo().stdout());
         return blockMap(snap, BlockRanges.mapped(xml));
     }
 
@@ -35,8 +35,8 @@ final class ThinBlockMaps {
     BlockMap changed(String baseSnapshotId, String targetSnapshotId) throws IOException {
         ThinDevice base = requireSnapshot(baseSnapshotId);
         ThinDevice target = requireSnapshot(targetSnapshotId);
-        String xml = pool.withMetadataSnapshot(meta -> ThinCommands.check(runner.run("thin_delta", "-m", "--snap1",
-                Long.toString(base.thinId()), "--snap2", Long.toString(target.thinId()), meta)).stdout());
+        String xml = pool.withMetadataSnapshot(meta -> runner.run("thin_delta", "-m", "--snap1",
+                Long.toString(base.thinId()), "--snap2", Long.toString(target.thinId()), meta).checkIo().stdout());
         return blockMap(target, BlockRanges.changed(xml));
     }
 

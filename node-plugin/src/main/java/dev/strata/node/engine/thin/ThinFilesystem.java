@@ -29,7 +29,7 @@ final class ThinFilesystem {
         command.addAll(MkfsOptions.parse("parameters." + ThinEngine.MKFS_OPTIONS_PARAMETER, fs, options));
         command.add("--");
         command.add(device);
-        ThinCommands.check(runner.run(command));
+        runner.run(command).checkIo();
     }
 
     /** Grows the filesystem to fill its device: online where it is mounted, else unmounted. */
@@ -38,9 +38,9 @@ final class ThinFilesystem {
         if (mounted.isEmpty()) {
             growUnmounted(device, fs);
         } else if (fs.equals("xfs")) {
-            ThinCommands.check(runner.run("xfs_growfs", "--", mounted.get().mountPoint().toString()));
+            runner.run("xfs_growfs", "--", mounted.get().mountPoint().toString()).checkIo();
         } else {
-            ThinCommands.check(runner.run("resize2fs", "--", device));
+            runner.run("resize2fs", "--", device).checkIo();
         }
     }
 
@@ -51,7 +51,7 @@ final class ThinFilesystem {
             try {
                 mounter.mount(device, tmp, "xfs", 0, null);
                 try {
-                    ThinCommands.check(runner.run("xfs_growfs", "--", tmp.toString()));
+                    runner.run("xfs_growfs", "--", tmp.toString()).checkIo();
                 } finally {
                     mounter.unmount(tmp);
                 }
@@ -61,9 +61,9 @@ final class ThinFilesystem {
         } else {
             CommandRunner.Result fsck = runner.run("e2fsck", "-f", "-p", "--", device);
             if (fsck.exitCode() > 1) {
-                ThinCommands.check(fsck);
+                fsck.checkIo();
             }
-            ThinCommands.check(runner.run("resize2fs", "--", device));
+            runner.run("resize2fs", "--", device).checkIo();
         }
     }
 }

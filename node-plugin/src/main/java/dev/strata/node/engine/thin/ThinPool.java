@@ -78,7 +78,7 @@ final class ThinPool {
         }
         try {
             for (String loop : LoopDevices.boundTo(runner, path)) {
-                ThinCommands.check(runner.run("losetup", "-d", loop));
+                runner.run("losetup", "-d", loop).checkIo();
             }
         } catch (IOException | RuntimeException e) {
             failure.addSuppressed(e);
@@ -119,7 +119,7 @@ final class ThinPool {
 
     /** The IDs of the thin devices in the pool's metadata (thin_dump of a metadata snapshot, no mappings). */
     java.util.Set<Long> deviceIds() throws IOException {
-        String xml = withMetadataSnapshot(meta -> ThinCommands.check(runner.run("thin_dump", "-m", "--skip-mappings", meta))
+        String xml = withMetadataSnapshot(meta -> runner.run("thin_dump", "-m", "--skip-mappings", meta).checkIo()
                 .stdout());
         java.util.Set<Long> ids = new java.util.TreeSet<>();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("<device dev_id=\"(\\d+)\"").matcher(xml);
@@ -158,7 +158,7 @@ final class ThinPool {
             }
         }
         String loop = attach(config.data(), config.dataBytes());
-        ThinCommands.check(runner.run("losetup", "-c", loop));
+        runner.run("losetup", "-c", loop).checkIo();
         String[] table = dm.table(NAME).split("\\s+");
         long sectors = sizeOf(loop) / 512;
         if (Long.parseLong(table[1]) >= sectors) {
@@ -183,11 +183,11 @@ final class ThinPool {
         if (!attached.isEmpty()) {
             return attached.get(0);
         }
-        return ThinCommands.check(runner.run("losetup", "-f", "--show", path.toString())).stdout().strip();
+        return runner.run("losetup", "-f", "--show", path.toString()).checkIo().stdout().strip();
     }
 
     private long sizeOf(String device) throws IOException {
-        return Long.parseLong(ThinCommands.check(runner.run("blockdev", "--getsize64", device)).stdout().strip());
+        return Long.parseLong(runner.run("blockdev", "--getsize64", device).checkIo().stdout().strip());
     }
 
     /** A new pool's metadata device starts with a zeroed superblock. */
