@@ -32,6 +32,7 @@ final class CryptoPrimitives {
     static final String PROPERTY = "strata.backup.crypto";
     private static final Logger LOG = LoggerFactory.getLogger(CryptoPrimitives.class);
     private static final CryptoPrimitives JDK = new CryptoPrimitives(null, "the JDK's own");
+    private static final String JDK_DIGESTS = "SUN";
     private static final String NSS_CONFIG = "--name=StrataNSS\nnssDbMode=noDb\nattributes=compatibility\n"
             + "handleStartupErrors=ignoreMultipleInitialisation\n";
 
@@ -69,7 +70,9 @@ final class CryptoPrimitives {
     }
 
     MessageDigest sha256() throws GeneralSecurityException {
-        return provider == null ? MessageDigest.getInstance("SHA-256") : MessageDigest.getInstance("SHA-256", provider);
+        // the JDK's by its provider's name: once an S3 target is opened the JVM's default is NSS's (DefaultSha256)
+        return provider == null ? MessageDigest.getInstance("SHA-256", JDK_DIGESTS)
+                : MessageDigest.getInstance("SHA-256", provider);
     }
 
     Mac hmacSha256(SecretKey key) throws GeneralSecurityException {

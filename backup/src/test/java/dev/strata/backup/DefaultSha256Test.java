@@ -28,6 +28,7 @@ class DefaultSha256Test {
         MessageDigest byName = MessageDigest.getInstance(DefaultSha256.ALGORITHM);
         assertEquals(DefaultSha256.PROVIDER, byName.getProvider().getName());
         MessageDigest jdk = CryptoPrimitives.jdk().sha256();
+        assertEquals("SUN", jdk.getProvider().getName(), "the JDK's primitives stay the JDK's: the reference");
         for (int size : new int[] {0, 1, 63, 64, 4096, 128 << 10, 1 << 20}) {
             byte[] data = TestTrees.random(size, size);
             byName.update(data, 0, size);
