@@ -4,18 +4,32 @@
 # request, which slows it) on $port, and two standalone drivers, a and b, each with its own data
 # directory ($work/data-a, $work/data-b), socket and log; all three are killed on exit. Sets ctl,
 # endpoint, and restic's and the AWS tools' credentials. BENCH_MVN_ARGS passes options to the mvn
-# that builds the server's classpath.
+# that builds the server's classpath. S3_TLS=1: the server speaks https, with a certificate made here
+# that the drivers (through STRATA_JAVA_OPTS), curl and restic trust.
 ctl=bin/stratactl
 rm -rf "$work" && mkdir -p "$work/s3"
 command -v restic > /dev/null || apt-get install -y -q restic > /dev/null
 mvn -B -q -o ${BENCH_MVN_ARGS:-} -pl testkit dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
 printf '<configuration><root level="WARN"/></configuration>\n' > "$work/logback.xml"
-java -Dlogback.configurationFile="$work/logback.xml" -cp "testkit/target/classes:$(cat "$work/cp.txt")" \
+scheme=http tls=()
+if [[ ${S3_TLS:-0} == 1 ]]; then
+  scheme=https
+  keytool -genkeypair -alias s3 -keyalg EC -groupname secp256r1 -dname CN=localhost -ext san=ip:127.0.0.1 \
+    -validity 2 -storetype PKCS12 -keystore "$work/tls.p12" -storepass bench-tls 2> /dev/null
+  keytool -exportcert -rfc -alias s3 -keystore "$work/tls.p12" -storepass bench-tls > "$work/tls.pem" 2> /dev/null
+  keytool -importcert -noprompt -alias s3 -file "$work/tls.pem" -storetype PKCS12 -keystore "$work/trust.p12" \
+    -storepass bench-tls 2> /dev/null
+  tls=(-Ds3server.keystore="$work/tls.p12" -Ds3server.keystore.password=bench-tls)
+  export STRATA_JAVA_OPTS="${STRATA_JAVA_OPTS:-} -Djavax.net.ssl.trustStore=$work/trust.p12 \
+-Djavax.net.ssl.trustStorePassword=bench-tls -Djavax.net.ssl.trustStoreType=PKCS12"
+  export CURL_CA_BUNDLE="$work/tls.pem" RESTIC_CACERT="$work/tls.pem"
+fi
+java -Dlogback.configurationFile="$work/logback.xml" "${tls[@]}" -cp "testkit/target/classes:$(cat "$work/cp.txt")" \
   dev.strata.testkit.S3Server "$work/s3" "$port" bench ${BUCKETS:-} > "$work/s3.log" 2>&1 &
 s3=$!
 export AWS_ACCESS_KEY_ID=strata-test-access AWS_SECRET_ACCESS_KEY=strata-test-secret-0123456789
 export RESTIC_PASSWORD='bench key' RESTIC_CACHE_DIR="$work/restic-cache"
-endpoint=http://127.0.0.1:$port
+endpoint=$scheme://127.0.0.1:$port
 for _ in $(seq 300); do grep -qs 's3 server at' "$work/s3.log" && break; sleep 0.1; done
 start_driver() { # NAME
   bin/strata standalone --endpoint "unix://$work/$1.sock" --data-dir "$work/data-$1" --node-id "bench-$1" \

@@ -32,11 +32,14 @@ final class CryptoPrimitives {
     static final String PROPERTY = "strata.backup.crypto";
     private static final Logger LOG = LoggerFactory.getLogger(CryptoPrimitives.class);
     private static final CryptoPrimitives JDK = new CryptoPrimitives(null, "the JDK's own");
+    // the JDK's by their providers' names: once an S3 target is opened the JVM's defaults for SHA-256
+    // and AES-GCM are NSS's (DefaultCrypto), and the JDK's own must stay the reference
     private static final String JDK_DIGESTS = "SUN";
+    private static final String JDK_CIPHERS = "SunJCE";
     private static final String NSS_CONFIG = "--name=StrataNSS\nnssDbMode=noDb\nattributes=compatibility\n"
             + "handleStartupErrors=ignoreMultipleInitialisation\n";
 
-    private final Provider provider; // null: the JDK's default providers
+    private final Provider provider; // null: the JDK's own providers, by name
     private final String name;
 
     private CryptoPrimitives(Provider provider, String name) {
@@ -69,20 +72,31 @@ final class CryptoPrimitives {
         return name;
     }
 
+    /** This' own implementation of one algorithm, for {@link DefaultCrypto}; the JDK's own have none to give. */
+    Provider.Service service(String type, String algorithm) {
+        if (provider == null) {
+            throw new IllegalStateException("the JDK's own primitives are the JVM's defaults already");
+        }
+        Provider.Service service = provider.getService(type, algorithm);
+        if (service == null) {
+            throw new IllegalStateException(name + " has no " + type + " " + algorithm);
+        }
+        return service;
+    }
+
     MessageDigest sha256() throws GeneralSecurityException {
-        // the JDK's by its provider's name: once an S3 target is opened the JVM's default is NSS's (DefaultSha256)
         return provider == null ? MessageDigest.getInstance("SHA-256", JDK_DIGESTS)
                 : MessageDigest.getInstance("SHA-256", provider);
     }
 
     Mac hmacSha256(SecretKey key) throws GeneralSecurityException {
-        Mac mac = provider == null ? Mac.getInstance("HmacSHA256") : Mac.getInstance("HmacSHA256", provider);
+        Mac mac = provider == null ? Mac.getInstance("HmacSHA256", JDK_CIPHERS) : Mac.getInstance("HmacSHA256", provider);
         mac.init(key);
         return mac;
     }
 
     Cipher aesGcm(int mode, SecretKey key, GCMParameterSpec spec) throws GeneralSecurityException {
-        Cipher cipher = provider == null ? Cipher.getInstance("AES/GCM/NoPadding")
+        Cipher cipher = provider == null ? Cipher.getInstance("AES/GCM/NoPadding", JDK_CIPHERS)
                 : Cipher.getInstance("AES/GCM/NoPadding", provider);
         cipher.init(mode, key, spec);
         return cipher;

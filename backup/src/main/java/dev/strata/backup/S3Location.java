@@ -90,7 +90,7 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
      * Nothing is sent until it is used.
      */
     S3Client newClient(AwsCredentialsProvider credentials) {
-        DefaultSha256.install(); // the SDK hashes every byte it puts to an http:// endpoint with it
+        DefaultCrypto.install(); // over http:// the SDK hashes every byte it puts, over https:// TLS seals it
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .region(Region.of(signingRegion()))

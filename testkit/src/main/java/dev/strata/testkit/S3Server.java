@@ -29,18 +29,23 @@ public final class S3Server implements AutoCloseable {
             StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
 
     private final Path dir;
+    /** A PKCS#12 key store with the server's certificate and its password: https instead of http. */
+    private final Path keyStore;
+    private final String keyStorePassword;
     private int port;
     private S3Proxy proxy;
     private BlobStoreContext context;
     private S3Client sdk;
 
-    private S3Server(Path dir) {
+    private S3Server(Path dir, Path keyStore, String keyStorePassword) {
         this.dir = dir;
+        this.keyStore = keyStore;
+        this.keyStorePassword = keyStorePassword;
     }
 
     /** Starts a server on a free port, keeping its buckets under {@code dir}. */
     public static S3Server start(Path dir) throws Exception {
-        S3Server server = new S3Server(dir);
+        S3Server server = new S3Server(dir, null, null);
         server.startOn(0);
         return server;
     }
@@ -52,15 +57,16 @@ public final class S3Server implements AutoCloseable {
         // azureblob too, whose jclouds module is left out (pom.xml)
         context = ContextBuilder.newBuilder(new FilesystemApiMetadata()).credentials("unused", "unused").overrides(properties)
                 .build(BlobStoreContext.class);
-        proxy = S3Proxy.builder().blobStore(context.getBlobStore())
-                .endpoint(URI.create("http://127.0.0.1:" + wanted))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-                .build();
+        S3Proxy.Builder builder = S3Proxy.builder().blobStore(context.getBlobStore())
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
+        proxy = (keyStore == null ? builder.endpoint(URI.create("http://127.0.0.1:" + wanted))
+                : builder.secureEndpoint(URI.create("https://127.0.0.1:" + wanted))
+                        .keyStore(keyStore.toString(), keyStorePassword)).build();
         proxy.start();
         for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
             Thread.sleep(10);
         }
-        port = proxy.getPort();
+        port = keyStore == null ? proxy.getPort() : proxy.getSecurePort();
     }
 
     /** Stops the server; {@link #restart} brings it back on the same port and directory. */
@@ -74,7 +80,7 @@ public final class S3Server implements AutoCloseable {
     }
 
     public String endpoint() {
-        return "http://127.0.0.1:" + port;
+        return (keyStore == null ? "http" : "https") + "://127.0.0.1:" + port;
     }
 
     /** {@code s3://BUCKET[/PREFIX]?endpoint=…} for this server. */
@@ -102,10 +108,14 @@ public final class S3Server implements AutoCloseable {
     /**
      * Runs a server for a benchmark script until it is killed: {@code S3Server DIR PORT BUCKET...}
      * keeps objects under DIR, listens on 127.0.0.1:PORT with {@link #ACCESS_KEY}/{@link #SECRET_KEY},
-     * makes the buckets, and prints its endpoint.
+     * makes the buckets, and prints its endpoint. With the system property {@code s3server.keystore}
+     * (a PKCS#12 key store holding the server's key and certificate, its password in {@code
+     * s3server.keystore.password}) it speaks https.
      */
     public static void main(String[] args) throws Exception {
-        S3Server server = new S3Server(Path.of(args[0]));
+        String keyStore = System.getProperty("s3server.keystore");
+        S3Server server = new S3Server(Path.of(args[0]), keyStore == null ? null : Path.of(keyStore),
+                System.getProperty("s3server.keystore.password"));
         server.startOn(Integer.parseInt(args[1]));
         for (int i = 2; i < args.length; i++) {
             server.createBucket(args[i]);
