@@ -19,10 +19,11 @@ if [[ ${S3_TLS:-0} == 1 ]]; then
   keytool -exportcert -rfc -alias s3 -keystore "$work/tls.p12" -storepass bench-tls > "$work/tls.pem" 2> /dev/null
   keytool -importcert -noprompt -alias s3 -file "$work/tls.pem" -storetype PKCS12 -keystore "$work/trust.p12" \
     -storepass bench-tls 2> /dev/null
-  tls=(-Ds3server.keystore="$work/tls.p12" -Ds3server.keystore.password=bench-tls)
-  export STRATA_JAVA_OPTS="${STRATA_JAVA_OPTS:-} -Djavax.net.ssl.trustStore=$work/trust.p12 \
--Djavax.net.ssl.trustStorePassword=bench-tls -Djavax.net.ssl.trustStoreType=PKCS12"
-  export CURL_CA_BUNDLE="$work/tls.pem" RESTIC_CACERT="$work/tls.pem"
+  trust="-Djavax.net.ssl.trustStore=$work/trust.p12 -Djavax.net.ssl.trustStorePassword=bench-tls"
+  trust+=" -Djavax.net.ssl.trustStoreType=PKCS12"
+  tls=(-Ds3server.keystore="$work/tls.p12" -Ds3server.keystore.password=bench-tls $trust) # it makes the buckets
+  export STRATA_JAVA_OPTS="${STRATA_JAVA_OPTS:-} $trust"
+  export CURL_CA_BUNDLE="$work/tls.pem" SSL_CERT_FILE="$work/tls.pem" # SSL_CERT_FILE: restic (Go)
 fi
 java -Dlogback.configurationFile="$work/logback.xml" "${tls[@]}" -cp "testkit/target/classes:$(cat "$work/cp.txt")" \
   dev.strata.testkit.S3Server "$work/s3" "$port" bench ${BUCKETS:-} > "$work/s3.log" 2>&1 &
