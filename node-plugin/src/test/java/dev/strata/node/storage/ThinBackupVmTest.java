@@ -19,6 +19,7 @@ import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.VolumeKey;
+import dev.strata.node.engine.thin.ContentDigest;
 import dev.strata.node.engine.thin.ThinEngine;
 import dev.strata.node.engine.thin.ThinPoolScratch;
 import dev.strata.node.mount.BindOptions;
@@ -31,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,19 +132,6 @@ class ThinBackupVmTest {
         }
     }
 
-    private static byte[] sha256(Path device, long length) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        ByteBuffer buffer = ByteBuffer.allocate((int) (4 * MIB));
-        try (FileChannel in = FileChannel.open(device, StandardOpenOption.READ)) {
-            for (long at = 0; at < length; ) {
-                int n = in.read(buffer.clear().limit((int) Math.min(buffer.capacity(), length - at)), at);
-                digest.update(buffer.array(), 0, n);
-                at += n;
-            }
-        }
-        return digest.digest();
-    }
-
     /** Whether the device holds {@code needle} anywhere (read in windows that overlap by its length). */
     private static boolean contains(Path device, byte[] needle) throws IOException {
         ByteBuffer window = ByteBuffer.allocate((int) (4 * MIB));
@@ -172,7 +159,7 @@ class ThinBackupVmTest {
                 Set.of(AccessMode.SINGLE_NODE_WRITER), Map.of(), Map.of(),
                 new dev.strata.common.model.ContentSource(dev.strata.common.model.ContentSource.Kind.SNAPSHOT, s.id()),
                 List.of()));
-        return sha256(device(local), VOLUME);
+        return ContentDigest.of(device(local), VOLUME);
     }
 
     @Test
@@ -228,7 +215,7 @@ class ThinBackupVmTest {
         for (int i = 0; i < 3; i++) {
             VolumeRecord restored = storage.createVolume(spec("r" + i, AccessType.BLOCK,
                     Map.of(BackupRef.FROM_PARAMETER, sources.get(i))));
-            assertArrayEquals(digests.get("s" + (i + 1)), sha256(device(restored), VOLUME),
+            assertArrayEquals(digests.get("s" + (i + 1)), ContentDigest.of(device(restored), VOLUME),
                     "s" + (i + 1) + " restored byte for byte on another node");
         }
         assertCsi(Code.INVALID_ARGUMENT, "parameters." + BackupRef.FROM_PARAMETER, () -> storage.createVolume(

@@ -18,7 +18,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -86,10 +85,10 @@ class ThinPoolGrowthVmTest {
     /**
      * Writes {@code bytes} from the start of a device, each MiB stamped with its offset (random data
      * when {@code random}: the emulated CPU is slow at it), syncing every 16 MiB, at most
-     * {@code bytesPerSecond} (0: as fast as it goes); returns the SHA-256 of what it wrote.
+     * {@code bytesPerSecond} (0: as fast as it goes); returns the {@link ContentDigest} of what it wrote.
      */
     private static byte[] write(Path device, long bytes, long bytesPerSecond, boolean random) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        ContentDigest digest = new ContentDigest();
         byte[] chunk = new byte[(int) MIB];
         Random rng = new Random(bytes);
         long start = System.nanoTime();
@@ -100,7 +99,7 @@ class ThinPoolGrowthVmTest {
                 } else {
                     ByteBuffer.wrap(chunk).putLong(done).putLong(~done);
                 }
-                sha.update(chunk);
+                digest.update(chunk);
                 ByteBuffer b = ByteBuffer.wrap(chunk);
                 while (b.hasRemaining()) {
                     out.write(b);
@@ -118,11 +117,11 @@ class ThinPoolGrowthVmTest {
             }
             out.force(true);
         }
-        return sha.digest();
+        return digest.digest();
     }
 
     private static byte[] read(Path device, long bytes) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        ContentDigest digest = new ContentDigest();
         ByteBuffer b = ByteBuffer.allocate((int) MIB);
         try (FileChannel in = FileChannel.open(device, StandardOpenOption.READ)) {
             for (long done = 0; done < bytes; done += MIB) {
@@ -130,10 +129,10 @@ class ThinPoolGrowthVmTest {
                 while (b.hasRemaining() && in.read(b) > 0) {
                     // fill
                 }
-                sha.update(b.array(), 0, b.position());
+                digest.update(b.array(), 0, b.position());
             }
         }
-        return sha.digest();
+        return digest.digest();
     }
 
     private static double sample(List<Sample> samples, String name) {
