@@ -90,7 +90,8 @@ final class CryptoPrimitives {
     }
 
     Mac hmacSha256(SecretKey key) throws GeneralSecurityException {
-        Mac mac = provider == null ? Mac.getInstance("HmacSHA256", JDK_CIPHERS) : Mac.getInstance("HmacSHA256", provider);
+        Mac mac = provider == null ? Mac.getInstance("HmacSHA256", JDK_CIPHERS)
+                : Mac.getInstance("HmacSHA256", provider);
         mac.init(key);
         return mac;
     }
