@@ -50,7 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * dm-log-writes device, which logs every write that reached the disk, with its flushes, and a mark
  * after each operation the driver acknowledged. A workload creates, writes, snapshots while a writer
  * appends, restores, clones and deletes. Then a prefix of the log is replayed onto a copy of the disk
- * as it was at the start, at many points (every acknowledgement and flushes between them), and the
+ * as it was at the start, at points drawn from its flushes, FUA writes and acknowledgements, and the
  * driver's storage is opened on each such disk as it would be after the machine came back:
  * <ul>
  * <li>nothing acknowledged is lost: every volume and snapshot acknowledged before the cut is there,
@@ -59,8 +59,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <li>what was in flight at the cut is either there whole or not there;
  * <li>recovery leaves no storage without a record, no layer a chain needs is missing, no problem.
  * </ul>
- * The number of cut points per engine is {@code strata.powercut.cuts} (default 8; under emulation a cut is
- * checked in 2 to 5 s, a thin one in about 15 s); the figures of a run go to {@code target/powercut-ENGINE.txt}.
+ * A run checks {@code strata.powercut.cuts} cut points per engine (default 4; under emulation a cut is
+ * checked in 3 to 10 s, a thin one in 20 to 40 s), drawn by {@link CutPoints} with the seed
+ * {@code strata.powercut.seed} (default: a new one each run, printed, and named in every failure, so that
+ * {@code -Dstrata.powercut.seed=S} repeats a run); the figures of a run go to
+ * {@code target/powercut-ENGINE.txt}.
  * Run it: {@code mvn -B -o -pl node-plugin -am verify -Dvm.tests=PowerCutVmTest -Dtest=NoSuchTest
  * -Dsurefire.failIfNoSpecifiedTests=false} (add {@code -Dstrata.powercut.engines=dir} for one engine).
  */
@@ -68,7 +71,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(3600)
 class PowerCutVmTest {
     private static final long MIB = 1L << 20;
-    private static final int CUTS = Integer.getInteger("strata.powercut.cuts", 8);
+    private static final int CUTS = Integer.getInteger("strata.powercut.cuts", 4);
+    private static final long SEED = Long.getLong("strata.powercut.seed", new java.security.SecureRandom().nextLong());
 
     @TempDir
     Path tmp;
@@ -107,7 +111,9 @@ class PowerCutVmTest {
             List<Step> steps = workload(rig, config, engine);
             WriteLog log = rig.stop();
             double workloadSeconds = (System.nanoTime() - started) / 1e9;
-            List<WriteLog.Entry> cuts = cutPoints(log);
+            List<WriteLog.Entry> cuts = CutPoints.draw(log.entries(), CUTS, SEED);
+            System.out.printf("[powercut] %s: seed %d, cut points %s%n", engine, SEED,
+                    cuts.stream().map(WriteLog.Entry::index).toList());
             started = System.nanoTime();
             int replayed = 0;
             try (FileChannel disk = rig.replayDisk()) {
@@ -136,9 +142,10 @@ class PowerCutVmTest {
                 }
             }
             Files.writeString(Path.of("target").resolve("powercut-" + engine + ".txt"), String.format(
-                    "engine=%s log_entries=%d cut_points_checked=%d (of %d flush, FUA and mark points) "
-                            + "workload_s=%.1f checks_s=%.1f%n", engine, log.entries().size(), cuts.size(),
-                    log.entries().stream().filter(WriteLog.Entry::isCutPoint).count(), workloadSeconds,
+                    "engine=%s log_entries=%d cut_points_checked=%d (of %d flush, FUA and mark points) seed=%d "
+                            + "cuts=%s workload_s=%.1f checks_s=%.1f%n", engine, log.entries().size(), cuts.size(),
+                    log.entries().stream().filter(WriteLog.Entry::isCutPoint).count(), SEED,
+                    cuts.stream().map(WriteLog.Entry::index).toList(), workloadSeconds,
                     (System.nanoTime() - started) / 1e9));
         }
     }
@@ -239,7 +246,8 @@ class PowerCutVmTest {
 
     private void check(StorageConfig config, String engine, List<Step> steps, int acked, WriteLog.Entry cut)
             throws Exception {
-        String where = "after a power cut at log entry " + cut.index() + " (" + acked + " operations acknowledged)";
+        String where = "after a power cut at log entry " + cut.index() + " (" + acked
+                + " operations acknowledged; -Dstrata.powercut.seed=" + SEED + " repeats the run)";
         NodeStorage opened = StorageOpener.open(config, mounter);
         LocalStorage storage = opened.provisioner();
         try {
@@ -352,20 +360,6 @@ class PowerCutVmTest {
             ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
         }
-    }
-
-    /** Cut points: every acknowledgement, and flush points between them, spread over the log. */
-    private static List<WriteLog.Entry> cutPoints(WriteLog log) {
-        List<WriteLog.Entry> marks = log.entries().stream().filter(e -> e.mark() != null && e.mark().startsWith("ack-"))
-                .toList();
-        List<WriteLog.Entry> flushes = log.entries().stream().filter(e -> e.isCutPoint() && e.mark() == null).toList();
-        int extra = Math.max(0, CUTS - marks.size());
-        List<WriteLog.Entry> cuts = new ArrayList<>(marks);
-        for (int i = 1; i <= extra && !flushes.isEmpty(); i++) {
-            cuts.add(flushes.get((int) ((long) i * flushes.size() / (extra + 1))));
-        }
-        cuts.sort(java.util.Comparator.comparingInt(WriteLog.Entry::index));
-        return cuts.stream().distinct().toList();
     }
 
     /** Stops what storage left running on the disk under test: mounts, the thin pool's devices and loops. */
