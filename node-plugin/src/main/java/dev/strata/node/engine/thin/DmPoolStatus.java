@@ -7,7 +7,7 @@ import java.util.List;
  * USED_DATA/TOTAL_DATA HELD_ROOT MODE DISCARD NO_SPACE_POLICY NEEDS_CHECK ...", or "Fail".
  */
 record DmPoolStatus(long transactionId, long usedMetadataBlocks, long totalMetadataBlocks, long usedDataBlocks,
-        long totalDataBlocks, String mode, boolean needsCheck, boolean failed) {
+        long totalDataBlocks, boolean metadataSnapshotHeld, String mode, boolean needsCheck, boolean failed) {
 
     static DmPoolStatus parse(String line) {
         String[] f = line.trim().split("\\s+");
@@ -15,13 +15,14 @@ record DmPoolStatus(long transactionId, long usedMetadataBlocks, long totalMetad
             throw new IllegalArgumentException("not a thin-pool status: " + line);
         }
         if (f[3].equals("Fail")) {
-            return new DmPoolStatus(0, 0, 0, 0, 0, "Fail", false, true);
+            return new DmPoolStatus(0, 0, 0, 0, 0, false, "Fail", false, true);
         }
         String[] meta = f[4].split("/");
         String[] data = f[5].split("/");
         List<String> rest = List.of(f).subList(8, f.length);
         return new DmPoolStatus(Long.parseLong(f[3]), Long.parseLong(meta[0]), Long.parseLong(meta[1]),
-                Long.parseLong(data[0]), Long.parseLong(data[1]), f[7], rest.contains("needs_check"), false);
+                Long.parseLong(data[0]), Long.parseLong(data[1]), !f[6].equals("-"), f[7], rest.contains("needs_check"),
+                false);
     }
 
     /** rw, ro, or out_of_data_space; anything but rw stops writes. */

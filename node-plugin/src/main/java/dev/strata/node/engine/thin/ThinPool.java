@@ -109,6 +109,20 @@ final class ThinPool {
     }
 
     /**
+     * Releases a metadata snapshot that no reader holds: one that a crash or a power cut left between
+     * reserve and release, which dm-thin keeps in the pool's metadata across restarts. While it is
+     * there every reserve fails (EBUSY), and with it every commit, listing and changed-block read. At
+     * start nothing of this process holds one, so any there is such a leftover.
+     */
+    synchronized boolean releaseLeftoverMetadataSnapshot() throws IOException {
+        if (!status().metadataSnapshotHeld()) {
+            return false;
+        }
+        message("release_metadata_snap");
+        return true;
+    }
+
+    /**
      * Commits the pool's metadata now rather than within dm-thin's commit period (a second): a pool
      * reserving a metadata snapshot commits first. After it, what was made or deleted in the pool
      * survives a power cut.

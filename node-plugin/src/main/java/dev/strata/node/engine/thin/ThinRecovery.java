@@ -31,6 +31,9 @@ final class ThinRecovery {
     }
 
     void recover(ThinDevices volumes, ThinDevices snapshots) throws IOException {
+        if (pool.releaseLeftoverMetadataSnapshot()) {
+            LOG.info("released a metadata snapshot of the thin pool that a crash left reserved");
+        }
         for (ThinDevices notes : List.of(volumes, snapshots)) {
             for (Map.Entry<String, ThinDevice> e : notes.all().entrySet()) {
                 if (!e.getValue().ready()) {

@@ -19,7 +19,12 @@ class DmPoolStatusTest {
         assertEquals(32768, s.totalDataBlocks());
         assertEquals(167, s.usedMetadataBlocks());
         assertTrue(s.writable());
+        assertFalse(s.metadataSnapshotHeld());
         assertNull(s.problem());
+        DmPoolStatus held = DmPoolStatus.parse("0 4194304 thin-pool 3 167/4096 1280/32768 42 rw discard_passdown "
+                + "error_if_no_space - 1024");
+        assertTrue(held.metadataSnapshotHeld(), "a reserved metadata snapshot's root block, 42");
+        assertNull(held.problem());
     }
 
     @Test

@@ -372,8 +372,12 @@ class ThinEngineVmTest {
         runner.run("dmsetup", "--verifyudev", "create", "strata-vol-stray", "--table",
                 "0 8192 thin /dev/mapper/" + ThinPool.NAME + " " + strayId).check();
         runner.run("dmsetup", "--verifyudev", "remove", "strata-vol-s").check(); // as after a reboot
+        // A metadata snapshot reserved and never released (a crash between the two; PowerCutVmTest found it).
+        runner.run("dmsetup", "message", ThinPool.NAME, "0", "reserve_metadata_snap").check();
 
         engine = open(512 * MIB, 1);
+        assertFalse(new ThinPool(engine.poolConfig(), new Dmsetup(runner), runner).status().metadataSnapshotHeld(),
+                "the leftover metadata snapshot was released");
         assertEquals(List.of("strata-vol-s"), strataDevices());
         // The stray's pool device went with it: its ID is free again.
         runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + strayId).check();
