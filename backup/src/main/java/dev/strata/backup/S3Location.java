@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.TlsTrustManagersProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -87,12 +88,16 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
 
     /**
      * A client for this location, on the JDK's HttpURLConnection (no Netty, no Apache HttpClient).
-     * Nothing is sent until it is used.
+     * Nothing is sent until it is used. Over https it trusts {@code trust}'s CAs, or the JVM's when null.
      */
-    S3Client newClient(AwsCredentialsProvider credentials) {
+    S3Client newClient(AwsCredentialsProvider credentials, TlsTrustManagersProvider trust) {
         DefaultCrypto.install(); // over http:// the SDK hashes every byte it puts, over https:// TLS seals it
+        UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder();
+        if (trust != null) {
+            http.tlsTrustManagersProvider(trust);
+        }
         S3ClientBuilder builder = S3Client.builder()
-                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .httpClientBuilder(http)
                 .region(Region.of(signingRegion()))
                 .credentialsProvider(credentials);
         if (endpoint != null) {

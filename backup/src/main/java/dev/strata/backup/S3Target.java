@@ -19,6 +19,7 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.TlsTrustManagersProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -56,6 +57,7 @@ public final class S3Target implements BackupTarget {
 
     private final S3Location location;
     private final AwsCredentialsProvider credentials;
+    private final TlsTrustManagersProvider trust;
     private final int pageSize;
     private S3Client client;
     private volatile boolean bucketChecked;
@@ -64,11 +66,17 @@ public final class S3Target implements BackupTarget {
 
     /** Tests pass their own credentials; null means the SDK's default chain. */
     S3Target(S3Location location, AwsCredentialsProvider credentials, int pageSize) {
+        this(location, credentials, null, pageSize);
+    }
+
+    /** As above, trusting only {@code trust}'s CAs over https (null: the JVM's trust store). */
+    S3Target(S3Location location, AwsCredentialsProvider credentials, TlsTrustManagersProvider trust, int pageSize) {
         if (pageSize < 1 || pageSize > MAX_PAGE) {
             throw new IllegalArgumentException("page size " + pageSize);
         }
         this.location = location;
         this.credentials = credentials;
+        this.trust = trust;
         this.pageSize = pageSize;
     }
 
@@ -77,7 +85,7 @@ public final class S3Target implements BackupTarget {
      * nothing is sent until the first call. A malformed URL is INVALID.
      */
     static S3Target open(String url, BackupSecrets secrets) throws BackupException {
-        return new S3Target(S3Location.parse(url), credentials(secrets), MAX_PAGE);
+        return new S3Target(S3Location.parse(url), credentials(secrets), S3Trust.of(secrets), MAX_PAGE);
     }
 
     private static AwsCredentialsProvider credentials(BackupSecrets secrets) {
@@ -303,7 +311,7 @@ public final class S3Target implements BackupTarget {
         synchronized (this) {
             if (client == null) {
                 client = location.newClient(credentials != null ? credentials
-                        : DefaultCredentialsProvider.builder().build());
+                        : DefaultCredentialsProvider.builder().build(), trust);
             }
             s3 = client;
         }
@@ -338,6 +346,11 @@ public final class S3Target implements BackupTarget {
         }
         if (e instanceof S3Exception s3) {
             return new IOException("cannot " + action + " " + what + ": " + describe(s3), e);
+        }
+        if (S3Trust.untrusted(e)) {
+            return new IOException("cannot " + action + " " + what + ": the server's certificate is not trusted ("
+                    + rootMessage(e) + "); give the CAs it chains to as " + BackupSecrets.CA_CERT
+                    + " (PEM, in the class's secret or the node's environment)", e);
         }
         // no answer at all: unreachable endpoint, timeout, or no credentials to sign with
         return new IOException("cannot " + action + " " + what + ": " + rootMessage(e), e);

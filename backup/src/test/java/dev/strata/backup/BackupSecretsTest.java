@@ -25,6 +25,12 @@ class BackupSecretsTest {
         assertEquals("BackupSecrets[AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, backupKey]", s.toString());
         assertFalse(s.toString().contains("s3cr3t") || s.toString().contains("phrase"));
 
+        BackupSecrets ca = BackupSecrets.from(Map.of("AWS_CERT", "-----BEGIN CERTIFICATE-----…"));
+        assertEquals("-----BEGIN CERTIFICATE-----…", ca.caCert());
+        assertFalse(ca.isEmpty(), "a CA from the call");
+        assertEquals("BackupSecrets[AWS_CERT]", ca.toString());
+        assertEquals("-----BEGIN CERTIFICATE-----…", ca.orKey(new byte[] {1}).caCert(), "kept beside the node's key");
+
         BackupSecrets none = BackupSecrets.from(Map.of("unrelated", "v"));
         assertTrue(none.isEmpty());
         assertEquals(BackupSecrets.NONE, none);
@@ -39,6 +45,7 @@ class BackupSecretsTest {
         assertRefused("AWS_ACCESS_KEY_ID", Map.of("AWS_SECRET_ACCESS_KEY", "s3cr3t"));
         assertRefused("AWS_SESSION_TOKEN", Map.of("AWS_SESSION_TOKEN", "tok-123"));
         assertRefused("backupKey", Map.of("backupKey", ""));
+        assertRefused("AWS_CERT", Map.of("AWS_CERT", ""));
     }
 
     private static void assertRefused(String key, Map<String, String> secrets) {

@@ -239,7 +239,7 @@ class S3TargetTest {
             String repository = url.replace("/secrets", "/secrets-repo");
             BackupRepository.open(repository, secrets);
             BackupException noKey = assertThrows(BackupException.class, () -> BackupRepository.open(repository,
-                    new BackupSecrets(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null, null)));
+                    new BackupSecrets(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null, null, null)));
             assertEquals(BackupException.Kind.KEY_REQUIRED, noKey.kind(), "the secrets' key encrypted it");
         } finally {
             restore("aws.accessKeyId", oldId);

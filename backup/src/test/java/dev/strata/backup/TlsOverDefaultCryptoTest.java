@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.strata.testkit.TestCertificate;
 import java.io.DataInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,7 +20,6 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,7 +31,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * ways intact, on a real connection over loopback with a certificate keytool made.
  */
 class TlsOverDefaultCryptoTest {
-    private static final char[] PASSWORD = "strata-test".toCharArray();
     private static final int BYTES = (4 << 20) + 123; // many full records and a short one
 
     @TempDir
@@ -45,26 +44,17 @@ class TlsOverDefaultCryptoTest {
         assertTrue(DefaultCrypto.install());
         assertEquals(DefaultCrypto.PROVIDER, Cipher.getInstance(DefaultCrypto.AES_GCM).getProvider().getName(),
                 "JSSE asks for its record cipher by name");
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        assumeTrue(Files.isExecutable(keytool), "no keytool in " + keytool.getParent() + " to make a certificate with");
-        Path store = tmp.resolve("tls.p12");
-        Process made = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "server", "-keyalg", "EC",
-                "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "san=ip:127.0.0.1", "-validity", "1",
-                "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", new String(PASSWORD))
-                .redirectErrorStream(true).start();
-        String output = new String(made.getInputStream().readAllBytes());
-        assertEquals(0, made.waitFor(), "keytool: " + output);
-
+        assumeTrue(Files.isExecutable(TestCertificate.keytool()),
+                "no keytool in " + TestCertificate.keytool().getParent() + " to make a certificate with");
+        TestCertificate certificate = TestCertificate.make(tmp, "localhost", "ip:127.0.0.1");
         KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            keys.load(in, PASSWORD);
+        try (InputStream in = Files.newInputStream(certificate.keyStore())) {
+            keys.load(in, certificate.password().toCharArray());
         }
         KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, PASSWORD);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(keys);
+        keyManagers.init(keys, certificate.password().toCharArray());
         context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), trust.getTrustManagers(), null);
+        context.init(keyManagers.getKeyManagers(), certificate.trustManagers(), null);
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -1,8 +1,11 @@
 package dev.strata.testkit;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.Properties;
+import javax.net.ssl.TrustManager;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -50,6 +53,13 @@ public final class S3Server implements AutoCloseable {
         return server;
     }
 
+    /** The same over https, with this certificate (which {@link #sdk} trusts). */
+    public static S3Server startHttps(Path dir, TestCertificate certificate) throws Exception {
+        S3Server server = new S3Server(dir, certificate.keyStore(), certificate.password());
+        server.startOn(0);
+        return server;
+    }
+
     private void startOn(int wanted) throws Exception {
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", dir.toString());
@@ -91,13 +101,26 @@ public final class S3Server implements AutoCloseable {
     /** A plain SDK client, for what a target cannot do: create buckets, tamper with objects. */
     public S3Client sdk() {
         if (sdk == null) {
-            sdk = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder())
+            UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder();
+            if (keyStore != null) {
+                TrustManager[] own = ownCertificate();
+                http.tlsTrustManagersProvider(() -> own);
+            }
+            sdk = S3Client.builder().httpClientBuilder(http)
                     .region(Region.US_EAST_1).credentialsProvider(CREDENTIALS)
                     .endpointOverride(URI.create(endpoint())).forcePathStyle(true)
                     .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED) // as S3Target does
                     .build();
         }
         return sdk;
+    }
+
+    private TrustManager[] ownCertificate() {
+        try {
+            return TestCertificate.trustManagers(keyStore, keyStorePassword);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read the server's key store " + keyStore, e);
+        }
     }
 
     public String createBucket(String bucket) {
