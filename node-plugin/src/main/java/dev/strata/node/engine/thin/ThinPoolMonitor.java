@@ -17,16 +17,17 @@ import org.slf4j.LoggerFactory;
  * Watches the thin pool by polling its status (no dmeventd): counts the times free space falls below
  * the low-water mark, and grows a pool on files, online, before it fills: when free data space is
  * under a fifth of the pool, or under the low-water mark, or would be used up within
- * {@value #GROW_WITHIN_SECONDS} s at the rate the pool filled lately (a growth takes a few polls and
- * commands, and a fast writer must not fill the rest meanwhile), the data file grows by half (at
- * least ten low-water marks), up to the pool's maximum. A pool that cannot grow (on devices, or at its maximum)
- * refuses new volumes once under the mark ({@link #refusesNewVolumes}), and the alerts say so before.
+ * {@value #GROW_WITHIN_SECONDS} s and two poll intervals at the rate the pool filled lately (the
+ * next poll and a growth's few commands take that long, and a fast writer must not fill the rest
+ * meanwhile), the data file grows by half (at least ten low-water marks), up to the pool's maximum.
+ * A pool that cannot grow (on devices, or at its maximum) refuses new volumes once under the mark
+ * ({@link #refusesNewVolumes}), and the alerts say so before.
  */
 final class ThinPoolMonitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ThinPoolMonitor.class);
     /** Grow when less than this fraction of the pool is free. */
     static final double GROW_BELOW_FREE = 0.20;
-    /** Grow when the pool would fill within this many seconds at its recent rate. */
+    /** Grow when the pool would fill within this many seconds, and two poll intervals, at its recent rate. */
     static final double GROW_WITHIN_SECONDS = 10;
 
     private final ThinPool pool;
@@ -76,7 +77,7 @@ final class ThinPoolMonitor implements AutoCloseable {
         }
         belowLowWater = below;
         if (config.grows() && (below || free < status.totalDataBlocks() * GROW_BELOW_FREE
-                || fillRate.fillsWithin(free, GROW_WITHIN_SECONDS))) {
+                || fillRate.fillsWithin(free, GROW_WITHIN_SECONDS + 2 * config.pollMillis() / 1000.0))) {
             grow(status);
         }
     }
