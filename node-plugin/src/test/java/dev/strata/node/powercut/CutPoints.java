@@ -17,6 +17,9 @@ import java.util.TreeSet;
  * is repeated exactly with its seed, and runs with other seeds cover other points over time.
  */
 final class CutPoints {
+    /** The prefix of the mark a workload writes after each operation it acknowledged. */
+    static final String ACKNOWLEDGEMENT = "ack-";
+
     private CutPoints() {}
 
     /** Up to {@code count} distinct cut points of {@code log}, in log order (replay only goes forward). */
@@ -53,7 +56,7 @@ final class CutPoints {
         return spans;
     }
 
-    static boolean isAcknowledgement(WriteLog.Entry e) {
-        return e.mark() != null && e.mark().startsWith("ack-");
+    private static boolean isAcknowledgement(WriteLog.Entry e) {
+        return e.mark() != null && e.mark().startsWith(ACKNOWLEDGEMENT);
     }
 }

@@ -18,7 +18,7 @@ class CutPointsTest {
                 log.add(new WriteLog.Entry(log.size(), 0, 8, 8, 0, null));
                 log.add(new WriteLog.Entry(log.size(), 0, 0, 0, WriteLog.FLUSH, null));
             }
-            log.add(new WriteLog.Entry(log.size(), 0, 0, 0, WriteLog.MARK, "ack-" + op));
+            log.add(new WriteLog.Entry(log.size(), 0, 0, 0, WriteLog.MARK, CutPoints.ACKNOWLEDGEMENT + op));
         }
         log.add(new WriteLog.Entry(log.size(), 0, 16, 8, WriteLog.FUA, null)); // after the last acknowledgement
         return log;

@@ -199,7 +199,7 @@ class PowerCutVmTest {
     private static void ack(PowerCutRig rig, List<Step> steps, Map<String, Expected> world, String what,
             Map<String, Expected> changes) throws IOException {
         world.putAll(changes);
-        String mark = "ack-" + steps.size();
+        String mark = CutPoints.ACKNOWLEDGEMENT + steps.size();
         rig.mark(mark);
         steps.add(new Step(mark, changes.keySet(), Map.copyOf(new HashMap<>(world))));
     }
