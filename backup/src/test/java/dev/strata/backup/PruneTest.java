@@ -57,6 +57,19 @@ class PruneTest {
         return BackupTarget.open(TestTrees.url(target)).list("packs/");
     }
 
+    /**
+     * Two files of 700 KiB: each is one chunk stored alone, whatever the repository's random seed
+     * (a second cut would need 512 KiB on each side), and a tail under 512 KiB at most, which goes
+     * into a pack. With them a backup stores at least four chunks alone before it puts any pack, so
+     * a target failing after four puts keeps the lock and exactly three chunks. shared.bin and
+     * unique.bin alone are two to six such chunks as the seed cuts them: with two, the pack was the
+     * fourth put and landed, and CI saw two orphan chunks instead of three.
+     */
+    private void addFilesOfOneLooseChunkEach() throws IOException {
+        TestTrees.writeRandom(tree.resolve("one-chunk-a.bin"), 700 << 10, 4);
+        TestTrees.writeRandom(tree.resolve("one-chunk-b.bin"), 700 << 10, 5);
+    }
+
     private long storedChunks() throws IOException {
         return BackupTarget.open(TestTrees.url(target)).list("chunks/").size();
     }
@@ -181,6 +194,7 @@ class PruneTest {
      */
     @Test
     void orphansOfACutShortBackupAreWrittenAgainNotTrusted() throws Exception {
+        addFilesOfOneLooseChunkEach();
         BackupRepository failing = BackupRepository.open(InterceptedTarget.failingAfter(BackupTarget.open(TestTrees.url(target)), 4), null);
         assertThrows(IOException.class, () -> failing.backup(tree, "cut", Map.of(), null));
         List<Path> orphans;
@@ -222,6 +236,7 @@ class PruneTest {
 
     @Test
     void anInterruptedBackupLeavesOrphansThatOnlyAPastGraceCollects() throws Exception {
+        addFilesOfOneLooseChunkEach();
         BackupRepository failing = BackupRepository.open(InterceptedTarget.failingAfter(BackupTarget.open(TestTrees.url(target)), 4), null);
 
         IOException e = assertThrows(IOException.class, () -> failing.backup(tree, "cut", Map.of(), null));
