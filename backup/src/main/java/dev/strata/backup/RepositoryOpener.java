@@ -1,7 +1,9 @@
 package dev.strata.backup;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Opens a repository's config, creating it on an empty target, and turns the caller's key into the
@@ -9,6 +11,18 @@ import java.util.Base64;
  */
 final class RepositoryOpener {
     private static final int MAX_SECRET_BYTES = 64 << 10;
+    /**
+     * One monitor per target URL this JVM initialised or tried to, so that its initialisations take
+     * turns. A target that cannot create an object only if it is absent (S3Proxy and other
+     * S3-compatible servers ignore If-None-Match; some answer 501, and S3Target then checks and
+     * puts) let two opens of one empty target at once each write a config of its own, with its own
+     * salt and so its own keys, the last put winning: the node's open ahead of an upload
+     * (SnapshotBackups.unlockAhead) and the upload's own open did exactly that at the first
+     * encrypted backup to an empty bucket, whose manifest then opened with no key (the real
+     * cluster's S3 scenario). Never removed: a monitor dropped while another thread waits on it
+     * would let a third run beside it, and there is one small object per target.
+     */
+    private static final ConcurrentHashMap<String, Object> INITIALISING = new ConcurrentHashMap<>();
 
     /** An opened repository: its config and, when encrypted, its keys (else null). */
     record Opened(RepositoryConfig config, RepositoryKeys keys) {}
@@ -18,7 +32,10 @@ final class RepositoryOpener {
     static Opened open(BackupTarget target, byte[] secret) throws IOException {
         checkSecret(secret, target.url());
         if (!target.exists(RepositoryConfig.KEY)) {
-            Opened created = initialise(target, secret);
+            Opened created;
+            synchronized (INITIALISING.computeIfAbsent(target.url(), url -> new Object())) {
+                created = target.exists(RepositoryConfig.KEY) ? null : initialise(target, secret);
+            }
             if (created != null) {
                 return created;
             }
@@ -34,7 +51,13 @@ final class RepositoryOpener {
         }
     }
 
-    /** Null when another writer initialised the target first: then its config is the one to use. */
+    /**
+     * Null when another writer initialised the target first: then its config is the one to use.
+     * The config is read back after its put: where the put was not conditional, another process's
+     * config may have landed instead (then that one is used), which narrows the window in which
+     * two processes initialising one target at once both keep their own to the time between one's
+     * put and its read.
+     */
     private static Opened initialise(BackupTarget target, byte[] secret) throws IOException {
         if (!target.list("").isEmpty()) {
             throw new BackupException(BackupException.Kind.INVALID, target.url()
@@ -50,7 +73,9 @@ final class RepositoryOpener {
             RepositoryKeys keys = KeyCache.derive(secret, kdf.saltBytes(), kdf.iterations());
             opened = new Opened(RepositoryConfig.encrypted(kdf, keys), keys);
         }
-        return target.putIfAbsent(RepositoryConfig.KEY, opened.config().toJson()) ? opened : null;
+        byte[] config = opened.config().toJson();
+        return target.putIfAbsent(RepositoryConfig.KEY, config) && Arrays.equals(config,
+                target.get(RepositoryConfig.KEY)) ? opened : null;
     }
 
     private static Opened unlock(RepositoryConfig config, byte[] secret, String url) throws BackupException {
