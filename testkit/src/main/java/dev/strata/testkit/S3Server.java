@@ -21,9 +21,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3 server in the test JVM, for tests of S3 backup targets (the backup module's, the
- * driver's): S3Proxy on 127.0.0.1, checking AWS v2/v4 signatures, storing
- * objects in a directory through jclouds' filesystem blobstore, so that a restart on the same port
- * and directory finds everything it had.
+ * driver's, the real cluster's): S3Proxy on 127.0.0.1 (or another address of this host), checking
+ * AWS v2/v4 signatures, storing objects in a directory through jclouds' filesystem blobstore, so
+ * that a restart on the same port and directory finds everything it had.
  */
 public final class S3Server implements AutoCloseable {
     public static final String ACCESS_KEY = "strata-test-access";
@@ -31,7 +31,11 @@ public final class S3Server implements AutoCloseable {
     public static final AwsCredentialsProvider CREDENTIALS =
             StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
 
+    private static final String LOOPBACK = "127.0.0.1";
+
     private final Path dir;
+    /** The address it listens on and its URLs name. */
+    private final String host;
     /** A PKCS#12 key store with the server's certificate and its password: https instead of http. */
     private final Path keyStore;
     private final String keyStorePassword;
@@ -40,22 +44,31 @@ public final class S3Server implements AutoCloseable {
     private BlobStoreContext context;
     private S3Client sdk;
 
-    private S3Server(Path dir, Path keyStore, String keyStorePassword) {
+    private S3Server(Path dir, String host, Path keyStore, String keyStorePassword) {
         this.dir = dir;
+        this.host = host;
         this.keyStore = keyStore;
         this.keyStorePassword = keyStorePassword;
     }
 
     /** Starts a server on a free port, keeping its buckets under {@code dir}. */
     public static S3Server start(Path dir) throws Exception {
-        S3Server server = new S3Server(dir, null, null);
+        S3Server server = new S3Server(dir, LOOPBACK, null, null);
         server.startOn(0);
         return server;
     }
 
     /** The same over https, with this certificate (which {@link #sdk} trusts). */
     public static S3Server startHttps(Path dir, TestCertificate certificate) throws Exception {
-        S3Server server = new S3Server(dir, certificate.keyStore(), certificate.password());
+        return startHttps(dir, certificate, LOOPBACK);
+    }
+
+    /**
+     * The same on {@code host}, an IPv4 address of this machine that its clients reach (the real
+     * cluster's pods: the gateway of their network), which the certificate must name.
+     */
+    public static S3Server startHttps(Path dir, TestCertificate certificate, String host) throws Exception {
+        S3Server server = new S3Server(dir, host, certificate.keyStore(), certificate.password());
         server.startOn(0);
         return server;
     }
@@ -69,8 +82,8 @@ public final class S3Server implements AutoCloseable {
                 .build(BlobStoreContext.class);
         S3Proxy.Builder builder = S3Proxy.builder().blobStore(context.getBlobStore())
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
-        proxy = (keyStore == null ? builder.endpoint(URI.create("http://127.0.0.1:" + wanted))
-                : builder.secureEndpoint(URI.create("https://127.0.0.1:" + wanted))
+        proxy = (keyStore == null ? builder.endpoint(URI.create("http://" + host + ":" + wanted))
+                : builder.secureEndpoint(URI.create("https://" + host + ":" + wanted))
                         .keyStore(keyStore.toString(), keyStorePassword)).build();
         proxy.start();
         for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
@@ -90,7 +103,7 @@ public final class S3Server implements AutoCloseable {
     }
 
     public String endpoint() {
-        return (keyStore == null ? "http" : "https") + "://127.0.0.1:" + port;
+        return (keyStore == null ? "http" : "https") + "://" + host + ":" + port;
     }
 
     /** {@code s3://BUCKET[/PREFIX]?endpoint=…} for this server. */
@@ -137,7 +150,7 @@ public final class S3Server implements AutoCloseable {
      */
     public static void main(String[] args) throws Exception {
         String keyStore = System.getProperty("s3server.keystore");
-        S3Server server = new S3Server(Path.of(args[0]), keyStore == null ? null : Path.of(keyStore),
+        S3Server server = new S3Server(Path.of(args[0]), LOOPBACK, keyStore == null ? null : Path.of(keyStore),
                 System.getProperty("s3server.keystore.password"));
         server.startOn(Integer.parseInt(args[1]));
         for (int i = 2; i < args.length; i++) {

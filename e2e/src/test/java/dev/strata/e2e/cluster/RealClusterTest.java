@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -499,17 +500,21 @@ class RealClusterTest {
 
     /**
      * A second node (SecondNodeScenario): a volume goes where its first pod runs, a remote snapshot
-     * follows its pod to the other node on two engines, a local one stays. Node 2 stays until down.
+     * follows its pod to the other node on two engines, and through an S3 server under a private CA
+     * (S3MoveScenario); a local one stays. Node 2 stays until down.
      */
     @Test
     @Order(18)
-    void aSecondNodeTakesWhatTheFirstBackedUp() throws Exception {
+    void aSecondNodeTakesWhatTheFirstBackedUp(@TempDir Path s3) throws Exception {
         SecondNodeScenario scenario = new SecondNodeScenario(this);
         try {
             scenario.addNode();
             scenario.aNewVolumeGoesWhereItsPodRuns();
             scenario.moves("strata-overlay");
             scenario.moves("strata-shared");
+            try (S3MoveScenario throughS3 = S3MoveScenario.start(this, s3)) {
+                throughS3.moves();
+            }
             scenario.aLocalSnapshotStaysOnItsNode();
         } finally {
             deleteEverythingInTheTestNamespace();
