@@ -22,6 +22,7 @@ public final class BackupRepository {
     private final IndexStore indexes;
     private final Chunker chunker;
     private final Locks locks;
+    private final RepositoryConfig config;
 
     private BackupRepository(BackupTarget target, RepositoryOpener.Opened opened) {
         ChunkCodec codec = new ChunkCodec(opened.keys());
@@ -31,6 +32,7 @@ public final class BackupRepository {
         this.manifests = new ManifestStore(target, codec);
         this.indexes = new IndexStore(target, codec, chunker.maxChunk());
         this.locks = new Locks(target);
+        this.config = opened.config();
     }
 
     /**
@@ -59,7 +61,7 @@ public final class BackupRepository {
      * {@code parent}, files whose size, mtime and inode match the parent's are not read again.
      */
     public BackupSummary backup(Path tree, String name, Map<String, String> labels, String parent) throws IOException {
-        return new BackupWriter(chunks, manifests, indexes, chunker, locks).backupTree(tree, name, labels, parent);
+        return writer().backupTree(tree, name, labels, parent);
     }
 
     /**
@@ -69,7 +71,7 @@ public final class BackupRepository {
      */
     public BackupSummary backupImage(BlockImage image, ImagePlan plan, String name, Map<String, String> labels)
             throws IOException {
-        return new BackupWriter(chunks, manifests, indexes, chunker, locks).backupImage(image, plan, name, labels);
+        return writer().backupImage(image, plan, name, labels);
     }
 
     /**
@@ -79,8 +81,12 @@ public final class BackupRepository {
      */
     public BackupSummary backupLayers(List<Layer> layers, String name, Map<String, String> labels, List<String> known,
             LayerMarks marks) throws IOException {
-        return new BackupWriter(chunks, manifests, indexes, chunker, locks).backupLayers(List.copyOf(layers), name,
-                labels, List.copyOf(known), marks);
+        return writer().backupLayers(List.copyOf(layers), name, labels, List.copyOf(known), marks);
+    }
+
+    private BackupWriter writer() {
+        return new BackupWriter(chunks, manifests, indexes, chunker, locks,
+                () -> RepositoryOpener.checkKept(target, config));
     }
 
     /**

@@ -29,13 +29,25 @@ final class BackupWriter {
     private final IndexStore indexes;
     private final Chunker chunker;
     private final Locks locks;
+    private final ConfigCheck configKept;
 
-    BackupWriter(ChunkStore chunks, ManifestStore manifests, IndexStore indexes, Chunker chunker, Locks locks) {
+    BackupWriter(ChunkStore chunks, ManifestStore manifests, IndexStore indexes, Chunker chunker, Locks locks,
+            ConfigCheck configKept) {
         this.chunks = chunks;
         this.manifests = manifests;
         this.indexes = indexes;
         this.chunker = chunker;
         this.locks = locks;
+        this.configKept = configKept;
+    }
+
+    /**
+     * Throws unless the target still keeps the config whose keys sealed the backup
+     * ({@link RepositoryOpener#checkKept}).
+     */
+    @FunctionalInterface
+    interface ConfigCheck {
+        void run() throws IOException;
     }
 
     /** Reads what a backup holds, storing its chunks through {@code uploader} as it goes. */
@@ -165,6 +177,7 @@ final class BackupWriter {
         try (WorkerPool sealer = new WorkerPool("backup-seal", 1)) {
             Future<List<ManifestStore.Sealed>> sealed = sealer.submit(() -> seal(located));
             chunks.flush(); // every chunk durable before the index and the manifest that name it
+            configKept.run(); // sealed with its keys: an index or manifest under another config opens with no key
             index(name, contents, uploader, uncovered);
             CrashPoint.reach("backup.indexed"); // an index naming chunks no manifest references yet
             for (ManifestStore.Sealed manifest : WorkerPool.await(sealed)) {

@@ -44,6 +44,21 @@ final class RepositoryOpener {
         return unlock(config, secret, target.url());
     }
 
+    /**
+     * Throws BUSY unless the target still keeps {@code config}, the one whose keys a backup sealed
+     * its chunks with: two drivers creating one empty target in the same moment, on a server without
+     * conditional writes, may each have kept their own, and only one config stays. A backup whose
+     * config was replaced writes no index and no manifest (its chunks are orphans for a prune); its
+     * retry opens the target anew and uses the config it keeps.
+     */
+    static void checkKept(BackupTarget target, RepositoryConfig config) throws IOException {
+        if (!RepositoryConfig.parse(target.get(RepositoryConfig.KEY), target.url()).equals(config)) {
+            throw new BackupException(BackupException.Kind.BUSY, "the config of " + target.url() + " was replaced "
+                    + "while this backup ran (another writer created the target at the same moment, on a server "
+                    + "without conditional writes); nothing was named; retry");
+        }
+    }
+
     private static void checkSecret(byte[] secret, String url) throws BackupException {
         if (secret != null && (secret.length == 0 || secret.length > MAX_SECRET_BYTES)) {
             throw new BackupException(BackupException.Kind.INVALID, "the key for " + url

@@ -1,6 +1,7 @@
 package dev.strata.backup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Two opens of one empty target at once, on a target whose putIfAbsent is a check and then a put
  * (as on S3 servers that ignore If-None-Match, S3Proxy among them): a node opens its target ahead
  * of an upload while the upload opens it too. Each must end with the one config the target keeps,
- * so that what each then stores opens with it.
+ * so that what each then stores opens with it; and a backup whose config another driver replaced
+ * must name nothing.
  */
 class ConcurrentInitialisationTest {
     private static final byte[] KEY = "a tenant's passphrase".getBytes(StandardCharsets.UTF_8);
@@ -62,6 +64,33 @@ class ConcurrentInitialisationTest {
             fresh.restore(name, into);
             TestTrees.assertSameTree(tree, into);
         }
+    }
+
+    /**
+     * Two drivers cannot take turns: when another one's config replaced the one a backup opened with,
+     * the backup names nothing (BUSY, no index, no manifest), and its retry on a new open stores it.
+     */
+    @Test
+    void aBackupWhoseConfigWasReplacedNamesNothingAndItsRetryStoresIt() throws Exception {
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        TestTrees.writeRandom(tree.resolve("blob"), 1 << 20, 2);
+        BackupTarget files = BackupTarget.open(TestTrees.url(tmp.resolve("target")));
+        BackupRepository first = BackupRepository.open(files, KEY);
+        BackupTarget other = BackupTarget.open(TestTrees.url(tmp.resolve("other")));
+        BackupRepository.open(other, KEY);
+        files.put(RepositoryConfig.KEY, other.get(RepositoryConfig.KEY)); // the other driver's put landed last
+
+        BackupException e = TestTrees.assertFails(BackupException.Kind.BUSY,
+                () -> first.backup(tree, "late", Map.of(), null));
+
+        assertTrue(e.getMessage().contains("was replaced"), e.getMessage());
+        assertEquals(List.of(), files.list("backups/"), "no manifest");
+        assertEquals(List.of(), files.list(IndexStore.PREFIX), "no index");
+        BackupRepository again = BackupRepository.open(files, KEY);
+        again.backup(tree, "late", Map.of(), null);
+        Path into = Files.createDirectory(tmp.resolve("into"));
+        BackupRepository.open(files, KEY).restore("late", into);
+        TestTrees.assertSameTree(tree, into);
     }
 
     private static void awaitQuietly(CyclicBarrier barrier) throws java.io.InterruptedIOException {
