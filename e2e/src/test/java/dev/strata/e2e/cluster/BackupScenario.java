@@ -89,18 +89,8 @@ final class BackupScenario {
      * restore reads it back; the delete removes the backup's chunks, which needs the key too.
      */
     void runWithClassSecrets() throws Exception {
-        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).resource(new SecretBuilder().withNewMetadata()
-                .withName(KEY_SECRET).endMetadata().withStringData(Map.of("backupKey", KEY)).build()).serverSideApply();
-        Map<String, String> secretRef = Map.of("csi.storage.k8s.io/snapshotter-secret-name", KEY_SECRET,
-                "csi.storage.k8s.io/snapshotter-secret-namespace", RealClusterTest.DRIVER_NAMESPACE);
-        Map<String, String> parameters = new HashMap<>(secretRef);
-        parameters.put("backupTarget", "file:///var/lib/strata-backups/keyed");
-        client.genericKubernetesResources(SNAPSHOT_CLASSES).resource(new GenericKubernetesResourceBuilder()
-                .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshotClass")
-                .withNewMetadata().withName(KEYED_CLASS).endMetadata()
-                .addToAdditionalProperties("driver", RealClusterTest.DRIVER)
-                .addToAdditionalProperties("deletionPolicy", "Delete")
-                .addToAdditionalProperties("parameters", parameters).build()).serverSideApply();
+        applyClassWithSecret(client, KEYED_CLASS, "file:///var/lib/strata-backups/keyed", KEY_SECRET,
+                Map.of("backupKey", KEY));
 
         write("keyed-src", "strata-shared", "kept with the tenant key");
         test.snapshot("keyed", "keyed-src", KEYED_CLASS);
@@ -146,11 +136,36 @@ final class BackupScenario {
         assertEquals(text, test.runToEnd(RealClusterTest.pod(claim + "-reader", claim, "cat /data/f")).strip());
     }
 
+    /**
+     * A Secret in the driver's namespace with {@code secretData}, and a VolumeSnapshotClass (deletion
+     * policy Delete) whose snapshots are stored in {@code backupTarget} and which names that Secret as
+     * its snapshotter secret: a tenant's own backups.
+     */
+    static void applyClassWithSecret(KubernetesClient client, String snapshotClass, String backupTarget,
+            String secret, Map<String, String> secretData) {
+        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).resource(new SecretBuilder().withNewMetadata()
+                .withName(secret).endMetadata().withStringData(secretData).build()).serverSideApply();
+        client.genericKubernetesResources(SNAPSHOT_CLASSES).resource(new GenericKubernetesResourceBuilder()
+                .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshotClass")
+                .withNewMetadata().withName(snapshotClass).endMetadata()
+                .addToAdditionalProperties("driver", RealClusterTest.DRIVER)
+                .addToAdditionalProperties("deletionPolicy", "Delete")
+                .addToAdditionalProperties("parameters", Map.of("backupTarget", backupTarget,
+                        "csi.storage.k8s.io/snapshotter-secret-name", secret,
+                        "csi.storage.k8s.io/snapshotter-secret-namespace", RealClusterTest.DRIVER_NAMESPACE))
+                .build()).serverSideApply();
+    }
+
+    /** Deletes what {@link #applyClassWithSecret} made. */
+    static void deleteClassWithSecret(KubernetesClient client, String snapshotClass, String secret) {
+        client.genericKubernetesResources(SNAPSHOT_CLASSES).withName(snapshotClass).delete();
+        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName(secret).delete();
+    }
+
     void deleteClass() {
         client.storage().v1().storageClasses().withName(CLASS).delete();
         client.storage().v1().storageClasses().withName(KEYED_CLASS).delete();
-        client.genericKubernetesResources(SNAPSHOT_CLASSES).withName(KEYED_CLASS).delete();
-        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName(KEY_SECRET).delete();
+        deleteClassWithSecret(client, KEYED_CLASS, KEY_SECRET);
     }
 
     private static boolean noFiles(Path dir) {

@@ -8,10 +8,7 @@ import dev.strata.backup.BackupRepository;
 import dev.strata.backup.BackupSecrets;
 import dev.strata.testkit.S3Server;
 import dev.strata.testkit.TestCertificate;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +33,6 @@ final class S3MoveScenario implements AutoCloseable {
     private static final String CLASS = "strata-e2e-s3-backup";
     private static final String KEY = "the tenant's s3 passphrase";
     private static final String SNAPSHOT = "s3-moving";
-    private static final ResourceDefinitionContext SNAPSHOT_CLASSES = new ResourceDefinitionContext.Builder()
-            .withGroup("snapshot.storage.k8s.io").withVersion("v1").withPlural("volumesnapshotclasses")
-            .withNamespaced(false).withKind("VolumeSnapshotClass").build();
 
     private final RealClusterTest test;
     private final KubernetesClient client;
@@ -64,7 +58,8 @@ final class S3MoveScenario implements AutoCloseable {
     /** The move of a strata-shared volume from node 1 to node 2, through the bucket. */
     void moves() throws Exception {
         String target = server.url(BUCKET, "cluster");
-        installSecretAndClass(target);
+        BackupScenario.applyClassWithSecret(client, CLASS, target, SECRET, Map.of("AWS_ACCESS_KEY_ID",
+                S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY, "AWS_CERT", pem, "backupKey", KEY));
         test.pvc("s3-src", "strata-shared", "64Mi", "ReadWriteOnce", null);
         String written = test.runToEnd(RealClusterTest.pod("s3-writer", "s3-src",
                 "dd if=/dev/urandom of=/data/blob bs=1M count=4 2>/dev/null && echo kept in s3 > /data/f && sync"
@@ -96,22 +91,6 @@ final class S3MoveScenario implements AutoCloseable {
         System.out.printf("[cluster] a snapshot went to S3 over https under a private CA (AWS_CERT in the class's "
                 + "secret) from node 1 and was restored on %s; its delete emptied %s%n", SecondNodeScenario.NODE_2,
                 target);
-    }
-
-    private void installSecretAndClass(String target) {
-        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).resource(new SecretBuilder().withNewMetadata()
-                .withName(SECRET).endMetadata().withStringData(Map.of(
-                        "AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY,
-                        "AWS_CERT", pem, "backupKey", KEY)).build()).serverSideApply();
-        client.genericKubernetesResources(SNAPSHOT_CLASSES).resource(new GenericKubernetesResourceBuilder()
-                .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshotClass")
-                .withNewMetadata().withName(CLASS).endMetadata()
-                .addToAdditionalProperties("driver", RealClusterTest.DRIVER)
-                .addToAdditionalProperties("deletionPolicy", "Delete")
-                .addToAdditionalProperties("parameters", Map.of("backupTarget", target,
-                        "csi.storage.k8s.io/snapshotter-secret-name", SECRET,
-                        "csi.storage.k8s.io/snapshotter-secret-namespace", RealClusterTest.DRIVER_NAMESPACE))
-                .build()).serverSideApply();
     }
 
     /** The keys under the bucket's {@code prefix}, straight from the server, without jclouds' directory entries. */
@@ -159,8 +138,7 @@ final class S3MoveScenario implements AutoCloseable {
     }
 
     private void deleteClassSecretAndServer() throws Exception {
-        client.genericKubernetesResources(SNAPSHOT_CLASSES).withName(CLASS).delete();
-        client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName(SECRET).delete();
+        BackupScenario.deleteClassWithSecret(client, CLASS, SECRET);
         server.close();
     }
 }
