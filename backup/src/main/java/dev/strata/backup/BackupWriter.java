@@ -135,8 +135,9 @@ final class BackupWriter {
             Manifest parentManifest = parent == null ? null : manifests.read(parent);
             IndexStore.Known known = parentChunksOnly && parentManifest != null ? null
                     : indexes.known(chunks, manifests);
-            try (ChunkUploader uploader = known == null ? ChunkUploader.knowingTheParent(chunks, parentManifest)
-                    : ChunkUploader.knowingTheTarget(chunks, known)) {
+            try (ChunkUploader uploader = known == null
+                    ? ChunkUploader.knowingTheParent(chunks, indexes, parentManifest)
+                    : ChunkUploader.knowingTheTarget(chunks, indexes, known)) {
                 BackupContents contents;
                 try {
                     contents = reader.read(uploader, parentManifest, lock);
@@ -184,6 +185,7 @@ final class BackupWriter {
                 manifests.put(manifest);
             }
         }
+        uploader.deleteCheckpoints();
         LOG.info("backup {} of {} to {}: {} files, {} bytes ({} read), {} new chunks ({} bytes stored)", name,
                 what, chunks.url(), summary.files(), summary.logicalBytes(), summary.readBytes(),
                 summary.newChunks(), summary.uploadedBytes());

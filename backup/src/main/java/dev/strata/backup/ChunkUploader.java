@@ -48,8 +48,9 @@ final class ChunkUploader implements AutoCloseable {
     /** Where the packed chunks known are: from the indexes and manifests read, and the packs this backup filled. */
     private final Map<String, Manifest.ChunkRef> packed;
     private final WorkerPool pool = new WorkerPool("backup-upload", THREADS);
-    /** Puts of chunks and packs, oldest first; a pack's put gives its buffer back. */
-    private final ArrayDeque<Future<byte[]>> puts = new ArrayDeque<>();
+    /** Puts of chunks and packs, oldest first. */
+    private final ArrayDeque<Put> puts = new ArrayDeque<>();
+    private final UploadCheckpoints checkpoints;
     private final ArrayDeque<Sealing> sealing = new ArrayDeque<>();
     private final AtomicLong uploadedBytes = new AtomicLong();
     // one array per thread of the pool, whose threads end with this uploader (a long-lived thread's
@@ -60,6 +61,8 @@ final class ChunkUploader implements AutoCloseable {
     private byte[] pack;
     private int packLength;
     private String packName;
+    /** The places of the chunks in the pack being filled. */
+    private List<Manifest.ChunkRef> packChunks = new ArrayList<>();
     private final List<String> packsPut = new ArrayList<>();
     /** The chunks this uploader stored alone, for its backup's index. */
     private final List<String> storedAlone = new ArrayList<>();
@@ -74,16 +77,24 @@ final class ChunkUploader implements AutoCloseable {
     /** A chunk for the pack, being sealed on the pool into {@code out}; the future gives its stored length. */
     private record Sealing(String id, int size, byte[] out, Future<Integer> sealed) {}
 
-    private ChunkUploader(ChunkStore store, Set<String> known, Map<String, Manifest.ChunkRef> packed) {
+    /**
+     * A put under way: of a chunk stored alone ({@code chunk} its ID), or of a pack ({@code packed}
+     * the places in it), whose future gives the pack's buffer back; {@code bytes} as stored.
+     */
+    private record Put(String chunk, List<Manifest.ChunkRef> packed, long bytes, Future<byte[]> done) {}
+
+    private ChunkUploader(ChunkStore store, IndexStore indexes, Set<String> known,
+            Map<String, Manifest.ChunkRef> packed) {
         this.store = store;
+        this.checkpoints = new UploadCheckpoints(store, indexes);
         this.known = known;
         this.packed = packed;
         this.sealScratch = ThreadLocal.withInitial(store::newSealScratch);
     }
 
     /** Knows every whole chunk of the target its indexes name ({@link IndexStore#known}). */
-    static ChunkUploader knowingTheTarget(ChunkStore store, IndexStore.Known known) {
-        return new ChunkUploader(store, known.ids(), known.packed());
+    static ChunkUploader knowingTheTarget(ChunkStore store, IndexStore indexes, IndexStore.Known known) {
+        return new ChunkUploader(store, indexes, known.ids(), known.packed());
     }
 
     /**
@@ -91,11 +102,12 @@ final class ChunkUploader implements AutoCloseable {
      * a backup lock is held (no prune runs then): an incremental image backup reuses the parent's
      * blocks and rarely meets a new block another backup has, so listing the target and reading
      * every manifest (most of its time, for a large device) would buy little. A new chunk another
-     * backup has is stored again, which is harmless.
+     * backup has is stored again, which is harmless. So is a retry's: it does not read the
+     * checkpoints a cut-off attempt left.
      */
-    static ChunkUploader knowingTheParent(ChunkStore store, Manifest parent) {
+    static ChunkUploader knowingTheParent(ChunkStore store, IndexStore indexes, Manifest parent) {
         ManifestStore.Chunks chunks = ManifestStore.Chunks.of(parent);
-        return new ChunkUploader(store, chunks.ids(), chunks.packed());
+        return new ChunkUploader(store, indexes, chunks.ids(), chunks.packed());
     }
 
     /**
@@ -123,10 +135,11 @@ final class ChunkUploader implements AutoCloseable {
             } else {
                 storedAlone.add(id);
                 awaitPutsBelow(WINDOW);
-                puts.add(pool.submit(() -> {
+                checkpoints.writeIfDue();
+                puts.add(new Put(id, null, length, pool.submit(() -> {
                     uploadedBytes.addAndGet(store.write(id, mine, 0, length, sealScratch.get()));
                     return (byte[]) null;
-                }));
+                })));
             }
         }
         Manifest.ChunkRef where = packed.get(id);
@@ -149,7 +162,9 @@ final class ChunkUploader implements AutoCloseable {
         if (pack == null) {
             startPack();
         }
-        packed.put(next.id(), new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed));
+        Manifest.ChunkRef place = new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed);
+        packed.put(next.id(), place);
+        packChunks.add(place);
         System.arraycopy(next.out(), 0, pack, packLength, sealed);
         freeSealed.push(next.out());
         packLength += sealed;
@@ -175,20 +190,30 @@ final class ChunkUploader implements AutoCloseable {
         packsPut.add(name);
         byte[] buffer = pack;
         int length = packLength;
+        List<Manifest.ChunkRef> chunks = packChunks;
         pack = null;
+        packChunks = new ArrayList<>();
         awaitPutsBelow(PACKS_IN_FLIGHT);
-        puts.add(pool.submit(() -> {
+        checkpoints.writeIfDue();
+        puts.add(new Put(null, chunks, length, pool.submit(() -> {
             store.writePack(name, buffer, length);
             uploadedBytes.addAndGet(length);
             return buffer;
-        }));
+        })));
     }
 
+    /** Waits for the oldest puts until fewer than {@code limit} are under way; tells the checkpoints what landed. */
     private void awaitPutsBelow(int limit) throws IOException {
         while (puts.size() >= limit) {
-            byte[] freed = WorkerPool.await(puts.poll());
+            Put put = puts.poll();
+            byte[] freed = WorkerPool.await(put.done());
             if (freed != null) {
                 freePackBuffers.push(freed);
+            }
+            if (put.chunk() != null) {
+                checkpoints.chunkLanded(put.chunk(), put.bytes());
+            } else {
+                checkpoints.packLanded(put.packed(), put.bytes());
             }
         }
     }
@@ -207,11 +232,12 @@ final class ChunkUploader implements AutoCloseable {
     }
 
     /**
-     * Deletes the packs this uploader wrote, after a failure before its backup's manifest was
-     * written: no manifest can reference them (a pack is found only through the manifest that names
-     * it), and a backup retried until it succeeds would otherwise leave a new set of orphans at
-     * every try for a prune to find. Chunks stored alone stay: another backup may have stored the
-     * same one at the same moment. Best effort: what cannot be deleted is added to {@code failure}.
+     * Deletes the packs this uploader wrote that no checkpoint names ({@link UploadCheckpoints}),
+     * after a failure before its backup's manifest was written: nothing can find them (a pack is
+     * found only through an index or a manifest that names it), and a backup retried until it
+     * succeeds would otherwise leave a new set of orphans at every try for a prune to find. Chunks
+     * stored alone stay: another backup may have stored the same one at the same moment. Best
+     * effort: what cannot be deleted is added to {@code failure}.
      */
     void discardPacks(Throwable failure) {
         try {
@@ -221,6 +247,9 @@ final class ChunkUploader implements AutoCloseable {
             return;
         }
         for (String name : packsPut) {
+            if (checkpoints.names(name)) {
+                continue; // the retry's
+            }
             try {
                 store.delete(ChunkStore.packKey(name));
             } catch (NoSuchFileException e) {
@@ -285,6 +314,11 @@ final class ChunkUploader implements AutoCloseable {
     List<Manifest.ChunkRef> storedPacked() {
         Set<String> mine = new HashSet<>(packsPut);
         return packed.values().stream().filter(ref -> mine.contains(ref.pack())).toList();
+    }
+
+    /** Deletes the checkpoints once the backup's own index names all they did; best effort. */
+    void deleteCheckpoints() {
+        checkpoints.deleteAll();
     }
 
     long newChunks() {

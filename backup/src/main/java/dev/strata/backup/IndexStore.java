@@ -136,6 +136,14 @@ final class IndexStore {
         }
     }
 
+    /** Deletes one index this JVM wrote; a missing one is a no-op. */
+    void delete(String key) throws IOException {
+        if (!KEY.matcher(key).matches()) {
+            throw new IllegalArgumentException("not an index key: " + key);
+        }
+        target.delete(key);
+    }
+
     List<String> keys() throws IOException {
         List<String> keys = new ArrayList<>();
         for (String key : target.list(PREFIX)) {

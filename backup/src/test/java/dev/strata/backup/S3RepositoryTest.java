@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -233,6 +235,24 @@ class S3RepositoryTest {
                 "the chunks stored before the failure are reused: " + resumed);
         assertEquals(List.of("backups/cut"), stored("backups/"));
         assertRestores(open(), "cut");
+    }
+
+    /** A backup's own index names all its checkpoints did: they are deleted, one index is left. */
+    @Test
+    void aBackupDeletesItsCheckpoints() throws Exception {
+        TestTrees.writeRandom(tree.resolve("big.img"), 80L << 20, 24);
+        List<String> indexPuts = Collections.synchronizedList(new ArrayList<>());
+        InterceptedTarget target = new InterceptedTarget(S3TestTargets.target(url), (key, index) -> {
+            if (key.startsWith(IndexStore.PREFIX)) {
+                indexPuts.add(key);
+            }
+        });
+
+        BackupRepository.open(target, KEY).backup(tree, "big", Map.of(), null);
+
+        assertEquals(2, indexPuts.size(), "a checkpoint after 64 MiB, then the backup's own: " + indexPuts);
+        assertEquals(List.of(indexPuts.get(1)), stored("index/"));
+        assertRestores(open(), "big");
     }
 
     private static Set<String> chunkIds(BackupRepository repo, String backup) throws IOException {
