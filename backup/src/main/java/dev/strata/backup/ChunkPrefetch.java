@@ -28,8 +28,12 @@ import java.util.concurrent.Future;
  */
 final class ChunkPrefetch implements AutoCloseable {
     private static final byte[] NO_BUFFER = new byte[0];
-    /** The most one read of adjacent packed chunks takes: a restore of small files is a run of them. */
-    static final int RUN_BYTES = 1 << 20;
+    /**
+     * The most one read of adjacent packed chunks takes: a restore of small files is a run of them,
+     * and on S3 so is a big file's ({@link BackupTarget#packsEveryChunk}). As much as the default
+     * largest chunk, so that the arrays a restore holds are no bigger than before runs.
+     */
+    static final int RUN_BYTES = ChunkUploader.PACKED_MAX;
 
     /** One chunk the writer will ask for, and the file it belongs to (for the error message). */
     record Wanted(Manifest.ChunkRef ref, String file) {}

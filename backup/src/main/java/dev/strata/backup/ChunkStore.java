@@ -84,6 +84,11 @@ final class ChunkStore {
         return target.orphansAreWhole();
     }
 
+    /** Whether chunks of every size go into packs ({@link BackupTarget#packsEveryChunk}). */
+    boolean packsEveryChunk() {
+        return target.packsEveryChunk();
+    }
+
     /** Makes every chunk stored so far durable: called before a manifest names them. */
     void flush() throws IOException {
         target.flush();

@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A chunk smaller than {@link #PACKED_BELOW} (a small file, a big file's tail) goes into a pack
  * with others, {@link #PACK_BYTES} or so of them: one object where a tree of small files made one
- * per file, each a create and a rename (most of the time a first backup of 100,000 files took). The
+ * per file, each a create and a rename (most of the time a first backup of 100,000 files took). On
+ * a target where each object is a request ({@link BackupTarget#packsEveryChunk}) every chunk up to
+ * {@link #PACKED_MAX} goes into packs. The
  * backup's own thread appends the sealed chunks in the order they were handed in, so where each
  * lands is known only then: {@link #locate} gives the manifest's entries their places once
  * {@link #finish} returned. A backup writes its manifest only after that.
@@ -37,13 +39,23 @@ final class ChunkUploader implements AutoCloseable {
     private static final int WINDOW = 6;
     /** The Chunker cuts no chunk under 512 KiB but a file's last: only those are packed. */
     static final int PACKED_BELOW = 512 << 10;
+    /** The largest chunk packed where every chunk is: the default largest chunk (a config may allow more). */
+    static final int PACKED_MAX = 4 << 20;
     static final int PACK_BYTES = 8 << 20;
-    /** The most a pack holds: it is put once past {@link #PACK_BYTES}, the last chunk in it sealed under {@link #PACKED_BELOW}. */
+    /**
+     * The most a pack holds: a pack is put before the chunk that would take it past
+     * {@link #PACK_BYTES}. Packs written before every chunk was packed on S3 were put once past it,
+     * their last chunk under {@link #PACKED_BELOW}: up to this much.
+     */
     static final int MAX_PACK_BYTES = PACK_BYTES + PACKED_BELOW + 64;
+    /** The most chunk bytes being sealed for packs at once, besides {@link #WINDOW}: a few big chunks. */
+    private static final int SEALING_BYTES = 3 * PACKED_MAX;
     /** Packs being put at once: each holds {@link #PACK_BYTES} of the driver's small heap. */
     private static final int PACKS_IN_FLIGHT = 2;
 
     private final ChunkStore store;
+    /** The largest chunk packed: {@link #PACKED_MAX} where every chunk is, else under {@link #PACKED_BELOW}. */
+    private final int packedUpTo;
     private final Set<String> known;
     /** Where the packed chunks known are: from the indexes and manifests read, and the packs this backup filled. */
     private final Map<String, Manifest.ChunkRef> packed;
@@ -52,6 +64,7 @@ final class ChunkUploader implements AutoCloseable {
     private final ArrayDeque<Put> puts = new ArrayDeque<>();
     private final UploadCheckpoints checkpoints;
     private final ArrayDeque<Sealing> sealing = new ArrayDeque<>();
+    private long sealingBytes;
     private final AtomicLong uploadedBytes = new AtomicLong();
     // one array per thread of the pool, whose threads end with this uploader (a long-lived thread's
     // would stay pinned by its ThreadLocalMap)
@@ -69,10 +82,12 @@ final class ChunkUploader implements AutoCloseable {
     private long newChunks;
 
     /**
-     * Arrays packed chunks are sealed into, given back once copied into their pack: one new array
-     * per sealed chunk was a quarter of a backup's allocation. Used on the backup's thread only.
+     * Arrays small chunks are sealed into, each {@link #smallRoom} long, given back once copied into
+     * their pack: one new array per sealed chunk was a quarter of a backup's allocation. Used on the
+     * backup's thread only.
      */
     private final ArrayDeque<byte[]> freeSealed = new ArrayDeque<>();
+    private final int smallRoom;
 
     /** A chunk for the pack, being sealed on the pool into {@code out}; the future gives its stored length. */
     private record Sealing(String id, int size, byte[] out, Future<Integer> sealed) {}
@@ -87,6 +102,8 @@ final class ChunkUploader implements AutoCloseable {
             Map<String, Manifest.ChunkRef> packed) {
         this.store = store;
         this.checkpoints = new UploadCheckpoints(store, indexes);
+        this.packedUpTo = store.packsEveryChunk() ? PACKED_MAX : PACKED_BELOW - 1;
+        this.smallRoom = store.sealedRoom(PACKED_BELOW);
         this.known = known;
         this.packed = packed;
         this.sealScratch = ThreadLocal.withInitial(store::newSealScratch);
@@ -130,7 +147,7 @@ final class ChunkUploader implements AutoCloseable {
             // the bytes from 0 to length of an array nobody else writes: the sealing runs later
             byte[] mine = owned && offset == 0 ? data : Arrays.copyOfRange(data, offset, offset + length);
             newChunks++;
-            if (length < PACKED_BELOW) {
+            if (length <= packedUpTo) {
                 sealForPack(id, mine, length);
             } else {
                 storedAlone.add(id);
@@ -147,18 +164,38 @@ final class ChunkUploader implements AutoCloseable {
     }
 
     private void sealForPack(String id, byte[] data, int length) throws IOException {
-        while (sealing.size() >= WINDOW) {
+        while (sealing.size() >= WINDOW || !sealing.isEmpty() && sealingBytes + length > SEALING_BYTES) {
             packOldest();
         }
-        byte[] out = freeSealed.isEmpty() ? new byte[store.sealedRoom(PACKED_BELOW)] : freeSealed.pop();
+        byte[] out = sealedArray(store.sealedRoom(length));
+        sealingBytes += length;
         sealing.add(new Sealing(id, length, out,
                 pool.submit(() -> store.sealInto(id, data, 0, length, sealScratch.get(), out))));
     }
 
-    /** Appends the oldest sealed chunk to the open pack, and puts the pack once it is full. */
+    /**
+     * An array a chunk is sealed into: a small chunk's from those used again, a big one's its own,
+     * as big as it needs (kept for the next, each would hold 4 MiB, a window of them most of a
+     * backup's heap).
+     */
+    private byte[] sealedArray(int room) {
+        if (room > smallRoom) {
+            return new byte[room];
+        }
+        return freeSealed.isEmpty() ? new byte[smallRoom] : freeSealed.pop();
+    }
+
+    /**
+     * Appends the oldest sealed chunk to the open pack, putting the pack first when the chunk would
+     * take it past {@link #PACK_BYTES}, and once it is full.
+     */
     private void packOldest() throws IOException {
         Sealing next = sealing.poll();
         int sealed = WorkerPool.await(next.sealed());
+        sealingBytes -= next.size();
+        if (pack != null && packLength + sealed > PACK_BYTES) {
+            putPack();
+        }
         if (pack == null) {
             startPack();
         }
@@ -166,7 +203,9 @@ final class ChunkUploader implements AutoCloseable {
         packed.put(next.id(), place);
         packChunks.add(place);
         System.arraycopy(next.out(), 0, pack, packLength, sealed);
-        freeSealed.push(next.out());
+        if (next.out().length == smallRoom) {
+            freeSealed.push(next.out());
+        }
         packLength += sealed;
         if (packLength >= PACK_BYTES) {
             putPack();
@@ -179,8 +218,7 @@ final class ChunkUploader implements AutoCloseable {
      * collection every few packs.
      */
     private void startPack() {
-        // room for one more chunk once PACK_BYTES is reached: a sealed chunk adds at most 64 bytes
-        pack = freePackBuffers.isEmpty() ? new byte[MAX_PACK_BYTES] : freePackBuffers.pop();
+        pack = freePackBuffers.isEmpty() ? new byte[PACK_BYTES] : freePackBuffers.pop();
         packLength = 0;
         packName = ChunkStore.newPackName();
     }

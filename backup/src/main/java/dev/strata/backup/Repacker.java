@@ -188,10 +188,13 @@ final class Repacker {
         return new Repacked(emptied.size(), deleted, freed);
     }
 
-    /** Fills new packs with stored chunks, putting each once it holds {@link ChunkUploader#PACK_BYTES}. */
+    /**
+     * Fills new packs with stored chunks as a backup does: a pack is put before the chunk that would
+     * take it past {@link ChunkUploader#PACK_BYTES}, and once it holds that much.
+     */
     private static final class PackFiller {
         private final ChunkStore chunks;
-        private final byte[] buffer = new byte[ChunkUploader.MAX_PACK_BYTES];
+        private final byte[] buffer = new byte[ChunkUploader.PACK_BYTES];
         private String name = ChunkStore.newPackName();
         private int length;
 
@@ -201,6 +204,9 @@ final class Repacker {
 
         /** Where the chunk stored at {@code offset} of {@code from} lands. */
         Manifest.ChunkRef add(Manifest.ChunkRef ref, byte[] from, int offset) throws IOException {
+            if (length > 0 && length + ref.stored() > buffer.length) {
+                put();
+            }
             System.arraycopy(from, offset, buffer, length, ref.stored());
             Manifest.ChunkRef there = ref.in(name, length, ref.stored());
             length += ref.stored();

@@ -104,6 +104,11 @@ public final class S3Target implements BackupTarget {
     }
 
     @Override
+    public boolean packsEveryChunk() {
+        return true;
+    }
+
+    @Override
     public void put(String key, byte[] data) throws IOException {
         putBuffered(key, ByteBuffer.wrap(data));
     }

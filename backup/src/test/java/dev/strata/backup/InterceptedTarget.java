@@ -110,4 +110,10 @@ final class InterceptedTarget implements BackupTarget {
     public void delete(String key) throws IOException {
         delegate.delete(key);
     }
+
+    /** As the target behind: a backup to S3 through this one packs as it would to S3. */
+    @Override
+    public boolean packsEveryChunk() {
+        return delegate.packsEveryChunk();
+    }
 }
