@@ -80,3 +80,6 @@ digest() { find "$1" -name '*.bin' -printf '%f %p\n' | sort | cut -d' ' -f2 | xa
 [[ $(digest "$tree") == $(digest "$work/copy") ]] \
   && echo "strata's restore is byte for byte the snapshot"
 $ctl --endpoint "unix://$work/b.sock" umount copy "$work/copy" > /dev/null
+# The most memory each driver held (VmHWM, resident): a backed up and restored once, b restored twice
+hwm() { awk '/^VmHWM/ { print int($2 / 1024) " MiB" }' "/proc/$1/status"; }
+echo "peak resident: driver a (the backup, a restore) $(hwm "$a"), driver b (two restores) $(hwm "$b")"
