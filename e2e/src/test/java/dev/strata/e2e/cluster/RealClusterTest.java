@@ -464,12 +464,10 @@ class RealClusterTest {
         assumeTrue(LocalCluster.onPath("fio"), "skipped: no fio on this host, so the cluster has no fio image "
                 + "(.ci/install-deps test installs it)");
         IoLimitScenario scenario = new IoLimitScenario(this);
-        try {
-            scenario.run();
-        } finally {
+        CleanUp.after(scenario::run, () -> {
             deleteEverythingInTheTestNamespace();
             scenario.deleteClasses();
-        }
+        });
     }
 
     /** Remote snapshots through the strata-backup VolumeSnapshotClass, restored through fromBackup (BackupScenario). */
@@ -477,12 +475,10 @@ class RealClusterTest {
     @Order(16)
     void aRemoteSnapshotIsStoredOffTheVolumeAndRestoredFromItsUrl() throws Exception {
         BackupScenario scenario = new BackupScenario(this);
-        try {
-            scenario.run();
-        } finally {
+        CleanUp.after(scenario::run, () -> {
             deleteEverythingInTheTestNamespace();
             scenario.deleteClass();
-        }
+        });
     }
 
     /** The same with a class's own secret: its key encrypts, restores and deletes (BackupScenario). */
@@ -490,12 +486,10 @@ class RealClusterTest {
     @Order(17)
     void aClassesSecretKeysItsBackupsThroughTheRealSidecars() throws Exception {
         BackupScenario scenario = new BackupScenario(this);
-        try {
-            scenario.runWithClassSecrets();
-        } finally {
+        CleanUp.after(scenario::runWithClassSecrets, () -> {
             deleteEverythingInTheTestNamespace();
             scenario.deleteClass();
-        }
+        });
     }
 
     /**
@@ -507,7 +501,7 @@ class RealClusterTest {
     @Order(18)
     void aSecondNodeTakesWhatTheFirstBackedUp(@TempDir Path s3) throws Exception {
         SecondNodeScenario scenario = new SecondNodeScenario(this);
-        try {
+        CleanUp.after(() -> {
             scenario.addNode();
             scenario.aNewVolumeGoesWhereItsPodRuns();
             scenario.moves("strata-overlay");
@@ -516,9 +510,7 @@ class RealClusterTest {
                 throughS3.moves();
             }
             scenario.aLocalSnapshotStaysOnItsNode();
-        } finally {
-            deleteEverythingInTheTestNamespace();
-        }
+        }, this::deleteEverythingInTheTestNamespace);
     }
 
     // ---- helm install / uninstall ---------------------------------------------------------------
