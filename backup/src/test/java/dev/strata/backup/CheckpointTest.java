@@ -46,7 +46,7 @@ class CheckpointTest {
         while (indexes(target).isEmpty() && backingUp.isAlive()) {
             Thread.sleep(2);
         }
-        long storedThen = bytesUnder(target);
+        long storedThen = TestTrees.bytesIn(target);
         backingUp.interrupt(); // as a driver stopping mid-upload does
         backingUp.join();
 
@@ -67,12 +67,6 @@ class CheckpointTest {
 
     private static List<String> indexes(Path target) throws IOException {
         return raw(target).list(IndexStore.PREFIX);
-    }
-
-    private static long bytesUnder(Path dir) throws IOException {
-        try (var files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-        }
     }
 
     private static BackupTarget raw(Path target) throws IOException {

@@ -65,14 +65,9 @@ class S3RepositoryTest {
         return BackupRepository.open(S3TestTargets.target(url), KEY);
     }
 
-    /**
-     * The keys stored under the repository's prefix, straight from S3, without the directories that
-     * jclouds' filesystem store lists as objects ending in '/'.
-     */
+    /** The keys stored under the repository's prefix, straight from S3, relative to that prefix. */
     private List<String> stored(String under) {
-        return server.sdk().listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + under)).contents()
-                .stream().map(o -> o.key().substring(PREFIX.length() + 1)).filter(k -> !k.endsWith("/"))
-                .sorted().toList();
+        return server.keys(BUCKET, PREFIX + "/" + under).stream().map(k -> k.substring(PREFIX.length() + 1)).toList();
     }
 
     private void assertRestores(BackupRepository repo, String name) throws IOException {
@@ -206,7 +201,7 @@ class S3RepositoryTest {
     @Test
     void aBackupCutOffByTheServerGoingDownResumesOnceItIsBack() throws Exception {
         TestTrees.writeRandom(tree.resolve("big.img"), 80L << 20, 23);
-        long treeBytes = bytesIn(tree);
+        long treeBytes = TestTrees.bytesIn(tree);
         S3Target s3 = S3TestTargets.target(url);
         BackupRepository.open(s3, KEY); // initialised while the server is up
         // The server stops for real at the first pack put that begins after the checkpoint (an index
@@ -263,12 +258,6 @@ class S3RepositoryTest {
         assertEquals(2, indexPuts.size(), "a checkpoint after 64 MiB, then the backup's own: " + indexPuts);
         assertEquals(List.of(indexPuts.get(1)), stored("index/"));
         assertRestores(open(), "big");
-    }
-
-    private static long bytesIn(Path dir) throws IOException {
-        try (var files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-        }
     }
 
     private static Set<String> chunkIds(BackupRepository repo, String backup) throws IOException {

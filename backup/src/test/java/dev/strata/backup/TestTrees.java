@@ -147,4 +147,11 @@ final class TestTrees {
             return files.filter(Files::isRegularFile).count();
         }
     }
+
+    /** The bytes of every regular file under {@code dir}: a tree's data, or what a target holds. */
+    static long bytesIn(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
 }

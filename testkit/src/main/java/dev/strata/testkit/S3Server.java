@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.util.List;
 import java.util.Properties;
 import javax.net.ssl.TrustManager;
 import org.gaul.s3proxy.AuthenticationType;
@@ -134,6 +135,15 @@ public final class S3Server implements AutoCloseable {
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("cannot read the server's key store " + keyStore, e);
         }
+    }
+
+    /**
+     * The keys in {@code bucket} under {@code prefix}, sorted, straight from the server, without the
+     * directories that jclouds' filesystem store lists as objects ending in '/'.
+     */
+    public List<String> keys(String bucket, String prefix) {
+        return sdk().listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream()
+                .map(o -> o.key()).filter(k -> !k.endsWith("/")).sorted().toList();
     }
 
     public String createBucket(String bucket) {

@@ -69,7 +69,7 @@ final class S3MoveScenario implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new AssertionError(SNAPSHOT + " is not ready to use: " + diagnostics(), e);
         }
-        List<String> manifests = objects("cluster/backups/");
+        List<String> manifests = server.keys(BUCKET, "cluster/backups/");
         assertEquals(1, manifests.size(), "the backup's manifest is in the bucket: " + manifests);
         BackupException locked = assertThrows(BackupException.class, () -> BackupRepository.open(target,
                 new BackupSecrets(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null, pem, null)));
@@ -86,17 +86,13 @@ final class S3MoveScenario implements AutoCloseable {
                 .withName("s3-moved").get().getMetadata().getAnnotations().get("volume.kubernetes.io/selected-node"));
 
         deleteSnapshot();
-        RealClusterTest.await("the backup, its chunks and packs leave the bucket", () -> objects("cluster/backups/")
-                .isEmpty() && objects("cluster/chunks/").isEmpty() && objects("cluster/packs/").isEmpty());
+        RealClusterTest.await("the backup, its chunks and packs leave the bucket",
+                () -> server.keys(BUCKET, "cluster/backups/").isEmpty()
+                        && server.keys(BUCKET, "cluster/chunks/").isEmpty()
+                        && server.keys(BUCKET, "cluster/packs/").isEmpty());
         System.out.printf("[cluster] a snapshot went to S3 over https under a private CA (AWS_CERT in the class's "
                 + "secret) from node 1 and was restored on %s; its delete emptied %s%n", SecondNodeScenario.NODE_2,
                 target);
-    }
-
-    /** The keys under the bucket's {@code prefix}, straight from the server, without jclouds' directory entries. */
-    private List<String> objects(String prefix) {
-        return server.sdk().listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream()
-                .map(o -> o.key()).filter(k -> !k.endsWith("/")).toList();
     }
 
     private void deleteSnapshot() {
@@ -133,12 +129,8 @@ final class S3MoveScenario implements AutoCloseable {
             RealClusterTest.await("VolumeSnapshot " + SNAPSHOT + " is gone", () -> client.genericKubernetesResources(
                     RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS).withName(SNAPSHOT).get() == null);
         } finally {
-            deleteClassSecretAndServer();
+            BackupScenario.deleteClassWithSecret(client, CLASS, SECRET);
+            server.close();
         }
-    }
-
-    private void deleteClassSecretAndServer() throws Exception {
-        BackupScenario.deleteClassWithSecret(client, CLASS, SECRET);
-        server.close();
     }
 }
