@@ -17,8 +17,9 @@
 # (SERVER_WARMUP=0 skips that).
 # As root; scratch under /var/tmp/bench-restore. BENCH_MVN_ARGS passes options to mvn (for the
 # classpath of the S3 server), STRATA_JAVA_OPTS to both drivers (-Dstrata.backup.crypto=jdk: the
-# JDK's own hash and cipher instead of NSS), S3_TLS=1 makes the server speak https
-# (s3-two-drivers.sh). Prints one line per measurement.
+# JDK's own hash and cipher instead of NSS), S3_TLS=1 makes the server speak https, THREAD_CPU=1
+# adds where driver b's CPU went in each restore, by kind of thread (s3-two-drivers.sh). Prints one
+# line per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-restore

@@ -51,15 +51,42 @@ restore_on() {
   $ctl --endpoint "unix://$work/$1.sock" --timeout 1800 volume create "$2" --size 2Gi \
     --from-backup "s3://bench/strata?endpoint=$endpoint#$id"
 }
+# thread_cpu PID OUT: until OUT.stop exists, reads every thread's CPU time every 50 ms, and then
+# writes into OUT the CPU each kind of thread used meanwhile (threads that ended in between count:
+# a restore's readers end with it), e.g. "backup-restore: 1160 ms", "C1 CompilerThre: 340 ms".
+thread_cpu() {
+  local hz; hz=$(getconf CLK_TCK)
+  while [[ ! -e $2.stop ]]; do
+    for t in /proc/$1/task/*; do read -r line < "$t/stat" 2>/dev/null && echo "${t##*/} $line"; done
+    sleep 0.05
+  done | awk -v hz="$hz" '{
+      name = substr($0, index($0, "(") + 1); name = substr(name, 1, index(name, ")") - 1)
+      sub(/-[0-9]*(-[0-9]+)?$/, "", name) # the threads of a pool count as one kind (comm keeps 15 characters)
+      split(substr($0, index($0, ")") + 2), f, " ")
+      cpu = int((f[12] + f[13]) * 1000 / hz)
+      if (!($1 in first)) first[$1] = cpu
+      last[$1] = cpu; kind[$1] = name
+    }
+    END { for (t in last) used[kind[t]] += last[t] - first[t]
+          for (k in used) if (used[k] >= 10) print k ": " used[k] " ms" }' | sort -t: -k2 -nr > "$2"
+}
 # restore_strata VOLUME LABEL: restores backup $id on driver b as VOLUME (restore_on), from a cold
 # page cache, ending with sync; prints stratactl's wall time, the driver's own and the CPU time the
-# S3 server and driver b used.
+# S3 server and driver b used; with THREAD_CPU=1, also driver b's CPU by kind of thread (thread_cpu).
 restore_strata() {
-  local s3_cpu b_cpu; s3_cpu=$(cpu_ms "$s3"); b_cpu=$(cpu_ms "$b")
+  local s3_cpu b_cpu sampler=; s3_cpu=$(cpu_ms "$s3"); b_cpu=$(cpu_ms "$b")
+  if [[ ${THREAD_CPU:-0} == 1 ]]; then
+    rm -f "$work/threads" "$work/threads.stop"
+    thread_cpu "$b" "$work/threads" & sampler=$!
+  fi
   timed "$2 (stratactl volume create --from-backup, wall)" restore_on b "$1"
   echo "$2 (driver's own time): $(grep "restored from" "$work/driver-b.log" | tail -1 \
     | sed 's/.* in \([0-9]* ms\).*/\1/')"
   echo "$2, CPU: S3 server $(( $(cpu_ms "$s3") - s3_cpu )) ms, driver $(( $(cpu_ms "$b") - b_cpu )) ms"
+  if [[ -n $sampler ]]; then
+    touch "$work/threads.stop"; wait "$sampler"
+    echo "$2, driver's CPU by thread: $(paste -sd, "$work/threads" | sed 's/,/, /g')"
+  fi
 }
 # Restores backup $id on driver b as the volume "copy" (restore_strata), mounted afterwards at
 # $work/copy for the caller's checks, and restic's latest snapshot from s3://bench/restic into
