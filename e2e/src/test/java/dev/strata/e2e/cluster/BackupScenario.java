@@ -48,18 +48,18 @@ final class BackupScenario {
     private static final String KEY_SECRET = "strata-e2e-backup-key";
     private static final String KEY = "a tenant's passphrase";
 
-    private final RealClusterTest test;
+    private final TestNamespace ns;
     private final KubernetesClient client;
 
-    BackupScenario(RealClusterTest test) {
-        this.test = test;
-        this.client = test.client();
+    BackupScenario(TestNamespace ns) {
+        this.ns = ns;
+        this.client = ns.client();
     }
 
     /** On an overlay volume: its snapshot's backup names its layers, and the restore rebuilds them. */
     void run() throws Exception {
         write("backed-up", "strata-overlay", "kept off the node");
-        test.snapshot("nightly", "backed-up", "strata-backup");
+        ns.snapshot("nightly", "backed-up", "strata-backup");
 
         String id = snapshotHandle("nightly");
         Map<String, Object> status = status(client.genericKubernetesResources(STRATA_SNAPSHOTS).withName(id).get());
@@ -73,11 +73,11 @@ final class BackupScenario {
 
         assertRestores(CLASS, Map.of("engine", "overlay", "fromBackup", url), "from-backup", "kept off the node");
 
-        client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
+        client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
                 .withName("nightly").delete();
-        RealClusterTest.await("the backup's manifest leaves the target", () -> !Files.exists(BACKUPS.resolve("backups")
+        TestNamespace.await("the backup's manifest leaves the target", () -> !Files.exists(BACKUPS.resolve("backups")
                 .resolve(id)));
-        RealClusterTest.await("the StrataSnapshot goes", () -> client.genericKubernetesResources(STRATA_SNAPSHOTS)
+        TestNamespace.await("the StrataSnapshot goes", () -> client.genericKubernetesResources(STRATA_SNAPSHOTS)
                 .withName(id).get() == null);
     }
 
@@ -93,7 +93,7 @@ final class BackupScenario {
                 Map.of("backupKey", KEY));
 
         write("keyed-src", "strata-shared", "kept with the tenant key");
-        test.snapshot("keyed", "keyed-src", KEYED_CLASS);
+        ns.snapshot("keyed", "keyed-src", KEYED_CLASS);
         String id = snapshotHandle("keyed");
         Path target = BACKUPS.resolve("keyed");
         assertTrue(Files.isRegularFile(target.resolve("backups").resolve(id)), "the manifest is in " + target);
@@ -111,9 +111,9 @@ final class BackupScenario {
                 "csi.storage.k8s.io/provisioner-secret-namespace", RealClusterTest.DRIVER_NAMESPACE));
         assertRestores(KEYED_CLASS, restore, "keyed-restored", "kept with the tenant key");
 
-        client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
+        client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
                 .withName("keyed").delete();
-        RealClusterTest.await("the keyed backup's chunks leave the target", () -> !Files.exists(target.resolve(
+        TestNamespace.await("the keyed backup's chunks leave the target", () -> !Files.exists(target.resolve(
                 "backups").resolve(id)) && noFiles(target.resolve("chunks")) && noFiles(target.resolve("packs")));
         System.out.printf("[cluster] a VolumeSnapshotClass's own key encrypted %s; its StorageClass restored it; "
                 + "the delete removed its chunks and packs%n", target);
@@ -121,8 +121,8 @@ final class BackupScenario {
 
     /** A claim of {@code storageClass} whose file f a pod writes {@code text} into (no quote in it: sh -c). */
     private void write(String claim, String storageClass, String text) throws Exception {
-        test.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
-        test.runToEnd(RealClusterTest.pod(claim + "-writer", claim, "echo " + text + " > /data/f && sync"));
+        ns.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
+        ns.runToEnd(TestNamespace.pod(claim + "-writer", claim, "echo " + text + " > /data/f && sync"));
     }
 
     /** A StorageClass with these parameters restores into a new claim whose file f a pod reads as {@code text}. */
@@ -132,8 +132,8 @@ final class BackupScenario {
                 .withProvisioner(RealClusterTest.DRIVER).withParameters(parameters)
                 .withVolumeBindingMode("WaitForFirstConsumer").withReclaimPolicy("Delete").build())
                 .serverSideApply();
-        test.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
-        assertEquals(text, test.runToEnd(RealClusterTest.pod(claim + "-reader", claim, "cat /data/f")).strip());
+        ns.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
+        assertEquals(text, ns.runToEnd(TestNamespace.pod(claim + "-reader", claim, "cat /data/f")).strip());
     }
 
     /**
@@ -162,10 +162,17 @@ final class BackupScenario {
         client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName(secret).delete();
     }
 
-    void deleteClass() {
+    /**
+     * Deletes the classes and the keyed target's directory: it lies inside the plain class's target
+     * (the one host path the manifests mount), where what a deleted backup leaves (the config, empty
+     * directories) would make that target "hold data but no backup config" for a later scenario that
+     * meets it empty.
+     */
+    void deleteClass() throws IOException {
         client.storage().v1().storageClasses().withName(CLASS).delete();
         client.storage().v1().storageClasses().withName(KEYED_CLASS).delete();
         deleteClassWithSecret(client, KEYED_CLASS, KEY_SECRET);
+        CsiCalls.deleteTree(BACKUPS.resolve("keyed"));
     }
 
     private static boolean noFiles(Path dir) {
@@ -178,8 +185,8 @@ final class BackupScenario {
 
     /** The CSI snapshot ID behind a VolumeSnapshot: its content's status.snapshotHandle. */
     private String snapshotHandle(String volumeSnapshot) {
-        GenericKubernetesResource snap = client.genericKubernetesResources(RealClusterTest.SNAPSHOTS)
-                .inNamespace(RealClusterTest.NS).withName(volumeSnapshot).get();
+        GenericKubernetesResource snap = client.genericKubernetesResources(TestNamespace.SNAPSHOTS)
+                .inNamespace(TestNamespace.NS).withName(volumeSnapshot).get();
         String content = String.valueOf(status(snap).get("boundVolumeSnapshotContentName"));
         return String.valueOf(status(client.genericKubernetesResources(CONTENTS).withName(content).get())
                 .get("snapshotHandle"));

@@ -30,23 +30,23 @@ final class IoLimitScenario {
     static final long RAISED = 16L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final RealClusterTest test;
+    private final TestNamespace ns;
     private final KubernetesClient client;
 
-    IoLimitScenario(RealClusterTest test) {
-        this.test = test;
-        this.client = test.client();
+    IoLimitScenario(TestNamespace ns) {
+        this.ns = ns;
+        this.client = ns.client();
     }
 
     void run() throws Exception {
         classes();
-        test.pvc("limited", LIMITED, "256Mi", "ReadWriteOnce", null);
-        test.pvc("neighbour", UNLIMITED, "256Mi", "ReadWriteOnce", null);
+        ns.pvc("limited", LIMITED, "256Mi", "ReadWriteOnce", null);
+        ns.pvc("neighbour", UNLIMITED, "256Mi", "ReadWriteOnce", null);
         for (String name : new String[] {"limited", "neighbour"}) {
-            client.pods().inNamespace(RealClusterTest.NS).resource(fioPod(name)).create();
+            client.pods().inNamespace(TestNamespace.NS).resource(fioPod(name)).create();
         }
         for (String name : new String[] {"limited", "neighbour"}) {
-            client.pods().inNamespace(RealClusterTest.NS).withName("fio-" + name).waitUntilReady(3, TimeUnit.MINUTES);
+            client.pods().inNamespace(TestNamespace.NS).withName("fio-" + name).waitUntilReady(3, TimeUnit.MINUTES);
         }
         long alone = fio("neighbour", "write");
         CompletableFuture<Long> limitedWrite = CompletableFuture.supplyAsync(() -> fioUnchecked("limited", "write"));
@@ -61,19 +61,19 @@ final class IoLimitScenario {
         assertTrue(together > 4 * LIMIT && together > alone / 2, "the neighbour keeps its speed: "
                 + mib(together) + " MiB/s beside the limited pod, " + mib(alone) + " MiB/s alone");
 
-        client.persistentVolumeClaims().inNamespace(RealClusterTest.NS).withName("limited").edit(p -> {
+        client.persistentVolumeClaims().inNamespace(TestNamespace.NS).withName("limited").edit(p -> {
             p.getSpec().setVolumeAttributesClassName(FASTER);
             return p;
         });
-        RealClusterTest.await("the claim takes " + FASTER, () -> FASTER.equals(client.persistentVolumeClaims()
-                .inNamespace(RealClusterTest.NS).withName("limited").get().getStatus()
+        TestNamespace.await("the claim takes " + FASTER, () -> FASTER.equals(client.persistentVolumeClaims()
+                .inNamespace(TestNamespace.NS).withName("limited").get().getStatus()
                 .getCurrentVolumeAttributesClassName()));
         long raised = fio("limited", "write");
         System.out.printf(Locale.ROOT, "[cluster] after %s (%d MiB/s), the running pod writes %.2f MiB/s%n", FASTER,
                 RAISED >> 20, mib(raised));
         assertWithinTenPercent(RAISED, raised, "the running pod's writes after the VolumeAttributesClass");
-        test.deletePod("fio-limited");
-        test.deletePod("fio-neighbour");
+        ns.deletePod("fio-limited");
+        ns.deletePod("fio-neighbour");
     }
 
     private void classes() {
@@ -97,7 +97,7 @@ final class IoLimitScenario {
     }
 
     private static Pod fioPod(String claim) {
-        return new PodBuilder().withNewMetadata().withName("fio-" + claim).withNamespace(RealClusterTest.NS)
+        return new PodBuilder().withNewMetadata().withName("fio-" + claim).withNamespace(TestNamespace.NS)
                 .endMetadata().withNewSpec().withTerminationGracePeriodSeconds(0L)
                 .addNewContainer().withName("c").withImage(IMAGE).withImagePullPolicy("IfNotPresent")
                 .withCommand("sleep", "3600")
@@ -115,7 +115,7 @@ final class IoLimitScenario {
      * against 8, ci82).
      */
     private long fio(String claim, String rw) throws Exception {
-        String out = test.exec("fio-" + claim, "fio", "--name=" + rw, "--filename=/data/fio",
+        String out = ns.exec("fio-" + claim, "fio", "--name=" + rw, "--filename=/data/fio",
                 rw.equals("read") ? "--size=64M" : "--size=128M",
                 "--rw=" + rw, "--bs=1M", "--direct=1", "--ioengine=psync", "--time_based", "--runtime=10",
                 "--output-format=json");

@@ -34,25 +34,25 @@ final class S3MoveScenario implements AutoCloseable {
     private static final String KEY = "the tenant's s3 passphrase";
     private static final String SNAPSHOT = "s3-moving";
 
-    private final RealClusterTest test;
+    private final TestNamespace ns;
     private final KubernetesClient client;
     private final S3Server server;
     private final String pem;
 
-    private S3MoveScenario(RealClusterTest test, S3Server server, String pem) {
-        this.test = test;
-        this.client = test.client();
+    private S3MoveScenario(TestNamespace ns, S3Server server, String pem) {
+        this.ns = ns;
+        this.client = ns.client();
         this.server = server;
         this.pem = pem;
     }
 
     /** Starts the S3 server over https under a new certificate (self-signed: its own CA) for the gateway. */
-    static S3MoveScenario start(RealClusterTest test, Path dir) throws Exception {
+    static S3MoveScenario start(TestNamespace ns, Path dir) throws Exception {
         TestCertificate certificate = TestCertificate.make(dir, "strata-e2e-s3", "ip:" + HOST_ON_THE_POD_NETWORK);
         S3Server server = S3Server.startHttps(Files.createDirectories(dir.resolve("objects")), certificate,
                 HOST_ON_THE_POD_NETWORK);
         server.createBucket(BUCKET);
-        return new S3MoveScenario(test, server, certificate.pem());
+        return new S3MoveScenario(ns, server, certificate.pem());
     }
 
     /** The move of a strata-shared volume from node 1 to node 2, through the bucket. */
@@ -60,12 +60,12 @@ final class S3MoveScenario implements AutoCloseable {
         String target = server.url(BUCKET, "cluster");
         BackupScenario.applyClassWithSecret(client, CLASS, target, SECRET, Map.of("AWS_ACCESS_KEY_ID",
                 S3Server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY, "AWS_CERT", pem, "backupKey", KEY));
-        test.pvc("s3-src", "strata-shared", "64Mi", "ReadWriteOnce", null);
-        String written = test.runToEnd(RealClusterTest.pod("s3-writer", "s3-src",
+        ns.pvc("s3-src", "strata-shared", "64Mi", "ReadWriteOnce", null);
+        String written = ns.runToEnd(TestNamespace.pod("s3-writer", "s3-src",
                 "dd if=/dev/urandom of=/data/blob bs=1M count=4 2>/dev/null && echo kept in s3 > /data/f && sync"
                         + " && sha256sum < /data/blob")).strip();
         try {
-            test.snapshot(SNAPSHOT, "s3-src", CLASS);
+            ns.snapshot(SNAPSHOT, "s3-src", CLASS);
         } catch (RuntimeException e) {
             throw new AssertionError(SNAPSHOT + " is not ready to use: " + diagnostics(), e);
         }
@@ -77,16 +77,16 @@ final class S3MoveScenario implements AutoCloseable {
         assertEquals(1, BackupRepository.open(target, new BackupSecrets(S3Server.ACCESS_KEY, S3Server.SECRET_KEY,
                 null, pem, KEY.getBytes(StandardCharsets.UTF_8))).list().size(), "the key opens it");
 
-        test.pvc("s3-moved", "strata-shared", "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot", SNAPSHOT));
-        String[] there = test.runToEnd(SecondNodeScenario.onNode2(RealClusterTest.pod("s3-reader", "s3-moved",
+        ns.pvc("s3-moved", "strata-shared", "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot", SNAPSHOT));
+        String[] there = ns.runToEnd(SecondNodeScenario.onNode2(TestNamespace.pod("s3-reader", "s3-moved",
                 "sha256sum < /data/blob; cat /data/f"))).strip().split("\n");
         assertEquals(written, there[0], "the blob came across whole");
         assertEquals("kept in s3", there[1]);
-        assertEquals(SecondNodeScenario.NODE_2, client.persistentVolumeClaims().inNamespace(RealClusterTest.NS)
+        assertEquals(SecondNodeScenario.NODE_2, client.persistentVolumeClaims().inNamespace(TestNamespace.NS)
                 .withName("s3-moved").get().getMetadata().getAnnotations().get("volume.kubernetes.io/selected-node"));
 
         deleteSnapshot();
-        RealClusterTest.await("the backup, its chunks and packs leave the bucket",
+        TestNamespace.await("the backup, its chunks and packs leave the bucket",
                 () -> server.keys(BUCKET, "cluster/backups/").isEmpty()
                         && server.keys(BUCKET, "cluster/chunks/").isEmpty()
                         && server.keys(BUCKET, "cluster/packs/").isEmpty());
@@ -96,17 +96,17 @@ final class S3MoveScenario implements AutoCloseable {
     }
 
     private void deleteSnapshot() {
-        client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
+        client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
                 .withName(SNAPSHOT).delete();
     }
 
     /** What says why a snapshot is not ready: its status and events, and the plugins' last log lines. */
     private String diagnostics() {
         StringBuilder out = new StringBuilder();
-        var snapshot = client.genericKubernetesResources(RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS)
+        var snapshot = client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
                 .withName(SNAPSHOT).get();
         out.append("\n  status: ").append(snapshot == null ? "none" : snapshot.getAdditionalProperties().get("status"));
-        out.append(test.events("VolumeSnapshot", SNAPSHOT));
+        out.append(ns.events("VolumeSnapshot", SNAPSHOT));
         for (String plugin : List.of("strata-controller", "strata-node")) {
             for (var pod : client.pods().inNamespace(RealClusterTest.DRIVER_NAMESPACE)
                     .withLabel("app.kubernetes.io/name", plugin).list().getItems()) {
@@ -126,8 +126,8 @@ final class S3MoveScenario implements AutoCloseable {
     public void close() throws Exception {
         deleteSnapshot();
         try {
-            RealClusterTest.await("VolumeSnapshot " + SNAPSHOT + " is gone", () -> client.genericKubernetesResources(
-                    RealClusterTest.SNAPSHOTS).inNamespace(RealClusterTest.NS).withName(SNAPSHOT).get() == null);
+            TestNamespace.await("VolumeSnapshot " + SNAPSHOT + " is gone", () -> client.genericKubernetesResources(
+                    TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS).withName(SNAPSHOT).get() == null);
         } finally {
             BackupScenario.deleteClassWithSecret(client, CLASS, SECRET);
             server.close();

@@ -32,23 +32,23 @@ final class SecondNodeScenario {
     private static final Path STATE = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR",
             "/var/lib/strata-cluster"));
 
-    private final RealClusterTest test;
+    private final TestNamespace ns;
     private final KubernetesClient client;
 
-    SecondNodeScenario(RealClusterTest test) {
-        this.test = test;
-        this.client = test.client();
+    SecondNodeScenario(TestNamespace ns) {
+        this.ns = ns;
+        this.client = ns.client();
     }
 
     /** bin/cluster add-node, then Strata's node plugin up on both nodes. */
     void addNode() throws Exception {
         LocalCluster.script(900, "add-node");
-        RealClusterTest.await("the node DaemonSet is Ready on both nodes", () -> {
+        TestNamespace.await("the node DaemonSet is Ready on both nodes", () -> {
             var d = client.apps().daemonSets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).withName("strata-node")
                     .get();
             return d != null && d.getStatus() != null && Integer.valueOf(2).equals(d.getStatus().getNumberReady());
         });
-        RealClusterTest.await("CSINode " + NODE_2 + " lists " + RealClusterTest.DRIVER, () -> {
+        TestNamespace.await("CSINode " + NODE_2 + " lists " + RealClusterTest.DRIVER, () -> {
             var n = client.storage().v1().csiNodes().withName(NODE_2).get();
             return n != null && n.getSpec().getDrivers() != null && n.getSpec().getDrivers().stream()
                     .anyMatch(d -> d.getName().equals(RealClusterTest.DRIVER));
@@ -57,8 +57,8 @@ final class SecondNodeScenario {
 
     /** WaitForFirstConsumer puts a new volume on node 2 when its pod runs there: its data is node 2's. */
     void aNewVolumeGoesWhereItsPodRuns() throws Exception {
-        test.pvc("on-node-2", "strata-shared", "64Mi", "ReadWriteOnce", null);
-        test.runToEnd(onNode2(RealClusterTest.pod("node-2-writer", "on-node-2",
+        ns.pvc("on-node-2", "strata-shared", "64Mi", "ReadWriteOnce", null);
+        ns.runToEnd(onNode2(TestNamespace.pod("node-2-writer", "on-node-2",
                 "echo written-on-node-2 > /data/only-on-node-2 && sync")));
         assertEquals(NODE_2, selectedNode("on-node-2"));
         assertEquals(List.of(NODE_2), nodesOf("on-node-2"));
@@ -74,31 +74,31 @@ final class SecondNodeScenario {
      */
     void moves(String storageClass) throws Exception {
         String claim = "moving-" + storageClass;
-        test.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
+        ns.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
         String writer = claim + "-writer";
-        client.pods().inNamespace(RealClusterTest.NS).resource(RealClusterTest.pod(writer, claim,
+        client.pods().inNamespace(TestNamespace.NS).resource(TestNamespace.pod(writer, claim,
                 "dd if=/dev/urandom of=/data/blob bs=1M count=4 2>/dev/null && sync && echo ready; "
                         + "i=0; while true; do echo line $i >> /data/log; i=$((i+1)); done")).create();
-        RealClusterTest.await(writer + " wrote its blob and appends", () -> {
+        TestNamespace.await(writer + " wrote its blob and appends", () -> {
             try {
-                String log = client.pods().inNamespace(RealClusterTest.NS).withName(writer).getLog();
+                String log = client.pods().inNamespace(TestNamespace.NS).withName(writer).getLog();
                 return log != null && log.contains("ready");
             } catch (KubernetesClientException stillStarting) {
                 return false; // no log before the container runs
             }
         });
         String snapshot = "moving-" + storageClass;
-        test.snapshot(snapshot, claim, "strata-backup");
-        test.deletePod(writer);
+        ns.snapshot(snapshot, claim, "strata-backup");
+        ns.deletePod(writer);
 
         String moved = "moved-" + storageClass;
-        test.pvc(moved, storageClass, "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot", snapshot));
-        String[] there = test.runToEnd(onNode2(RealClusterTest.pod(moved + "-reader", moved,
+        ns.pvc(moved, storageClass, "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot", snapshot));
+        String[] there = ns.runToEnd(onNode2(TestNamespace.pod(moved + "-reader", moved,
                 "sha256sum < /data/blob; wc -c < /data/log; sha256sum < /data/log"))).strip().split("\n");
         assertEquals(NODE_2, selectedNode(moved));
         assertEquals(List.of(NODE_2), nodesOf(moved), "the restored volume lives on node 2");
         long logBytes = Long.parseLong(there[1].strip());
-        String[] here = test.runToEnd(RealClusterTest.pod(claim + "-checker", claim,
+        String[] here = ns.runToEnd(TestNamespace.pod(claim + "-checker", claim,
                 "sha256sum < /data/blob; head -c " + logBytes + " /data/log | sha256sum; wc -c < /data/log"))
                 .strip().split("\n");
         assertEquals(here[0], there[0], "the blob came across whole");
@@ -113,23 +113,23 @@ final class SecondNodeScenario {
      * claim stays Pending and its events say why (RESOURCE_EXHAUSTED, which the provisioner retries).
      */
     void aLocalSnapshotStaysOnItsNode() throws Exception {
-        test.pvc("local-src", "strata-overlay", "64Mi", "ReadWriteOnce", null);
-        test.runToEnd(RealClusterTest.pod("local-writer", "local-src", "echo here > /data/f && sync"));
-        test.snapshot("local-only", "local-src");
-        test.pvc("local-restore", "strata-overlay", "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot", "local-only"));
-        assertEquals("here", test.runToEnd(RealClusterTest.pod("local-reader", "local-restore", "cat /data/f"))
+        ns.pvc("local-src", "strata-overlay", "64Mi", "ReadWriteOnce", null);
+        ns.runToEnd(TestNamespace.pod("local-writer", "local-src", "echo here > /data/f && sync"));
+        ns.snapshot("local-only", "local-src");
+        ns.pvc("local-restore", "strata-overlay", "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot", "local-only"));
+        assertEquals("here", ns.runToEnd(TestNamespace.pod("local-reader", "local-restore", "cat /data/f"))
                 .strip());
         assertEquals(List.of(RealClusterTest.NODE_1), nodesOf("local-restore"), "restored beside its snapshot");
 
-        test.pvc("local-to-node-2", "strata-overlay", "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot",
+        ns.pvc("local-to-node-2", "strata-overlay", "64Mi", "ReadWriteOnce", Map.of("VolumeSnapshot",
                 "local-only"));
-        client.pods().inNamespace(RealClusterTest.NS).resource(onNode2(RealClusterTest.pod("local-reader-2",
+        client.pods().inNamespace(TestNamespace.NS).resource(onNode2(TestNamespace.pod("local-reader-2",
                 "local-to-node-2", "cat /data/f"))).create();
-        RealClusterTest.await("the claim's events say the snapshot has no backup", () -> test.events(
+        TestNamespace.await("the claim's events say the snapshot has no backup", () -> ns.events(
                 "PersistentVolumeClaim", "local-to-node-2").contains("has no stored backup to restore elsewhere"));
-        assertEquals("Pending", client.persistentVolumeClaims().inNamespace(RealClusterTest.NS)
+        assertEquals("Pending", client.persistentVolumeClaims().inNamespace(TestNamespace.NS)
                 .withName("local-to-node-2").get().getStatus().getPhase());
-        test.deletePod("local-reader-2");
+        ns.deletePod("local-reader-2");
     }
 
     /** The pod, tolerating node 2's taint and bound to it. */
@@ -140,7 +140,7 @@ final class SecondNodeScenario {
     }
 
     private String selectedNode(String claim) {
-        PersistentVolumeClaim c = client.persistentVolumeClaims().inNamespace(RealClusterTest.NS).withName(claim).get();
+        PersistentVolumeClaim c = client.persistentVolumeClaims().inNamespace(TestNamespace.NS).withName(claim).get();
         return c.getMetadata().getAnnotations().get("volume.kubernetes.io/selected-node");
     }
 
@@ -153,7 +153,7 @@ final class SecondNodeScenario {
     }
 
     private PersistentVolume volumeOf(String claim) {
-        String volume = client.persistentVolumeClaims().inNamespace(RealClusterTest.NS).withName(claim).get()
+        String volume = client.persistentVolumeClaims().inNamespace(TestNamespace.NS).withName(claim).get()
                 .getSpec().getVolumeName();
         return client.persistentVolumes().withName(volume).get();
     }
