@@ -106,8 +106,16 @@ final class TestNamespace {
                 .addToAdditionalProperties("spec", Map.of("volumeSnapshotClassName", snapshotClass,
                         "source", Map.of("persistentVolumeClaimName", claim)))
                 .build()).create();
-        client.genericKubernetesResources(SNAPSHOTS).inNamespace(NS).withName(name)
-                .waitUntilCondition(TestNamespace::readyToUse, 3, TimeUnit.MINUTES);
+        try {
+            client.genericKubernetesResources(SNAPSHOTS).inNamespace(NS).withName(name)
+                    .waitUntilCondition(TestNamespace::readyToUse, 3, TimeUnit.MINUTES);
+        } catch (RuntimeException e) {
+            GenericKubernetesResource s = client.genericKubernetesResources(SNAPSHOTS).inNamespace(NS).withName(name)
+                    .get();
+            throw new AssertionError("the VolumeSnapshot " + name + " is not ready to use: status "
+                    + (s == null ? null : s.getAdditionalProperties().get("status"))
+                    + events("VolumeSnapshot", name), e);
+        }
     }
 
     @SuppressWarnings("unchecked")
