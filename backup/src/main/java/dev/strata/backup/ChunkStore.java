@@ -209,7 +209,7 @@ final class ChunkStore {
 
     /**
      * A pack's stored bytes, whole: a repack copies the chunks still referenced out of it. A pack
-     * is at most a few MiB ({@link ChunkUploader#PACK_BYTES} and one chunk).
+     * is at most a few MiB ({@link PackFiller#PACK_BYTES} and one chunk).
      */
     byte[] readPack(String pack) throws IOException {
         try {

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * seal. At most {@link #WINDOW} chunks are in flight, each a copy (the chunker reuses its buffer).
  *
  * <p>A chunk smaller than {@link #PACKED_BELOW} (a small file, a big file's tail) goes into a pack
- * with others, {@link #PACK_BYTES} or so of them: one object where a tree of small files made one
+ * with others, {@link PackFiller#PACK_BYTES} or so of them: one object where a tree of small files made one
  * per file, each a create and a rename (most of the time a first backup of 100,000 files took). On
  * a target where each object is a request ({@link BackupTarget#packsEveryChunk}) every chunk up to
  * {@link #PACKED_MAX} goes into packs. The
@@ -41,16 +41,15 @@ final class ChunkUploader implements AutoCloseable {
     static final int PACKED_BELOW = 512 << 10;
     /** The largest chunk packed where every chunk is: the default largest chunk (a config may allow more). */
     static final int PACKED_MAX = 4 << 20;
-    static final int PACK_BYTES = 8 << 20;
     /**
      * The most a pack holds: a pack is put before the chunk that would take it past
-     * {@link #PACK_BYTES}. Packs written before every chunk was packed on S3 were put once past it,
-     * their last chunk under {@link #PACKED_BELOW}: up to this much.
+     * {@link PackFiller#PACK_BYTES}. Packs written before every chunk was packed on S3 were put once
+     * past it, their last chunk under {@link #PACKED_BELOW}: up to this much.
      */
-    static final int MAX_PACK_BYTES = PACK_BYTES + PACKED_BELOW + 64;
+    static final int MAX_PACK_BYTES = PackFiller.PACK_BYTES + PACKED_BELOW + 64;
     /** The most chunk bytes being sealed for packs at once, besides {@link #WINDOW}: a few big chunks. */
     private static final int SEALING_BYTES = 3 * PACKED_MAX;
-    /** Packs being put at once: each holds {@link #PACK_BYTES} of the driver's small heap. */
+    /** Packs being put at once: each holds {@link PackFiller#PACK_BYTES} of the driver's small heap. */
     private static final int PACKS_IN_FLIGHT = 2;
 
     private final ChunkStore store;
@@ -69,13 +68,15 @@ final class ChunkUploader implements AutoCloseable {
     // one array per thread of the pool, whose threads end with this uploader (a long-lived thread's
     // would stay pinned by its ThreadLocalMap)
     private final ThreadLocal<byte[]> sealScratch;
-    /** Pack buffers free to fill: one being filled and {@link #PACKS_IN_FLIGHT} being put are all there are. */
+    /**
+     * Pack buffers free to fill: one being filled and {@link #PACKS_IN_FLIGHT} being put are all
+     * there are. A pack goes to the target from the buffer it was filled in, which comes back when
+     * its put is done: a new array per pack (8 MiB, beyond the young generation) made the small heap
+     * run a full collection every few packs.
+     */
     private final ArrayDeque<byte[]> freePackBuffers = new ArrayDeque<>();
-    private byte[] pack;
-    private int packLength;
-    private String packName;
-    /** The places of the chunks in the pack being filled. */
-    private List<Manifest.ChunkRef> packChunks = new ArrayList<>();
+    private final PackFiller packs = new PackFiller(
+            () -> freePackBuffers.isEmpty() ? new byte[PackFiller.PACK_BYTES] : freePackBuffers.pop(), this::putPack);
     private final List<String> packsPut = new ArrayList<>();
     /** The chunks this uploader stored alone, for its backup's index. */
     private final List<String> storedAlone = new ArrayList<>();
@@ -185,52 +186,21 @@ final class ChunkUploader implements AutoCloseable {
         return freeSealed.isEmpty() ? new byte[smallRoom] : freeSealed.pop();
     }
 
-    /**
-     * Appends the oldest sealed chunk to the open pack, putting the pack first when the chunk would
-     * take it past {@link #PACK_BYTES}, and once it is full.
-     */
+    /** Appends the oldest sealed chunk to the open pack ({@link PackFiller}: it puts the pack when due). */
     private void packOldest() throws IOException {
         Sealing next = sealing.poll();
         int sealed = WorkerPool.await(next.sealed());
         sealingBytes -= next.size();
-        if (pack != null && packLength + sealed > PACK_BYTES) {
-            putPack();
-        }
-        if (pack == null) {
-            startPack();
-        }
-        Manifest.ChunkRef place = new Manifest.ChunkRef(next.id(), next.size()).in(packName, packLength, sealed);
+        Manifest.ChunkRef place = packs.add(new Manifest.ChunkRef(next.id(), next.size()), next.out(), 0, sealed);
         packed.put(next.id(), place);
-        packChunks.add(place);
-        System.arraycopy(next.out(), 0, pack, packLength, sealed);
         if (next.out().length == smallRoom) {
             freeSealed.push(next.out());
         }
-        packLength += sealed;
-        if (packLength >= PACK_BYTES) {
-            putPack();
-        }
     }
 
-    /**
-     * A pack goes to the target from the buffer it was filled in, which comes back when its put is
-     * done: a new array per pack (8 MiB, beyond the young generation) made the small heap run a full
-     * collection every few packs.
-     */
-    private void startPack() {
-        pack = freePackBuffers.isEmpty() ? new byte[PACK_BYTES] : freePackBuffers.pop();
-        packLength = 0;
-        packName = ChunkStore.newPackName();
-    }
-
-    private void putPack() throws IOException {
-        String name = packName;
+    /** The filler's sink: a due pack is put on the pool, once fewer than {@link #PACKS_IN_FLIGHT} are. */
+    private void putPack(String name, byte[] buffer, int length, List<Manifest.ChunkRef> chunks) throws IOException {
         packsPut.add(name);
-        byte[] buffer = pack;
-        int length = packLength;
-        List<Manifest.ChunkRef> chunks = packChunks;
-        pack = null;
-        packChunks = new ArrayList<>();
         awaitPutsBelow(PACKS_IN_FLIGHT);
         checkpoints.writeIfDue();
         puts.add(new Put(null, chunks, length, pool.submit(() -> {
@@ -261,9 +231,7 @@ final class ChunkUploader implements AutoCloseable {
         while (!sealing.isEmpty()) {
             packOldest();
         }
-        if (pack != null) {
-            putPack();
-        }
+        packs.finish();
         awaitPutsBelow(1);
         freePackBuffers.clear(); // 25 MiB the manifest's writing needs more
         freeSealed.clear();

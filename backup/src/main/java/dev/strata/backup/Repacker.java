@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 final class Repacker {
     private static final Logger LOG = LoggerFactory.getLogger(Repacker.class);
     /** A pack under half the usual size: the last of a backup, or all of a small backup's. */
-    static final int SMALL_PACK_BYTES = ChunkUploader.PACK_BYTES / 2;
+    static final int SMALL_PACK_BYTES = PackFiller.PACK_BYTES / 2;
 
     private final ChunkStore chunks;
     private final ManifestStore manifests;
@@ -62,7 +62,9 @@ final class Repacker {
         }
         try (Locks.Lock lock = acquired.get()) {
             Map<Manifest.ChunkRef, Manifest.ChunkRef> moved = new HashMap<>();
-            PackFiller filler = new PackFiller(chunks);
+            byte[] buffer = new byte[PackFiller.PACK_BYTES]; // each pack is written before the next is filled
+            PackFiller filler = new PackFiller(() -> buffer, (name, full, length, placed) -> chunks.writePack(name,
+                    full, length));
             for (String pack : List.copyOf(chosen.keySet())) {
                 if (!copyLive(pack, referenced.chunks().refsIn(pack), filler, moved)) {
                     chosen.remove(pack);
@@ -104,7 +106,7 @@ final class Repacker {
                 smallLive += e.getValue();
             }
         }
-        if (smallLive >= ChunkUploader.PACK_BYTES) {
+        if (smallLive >= PackFiller.PACK_BYTES) {
             chosen.putAll(small);
         }
         return chosen;
@@ -134,7 +136,7 @@ final class Repacker {
             }
         }
         for (Manifest.ChunkRef ref : live) {
-            moved.put(ref, filler.add(ref, whole, (int) ref.offset()));
+            moved.put(ref, filler.add(ref, whole, (int) ref.offset(), ref.stored()));
         }
         return true;
     }
@@ -186,47 +188,5 @@ final class Repacker {
         }
         LOG.info("repack of {}: {} packs emptied and deleted ({} bytes)", chunks.url(), deleted, freed);
         return new Repacked(emptied.size(), deleted, freed);
-    }
-
-    /**
-     * Fills new packs with stored chunks as a backup does: a pack is put before the chunk that would
-     * take it past {@link ChunkUploader#PACK_BYTES}, and once it holds that much.
-     */
-    private static final class PackFiller {
-        private final ChunkStore chunks;
-        private final byte[] buffer = new byte[ChunkUploader.PACK_BYTES];
-        private String name = ChunkStore.newPackName();
-        private int length;
-
-        PackFiller(ChunkStore chunks) {
-            this.chunks = chunks;
-        }
-
-        /** Where the chunk stored at {@code offset} of {@code from} lands. */
-        Manifest.ChunkRef add(Manifest.ChunkRef ref, byte[] from, int offset) throws IOException {
-            if (length > 0 && length + ref.stored() > buffer.length) {
-                put();
-            }
-            System.arraycopy(from, offset, buffer, length, ref.stored());
-            Manifest.ChunkRef there = ref.in(name, length, ref.stored());
-            length += ref.stored();
-            if (length >= ChunkUploader.PACK_BYTES) {
-                put();
-            }
-            return there;
-        }
-
-        private void put() throws IOException {
-            chunks.writePack(name, buffer, length);
-            name = ChunkStore.newPackName();
-            length = 0;
-        }
-
-        /** Puts the last pack, if it holds anything. */
-        void finish() throws IOException {
-            if (length > 0) {
-                put();
-            }
-        }
     }
 }

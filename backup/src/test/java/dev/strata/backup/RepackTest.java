@@ -238,7 +238,7 @@ class RepackTest {
             largest = Math.max(largest, raw().size(key));
         }
         // full: the next chunk of 100 kB would have taken it past PACK_BYTES
-        assertTrue(largest > ChunkUploader.PACK_BYTES - 100_100 && largest <= ChunkUploader.PACK_BYTES,
+        assertTrue(largest > PackFiller.PACK_BYTES - 100_100 && largest <= PackFiller.PACK_BYTES,
                 "one pack is full: " + largest);
         assertEquals(0, repo.prune(Duration.ZERO).packsRepacked(), "the remainder alone stays");
         for (int b = 0; b < 3; b++) {
