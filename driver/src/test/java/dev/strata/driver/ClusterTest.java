@@ -195,9 +195,11 @@ class ClusterTest {
         }
         assertNull(cluster.api().resources(StrataVolume.class).withName(id).get(), "the Failed resource is gone");
         assertTrue(cluster.volumeOn("node-a", id).isEmpty());
-        // A retry with a value the node accepts makes the volume.
-        assertEquals(id, cluster.controller().createVolume(volumeOn("pvc-refused", "node-a").build()).getVolume()
-                .getVolumeId());
+        // A retry with a value the node accepts makes the volume, once the controller's informer has
+        // seen the failed one go: until then it answers ABORTED (an earlier attempt is leaving), as a
+        // CO expects, never ALREADY_EXISTS.
+        assertEquals(id, Csi.retryingAborted(() -> cluster.controller().createVolume(volumeOn("pvc-refused", "node-a")
+                .build())).getVolume().getVolumeId());
     }
 
     @Test

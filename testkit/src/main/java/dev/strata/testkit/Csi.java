@@ -9,8 +9,12 @@ import dev.strata.csi.v1.NodeUnstageVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import dev.strata.csi.v1.VolumeContentSource;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** Builders for the requests the tests send most, filled in the way a CO fills them. */
 public final class Csi {
@@ -82,5 +86,23 @@ public final class Csi {
 
     public static NodeUnpublishVolumeRequest unpublish(String volumeId, Path target) {
         return NodeUnpublishVolumeRequest.newBuilder().setVolumeId(volumeId).setTargetPath(target.toString()).build();
+    }
+
+    /**
+     * What a CO does with ABORTED, an operation still pending under that name: the same call again,
+     * for up to 30 s. Any other answer, and ABORTED after that, is the caller's.
+     */
+    public static <T> T retryingAborted(Supplier<T> call) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return call.get();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.ABORTED || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 }

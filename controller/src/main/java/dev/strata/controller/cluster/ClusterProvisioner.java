@@ -121,6 +121,7 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
         }
         StrataVolumeSpec requested = Conversions.volumeSpec(spec, existing.getSpec().getNode(), engine);
         if (!Conversions.sameRequest(existing.getSpec(), requested)) {
+            requests.refuseWhileLeaving(existing, "CreateVolume " + spec.name());
             throw CsiException.alreadyExists("volume " + spec.name() + " exists with different parameters, "
                     + "capabilities or content source");
         }
@@ -293,12 +294,14 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
             existing = requests.create(wanted);
         }
         if (!existing.getSpec().getSourceVolume().equals(sourceVolumeId)) {
+            requests.refuseWhileLeaving(existing, "CreateSnapshot " + name);
             throw CsiException.alreadyExists("snapshot " + name + " exists for another volume ("
                     + existing.getSpec().getSourceVolume() + ")");
         }
         String hadTarget = Objects.requireNonNullElse(existing.getSpec().getParameters(), Map.<String, String>of())
                 .get(BackupRef.TARGET_PARAMETER);
         if (!Objects.equals(hadTarget, parameters.get(BackupRef.TARGET_PARAMETER))) {
+            requests.refuseWhileLeaving(existing, "CreateSnapshot " + name);
             throw CsiException.alreadyExists("snapshot " + name + " exists with " + (hadTarget == null
                     ? "no backup target" : "backup target " + hadTarget) + ", not "
                     + Objects.requireNonNullElse(parameters.get(BackupRef.TARGET_PARAMETER), "none"));

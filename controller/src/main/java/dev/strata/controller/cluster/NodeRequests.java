@@ -49,6 +49,28 @@ final class NodeRequests {
         return r;
     }
 
+    /**
+     * Throws ABORTED when {@code existing}, made by an earlier call with the same name and another
+     * request, is on its way out: being deleted, or Failed (the call that saw it fail deletes it; it
+     * is deleted again here, should that call not have got to it). The informer may still show it a
+     * moment after a failed call removed it: a retry with other parameters right then was answered
+     * ALREADY_EXISTS, where CSI's answer is ABORTED, an operation still pending for that name. A
+     * retry with the same request goes on to {@link #settle}, which answers for a leaving resource.
+     */
+    <T extends CustomResource<?, ? extends NodeReport>> void refuseWhileLeaving(T existing, String what) {
+        boolean failed = existing.getStatus() != null && Resources.FAILED.equals(existing.getStatus().getPhase());
+        if (existing.getMetadata().getDeletionTimestamp() == null && !failed) {
+            return;
+        }
+        if (failed) {
+            @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
+            Class<T> type = (Class<T>) existing.getClass();
+            ResourceWrites.deleteWithStorage(client, type, existing.getMetadata().getName());
+        }
+        throw new CsiException(Status.Code.ABORTED, what + ": an earlier attempt under this name is being removed; "
+                + "retry");
+    }
+
     private static boolean settled(CustomResource<?, ? extends NodeReport> r) {
         return r.getMetadata().getDeletionTimestamp() != null
                 || (r.getStatus() != null && (Resources.READY.equals(r.getStatus().getPhase())

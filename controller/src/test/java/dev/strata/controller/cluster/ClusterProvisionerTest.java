@@ -258,6 +258,44 @@ class ClusterProvisionerTest {
                 spec("pvc-refused-odd", GIB, Map.of(FakeNodes.REFUSE, "ENOSPC"), null, List.of("node-b"))));
     }
 
+    /**
+     * A failed attempt still in the way (the call that saw it fail had not removed it, or the informer
+     * still shows it): a retry with other parameters is ABORTED, an operation still pending under the
+     * name, not ALREADY_EXISTS; the failed attempt is removed, and the retry then served.
+     */
+    @Test
+    void aRetryWithOtherParametersWhileAFailedAttemptLeavesIsAbortedThenServed() {
+        String id = Ids.volumeId("pvc-leaving");
+        StrataVolume failing = new StrataVolume();
+        failing.setMetadata(NodeRequests.meta(id, "node-a"));
+        failing.setSpec(Conversions.volumeSpec(spec("pvc-leaving", GIB, Map.of(FakeNodes.REFUSE,
+                "INVALID_ARGUMENT"), null, List.of("node-a")), "node-a", "dir"));
+        client.resource(failing).create(); // as a controller that stopped before it settled the call
+        VolumeSpec other = spec("pvc-leaving", GIB, Map.of(), null, List.of("node-a"));
+        // ALREADY_EXISTS while the attempt is still pending (the node has not failed it yet), as for any
+        // other request under that name; ABORTED once it has failed
+        eventually("a retry with other parameters is ABORTED", () -> codeOf(() -> provisioner.createVolume(other))
+                == Status.Code.ABORTED);
+        eventually("the failed attempt is removed", () -> client.resources(StrataVolume.class).withName(id).get()
+                == null);
+        eventually("the retry is served", () -> codeOf(() -> provisioner.createVolume(other)) == Status.Code.OK);
+        Map<String, String> served = client.resources(StrataVolume.class).withName(id).get().getSpec().getParameters();
+        assertTrue(served == null || !served.containsKey(FakeNodes.REFUSE), "the retry's volume: " + served);
+    }
+
+    /** The code a call ends with: OK, or its CsiException's; ALREADY_EXISTS and ABORTED only. */
+    private static Status.Code codeOf(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (CsiException e) {
+            if (e.code() != Status.Code.ABORTED && e.code() != Status.Code.ALREADY_EXISTS) {
+                throw e;
+            }
+            return e.code();
+        }
+    }
+
     @Test
     void deletingAVolumeItsNodeStillUsesAnswersWithTheNodesReason() throws Exception {
         VolumeRecord v = provisioner.createVolume(spec("pvc-busy", GIB, Map.of(FakeNodes.BUSY, "true"), null,
