@@ -104,7 +104,24 @@ final class ThinPool {
         try {
             return reader.read(metadataDevice());
         } finally {
+            releaseMetadataSnapshot();
+        }
+    }
+
+    /**
+     * Releases the metadata snapshot even on an interrupted thread (an upload a DeleteSnapshot
+     * stopped mid-read): the command runner kills a command whose wait is interrupted, so the release
+     * never ran, and every later reserve failed with EBUSY until the driver restarted (csi-sanity on
+     * thin, in CI). The thread's interrupt is kept for its caller.
+     */
+    private void releaseMetadataSnapshot() throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
             message("release_metadata_snap");
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
