@@ -40,10 +40,8 @@ final class NodeRequests {
         if (r.getMetadata().getDeletionTimestamp() != null) {
             throw new CsiException(Status.Code.ABORTED, what + ": it is being deleted; retry");
         }
-        if (Resources.FAILED.equals(r.getStatus().getPhase())) {
-            @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
-            Class<T> type = (Class<T>) r.getClass();
-            ResourceWrites.deleteWithStorage(client, type, name);
+        if (failed(r)) {
+            deleteWithStorage(r);
             throw NodeErrors.toCsi(r.getStatus(), r);
         }
         return r;
@@ -58,23 +56,31 @@ final class NodeRequests {
      * retry with the same request goes on to {@link #settle}, which answers for a leaving resource.
      */
     <T extends CustomResource<?, ? extends NodeReport>> void refuseWhileLeaving(T existing, String what) {
-        boolean failed = existing.getStatus() != null && Resources.FAILED.equals(existing.getStatus().getPhase());
+        boolean failed = failed(existing);
         if (existing.getMetadata().getDeletionTimestamp() == null && !failed) {
             return;
         }
         if (failed) {
-            @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
-            Class<T> type = (Class<T>) existing.getClass();
-            ResourceWrites.deleteWithStorage(client, type, existing.getMetadata().getName());
+            deleteWithStorage(existing);
         }
         throw new CsiException(Status.Code.ABORTED, what + ": an earlier attempt under this name is being removed; "
                 + "retry");
     }
 
     private static boolean settled(CustomResource<?, ? extends NodeReport> r) {
-        return r.getMetadata().getDeletionTimestamp() != null
-                || (r.getStatus() != null && (Resources.READY.equals(r.getStatus().getPhase())
-                        || Resources.FAILED.equals(r.getStatus().getPhase())));
+        return r.getMetadata().getDeletionTimestamp() != null || failed(r)
+                || (r.getStatus() != null && Resources.READY.equals(r.getStatus().getPhase()));
+    }
+
+    private static boolean failed(CustomResource<?, ? extends NodeReport> r) {
+        return r.getStatus() != null && Resources.FAILED.equals(r.getStatus().getPhase());
+    }
+
+    /** Marks a failed attempt's resource for its storage's removal and deletes it: a retry starts afresh. */
+    private <T extends HasMetadata> void deleteWithStorage(T r) {
+        @SuppressWarnings("unchecked") // a resource's class is its kind's: StrataVolume or StrataSnapshot
+        Class<T> type = (Class<T>) r.getClass();
+        ResourceWrites.deleteWithStorage(client, type, r.getMetadata().getName());
     }
 
     /** Creates the resource; when a concurrent call with the same name made it first, that one. */
