@@ -5,8 +5,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -20,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * the other: a backup then fails BUSY, a prune skips. A lock is stale (its holder died) when it is
  * older than an hour, a running backup rewriting its lock well before that, or at once when its holder
  * was a process on this host that no longer runs (restic's rule: a driver killed mid-upload must not
- * hold every prune of the target back for an hour after it restarts). The lock records when its
+ * hold every prune of the target back for an hour after it restarts), or this very process, which
+ * no longer holds it (its release failed). The lock records when its
  * holder started, so a holder's pid now running another process counts as gone too: a restarted
  * container's driver often runs with its predecessor's pid.
  *
@@ -45,6 +49,12 @@ final class Locks {
     private static final String THIS_HOST = HOLDER.substring(HOLDER.indexOf('@') + 1);
     /** When this process started: a restarted container's driver often has its predecessor's pid (1). */
     static final Instant HOLDER_STARTED = ProcessHandle.current().info().startInstant().orElse(null);
+    /**
+     * The keys of the locks this process holds now (keys are unique: a random UUID each). A lock file
+     * that names this process as its holder but is not among them was released, or its release
+     * failed (the server down when a failed upload let go of it): stale at once, not after an hour.
+     */
+    private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
     /** Refreshes readers' locks, which have no loop of their own to do it in; its one thread starts with the first. */
     private static final ScheduledExecutorService REFRESHER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "backup-reader-lock");
@@ -186,6 +196,9 @@ final class Locks {
             return false; // torn or foreign: only its age can tell
         }
         String holder = info.holder();
+        if (HOLDER.equals(holder) && Objects.equals(HOLDER_STARTED, info.holderStarted())) {
+            return !HELD.contains(key); // this process: it knows what it holds
+        }
         int at = holder == null ? -1 : holder.indexOf('@');
         if (at <= 0 || !holder.substring(at + 1).equals(THIS_HOST)) {
             return false;
@@ -209,6 +222,7 @@ final class Locks {
      */
     private Lock write(String kind) throws IOException {
         Lock lock = new Lock(kind, PREFIX + kind + UUID.randomUUID());
+        HELD.add(lock.key());
         try {
             lock.refresh();
         } catch (IOException | RuntimeException e) {
@@ -273,6 +287,7 @@ final class Locks {
         public void close() throws IOException {
             boolean interrupted = Thread.interrupted();
             closed = true;
+            HELD.remove(key); // before the delete: one that fails leaves a lock any prune may take as stale
             try {
                 target.delete(key);
             } finally {

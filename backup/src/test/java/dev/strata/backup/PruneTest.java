@@ -153,25 +153,28 @@ class PruneTest {
 
     /**
      * A restarted container's driver often runs with its predecessor's pid (1): a lock naming this
-     * pid but another start time is a dead predecessor's, stale at once; with this start time, ours.
+     * pid but another start time is a dead predecessor's, stale at once; with this start time, ours,
+     * which holds while this process holds it, and is stale at once when it does not (its release
+     * failed: the server was down when a failed upload let go of it).
      */
     @Test
-    void aLockOfAnEarlierProcessWithThisPidIsStaleAtOnce() throws Exception {
+    void aLockOfAnEarlierProcessWithThisPidOrOneThisProcessNoLongerHoldsIsStaleAtOnce() throws Exception {
         repo.backup(tree, "one", Map.of(), null);
         String holder = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
         BackupTarget raw = BackupTarget.open(TestTrees.url(target));
-        raw.put("locks/backup-mine", Json.write(new Locks.LockInfo("backup", holder, Instant.now(),
+        try (Locks.Lock held = new Locks(raw).acquireBackup()) {
+            assertTrue(repo.remove("one").skippedBusy(), "this process's own backup lock holds");
+        }
+        raw.put("locks/backup-release-failed", Json.write(new Locks.LockInfo("backup", holder, Instant.now(),
                 Locks.HOLDER_STARTED)));
-        assertTrue(repo.remove("one").skippedBusy(), "this process's own backup lock holds");
-        raw.delete("locks/backup-mine");
         raw.put("locks/backup-before-restart", Json.write(new Locks.LockInfo("backup", holder, Instant.now(),
                 Locks.HOLDER_STARTED.minusSeconds(600))));
 
         PruneReport done = repo.prune(Duration.ZERO);
 
-        assertFalse(done.skippedBusy(), "the predecessor's lock holds nothing back");
+        assertFalse(done.skippedBusy(), "neither the predecessor's lock nor the one let go holds anything back");
         assertTrue(done.chunksDeleted() > 0);
-        assertEquals(List.of(), raw.list("locks/"), "the predecessor's lock was deleted");
+        assertEquals(List.of(), raw.list("locks/"), "both were deleted");
     }
 
     @Test
