@@ -196,20 +196,13 @@ class S3TargetTest {
     void openTakesCredentialsFromTheDefaultChain() throws Exception {
         String bucket = newBucket();
         String url = "s3://" + bucket + "/chain/?endpoint=" + server.endpoint() + "/&region=us-east-1";
-        String oldId = System.getProperty("aws.accessKeyId");
-        String oldSecret = System.getProperty("aws.secretAccessKey");
-        System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-        try {
+        try (S3Server.Undo keys = S3Server.keysAsDefaultCredentials()) {
             BackupTarget target = BackupTarget.open(url);
             assertInstanceOf(S3Target.class, target);
             assertEquals("s3://" + bucket + "/chain?endpoint=" + server.endpoint() + "&region=us-east-1", target.url());
             target.put("config", bytes("via the chain"));
             assertArrayEquals(bytes("via the chain"), server.sdk().getObjectAsBytes(
                     b -> b.bucket(bucket).key("chain/config")).asByteArray());
-        } finally {
-            restore("aws.accessKeyId", oldId);
-            restore("aws.secretAccessKey", oldSecret);
         }
     }
 
@@ -220,11 +213,7 @@ class S3TargetTest {
     @Test
     void aCallersSecretsOpenTheTargetOverTheDefaultChain() throws Exception {
         String url = server.url(newBucket(), "secrets");
-        String oldId = System.getProperty("aws.accessKeyId");
-        String oldSecret = System.getProperty("aws.secretAccessKey");
-        System.setProperty("aws.accessKeyId", "nobody");
-        System.setProperty("aws.secretAccessKey", "nothing");
-        try {
+        try (S3Server.Undo nobody = S3Server.defaultCredentials("nobody", "nothing")) {
             IOException refused = assertThrows(IOException.class, () -> BackupTarget.open(url).put("k", bytes("x")));
             assertTrue(refused.getMessage().contains("refused"), refused.getMessage());
 
@@ -239,9 +228,6 @@ class S3TargetTest {
             BackupException noKey = assertThrows(BackupException.class, () -> BackupRepository.open(repository,
                     new BackupSecrets(S3Server.ACCESS_KEY, S3Server.SECRET_KEY, null, null, null)));
             assertEquals(BackupException.Kind.KEY_REQUIRED, noKey.kind(), "the secrets' key encrypted it");
-        } finally {
-            restore("aws.accessKeyId", oldId);
-            restore("aws.secretAccessKey", oldSecret);
         }
     }
 
@@ -254,13 +240,5 @@ class S3TargetTest {
             assertTrue(S3TestTargets.target(url).exists("config"));
         }
         assertTrue(Thread.activeCount() <= before + 2, "threads: " + before + " -> " + Thread.activeCount());
-    }
-
-    private static void restore(String property, String value) {
-        if (value == null) {
-            System.clearProperty(property);
-        } else {
-            System.setProperty(property, value);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.strata.cli;
 
 import com.google.protobuf.Timestamp;
+import dev.strata.common.model.BackupRef;
 import dev.strata.csi.v1.CreateSnapshotRequest;
 import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.ListSnapshotsResponse;
@@ -48,7 +49,9 @@ final class SnapshotCommands extends GroupCommand {
             if (target != null) {
                 req.putParameters(BACKUP_TARGET, target);
             }
-            Snapshot snapshot = target != null && !noWait ? createStored(client, req.build())
+            Snapshot snapshot = target != null && !noWait ? createStored(client, req.build(), "the snapshot " + name
+                    + " is kept: the same command again resumes its upload; `stratactl snapshot rm " + name
+                    + "` removes it")
                     : client.controller().createSnapshot(req.build()).getSnapshot();
             out().println(snapshot.getSnapshotId());
             if (target != null && snapshot.getReadyToUse()) {
@@ -60,18 +63,27 @@ final class SnapshotCommands extends GroupCommand {
 
     /**
      * Creates a remote snapshot and waits until it is stored, the CO's way: the same CreateSnapshot
-     * again until it answers ready_to_use.
+     * again until it answers ready_to_use. An upload that fails ends the wait with its error and
+     * {@code whatNow}, a line on what the user can do (Convoy's backup create failed the same way).
+     * The first call's errors are thrown as they come (nothing was cut), except an earlier run's failed
+     * upload, which that call tried again: the wait follows that try.
      */
-    static Snapshot createStored(CsiClient client, CreateSnapshotRequest req) throws InterruptedException {
-        Snapshot snapshot = client.controller().createSnapshot(req).getSnapshot();
-        while (!snapshot.getReadyToUse()) {
-            Thread.sleep(200);
+    static Snapshot createStored(CsiClient client, CreateSnapshotRequest req, String whatNow)
+            throws InterruptedException {
+        Snapshot snapshot = Snapshot.getDefaultInstance();
+        for (boolean first = true; !snapshot.getReadyToUse(); first = false) {
             try {
                 snapshot = client.controller().createSnapshot(req).getSnapshot();
             } catch (io.grpc.StatusRuntimeException e) {
-                if (e.getStatus().getCode() != io.grpc.Status.Code.ABORTED) {
-                    throw e; // ABORTED: the upload is recording its outcome; ask again
-                }
+                // A failed upload answered to the first call is an earlier run's: this call tried it again.
+                boolean earlierFailure = first && String.valueOf(e.getStatus().getDescription())
+                        .contains(BackupRef.UPLOAD_FAILED);
+                if (e.getStatus().getCode() != io.grpc.Status.Code.ABORTED && !earlierFailure) {
+                    throw first ? e : new CliException(CsiCommand.describe(e) + "\n" + whatNow);
+                } // ABORTED: the upload is recording its outcome
+            }
+            if (!snapshot.getReadyToUse()) {
+                Thread.sleep(200);
             }
         }
         return snapshot;

@@ -85,7 +85,8 @@ final class VolumeMove extends CsiCommand {
             }
             Snapshot snapshot = SnapshotCommands.createStored(source, CreateSnapshotRequest.newBuilder()
                     .setSourceVolumeId(sourceId).setName(snapshotName)
-                    .putParameters(SnapshotCommands.BACKUP_TARGET, via).build());
+                    .putParameters(SnapshotCommands.BACKUP_TARGET, via).build(), "the move stopped with " + name
+                    + " still here: the same command again starts it over");
             String backup = via + "#" + snapshot.getSnapshotId();
             out().println(name + ": stored as " + backup);
             String movedId = VolumeCommands.createRestoring(to, restore(volume.get().getVolume(), backup)).getVolumeId();

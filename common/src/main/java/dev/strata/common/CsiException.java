@@ -23,6 +23,21 @@ public final class CsiException extends RuntimeException {
         return code;
     }
 
+    /**
+     * A failure whose code was written down by name (a node's status, a record): that code, or INTERNAL
+     * for a name that is none (another version's, a hand edit) or that says OK, since a failure that
+     * comes back is still one and the caller did nothing wrong.
+     */
+    public static CsiException named(String codeName, String message) {
+        Status.Code code;
+        try {
+            code = Status.Code.valueOf(codeName == null ? "INTERNAL" : codeName);
+        } catch (IllegalArgumentException e) {
+            code = Status.Code.INTERNAL;
+        }
+        return new CsiException(code == Status.Code.OK ? Status.Code.INTERNAL : code, message);
+    }
+
     public static CsiException invalidArgument(String field, String problem) {
         return new CsiException(Status.Code.INVALID_ARGUMENT, field + ": " + problem);
     }

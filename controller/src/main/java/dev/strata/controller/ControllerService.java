@@ -5,6 +5,7 @@ import static dev.strata.controller.ControllerMessages.capacityRange;
 import static dev.strata.controller.ControllerMessages.condition;
 import static dev.strata.controller.ControllerMessages.contentSource;
 import static dev.strata.controller.ControllerMessages.toCsi;
+import static dev.strata.controller.ControllerMessages.unlessUploadFailed;
 
 import com.google.protobuf.Int64Value;
 import dev.strata.common.BuildInfo;
@@ -301,7 +302,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         String source = Validate.id("source_volume_id", req.getSourceVolumeId());
         Map<String, String> parameters = new java.util.HashMap<>(Validate.map("parameters", req.getParametersMap()));
         SnapshotRecord s = provisioner.get().createSnapshot(name, source, parameters, secrets(req.getSecretsMap()));
-        reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(s)).build());
+        reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(unlessUploadFailed(s))).build());
     }
 
     @Override

@@ -33,10 +33,11 @@ class BackupCrashRecoveryTest extends CrashScenarioFixture {
                         volumeId = driver.createVolume("pvc-1").getVolumeId();
                         writeFiles(driver.volumeDir(volumeId));
                     },
-                    () -> awaitStored(driver.controller(), remoteSnapshot()), // the upload in the background halts the driver
+                    // the upload in the background halts the driver
+                    () -> awaitStored(driver::controller, remoteSnapshot()),
                     () -> {
                         // The upload resumed at the start: stored, restorable, and nothing stored twice.
-                        Snapshot s = awaitStored(driver.controller(), remoteSnapshot());
+                        Snapshot s = awaitStored(driver::controller, remoteSnapshot());
                         sourceId = s.getSnapshotId();
                         String restored = driver.controller().createVolume(Csi.createVolume("pvc-restored")
                                 .putParameters("fromBackup", backupTarget() + "#" + sourceId).build()).getVolume()
@@ -55,14 +56,14 @@ class BackupCrashRecoveryTest extends CrashScenarioFixture {
                         volumeId = driver.createVolume("pvc-1").getVolumeId();
                         writeFiles(driver.volumeDir(volumeId));
                         Files.write(driver.volumeDir(volumeId).resolve("junk.bin"), randomBytes(300_000));
-                        sourceId = awaitStored(driver.controller(), remoteSnapshot("snap-old")).getSnapshotId();
+                        sourceId = awaitStored(driver::controller, remoteSnapshot("snap-old")).getSnapshotId();
                         Files.delete(driver.volumeDir(volumeId).resolve("junk.bin"));
-                        awaitStored(driver.controller(), remoteSnapshot());
+                        awaitStored(driver::controller, remoteSnapshot());
                     },
                     () -> driver.deleteSnapshot(sourceId), // its prune moves a.txt and b.txt to a new pack
                     () -> {
                         driver.deleteSnapshot(sourceId); // again: whatever the crash left is deleted now
-                        String kept = awaitStored(driver.controller(), remoteSnapshot()).getSnapshotId();
+                        String kept = awaitStored(driver::controller, remoteSnapshot()).getSnapshotId();
                         assertEquals(List.of(kept), driver.listSnapshotIds());
                         volumeId = driver.controller().createVolume(Csi.createVolume("pvc-restored")
                                 .putParameters("fromBackup", backupTarget() + "#" + kept).build()).getVolume()

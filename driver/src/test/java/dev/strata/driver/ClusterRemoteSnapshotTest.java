@@ -1,10 +1,12 @@
 package dev.strata.driver;
 
 import static dev.strata.driver.SnapshotUploads.awaitStored;
+import static dev.strata.driver.SnapshotUploads.awaitUploadFailure;
 import static dev.strata.driver.ClusterTest.assertCode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,10 +45,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Remote snapshots in cluster mode: the controller plugin and two node plugins through the API
  * server (fabric8's mock server), with a file target both nodes reach (one directory here, as an NFS
  * export mounted on every node would be). The snapshot is cut on its volume's node and reported
- * taken at once; it is ready to use once its backup is stored (an upload that fails is tried again,
- * and never fails the snapshot); its backup URL restores on the other node, as does a CreateVolume
- * from the snapshot whose topology names the other node; and deleting it removes
- * what only it used from the target.
+ * taken at once; it is ready to use once its backup is stored (an upload that fails is answered as
+ * CreateSnapshot's error and tried again, and never fails the snapshot); its backup URL restores on
+ * the other node, as does a CreateVolume from the snapshot whose topology names the other node; and
+ * deleting it removes what only it used from the target.
  */
 class ClusterRemoteSnapshotTest {
     @RegisterExtension
@@ -77,15 +79,27 @@ class ClusterRemoteSnapshotTest {
         assertEquals("Ready", failing.getPhase(), "taken, whatever its upload did");
         assertFalse(failing.isReadyToUse());
         assertTrue(failing.getMessage().contains("failed (tried again)"), failing.getMessage());
-        assertFalse(cluster.controller().createSnapshot(ask).getSnapshot().getReadyToUse());
+        assertEquals("INVALID_ARGUMENT", failing.getBackupErrorCode(), "what the target's failure maps to");
+        assertTrue(failing.getBackupError().contains("parameters.backupTarget"), failing.getBackupError());
+        // CreateSnapshot answers the failure (the CO shows it as the VolumeSnapshot's error) while the
+        // status says Failed; the node tries again at its next refresh, which says Uploading meanwhile.
+        StatusRuntimeException answered = awaitUploadFailure(cluster::controller, ask);
+        assertEquals(Status.Code.INVALID_ARGUMENT, answered.getStatus().getCode());
+        assertTrue(answered.getStatus().getDescription().contains(first.getSnapshotId() + " is cut, but its upload "
+                + "to " + target), answered.getStatus().getDescription());
+        assertTrue(answered.getStatus().getDescription().contains("parameters.backupTarget"),
+                answered.getStatus().getDescription());
         StatusRuntimeException notYet = assertCode(Status.Code.RESOURCE_EXHAUSTED, () -> cluster.controller()
                 .createVolume(fromSnapshot("pvc-early", first.getSnapshotId(), "node-a")));
         assertTrue(notYet.getStatus().getDescription().contains("no stored backup"), notYet.getStatus()
                 .getDescription());
 
+        assertNotNull(cluster.api().resources(StrataSnapshot.class).withName(first.getSnapshotId()).get(),
+                "a failed upload never deletes the snapshot");
+
         // The target mended: the node's next try stores it.
         Files.delete(targetDir.resolve("packs"));
-        Snapshot snap = awaitStored(cluster.controller(), ask);
+        Snapshot snap = awaitStored(cluster::controller, ask);
         assertEquals(first.getSnapshotId(), snap.getSnapshotId());
         StrataSnapshotStatus status = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId())
                 .get().getStatus();
@@ -169,7 +183,7 @@ class ClusterRemoteSnapshotTest {
 
         CreateSnapshotRequest ask = remote("snap-keyed", source, target).toBuilder().putAllSecrets(secrets).build();
         cluster.controller().createSnapshot(ask);
-        Snapshot snap = awaitStored(cluster.controller(), ask);
+        Snapshot snap = awaitStored(cluster::controller, ask);
         StrataSnapshot resource = cluster.api().resources(StrataSnapshot.class).withName(snap.getSnapshotId()).get();
         String copy = resource.getSpec().getSecretName();
         assertEquals(SecretCopies.name(snap.getSnapshotId()), copy);
@@ -250,7 +264,7 @@ class ClusterRemoteSnapshotTest {
         assertTrue(last == null || "Uploading".equals(last.getBackupPhase()), "not reported stored: " + last);
 
         cluster.nodeProcess("node-a", null);
-        Snapshot stored = awaitStored(cluster.controller(), ask);
+        Snapshot stored = awaitStored(cluster::controller, ask);
         assertEquals(id, stored.getSnapshotId());
         assertEquals("Stored", cluster.api().resources(StrataSnapshot.class).withName(id).get().getStatus()
                 .getBackupPhase());

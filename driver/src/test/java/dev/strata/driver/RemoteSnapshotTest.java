@@ -99,7 +99,7 @@ class RemoteSnapshotTest {
             writing.set(false);
             writer.join();
         }
-        Snapshot stored = awaitStored(hostA.controller(), remote("snap-1", volume, target()));
+        Snapshot stored = awaitStored(hostA::controller, remote("snap-1", volume, target()));
         assertEquals(cut.getSnapshotId(), stored.getSnapshotId());
         assertTrue(hostA.listSnapshots(ListSnapshotsRequest.getDefaultInstance()).stream()
                 .anyMatch(s -> s.getSnapshotId().equals(cut.getSnapshotId()) && s.getReadyToUse()));
@@ -130,7 +130,7 @@ class RemoteSnapshotTest {
         String volume = hostA.controller().createVolume(Csi.createVolume("pvc-src")
                 .putParameters("engine", "hostpath").build()).getVolume().getVolumeId();
         fill(hostA.hostRoot().resolve("pvc-src"), 3);
-        String id = awaitStored(hostA.controller(), remote("snap-h", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA::controller, remote("snap-h", volume, target())).getSnapshotId();
         Path taken = Files.createDirectories(hostB.hostRoot().resolve("pvc-taken"));
         Files.writeString(taken.resolve("kept.txt"), "someone's data");
         assertStatus(Status.Code.ALREADY_EXISTS, "already holds data", () -> hostB.controller().createVolume(
@@ -147,26 +147,19 @@ class RemoteSnapshotTest {
      */
     @Test
     void aRemoteSnapshotInS3IsRestoredOnAnotherHostAndItsDeleteEmptiesTheBucket() throws Exception {
-        try (S3Server s3 = S3Server.start(Files.createDirectory(shared.resolve("s3")))) {
-            System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-            System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-            try {
-                String target = s3.url(s3.createBucket("backups"), "team-a");
-                String volume = hostA.createVolume("pvc-src").getVolumeId();
-                fill(hostA.volumeDir(volume), 6);
-                String id = awaitStored(hostA.controller(), remote("snap-s3", volume, target)).getSnapshotId();
-                String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target + "#" + id))
-                        .getVolume().getVolumeId();
-                assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+        try (S3Server s3 = S3Server.start(Files.createDirectory(shared.resolve("s3")));
+                S3Server.Undo keys = S3Server.keysAsDefaultCredentials()) {
+            String target = s3.url(s3.createBucket("backups"), "team-a");
+            String volume = hostA.createVolume("pvc-src").getVolumeId();
+            fill(hostA.volumeDir(volume), 6);
+            String id = awaitStored(hostA::controller, remote("snap-s3", volume, target)).getSnapshotId();
+            String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target + "#" + id))
+                    .getVolume().getVolumeId();
+            assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
 
-                hostA.deleteSnapshot(id);
-                assertEquals(List.of("team-a/config"), s3.sdk().listObjectsV2(b -> b.bucket("backups")).contents()
-                        .stream().map(o -> o.key()).filter(k -> !k.endsWith("/")).toList(),
-                        "only the target's config is left: no manifest, no chunk, no lock");
-            } finally {
-                System.clearProperty("aws.accessKeyId");
-                System.clearProperty("aws.secretAccessKey");
-            }
+            hostA.deleteSnapshot(id);
+            assertEquals(List.of("team-a/config"), s3.keys("backups", ""),
+                    "only the target's config is left: no manifest, no chunk, no lock");
         }
     }
 
@@ -187,7 +180,7 @@ class RemoteSnapshotTest {
                     .build();
             String id = hostA.controller().createSnapshot(ask).getSnapshot().getSnapshotId();
             hostA.restart(); // stops the upload wherever it is; the restart has no secrets to resume it with
-            awaitStored(hostA.controller(), ask);
+            awaitStored(hostA::controller, ask);
 
             String url = target + "#" + id;
             assertStatus(Status.Code.FAILED_PRECONDITION, "backupKey", () -> hostB.controller().createVolume(
@@ -199,8 +192,7 @@ class RemoteSnapshotTest {
 
             hostA.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(id)
                     .putAllSecrets(secrets).build());
-            assertEquals(List.of("b/config"), s3.sdk().listObjectsV2(b -> b.bucket("tenant")).contents().stream()
-                    .map(o -> o.key()).filter(k -> !k.endsWith("/")).toList(), "only the target's config is left");
+            assertEquals(List.of("b/config"), s3.keys("tenant", ""), "only the target's config is left");
         }
     }
 
@@ -221,7 +213,7 @@ class RemoteSnapshotTest {
             secrets.put("AWS_CERT", certificate.pem());
             String volume = hostA.createVolume("pvc-src").getVolumeId();
             fill(hostA.volumeDir(volume), 9);
-            String id = awaitStored(hostA.controller(), remote("snap-ca", volume, target).toBuilder()
+            String id = awaitStored(hostA::controller, remote("snap-ca", volume, target).toBuilder()
                     .putAllSecrets(secrets).build()).getSnapshotId();
 
             String url = target + "#" + id;
@@ -262,7 +254,7 @@ class RemoteSnapshotTest {
     void deletingTheSnapshotRemovesItsBackupAndTheChunksOnlyItUsed() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 2);
-        String id = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA::controller, remote("snap-1", volume, target())).getSnapshotId();
         assertFalse(storedChunks().isEmpty());
         hostA.deleteSnapshot(id);
         assertFalse(Files.exists(shared.resolve("target/backups/" + id)), "the manifest is gone");
@@ -280,10 +272,10 @@ class RemoteSnapshotTest {
     void aParentBackupRemovedByHandIsSkippedAndTheNextBackupReadsEverything() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 6);
-        String first = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
+        String first = awaitStored(hostA::controller, remote("snap-1", volume, target())).getSnapshotId();
         BackupRepository.open(target(), BackupSecrets.NONE).remove(first);
         Files.writeString(hostA.volumeDir(volume).resolve("later.txt"), "written after snap-1");
-        String second = awaitStored(hostA.controller(), remote("snap-2", volume, target())).getSnapshotId();
+        String second = awaitStored(hostA::controller, remote("snap-2", volume, target())).getSnapshotId();
         String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + second))
                 .getVolume().getVolumeId();
         assertSameTree(hostA.snapshotDir(second), hostB.volumeDir(restored));
@@ -298,7 +290,7 @@ class RemoteSnapshotTest {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 3);
         Files.writeString(hostA.volumeDir(volume).resolve("secret.txt"), "PLAINTEXT-MARKER");
-        String id = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA::controller, remote("snap-1", volume, target())).getSnapshotId();
         for (Path chunk : storedChunks()) {
             assertFalse(new String(Files.readAllBytes(chunk), java.nio.charset.StandardCharsets.ISO_8859_1)
                     .contains("PLAINTEXT-MARKER"), "a chunk or pack holds plaintext: " + chunk);
@@ -322,7 +314,7 @@ class RemoteSnapshotTest {
     void aCorruptedOrMissingChunkIsDataLossNeverAWrongVolume() throws Exception {
         String volume = hostA.createVolume("pvc-src").getVolumeId();
         fill(hostA.volumeDir(volume), 4);
-        String id = awaitStored(hostA.controller(), remote("snap-1", volume, target())).getSnapshotId();
+        String id = awaitStored(hostA::controller, remote("snap-1", volume, target())).getSnapshotId();
         List<Path> chunks = storedChunks();
         Path victim = chunks.get(0);
         byte[] bytes = Files.readAllBytes(victim);
@@ -345,7 +337,7 @@ class RemoteSnapshotTest {
         String id = hostA.controller().createSnapshot(remote("snap-1", volume, target())).getSnapshot()
                 .getSnapshotId();
         hostA.restart(); // stops the upload wherever it is
-        awaitStored(hostA.controller(), remote("snap-1", volume, target()));
+        awaitStored(hostA::controller, remote("snap-1", volume, target()));
         String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + id))
                 .getVolume().getVolumeId();
         assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));

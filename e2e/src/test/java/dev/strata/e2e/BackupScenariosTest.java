@@ -126,6 +126,35 @@ class BackupScenariosTest {
         ok(hostA, "volume", "rm", "data");
     }
 
+    /**
+     * A failed upload ends stratactl's wait: with a target that cannot take packs (a file where their
+     * directory goes), {@code snapshot create --to} exits 1 with the driver's answer and what to do,
+     * and keeps the snapshot; once the target is mended the same command stores it.
+     */
+    @Test
+    void aFailedUploadEndsStratactlsWaitAndTheSameCommandThenStoresIt() throws Exception {
+        ok(hostA, "volume", "create", "data", "--size", "256Mi");
+        Path blocked = Files.createDirectories(host.dir.resolve("blocked"));
+        Files.writeString(blocked.resolve("packs"), "in the way");
+        String to = "file://" + blocked;
+
+        Run failed = stratactl(hostA, "snapshot", "create", "data", "--name", "nightly", "--to", to);
+        assertEquals(1, failed.exit(), failed::output);
+        assertTrue(failed.output().contains("is cut, but its upload to " + to + " failed, and is tried again"),
+                failed.output());
+        assertTrue(failed.output().contains("the snapshot nightly is kept: the same command again resumes its "
+                + "upload"), failed.output());
+        assertTrue(ok(hostA, "snapshot", "ls").contains("nightly"), "the snapshot is kept");
+
+        Files.delete(blocked.resolve("packs"));
+        List<String> stored = ok(hostA, "snapshot", "create", "data", "--name", "nightly", "--to", to).lines().toList();
+        assertEquals(2, stored.size(), () -> String.join("\n", stored));
+        assertEquals(to + "#" + stored.get(0), stored.get(1));
+        assertTrue(ok(hostA, "backup", "verify", stored.get(1), "--key-file", key.toString()).contains(": ok"));
+        ok(hostA, "snapshot", "rm", "nightly");
+        ok(hostA, "volume", "rm", "data");
+    }
+
     @Test
     void aVolumeMovesToAnotherHostAndLeavesNothingBehindOnTheFirst() throws Exception {
         ok(hostA, "volume", "create", "data", "--size", "256Mi");

@@ -52,6 +52,40 @@ public final class S3Server implements AutoCloseable {
         this.keyStorePassword = keyStorePassword;
     }
 
+    /** A change that {@link #close} undoes, without a checked exception. */
+    public interface Undo extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** The servers' keys as the AWS SDK's default credentials ({@link #defaultCredentials}). */
+    public static Undo keysAsDefaultCredentials() {
+        return defaultCredentials(ACCESS_KEY, SECRET_KEY);
+    }
+
+    /**
+     * Makes these the AWS SDK's default credentials in this JVM (its system properties, as a driver in
+     * this JVM finds them) until closed; then they are as they were.
+     */
+    public static Undo defaultCredentials(String accessKeyId, String secretAccessKey) {
+        String id = System.getProperty("aws.accessKeyId");
+        String secret = System.getProperty("aws.secretAccessKey");
+        System.setProperty("aws.accessKeyId", accessKeyId);
+        System.setProperty("aws.secretAccessKey", secretAccessKey);
+        return () -> {
+            restore("aws.accessKeyId", id);
+            restore("aws.secretAccessKey", secret);
+        };
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
+
     /** Starts a server on a free port, keeping its buckets under {@code dir}. */
     public static S3Server start(Path dir) throws Exception {
         S3Server server = new S3Server(dir, LOOPBACK, null, null);

@@ -111,6 +111,9 @@ public final class Conversions {
     public static void reportBackup(StrataSnapshotStatus st, BackupRef backup) {
         st.setBackupUrl(backup == null ? null : backup.url());
         st.setBackupPhase(backupPhase(backup));
+        boolean failedLast = backup != null && (backup.phase() == BackupRef.Phase.FAILED || !backup.code().isEmpty());
+        st.setBackupErrorCode(failedLast ? backup.code() : null);
+        st.setBackupError(failedLast ? backup.message() : null);
     }
 
     /** How a status names a backup's phase (Uploading, Stored, Failed); null for a snapshot with none. */
@@ -132,8 +135,14 @@ public final class Conversions {
         if (BACKUP_STORED.equals(st.getBackupPhase())) {
             return ref.stored();
         }
-        return BACKUP_FAILED.equals(st.getBackupPhase()) ? ref.failed(Objects.requireNonNullElse(st.getMessage(), ""))
-                : ref;
+        boolean failed = BACKUP_FAILED.equals(st.getBackupPhase());
+        if (!failed && st.getBackupError() == null) {
+            return ref;
+        }
+        // a status written before backupError was (2026-12): its message says why
+        BackupRef lastFailed = ref.failed(st.getBackupErrorCode(), Objects.requireNonNullElse(st.getBackupError(),
+                Objects.requireNonNullElse(st.getMessage(), "")));
+        return failed ? lastFailed : lastFailed.retrying();
     }
 
     /** The volume condition from the Healthy condition; healthy until the node says otherwise. */

@@ -16,9 +16,14 @@ public class StrataSnapshotStatus implements NodeReport {
     @JsonPropertyDescription("With a backup target: where the backup is (TARGET#NAME), the value of a "
             + "StorageClass's fromBackup parameter that restores it on any node.")
     private String backupUrl;
-    @JsonPropertyDescription("With a backup target: Uploading, Stored or Failed (the message says why; the "
+    @JsonPropertyDescription("With a backup target: Uploading, Stored or Failed (backupError says why; the "
             + "node tries again).")
     private String backupPhase;
+    @JsonPropertyDescription("After an upload failed, until one is stored: the gRPC code CreateSnapshot answers "
+            + "while backupPhase is Failed (the VolumeSnapshot's error shows it); kept while it is tried again.")
+    private String backupErrorCode;
+    @JsonPropertyDescription("After an upload failed, until one is stored: why the last one failed.")
+    private String backupError;
     @JsonPropertyDescription("The smallest volume the snapshot can be restored into.")
     private long sizeBytes;
     @JsonPropertyDescription("The engine that holds it.")
@@ -64,6 +69,22 @@ public class StrataSnapshotStatus implements NodeReport {
 
     public void setBackupPhase(String backupPhase) {
         this.backupPhase = backupPhase;
+    }
+
+    public String getBackupErrorCode() {
+        return backupErrorCode;
+    }
+
+    public void setBackupErrorCode(String backupErrorCode) {
+        this.backupErrorCode = backupErrorCode;
+    }
+
+    public String getBackupError() {
+        return backupError;
+    }
+
+    public void setBackupError(String backupError) {
+        this.backupError = backupError;
     }
 
     public long getSizeBytes() {

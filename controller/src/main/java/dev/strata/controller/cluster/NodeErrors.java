@@ -4,7 +4,6 @@ import dev.strata.api.v1alpha1.NodeReport;
 import dev.strata.api.v1alpha1.Resources;
 import dev.strata.common.CsiException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.grpc.Status;
 import java.util.Map;
 import java.util.Objects;
 
@@ -17,17 +16,8 @@ final class NodeErrors {
     private NodeErrors() {}
 
     static CsiException toCsi(NodeReport report, HasMetadata resource) {
-        Status.Code code;
-        try {
-            code = Status.Code.valueOf(Objects.requireNonNullElse(report.getErrorCode(), "INTERNAL"));
-        } catch (IllegalArgumentException e) {
-            code = Status.Code.INTERNAL;
-        }
-        if (code == Status.Code.OK) {
-            code = Status.Code.INTERNAL; // an error that says OK is still an error
-        }
         Map<String, String> labels = Objects.requireNonNullElse(resource.getMetadata().getLabels(), Map.of());
-        return new CsiException(code, "node " + labels.getOrDefault(Resources.NODE_LABEL, "(unknown)") + ": "
-                + report.getMessage());
+        return CsiException.named(report.getErrorCode(), "node " + labels.getOrDefault(Resources.NODE_LABEL,
+                "(unknown)") + ": " + report.getMessage());
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.strata.backup.BackupException;
 import dev.strata.backup.BackupRepository;
 import dev.strata.backup.BackupSecrets;
+import dev.strata.common.model.BackupRef;
 import dev.strata.testkit.CsiCalls;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
@@ -32,8 +33,7 @@ import java.util.Map;
  */
 final class BackupScenario {
     static final String CLASS = "strata-e2e-from-backup";
-    private static final Path BACKUPS = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR",
-            "/var/lib/strata-cluster"), "strata-backups");
+    private static final Path BACKUPS = LocalCluster.DIR.resolve("strata-backups");
     private static final ResourceDefinitionContext STRATA_SNAPSHOTS = new ResourceDefinitionContext.Builder()
             .withGroup(RealClusterTest.DRIVER).withVersion("v1alpha1").withPlural("stratasnapshots")
             .withNamespaced(false).withKind("StrataSnapshot").build();
@@ -47,6 +47,8 @@ final class BackupScenario {
     private static final String KEYED_CLASS = "strata-e2e-keyed-backup";
     private static final String KEY_SECRET = "strata-e2e-backup-key";
     private static final String KEY = "a tenant's passphrase";
+    private static final String BLOCKED_CLASS = "strata-e2e-blocked-backup";
+    private static final String BLOCKED_TARGET = "file:///var/lib/strata-backups/blocked";
 
     private final TestNamespace ns;
     private final KubernetesClient client;
@@ -62,7 +64,8 @@ final class BackupScenario {
         ns.snapshot("nightly", "backed-up", "strata-backup");
 
         String id = snapshotHandle("nightly");
-        Map<String, Object> status = status(client.genericKubernetesResources(STRATA_SNAPSHOTS).withName(id).get());
+        Map<String, Object> status = TestNamespace.status(client.genericKubernetesResources(STRATA_SNAPSHOTS)
+                .withName(id).get());
         assertEquals("Stored", status.get("backupPhase"), "the StrataSnapshot's status: " + status);
         String url = String.valueOf(status.get("backupUrl"));
         assertEquals("file:///var/lib/strata-backups#" + id, url);
@@ -119,6 +122,45 @@ final class BackupScenario {
                 + "the delete removed its chunks and packs%n", target);
     }
 
+    /**
+     * An upload that fails is the VolumeSnapshot's error, through the real csi-snapshotter and
+     * snapshot-controller: with a target directory that holds other data (a file where a pack
+     * directory would go) and no backup config, which makes it no Strata target (INVALID_ARGUMENT),
+     * the snapshot is taken but not ready, and status.error holds the controller's answer, naming the
+     * target; once the file is gone the node's next try stores it, and the error goes.
+     */
+    void aFailedUploadIsTheVolumeSnapshotsError() throws Exception {
+        Path blocked = Files.createDirectories(BACKUPS.resolve("blocked"));
+        Files.writeString(blocked.resolve("packs"), "in the way");
+        applyClass(client, BLOCKED_CLASS, Map.of("backupTarget", BLOCKED_TARGET));
+        write("blocked-src", "strata-shared", "kept once the target is mended");
+        ns.createSnapshot("blocked", "blocked-src", BLOCKED_CLASS);
+        String expected = BackupRef.UPLOAD_FAILED + BLOCKED_TARGET + " failed";
+        TestNamespace.await("the VolumeSnapshot's error says its upload failed", () -> String.valueOf(
+                snapshotError("blocked")).contains(expected));
+        Map<String, Object> failed = TestNamespace.status(client.genericKubernetesResources(TestNamespace.SNAPSHOTS)
+                .inNamespace(TestNamespace.NS).withName("blocked").get());
+        assertEquals(false, failed.get("readyToUse"), "not ready to use: " + failed);
+        System.out.printf("[cluster] a failing upload is the VolumeSnapshot's error: %s%n", snapshotError("blocked"));
+
+        Files.delete(blocked.resolve("packs"));
+        ns.awaitReadyToUse("blocked");
+        String id = snapshotHandle("blocked");
+        assertTrue(Files.isRegularFile(blocked.resolve("backups").resolve(id)), "the manifest is in " + blocked);
+        assertEquals(null, snapshotError("blocked"), "the error goes once the snapshot is ready");
+        client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
+                .withName("blocked").delete();
+        TestNamespace.await("the backup's manifest leaves the target", () -> !Files.exists(blocked.resolve("backups")
+                .resolve(id)));
+    }
+
+    /** The message of a VolumeSnapshot's status.error, or null. */
+    private Object snapshotError(String volumeSnapshot) {
+        Object error = TestNamespace.status(client.genericKubernetesResources(TestNamespace.SNAPSHOTS)
+                .inNamespace(TestNamespace.NS).withName(volumeSnapshot).get()).get("error");
+        return error instanceof Map<?, ?> m ? m.get("message") : null;
+    }
+
     /** A claim of {@code storageClass} whose file f a pod writes {@code text} into (no quote in it: sh -c). */
     private void write(String claim, String storageClass, String text) throws Exception {
         ns.pvc(claim, storageClass, "64Mi", "ReadWriteOnce", null);
@@ -145,14 +187,19 @@ final class BackupScenario {
             String secret, Map<String, String> secretData) {
         client.secrets().inNamespace(RealClusterTest.DRIVER_NAMESPACE).resource(new SecretBuilder().withNewMetadata()
                 .withName(secret).endMetadata().withStringData(secretData).build()).serverSideApply();
+        applyClass(client, snapshotClass, Map.of("backupTarget", backupTarget,
+                "csi.storage.k8s.io/snapshotter-secret-name", secret,
+                "csi.storage.k8s.io/snapshotter-secret-namespace", RealClusterTest.DRIVER_NAMESPACE));
+    }
+
+    /** A VolumeSnapshotClass of the driver, deletion policy Delete, with these parameters. */
+    private static void applyClass(KubernetesClient client, String snapshotClass, Map<String, String> parameters) {
         client.genericKubernetesResources(SNAPSHOT_CLASSES).resource(new GenericKubernetesResourceBuilder()
                 .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshotClass")
                 .withNewMetadata().withName(snapshotClass).endMetadata()
                 .addToAdditionalProperties("driver", RealClusterTest.DRIVER)
                 .addToAdditionalProperties("deletionPolicy", "Delete")
-                .addToAdditionalProperties("parameters", Map.of("backupTarget", backupTarget,
-                        "csi.storage.k8s.io/snapshotter-secret-name", secret,
-                        "csi.storage.k8s.io/snapshotter-secret-namespace", RealClusterTest.DRIVER_NAMESPACE))
+                .addToAdditionalProperties("parameters", parameters)
                 .build()).serverSideApply();
     }
 
@@ -163,7 +210,7 @@ final class BackupScenario {
     }
 
     /**
-     * Deletes the classes and the keyed target's directory: it lies inside the plain class's target
+     * Deletes the classes and the keyed and blocked targets' directories: they lie inside the plain class's target
      * (the one host path the manifests mount), where what a deleted backup leaves (the config, empty
      * directories) would make that target "hold data but no backup config" for a later scenario that
      * meets it empty.
@@ -172,7 +219,9 @@ final class BackupScenario {
         client.storage().v1().storageClasses().withName(CLASS).delete();
         client.storage().v1().storageClasses().withName(KEYED_CLASS).delete();
         deleteClassWithSecret(client, KEYED_CLASS, KEY_SECRET);
+        client.genericKubernetesResources(SNAPSHOT_CLASSES).withName(BLOCKED_CLASS).delete();
         CsiCalls.deleteTree(BACKUPS.resolve("keyed"));
+        CsiCalls.deleteTree(BACKUPS.resolve("blocked"));
     }
 
     private static boolean noFiles(Path dir) {
@@ -187,14 +236,9 @@ final class BackupScenario {
     private String snapshotHandle(String volumeSnapshot) {
         GenericKubernetesResource snap = client.genericKubernetesResources(TestNamespace.SNAPSHOTS)
                 .inNamespace(TestNamespace.NS).withName(volumeSnapshot).get();
-        String content = String.valueOf(status(snap).get("boundVolumeSnapshotContentName"));
-        return String.valueOf(status(client.genericKubernetesResources(CONTENTS).withName(content).get())
-                .get("snapshotHandle"));
+        String content = String.valueOf(TestNamespace.status(snap).get("boundVolumeSnapshotContentName"));
+        return String.valueOf(TestNamespace.status(client.genericKubernetesResources(CONTENTS).withName(content)
+                .get()).get("snapshotHandle"));
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> status(GenericKubernetesResource r) {
-        Object status = r == null ? null : r.getAdditionalProperties().get("status");
-        return status instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-    }
 }

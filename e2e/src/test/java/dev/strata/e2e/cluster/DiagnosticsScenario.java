@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Where Strata cannot serve, or a volume goes wrong behind its back, users see why where they look:
@@ -62,12 +61,10 @@ final class DiagnosticsScenario {
         client.persistentVolumeClaims().inNamespace(NS).withName("thin").delete();
     }
 
-    @SuppressWarnings("unchecked")
     private String strataNodeMessage() {
         GenericKubernetesResource n = client.genericKubernetesResources("strata.csi.dev/v1alpha1", "StrataNode")
                 .withName(RealClusterTest.NODE_1).get();
-        Object status = n.getAdditionalProperties().get("status");
-        return status instanceof Map<?, ?> m ? String.valueOf(((Map<String, Object>) m).get("message")) : "";
+        return String.valueOf(TestNamespace.status(n).getOrDefault("message", ""));
     }
 
     /**

@@ -94,8 +94,7 @@ final class InstallScenario {
     }
 
     private static String overlay() {
-        return Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR", "/var/lib/strata-cluster"),
-                "strata-overlay").toString();
+        return LocalCluster.DIR.resolve("strata-overlay").toString();
     }
 
     /** helm uninstall leaves the CRDs (helm never deletes a chart's crds/) and Retain volumes, nothing else. */

@@ -23,9 +23,10 @@ final class LocalCluster implements AutoCloseable {
             ? Path.of("..").toAbsolutePath().normalize() : Path.of("").toAbsolutePath();
     static final Path SCRIPT = REPO.resolve("bin/cluster");
     static final Path LOG_DIR = REPO.resolve("e2e/target/cluster");
-    /** Beside the cluster's directory (bin/cluster's STRATA_CLUSTER_DIR), which `down` removes. */
-    static final Path LOCK = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR", "/var/lib/strata-cluster")
-            + ".lock");
+    /** bin/cluster's STRATA_CLUSTER_DIR: the cluster's state, which `down` removes. */
+    static final Path DIR = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR", "/var/lib/strata-cluster"));
+    /** Beside the cluster's directory, which `down` removes. */
+    static final Path LOCK = Path.of(DIR + ".lock");
     /** Longer than a whole run of RealClusterTest with Kubernetes built cold. */
     private static final Duration LOCK_PATIENCE = Duration.ofMinutes(90);
 

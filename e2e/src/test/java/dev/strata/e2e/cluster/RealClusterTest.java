@@ -52,8 +52,7 @@ class RealClusterTest {
     static final List<String> NON_THIN = List.of("strata-overlay", "strata-hostpath", "strata-shared");
     static final List<String> THIN = List.of("strata-thin", "strata-thin-xfs", "strata-thin-block");
     /** Where Strata's hostpath root is on the host (bin/cluster keeps the cluster's state under its own directory). */
-    static final Path HOST_ROOT = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR", "/var/lib/strata-cluster"),
-            "strata-host");
+    static final Path HOST_ROOT = LocalCluster.DIR.resolve("strata-host");
 
     LocalCluster cluster;
     TestNamespace ns;
@@ -318,12 +317,18 @@ class RealClusterTest {
         });
     }
 
-    /** Remote snapshots through the strata-backup VolumeSnapshotClass, restored through fromBackup (BackupScenario). */
+    /**
+     * Remote snapshots through the strata-backup VolumeSnapshotClass, restored through fromBackup; an
+     * upload that fails is the VolumeSnapshot's error until a try stores it (BackupScenario).
+     */
     @Test
     @Order(16)
     void aRemoteSnapshotIsStoredOffTheVolumeAndRestoredFromItsUrl() throws Exception {
         BackupScenario scenario = new BackupScenario(ns);
-        CleanUp.after(scenario::run, () -> {
+        CleanUp.after(() -> {
+            scenario.run();
+            scenario.aFailedUploadIsTheVolumeSnapshotsError();
+        }, () -> {
             ns.deleteEverything();
             scenario.deleteClass();
         });

@@ -29,8 +29,7 @@ import java.util.stream.Stream;
 final class SecondNodeScenario {
     static final String NODE_2 = "strata-cluster-2";
     static final String TAINT = "strata.test/second-node";
-    private static final Path STATE = Path.of(System.getenv().getOrDefault("STRATA_CLUSTER_DIR",
-            "/var/lib/strata-cluster"));
+    private static final Path STATE = LocalCluster.DIR;
 
     private final TestNamespace ns;
     private final KubernetesClient client;

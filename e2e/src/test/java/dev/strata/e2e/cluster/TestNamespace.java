@@ -100,12 +100,22 @@ final class TestNamespace {
 
     /** A VolumeSnapshot of the claim, of this VolumeSnapshotClass, once it is ready to use. */
     void snapshot(String name, String claim, String snapshotClass) {
+        createSnapshot(name, claim, snapshotClass);
+        awaitReadyToUse(name);
+    }
+
+    /** Asks for a VolumeSnapshot of the claim, of this VolumeSnapshotClass. */
+    void createSnapshot(String name, String claim, String snapshotClass) {
         client.genericKubernetesResources(SNAPSHOTS).inNamespace(NS).resource(new GenericKubernetesResourceBuilder()
                 .withApiVersion("snapshot.storage.k8s.io/v1").withKind("VolumeSnapshot")
                 .withNewMetadata().withName(name).endMetadata()
                 .addToAdditionalProperties("spec", Map.of("volumeSnapshotClassName", snapshotClass,
                         "source", Map.of("persistentVolumeClaimName", claim)))
                 .build()).create();
+    }
+
+    /** Waits up to three minutes for the VolumeSnapshot to be ready to use; fails with its status and events. */
+    void awaitReadyToUse(String name) {
         try {
             client.genericKubernetesResources(SNAPSHOTS).inNamespace(NS).withName(name)
                     .waitUntilCondition(TestNamespace::readyToUse, 3, TimeUnit.MINUTES);
@@ -118,10 +128,15 @@ final class TestNamespace {
         }
     }
 
-    @SuppressWarnings("unchecked")
     private static boolean readyToUse(GenericKubernetesResource s) {
-        Object status = s == null ? null : s.getAdditionalProperties().get("status");
-        return status instanceof Map<?, ?> m && Boolean.TRUE.equals(((Map<String, Object>) m).get("readyToUse"));
+        return Boolean.TRUE.equals(status(s).get("readyToUse"));
+    }
+
+    /** A resource's status as a map: empty for none (or no resource). */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> status(GenericKubernetesResource r) {
+        Object status = r == null ? null : r.getAdditionalProperties().get("status");
+        return status instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     /** Runs the pod until it ends, deletes it, and returns its output; fails unless it succeeded. */

@@ -73,8 +73,11 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
     /**
      * A snapshot whose backup is not stored yet: asks for it again, which is what a repeated
      * CreateSnapshot does (a failed or interrupted upload starts again; one running is left to run),
-     * reports what changed, and is retried with the back-off until the backup is stored. Never
-     * Failed: the controller deletes a Failed snapshot with its storage, and the local snapshot is
+     * reports what changed, and is retried with the back-off until the backup is stored. A failed
+     * upload is reported Failed as it is tried again (the controller answers CreateSnapshot with the
+     * failure, which the CO shows as the VolumeSnapshot's error), and Uploading at the next refresh if
+     * that try still runs. The
+     * snapshot is never Failed: the controller deletes a Failed snapshot with its storage, and the local snapshot is
      * fine; only its upload has to be tried again.
      */
     @Override
@@ -145,7 +148,8 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
             return where;
         }
         return where + switch (b.phase()) {
-            case UPLOADING -> "; its backup to " + b.target() + " is uploading";
+            case UPLOADING -> "; its backup to " + b.target() + (b.message().isEmpty() ? " is uploading"
+                    : " is uploading again; the last try failed: " + b.message());
             case STORED -> "; its backup is stored at " + b.url();
             case FAILED -> "; its backup to " + b.target() + " failed (tried again): " + b.message();
         };

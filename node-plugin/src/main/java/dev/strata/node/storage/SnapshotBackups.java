@@ -10,6 +10,7 @@ import dev.strata.backup.BackupSummary;
 import dev.strata.backup.BackupTarget;
 import dev.strata.common.CrashPoint;
 import dev.strata.common.CsiException;
+import dev.strata.common.ErrorMapper;
 import dev.strata.common.LockTable;
 import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.RecordState;
@@ -119,15 +120,29 @@ final class SnapshotBackups implements AutoCloseable {
 
     /**
      * Starts (or resumes) the upload of a cut snapshot, unless one is already running; {@code secrets}
-     * are the call's, held by the upload only while it runs.
+     * are the call's, held by the upload only while it runs. The caller holds the snapshot's lock.
+     * Returns the record the call answers with: a failed upload is answered as failed once, by the call
+     * that tries it again, and its record says UPLOADING again (written before the try starts), so that
+     * the calls after it follow that try, and see its failure, if it fails, once.
      */
-    void upload(SnapshotRecord snapshot, VolumeEngine engine, Secrets secrets) {
+    SnapshotRecord upload(SnapshotRecord snapshot, VolumeEngine engine, Secrets secrets) throws IOException {
         if (snapshot.backup() == null || snapshot.backup().phase() == BackupRef.Phase.STORED) {
-            return;
+            return snapshot;
         }
         SnapshotContent content = SnapshotContent.of(engine, "parameters." + BackupRef.TARGET_PARAMETER);
-        uploads.compute(snapshot.id(), (id, running) -> running != null && !running.future.isDone() ? running
-                : start(snapshot, content, fromCall(secrets)));
+        Upload running = uploads.get(snapshot.id());
+        if (running != null && !running.future.isDone()) {
+            return snapshot;
+        }
+        SnapshotRecord uploading = snapshot;
+        if (snapshot.backup().phase() == BackupRef.Phase.FAILED) {
+            uploading = snapshot.withBackup(snapshot.backup().retrying());
+            records.snapshots().put(uploading);
+        }
+        SnapshotRecord started = uploading;
+        uploads.compute(snapshot.id(), (id, was) -> was != null && !was.future.isDone() ? was
+                : start(started, content, fromCall(secrets)));
+        return snapshot;
     }
 
     /**
@@ -187,9 +202,25 @@ final class SnapshotBackups implements AutoCloseable {
             } else {
                 LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
             }
-            outcome = ref.failed(String.valueOf(e.getMessage()));
+            Status failure = failure(e);
+            outcome = ref.failed(failure.getCode().name(), failure.getDescription());
         }
         return outcome;
+    }
+
+    /**
+     * An upload's failure as the status a CreateSnapshot of the snapshot answers until an upload is
+     * stored: the target's failures as a restore's ({@link BackupCalls#mapped}), the rest as any call's
+     * ({@link ErrorMapper}). NOT_FOUND and ALREADY_EXISTS mean something else to a CreateSnapshot (no
+     * source volume, a name taken): the target's own are FAILED_PRECONDITION, what it is not ready for.
+     */
+    private static Status failure(Throwable e) {
+        Throwable mapped = e instanceof IOException io ? mapped("parameters." + BackupRef.TARGET_PARAMETER, io) : e;
+        Status status = ErrorMapper.toStatus(mapped);
+        return switch (status.getCode()) {
+            case NOT_FOUND, ALREADY_EXISTS -> Status.FAILED_PRECONDITION.withDescription(status.getDescription());
+            default -> status;
+        };
     }
 
     /**

@@ -62,8 +62,7 @@ final class Snapshots {
             CrashPoint.reach("snapshot.create.stored");
             SnapshotRecord ready = record.withState(RecordState.READY);
             records.snapshots().put(ready);
-            backups.upload(ready, engine, secrets);
-            return ready;
+            return backups.upload(ready, engine, secrets);
         }
     }
 
@@ -71,7 +70,8 @@ final class Snapshots {
      * A retried CreateSnapshot: the same backup target as first asked (or ALREADY_EXISTS), and an
      * upload that is not stored (a restart interrupted it, or it failed) starts again.
      */
-    private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters, Secrets secrets) {
+    private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters, Secrets secrets)
+            throws IOException {
         String asked = parameters.get(BackupRef.TARGET_PARAMETER);
         String had = existing.backup() == null ? null : existing.backup().target();
         VolumeEngine engine = engines.get(existing.engine());
@@ -82,10 +82,7 @@ final class Snapshots {
                     + (had == null ? "no backup target" : "backup target " + had) + ", not "
                     + (askedUrl == null ? "none" : askedUrl));
         }
-        if (existing.state() == RecordState.READY) {
-            backups.upload(existing, engine, secrets);
-        }
-        return existing;
+        return existing.state() == RecordState.READY ? backups.upload(existing, engine, secrets) : existing;
     }
 
     /** The engine's cut; one that fails leaves neither data nor record behind. */

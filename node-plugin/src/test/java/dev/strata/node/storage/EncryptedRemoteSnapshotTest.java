@@ -78,6 +78,11 @@ class EncryptedRemoteSnapshotTest {
 
         assertEquals(BackupRef.Phase.FAILED, wrong.phase());
         assertTrue(wrong.message().contains("the key does not open the backup target"), wrong.message());
+        assertEquals("FAILED_PRECONDITION", wrong.code(), "what CreateSnapshot answers");
+        // The call again answers the failure, once, and tries the upload again: it fails the same way.
+        SnapshotRecord retried = snapshot("snap-2", volume, "not the key");
+        assertEquals(wrong, retried.backup());
+        assertEquals(wrong, RemoteSnapshots.settled(storage, storage.findSnapshot(retried.id()).orElseThrow()));
         assertEquals(before, contents(tmp.resolve("target")), "the target is as it was");
         assertEquals(BackupRef.Phase.STORED,
                 RemoteSnapshots.settled(storage, snapshot("snap-3", volume, "the key")).phase(),
