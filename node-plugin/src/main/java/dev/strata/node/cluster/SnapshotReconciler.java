@@ -76,9 +76,8 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
      * reports what changed, and is retried with the back-off until the backup is stored. A failed
      * upload is reported Failed as it is tried again (the controller answers CreateSnapshot with the
      * failure, which the CO shows as the VolumeSnapshot's error), and Uploading at the next refresh if
-     * that try still runs. The
-     * snapshot is never Failed: the controller deletes a Failed snapshot with its storage, and the local snapshot is
-     * fine; only its upload has to be tried again.
+     * that try still runs. The snapshot itself is never Failed: the controller deletes a Failed
+     * snapshot with its storage, and the local snapshot is fine; only its upload has to be tried again.
      */
     @Override
     boolean refresh(StrataSnapshot s) {
