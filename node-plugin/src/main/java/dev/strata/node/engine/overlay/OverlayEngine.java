@@ -105,8 +105,9 @@ public final class OverlayEngine implements VolumeEngine, LayeredSnapshots {
     }
 
     /**
-     * Reopens every volume's size-limited directory (remounts what a reboot unmounted), drops what a
-     * crash left half-built, and flattens what a crash left too deep.
+     * Reopens every volume's size-limited directory (remounts what a reboot unmounted, and finishes
+     * its upper and work directories), drops what a crash left half-built, and flattens what a crash
+     * left too deep.
      */
     @Override
     public void start() throws IOException {
@@ -114,6 +115,12 @@ public final class OverlayEngine implements VolumeEngine, LayeredSnapshots {
         for (Path v : LayerChains.list(volumes)) {
             if (!v.getFileName().toString().startsWith(PARTIAL)) {
                 sizeLimit.open(SizeLimit.Limited.in(v));
+                if (sizeLimit.holds(v)) {
+                    // A first stage cut short (a power cut before the new filesystem's journal took the
+                    // directories) leaves the filesystem without them; finished here, not at the next stage,
+                    // so that the volume reads as healthy meanwhile.
+                    makeUpperAndWork(v.resolve(SizeLimit.FS));
+                }
             }
         }
         for (Path layer : LayerChains.list(layers)) {
