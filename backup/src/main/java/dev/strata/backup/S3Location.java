@@ -4,8 +4,11 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -29,6 +32,20 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
 record S3Location(String bucket, String prefix, URI endpoint, String region) {
     static final String SCHEME = "s3://";
     static final String DEFAULT_REGION = "us-east-1";
+    /** System property: how long one request may take, as an ISO-8601 duration ({@code PT2M}, the default). */
+    static final String ATTEMPT_TIMEOUT_PROPERTY = "strata.backup.s3AttemptTimeout";
+    /**
+     * A request to a server that stops reading it would otherwise wait forever: the HTTP client has no
+     * timeout on a write, and a live server's kernel keeps the connection open. The longest request
+     * carries 8 MiB (a pack, a ranged read), which two minutes allow at 70 KB/s.
+     */
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofMinutes(2);
+    /** Times requests out for every client: each client would otherwise start threads of its own, kept until closed. */
+    private static final ScheduledExecutorService TIMEOUTS = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "s3-request-timeouts");
+        thread.setDaemon(true);
+        return thread;
+    });
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
@@ -99,7 +116,9 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(http)
                 .region(Region.of(signingRegion()))
-                .credentialsProvider(credentials);
+                .credentialsProvider(credentials)
+                .overrideConfiguration(c -> c.apiCallAttemptTimeout(attemptTimeout()) // retried as any failure
+                        .scheduledExecutorService(TIMEOUTS));
         if (endpoint != null) {
             // S3-compatible servers rarely resolve bucket names as host names (BUCKET.HOST): use HOST/BUCKET.
             // Many do not know the SDK's newer default either, a CRC trailer after an aws-chunked body, and
@@ -110,6 +129,12 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
                     .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         }
         return builder.build();
+    }
+
+    /** {@link #ATTEMPT_TIMEOUT}, or what {@value #ATTEMPT_TIMEOUT_PROPERTY} says (a test's server that stalls). */
+    private static Duration attemptTimeout() {
+        String set = System.getProperty(ATTEMPT_TIMEOUT_PROPERTY);
+        return set == null ? ATTEMPT_TIMEOUT : Duration.parse(set);
     }
 
     /** The object key in the bucket for a target key. */
