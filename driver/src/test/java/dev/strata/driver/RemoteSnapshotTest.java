@@ -15,8 +15,6 @@ import dev.strata.csi.v1.ListSnapshotsRequest;
 import dev.strata.csi.v1.Snapshot;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
-import dev.strata.testkit.S3Server;
-import dev.strata.testkit.TestCertificate;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +22,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -53,12 +50,12 @@ class RemoteSnapshotTest {
         return "file://" + shared.resolve("target");
     }
 
-    private static CreateSnapshotRequest remote(String name, String volumeId, String target) {
+    static CreateSnapshotRequest remote(String name, String volumeId, String target) {
         return CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(volumeId)
                 .putParameters("backupTarget", target).build();
     }
 
-    private static void fill(Path dir, long seed) throws IOException {
+    static void fill(Path dir, long seed) throws IOException {
         Random random = new Random(seed);
         Files.createDirectories(dir.resolve("a/b"));
         byte[] big = new byte[3 << 20];
@@ -69,7 +66,7 @@ class RemoteSnapshotTest {
         Files.createSymbolicLink(dir.resolve("link"), Path.of("a/b/small.txt"));
     }
 
-    private CreateVolumeRequest fromBackup(String name, String url) {
+    static CreateVolumeRequest fromBackup(String name, String url) {
         return Csi.createVolume(name).putParameters("fromBackup", url).build();
     }
 
@@ -139,91 +136,6 @@ class RemoteSnapshotTest {
         assertEquals(List.of("kept.txt"), CsiCalls.names(taken));
         assertEquals("someone's data", Files.readString(taken.resolve("kept.txt")));
         assertEquals(List.of(), hostB.listVolumeIds(), "no volume left behind");
-    }
-
-    /**
-     * The same through S3: a real S3-compatible server in this JVM (S3Proxy), the drivers' credentials
-     * from the AWS SDK's default chain (system properties here; the environment on a node).
-     */
-    @Test
-    void aRemoteSnapshotInS3IsRestoredOnAnotherHostAndItsDeleteEmptiesTheBucket() throws Exception {
-        try (S3Server s3 = S3Server.start(Files.createDirectory(shared.resolve("s3")));
-                S3Server.Undo keys = S3Server.keysAsDefaultCredentials()) {
-            String target = s3.url(s3.createBucket("backups"), "team-a");
-            String volume = hostA.createVolume("pvc-src").getVolumeId();
-            fill(hostA.volumeDir(volume), 6);
-            String id = awaitStored(hostA::controller, remote("snap-s3", volume, target)).getSnapshotId();
-            String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target + "#" + id))
-                    .getVolume().getVolumeId();
-            assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
-
-            hostA.deleteSnapshot(id);
-            assertEquals(List.of("team-a/config"), s3.keys("backups", ""),
-                    "only the target's config is left: no manifest, no chunk, no lock");
-        }
-    }
-
-    /**
-     * A call's secrets (a class's, in a cluster) open an S3 target the driver has no credentials for,
-     * and their key encrypts it. An upload a restart interrupted resumes only on a call that brings
-     * them again; the delete that brings them empties the bucket.
-     */
-    @Test
-    void aCallsSecretsOpenAndKeyAnS3TargetTheDriverHasNoCredentialsFor() throws Exception {
-        try (S3Server s3 = S3Server.start(Files.createDirectory(shared.resolve("s3")))) {
-            String target = s3.url(s3.createBucket("tenant"), "b");
-            Map<String, String> secrets = Map.of("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY,
-                    "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY, "backupKey", "the tenant's key");
-            String volume = hostA.createVolume("pvc-src").getVolumeId();
-            fill(hostA.volumeDir(volume), 8);
-            CreateSnapshotRequest ask = remote("snap-tenant", volume, target).toBuilder().putAllSecrets(secrets)
-                    .build();
-            String id = hostA.controller().createSnapshot(ask).getSnapshot().getSnapshotId();
-            hostA.restart(); // stops the upload wherever it is; the restart has no secrets to resume it with
-            awaitStored(hostA::controller, ask);
-
-            String url = target + "#" + id;
-            assertStatus(Status.Code.FAILED_PRECONDITION, "backupKey", () -> hostB.controller().createVolume(
-                    fromBackup("pvc-keyless", url).toBuilder().putSecrets("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY)
-                            .putSecrets("AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY).build()));
-            String restored = hostB.controller().createVolume(fromBackup("pvc-tenant", url).toBuilder()
-                    .putAllSecrets(secrets).build()).getVolume().getVolumeId();
-            assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
-
-            hostA.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(id)
-                    .putAllSecrets(secrets).build());
-            assertEquals(List.of("b/config"), s3.keys("tenant", ""), "only the target's config is left");
-        }
-    }
-
-    /**
-     * An S3 server under a private CA, over https: a call whose secrets name the CA (AWS_CERT, from a
-     * class's Secret in a cluster) stores and restores on another host; one without it is refused there,
-     * naming AWS_CERT.
-     */
-    @Test
-    void aCallsCaOpensAnHttpsTargetUnderAPrivateCa() throws Exception {
-        TestCertificate certificate = TestCertificate.make(Files.createDirectory(shared.resolve("tls")), "s3",
-                "ip:127.0.0.1");
-        try (S3Server s3 = S3Server.startHttps(Files.createDirectory(shared.resolve("s3")), certificate)) {
-            String target = s3.url(s3.createBucket("private-ca"), "b");
-            Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY,
-                    "AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY);
-            Map<String, String> secrets = new java.util.HashMap<>(credentials);
-            secrets.put("AWS_CERT", certificate.pem());
-            String volume = hostA.createVolume("pvc-src").getVolumeId();
-            fill(hostA.volumeDir(volume), 9);
-            String id = awaitStored(hostA::controller, remote("snap-ca", volume, target).toBuilder()
-                    .putAllSecrets(secrets).build()).getSnapshotId();
-
-            String url = target + "#" + id;
-            // INTERNAL, as for any target a restore cannot reach; the message says what to give
-            assertStatus(Status.Code.INTERNAL, "AWS_CERT", () -> hostB.controller().createVolume(
-                    fromBackup("pvc-untrusted", url).toBuilder().putAllSecrets(credentials).build()));
-            String restored = hostB.controller().createVolume(fromBackup("pvc-ca", url).toBuilder()
-                    .putAllSecrets(secrets).build()).getVolume().getVolumeId();
-            assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
-        }
     }
 
     /** The stored chunks: objects of their own under chunks/, and packs of small ones under packs/. */
