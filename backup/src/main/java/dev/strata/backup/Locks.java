@@ -1,5 +1,6 @@
 package dev.strata.backup;
 
+import dev.strata.common.Interrupts;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.NoSuchFileException;
@@ -285,16 +286,9 @@ final class Locks {
          */
         @Override
         public void close() throws IOException {
-            boolean interrupted = Thread.interrupted();
             closed = true;
             HELD.remove(key); // before the delete: one that fails leaves a lock any prune may take as stale
-            try {
-                target.delete(key);
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            Interrupts.runCleared(() -> target.delete(key));
         }
 
         /** Releases the lock after {@code failure}, which the caller throws; a failed release is added to it. */

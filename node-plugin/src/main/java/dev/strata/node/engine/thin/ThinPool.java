@@ -1,5 +1,6 @@
 package dev.strata.node.engine.thin;
 
+import dev.strata.common.Interrupts;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.node.sys.LoopDevices;
 import java.io.IOException;
@@ -115,14 +116,7 @@ final class ThinPool {
      * thin, in CI). The thread's interrupt is kept for its caller.
      */
     private void releaseMetadataSnapshot() throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            message("release_metadata_snap");
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Interrupts.runCleared(() -> message("release_metadata_snap"));
     }
 
     /**
