@@ -139,9 +139,9 @@ final class SnapshotBackups implements AutoCloseable {
             uploading = snapshot.withBackup(snapshot.backup().retrying());
             records.snapshots().put(uploading);
         }
-        SnapshotRecord started = uploading;
-        uploads.compute(snapshot.id(), (id, was) -> was != null && !was.future.isDone() ? was
-                : start(started, content, fromCall(secrets)));
+        // No other upload of it can start meanwhile: every caller holds the snapshot's lock (the
+        // start-up's resume runs before any call is served).
+        uploads.put(snapshot.id(), start(uploading, content, fromCall(secrets)));
         return snapshot;
     }
 
