@@ -213,6 +213,14 @@ public final class BackupRepository {
     }
 
     /**
+     * Whether {@code url} is a backup target at all: one without a config holds no backup, since the
+     * first backup into a target writes its config before anything else (opening it would write one).
+     */
+    public static boolean isInitialised(String url, BackupSecrets secrets) throws IOException {
+        return BackupTarget.open(url, secrets).exists(RepositoryConfig.KEY);
+    }
+
+    /**
      * Removes only the manifest of backup {@code name} from {@code url}: without the key of an
      * encrypted repository nothing else can be done (its chunks wait for a prune that has the key).
      * BUSY while a repack rewrites manifests, as {@link #remove}.

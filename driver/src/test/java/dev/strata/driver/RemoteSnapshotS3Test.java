@@ -63,7 +63,9 @@ class RemoteSnapshotS3Test {
 
     /**
      * The same through S3: a real S3-compatible server in this JVM (S3Proxy), the drivers' credentials
-     * from the AWS SDK's default chain (system properties here; the environment on a node).
+     * from the AWS SDK's default chain (system properties here; the environment on a node). A delete
+     * while the server is down answers UNAVAILABLE, naming the snapshot and its target, and keeps the
+     * snapshot and its backup; once the server is back the delete (the CO's retry) removes both.
      */
     @Test
     void aRemoteSnapshotInS3IsRestoredOnAnotherHostAndItsDeleteEmptiesTheBucket() throws Exception {
@@ -76,6 +78,14 @@ class RemoteSnapshotS3Test {
             String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target + "#" + id))
                     .getVolume().getVolumeId();
             assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+
+            s3.stop();
+            String why = assertStatus(Status.Code.UNAVAILABLE, "snapshot " + id + "'s backup target: the backup "
+                    + "target cannot be reached", () -> hostA.deleteSnapshot(id)).getStatus().getDescription();
+            assertTrue(why.contains(target), why);
+            assertTrue(Files.isDirectory(hostA.snapshotDir(id)), "the snapshot stays until its backup can go");
+            s3.restart();
+            assertTrue(s3.keys("backups", "").contains("team-a/backups/" + id), "the backup is still stored");
 
             hostA.deleteSnapshot(id);
             assertEquals(List.of("team-a/config"), s3.keys("backups", ""),

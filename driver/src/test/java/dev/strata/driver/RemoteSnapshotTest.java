@@ -16,6 +16,7 @@ import dev.strata.csi.v1.Snapshot;
 import dev.strata.testkit.Csi;
 import dev.strata.testkit.CsiCalls;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -253,6 +254,26 @@ class RemoteSnapshotTest {
         String restored = hostB.controller().createVolume(fromBackup("pvc-moved", target() + "#" + id))
                 .getVolume().getVolumeId();
         assertSameTree(hostA.snapshotDir(id), hostB.volumeDir(restored));
+    }
+
+    /**
+     * An upload into a directory that holds other data is refused (it is no backup target), and the
+     * snapshot's delete then goes through: nothing of it is in that directory, which it leaves as it was.
+     */
+    @Test
+    void aSnapshotWhoseTargetIsNoBackupTargetIsDeletedAndLeavesTheDirectoryAsItWas() throws Exception {
+        Path blocked = Files.createDirectories(shared.resolve("blocked"));
+        Files.writeString(blocked.resolve("in-the-way"), "not a backup target");
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        CreateSnapshotRequest req = remote("snap-1", volume, "file://" + blocked);
+        String id = hostA.controller().createSnapshot(req).getSnapshot().getSnapshotId();
+        StatusRuntimeException failed = SnapshotUploads.awaitUploadFailure(hostA::controller, req);
+        assertEquals(Status.Code.INVALID_ARGUMENT, failed.getStatus().getCode(), failed.getStatus().toString());
+
+        hostA.deleteSnapshot(id);
+        assertEquals(List.of(), hostA.controller().listSnapshots(ListSnapshotsRequest.getDefaultInstance())
+                .getEntriesList());
+        assertEquals(List.of(blocked.resolve("in-the-way")), CsiCalls.files(blocked), "the directory is as it was");
     }
 
     @Test

@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Snapshots kept off the node (Convoy's backups): a snapshot whose parameters name a
@@ -202,20 +203,21 @@ final class SnapshotBackups implements AutoCloseable {
             } else {
                 LOG.warn("snapshot {}: upload to {} failed: {}", snapshot.id(), ref.target(), e.toString());
             }
-            Status failure = failure(e);
+            Status failure = failure("parameters." + BackupRef.TARGET_PARAMETER, e);
             outcome = ref.failed(failure.getCode().name(), failure.getDescription());
         }
         return outcome;
     }
 
     /**
-     * An upload's failure as the status a CreateSnapshot of the snapshot answers until an upload is
-     * stored: the target's failures as a restore's ({@link BackupCalls#mapped}), the rest as any call's
-     * ({@link ErrorMapper}). NOT_FOUND and ALREADY_EXISTS mean something else to a CreateSnapshot (no
-     * source volume, a name taken): the target's own are FAILED_PRECONDITION, what it is not ready for.
+     * A failure of an upload (or of a removal) as the status a CreateSnapshot (or DeleteSnapshot) of the
+     * snapshot answers, naming {@code field}: the target's failures as a restore's
+     * ({@link BackupCalls#mapped}), the rest as any call's ({@link ErrorMapper}). NOT_FOUND and
+     * ALREADY_EXISTS mean something else to those calls (no source volume, a name taken): the target's
+     * own are FAILED_PRECONDITION, what it is not ready for.
      */
-    private static Status failure(Throwable e) {
-        Throwable mapped = e instanceof IOException io ? mapped("parameters." + BackupRef.TARGET_PARAMETER, io) : e;
+    private static Status failure(String field, Throwable e) {
+        Throwable mapped = e instanceof IOException io ? mapped(field, io) : e;
         Status status = ErrorMapper.toStatus(mapped);
         return switch (status.getCode()) {
             case NOT_FOUND, ALREADY_EXISTS -> Status.FAILED_PRECONDITION.withDescription(status.getDescription());
@@ -299,7 +301,10 @@ final class SnapshotBackups implements AutoCloseable {
     /**
      * Removes a snapshot's backup from its target: stops its upload first, then removes the manifest
      * and prunes the chunks only it used. Without the key of an encrypted target only the manifest
-     * goes; its chunks wait for the next prune that has the key.
+     * goes; its chunks wait for the next prune that has the key. A target that is no backup target
+     * (its upload failed on that) holds nothing to remove. A target that fails is the delete's
+     * failure, by the same codes as an upload's (UNAVAILABLE while it cannot be reached): the
+     * snapshot stays until its backup is gone.
      */
     void remove(SnapshotRecord snapshot, Secrets secrets) throws IOException {
         BackupRef ref = snapshot.backup();
@@ -307,6 +312,22 @@ final class SnapshotBackups implements AutoCloseable {
             return;
         }
         awaitUpload(snapshot.id());
+        try {
+            if (!BackupRepository.isInitialised(ref.target(), fromCall(secrets))) {
+                // a stored backup's target that lost its config can be read by nothing: leave its files
+                LOG.atLevel(ref.phase() == BackupRef.Phase.STORED ? Level.WARN : Level.INFO).log(
+                        "snapshot {}: {} holds no backup config; nothing of it to remove there", snapshot.id(),
+                        ref.target());
+                return;
+            }
+            removeFrom(ref, secrets);
+        } catch (IOException e) {
+            Status failure = failure("snapshot " + snapshot.id() + "'s backup target", e);
+            throw CsiException.named(failure.getCode().name(), failure.getDescription());
+        }
+    }
+
+    private void removeFrom(BackupRef ref, Secrets secrets) throws IOException {
         try {
             BackupRepository.open(ref.target(), calls.forCall(secrets)).remove(ref.name());
         } catch (BackupException e) {
