@@ -20,7 +20,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Remote snapshots on the real cluster, as users take them: a VolumeSnapshot of the strata-backup
@@ -143,6 +145,7 @@ final class BackupScenario {
         assertEquals(false, failed.get("readyToUse"), "not ready to use: " + failed);
         System.out.printf("[cluster] a failing upload is the VolumeSnapshot's error: %s%n", snapshotError("blocked"));
 
+        aSnapshotOfATargetStillBlockedIsDeleted(expected);
         Files.delete(blocked.resolve("packs"));
         ns.awaitReadyToUse("blocked");
         String id = snapshotHandle("blocked");
@@ -152,6 +155,34 @@ final class BackupScenario {
                 .withName("blocked").delete();
         TestNamespace.await("the backup's manifest leaves the target", () -> !Files.exists(blocked.resolve("backups")
                 .resolve(id)));
+    }
+
+    /**
+     * A second VolumeSnapshot into the same blocked target, deleted while it still fails: it goes, with
+     * its content and its StrataSnapshot (nothing of it is in a directory that is no backup target),
+     * and the directory keeps only what was there.
+     */
+    private void aSnapshotOfATargetStillBlockedIsDeleted(String expected) throws Exception {
+        ns.createSnapshot("blocked-dropped", "blocked-src", BLOCKED_CLASS);
+        TestNamespace.await("the second VolumeSnapshot's error says its upload failed", () -> String.valueOf(
+                snapshotError("blocked-dropped")).contains(expected));
+        TestNamespace.await("the content records the snapshot's ID", () -> handleOrNull("blocked-dropped") != null);
+        String content = String.valueOf(TestNamespace.status(client.genericKubernetesResources(
+                TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS).withName("blocked-dropped").get())
+                .get("boundVolumeSnapshotContentName"));
+        String id = snapshotHandle("blocked-dropped");
+        client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
+                .withName("blocked-dropped").delete();
+        TestNamespace.await("the VolumeSnapshot, its content and the StrataSnapshot " + id + " go", () ->
+                client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
+                        .withName("blocked-dropped").get() == null
+                        && client.genericKubernetesResources(CONTENTS).withName(content).get() == null
+                        && client.genericKubernetesResources(STRATA_SNAPSHOTS).withName(id).get() == null);
+        try (Stream<Path> left = Files.list(BACKUPS.resolve("blocked"))) {
+            assertEquals(List.of("packs"), left.map(f -> f.getFileName().toString()).toList(),
+                    "the blocked directory keeps only what was there");
+        }
+        System.out.printf("[cluster] a VolumeSnapshot whose upload still fails is deleted: %s%n", id);
     }
 
     /** The message of a VolumeSnapshot's status.error, or null. */
@@ -229,6 +260,16 @@ final class BackupScenario {
             return CsiCalls.files(dir).isEmpty();
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** {@link #snapshotHandle}, or null while the VolumeSnapshot has no content or the content no handle. */
+    private String handleOrNull(String volumeSnapshot) {
+        try {
+            String handle = snapshotHandle(volumeSnapshot);
+            return "null".equals(handle) ? null : handle;
+        } catch (RuntimeException notYet) {
+            return null;
         }
     }
 
