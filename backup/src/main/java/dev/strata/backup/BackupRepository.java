@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A backup repository on a {@link BackupTarget}: trees backed up as content-defined chunks, addressed
@@ -44,6 +45,16 @@ public final class BackupRepository {
      */
     public static BackupRepository open(String url, BackupSecrets secrets) throws IOException {
         return open(BackupTarget.open(url, secrets), secrets.key());
+    }
+
+    /**
+     * {@link #open}, but only where the target holds its config; else empty, and nothing is written: a
+     * target without a config (empty, or holding other data) holds no backup, since the first backup
+     * into a target writes its config before anything else.
+     */
+    public static Optional<BackupRepository> openExisting(String url, BackupSecrets secrets) throws IOException {
+        BackupTarget target = BackupTarget.open(url, secrets);
+        return target.exists(RepositoryConfig.KEY) ? Optional.of(open(target, secrets.key())) : Optional.empty();
     }
 
     /** Opens a repository on any target (tests wrap one to inject failures). */
@@ -210,14 +221,6 @@ public final class BackupRepository {
         }
         removeManifest(target, BackupNames.check(name, "backup name"));
         return prune(Duration.ZERO);
-    }
-
-    /**
-     * Whether {@code url} is a backup target at all: one without a config holds no backup, since the
-     * first backup into a target writes its config before anything else (opening it would write one).
-     */
-    public static boolean isInitialised(String url, BackupSecrets secrets) throws IOException {
-        return BackupTarget.open(url, secrets).exists(RepositoryConfig.KEY);
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.strata.backup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -33,22 +32,22 @@ class ConcurrentInitialisationTest {
     Path tmp;
 
     /**
-     * What a snapshot's delete asks before it opens a target (an open would initialise an empty one):
-     * only a target holding a config is one; the question writes nothing.
+     * How a snapshot's delete opens its target (an open would initialise an empty one): only a target
+     * holding a config is one; opening another writes nothing.
      */
     @Test
-    void aTargetIsInitialisedOnceItHoldsItsConfigAndAskingWritesNothing() throws Exception {
+    void onlyATargetHoldingItsConfigOpensAsExistingAndOpeningAnotherWritesNothing() throws Exception {
         String empty = TestTrees.url(Files.createDirectory(tmp.resolve("empty")));
         Path other = Files.createDirectory(tmp.resolve("other"));
         Files.writeString(other.resolve("notes.txt"), "not a backup target");
-        assertFalse(BackupRepository.isInitialised(empty, BackupSecrets.NONE));
-        assertFalse(BackupRepository.isInitialised(TestTrees.url(other), BackupSecrets.NONE));
-        assertEquals(List.of(), BackupTarget.open(empty).list(""), "asking wrote nothing");
+        assertTrue(BackupRepository.openExisting(empty, BackupSecrets.NONE).isEmpty());
+        assertTrue(BackupRepository.openExisting(TestTrees.url(other), BackupSecrets.NONE).isEmpty());
+        assertEquals(List.of(), BackupTarget.open(empty).list(""), "opening wrote nothing");
         TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(TestTrees.url(other),
                 BackupSecrets.NONE));
 
         BackupRepository.open(empty, BackupSecrets.NONE);
-        assertTrue(BackupRepository.isInitialised(empty, BackupSecrets.NONE));
+        assertTrue(BackupRepository.openExisting(empty, BackupSecrets.NONE).isPresent());
     }
 
     @Test

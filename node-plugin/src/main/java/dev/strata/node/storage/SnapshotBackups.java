@@ -313,23 +313,24 @@ final class SnapshotBackups implements AutoCloseable {
         }
         awaitUpload(snapshot.id());
         try {
-            if (!BackupRepository.isInitialised(ref.target(), fromCall(secrets))) {
-                // a stored backup's target that lost its config can be read by nothing: leave its files
-                LOG.atLevel(ref.phase() == BackupRef.Phase.STORED ? Level.WARN : Level.INFO).log(
-                        "snapshot {}: {} holds no backup config; nothing of it to remove there", snapshot.id(),
-                        ref.target());
-                return;
-            }
-            removeFrom(ref, secrets);
+            removeFrom(snapshot.id(), ref, secrets);
         } catch (IOException e) {
             Status failure = failure("snapshot " + snapshot.id() + "'s backup target", e);
-            throw CsiException.named(failure.getCode().name(), failure.getDescription());
+            throw new CsiException(failure.getCode(), failure.getDescription());
         }
     }
 
-    private void removeFrom(BackupRef ref, Secrets secrets) throws IOException {
+    private void removeFrom(String snapshotId, BackupRef ref, Secrets secrets) throws IOException {
         try {
-            BackupRepository.open(ref.target(), calls.forCall(secrets)).remove(ref.name());
+            Optional<BackupRepository> repository = BackupRepository.openExisting(ref.target(), calls.forCall(secrets));
+            if (repository.isEmpty()) {
+                // a stored backup's target that lost its config can be read by nothing: leave its files
+                LOG.atLevel(ref.phase() == BackupRef.Phase.STORED ? Level.WARN : Level.INFO).log(
+                        "snapshot {}: {} holds no backup config; nothing of it to remove there", snapshotId,
+                        ref.target());
+                return;
+            }
+            repository.get().remove(ref.name());
         } catch (BackupException e) {
             if (e.kind() != BackupException.Kind.KEY_REQUIRED && e.kind() != BackupException.Kind.WRONG_KEY) {
                 throw e;
