@@ -5,7 +5,6 @@ import dev.strata.common.BuildInfo;
 import dev.strata.common.CsiException;
 import dev.strata.common.Validate;
 import dev.strata.common.VolumeContext;
-import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.ContentSource;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeHealth;
@@ -107,21 +106,6 @@ final class ControllerMessages {
             b.setContentSource(source);
         }
         return b.build();
-    }
-
-    /**
-     * The snapshot, unless its upload failed: then the failure, as the CSI spec asks of post-cut
-     * processing that fails ("a corresponding gRPC error code", not ready_to_use). A CO shows it (the
-     * VolumeSnapshot's error) and asks again; the upload is tried again by the call that answers the
-     * failure (standalone) or by the node (cluster).
-     */
-    static SnapshotRecord unlessUploadFailed(SnapshotRecord s) {
-        BackupRef b = s.backup();
-        if (b != null && b.phase() == BackupRef.Phase.FAILED) {
-            throw CsiException.named(b.code(), "snapshot " + s.id() + BackupRef.UPLOAD_FAILED + b.target()
-                    + " failed, and is tried again: " + b.message());
-        }
-        return s;
     }
 
     static Snapshot toCsi(SnapshotRecord s) {

@@ -5,7 +5,6 @@ import static dev.strata.controller.ControllerMessages.capacityRange;
 import static dev.strata.controller.ControllerMessages.condition;
 import static dev.strata.controller.ControllerMessages.contentSource;
 import static dev.strata.controller.ControllerMessages.toCsi;
-import static dev.strata.controller.ControllerMessages.unlessUploadFailed;
 
 import com.google.protobuf.Int64Value;
 import dev.strata.common.BuildInfo;
@@ -96,6 +95,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     private final Gate<? extends Provisioner> provisioner;
     private final Gate<? extends Attacher> attacher;
     private final List<ControllerServiceCapability.RPC.Type> capabilities;
+    private final SnapshotAnswers snapshotAnswers = new SnapshotAnswers();
 
     /** A Controller that attaches nothing (a cluster's): ControllerPublish is not advertised. */
     public ControllerService(Gate<? extends Provisioner> provisioner) {
@@ -302,13 +302,14 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         String source = Validate.id("source_volume_id", req.getSourceVolumeId());
         Map<String, String> parameters = new java.util.HashMap<>(Validate.map("parameters", req.getParametersMap()));
         SnapshotRecord s = provisioner.get().createSnapshot(name, source, parameters, secrets(req.getSecretsMap()));
-        reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(unlessUploadFailed(s))).build());
+        reply(out, CreateSnapshotResponse.newBuilder().setSnapshot(toCsi(snapshotAnswers.answer(s))).build());
     }
 
     @Override
     public void deleteSnapshot(DeleteSnapshotRequest req, StreamObserver<DeleteSnapshotResponse> out) {
-        provisioner.get().deleteSnapshot(Validate.id("snapshot_id", req.getSnapshotId()),
-                secrets(req.getSecretsMap()));
+        String snapshotId = Validate.id("snapshot_id", req.getSnapshotId());
+        provisioner.get().deleteSnapshot(snapshotId, secrets(req.getSecretsMap()));
+        snapshotAnswers.forget(snapshotId);
         reply(out, DeleteSnapshotResponse.getDefaultInstance());
     }
 

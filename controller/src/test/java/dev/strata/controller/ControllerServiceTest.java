@@ -2,6 +2,7 @@ package dev.strata.controller;
 
 import static dev.strata.common.CsiAssertions.assertCsi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.strata.common.BuildInfo;
@@ -9,6 +10,7 @@ import dev.strata.common.CsiException;
 import dev.strata.common.Gate;
 import dev.strata.common.model.AccessMode;
 import dev.strata.common.model.AccessType;
+import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.EngineTraits;
 import dev.strata.common.model.Ids;
@@ -20,12 +22,16 @@ import dev.strata.common.model.VolumeHealth;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
 import dev.strata.csi.v1.ControllerModifyVolumeRequest;
+import dev.strata.csi.v1.CreateSnapshotRequest;
+import dev.strata.csi.v1.CreateSnapshotResponse;
 import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.DeleteSnapshotRequest;
 import dev.strata.csi.v1.GetCapacityRequest;
 import dev.strata.csi.v1.GetCapacityResponse;
 import dev.strata.csi.v1.Topology;
 import dev.strata.csi.v1.TopologyRequirement;
 import dev.strata.csi.v1.VolumeCapability;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
@@ -181,6 +187,51 @@ class ControllerServiceTest {
         assertEquals(List.of(Map.of("mode", "0750")), provisioner.modified);
     }
 
+    // ---- snapshots ------------------------------------------------------------------------------
+
+    @Test
+    void aFailedUploadIsAnsweredOnlyToACallerAlreadyGivenTheSnapshotsId() {
+        provisioner.snapshot = snapshotRecord("snap-1", BackupRef.uploading("file:///backups", "b1")
+                .failed("INVALID_ARGUMENT", "parameters.backupTarget: not a Strata backup target"));
+        String id = provisioner.snapshot.id();
+
+        CreateSnapshotResponse first = call(service::createSnapshot, snapshot("snap-1"));
+        assertEquals(id, first.getSnapshot().getSnapshotId(), "the ID comes first: an error carries none");
+        assertFalse(first.getSnapshot().getReadyToUse());
+        CsiException failure = assertCsi(Status.Code.INVALID_ARGUMENT, () -> call(service::createSnapshot,
+                snapshot("snap-1")));
+        assertEquals("snapshot " + id + BackupRef.UPLOAD_FAILED + "file:///backups failed, and is tried again: "
+                + "parameters.backupTarget: not a Strata backup target", failure.getMessage());
+
+        call(service::deleteSnapshot, DeleteSnapshotRequest.newBuilder().setSnapshotId(id).build());
+        assertEquals(List.of(id), provisioner.deletedSnapshots);
+        assertEquals(id, call(service::createSnapshot, snapshot("snap-1")).getSnapshot().getSnapshotId(),
+                "one of the same name made after the delete is answered afresh");
+    }
+
+    @Test
+    void aCallerWhoseDeadlineHasPassedIsNotCountedAsGivenTheId() throws Exception {
+        provisioner.snapshot = snapshotRecord("snap-2", BackupRef.uploading("file:///backups", "b2")
+                .failed("UNAVAILABLE", "the backup target cannot be reached"));
+        Context.CancellableContext gone = Context.current().withCancellation();
+        gone.cancel(null);
+        gone.call(() -> call(service::createSnapshot, snapshot("snap-2")));
+
+        assertFalse(call(service::createSnapshot, snapshot("snap-2")).getSnapshot().getReadyToUse(),
+                "the first answer a caller hears carries the ID");
+        assertCsi(Status.Code.UNAVAILABLE, () -> call(service::createSnapshot, snapshot("snap-2")));
+    }
+
+    @Test
+    void aLocalSnapshotAndAnUploadStillRunningAreAnsweredAsTheyAre() {
+        provisioner.snapshot = snapshotRecord("snap-3", null);
+        assertTrue(call(service::createSnapshot, snapshot("snap-3")).getSnapshot().getReadyToUse());
+        provisioner.snapshot = snapshotRecord("snap-4", BackupRef.uploading("file:///backups", "b4"));
+        for (int i = 0; i < 2; i++) {
+            assertFalse(call(service::createSnapshot, snapshot("snap-4")).getSnapshot().getReadyToUse());
+        }
+    }
+
     // ---- helpers --------------------------------------------------------------------------------
 
     private static Topology on(String node) {
@@ -199,6 +250,15 @@ class ControllerServiceTest {
     private static VolumeCapability block() {
         return VolumeCapability.newBuilder().setBlock(VolumeCapability.BlockVolume.getDefaultInstance())
                 .setAccessMode(writer()).build();
+    }
+
+    private static CreateSnapshotRequest snapshot(String name) {
+        return CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(Ids.volumeId("pvc-src")).build();
+    }
+
+    private static SnapshotRecord snapshotRecord(String name, BackupRef backup) {
+        return new SnapshotRecord(Ids.snapshotId(name), name, Ids.volumeId("pvc-src"), "dir", 1 << 20, null,
+                RecordState.READY, Instant.EPOCH, backup);
     }
 
     private static CreateVolumeRequest.Builder volume(String name) {
@@ -252,6 +312,8 @@ class ControllerServiceTest {
         final List<Map<String, String>> modified = new ArrayList<>();
         EngineTraits traits = traits(Set.of(AccessType.MOUNT, AccessType.BLOCK), Set.of("mode"));
         CsiException engineFailure;
+        SnapshotRecord snapshot;
+        final List<String> deletedSnapshots = new ArrayList<>();
 
         FakeProvisioner(List<String> nodes) {
             this.nodes = nodes;
@@ -315,12 +377,12 @@ class ControllerServiceTest {
         @Override
         public SnapshotRecord createSnapshot(String name, String sourceVolumeId, Map<String, String> parameters,
                 Secrets secrets) {
-            throw new UnsupportedOperationException();
+            return snapshot;
         }
 
         @Override
         public void deleteSnapshot(String snapshotId, Secrets secrets) {
-            throw new UnsupportedOperationException();
+            deletedSnapshots.add(snapshotId);
         }
 
         @Override

@@ -81,6 +81,14 @@ class ClusterRemoteSnapshotTest {
         assertTrue(failing.getMessage().contains("failed (tried again)"), failing.getMessage());
         assertEquals("INVALID_ARGUMENT", failing.getBackupErrorCode(), "what the target's failure maps to");
         assertTrue(failing.getBackupError().contains("parameters.backupTarget"), failing.getBackupError());
+        // A controller that has not given this caller the snapshot's ID (here one restarted; as well a
+        // first answer lost to the caller's deadline) answers it first, though the upload has failed: a
+        // CO deletes only what it holds the ID of, and an error carries none.
+        cluster.stopController();
+        cluster.startController();
+        Snapshot again = cluster.controller().createSnapshot(ask).getSnapshot();
+        assertEquals(first.getSnapshotId(), again.getSnapshotId());
+        assertFalse(again.getReadyToUse());
         // CreateSnapshot answers the failure (the CO shows it as the VolumeSnapshot's error) while the
         // status says Failed; the node tries again at its next refresh, which says Uploading meanwhile.
         StatusRuntimeException answered = awaitUploadFailure(cluster::controller, ask);
