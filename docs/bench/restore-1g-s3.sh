@@ -18,8 +18,8 @@
 # As root; scratch under /var/tmp/bench-restore. BENCH_MVN_ARGS passes options to mvn (for the
 # classpath of the S3 server), STRATA_JAVA_OPTS to both drivers (-Dstrata.backup.crypto=jdk: the
 # JDK's own hash and cipher instead of NSS), S3_TLS=1 makes the server speak https, THREAD_CPU=1
-# adds where driver b's CPU went in each restore, by kind of thread (s3-two-drivers.sh). Prints one
-# line per measurement.
+# adds where driver b's CPU went in each restore, by kind of thread (s3-two-drivers.sh), PRE_RESTORE
+# has driver b restore a small backup first (below). Prints one line per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=/var/tmp/bench-restore
@@ -70,6 +70,19 @@ fi
 timed "limit: curl GET of the 16 objects into files (S3 server + disk)" get_all
 timed "limit: curl GET of the 16 objects, four at a time" get_four_at_a_time
 timed "limit: cp of the tree (disk alone)" cp -a "$tree" "$work/cp-copy"
+# PRE_RESTORE=s3 or file: driver b first restores a small backup (one 8 MiB file) from the same S3
+# target or from a file:// directory, as a warm-up at start-up would, before the measured restore.
+if [[ -n ${PRE_RESTORE:-} ]]; then
+  $ctl --endpoint "unix://$work/a.sock" volume create small --size 64Mi > /dev/null
+  $ctl --endpoint "unix://$work/a.sock" mount small "$work/mnt" > /dev/null
+  head -c 8M /dev/urandom > "$work/mnt/small.bin"
+  $ctl --endpoint "unix://$work/a.sock" umount small "$work/mnt" > /dev/null
+  small_target="s3://bench/strata?endpoint=$endpoint"
+  [[ $PRE_RESTORE == s3 ]] || small_target="file://$work/small-target"
+  small_id=$($ctl --endpoint "unix://$work/a.sock" snapshot create small --name small --to "$small_target" | head -1)
+  timed "small restore on driver b first, from $PRE_RESTORE (not a figure)" $ctl --endpoint "unix://$work/b.sock" \
+    volume create small-copy --size 64Mi --from-backup "$small_target#$small_id"
+fi
 restore_both
 # The same restore again on the same driver: its JVM has now run the S3 client and the restore's
 # code, and the S3 server's has served ranged reads (the first restore pays for both warming up).
