@@ -9,7 +9,6 @@ import dev.strata.backup.BackupRepository;
 import dev.strata.backup.BackupSecrets;
 import dev.strata.common.model.BackupRef;
 import dev.strata.testkit.CsiCalls;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
@@ -167,9 +166,7 @@ final class BackupScenario {
         TestNamespace.await("the second VolumeSnapshot's error says its upload failed", () -> String.valueOf(
                 snapshotError("blocked-dropped")).contains(expected));
         TestNamespace.await("the content records the snapshot's ID", () -> handleOrNull("blocked-dropped") != null);
-        String content = String.valueOf(TestNamespace.status(client.genericKubernetesResources(
-                TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS).withName("blocked-dropped").get())
-                .get("boundVolumeSnapshotContentName"));
+        String content = contentName("blocked-dropped");
         String id = snapshotHandle("blocked-dropped");
         client.genericKubernetesResources(TestNamespace.SNAPSHOTS).inNamespace(TestNamespace.NS)
                 .withName("blocked-dropped").delete();
@@ -275,11 +272,14 @@ final class BackupScenario {
 
     /** The CSI snapshot ID behind a VolumeSnapshot: its content's status.snapshotHandle. */
     private String snapshotHandle(String volumeSnapshot) {
-        GenericKubernetesResource snap = client.genericKubernetesResources(TestNamespace.SNAPSHOTS)
-                .inNamespace(TestNamespace.NS).withName(volumeSnapshot).get();
-        String content = String.valueOf(TestNamespace.status(snap).get("boundVolumeSnapshotContentName"));
-        return String.valueOf(TestNamespace.status(client.genericKubernetesResources(CONTENTS).withName(content)
-                .get()).get("snapshotHandle"));
+        return String.valueOf(TestNamespace.status(client.genericKubernetesResources(CONTENTS)
+                .withName(contentName(volumeSnapshot)).get()).get("snapshotHandle"));
+    }
+
+    /** The VolumeSnapshotContent a VolumeSnapshot is bound to ("null" while it is bound to none). */
+    private String contentName(String volumeSnapshot) {
+        return String.valueOf(TestNamespace.status(client.genericKubernetesResources(TestNamespace.SNAPSHOTS)
+                .inNamespace(TestNamespace.NS).withName(volumeSnapshot).get()).get("boundVolumeSnapshotContentName"));
     }
 
 }
