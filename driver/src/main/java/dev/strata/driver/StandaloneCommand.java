@@ -2,11 +2,11 @@ package dev.strata.driver;
 
 import dev.strata.common.BuildInfo;
 import dev.strata.common.grpc.Endpoint;
+import dev.strata.common.launch.ServerOptions;
+import dev.strata.common.launch.StopSignal;
+import dev.strata.common.launch.VersionProvider;
 import dev.strata.common.metrics.MetricsServer;
 import dev.strata.common.metrics.StrataMetrics;
-import dev.strata.common.process.ServerOptions;
-import dev.strata.common.process.StopSignal;
-import dev.strata.common.process.VersionProvider;
 import dev.strata.node.main.StorageOptions;
 import dev.strata.node.storage.StorageConfig;
 import dev.strata.node.sys.Posix;

@@ -1,7 +1,7 @@
 package dev.strata.driver;
 
 import picocli.CommandLine;
-import dev.strata.common.process.VersionProvider;
+import dev.strata.common.launch.VersionProvider;
 import dev.strata.controller.ControllerCommand;
 import dev.strata.node.main.NodeCommand;
 import dev.strata.node.sys.FileHandle;

@@ -2,7 +2,7 @@ package dev.strata.driver;
 
 import dev.strata.api.v1alpha1.KubeClients;
 import dev.strata.common.grpc.Endpoint;
-import dev.strata.common.process.StopSignal;
+import dev.strata.common.launch.StopSignal;
 import dev.strata.controller.ControllerPlugin;
 import dev.strata.node.main.NodePlugin;
 import dev.strata.node.storage.StorageConfig;

@@ -1,4 +1,4 @@
-package dev.strata.common.process;
+package dev.strata.common.launch;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

@@ -1,4 +1,4 @@
-package dev.strata.common.process;
+package dev.strata.common.launch;
 
 import dev.strata.common.grpc.Endpoint;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.strata.common.process;
+package dev.strata.common.launch;
 
 import dev.strata.common.BuildInfo;
 import picocli.CommandLine;
