@@ -14,6 +14,7 @@ import dev.strata.api.v1alpha1.StrataNode;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.common.BuildInfo;
+import dev.strata.common.exec.CommandRunner;
 import dev.strata.common.model.Ids;
 import dev.strata.csi.v1.CapacityRange;
 import dev.strata.csi.v1.ControllerExpandVolumeRequest;
@@ -200,6 +201,32 @@ class ClusterTest {
         // CO expects, never ALREADY_EXISTS.
         assertEquals(id, Csi.retryingAborted(() -> cluster.controller().createVolume(volumeOn("pvc-refused", "node-a")
                 .build())).getVolume().getVolumeId());
+    }
+
+    @Test
+    void aNodeThatCannotWriteFailsTheVolumeAsAStandaloneDriverWould() throws Exception {
+        assumeTrue(Posix.isRoot(), "chattr +i: needs root");
+        startAll();
+        // Immutable, the engine's volumes directory refuses even root (EPERM): the node's storage throws
+        // an I/O error, no CsiException. The node's status carries what ErrorMapper makes of it, as a
+        // standalone driver's CreateVolume answers it, with the file it could not make.
+        Path volumes = cluster.dataDir("node-a").resolve("engines/dir/volumes");
+        new CommandRunner().run("chattr", "+i", volumes.toString()).check();
+        try {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                    () -> cluster.controller().createVolume(volumeOn("pvc-immutable", "node-a").build()));
+            assertEquals(Status.Code.INTERNAL, e.getStatus().getCode(), e.getMessage());
+            assertTrue(e.getStatus().getDescription().startsWith("node node-a: I/O error: ")
+                    && e.getMessage().contains(volumes + "/") && e.getMessage().endsWith("Operation not permitted"),
+                    e.getMessage());
+        } finally {
+            new CommandRunner().run("chattr", "-i", volumes.toString()).check();
+        }
+        // Nothing stays, and once the directory takes files again a retry makes the volume.
+        String id = Ids.volumeId("pvc-immutable");
+        assertTrue(cluster.volumeOn("node-a", id).isEmpty());
+        assertEquals(id, Csi.retryingAborted(() -> cluster.controller().createVolume(volumeOn("pvc-immutable",
+                "node-a").build())).getVolume().getVolumeId());
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.strata.node.storage.LocalStorage;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.cache.Store;
+import io.grpc.Status;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,6 +107,11 @@ abstract class Reconciler<T extends CustomResource<?, ? extends NodeReport>> {
             return r;
         });
         return true;
+    }
+
+    /** {@link #fail} with a failure as {@link dev.strata.common.ErrorMapper} made it a status. */
+    final boolean fail(T resource, Status status) {
+        return fail(resource, status.getCode().name(), status.getDescription());
     }
 
     /**

@@ -6,7 +6,7 @@ import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataSnapshot;
 import dev.strata.api.v1alpha1.StrataSnapshotStatus;
 import dev.strata.common.CrashPoint;
-import dev.strata.common.CsiException;
+import dev.strata.common.ErrorMapper;
 import dev.strata.common.model.BackupRef;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.Secrets;
@@ -56,11 +56,8 @@ final class SnapshotReconciler extends Reconciler<StrataSnapshot> {
         try {
             taken = storage.createSnapshot(s.getSpec().getName(), s.getSpec().getSourceVolume(), parameters(s),
                     secrets.get());
-        } catch (CsiException e) {
-            return fail(s, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
-            LOG.warn("snapshot {}: failed", name, e);
-            return fail(s, "INTERNAL", e.toString());
+            return fail(s, ErrorMapper.toStatus(e)); // what a standalone driver's CreateSnapshot answers
         }
         CrashPoint.reach("node.snapshot.taken");
         reportTaken(s, taken);

@@ -6,7 +6,7 @@ import dev.strata.api.v1alpha1.Resources;
 import dev.strata.api.v1alpha1.StrataVolume;
 import dev.strata.api.v1alpha1.StrataVolumeStatus;
 import dev.strata.common.CrashPoint;
-import dev.strata.common.CsiException;
+import dev.strata.common.ErrorMapper;
 import dev.strata.common.model.Ids;
 import dev.strata.common.model.Secrets;
 import dev.strata.common.model.VolumeHealth;
@@ -61,15 +61,13 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
         VolumeRecord made;
         try {
             made = storage.createVolume(Conversions.volumeSpec(v.getSpec()).withSecrets(secrets.get()));
-        } catch (CsiException e) {
-            if (e.code() == Status.Code.RESOURCE_EXHAUSTED) {
-                events.volume(v, EventRecorder.Type.WARNING, "NotEnoughCapacity", "CreateVolume",
-                        "node " + v.getSpec().getNode() + " cannot make the volume: " + e.getMessage());
-            }
-            return fail(v, e.code().name(), e.getMessage());
         } catch (RuntimeException e) {
-            LOG.warn("volume {}: create failed", name, e);
-            return fail(v, "INTERNAL", e.toString());
+            Status failure = ErrorMapper.toStatus(e); // what a standalone driver's CreateVolume answers
+            if (failure.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                events.volume(v, EventRecorder.Type.WARNING, "NotEnoughCapacity", "CreateVolume",
+                        "node " + v.getSpec().getNode() + " cannot make the volume: " + failure.getDescription());
+            }
+            return fail(v, failure);
         }
         CrashPoint.reach("node.volume.made");
         ResourceWrites.status(client, StrataVolume.class, name, r -> {
@@ -107,7 +105,7 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
             return true;
         }
         VolumeRecord current = found.get();
-        String[] error = null;
+        Status error = null;
         try {
             if (v.getSpec().getRequiredBytes() > current.capacityBytes()) {
                 current = storage.expandVolume(name, v.getSpec().getRequiredBytes(), v.getSpec().getLimitBytes());
@@ -117,26 +115,24 @@ final class VolumeReconciler extends Reconciler<StrataVolume> {
             if (!changed.isEmpty()) {
                 current = storage.modifyVolume(name, changed);
             }
-        } catch (CsiException e) {
-            error = new String[] {e.code().name(), e.getMessage()};
         } catch (RuntimeException e) {
-            LOG.warn("volume {}: change failed", name, e);
-            error = new String[] {"INTERNAL", e.toString()};
+            error = ErrorMapper.toStatus(e);
         }
         if (error != null && v.getSpec().getRequiredBytes() > current.capacityBytes()) {
             // The resizer's own event says the same on the claim; this one is on the StrataVolume too, and
             // carries the engine's reason (a volume in use that can only grow unmounted: stop its pods).
-            events.volume(v, EventRecorder.Type.WARNING, "VolumeResizeFailed", "ExpandVolume", error[1]);
+            events.volume(v, EventRecorder.Type.WARNING, "VolumeResizeFailed", "ExpandVolume",
+                    error.getDescription());
         }
         VolumeRecord now = current;
-        String[] problem = error;
+        Status problem = error;
         VolumeHealth health = storage.health(name);
         healthEvent(v, health);
         ResourceWrites.status(client, StrataVolume.class, name, r -> {
             StrataVolumeStatus st = report(r);
             fill(st, now, generation);
-            st.setErrorCode(problem == null ? null : problem[0]);
-            st.setMessage(problem == null ? "ready on node " + now.nodeId() : problem[1]);
+            st.setErrorCode(problem == null ? null : problem.getCode().name());
+            st.setMessage(problem == null ? "ready on node " + now.nodeId() : problem.getDescription());
             st.setConditions(Resources.withCondition(st.getConditions(), Resources.CONDITION_HEALTHY,
                     !health.abnormal(), health.abnormal() ? "Abnormal" : "Healthy", health.message(), generation));
             return r;
