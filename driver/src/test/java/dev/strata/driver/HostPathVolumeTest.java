@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.strata.common.exec.CommandRunner;
 import dev.strata.csi.v1.CapacityRange;
 import dev.strata.csi.v1.CreateVolumeRequest;
+import dev.strata.csi.v1.NodeExpandVolumeRequest;
+import dev.strata.csi.v1.NodeGetVolumeStatsRequest;
+import dev.strata.csi.v1.NodeGetVolumeStatsResponse;
 import dev.strata.csi.v1.NodeStageVolumeRequest;
 import dev.strata.csi.v1.VolumeCapability.AccessMode.Mode;
 import dev.strata.node.engine.size.ProjectQuota;
@@ -145,6 +148,15 @@ class HostPathVolumeTest {
         stage(dir.toString());
         Path target = publish(dir.toString(), "app", true);
         assertEquals("port=80\n", Files.readString(target.resolve("app.conf")));
+        // kubelet asks every mounted CSI volume for its stats, under its ID: here the host path
+        NodeGetVolumeStatsResponse stats = csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder()
+                .setVolumeId(dir.toString()).setVolumePath(target.toString()).build());
+        assertFalse(stats.getVolumeCondition().getAbnormal(), stats.toString());
+        assertTrue(stats.getUsage(0).getUsed() > 0 && stats.getUsage(0).getTotal() > 0, stats.toString());
+        csi.node().nodeExpandVolume(NodeExpandVolumeRequest.newBuilder().setVolumeId(dir.toString())
+                .setVolumePath(target.toString()).build());
+        assertStatus(Code.NOT_FOUND, () -> csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest
+                .newBuilder().setVolumeId(dir.toString()).setVolumePath(csi.target("elsewhere").toString()).build()));
         unpublishAndUnstage(dir.toString(), target);
 
         Path file = Files.writeString(csi.hostRoot().resolve("motd"), "hello\n");

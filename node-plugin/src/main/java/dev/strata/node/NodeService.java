@@ -132,7 +132,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeGetVolumeStats(NodeGetVolumeStatsRequest req, StreamObserver<NodeGetVolumeStatsResponse> out) {
-        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        // not Validate.id: a static hostpath volume's ID is its host path, which NodeVolumes checks
+        String volumeId = Validate.required("volume_id", req.getVolumeId());
         String volumePath = Validate.required("volume_path", req.getVolumePath());
         NodeVolumes.Stats stats = Unchecked.get(() -> volumes.get().stats(volumeId, volumePath));
         NodeGetVolumeStatsResponse.Builder reply = NodeGetVolumeStatsResponse.newBuilder()
@@ -150,7 +151,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
 
     @Override
     public void nodeExpandVolume(NodeExpandVolumeRequest req, StreamObserver<NodeExpandVolumeResponse> out) {
-        String volumeId = Validate.id("volume_id", req.getVolumeId());
+        String volumeId = Validate.required("volume_id", req.getVolumeId()); // as NodeGetVolumeStats
         String volumePath = Validate.required("volume_path", req.getVolumePath());
         if (req.hasCapacityRange() && req.getCapacityRange().getLimitBytes() > 0
                 && req.getCapacityRange().getRequiredBytes() > req.getCapacityRange().getLimitBytes()) {
