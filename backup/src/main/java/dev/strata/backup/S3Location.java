@@ -6,6 +6,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -155,6 +156,11 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
                 throw invalid(redactQuery(url), "unknown parameter '" + name + "' (only endpoint and region; "
                         + "credentials come from the environment or the shared credentials file)");
             }
+            if (name.equals("endpoint") && eq >= 0 && (pair.indexOf('@', eq) >= 0
+                    || pair.toLowerCase(Locale.ROOT).indexOf("%40", eq) >= 0)) {
+                // user info ends in '@', raw or escaped: refused before a parse or a decode could echo it
+                throw credentialsInEndpoint(url);
+            }
             if (eq < 0 || params.put(name, decode(url, pair.substring(eq + 1))) != null) {
                 throw invalid(url, "parameter " + name + " needs exactly one value");
             }
@@ -177,9 +183,8 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
         } catch (URISyntaxException e) {
             throw invalid(url, "bad endpoint: " + e.getMessage());
         }
-        if (uri.getRawUserInfo() != null) {
-            throw invalid(redactQuery(url), "the endpoint holds credentials; they come from the environment "
-                    + "or the shared credentials file, never the URL");
+        if (uri.getRawUserInfo() != null || value.indexOf('@') >= 0) {
+            throw credentialsInEndpoint(url);
         }
         boolean http = "http".equals(uri.getScheme()) || "https".equals(uri.getScheme());
         if (!http || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
@@ -187,6 +192,11 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
             throw invalid(url, "bad endpoint '" + value + "': expected http(s)://HOST[:PORT]");
         }
         return uri;
+    }
+
+    private static BackupException credentialsInEndpoint(String url) {
+        return invalid(redactQuery(url), "the endpoint holds credentials; they come from the environment "
+                + "or the shared credentials file, never the URL");
     }
 
     private static String stripTrailingSlash(String value) {

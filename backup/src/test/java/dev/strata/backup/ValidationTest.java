@@ -64,7 +64,11 @@ class ValidationTest {
     /** Credentials never belong in the URL: refused, and not repeated in the message. */
     @ParameterizedTest
     @ValueSource(strings = {"s3://bucket?endpoint=http://AKIDEXAMPLE:s3cr3t@host:9000",
-            "s3://bucket/p?secretKey=s3cr3t", "s3://bucket/p?endpoint=http://h&accessKey=s3cr3t"})
+            "s3://bucket/p?secretKey=s3cr3t", "s3://bucket/p?endpoint=http://h&accessKey=s3cr3t",
+            // no host after the credentials, one the URI parser refuses, one with a bad %-escape
+            "s3://bucket?endpoint=http://AKIDEXAMPLE:s3cr3t@", "s3://bucket?endpoint=http://AKIDEXAMPLE:s3cr%20t@host",
+            "s3://bucket?endpoint=http://AKIDEXAMPLE:s3cr3t@host%zz", "s3://bucket?endpoint=http://AKID:s3cr3t%40@host",
+            "s3://bucket?endpoint=http%3A%2F%2FAKID%3As3cr3t%40host%zz"})
     void urlsCarryingSecretsAreRefusedWithoutEchoingThem(String url) {
         BackupException e = TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupTarget.open(url));
         assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
@@ -108,6 +112,26 @@ class ValidationTest {
         Files.writeString(dir.resolve("unrelated.txt"), "mine");
         TestTrees.assertFails(BackupException.Kind.INVALID, () -> BackupRepository.open(TestTrees.url(dir), BackupSecrets.NONE));
         assertFalse(Files.exists(dir.resolve("config")));
+    }
+
+    @Test
+    void aBackupIsReadOnlyFromARepositoryThatIsThereAndNoneIsMadeToReadIt() throws Exception {
+        Path empty = Files.createDirectory(tmp.resolve("empty"));
+        Path absent = tmp.resolve("absent/deeper");
+        for (Path dir : new Path[] {empty, absent}) {
+            TestTrees.assertFails(BackupException.Kind.NOT_FOUND,
+                    () -> BackupRepository.holding(TestTrees.url(dir), "snap-1", BackupSecrets.NONE));
+            assertTrue(BackupRepository.openExisting(TestTrees.url(dir), BackupSecrets.NONE).isEmpty());
+        }
+        TestTrees.assertFails(BackupException.Kind.INVALID,
+                () -> BackupRepository.holding(TestTrees.url(empty), "../snap-1", BackupSecrets.NONE));
+        assertEquals(0, TestTrees.countFiles(empty, ""), "nothing written");
+        assertFalse(Files.exists(tmp.resolve("absent")), "no directory made");
+
+        BackupRepository made = BackupRepository.open(TestTrees.url(empty), BackupSecrets.NONE);
+        made.backup(Files.createDirectory(tmp.resolve("tree")), "snap-1", Map.of(), null);
+        assertEquals("snap-1", BackupRepository.holding(TestTrees.url(empty), "snap-1", BackupSecrets.NONE)
+                .summary("snap-1").name());
     }
 
     @Test
