@@ -57,6 +57,27 @@ public final class BackupRepository {
         return target.exists(RepositoryConfig.KEY) ? Optional.of(open(target, secrets.key())) : Optional.empty();
     }
 
+    /**
+     * The repository at {@code url} that backup {@code name} is to be read from (a restore, an
+     * inspection): {@link #openExisting}, and where the target holds no config, NOT_FOUND for the
+     * backup, with nothing written. A read never makes a repository of a target that names the
+     * wrong directory or bucket.
+     */
+    public static BackupRepository holding(String url, String name, BackupSecrets secrets) throws IOException {
+        checkName(name);
+        BackupTarget target = BackupTarget.open(url, secrets);
+        if (!target.exists(RepositoryConfig.KEY)) {
+            throw new BackupException(BackupException.Kind.NOT_FOUND, "backup " + name + " not found in "
+                    + target.url() + ": it holds no Strata backup");
+        }
+        return open(target, secrets.key());
+    }
+
+    /** Refuses what cannot name a backup (INVALID), before a target is opened. */
+    public static String checkName(String name) throws BackupException {
+        return BackupNames.check(name, "backup name");
+    }
+
     /** Opens a repository on any target (tests wrap one to inject failures). */
     static BackupRepository open(BackupTarget target, byte[] key) throws IOException {
         return new BackupRepository(target, RepositoryOpener.open(target, key));

@@ -15,10 +15,10 @@ import java.util.TreeMap;
  */
 public interface BackupTarget {
     /**
-     * Opens a target by URL. {@code file:///absolute/dir} is a {@link FileTarget} (the directory is
-     * created if missing); {@code s3://BUCKET[/PREFIX][?endpoint=…][&region=…]} is an {@link S3Target}
-     * (nothing is sent until the first call); anything else, a relative path, a path with {@code ".."}
-     * or a malformed s3 URL is {@link BackupException.Kind#INVALID}.
+     * Opens a target by URL; nothing is written. {@code file:///absolute/dir} is a {@link FileTarget}
+     * (a missing directory is made by the first put); {@code s3://BUCKET[/PREFIX][?endpoint=…][&region=…]}
+     * is an {@link S3Target} (nothing is sent until the first call); anything else, a relative path, a
+     * path with {@code ".."} or a malformed s3 URL is {@link BackupException.Kind#INVALID}.
      */
     static BackupTarget open(String url) throws IOException {
         return open(url, BackupSecrets.NONE);

@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -29,6 +30,8 @@ import java.util.UUID;
 public final class FileTarget implements BackupTarget {
     private static final String SCHEME = "file://";
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+    /** The longest file name Linux filesystems take (NAME_MAX): a longer segment names no directory. */
+    private static final int MAX_NAME_BYTES = 255;
     private static final CommandRunner RUNNER = new CommandRunner();
 
     private final String url;
@@ -39,12 +42,21 @@ public final class FileTarget implements BackupTarget {
         this.dir = dir;
     }
 
-    /** Opens {@code file:///absolute/dir}, creating the directory if missing. */
+    /**
+     * Opens {@code file:///absolute/dir}. Nothing is written: a missing directory is made by the first
+     * put (a restore or a listing of a target that names no directory leaves none behind), but a path
+     * that no directory can ever be made at is refused now, as a bad URL, not later as a failed write.
+     */
     static FileTarget open(String url) throws IOException {
         Path dir = Path.of(directoryOf(url));
-        Files.createDirectories(dir);
-        if (!Files.isDirectory(dir)) {
-            throw new BackupException(BackupException.Kind.INVALID, "backup target " + url + " is not a directory");
+        for (Path at = dir; at != null; at = at.getParent()) {
+            if (Files.exists(at)) {
+                if (!Files.isDirectory(at)) {
+                    throw new BackupException(BackupException.Kind.INVALID, "backup target " + url + " is not a "
+                            + "directory: " + at + " is a file");
+                }
+                break;
+            }
         }
         return new FileTarget(url, dir);
     }
@@ -59,7 +71,8 @@ public final class FileTarget implements BackupTarget {
             throw invalidUrl(url);
         }
         for (String segment : path.split("/")) {
-            if (segment.equals(".") || segment.equals("..")) {
+            if (segment.equals(".") || segment.equals("..")
+                    || segment.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
                 throw invalidUrl(url);
             }
         }
@@ -68,7 +81,7 @@ public final class FileTarget implements BackupTarget {
 
     private static BackupException invalidUrl(String url) {
         return new BackupException(BackupException.Kind.INVALID, "invalid backup target URL '" + url
-                + "': expected file:///absolute/dir (no '.' or '..' segments)");
+                + "': expected file:///absolute/dir (no '.' or '..' segments, none over " + MAX_NAME_BYTES + " bytes)");
     }
 
     @Override
@@ -260,9 +273,17 @@ public final class FileTarget implements BackupTarget {
         return dir.resolve(TargetKeys.checkKey(key));
     }
 
-    /** A new directory is durable only once the directory holding it is synced. */
+    /**
+     * A new directory is durable only once the directory holding it is synced. The target's own
+     * directory and those above it are made here too, by the first put ({@link #open} makes none).
+     */
     private void createParents(Path parent) throws IOException {
-        if (Files.isDirectory(parent) || parent.equals(dir)) {
+        if (Files.isDirectory(parent)) {
+            return;
+        }
+        if (parent.equals(dir)) {
+            Files.createDirectories(dir);
+            AtomicFile.syncDirectory(dir.getParent());
             return;
         }
         createParents(parent.getParent());

@@ -23,9 +23,14 @@ class FileTargetTest {
     void storesListsAndDeletesObjects() throws Exception {
         Path dir = tmp.resolve("new/target");
         BackupTarget target = BackupTarget.open(TestTrees.url(dir));
-        assertTrue(Files.isDirectory(dir), "created on open");
+        assertFalse(Files.exists(tmp.resolve("new")), "opening makes nothing");
+        assertEquals(List.of(), target.list(""));
+        assertFalse(target.exists("config"));
+        assertThrows(NoSuchFileException.class, () -> target.get("config"));
+        assertFalse(Files.exists(tmp.resolve("new")), "reading makes nothing");
 
         target.put("chunks/bb/bb2", new byte[] {2});
+        assertTrue(Files.isDirectory(dir), "made by the first put");
         target.put("chunks/aa/aa1", new byte[] {1});
         target.put("backups/x", new byte[] {3, 4});
         target.put("backups/x", new byte[] {5});
@@ -147,6 +152,20 @@ class FileTargetTest {
 
         assertFalse(Files.exists(old), "swept");
         assertTrue(Files.exists(running), "a write that may still be running is left alone");
+    }
+
+    @Test
+    void aPathNoDirectoryCanBeMadeAtIsAnInvalidUrlAndMakesNothing() throws Exception {
+        Path file = Files.writeString(tmp.resolve("hostname"), "node-1\n");
+        for (Path dir : List.of(file, file.resolve("sub"), tmp.resolve("a/" + "x".repeat(256) + "/b"))) {
+            BackupException e = assertThrows(BackupException.class, () -> BackupTarget.open(TestTrees.url(dir)));
+            assertEquals(BackupException.Kind.INVALID, e.kind(), e.getMessage());
+            assertTrue(e.getMessage().contains(TestTrees.url(dir)), e.getMessage());
+        }
+        assertEquals("node-1\n", Files.readString(file));
+        assertFalse(Files.exists(tmp.resolve("a")));
+        // a name of 255 bytes is one a directory can have
+        BackupTarget.open(TestTrees.url(tmp.resolve("x".repeat(255)))).put("config", new byte[] {1});
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,8 +36,18 @@ final class BackupCommands extends GroupCommand {
             return null;
         }
 
-        BackupRepository open(String target) throws IOException {
-            return BackupRepository.open(target, BackupSecrets.keyOnly(keyFile == null ? null : Files.readAllBytes(keyFile)));
+        /** The repository at {@code target}; none where it holds no backup config. Writes nothing. */
+        Optional<BackupRepository> existing(String target) throws IOException {
+            return BackupRepository.openExisting(target, secrets());
+        }
+
+        /** The repository backup {@code name} is read from: NOT_FOUND where the target holds none. */
+        BackupRepository holding(String target, String name) throws IOException {
+            return BackupRepository.holding(target, name, secrets());
+        }
+
+        private BackupSecrets secrets() throws IOException {
+            return BackupSecrets.keyOnly(keyFile == null ? null : Files.readAllBytes(keyFile));
         }
 
         /** {@code TARGET#NAME} split in two. */
@@ -59,7 +70,8 @@ final class BackupCommands extends GroupCommand {
 
         @Override
         protected int run(CsiClient unused) throws IOException {
-            List<BackupSummary> all = open(target).list();
+            Optional<BackupRepository> repository = existing(target); // none: a target with no backup yet
+            List<BackupSummary> all = repository.isPresent() ? repository.get().list() : List.of();
             if (quiet) {
                 all.forEach(b -> out().println(target + "#" + b.name()));
                 return OK;
@@ -86,7 +98,7 @@ final class BackupCommands extends GroupCommand {
         @Override
         protected int run(CsiClient unused) throws IOException {
             String[] parts = split(url);
-            Manifest manifest = open(parts[0]).manifest(parts[1]);
+            Manifest manifest = holding(parts[0], parts[1]).manifest(parts[1]);
             BackupSummary s = manifest.summary();
             out().printf("backup:     %s%ncreated:    %s%nparent:     %s%nlabels:     %s%n", url, s.createdAt(),
                     s.parent() == null ? "-" : s.parent(), s.labels());
@@ -122,7 +134,7 @@ final class BackupCommands extends GroupCommand {
             int exit = OK;
             for (String url : urls) {
                 String[] parts = split(url);
-                VerifyReport r = open(parts[0]).verify(parts[1]);
+                VerifyReport r = holding(parts[0], parts[1]).verify(parts[1]);
                 out().printf("%s: %d chunks, %s checked: %s%n", url, r.chunksChecked(), Sizes.human(r.bytesChecked()),
                         r.ok() ? "ok" : r.problems().size() + " problems");
                 for (String p : r.problems()) {
@@ -144,7 +156,11 @@ final class BackupCommands extends GroupCommand {
             return forEachName(urls, url -> {
                 String[] parts = split(url);
                 try {
-                    open(parts[0]).remove(parts[1]);
+                    BackupRepository.checkName(parts[1]);
+                    Optional<BackupRepository> repository = existing(parts[0]); // none: no backup to remove
+                    if (repository.isPresent()) {
+                        repository.get().remove(parts[1]);
+                    }
                 } catch (IOException e) {
                     throw new CliException(url + ": " + e.getMessage());
                 }

@@ -294,6 +294,35 @@ class RemoteSnapshotTest {
         assertEquals(List.of(), hostB.listVolumeIds());
     }
 
+    @Test
+    void aTargetThatNamesAFileOrNoBackupIsAnsweredSoAndGetsNothingWritten() throws Exception {
+        String volume = hostA.createVolume("pvc-src").getVolumeId();
+        Path file = Files.writeString(shared.resolve("hostname"), "node-1\n");
+        for (Path bad : List.of(file, file.resolve("sub"))) {
+            assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.backupTarget", () -> hostA.controller()
+                    .createSnapshot(remote("snap-file", volume, "file://" + bad)));
+            assertStatus(Status.Code.INVALID_ARGUMENT, "parameters.fromBackup", () -> hostB.controller()
+                    .createVolume(fromBackup("pvc-file", "file://" + bad + "#snap-1")));
+        }
+        assertEquals(List.of(), hostA.listSnapshotIds(), "no snapshot was cut");
+        assertEquals("node-1\n", Files.readString(file));
+        // A restore from a directory that is empty, or not there, finds no backup, and makes no repository
+        // there: a later backup with another key must not meet a config this restore wrote.
+        Path empty = Files.createDirectory(shared.resolve("empty"));
+        Path absent = shared.resolve("absent/deeper");
+        for (Path dir : List.of(empty, absent)) {
+            assertStatus(Status.Code.NOT_FOUND, "fromBackup", () -> hostB.controller().createVolume(
+                    fromBackup("pvc-nothing", "file://" + dir + "#snap-1")));
+        }
+        assertStatus(Status.Code.INVALID_ARGUMENT, "fromBackup", () -> hostB.controller().createVolume(
+                fromBackup("pvc-badname", "file://" + empty + "#Snap_1")));
+        try (Stream<Path> left = Files.list(empty)) {
+            assertEquals(List.of(), left.toList());
+        }
+        assertFalse(Files.exists(shared.resolve("absent")));
+        assertEquals(List.of(), hostB.listVolumeIds());
+    }
+
     /** Same names, types, contents, link targets and modes, everywhere below the two roots. */
     static void assertSameTree(Path expected, Path actual) throws IOException {
         assertEquals(listing(expected), listing(actual));

@@ -81,6 +81,16 @@ class BackupScenariosTest {
 
     @Test
     void aSnapshotGoesOffTheNodeSurvivesAKilledDriverAndComesBackOnAnotherHost() throws Exception {
+        // Before any backup the target holds none, and reading it makes no directory and no config there
+        assertEquals("", ok(hostA, "backup", "ls", "-q", target));
+        Run none = stratactl(hostA, "backup", "inspect", target + "#snap-1");
+        assertEquals(1, none.exit(), none::output);
+        assertTrue(none.output().contains("not found"), none.output());
+        Run noVolume = stratactl(hostB, "volume", "create", "nothing", "--from-backup", target + "#snap-1");
+        assertEquals(1, noVolume.exit(), noVolume::output);
+        assertTrue(noVolume.output().contains("NOT_FOUND"), noVolume.output());
+        assertFalse(Files.exists(host.dir.resolve("target")));
+
         ok(hostA, "volume", "create", "data", "--size", "1Gi");
         Path mountA = host.dir.resolve("a");
         ok(hostA, "mount", "data", mountA.toString());

@@ -51,6 +51,7 @@ final class BackupRestores {
                     + "file:///mnt/backups#snap-1234)");
         }
         try {
+            BackupRepository.checkName(from.substring(hash + 1));
             BackupTarget.open(from.substring(0, hash), fromCall(secrets));
         } catch (IOException e) {
             throw mapped(FIELD, e);
@@ -64,7 +65,8 @@ final class BackupRestores {
         long started = System.nanoTime();
         BackupSummary summary;
         try {
-            BackupRepository repository = BackupRepository.open(from.substring(0, hash), calls.forCall(secrets));
+            BackupRepository repository = BackupRepository.holding(from.substring(0, hash), from.substring(hash + 1),
+                    calls.forCall(secrets));
             summary = SnapshotContent.of(engine, FIELD).restore(repository, from.substring(hash + 1), volume);
         } catch (BackupException e) {
             throw mapped(FIELD, e);
