@@ -54,10 +54,8 @@ public final class StrataCtl extends GroupCommand {
     }
 
     Endpoint endpoint() {
-        String env = System.getenv(Endpoint.ENV);
-        String text = endpoint != null ? endpoint : env != null && !env.isBlank() ? env : DEFAULT_ENDPOINT;
         try {
-            return Endpoint.parse(text);
+            return Endpoint.resolve(endpoint, DEFAULT_ENDPOINT);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

@@ -40,9 +40,16 @@ public record Endpoint(Path socketPath, String group) {
         return new Endpoint(Path.of(path).normalize());
     }
 
-    /** The endpoint given on the command line, else the one in {@code CSI_ENDPOINT}. */
-    public static Endpoint fromOptionOrEnv(String option) {
-        return parse(option != null ? option : System.getenv(ENV));
+    /**
+     * The endpoint a command uses: {@code option} (its --endpoint), else {@code $CSI_ENDPOINT} unless
+     * that is unset or blank (an empty variable in a manifest means none), else {@code fallback}.
+     */
+    public static Endpoint resolve(String option, String fallback) {
+        return parse(option != null ? option : resolveEnv(System.getenv(ENV), fallback));
+    }
+
+    static String resolveEnv(String env, String fallback) {
+        return env != null && !env.isBlank() ? env : fallback;
     }
 
     @Override

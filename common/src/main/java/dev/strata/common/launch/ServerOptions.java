@@ -28,8 +28,7 @@ public final class ServerOptions {
 
     /** --endpoint, else $CSI_ENDPOINT, else {@code fallback}. */
     public Endpoint endpoint(String fallback) {
-        return Endpoint.parse(endpoint != null ? endpoint : System.getenv().getOrDefault(Endpoint.ENV, fallback))
-                .withGroup(socketGroup);
+        return Endpoint.resolve(endpoint, fallback).withGroup(socketGroup);
     }
 
     /** Where to serve metrics; null when --metrics-address was not given. */

@@ -44,7 +44,11 @@ class EndpointTest {
     }
 
     @Test
-    void optionWinsOverEnvironment() {
-        assertEquals(Path.of("/opt/x.sock"), Endpoint.fromOptionOrEnv("unix:///opt/x.sock").socketPath());
+    void optionWinsOverEnvironmentWhichWinsOverTheFallbackUnlessBlank() {
+        assertEquals(Path.of("/opt/x.sock"), Endpoint.resolve("unix:///opt/x.sock", "unix:///fb.sock").socketPath());
+        assertEquals("unix:///env.sock", Endpoint.resolveEnv("unix:///env.sock", "unix:///fb.sock"));
+        assertEquals("unix:///fb.sock", Endpoint.resolveEnv("", "unix:///fb.sock"));
+        assertEquals("unix:///fb.sock", Endpoint.resolveEnv("  ", "unix:///fb.sock"));
+        assertEquals("unix:///fb.sock", Endpoint.resolveEnv(null, "unix:///fb.sock"));
     }
 }
