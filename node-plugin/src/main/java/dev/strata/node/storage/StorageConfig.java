@@ -43,11 +43,6 @@ public record StorageConfig(Path dataDir, String nodeId, String defaultEngine, l
                 EphemeralPolicy.DEFAULT);
     }
 
-    public StorageConfig withEphemeral(EphemeralPolicy policy) {
-        return new StorageConfig(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots,
-                thinPool, policy, backupKeyFile, cgroupRoot);
-    }
-
     /** The same node, encrypting and decrypting its backups with the secret in {@code keyFile} (null: none). */
     public StorageConfig withBackupKeyFile(Path keyFile) {
         return new StorageConfig(dataDir, nodeId, defaultEngine, defaultVolumeBytes, maxVolumesPerNode, hostPathRoots,

@@ -73,8 +73,6 @@ public final class FileHandle implements AutoCloseable {
 
         int fremovexattr(int fd, String name);
 
-        int fchownat(int dirfd, String path, int uid, int gid, int flags);
-
         int statx(int dirfd, String path, int flags, int mask, @Out Pointer buf);
 
         long readlinkat(int dirfd, String path, @Out byte[] buf, long size);
@@ -193,11 +191,6 @@ public final class FileHandle implements AutoCloseable {
     /** Sets the extended attribute on this (readable) descriptor's file. */
     public void setXattr(String attribute, byte[] value) throws IOException {
         check(NATIVE.fsetxattr(fd, attribute, value, value.length, 0), "fsetxattr " + attribute, name);
-    }
-
-    /** Sets the owner of the file this handle names; -1 leaves an ID as it is. */
-    public void chown(int uid, int gid) throws IOException {
-        check(NATIVE.fchownat(fd, "", uid, gid, AT_EMPTY_PATH), "fchownat", name);
     }
 
     /** Sets all twelve mode bits of the file this handle names. */

@@ -55,12 +55,6 @@ public record ThinPoolConfig(Path data, Path metadata, long dataBytes, long meta
         return !onDevices(data) && maxDataBytes > dataBytes;
     }
 
-    /** The same pool, growing its data file up to {@code max}, its status read every {@code pollMillis}. */
-    public ThinPoolConfig growingTo(long max, long poll) {
-        return new ThinPoolConfig(data, metadata, dataBytes, metadataBytes, chunkSectors, lowWaterChunks,
-                discardPassdown, overcommit, Math.max(max, dataBytes), poll);
-    }
-
     private static boolean onDevices(Path data) {
         return data.startsWith("/dev/");
     }
