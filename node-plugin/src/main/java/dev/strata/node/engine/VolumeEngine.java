@@ -1,6 +1,7 @@
 package dev.strata.node.engine;
 
 import dev.strata.common.metrics.Sample;
+import dev.strata.common.model.AccessType;
 import dev.strata.common.model.Capacity;
 import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.EngineTraits;
@@ -63,6 +64,14 @@ public interface VolumeEngine {
      * volume of this engine, checked by the caller to exist).
      */
     void create(VolumeRecord volume) throws IOException;
+
+    /**
+     * The least a new volume with these parameters can be: below it mkfs makes no filesystem. A
+     * request for less gets this much (CSI lets a volume be larger than asked, within its limit).
+     */
+    default long minimumBytes(Map<String, String> parameters, AccessType accessType) {
+        return 0;
+    }
 
     /** Removes whatever storage exists for this ID; succeeds when there is none. */
     void delete(String volumeId) throws IOException;

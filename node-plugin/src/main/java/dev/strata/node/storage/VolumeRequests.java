@@ -117,6 +117,15 @@ final class VolumeRequests {
             throw CsiException.outOfRange("capacity_range.limit_bytes", "the content source needs " + sourceBytes
                     + " bytes, more than the limit of " + spec.limitBytes());
         }
+        long least = engine.minimumBytes(spec.parameters(), spec.accessType());
+        if (size < least) {
+            if (spec.limitBytes() > 0 && least > spec.limitBytes()) {
+                throw CsiException.outOfRange("capacity_range.limit_bytes", "a " + engine.traits().name()
+                        + " volume with these parameters is at least " + least + " bytes, more than the limit of "
+                        + spec.limitBytes());
+            }
+            size = least;
+        }
         long max = engine.capacity().maximumVolumeBytes();
         if (size > max) {
             throw CsiException.outOfRange("capacity_range.required_bytes", size + " bytes is more than the largest "

@@ -93,6 +93,11 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
         ThinParameters.validate(field, parameters);
     }
 
+    @Override
+    public long minimumBytes(Map<String, String> parameters, AccessType accessType) {
+        return ThinParameters.minimumBytes(parameters, accessType);
+    }
+
     /** Activates the pool, then its devices as {@link ThinRecovery} says, then watches it. */
     @Override
     public void start() throws IOException {

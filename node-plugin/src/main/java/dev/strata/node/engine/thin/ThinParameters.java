@@ -1,6 +1,7 @@
 package dev.strata.node.engine.thin;
 
 import dev.strata.common.CsiException;
+import dev.strata.common.model.AccessType;
 import dev.strata.node.iolimit.IoLimits;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +26,18 @@ final class ThinParameters {
             throw CsiException.invalidArgument(field + "." + ThinEngine.ENCRYPTED_PARAMETER, "\"" + encrypted
                     + "\" is neither true nor false");
         }
+    }
+
+    /**
+     * The least a volume can be: a raw block volume any whole number of 4 KiB blocks; a filesystem
+     * what mkfs makes with the engine's options: ext4 1 MiB (64 KiB is too little), xfs 300 MiB
+     * (xfsprogs 5.19 and later refuse less).
+     */
+    static long minimumBytes(Map<String, String> parameters, AccessType accessType) {
+        if (accessType == AccessType.BLOCK) {
+            return 0;
+        }
+        return fsType(parameters).equals("xfs") ? 300L << 20 : 1L << 20;
     }
 
     static boolean encrypted(Map<String, String> parameters) {

@@ -307,8 +307,35 @@ class ThinEngineVmTest {
     }
 
     private static VolumeSpec spec(String name, long bytes) {
-        return new VolumeSpec(name, bytes, 0, AccessType.MOUNT, java.util.Set.of(AccessMode.SINGLE_NODE_WRITER),
-                Map.of(), Map.of(), null, List.of());
+        return spec(name, bytes, 0, Map.of());
+    }
+
+    private static VolumeSpec spec(String name, long bytes, long limit, Map<String, String> parameters) {
+        return new VolumeSpec(name, bytes, limit, AccessType.MOUNT, java.util.Set.of(AccessMode.SINGLE_NODE_WRITER),
+                parameters, Map.of(), null, List.of());
+    }
+
+    /** A PVC of 1 byte, or of 1 MiB on xfs, gets the least its filesystem can be, made by mkfs. */
+    @Test
+    void aVolumeAskedSmallerThanItsFilesystemCanBeGetsTheLeastThatCan() throws Exception {
+        engine = open(1024 * MIB, 4);
+        LocalStorage storage = new LocalStorage(new StorageConfig(tmp.resolve("data"), "vm", ThinEngine.NAME, MIB, 8),
+                new Engines(Map.of(ThinEngine.NAME, engine), Map.of()), new MountRecords(tmp.resolve("data/records/node")),
+                new LockTable());
+        Map<String, String> xfs = Map.of(ThinEngine.FS_TYPE_PARAMETER, "xfs");
+        VolumeRecord tiny = storage.createVolume(spec("tiny", 1));
+        VolumeRecord small = storage.createVolume(spec("small", MIB, 0, xfs));
+        assertEquals(MIB, tiny.capacityBytes());
+        assertEquals(300 * MIB, small.capacityBytes());
+        for (VolumeRecord v : List.of(tiny, small)) {
+            String device = v.attributes().get("device");
+            assertEquals(v == tiny ? "ext4" : "xfs", runner.run("blkid", "-o", "value", "-s", "TYPE", device).check()
+                    .stdout().strip(), device);
+        }
+        assertCsi(Code.OUT_OF_RANGE, "capacity_range.limit_bytes", () -> storage.createVolume(spec("capped", MIB,
+                2 * MIB, xfs)));
+        assertEquals(java.util.stream.Stream.of(tiny.id(), small.id()).sorted().toList(),
+                storage.listVolumes().stream().map(VolumeRecord::id).sorted().toList(), "nothing made for capped");
     }
 
     @Test
