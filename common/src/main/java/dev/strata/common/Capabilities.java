@@ -11,6 +11,8 @@ import java.util.List;
 public final class Capabilities {
     /** The parameter that carries a volume's filesystem (external-provisioner's name for it). */
     public static final String FS_TYPE_PARAMETER = "csi.storage.k8s.io/fstype";
+    /** The attribute in which an engine that makes a filesystem says which it made. */
+    public static final String FS_TYPE_ATTRIBUTE = "fsType";
 
     private Capabilities() {}
 
@@ -66,7 +68,22 @@ public final class Capabilities {
                     + " engine does not support " + mode);
         }
         checkFsType(field, traits, cap);
+        checkMadeWith(field, volume, cap);
         return mode;
+    }
+
+    /**
+     * A mount capability that names a filesystem must name the one the volume has, where its engine
+     * reports which ({@value #FS_TYPE_ATTRIBUTE}): an ext4 volume is not confirmed, staged or published
+     * as xfs. An empty fs_type asks for none in particular.
+     */
+    private static void checkMadeWith(String field, VolumeRecord volume, VolumeCapability cap) {
+        String has = volume.attributes().get(FS_TYPE_ATTRIBUTE);
+        String asked = cap.hasMount() ? cap.getMount().getFsType() : "";
+        if (!asked.isEmpty() && has != null && !has.isEmpty() && !has.equals(asked)) {
+            throw CsiException.invalidArgument(field + ".mount.fs_type", "volume " + volume.id() + " has an " + has
+                    + " filesystem, not " + asked);
+        }
     }
 
     /** A mount capability's fs_type must be one the engine makes; block capabilities have none. */

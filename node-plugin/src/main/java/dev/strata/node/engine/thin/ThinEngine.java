@@ -300,7 +300,7 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
     public Map<String, String> attributes(VolumeRecord volume) throws IOException {
         ThinDevice device = require(volume.id());
         return Map.of("device", devicePath(volume.id()), "thinId", Long.toString(device.thinId()),
-                "fsType", device.block() ? "block" : device.fsType(),
+                dev.strata.common.Capabilities.FS_TYPE_ATTRIBUTE, device.block() ? "block" : device.fsType(),
                 "encryption", device.encrypted() ? "luks2" : "none");
     }
 
