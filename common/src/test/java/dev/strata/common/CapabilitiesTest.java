@@ -37,7 +37,8 @@ class CapabilitiesTest {
     @Test
     void aMountNamingAnotherFilesystemThanTheVolumeHasIsRefused() {
         VolumeRecord ext4 = volume(Map.of(Capabilities.FS_TYPE_ATTRIBUTE, "ext4"));
-        assertCsi(Code.INVALID_ARGUMENT, "volume_capability.mount.fs_type: volume vol-1 has an ext4 filesystem, not xfs",
+        assertCsi(Code.INVALID_ARGUMENT,
+                "volume_capability.mount.fs_type: volume vol-1 has an ext4 filesystem, not xfs",
                 () -> Capabilities.checkFor("volume_capability", THIN, ext4, mount("xfs")));
         assertEquals(AccessMode.SINGLE_NODE_WRITER, Capabilities.checkFor("volume_capability", THIN, ext4,
                 mount("ext4")));
