@@ -23,6 +23,7 @@ final class HostPathCopies implements AutoCloseable {
     private final Path snapshots;
     private final Trash snapshotTrash;
     private final Path exposed;
+    private final Path filling;
     private final Mounter mounter;
     private final TreeCopy copy;
 
@@ -30,9 +31,11 @@ final class HostPathCopies implements AutoCloseable {
         this.snapshots = Files.createDirectories(engineRoot.resolve("snapshots"));
         this.snapshotTrash = new Trash(engineRoot.resolve("trash"));
         this.exposed = engineRoot.resolve("exposed");
+        this.filling = engineRoot.resolve("filling");
         this.mounter = mounter;
         this.copy = new TreeCopy(runner);
         ExposedDirectory.clear(exposed, mounter);
+        Trash.deleteTree(filling); // fills a crash cut off: their volumes are deleted as never made
     }
 
     void snapshot(FileHandle volume, String snapshotId) throws IOException {
@@ -54,9 +57,24 @@ final class HostPathCopies implements AutoCloseable {
         }
     }
 
+    /**
+     * A fill (a restore from a backup) is written by the driver itself, by path, not by a sandboxed
+     * copy; a pod that mounts a directory above the volume's could swap a directory it has just made
+     * for a link to anywhere on the host. So the fill writes a tree of the engine's own, which no pod
+     * reaches, and that tree goes into the volume as every other copy does: sandboxed, through the
+     * handle. The engine's root holds the volume's size meanwhile (shared blocks where it is on the
+     * same filesystem as the host path and that reflinks).
+     */
     <T> T fill(FileHandle into, TreeFill<T> fill) throws IOException {
-        try (ExposedDirectory to = ExposedDirectory.of(into, exposed, mounter)) {
-            return fill.into(to.path());
+        Path staged = Files.createTempDirectory(Files.createDirectories(filling), "fill-");
+        try {
+            T filled = fill.into(staged);
+            try (ExposedDirectory to = ExposedDirectory.of(into, exposed, mounter)) {
+                copy.copyContents(staged, to.path());
+            }
+            return filled;
+        } finally {
+            Trash.deleteTree(staged);
         }
     }
 
