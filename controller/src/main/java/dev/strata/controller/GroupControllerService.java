@@ -75,6 +75,10 @@ public final class GroupControllerService extends GroupControllerGrpc.GroupContr
         String id = Validate.id("group_snapshot_id", req.getGroupSnapshotId());
         GroupSnapshotRecord group = groups.get().findGroupSnapshot(id).orElseThrow(() -> CsiException.notFound(
                 "group snapshot " + id + " does not exist"));
+        if (!group.matches(req.getSnapshotIdsList())) {
+            throw CsiException.invalidArgument("snapshot_ids", "do not match the snapshots of group " + id + " "
+                    + group.snapshotIds());
+        }
         out.onNext(GetVolumeGroupSnapshotResponse.newBuilder().setGroupSnapshot(toCsi(group)).build());
         out.onCompleted();
     }

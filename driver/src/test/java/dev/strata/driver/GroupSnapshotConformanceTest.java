@@ -102,6 +102,18 @@ class GroupSnapshotConformanceTest {
         assertEquals(group, get(group.getGroupSnapshotId()));
     }
 
+    /** snapshot_ids, the CO's consistency check, must name the group's snapshots, all of them, when given. */
+    @Test
+    void getChecksTheSnapshotIdsItIsGiven() {
+        VolumeGroupSnapshot group = create("group-1", v1, v2);
+        List<String> members = group.getSnapshotsList().stream().map(Snapshot::getSnapshotId).toList();
+        assertEquals(group, get(group.getGroupSnapshotId(), List.of(members.get(1), members.get(0))));
+        assertStatus(Code.INVALID_ARGUMENT, "snapshot_ids", () -> get(group.getGroupSnapshotId(),
+                members.subList(0, 1)));
+        assertStatus(Code.INVALID_ARGUMENT, "snapshot_ids", () -> get(group.getGroupSnapshotId(),
+                List.of(members.get(0), members.get(1), Csi.UNKNOWN_SNAPSHOT)));
+    }
+
     @Test
     void membersAreListedAsSnapshots() {
         VolumeGroupSnapshot group = create("group-1", v1, v2);
@@ -132,8 +144,12 @@ class GroupSnapshotConformanceTest {
     }
 
     private VolumeGroupSnapshot get(String id) {
+        return get(id, List.of());
+    }
+
+    private VolumeGroupSnapshot get(String id, List<String> snapshotIds) {
         return csi.groupController().getVolumeGroupSnapshot(GetVolumeGroupSnapshotRequest.newBuilder()
-                .setGroupSnapshotId(id).build()).getGroupSnapshot();
+                .setGroupSnapshotId(id).addAllSnapshotIds(snapshotIds).build()).getGroupSnapshot();
     }
 
     private void delete(String id) {

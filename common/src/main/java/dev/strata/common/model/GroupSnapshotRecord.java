@@ -2,6 +2,7 @@ package dev.strata.common.model;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /** A group snapshot: one snapshot of each source volume, cut together. */
 public record GroupSnapshotRecord(String id, String name, List<String> sourceVolumeIds, List<String> snapshotIds,
@@ -9,6 +10,14 @@ public record GroupSnapshotRecord(String id, String name, List<String> sourceVol
     public GroupSnapshotRecord {
         sourceVolumeIds = List.copyOf(sourceVolumeIds);
         snapshotIds = List.copyOf(snapshotIds);
+    }
+
+    /**
+     * Whether {@code ids}, a call's consistency check (Get and DeleteVolumeGroupSnapshot's
+     * snapshot_ids), name exactly this group's snapshots; none given checks nothing.
+     */
+    public boolean matches(List<String> ids) {
+        return ids.isEmpty() || Set.copyOf(ids).equals(Set.copyOf(snapshotIds));
     }
 
     public GroupSnapshotRecord withState(RecordState newState) {

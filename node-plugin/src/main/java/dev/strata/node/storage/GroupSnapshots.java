@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Group snapshots: the volumes of one engine cut together. The group's record and its members' are
@@ -131,7 +130,7 @@ final class GroupSnapshots implements GroupSnapshotter {
                 return;
             }
             GroupSnapshotRecord group = found.get();
-            if (!snapshotIds.isEmpty() && !Set.copyOf(snapshotIds).equals(Set.copyOf(group.snapshotIds()))) {
+            if (!group.matches(snapshotIds)) {
                 throw CsiException.invalidArgument("snapshot_ids", "do not match the snapshots of group "
                         + groupSnapshotId + " " + group.snapshotIds());
             }
