@@ -158,8 +158,10 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
             }
             if (name.equals("endpoint") && eq >= 0 && (pair.indexOf('@', eq) >= 0
                     || pair.toLowerCase(Locale.ROOT).indexOf("%40", eq) >= 0)) {
-                // user info ends in '@', raw or escaped: refused before a parse or a decode could echo it
-                throw credentialsInEndpoint(url);
+                // user info ends in '@', raw or escaped: refused here, the one check, before a parse or a
+                // decode could echo it (no other escape decodes to '@')
+                throw invalid(redactQuery(url), "the endpoint holds credentials; they come from the environment "
+                        + "or the shared credentials file, never the URL");
             }
             if (eq < 0 || params.put(name, decode(url, pair.substring(eq + 1))) != null) {
                 throw invalid(url, "parameter " + name + " needs exactly one value");
@@ -183,20 +185,12 @@ record S3Location(String bucket, String prefix, URI endpoint, String region) {
         } catch (URISyntaxException e) {
             throw invalid(url, "bad endpoint: " + e.getMessage());
         }
-        if (uri.getRawUserInfo() != null || value.indexOf('@') >= 0) {
-            throw credentialsInEndpoint(url);
-        }
         boolean http = "http".equals(uri.getScheme()) || "https".equals(uri.getScheme());
         if (!http || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
                 || !uri.getRawPath().isEmpty()) {
             throw invalid(url, "bad endpoint '" + value + "': expected http(s)://HOST[:PORT]");
         }
         return uri;
-    }
-
-    private static BackupException credentialsInEndpoint(String url) {
-        return invalid(redactQuery(url), "the endpoint holds credentials; they come from the environment "
-                + "or the shared credentials file, never the URL");
     }
 
     private static String stripTrailingSlash(String value) {
