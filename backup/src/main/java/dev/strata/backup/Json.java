@@ -2,31 +2,19 @@ package dev.strata.backup;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.module.SimpleModule;
+import dev.strata.common.io.StoredJson;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 
 /**
- * The one JSON mapping for everything the repository stores. Instants are ISO-8601 strings, so the
- * stored objects stay readable with jq after decoding; unknown fields are ignored so that a newer
- * writer's additions do not break an older reader.
+ * Reads and writes everything the repository stores, in Strata's one stored mapping
+ * ({@link StoredJson}: unknown fields ignored, instants as ISO-8601 text), leaving out nulls.
  */
 final class Json {
     private Json() {}
 
-    static final ObjectMapper MAPPER = new ObjectMapper()
-            .registerModule(instants())
-            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    static final ObjectMapper MAPPER = StoredJson.mapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
     static byte[] write(Object value) throws IOException {
         return MAPPER.writeValueAsBytes(value);
@@ -54,26 +42,5 @@ final class Json {
             }
             throw new BackupException(BackupException.Kind.CORRUPT, what + " is not valid JSON: " + e.getMessage(), e);
         }
-    }
-
-    private static SimpleModule instants() {
-        SimpleModule module = new SimpleModule("strata-instants");
-        module.addSerializer(Instant.class, new JsonSerializer<>() {
-            @Override
-            public void serialize(Instant value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-                gen.writeString(value.toString());
-            }
-        });
-        module.addDeserializer(Instant.class, new JsonDeserializer<>() {
-            @Override
-            public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
-                try {
-                    return Instant.parse(parser.getValueAsString());
-                } catch (DateTimeParseException | NullPointerException e) {
-                    throw context.weirdStringException(parser.getText(), Instant.class, "not an ISO-8601 instant");
-                }
-            }
-        });
-        return module;
     }
 }

@@ -1,7 +1,7 @@
 package dev.strata.cli;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.strata.common.io.StoredJson;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -37,8 +37,7 @@ final class DriverRecords {
 
     private record SnapshotName(String id, String name) {}
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON = StoredJson.mapper();
     /** The driver's IDs are file names of this form; anything else names no record. */
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
 

@@ -1,21 +1,13 @@
 package dev.strata.node.records;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.strata.common.Validate;
 import dev.strata.common.io.AtomicFile;
+import dev.strata.common.io.StoredJson;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -37,9 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RecordStore<T> {
     private static final Logger LOG = LoggerFactory.getLogger(RecordStore.class);
-    static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(instantsAsText())
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final ObjectMapper JSON = StoredJson.mapper();
     private static final String SUFFIX = ".json";
 
     private final Path dir;
@@ -97,27 +87,6 @@ public final class RecordStore<T> {
             Files.move(file, aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             return Optional.empty();
         }
-    }
-
-    /**
-     * Instants as ISO-8601 text. (jackson-datatype-jsr310 does the same with some 75 classes that
-     * would stay loaded for the life of the driver; records need only this one type.)
-     */
-    private static SimpleModule instantsAsText() {
-        return new SimpleModule("instants")
-                .addSerializer(Instant.class, new StdSerializer<>(Instant.class) {
-                    @Override
-                    public void serialize(Instant value, JsonGenerator gen, SerializerProvider provider)
-                            throws IOException {
-                        gen.writeString(value.toString());
-                    }
-                })
-                .addDeserializer(Instant.class, new StdDeserializer<>(Instant.class) {
-                    @Override
-                    public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
-                        return Instant.parse(parser.getValueAsString());
-                    }
-                });
     }
 
     public Optional<T> get(String id) {

@@ -2,6 +2,7 @@ package dev.strata.node.engine.thin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.strata.common.io.AtomicFile;
+import dev.strata.common.io.StoredJson;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -16,7 +17,7 @@ import java.util.TreeMap;
  * durable, so the notes of what is in it must be too.
  */
 final class ThinDevices {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StoredJson.mapper();
     private final Path dir;
     private final Path counter;
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,5 +29,13 @@ class ThinDevicesTest {
         ThinDevice formatted = device.asFormatted().withSectors(16384).withFilesystemBehind(true);
         notes.put("vol-new", formatted);
         assertEquals(new ThinDevice(1, 16384, "xfs", true, true, false, true), notes.get("vol-new").orElseThrow());
+    }
+
+    @Test
+    void aNoteANewerReleaseWroteStillReadsAfterARollBack() throws Exception {
+        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"), tmp.resolve("next-thin-id"));
+        Files.writeString(tmp.resolve("volumes").resolve("vol-newer"), "{\"thinId\":9,\"sectors\":4096,"
+                + "\"fsType\":\"xfs\",\"ready\":true,\"aFieldOfALaterRelease\":{\"x\":1}}");
+        assertEquals(Map.of("vol-newer", new ThinDevice(9, 4096, "xfs", true, false, false, false)), notes.all());
     }
 }
