@@ -12,18 +12,16 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The engine's notes of its thin devices, one JSON file per volume or snapshot ID, and the counter
- * that hands out pool device IDs. Files are replaced atomically and synced: the pool's metadata is
- * durable, so the notes of what is in it must be too.
+ * The engine's notes of its thin devices, one JSON file per volume or snapshot ID. Files are
+ * replaced atomically and synced: the pool's metadata is durable, so the notes of what is in it must
+ * be too. The pool device IDs in them come from {@link ThinIds}.
  */
 final class ThinDevices {
     private static final ObjectMapper JSON = StoredJson.mapper();
     private final Path dir;
-    private final Path counter;
 
-    ThinDevices(Path dir, Path counter) throws IOException {
+    ThinDevices(Path dir) throws IOException {
         this.dir = Files.createDirectories(dir);
-        this.counter = counter;
     }
 
     Optional<ThinDevice> get(String id) throws IOException {
@@ -32,7 +30,7 @@ final class ThinDevices {
     }
 
     void put(String id, ThinDevice device) throws IOException {
-        write(dir.resolve(id), JSON.writeValueAsBytes(device));
+        AtomicFile.write(dir.resolve(id), JSON.writeValueAsBytes(device));
     }
 
     void remove(String id) throws IOException {
@@ -50,16 +48,5 @@ final class ThinDevices {
             }
         }
         return all;
-    }
-
-    /** The next unused pool device ID (24 bits in dm-thin); the counter is advanced before use. */
-    synchronized long nextThinId() throws IOException {
-        long next = Files.exists(counter) ? Long.parseLong(Files.readString(counter).strip()) : 1;
-        write(counter, Long.toString(next + 1).getBytes());
-        return next;
-    }
-
-    private static void write(Path file, byte[] bytes) throws IOException {
-        AtomicFile.write(file, bytes);
     }
 }

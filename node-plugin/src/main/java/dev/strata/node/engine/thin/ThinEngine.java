@@ -53,6 +53,7 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
 
     private final ThinPool pool;
     private final Dmsetup dm;
+    private final ThinIds ids;
     private final ThinDevices volumes;
     private final ThinDevices snapshots;
     private final Mounter mounter;
@@ -68,15 +69,16 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
         this.dm = new Dmsetup(runner);
         this.pool = new ThinPool(config, dm, runner);
         Files.createDirectories(root);
-        this.volumes = new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id"));
-        this.snapshots = new ThinDevices(root.resolve("snapshots"), root.resolve("next-thin-id"));
+        this.ids = new ThinIds(root.resolve("next-thin-id"));
+        this.volumes = new ThinDevices(root.resolve("volumes"));
+        this.snapshots = new ThinDevices(root.resolve("snapshots"));
         this.mounter = mounter;
         this.monitor = new ThinPoolMonitor(pool);
         this.filesystem = new ThinFilesystem(runner, mounter);
         this.encryption = new ThinEncryption(new Luks(runner), dm, filesystem, volumes);
         this.blockMaps = new ThinBlockMaps(pool, snapshots, runner);
         this.devices = new PoolDevices(pool, dm, runner, encryption);
-        this.cuts = new ThinSnapshots(pool, volumes, snapshots, devices);
+        this.cuts = new ThinSnapshots(pool, ids, volumes, snapshots, devices);
         this.images = new ThinImages(pool, dm, volumes, snapshots, devices, filesystem);
     }
 
@@ -133,7 +135,7 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
         String fs = volume.accessType() == AccessType.BLOCK ? "" : ThinParameters.fsType(volume.parameters());
         ContentSource source = volume.source();
         ThinDevice origin = source == null ? null : origin(source, encrypted);
-        ThinDevice device = ThinDevice.plain(volumes.nextThinId(), sectors, fs);
+        ThinDevice device = ThinDevice.plain(ids.next(), sectors, fs);
         if (encrypted) {
             boolean isNew = origin == null || origin.unformatted(); // a copy of a never-staged one is as new
             device = device.asEncrypted(isNew, !isNew && sectors > origin.sectors());

@@ -14,12 +14,14 @@ import java.util.List;
  */
 final class ThinSnapshots {
     private final ThinPool pool;
+    private final ThinIds ids;
     private final ThinDevices volumes;
     private final ThinDevices snapshots;
     private final PoolDevices devices;
 
-    ThinSnapshots(ThinPool pool, ThinDevices volumes, ThinDevices snapshots, PoolDevices devices) {
+    ThinSnapshots(ThinPool pool, ThinIds ids, ThinDevices volumes, ThinDevices snapshots, PoolDevices devices) {
         this.pool = pool;
+        this.ids = ids;
         this.volumes = volumes;
         this.snapshots = snapshots;
         this.devices = devices;
@@ -45,7 +47,7 @@ final class ThinSnapshots {
             String sourceId = sources.get(i).id();
             ThinDevice origin = volumes.get(sourceId).orElseThrow(() -> CsiException.notFound("volume " + sourceId
                     + " has no thin device"));
-            ThinDevice snap = ThinDevice.plain(snapshots.nextThinId(), origin.sectors(), origin.fsType());
+            ThinDevice snap = ThinDevice.plain(ids.next(), origin.sectors(), origin.fsType());
             if (origin.encrypted()) {
                 snap = snap.asEncrypted(origin.unformatted(), false);
             }

@@ -14,7 +14,7 @@ class ThinDevicesTest {
 
     @Test
     void aNoteWrittenBeforeEncryptionExistedReadsAsAPlainDevice() throws Exception {
-        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"), tmp.resolve("next-thin-id"));
+        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"));
         Files.writeString(tmp.resolve("volumes").resolve("vol-old"),
                 "{\"thinId\":7,\"sectors\":8192,\"fsType\":\"ext4\",\"ready\":true}");
         assertEquals(new ThinDevice(7, 8192, "ext4", true, false, false, false), notes.get("vol-old").orElseThrow());
@@ -22,8 +22,8 @@ class ThinDevicesTest {
 
     @Test
     void anEncryptedDevicesStateSurvivesItsNote() throws Exception {
-        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"), tmp.resolve("next-thin-id"));
-        ThinDevice device = ThinDevice.plain(notes.nextThinId(), 8192, "xfs").asEncrypted(true, false).asReady();
+        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"));
+        ThinDevice device = ThinDevice.plain(new ThinIds(tmp.resolve("next-thin-id")).next(), 8192, "xfs").asEncrypted(true, false).asReady();
         notes.put("vol-new", device);
         assertEquals(device, notes.get("vol-new").orElseThrow());
         ThinDevice formatted = device.asFormatted().withSectors(16384).withFilesystemBehind(true);
@@ -33,7 +33,7 @@ class ThinDevicesTest {
 
     @Test
     void aNoteANewerReleaseWroteStillReadsAfterARollBack() throws Exception {
-        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"), tmp.resolve("next-thin-id"));
+        ThinDevices notes = new ThinDevices(tmp.resolve("volumes"));
         Files.writeString(tmp.resolve("volumes").resolve("vol-newer"), "{\"thinId\":9,\"sectors\":4096,"
                 + "\"fsType\":\"xfs\",\"ready\":true,\"aFieldOfALaterRelease\":{\"x\":1}}");
         assertEquals(Map.of("vol-newer", new ThinDevice(9, 4096, "xfs", true, false, false, false)), notes.all());

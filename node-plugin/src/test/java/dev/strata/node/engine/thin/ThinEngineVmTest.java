@@ -194,7 +194,7 @@ class ThinEngineVmTest {
         }
         engine.deleteSnapshot("snap-a");
         assertEquals(List.of(), strataDevices(), "no thin device left");
-        assertEquals(Map.of(), new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id")).all());
+        assertEquals(Map.of(), new ThinDevices(root.resolve("volumes")).all());
         DmPoolStatus status = DmPoolStatus.parse(runner.run("dmsetup", "status", ThinPool.NAME).stdout());
         assertTrue(status.usedDataBlocks() < 16, "blocks went back to the pool: " + status);
     }
@@ -390,11 +390,12 @@ class ThinEngineVmTest {
         engine.unstage(v, view);
         // What a crash can leave: a device noted but not finished (made in the pool), and a dm
         // device of a volume the engine no longer knows.
-        ThinDevices notes = new ThinDevices(root.resolve("volumes"), root.resolve("next-thin-id"));
-        ThinDevice half = ThinDevice.plain(notes.nextThinId(), 8192, "ext4");
+        ThinDevices notes = new ThinDevices(root.resolve("volumes"));
+        ThinIds ids = new ThinIds(root.resolve("next-thin-id"));
+        ThinDevice half = ThinDevice.plain(ids.next(), 8192, "ext4");
         notes.put("vol-half", half);
         runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + half.thinId()).check();
-        long strayId = notes.nextThinId();
+        long strayId = ids.next();
         runner.run("dmsetup", "message", ThinPool.NAME, "0", "create_thin " + strayId).check();
         runner.run("dmsetup", "--verifyudev", "create", "strata-vol-stray", "--table",
                 "0 8192 thin /dev/mapper/" + ThinPool.NAME + " " + strayId).check();
