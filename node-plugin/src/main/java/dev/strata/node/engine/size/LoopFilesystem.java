@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -29,6 +31,8 @@ public final class LoopFilesystem implements SizeLimit {
     /** ext4 with a journal needs a few MiB; smaller volumes get this much. */
     static final long MINIMUM_BYTES = 16L << 20;
     private static final String IMAGE = "disk.img";
+    private static final Pattern BLOCK_COUNT = Pattern.compile("(?m)^Block count:\\s+(\\d+)$");
+    private static final Pattern BLOCK_SIZE = Pattern.compile("(?m)^Block size:\\s+(\\d+)$");
     /** 100 ms apart: the kernel clears a loop device within milliseconds of its last unmount. */
     private static final int CLEARING_POLLS = 50;
 
@@ -122,8 +126,14 @@ public final class LoopFilesystem implements SizeLimit {
     @Override
     public void expand(Limited v, long bytes) throws IOException {
         Path image = v.home().resolve(IMAGE);
-        if (!Files.exists(image) || Files.size(image) >= bytes) {
-            return; // not made yet (it is made at the recorded size), or big enough
+        if (!Files.exists(image)) {
+            return; // not made yet: it is made at the recorded size
+        }
+        // The filesystem, not the image, says whether the volume is big enough: a growth that failed
+        // or was killed after the image grew leaves a small filesystem in a big image, and its retry
+        // must finish it, not find the image big enough and answer that the volume grew.
+        if (Files.size(image) >= bytes && filesystemBytes(image) >= bytes) {
+            return;
         }
         if (Posix.hasCapability(Posix.CAP_SYS_RESOURCE)) {
             growOnline(v, image, bytes);
@@ -180,10 +190,24 @@ public final class LoopFilesystem implements SizeLimit {
         LoggerFactory.getLogger(LoopFilesystem.class).info("grew {} to {} bytes unmounted", fs, bytes);
     }
 
+    /** Grows the image to {@code bytes}; never shrinks it (a retry may ask for less than a failed try). */
     private static void setLength(Path image, long bytes) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
-            f.setLength(bytes);
+            if (f.length() < bytes) {
+                f.setLength(bytes);
+            }
         }
+    }
+
+    /** The size of the ext4 filesystem in {@code image}, from its superblock. */
+    private long filesystemBytes(Path image) throws IOException {
+        String header = runner.run("dumpe2fs", "-h", "--", image.toString()).checkIo().stdout();
+        Matcher count = BLOCK_COUNT.matcher(header);
+        Matcher size = BLOCK_SIZE.matcher(header);
+        if (!count.find() || !size.find()) {
+            throw new IOException("dumpe2fs names no block count and size for " + image);
+        }
+        return Long.parseLong(count.group(1)) * Long.parseLong(size.group(1));
     }
 
     @Override

@@ -195,12 +195,14 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
     public void expand(VolumeRecord volume, long newBytes) throws IOException {
         ThinDevice device = require(volume.id());
         long sectors = sectors(newBytes) + (device.encrypted() ? Luks.HEADER_BYTES / 512 : 0);
-        if (sectors <= device.sectors()) {
-            return;
+        ThinDevice grown = device;
+        if (sectors > device.sectors()) {
+            grown = device.withSectors(sectors);
+            devices.resize(volume.id(), grown);
+            volumes.put(volume.id(), grown);
         }
-        ThinDevice grown = device.withSectors(sectors);
-        devices.resize(volume.id(), grown);
-        volumes.put(volume.id(), grown);
+        // The filesystem follows even a device already this big: storage asks only while the volume's
+        // record is smaller, so that is a retry of a growth whose filesystem step failed or was killed.
         if (device.encrypted()) {
             encryption.grown(volume.id(), grown);
         } else if (!device.block()) {

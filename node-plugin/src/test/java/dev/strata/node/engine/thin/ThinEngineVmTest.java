@@ -17,6 +17,7 @@ import dev.strata.common.model.PoolUsage;
 import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.common.model.VolumeSpec;
+import dev.strata.node.engine.FailingOnce;
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
@@ -197,6 +198,28 @@ class ThinEngineVmTest {
         assertEquals(Map.of(), new ThinDevices(root.resolve("volumes")).all());
         DmPoolStatus status = DmPoolStatus.parse(runner.run("dmsetup", "status", ThinPool.NAME).stdout());
         assertTrue(status.usedDataBlocks() < 16, "blocks went back to the pool: " + status);
+    }
+
+    /**
+     * A growth whose filesystem step fails (or is killed) after the device grew: its retry found the
+     * device big enough and answered that the volume grew, and nothing grew the filesystem after.
+     */
+    @Test
+    void aGrowthWhoseFilesystemStepFailedIsFinishedByItsRetry() throws Exception {
+        FailingOnce resize = new FailingOnce("resize2fs");
+        engine = scratch.open(512 * MIB, 1, resize);
+        VolumeRecord v = volume("vol-g", 64 * MIB);
+        engine.create(v);
+        Path view = stage(v);
+        long before = LibC.statvfs(view).totalBytes();
+        assertThrows(IOException.class, () -> engine.expand(v, 128 * MIB));
+        assertTrue(resize.hasFailed(), "the growth reached its resize2fs");
+        assertEquals(before, LibC.statvfs(view).totalBytes(), "the device grew, its filesystem did not");
+
+        engine.expand(v, 128 * MIB); // the retry: the volume's record still says 64 MiB
+        assertTrue(LibC.statvfs(view).totalBytes() > before + 50 * MIB, "the retry grew the filesystem");
+        engine.unstage(v, view);
+        engine.delete(v.id());
     }
 
     @Test

@@ -39,8 +39,13 @@ public final class ThinPoolScratch {
     }
 
     public ThinEngine open(long poolBytes, double overcommit) throws IOException {
+        return open(poolBytes, overcommit, runner);
+    }
+
+    /** An engine that runs its host commands through {@code commands} (one that fails a step, say). */
+    public ThinEngine open(long poolBytes, double overcommit, CommandRunner commands) throws IOException {
         ThinEngine e = new ThinEngine(root, ThinPoolConfig.files(root.resolve("pool"), poolBytes, overcommit),
-                mounter, runner);
+                mounter, commands);
         e.start();
         return e;
     }
