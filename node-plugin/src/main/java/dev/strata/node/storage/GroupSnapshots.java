@@ -49,7 +49,10 @@ final class GroupSnapshots implements GroupSnapshotter {
                     throw CsiException.alreadyExists("name: a group snapshot named \"" + name
                             + "\" already exists for other volumes " + existing.get().sourceVolumeIds());
                 }
-                return existing.get();
+                if (existing.get().state() == RecordState.READY) {
+                    return existing.get();
+                }
+                remove(existing.get()); // left by a call that failed and could not undo itself: cut afresh
             }
             List<VolumeRecord> volumesToCut = new ArrayList<>();
             for (String v : sources) {

@@ -139,8 +139,11 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         }
         try (LockTable.Held held = locks.acquire(keys.toArray(String[]::new))) {
             Optional<VolumeRecord> existing = records.volumes().get(id);
-            if (existing.isPresent()) {
+            if (existing.isPresent() && existing.get().state() == RecordState.READY) {
                 return requests.sameVolume(existing.get(), spec, engine);
+            }
+            if (existing.isPresent()) {
+                discard(existing.get()); // left by a call that failed and could not undo itself: made afresh
             }
             long size = requests.sizeFor(spec, engine, requests.sourceSize(spec.source(), engine));
             Map<String, String> parameters = new HashMap<>(spec.parameters());
@@ -170,11 +173,18 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     private void undoCreate(VolumeEngine engine, VolumeRecord record, Exception cause) {
         try {
-            engine.delete(record.id());
-            records.volumes().remove(record.id());
+            discard(record);
         } catch (IOException | RuntimeException e) {
-            cause.addSuppressed(e); // the CREATING record stays; recover() removes it at the next start
+            // The CREATING record stays: the next start, or the retry of this create, discards it.
+            cause.addSuppressed(e);
         }
+    }
+
+    /** Lets go of the volume's storage, then of its record. The volume's lock is held. */
+    private void discard(VolumeRecord volume) throws IOException {
+        engines.get(volume.engine()).delete(volume.id());
+        records.volumes().remove(volume.id());
+        recovery.settled(volume.id());
     }
 
     @Override
@@ -197,9 +207,7 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
             engine.requireDeletable(volumeId);
             records.volumes().put(v.withState(RecordState.DELETING));
             CrashPoint.reach("volume.delete.recorded");
-            engine.delete(volumeId);
-            records.volumes().remove(volumeId);
-            recovery.settled(volumeId);
+            discard(v);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -47,7 +47,10 @@ final class Snapshots {
                     throw CsiException.alreadyExists("name: a snapshot named \"" + name + "\" already exists for "
                             + "another volume (" + existing.get().sourceVolumeId() + ")");
                 }
-                return resumed(existing.get(), parameters, secrets);
+                if (existing.get().state() == RecordState.READY) {
+                    return resumed(existing.get(), parameters, secrets);
+                }
+                discard(existing.get(), secrets); // left by a call that failed and could not undo itself: cut afresh
             }
             VolumeRecord source = records.readyVolume(sourceVolumeId).orElseThrow(() -> CsiException.notFound(
                     "source_volume_id: volume " + sourceVolumeId + " does not exist"));
@@ -67,8 +70,9 @@ final class Snapshots {
     }
 
     /**
-     * A retried CreateSnapshot: the same backup target as first asked (or ALREADY_EXISTS), and an
-     * upload that is not stored (a restart interrupted it, or it failed) starts again.
+     * A retried CreateSnapshot of a snapshot cut: the same backup target as first asked (or
+     * ALREADY_EXISTS), and an upload that is not stored (a restart interrupted it, or it failed)
+     * starts again.
      */
     private SnapshotRecord resumed(SnapshotRecord existing, Map<String, String> parameters, Secrets secrets)
             throws IOException {
@@ -82,7 +86,7 @@ final class Snapshots {
                     + (had == null ? "no backup target" : "backup target " + had) + ", not "
                     + (askedUrl == null ? "none" : askedUrl));
         }
-        return existing.state() == RecordState.READY ? backups.upload(existing, engine, secrets) : existing;
+        return backups.upload(existing, engine, secrets);
     }
 
     /** The engine's cut; one that fails leaves neither data nor record behind. */
@@ -113,10 +117,20 @@ final class Snapshots {
             }
             records.snapshots().put(s.withState(RecordState.DELETING));
             CrashPoint.reach("snapshot.delete.recorded");
-            backups.remove(s, secrets);
-            engines.get(s.engine()).deleteSnapshot(snapshotId);
-            records.snapshots().remove(snapshotId);
+            discard(s.withState(RecordState.DELETING), secrets);
         }
+    }
+
+    /**
+     * Lets go of the snapshot's backup (of one a delete began; a cut that never became READY uploaded
+     * nothing), its storage, then its record. The snapshot's lock is held.
+     */
+    private void discard(SnapshotRecord snapshot, Secrets secrets) throws IOException {
+        if (snapshot.state() == RecordState.DELETING) {
+            backups.remove(snapshot, secrets);
+        }
+        engines.get(snapshot.engine()).deleteSnapshot(snapshot.id());
+        records.snapshots().remove(snapshot.id());
     }
 
     List<SnapshotRecord> ready() {
