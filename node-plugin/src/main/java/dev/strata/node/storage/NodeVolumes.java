@@ -16,6 +16,7 @@ import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.records.MountRecords;
 import dev.strata.node.records.MountRecord;
+import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +93,11 @@ public final class NodeVolumes {
     /** NodeUnstageVolume: done already when the volume is not staged at {@code staging}. */
     public void unstage(String volumeId, Path staging) throws IOException {
         try (LockTable.Held held = lock(volumeId)) {
-            mounts.unstage(resolve(volumeId), staging);
+            Optional<VolumeRecord> volume = resolveUnlessDone(volumeId,
+                    r -> staging.toString().equals(r.stagingPath()));
+            if (volume.isPresent()) {
+                mounts.unstage(volume.get(), staging);
+            }
         }
     }
 
@@ -113,9 +119,13 @@ public final class NodeVolumes {
 
     /** NodeUnpublishVolume; an inline volume is unstaged and deleted with its last publication. */
     public void unpublish(String volumeId, Path target) throws IOException {
-        VolumeRecord volume = resolve(volumeId);
-        if (EphemeralVolumes.isEphemeral(volume)) {
-            inline.unpublish(volume, target);
+        Optional<VolumeRecord> found = resolveUnlessDone(volumeId,
+                r -> r.publication(target.toString()).isPresent());
+        if (found.isEmpty()) {
+            return;
+        }
+        if (EphemeralVolumes.isEphemeral(found.get())) {
+            inline.unpublish(found.get(), target);
             return;
         }
         try (LockTable.Held held = lock(volumeId)) {
@@ -157,6 +167,24 @@ public final class NodeVolumes {
         Validate.id("volume_id", volumeId);
         return storage.findVolume(volumeId).or(() -> inline.find(volumeId))
                 .orElseThrow(() -> CsiException.notFound("volume " + volumeId + " does not exist"));
+    }
+
+    /**
+     * The volume an undoing call names, or none when no volume has that name and nothing of one is
+     * recorded where the call points: what the call undoes is undone already. kubelet retries an
+     * error from NodeUnpublishVolume or NodeUnstageVolume for ever, so NOT_FOUND there kept a pod
+     * Terminating after its inline volume went with an answer that was lost.
+     */
+    private Optional<VolumeRecord> resolveUnlessDone(String volumeId, Predicate<MountRecord> heldThere) {
+        try {
+            return Optional.of(resolve(volumeId));
+        } catch (CsiException e) {
+            String id = engines.claiming(volumeId).map(engine -> engine.idOf(volumeId)).orElse(volumeId);
+            if (e.code() != Status.Code.NOT_FOUND || heldThere.test(state.get(id))) {
+                throw e;
+            }
+            return Optional.empty();
+        }
     }
 
     /** The lock of the volume a call names, under its ID, so that all its names share one lock. */
