@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The engines this node runs, by name, and those it is configured for but cannot run here (with the
@@ -21,8 +22,18 @@ public final class Engines {
     private final Map<String, String> unavailable;
 
     public Engines(Map<String, VolumeEngine> running, Map<String, String> unavailable) {
-        this.running = Map.copyOf(running);
-        this.unavailable = Map.copyOf(unavailable);
+        this.running = new ConcurrentHashMap<>(running);
+        this.unavailable = new ConcurrentHashMap<>(unavailable);
+    }
+
+    /**
+     * From now on {@code name} answers as an engine this node cannot run, with {@code why}: one that
+     * failed to start, whose failure must not take the other engines' volumes down with it. Only at
+     * start, before calls are served.
+     */
+    void cannotRun(String name, String why) {
+        running.remove(name);
+        unavailable.put(name, why);
     }
 
     public VolumeEngine get(String name) {
@@ -61,7 +72,7 @@ public final class Engines {
 
     /** Engines this node is configured for but cannot run, and why. */
     public Map<String, String> unavailable() {
-        return unavailable;
+        return Map.copyOf(unavailable);
     }
 
     /** Lets every engine finish its background work; called after the socket stopped taking calls. */

@@ -8,6 +8,7 @@ import dev.strata.common.model.SnapshotRecord;
 import dev.strata.common.model.VolumeRecord;
 import dev.strata.node.engine.VolumeEngine;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Start-up recovery: finishes or undoes what a crash interrupted (records left CREATING or DELETING),
  * then sweeps storage that no record owns. One record that cannot be settled does not stop the rest,
  * nor the driver: it is logged, kept for the next start, and remembered as a problem that the volume
- * reports as its condition until a delete or a later start settles it.
+ * reports as its condition until a delete or a later start settles it. An engine that does not start
+ * does not stop the others either: it is made unavailable, with the reason.
  */
 final class Recovery {
     private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
@@ -38,8 +40,8 @@ final class Recovery {
     }
 
     void run() throws IOException {
-        for (VolumeEngine engine : engines.all()) {
-            engine.start();
+        for (String name : List.copyOf(engines.names())) {
+            start(name, engines.get(name));
         }
         for (GroupSnapshotRecord g : records.groups().all()) {
             if (g.state() != RecordState.READY) {
@@ -78,6 +80,29 @@ final class Recovery {
         LOG.info("storage ready: {} volumes, {} snapshots, engines {}{}", records.volumes().all().size(),
                 records.snapshots().all().size(), engines.names(),
                 problems.isEmpty() ? "" : "; " + problems.size() + " left unsettled (see above)");
+    }
+
+    /**
+     * Starts one engine. One that fails (a thin pool whose metadata needs repair, say) is logged and
+     * made unavailable with the reason, and the rest start: the node's other volumes stay usable, and
+     * pods can still leave them, where a driver that did not start kept every pod on the node waiting.
+     */
+    private void start(String name, VolumeEngine engine) {
+        try {
+            engine.start();
+        } catch (IOException | RuntimeException e) {
+            String why = "it failed to start: " + (e.getMessage() == null ? e.toString() : e.getMessage())
+                    + " (tried again at the next start)";
+            LOG.error("the {} engine is unavailable: {}", name, why, e);
+            engines.cannotRun(name, why);
+            try {
+                engine.close(); // whatever it started before it failed
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException closing) {
+                LOG.warn("the {} engine did not close after its failed start", name, closing);
+            }
+        }
     }
 
     /** What recovery could not settle for this ID, if anything. */
