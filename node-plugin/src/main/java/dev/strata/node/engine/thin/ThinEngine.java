@@ -74,7 +74,7 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
         this.snapshots = new ThinDevices(root.resolve("snapshots"));
         this.mounter = mounter;
         this.monitor = new ThinPoolMonitor(pool);
-        this.filesystem = new ThinFilesystem(runner, mounter);
+        this.filesystem = new ThinFilesystem(runner, mounter, root.resolve("growing"));
         this.encryption = new ThinEncryption(new Luks(runner), dm, filesystem, volumes);
         this.blockMaps = new ThinBlockMaps(pool, snapshots, runner);
         this.devices = new PoolDevices(pool, dm, runner, encryption);
@@ -100,9 +100,10 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
         return ThinParameters.minimumBytes(parameters, accessType);
     }
 
-    /** Activates the pool, then its devices as {@link ThinRecovery} says, then watches it. */
+    /** Undoes growths a crash cut off, activates the pool, its devices as {@link ThinRecovery} says, watches it. */
     @Override
     public void start() throws IOException {
+        filesystem.sweepGrowths();
         pool.activate();
         new ThinRecovery(pool, dm, devices, encryption).recover(volumes, snapshots);
         monitor.start();
@@ -195,9 +196,8 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
     public void expand(VolumeRecord volume, long newBytes) throws IOException {
         ThinDevice device = require(volume.id());
         long sectors = sectors(newBytes) + (device.encrypted() ? Luks.HEADER_BYTES / 512 : 0);
-        ThinDevice grown = device;
-        if (sectors > device.sectors()) {
-            grown = device.withSectors(sectors);
+        ThinDevice grown = sectors > device.sectors() ? device.withSectors(sectors) : device;
+        if (grown != device) {
             devices.resize(volume.id(), grown);
             volumes.put(volume.id(), grown);
         }
@@ -211,9 +211,7 @@ public final class ThinEngine implements VolumeEngine, BlockImages {
     }
 
     @Override
-    public void modify(VolumeRecord volume, Map<String, String> parameters) {
-        // No mutable parameters.
-    }
+    public void modify(VolumeRecord volume, Map<String, String> parameters) {} // it has no mutable parameters
 
     @Override
     public void snapshot(SnapshotRecord snapshot, VolumeRecord source) throws IOException {

@@ -16,10 +16,32 @@ import java.util.List;
 final class ThinFilesystem {
     private final CommandRunner runner;
     private final Mounter mounter;
+    private final Path growing;
 
-    ThinFilesystem(CommandRunner runner, Mounter mounter) {
+    /** {@code growing}: the engine's own directory for the brief mounts an xfs growth needs. */
+    ThinFilesystem(CommandRunner runner, Mounter mounter, Path growing) {
         this.runner = runner;
         this.mounter = mounter;
+        this.growing = growing;
+    }
+
+    /**
+     * At a start, before any device is touched: undoes the mounts of xfs growths a crash cut off.
+     * Such a mount holds its thin device open, so the device could not be removed after, nor its
+     * volume deleted; in /tmp, where they were made before, nothing ever found them.
+     */
+    void sweepGrowths() throws IOException {
+        if (!Files.isDirectory(growing)) {
+            return;
+        }
+        for (Path mountPoint : MountTable.read().under(growing)) {
+            mounter.detach(mountPoint);
+        }
+        try (var left = Files.list(growing)) {
+            for (Path dir : left.toList()) {
+                Files.deleteIfExists(dir);
+            }
+        }
     }
 
     void make(String device, String fs, String options) throws IOException {
@@ -47,7 +69,7 @@ final class ThinFilesystem {
     /** xfs only grows mounted: briefly, here; ext4 is checked first, as resize2fs demands. */
     private void growUnmounted(String device, String fs) throws IOException {
         if (fs.equals("xfs")) {
-            Path tmp = Files.createTempDirectory("strata-grow-");
+            Path tmp = Files.createTempDirectory(Files.createDirectories(growing), "grow-");
             try {
                 mounter.mount(device, tmp, "xfs", 0, null);
                 try {

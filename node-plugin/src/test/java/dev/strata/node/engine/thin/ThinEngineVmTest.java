@@ -440,6 +440,28 @@ class ThinEngineVmTest {
         assertEquals("kept", Files.readString(again.resolve("data")));
     }
 
+    /**
+     * The brief mount an xfs growth of an unstaged volume makes, left by a kill -9 between its mount
+     * and unmount: it held the device open, so the volume could not be deleted, and sat in /tmp.
+     */
+    @Test
+    void aGrowthsMountThatACrashLeftIsUndoneAtTheNextStart() throws Exception {
+        engine = open(1024 * MIB, 1);
+        VolumeRecord v = volume("vol-xg", 320 * MIB, AccessType.MOUNT, null,
+                Map.of(ThinEngine.FS_TYPE_PARAMETER, "xfs"));
+        engine.create(v);
+        Path left = Files.createDirectories(root.resolve("growing").resolve("grow-1234"));
+        mounter.mount(ThinEngine.devicePath(v.id()), left, "xfs", 0, null);
+
+        engine = open(1024 * MIB, 1);
+        assertFalse(MountTable.read().isMountPoint(left), "the growth's mount is undone");
+        assertFalse(Files.exists(left), "and its directory removed");
+        engine.expand(v.withCapacity(512 * MIB), 512 * MIB); // unstaged: the growth mounts it briefly again
+        assertEquals(List.of(), MountTable.read().under(root.resolve("growing")));
+        engine.delete(v.id());
+        assertEquals(List.of(), strataDevices(), "nothing held the device");
+    }
+
     private static void writeAt(Path device, long offset, int length) throws IOException {
         byte[] data = new byte[length];
         java.util.Arrays.fill(data, (byte) 1);

@@ -30,7 +30,7 @@ class ThinMinimumSizeTest {
     void theMinimumIsTheLeastMkfsMakes(String fs) throws Exception {
         assumeTrue(new CommandRunner().run("sh", "-c", "command -v mkfs." + fs).ok(), "mkfs." + fs + " is not here");
         long least = ThinParameters.minimumBytes(Map.of(ThinEngine.FS_TYPE_PARAMETER, fs), AccessType.MOUNT);
-        ThinFilesystem filesystem = new ThinFilesystem(new CommandRunner(), null);
+        ThinFilesystem filesystem = new ThinFilesystem(new CommandRunner(), null, null);
         filesystem.make(sparse("at-least", least).toString(), fs, null);
         // below it: 64 KiB for ext4 (1 MiB is its least), 1 MiB less for xfs
         long under = fs.equals("xfs") ? least - (1L << 20) : 64L << 10;
