@@ -281,6 +281,27 @@ class ClusterTest {
         assertTrue(cluster.snapshotOn("node-b", snap.getSnapshotId()).isEmpty());
     }
 
+    /**
+     * The retry of a restore whose snapshot was deleted meanwhile is the request that made the
+     * volume: answered with it. The engine was worked out anew from the source, which was gone, so
+     * the default engine stood in and the retry was ALREADY_EXISTS.
+     */
+    @Test
+    void aRestoreRetriedAfterItsSnapshotWentIsAnsweredWithTheVolume() throws Exception {
+        startAll();
+        String source = cluster.controller().createVolume(volumeOn("pvc-shared", "node-a")
+                .putParameters("engine", "shared").build()).getVolume().getVolumeId();
+        String snap = cluster.controller().createSnapshot(Csi.snapshot("snap-shared", source)).getSnapshot()
+                .getSnapshotId();
+        var restore = Csi.createVolume("pvc-from-shared").setVolumeContentSource(Csi.fromSnapshot(snap)).build();
+        Volume restored = cluster.controller().createVolume(restore).getVolume();
+        assertEquals("shared", cluster.api().resources(StrataVolume.class).withName(restored.getVolumeId()).get()
+                .getSpec().getEngine(), "a restore takes its snapshot's engine, not the default (dir)");
+
+        cluster.controller().deleteSnapshot(DeleteSnapshotRequest.newBuilder().setSnapshotId(snap).build());
+        assertEquals(restored, cluster.controller().createVolume(restore).getVolume());
+    }
+
     @Test
     void expansionGrowsTheVolumeOnItsNode() throws Exception {
         startAll();

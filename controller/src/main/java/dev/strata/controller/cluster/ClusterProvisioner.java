@@ -105,8 +105,10 @@ public final class ClusterProvisioner implements Provisioner, AutoCloseable {
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
         String id = Ids.volumeId(spec.name());
-        String engine = engineName(spec);
         StrataVolume existing = volumes.getStore().getByKey(id);
+        // A retry is held to what was made, not to its source as it is now (it may be gone since).
+        String engine = existing != null && !spec.parameters().containsKey(Conversions.ENGINE_PARAMETER)
+                ? existing.getSpec().getEngine() : engineName(spec);
         if (existing == null) {
             Placement placed = Placement.of(spec, engine, registered(), spec.source() == null ? Optional.empty()
                     : source(spec.source()));

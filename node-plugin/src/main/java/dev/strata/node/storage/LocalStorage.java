@@ -128,9 +128,6 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
 
     @Override
     public VolumeRecord createVolume(VolumeSpec spec) {
-        VolumeEngine engine = engines.get(spec.parameters().getOrDefault(ENGINE_PARAMETER, requests.defaultEngineFor(spec.source())));
-        requests.check(engine, spec);
-        String fromBackup = restores.restoreSource(spec.parameters(), engine, spec.source() != null, spec.secrets());
         String id = Ids.volumeId(spec.name());
         List<String> keys = new ArrayList<>(List.of(LockKeys.volume(id)));
         if (spec.source() != null) {
@@ -139,9 +136,17 @@ public final class LocalStorage implements Provisioner, Attacher, GroupSnapshott
         }
         try (LockTable.Held held = locks.acquire(keys.toArray(String[]::new))) {
             Optional<VolumeRecord> existing = records.volumes().get(id);
-            if (existing.isPresent() && existing.get().state() == RecordState.READY) {
-                return requests.sameVolume(existing.get(), spec, engine);
+            Optional<VolumeRecord> made = existing.filter(v -> v.state() == RecordState.READY);
+            // A retry is held to what was made, not to its source as it is now: the source may be
+            // gone since (the default engine would answer ALREADY_EXISTS), a backup target out of reach.
+            VolumeEngine engine = engines.get(spec.parameters().getOrDefault(ENGINE_PARAMETER,
+                    made.map(VolumeRecord::engine).orElseGet(() -> requests.defaultEngineFor(spec.source()))));
+            requests.check(engine, spec);
+            if (made.isPresent()) {
+                return requests.sameVolume(made.get(), spec, engine);
             }
+            String fromBackup = restores.restoreSource(spec.parameters(), engine, spec.source() != null,
+                    spec.secrets());
             if (existing.isPresent()) {
                 discard(existing.get()); // left by a call that failed and could not undo itself: made afresh
             }
