@@ -4,6 +4,7 @@ import dev.strata.node.sys.FileHandle;
 import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.PathWalk;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,6 +123,35 @@ public class Mounter {
             }
         }
         LOG.debug("umount2(2) detach {} ok", target);
+    }
+
+    /**
+     * Detaches every mount at or below {@code dir}, found by its real path (the mount table names
+     * real paths); nothing when {@code dir} is not there.
+     */
+    public void detachAllUnder(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        for (Path mount : MountTable.read().under(dir.toRealPath())) {
+            detach(mount);
+        }
+    }
+
+    /**
+     * At a start: empties a scratch directory of an engine's own (brief mounts made in it, one
+     * directory each) of the mounts and the directories a crash left there.
+     */
+    public void clearScratch(Path dir) throws IOException {
+        detachAllUnder(dir);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var left = Files.list(dir)) {
+            for (Path p : left.toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** The mount point, or null when its directory is gone (then nothing can be mounted there). */

@@ -179,8 +179,7 @@ public final class NodeVolumes {
         try {
             return Optional.of(resolve(volumeId));
         } catch (CsiException e) {
-            String id = engines.claiming(volumeId).map(engine -> engine.idOf(volumeId)).orElse(volumeId);
-            if (e.code() != Status.Code.NOT_FOUND || heldThere.test(state.get(id))) {
+            if (e.code() != Status.Code.NOT_FOUND || heldThere.test(state.get(idOf(volumeId)))) {
                 throw e;
             }
             return Optional.empty();
@@ -189,8 +188,12 @@ public final class NodeVolumes {
 
     /** The lock of the volume a call names, under its ID, so that all its names share one lock. */
     private LockTable.Held lock(String volumeId) {
-        String id = engines.claiming(volumeId).map(e -> e.idOf(volumeId)).orElse(volumeId);
-        return locks.acquire(LockKeys.volume(id));
+        return locks.acquire(LockKeys.volume(idOf(volumeId)));
+    }
+
+    /** The ID under which a volume's lock and mount records are kept, whatever name a call gives it. */
+    private String idOf(String volumeId) {
+        return engines.claiming(volumeId).map(e -> e.idOf(volumeId)).orElse(volumeId);
     }
 
     /**

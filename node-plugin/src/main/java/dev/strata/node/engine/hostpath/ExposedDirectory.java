@@ -2,7 +2,6 @@ package dev.strata.node.engine.hostpath;
 
 import dev.strata.node.mount.BindOptions;
 import dev.strata.node.mount.MountPoint;
-import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.FileHandle;
 import java.io.IOException;
@@ -35,21 +34,6 @@ final class ExposedDirectory implements AutoCloseable {
             throw e;
         }
         return new ExposedDirectory(path, mounter);
-    }
-
-    /** Undoes what a crash left exposed under {@code scratch}. */
-    static void clear(Path scratch, Mounter mounter) throws IOException {
-        if (!Files.isDirectory(scratch)) {
-            return;
-        }
-        for (Path mount : MountTable.read().under(scratch.toRealPath())) {
-            mounter.detach(mount);
-        }
-        try (var leftovers = Files.list(scratch)) {
-            for (Path p : leftovers.toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     Path path() {

@@ -34,7 +34,7 @@ final class HostPathCopies implements AutoCloseable {
         this.filling = engineRoot.resolve("filling");
         this.mounter = mounter;
         this.copy = new TreeCopy(runner);
-        ExposedDirectory.clear(exposed, mounter);
+        mounter.clearScratch(exposed); // what a crash left exposed
         Trash.deleteTree(filling); // fills a crash cut off: their volumes are deleted as never made
     }
 

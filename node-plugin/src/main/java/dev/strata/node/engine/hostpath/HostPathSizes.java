@@ -40,7 +40,7 @@ final class HostPathSizes {
         this.exposed = engineRoot.resolve("exposed-sizes");
         this.mounter = mounter;
         this.runner = runner;
-        ExposedDirectory.clear(exposed, mounter);
+        mounter.clearScratch(exposed); // what a crash left exposed
     }
 
     /** Holds a directory the volume has just made to its size, where its filesystem can. */

@@ -19,7 +19,6 @@ import dev.strata.node.engine.TreeCopy;
 import dev.strata.node.engine.VolumeEngine;
 import dev.strata.node.engine.size.SizeLimit;
 import dev.strata.node.mount.BindOptions;
-import dev.strata.node.mount.MountTable;
 import dev.strata.node.mount.Mounter;
 import dev.strata.node.sys.LibC;
 import dev.strata.node.sys.Posix;
@@ -87,12 +86,7 @@ public final class OverlayEngine implements VolumeEngine, LayeredSnapshots {
         Path base = Files.createDirectories(root.resolve("base")); // overlayfs needs one lower layer
         // A crash may leave a discarded volume's filesystem mounted in the trash: unmount it before
         // the trash reclaims what is there.
-        Path trashDir = root.resolve("trash");
-        if (Files.isDirectory(trashDir)) {
-            for (Path mount : MountTable.read().under(trashDir.toRealPath())) {
-                mounter.detach(mount);
-            }
-        }
+        mounter.detachAllUnder(root.resolve("trash"));
         this.trash = new Trash(root.resolve("trash"));
         this.chains = new LayerChains(layers, volumes, snapshots, base, trash);
         this.mounter = mounter;

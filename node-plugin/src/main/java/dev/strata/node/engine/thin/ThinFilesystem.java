@@ -31,17 +31,7 @@ final class ThinFilesystem {
      * volume deleted; in /tmp, where they were made before, nothing ever found them.
      */
     void sweepGrowths() throws IOException {
-        if (!Files.isDirectory(growing)) {
-            return;
-        }
-        for (Path mountPoint : MountTable.read().under(growing)) {
-            mounter.detach(mountPoint);
-        }
-        try (var left = Files.list(growing)) {
-            for (Path dir : left.toList()) {
-                Files.deleteIfExists(dir);
-            }
-        }
+        mounter.clearScratch(growing);
     }
 
     void make(String device, String fs, String options) throws IOException {
